@@ -2,14 +2,17 @@ import { defineConfig } from 'vitest/config';
 
 // Workspace packages expose their TypeScript source under the "source" export condition, so tests run
 // on source without a build; the runtime (node) resolves "default" to dist/.
-const resolve = { conditions: ['source'] };
+const resolve = { conditions: ['source', 'module', 'node', 'development|production'] };
+const ssr = { resolve: { conditions: ['source', 'node', 'development|production'], externalConditions: ['source'] } };
 
 export default defineConfig({
   resolve,
+  ssr,
   test: {
     projects: [
       {
         resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['{apps,packages,bench}/*/src/**/*.test.ts'],
@@ -18,15 +21,31 @@ export default defineConfig({
       },
       {
         resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['{apps,packages}/*/src/**/*.int.test.ts'],
-          exclude: ['**/node_modules/**', '**/dist/**'],
+          exclude: ['**/*.restart.int.test.ts', '**/node_modules/**', '**/dist/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Servers are shared; tests isolate themselves by database, vhost, key prefix and topic.
           fileParallelism: true,
           maxWorkers: 2,
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // Tests that stop and start a shared server run alone, after everything else.
+          name: 'restart',
+          include: ['{apps,packages}/*/src/**/*.restart.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -1,1 +1,2 @@
-export {};
+export * from './sales-event.ts';
+export * from './webhook-envelope.ts';

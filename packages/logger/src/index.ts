@@ -1,1 +1,2 @@
-export {};
+export { createLogger, type Logger, type LoggerSettings, silentLogger } from './logger.ts';
+export { REDACTED, redactPaths } from './redaction.ts';

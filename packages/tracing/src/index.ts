@@ -1,1 +1,1 @@
-export {};
+export { extractTraceContext, type Span, type TraceHeaders, traceHeaders, traceLogFields, tracer, withSpan } from './trace.ts';

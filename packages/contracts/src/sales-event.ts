@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+/** Kafka topic of the sales stream; key = order id. */
+export const SALES_TOPIC = 'sales.v1';
+
+const money = z.string().regex(/^-?\d+(\.\d{1,4})?$/, 'decimal string');
+
+export const salesEventV1 = z.object({
+  version: z.literal(1),
+  eventId: z.uuid(),
+  type: z.enum(['sale.recorded', 'sale.redeemed', 'sale.reversed']),
+  occurredAt: z.iso.datetime({ offset: true }),
+  shopDomain: z.string().min(1),
+  orderId: z.string().min(1),
+  orderLineId: z.string().min(1),
+  releaseId: z.string().min(1),
+  upc: z.string().regex(/^\d{13}$/).optional(),
+  isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/).optional(),
+  quantity: z.number().int().positive(),
+  unitPriceNet: money,
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  fan: z.object({
+    emailHash: z.string().optional(),
+    billingZip: z.string().optional(),
+    billingCountry: z.string().length(2).optional(),
+    shippingZip: z.string().optional(),
+    shippingCountry: z.string().length(2).optional(),
+    browserIp: z.string().optional(),
+    checkoutToken: z.string().optional(),
+  }),
+});
+export type SalesEventV1 = z.infer<typeof salesEventV1>;

@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import underPressure from '@fastify/under-pressure';
+import type { Logger } from '@single/logger';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { registerErrorHandling } from './errors.ts';
+import { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
+import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+
+export interface HttpAppOptions {
+  logger: Logger;
+  readiness?: readonly ReadinessCheck[];
+  bodyLimit?: number;
+  /** Load shedding: above these, requests get 503 + Retry-After instead of queueing until timeouts. */
+  pressure?: { maxEventLoopDelayMs?: number; maxEventLoopUtilization?: number; retryAfterSeconds?: number };
+  fastify?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'>;
+}
+
+export interface HttpApp {
+  app: FastifyInstance;
+  /** Flip before closing so readiness answers 503 and load balancers stop sending traffic. */
+  health: HealthState;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createHttpApp(options: HttpAppOptions): HttpApp {
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // Never trust X-Forwarded-For here: client IPs are resolved by @single/trusted-proxy where needed.
+    trustProxy: false,
+    requestIdHeader: false, // genReqId validates the incoming id instead of trusting it
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    disableRequestLogging: false,
+    ...(options.fastify as object),
+  }) as unknown as FastifyInstance;
+  const health: HealthState = { shuttingDown: false };
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  registerErrorHandling(app);
+  app.register(underPressure, {
+    maxEventLoopDelay: options.pressure?.maxEventLoopDelayMs ?? 1_000,
+    maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0.98,
+    retryAfter: options.pressure?.retryAfterSeconds ?? 5,
+    exposeStatusRoute: false,
+    pressureHandler: (_request, reply, type, value) => {
+      reply
+        .code(503)
+        .header('retry-after', String(options.pressure?.retryAfterSeconds ?? 5))
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({ type: 'https://docs.single.example/problems/overloaded', title: 'Service overloaded', status: 503, code: 'overloaded', detail: `${type}: ${value}` });
+    },
+  });
+  registerHealthRoutes(app, options.readiness ?? [], health);
+  return { app, health };
+}

@@ -1,0 +1,56 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem.ts';
+
+// fastify's own error codes mapped to stable problem codes, so that bad input is always a clear 4xx.
+const FASTIFY_CODES: Record<string, { status: number; code: string; title: string }> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'payload_too_large', title: 'Request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', title: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'invalid_content_length', title: 'Invalid Content-Length' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_json', title: 'Empty JSON body' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', title: 'Invalid JSON body' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 400, code: 'invalid_content_type', title: 'Invalid Content-Type' },
+  FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'invalid_content_type', title: 'Invalid Content-Type' },
+};
+
+export function toProblemError(error: FastifyError | Error): ProblemError {
+  if (error instanceof ProblemError) return error;
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    return new ProblemError(400, 'validation_failed', 'Request failed validation', {
+      detail: fastifyError.message,
+      extensions: {
+        errors: fastifyError.validation.map((v) => ({
+          path: `${fastifyError.validationContext ?? 'body'}${v.instancePath || ''}`,
+          message: v.message ?? 'invalid',
+        })),
+      },
+    });
+  }
+  const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;
+  if (known) return new ProblemError(known.status, known.code, known.title);
+  if (error instanceof SyntaxError) return new ProblemError(400, 'invalid_json', 'Invalid JSON body');
+  const status = fastifyError.statusCode;
+  if (status && status >= 400 && status < 500) {
+    return new ProblemError(status, 'bad_request', 'Bad request', { detail: fastifyError.message });
+  }
+  return new ProblemError(500, 'internal_error', 'Internal server error');
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
+  const problem: Problem = error.toProblem(request.url.split('?')[0]);
+  return reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE).send({ ...problem, requestId: request.id });
+}
+
+export function registerErrorHandling(app: FastifyInstance) {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const problem = toProblemError(error);
+    // 4xx are the client's doing: logged at info with the code; 5xx with the error (never the body).
+    if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
+    else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+    return sendProblem(reply, request, problem);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    request.log.info({ code: 'not_found' }, 'route not found');
+    return sendProblem(reply, request, new ProblemError(404, 'not_found', 'Not found'));
+  });
+}

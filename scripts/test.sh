@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The whole test gate, as the README's test command and CI run it: install, provision servers, build,
+# lint, type-check, then unit, integration and restart tests. Ends with `tests: N passed, N failed`,
+# counted from vitest's JSON report. Run through `npm test` so that Node 24 and pnpm are provisioned.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+report=.vitest-report.json
+rm -f "$report"
+
+step() {
+  local name=$1
+  shift
+  echo "── $name"
+  local started=$SECONDS
+  if ! "$@"; then
+    echo "✗ $name failed (after $((SECONDS - started)) s)" >&2
+    echo "tests: 0 passed, 1 failed"
+    exit 1
+  fi
+  echo "✓ $name ($((SECONDS - started)) s)"
+}
+
+frozen=--frozen-lockfile
+step "install" pnpm install "$frozen" --reporter=append-only
+step "servers (PostgreSQL, Redis, RabbitMQ, Kafka)" bash scripts/infra.sh up
+step "build" pnpm exec turbo run build --output-logs=errors-only
+step "lint + format" pnpm exec biome ci .
+step "type-check" pnpm exec turbo run check-types --output-logs=errors-only
+
+echo "── tests"
+pnpm exec vitest run --reporter=default --reporter=json --outputFile="$report"
+vitest_status=$?
+node scripts/test-summary.mjs "$report" "$vitest_status"

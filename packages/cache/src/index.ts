@@ -1,1 +1,4 @@
-export {};
+export { CacheUnavailableError, LockBusyError } from './errors.ts';
+export { createMemoryCache, MemoryCacheStore, type MemoryCacheOptions } from './memory-cache.ts';
+export type { Cache, LockOptions } from './port.ts';
+export { createRedisCache, type RedisCacheOptions } from './redis-cache.ts';

@@ -1,1 +1,13 @@
-export {};
+export { withDeadline } from './deadline.ts';
+export { EventBusClosedError, EventsUnavailableError } from './errors.ts';
+export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';
+export { createMemoryEventBus, type MemoryEventBusOptions } from './memory-event-bus.ts';
+export { partitionForKey } from './partition.ts';
+export type {
+  EventBus,
+  EventHandler,
+  IncomingEvent,
+  OutgoingEvent,
+  SubscribeOptions,
+  Subscription,
+} from './port.ts';

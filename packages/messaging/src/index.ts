@@ -1,1 +1,36 @@
-export {};
+export { type AmqpMessagingOptions, createAmqpMessaging } from './amqp.ts';
+export type { BrokerChannel, BrokerConnection, Connect, Delivery } from './driver.ts';
+export {
+  BrokerUnavailableError,
+  MessagingError,
+  PermanentError,
+  PublishRejectedError,
+  TopologyError,
+  UnroutableError,
+} from './errors.ts';
+export { createMemoryMessaging, MemoryBroker, type MemoryMessagingOptions } from './memory.ts';
+export { MessagingClient, type MessagingLogger, type MessagingOptions } from './messaging.ts';
+export type {
+  Consumer,
+  ConsumeOptions,
+  DeadLetter,
+  MessageContext,
+  MessageHandler,
+  Messaging,
+  MessagingHealth,
+  MessagingHooks,
+  PublishOptions,
+  QueueStats,
+  RedriveResult,
+} from './port.ts';
+export { classifyError, type ErrorClassifier, type ErrorKind, HEADER } from './retry.ts';
+export {
+  type BindingSpec,
+  DEFAULT_DELIVERY_LIMIT,
+  delayQueueName,
+  type ExchangeSpec,
+  planTopology,
+  type QueueSpec,
+  type RetryPolicy,
+  type Topology,
+} from './topology.ts';

@@ -2,7 +2,9 @@
 // every accepted form is decided here (no zone ids, no short/octal/hex IPv4) and parsing stays allocation-light.
 
 /** An IPv4 address as an unsigned 32-bit number, or an IPv6 address as eight 16-bit groups. */
-export type IpAddress = { readonly kind: 4; readonly value: number } | { readonly kind: 6; readonly groups: Uint16Array };
+export type IpAddress =
+  | { readonly kind: 4; readonly value: number }
+  | { readonly kind: 6; readonly groups: Uint16Array };
 
 const CHAR_0 = 48;
 const CHAR_9 = 57;

@@ -91,7 +91,13 @@ function ipv4Mask(prefix: number): number {
 const PREFIX_PATTERN = /^(?:0|[1-9][0-9]{0,2})$/;
 
 type Compiled =
-  | { readonly ok: true; readonly v4?: Ipv4Range; readonly v6?: Ipv6Range; readonly cidr: string; readonly masked: boolean }
+  | {
+      readonly ok: true;
+      readonly v4?: Ipv4Range;
+      readonly v6?: Ipv6Range;
+      readonly cidr: string;
+      readonly masked: boolean;
+    }
   | { readonly ok: false; readonly reason: string };
 
 function compileEntry(entry: string): Compiled {
@@ -114,7 +120,8 @@ function compileEntry(entry: string): Compiled {
 
   if (!addressText.includes(':')) {
     const value = parseIPv4(addressText);
-    if (value < 0) return { ok: false, reason: 'not an IPv4 or IPv6 address (names and non-dotted forms are not allowed)' };
+    if (value < 0)
+      return { ok: false, reason: 'not an IPv4 or IPv6 address (names and non-dotted forms are not allowed)' };
     return compileV4(value, prefix ?? 32, 'IPv4');
   }
   const groups = parseIPv6(addressText);
@@ -124,7 +131,10 @@ function compileEntry(entry: string): Compiled {
     const mappedPrefix = prefix ?? 128;
     if (mappedPrefix > 128) return { ok: false, reason: 'IPv6 prefix length must be at most 128' };
     if (mappedPrefix < 96) {
-      return { ok: false, reason: 'an IPv4-mapped range needs a prefix of at least /96 (it must stay inside ::ffff:0:0/96)' };
+      return {
+        ok: false,
+        reason: 'an IPv4-mapped range needs a prefix of at least /96 (it must stay inside ::ffff:0:0/96)',
+      };
     }
     return compileV4(groups[6]! * 0x10000 + groups[7]!, mappedPrefix - 96, 'IPv4-mapped');
   }
@@ -181,11 +191,14 @@ export function compileTrustedProxies(list: readonly string[]): TrustedProxies {
     if (compiled.v4) v4.push(compiled.v4);
     if (compiled.v6) v6.push(compiled.v6);
     ranges.push(compiled.cidr);
-    if (compiled.masked) warnings.push(`trusted proxy entry ${JSON.stringify(entry)} has host bits set; using ${compiled.cidr}`);
+    if (compiled.masked)
+      warnings.push(`trusted proxy entry ${JSON.stringify(entry)} has host bits set; using ${compiled.cidr}`);
   });
   if (issues.length > 0) throw new TrustedProxyConfigError(issues);
   if (list.length === 0) {
-    warnings.push('trusted proxy list is empty: every socket peer is treated as the client and forwarding headers are ignored');
+    warnings.push(
+      'trusted proxy list is empty: every socket peer is treated as the client and forwarding headers are ignored',
+    );
   }
   return new TrustedProxies(v4, v6, ranges, warnings);
 }

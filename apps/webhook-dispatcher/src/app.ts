@@ -1,0 +1,45 @@
+import type { Logger } from '@single/logger';
+import { createHttpApp, type HttpApp } from '@single/http';
+import type { Pool } from 'pg';
+import { ClaimService } from './deliveries/claim-service.ts';
+import { type DedupeCache } from './deliveries/dedupe-cache.ts';
+import { DeliveryRepository } from './deliveries/delivery.repository.ts';
+import type { MaintenanceSwitch } from './maintenance.ts';
+import { registerShopifyWebhookRoute } from './shopify/webhook.routes.ts';
+
+export interface DispatcherDeps {
+  logger: Logger;
+  pool: Pool;
+  dedupe: DedupeCache;
+  maintenance: MaintenanceSwitch;
+  secrets: readonly string[];
+  bodyLimit?: number;
+  payloadRetentionDays?: number;
+  claimDeadlineMs?: number;
+  now?: () => Date;
+}
+
+export interface Dispatcher extends HttpApp {
+  claims: ClaimService;
+}
+
+/** Builds the dispatcher's HTTP app; no listening, no background work (main.ts starts the relay). */
+export function buildApp(deps: DispatcherDeps): Dispatcher {
+  const bodyLimit = deps.bodyLimit ?? 2 * 1024 * 1024;
+  const http = createHttpApp({
+    logger: deps.logger,
+    bodyLimit,
+    readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
+  });
+  const claims = new ClaimService(new DeliveryRepository(deps.pool), deps.dedupe, deps.logger);
+  registerShopifyWebhookRoute(http.app, {
+    secrets: deps.secrets,
+    claims,
+    maintenance: deps.maintenance,
+    bodyLimit,
+    payloadRetentionDays: deps.payloadRetentionDays ?? 7,
+    claimDeadlineMs: deps.claimDeadlineMs ?? 3_000,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  return { ...http, claims };
+}

@@ -1,0 +1,30 @@
+import { booleanString, databaseEnv, datadogEnv, loadConfigOrExit, loggingEnv, rabbitmqEnv, redisEnv, serverEnv, type EnvSource } from '@single/config';
+import { z } from 'zod';
+
+export const dispatcherEnv = {
+  ...serverEnv,
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3001),
+  ...loggingEnv,
+  ...databaseEnv,
+  ...rabbitmqEnv,
+  ...redisEnv,
+  ...datadogEnv,
+  /** Comma-separated app client secrets; during a rotation both the old and the new one verify. */
+  SHOPIFY_WEBHOOK_SECRETS: z
+    .string()
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(z.string().min(16, 'each secret must be at least 16 characters')).min(1)),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  /** How long delivery payloads (personal data) stay in the delivery log for replay. */
+  DELIVERY_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  /** Answer 503 if the delivery is not durable by then: well inside Shopify's 5 s. */
+  WEBHOOK_CLAIM_DEADLINE_MS: z.coerce.number().int().min(100).max(4_500).default(3_000),
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  MAINTENANCE_MODE: booleanString.default(false),
+};
+
+export type DispatcherConfig = ReturnType<typeof loadDispatcherConfig>;
+
+export function loadDispatcherConfig(env: EnvSource) {
+  return loadConfigOrExit(dispatcherEnv, env);
+}

@@ -1,0 +1,56 @@
+import type { Logger } from '@single/logger';
+import type { ClaimResult, DeliveryRepository, NewDelivery } from './delivery.repository.ts';
+import { dedupeKeys } from './delivery.repository.ts';
+import type { DedupeCache } from './dedupe-cache.ts';
+import { MicroBatcher } from './micro-batcher.ts';
+
+/**
+ * Claims deliveries exactly once. Redis only remembers claims already committed to PostgreSQL, so a
+ * Redis hit is always a true duplicate and a Redis outage or eviction only costs a database round trip:
+ * the unique rows in PostgreSQL are the guard.
+ */
+export class ClaimService {
+  private readonly batcher: MicroBatcher<NewDelivery, ClaimResult>;
+  private readonly cache: DedupeCache;
+  private readonly logger: Logger;
+
+  constructor(repository: DeliveryRepository, cache: DedupeCache, logger: Logger) {
+    this.cache = cache;
+    this.logger = logger;
+    this.batcher = new MicroBatcher((items) => this.claimDistinct(repository, items));
+  }
+
+  async claim(delivery: NewDelivery): Promise<ClaimResult> {
+    const keys = dedupeKeys(delivery);
+    if (await this.cache.anySeen(keys)) return { status: 'duplicate' };
+    const result = await this.batcher.submit(delivery);
+    // Remember the claim (or the duplicate) for the fast path; losing this write is harmless.
+    void this.cache.remember(keys);
+    return result;
+  }
+
+  drained(): Promise<void> {
+    return this.batcher.drained();
+  }
+
+  // Within one batch the same delivery may appear twice (Shopify retried while we were busy): only the
+  // first of each key goes to the database, the rest are duplicates of it.
+  private async claimDistinct(repository: DeliveryRepository, items: NewDelivery[]): Promise<ClaimResult[]> {
+    const taken = new Set<string>();
+    const firstIndex: number[] = [];
+    const distinct: NewDelivery[] = [];
+    for (const item of items) {
+      const keys = dedupeKeys(item);
+      if (keys.some((k) => taken.has(k))) {
+        firstIndex.push(-1);
+        continue;
+      }
+      for (const k of keys) taken.add(k);
+      firstIndex.push(distinct.length);
+      distinct.push(item);
+    }
+    const results = await repository.claimBatch(distinct);
+    if (distinct.length > 1) this.logger.debug({ batch: distinct.length }, 'claimed batch');
+    return firstIndex.map((i) => (i < 0 ? { status: 'duplicate' } : (results[i] as ClaimResult)));
+  }
+}

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { MicroBatcher } from './micro-batcher.ts';
+
+describe('MicroBatcher', () => {
+  it('flushes the first item alone, then everything that queued meanwhile as one batch', async () => {
+    const batches: number[][] = [];
+    const batcher = new MicroBatcher<number, number>(async (items) => {
+      batches.push(items);
+      await new Promise((r) => setTimeout(r, 5));
+      return items.map((i) => i * 2);
+    });
+    const results = await Promise.all([1, 2, 3, 4].map((n) => batcher.submit(n)));
+    expect(results).toEqual([2, 4, 6, 8]);
+    expect(batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('respects the maximum batch size and rejects every item of a failed batch', async () => {
+    const sizes: number[] = [];
+    let fail = false;
+    const batcher = new MicroBatcher<number, number>(async (items) => {
+      sizes.push(items.length);
+      if (fail) throw new Error('db down');
+      return items;
+    }, 2);
+    await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.submit(n)));
+    expect(sizes).toEqual([1, 2, 2]);
+    fail = true;
+    await expect(batcher.submit(9)).rejects.toThrow('db down');
+    await batcher.drained();
+  });
+});

@@ -1,0 +1,183 @@
+import type { WebhookEnvelopeV1 } from '@single/contracts';
+import { EVENTS_EXCHANGE, shopifyRoutingKey } from '@single/contracts';
+import type { Logger } from '@single/logger';
+import type { Messaging } from '@single/messaging';
+import { withSpan } from '@single/tracing';
+import type { Pool, PoolClient } from 'pg';
+import type { Lane } from '../shopify/topics.ts';
+
+interface OutboxRow {
+  outbox_id: string;
+  delivery_id: string;
+  replay_requested_by: string | null;
+  trace_headers: Record<string, unknown> | null;
+  created_at: Date;
+  shop_domain: string;
+  topic: string;
+  webhook_id: string;
+  event_id: string | null;
+  triggered_at: Date | null;
+  received_at: Date;
+  api_version: string | null;
+  payload: Record<string, unknown> | null;
+}
+
+const SELECT_BATCH = `
+SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.trace_headers, o.created_at,
+       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload
+FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
+WHERE o.lane = $1 ORDER BY o.id LIMIT $2`;
+
+export function toEnvelope(row: OutboxRow): WebhookEnvelopeV1 {
+  return {
+    version: 1,
+    source: 'shopify',
+    topic: row.topic,
+    shopDomain: row.shop_domain,
+    webhookId: row.webhook_id,
+    eventId: row.event_id,
+    triggeredAt: row.triggered_at?.toISOString() ?? null,
+    receivedAt: row.received_at.toISOString(),
+    apiVersion: row.api_version,
+    ...(row.replay_requested_by ? { replay: { requestedBy: row.replay_requested_by, at: row.created_at.toISOString() } } : {}),
+    payload: row.payload ?? {},
+  };
+}
+
+export interface RelayOptions {
+  pool: Pool;
+  messaging: Messaging;
+  logger: Logger;
+  lanes: readonly Lane[];
+  batchSize?: number;
+  publishTimeoutMs?: number;
+  /** Poll interval when nothing wakes the relay (NOTIFY is the fast path). */
+  idlePollMs?: number;
+}
+
+/**
+ * Publishes what the outbox owes, per lane, in id order, with publisher confirms; a row is deleted only
+ * after the broker confirmed it. One relay per lane across all replicas (a PostgreSQL advisory lock), so
+ * order holds cluster-wide. Broker down: rows wait and the relay backs off; nothing blocks intake.
+ */
+export class OutboxRelay {
+  private readonly options: Required<RelayOptions>;
+  private stopping = false;
+  private wake: () => void = () => {};
+  private listener: PoolClient | undefined;
+  private loops: Promise<void>[] = [];
+
+  constructor(options: RelayOptions) {
+    this.options = { batchSize: 200, publishTimeoutMs: 5_000, idlePollMs: 1_000, ...options };
+  }
+
+  async start() {
+    this.listener = await this.options.pool.connect();
+    this.listener.on('notification', () => this.wake());
+    this.listener.on('error', (err) => this.options.logger.warn({ err }, 'outbox listener connection lost'));
+    await this.listener.query('LISTEN dispatch_outbox');
+    this.loops = this.options.lanes.map((lane) => this.runLane(lane));
+  }
+
+  /** Publishes the current batch to completion, then stops (graceful shutdown). */
+  async stop() {
+    this.stopping = true;
+    this.wake();
+    await Promise.all(this.loops);
+    this.listener?.release();
+    this.listener = undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const previous = this.wake;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        previous();
+        done();
+      };
+    });
+  }
+
+  private async runLane(lane: Lane) {
+    const { pool, logger } = this.options;
+    const lockKey = lane === 'privacy' ? 2 : 1;
+    let backoffMs = 0;
+    while (!this.stopping) {
+      let client: PoolClient | undefined;
+      try {
+        client = await pool.connect();
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(7013, $1) AS locked', [lockKey]);
+        if (!rows[0]?.locked) {
+          client.release();
+          client = undefined;
+          await this.sleep(this.options.idlePollMs);
+          continue;
+        }
+        while (!this.stopping) {
+          const published = await this.publishBatch(client, lane);
+          backoffMs = 0;
+          if (published === 0) await this.sleep(this.options.idlePollMs);
+        }
+        await client.query('SELECT pg_advisory_unlock(7013, $1)', [lockKey]);
+      } catch (err) {
+        backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000);
+        logger.warn({ err, lane, retryInMs: backoffMs }, 'outbox relay paused');
+        // A broken connection must not go back to the pool holding the lock.
+        client?.release(true);
+        client = undefined;
+        await this.sleep(backoffMs);
+      } finally {
+        client?.release();
+      }
+    }
+  }
+
+  private async publishBatch(client: PoolClient, lane: Lane): Promise<number> {
+    const { messaging, batchSize, publishTimeoutMs } = this.options;
+    const { rows } = await client.query<OutboxRow>(SELECT_BATCH, [lane, batchSize]);
+    if (rows.length === 0) return 0;
+    const results = await Promise.allSettled(rows.map((row) => this.publishOne(messaging, row, publishTimeoutMs)));
+    const confirmed = rows.filter((_, i) => results[i]?.status === 'fulfilled');
+    if (confirmed.length > 0) {
+      await client.query(
+        `WITH gone AS (DELETE FROM dispatch_outbox WHERE id = ANY($1::bigint[]) RETURNING delivery_id)
+         UPDATE webhook_delivery SET status = 'published', published_at = now() WHERE id IN (SELECT delivery_id FROM gone)`,
+        [confirmed.map((r) => r.outbox_id)],
+      );
+    }
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) {
+      await client.query('UPDATE dispatch_outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [
+        rows.filter((_, i) => results[i]?.status === 'rejected').map((r) => r.outbox_id),
+      ]);
+      throw (failed as PromiseRejectedResult).reason;
+    }
+    return rows.length;
+  }
+
+  private publishOne(messaging: Messaging, row: OutboxRow, timeoutMs: number): Promise<void> {
+    const envelope = toEnvelope(row);
+    const span = { resource: shopifyRoutingKey(row.topic), tags: { 'shop.domain': row.shop_domain }, parentHeaders: row.trace_headers ?? undefined };
+    return withSpan('webhook.publish', span, () =>
+      messaging.publish(EVENTS_EXCHANGE, shopifyRoutingKey(row.topic), Buffer.from(JSON.stringify(envelope)), {
+        messageId: row.webhook_id,
+        contentType: 'application/json',
+        persistent: true,
+        timeoutMs,
+        headers: {
+          'x-shop-domain': row.shop_domain,
+          'x-shopify-topic': row.topic,
+          'x-shopify-event-id': row.event_id ?? undefined,
+          'x-shopify-triggered-at': envelope.triggeredAt ?? undefined,
+          'x-shopify-api-version': row.api_version ?? undefined,
+          ...(row.replay_requested_by ? { 'x-replay': 'true' } : {}),
+        },
+      }),
+    );
+  }
+}

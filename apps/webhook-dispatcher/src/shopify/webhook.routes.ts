@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { ProblemError } from '@single/http';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { ClaimService } from '../deliveries/claim-service.ts';
+import type { MaintenanceSwitch } from '../maintenance.ts';
+import { parseShopifyHeaders } from './headers.ts';
+import { checkPayloadAgainstHeaders } from './payload-checks.ts';
+import { dedupeFamily, laneOf } from './topics.ts';
+import { verifyShopifyHmac } from './verify-hmac.ts';
+import { traceHeaders } from '@single/tracing';
+
+export interface WebhookRouteDeps {
+  secrets: readonly string[];
+  claims: ClaimService;
+  maintenance: MaintenanceSwitch;
+  bodyLimit: number;
+  payloadRetentionDays: number;
+  /** Answer 503 rather than let Shopify's 5 s timeout expire when PostgreSQL is slow. */
+  claimDeadlineMs: number;
+  now?: () => Date;
+}
+
+const DAY_MS = 86_400_000;
+
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no durable answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookRouteDeps) {
+  const now = deps.now ?? (() => new Date());
+  // Encapsulated: only this route keeps the raw bytes, which the HMAC is computed over.
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) => done(null, body));
+
+    scope.addHook("onRequest", async (request: FastifyRequest) => {
+      if (await deps.maintenance.isOn()) {
+        request.log.info({ code: 'maintenance' }, 'webhook refused: maintenance mode');
+        throw new ProblemError(503, 'maintenance', 'Maintenance in progress', { headers: { 'retry-after': '60' } });
+      }
+    });
+
+    scope.post('/webhooks/shopify', { bodyLimit: deps.bodyLimit }, async (request, reply) => {
+      const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      const signature = request.headers['x-shopify-hmac-sha256'];
+      if (!verifyShopifyHmac(raw, typeof signature === 'string' ? signature : undefined, deps.secrets)) {
+        throw new ProblemError(401, 'invalid_hmac', 'Webhook signature is missing or invalid');
+      }
+      const headers = parseShopifyHeaders(request.headers);
+      if (!headers.ok) {
+        throw new ProblemError(400, 'invalid_headers', 'Required Shopify headers are missing or invalid', {
+          extensions: { errors: headers.problems.map((p) => ({ path: `header.${p.field}`, message: p.message })) },
+        });
+      }
+      const { topic, shopDomain, webhookId, eventId, triggeredAt, apiVersion } = headers.value;
+      let payload: unknown;
+      try {
+        payload = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new ProblemError(400, 'invalid_json', 'Body is not valid JSON');
+      }
+      if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+        throw new ProblemError(400, 'invalid_json', 'Body must be a JSON object');
+      }
+      const mismatch = checkPayloadAgainstHeaders(topic, shopDomain, payload as Record<string, unknown>);
+      if (mismatch) {
+        throw new ProblemError(400, mismatch, mismatch === 'shop_mismatch' ? 'Shop header does not match the payload' : 'Topic header does not match the payload');
+      }
+      const receivedAt = now();
+      const delivery = {
+        shopDomain,
+        topic,
+        webhookId,
+        eventId,
+        triggeredAt,
+        apiVersion,
+        bodySha256: createHash('sha256').update(raw).digest('hex'),
+        dedupeFamily: dedupeFamily(topic),
+        lane: laneOf(topic),
+        receivedAt: receivedAt.toISOString(),
+        payloadJson: raw.toString('utf8'),
+        payloadExpiresAt: new Date(receivedAt.getTime() + deps.payloadRetentionDays * DAY_MS).toISOString(),
+        traceHeadersJson: JSON.stringify(traceHeaders()),
+      };
+      let result: Awaited<ReturnType<ClaimService['claim']>>;
+      try {
+        result = await withDeadline(deps.claims.claim(delivery), deps.claimDeadlineMs);
+      } catch (err) {
+        // Nothing durable to put it in: Shopify retries on 5xx, so nothing is lost by saying so.
+        request.log.error({ err, shopDomain, topic, webhookId }, 'webhook not stored');
+        throw new ProblemError(503, 'storage_unavailable', 'Cannot store the delivery right now', { headers: { 'retry-after': '5' } });
+      }
+      request.log.info({ shopDomain, topic, webhookId, outcome: result.status }, 'webhook received');
+      return reply.code(200).send({ status: result.status });
+    });
+  });
+}

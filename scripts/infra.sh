@@ -110,16 +110,23 @@ kafka_ready() {
 }
 
 ready() { "${1}_ready"; }
+# svc_alive SVC : false only when we know the process we started has died (kafka, redis)
+svc_alive() {
+  local f
+  case $1 in kafka) f="$KAFKA_HOME/kafka.pid" ;; redis) f="$REDIS_HOME/redis.pid" ;; *) return 0 ;; esac
+  [[ -f "$f" ]] || return 0
+  kill -0 "$(cat "$f" 2>/dev/null)" 2>/dev/null
+}
 
 # wait_ready SVC LOGFILE
 wait_ready() {
   local svc=$1 logf=$2 t0 deadline
   t0=$(now_ms); deadline=$((SECONDS + INFRA_TIMEOUT))
   until ready "$svc"; do
-    if ((SECONDS >= deadline)); then
+    if ((SECONDS >= deadline)) || ! svc_alive "$svc"; then
       log "$svc did not become ready within ${INFRA_TIMEOUT}s; last lines of $logf:"
       tail -n 25 "$logf" >&2 2>/dev/null || true
-      die "$svc failed to start (log: $logf)"
+      die "$svc failed to start$(svc_alive "$svc" || echo ' (process exited)') (log: $logf)"
     fi
     sleep 0.25
   done
@@ -135,10 +142,10 @@ apt_install() {
   need_root "$*"
   log "apt-get install $*"
   local t0; t0=$(now_ms)
-  if ! apt-get install -y -q --no-install-recommends "$@" >"$STATE/apt.log" 2>&1; then
+  if ! apt-get install -y -q "$@" >"$STATE/apt.log" 2>&1; then
     log "apt-get install failed, running apt-get update and retrying"
     apt-get update -q >>"$STATE/apt.log" 2>&1 || true
-    apt-get install -y -q --no-install-recommends "$@" >>"$STATE/apt.log" 2>&1 ||
+    apt-get install -y -q "$@" >>"$STATE/apt.log" 2>&1 ||
       { tail -n 20 "$STATE/apt.log" >&2; die "apt-get install $* failed (log: $STATE/apt.log)"; }
   fi
   log "installed $* in $(elapsed "$t0")"
@@ -183,7 +190,7 @@ pg_log() { local c; c=$(pg_cluster); echo "/var/log/postgresql/postgresql-${c// 
 postgres_start() {
   local c; c=$(pg_cluster)
   # shellcheck disable=SC2086
-  pg_ctlcluster $c start >/dev/null 2>&1 || { tcp_open "$PG_HOST" "$PG_PORT" || die "postgres failed to start (log: $(pg_log))"; }
+  pg_ctlcluster $c start >/dev/null 2>&1 9>&- || { tcp_open "$PG_HOST" "$PG_PORT" || die "postgres failed to start (log: $(pg_log))"; }
 }
 # wait for the local socket, then create role + database
 postgres_prepare() {
@@ -220,7 +227,7 @@ redis_start() {
   local args=(--daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_HOME"
     --pidfile "$REDIS_HOME/redis.pid" --logfile "$REDIS_HOME/redis.log")
   [[ -n "$REDIS_PASS" ]] && args+=(--requirepass "$REDIS_PASS")
-  redis-server "${args[@]}" >/dev/null || die "redis failed to start (log: $REDIS_HOME/redis.log)"
+  redis-server "${args[@]}" >/dev/null 2>&1 </dev/null 9>&- || die "redis failed to start (log: $REDIS_HOME/redis.log)"
 }
 redis_stop() { stop_pidfile "$REDIS_HOME/redis.pid" redis 20; }
 redis_prepare() { :; }
@@ -229,19 +236,19 @@ redis_logfile() { echo "$REDIS_HOME/redis.log"; }
 # ---------------------------------------------------------------- rabbitmq
 # Runs as root with all state under $SINGLE_INFRA_HOME/rabbitmq (node single@localhost), so it does not
 # depend on Debian's service setup or on the machine's hostname.
-rabbit_env() {
-  env HOME="$RABBIT_HOME" \
-    RABBITMQ_NODENAME="$RABBIT_NODE" \
-    RABBITMQ_CONFIG_FILE="$RABBIT_HOME/rabbitmq.conf" \
-    RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_HOME/enabled_plugins" \
-    RABBITMQ_MNESIA_BASE="$RABBIT_HOME/mnesia" \
-    RABBITMQ_LOG_BASE="$RABBIT_HOME/log" \
-    RABBITMQ_LOGS="$RABBIT_HOME/log/rabbit.log" \
-    RABBITMQ_PID_FILE="$RABBIT_HOME/rabbit.pid" \
-    RABBITMQ_DIST_PORT="$((RMQ_PORT + 20000))" \
-    "$@"
+rabbit_env_vars() {
+  RABBIT_ENV=(HOME="$RABBIT_HOME"
+    RABBITMQ_NODENAME="$RABBIT_NODE"
+    RABBITMQ_CONFIG_FILE="$RABBIT_HOME/rabbitmq.conf"
+    RABBITMQ_ENABLED_PLUGINS_FILE="$RABBIT_HOME/enabled_plugins"
+    RABBITMQ_MNESIA_BASE="$RABBIT_HOME/mnesia"
+    RABBITMQ_LOG_BASE="$RABBIT_HOME/log"
+    RABBITMQ_LOGS="$RABBIT_HOME/log/rabbit.log"
+    RABBITMQ_PID_FILE="$RABBIT_HOME/rabbit.pid"
+    RABBITMQ_DIST_PORT="$((RMQ_PORT + 20000))")
 }
-rabbitmqctl_() { rabbit_env /usr/lib/rabbitmq/bin/rabbitmqctl -n "$RABBIT_NODE" "$@"; }
+rabbit_env_vars
+rabbitmqctl_() { env "${RABBIT_ENV[@]}" /usr/lib/rabbitmq/bin/rabbitmqctl -n "$RABBIT_NODE" "$@"; }
 rabbitmq_start() {
   mkdir -p "$RABBIT_HOME/log" "$RABBIT_HOME/mnesia"
   cat >"$RABBIT_HOME/rabbitmq.conf" <<EOF
@@ -257,13 +264,15 @@ default_permissions.write = .*
 disk_free_limit.absolute = 50MB
 EOF
   echo '[rabbitmq_management].' >"$RABBIT_HOME/enabled_plugins"
-  (cd "$RABBIT_HOME" && rabbit_env setsid /usr/lib/rabbitmq/bin/rabbitmq-server \
-    >"$RABBIT_HOME/log/startup.log" 2>&1 </dev/null &)
+  # detached: own session, no inherited lock fd (9) or caller stdout/stderr
+  (cd "$RABBIT_HOME" && exec env "${RABBIT_ENV[@]}" setsid /usr/lib/rabbitmq/bin/rabbitmq-server) \
+    >"$RABBIT_HOME/log/startup.log" 2>&1 </dev/null 9>&- &
+  disown $! 2>/dev/null || true
 }
 rabbitmq_stop() {
   [[ -f "$RABBIT_HOME/rabbit.pid" ]] || return 0
-  rabbitmqctl_ stop "$RABBIT_HOME/rabbit.pid" >/dev/null 2>&1 || stop_pidfile "$RABBIT_HOME/rabbit.pid" rabbitmq 30
-  rm -f "$RABBIT_HOME/rabbit.pid"
+  # RabbitMQ (>= 3.8) shuts down gracefully on SIGTERM; much faster than booting the rabbitmqctl CLI
+  stop_pidfile "$RABBIT_HOME/rabbit.pid" rabbitmq 15
 }
 # default_user in rabbitmq.conf only applies to a fresh node; make sure the user is right anyway.
 rabbitmq_provision() {
@@ -373,11 +382,12 @@ EOF
 kafka_start() {
   kafka_fetch
   kafka_configure
-  (cd "$KAFKA_HOME" && setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' _ "$KAFKA_HOME" \
+  (cd "$KAFKA_HOME" && exec setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' _ "$KAFKA_HOME" \
     java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" -Dkafka.logs.dir="$KAFKA_HOME/logs" \
-    -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$KAFKA_HOME/server.properties" \
-    >"$KAFKA_HOME/logs/stdout.log" 2>&1 </dev/null &)
+    -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$KAFKA_HOME/server.properties") \
+    >"$KAFKA_HOME/logs/stdout.log" 2>&1 </dev/null 9>&- &
+  disown $! 2>/dev/null || true
 }
 kafka_stop() { stop_pidfile "$KAFKA_HOME/kafka.pid" kafka 30; }
 kafka_prepare() { :; }

@@ -62,14 +62,15 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
 
   // Waits only for the very first connection (bounded); after that a client that is not ready means an
   // outage, and the call fails at once.
+  const isReady = () => redis.status === 'ready';
   async function ready(): Promise<void> {
     if (closed) throw new CacheUnavailableError('cache is closed');
-    if (redis.status === 'ready') return;
+    if (isReady()) return;
     if (!everReady) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([connecting, new Promise((resolve) => (timer = setTimeout(resolve, connectTimeoutMs)))]);
       clearTimeout(timer);
-      if (redis.status === 'ready') return;
+      if (isReady()) return;
     }
     throw new CacheUnavailableError(`redis is not connected (${redis.status})`);
   }
@@ -130,7 +131,7 @@ export function createRedisCache(options: RedisCacheOptions): Cache {
     async close() {
       if (closed) return;
       closed = true;
-      if (redis.status === 'ready') {
+      if (isReady()) {
         await redis.quit().catch(() => redis.disconnect());
       } else {
         redis.disconnect();

@@ -152,7 +152,9 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
         await subscription.start();
       } catch (error) {
         await subscription.stop();
-        throw error instanceof EventsUnavailableError ? error : unavailable(`subscribe ${subscribeOptions.groupId}`, error);
+        throw error instanceof EventsUnavailableError
+          ? error
+          : unavailable(`subscribe ${subscribeOptions.groupId}`, error);
       }
       return subscription;
     },
@@ -169,7 +171,10 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       // Creation waits for partition leaders, which takes longer than one request.
       await bounded('create topics', adminTimeoutMs, admins, async () => {
         const a = await admins.get();
-        await a.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+        await a.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        });
       });
     },
 

@@ -1,13 +1,13 @@
 import type { Logger } from '@single/logger';
-import { type LogEntry, logLevel } from 'kafkajs';
+import { type LogEntry, type logCreator, logLevel } from 'kafkajs';
 
 /**
  * Routes kafkajs' own log lines to our logger (never to the console). kafkajs levels: ERROR=1, WARN=2,
  * INFO=4, DEBUG=5; a line above the configured kafkajs level is never built.
  */
-export function kafkaLogCreator(logger: Logger) {
+export function kafkaLogCreator(logger: Logger): logCreator {
   const log = logger.child({ component: 'kafkajs' });
-  return () =>
+  return (_level) =>
     ({ namespace, level, log: entry }: LogEntry) => {
       const { message, timestamp: _timestamp, logger: _name, ...fields } = entry;
       const line = { namespace, ...fields };

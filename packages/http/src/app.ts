@@ -34,13 +34,21 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       const given = request.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    disableRequestLogging: false,
+    // One line per request (below) instead of fastify's two; health probes are not logged.
+    disableRequestLogging: true,
     ...(options.fastify as object),
   }) as unknown as FastifyInstance;
   const health: HealthState = { shuttingDown: false };
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.url.startsWith('/health/')) return;
+    request.log.info(
+      { method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request completed',
+    );
   });
   registerErrorHandling(app);
   app.register(underPressure, {

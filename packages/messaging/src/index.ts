@@ -11,8 +11,8 @@ export {
 export { createMemoryMessaging, MemoryBroker, type MemoryMessagingOptions } from './memory.ts';
 export { MessagingClient, type MessagingLogger, type MessagingOptions } from './messaging.ts';
 export type {
-  Consumer,
   ConsumeOptions,
+  Consumer,
   DeadLetter,
   MessageContext,
   MessageHandler,

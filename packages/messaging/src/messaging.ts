@@ -5,8 +5,8 @@ import { NACK_MESSAGE } from './driver.ts';
 import { BrokerUnavailableError, PublishRejectedError, TopologyError, UnroutableError } from './errors.ts';
 import { KeyedSerializer } from './keyed-serializer.ts';
 import type {
-  Consumer,
   ConsumeOptions,
+  Consumer,
   DeadLetter,
   MessageContext,
   MessageHandler,
@@ -452,7 +452,9 @@ export class MessagingClient implements Messaging {
     const context = toContext(state.queue, delivery);
     const run = () => this.#handle(state, channel, delivery, context);
     const key = state.serializeBy?.(context);
-    const task = (key === undefined ? run() : state.serializer.run(key, run)).finally(() => state.inFlight.delete(task));
+    const task = (key === undefined ? run() : state.serializer.run(key, run)).finally(() =>
+      state.inFlight.delete(task),
+    );
     state.inFlight.add(task);
   }
 
@@ -512,7 +514,13 @@ export class MessagingClient implements Messaging {
     }
     try {
       // Confirmed copy first, then ack: a crash in between duplicates the message, never loses it.
-      await this.#publishConfirmed('', target, delivery.content, copyProperties(delivery, headers), this.#publishTimeoutMs);
+      await this.#publishConfirmed(
+        '',
+        target,
+        delivery.content,
+        copyProperties(delivery, headers),
+        this.#publishTimeoutMs,
+      );
       this.#settle(channel, () => channel.ack(delivery));
     } catch (publishErr) {
       this.#log.error(
@@ -554,17 +562,25 @@ export class MessagingClient implements Messaging {
       await Promise.race([Promise.allSettled([...state.inFlight]), sleep(deadline - Date.now())]);
     }
     if (state.inFlight.size > 0) {
-      this.#log.warn({ queue: state.queue, running: state.inFlight.size }, 'messaging: handlers still running at close');
+      this.#log.warn(
+        { queue: state.queue, running: state.inFlight.size },
+        'messaging: handlers still running at close',
+      );
     }
   }
 
   // ------------------------------------------------------------------ inspection and dead letters
 
   async #withChannel<T>(use: (channel: BrokerChannel) => Promise<T>): Promise<T> {
-    await this.#waitForPublisher(Date.now() + this.#publishTimeoutMs);
-    const connection = this.#connection;
-    if (!connection) throw new BrokerUnavailableError('not connected to the broker');
-    const channel = await this.#openChannel(connection, 'operations');
+    const deadline = Date.now() + this.#publishTimeoutMs;
+    let channel: BrokerChannel | undefined;
+    while (!channel) {
+      await this.#waitForPublisher(deadline);
+      const connection = this.#connection;
+      // The connection may be going away without having said so yet: wait for the next one.
+      channel = connection ? await this.#openChannel(connection, 'operations').catch(() => undefined) : undefined;
+      if (!channel) await sleep(20);
+    }
     try {
       return await use(channel);
     } finally {
@@ -621,7 +637,13 @@ export class MessagingClient implements Messaging {
         headers[HEADER.originalQueue] = target;
         if (letter.originalRoutingKey !== undefined) headers[HEADER.originalRoutingKey] = letter.originalRoutingKey;
         if (letter.originalExchange !== undefined) headers[HEADER.originalExchange] = letter.originalExchange;
-        await this.#publishConfirmed('', target, message.content, copyProperties(message, headers), this.#publishTimeoutMs);
+        await this.#publishConfirmed(
+          '',
+          target,
+          message.content,
+          copyProperties(message, headers),
+          this.#publishTimeoutMs,
+        );
         channel.ack(message);
         result.redriven++;
       }

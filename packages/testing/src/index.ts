@@ -1,2 +1,13 @@
+export { type CacheHarness, cacheContract } from './contracts/cache.contract.ts';
+export { type EventsHarness, eventsContract } from './contracts/events.contract.ts';
+export { messagingContract } from './contracts/messaging.contract.ts';
+export {
+  amqpMessagingHarness,
+  type MessagingHarness,
+  memoryMessagingHarness,
+} from './contracts/messaging.harness.ts';
 export * from './env.ts';
+export * from './kafka.ts';
 export * from './postgres.ts';
+export * from './rabbitmq.ts';
+export * from './redis.ts';

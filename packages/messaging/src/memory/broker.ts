@@ -1,11 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type {
-  BrokerChannel,
-  BrokerConnection,
-  Delivery,
-  MessageProperties,
-  PublishProperties,
-} from '../driver.ts';
+import type { BrokerChannel, BrokerConnection, Delivery, MessageProperties, PublishProperties } from '../driver.ts';
 import { CHANNEL_CLOSED_MESSAGE } from '../driver.ts';
 import { topicMatches } from './topic.ts';
 
@@ -178,7 +172,13 @@ class MemoryQueue {
     if (typeof exchange !== 'string') return;
     const routingKey = (this.args['x-dead-letter-routing-key'] as string | undefined) ?? message.routingKey;
     const headers = { ...message.properties.headers };
-    const death = { queue: this.name, reason, count: 1, exchange: message.exchange, 'routing-keys': [message.routingKey] };
+    const death = {
+      queue: this.name,
+      reason,
+      count: 1,
+      exchange: message.exchange,
+      'routing-keys': [message.routingKey],
+    };
     const previous = Array.isArray(headers['x-death']) ? (headers['x-death'] as unknown[]) : [];
     headers['x-death'] = [death, ...previous];
     if (headers['x-first-death-queue'] === undefined) {
@@ -468,7 +468,8 @@ class MemoryChannel extends EventEmitter implements BrokerChannel {
     setImmediate(() => {
       if (!this.#open) return;
       // basic.return precedes the confirm, as on RabbitMQ.
-      if (taken === 0 && options.mandatory) this.emit('return', toDelivery(0, { ...stored, redelivered: false, deliveryCount: 0 }));
+      if (taken === 0 && options.mandatory)
+        this.emit('return', toDelivery(0, { ...stored, redelivered: false, deliveryCount: 0 }));
       if (callback && this.#pendingConfirms.delete(callback)) callback(null);
     });
     return true;
@@ -490,7 +491,7 @@ class MemoryChannel extends EventEmitter implements BrokerChannel {
     const unacked = [...this.#unacked.values()].reverse();
     this.#unacked.clear();
     for (const { queue, message } of unacked) {
-      void queue; void message;
+      if (this.#broker.queues.get(queue.name) === queue) queue.giveBack(message);
     }
     const confirms = [...this.#pendingConfirms];
     this.#pendingConfirms.clear();
@@ -520,9 +521,12 @@ class MemoryChannel extends EventEmitter implements BrokerChannel {
   }
 
   #fail(code: number, text: string, detail: string): Error {
-    return Object.assign(new Error(`Channel closed by server: ${code} (${text.replace('_', '-')}) with message "${text} - ${detail}"`), {
-      code,
-    });
+    return Object.assign(
+      new Error(`Channel closed by server: ${code} (${text.replace('_', '-')}) with message "${text} - ${detail}"`),
+      {
+        code,
+      },
+    );
   }
 
   /** Runs an operation like an RPC: async reply; a channel error closes the channel and rejects. */

@@ -1,6 +1,6 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
 import { type Cache, CacheUnavailableError, createRedisCache } from '@single/cache';
+import { afterEach, describe, expect, it } from 'vitest';
 import { testRedisUrl } from '../redis.ts';
 
 // The Redis adapter must never make its caller wait on a server that is away or silent.

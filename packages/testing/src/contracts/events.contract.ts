@@ -1,4 +1,4 @@
-import { EventBusClosedError, type EventBus, type IncomingEvent } from '@single/events';
+import { type EventBus, EventBusClosedError, type IncomingEvent } from '@single/events';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitUntil } from './wait.ts';
 
@@ -48,7 +48,11 @@ export function eventsContract(name: string, makeHarness: () => Promise<EventsHa
       await h.bus.ensureTopics([topic], 1);
       const binary = Buffer.from([0, 1, 2, 250, 255]);
       await h.bus.publish(topic, [
-        { key: 'order-1', value: binary, headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } },
+        {
+          key: 'order-1',
+          value: binary,
+          headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        },
         { key: null, value: 'plain text' },
       ]);
       const r = recorder();
@@ -135,7 +139,12 @@ export function eventsContract(name: string, makeHarness: () => Promise<EventsHa
       const group = h.groupId();
       // The first member handles "done", then fails on "stuck" every time, as if it died mid-message.
       const dying = recorder((event) => event.value.toString() === 'stuck');
-      const first = await h.bus.subscribe({ topics: [topic], groupId: group, fromBeginning: true, handler: dying.handler });
+      const first = await h.bus.subscribe({
+        topics: [topic],
+        groupId: group,
+        fromBeginning: true,
+        handler: dying.handler,
+      });
       await h.bus.publish(topic, [{ key: 'k', value: 'done' }]);
       await waitUntil(() => dying.values().includes('done'));
       await h.bus.publish(topic, [{ key: 'k', value: 'stuck' }]);

@@ -21,7 +21,12 @@ function topology(): Topology {
   return {
     exchanges: [{ name: EXCHANGE, type: 'topic' }],
     queues: [
-      { name: QUEUE, bindings: [{ exchange: EXCHANGE, routingKey: PAID }], retryPolicy: 'transient', deadLetterQueue: DLQ },
+      {
+        name: QUEUE,
+        bindings: [{ exchange: EXCHANGE, routingKey: PAID }],
+        retryPolicy: 'transient',
+        deadLetterQueue: DLQ,
+      },
       { name: DLQ },
     ],
     retryPolicies: { transient: { delaysMs: LADDER } },
@@ -67,11 +72,14 @@ async function publishUntilConfirmed(client: Messaging, routingKey: string, body
 export function messagingContract(name: string, makeHarness: () => Promise<MessagingHarness>) {
   describe(`messaging contract: ${name}`, () => {
     let h: MessagingHarness;
+    // Only what beforeEach really created gets disposed (it may have failed half-way).
+    let created: MessagingHarness | undefined;
     beforeEach(async () => {
-      h = await makeHarness();
+      created = h = await makeHarness();
     });
     afterEach(async () => {
-      await h.dispose();
+      await created?.dispose();
+      created = undefined;
     });
 
     it('publishes with confirm; the consumer gets body, id, routing key and headers, and acks', async () => {
@@ -175,8 +183,11 @@ export function messagingContract(name: string, makeHarness: () => Promise<Messa
         if (failing) throw new PermanentError('rejected for now');
         handled.push(m);
       });
-      for (const id of ['dl-1', 'dl-2', 'dl-3']) await client.publish(EXCHANGE, PAID, Buffer.from(id), { messageId: id });
-      await waitUntil(async () => (await client.inspectQueue(DLQ)).messageCount === 3, { message: 'three dead letters' });
+      for (const id of ['dl-1', 'dl-2', 'dl-3'])
+        await client.publish(EXCHANGE, PAID, Buffer.from(id), { messageId: id });
+      await waitUntil(async () => (await client.inspectQueue(DLQ)).messageCount === 3, {
+        message: 'three dead letters',
+      });
 
       const ids = async () => (await client.listDeadLetters(DLQ, 10)).map((l) => l.messageId).sort();
       expect(await ids()).toEqual(['dl-1', 'dl-2', 'dl-3']);
@@ -233,7 +244,9 @@ export function messagingContract(name: string, makeHarness: () => Promise<Messa
       await waitUntil(() => processed.some((m) => m.messageId === 'after') || firstDeliveries === 3, {
         message: 'a later message handled',
       });
-      await waitUntil(async () => (await survivor.inspectQueue(QUEUE)).messageCount === 0, { message: 'queue drained' });
+      await waitUntil(async () => (await survivor.inspectQueue(QUEUE)).messageCount === 0, {
+        message: 'queue drained',
+      });
       expect(dying.health().connected).toBe(true);
     });
 
@@ -312,9 +325,9 @@ export function messagingContract(name: string, makeHarness: () => Promise<Messa
     it('fails a publish fast with BrokerUnavailableError when the broker cannot be reached', async () => {
       const client = h.connectUnreachable(topology());
       const started = Date.now();
-      await expect(
-        client.publish(EXCHANGE, PAID, Buffer.from('x'), { timeoutMs: 300 }),
-      ).rejects.toBeInstanceOf(BrokerUnavailableError);
+      await expect(client.publish(EXCHANGE, PAID, Buffer.from('x'), { timeoutMs: 300 })).rejects.toBeInstanceOf(
+        BrokerUnavailableError,
+      );
       const elapsed = Date.now() - started;
       expect(elapsed).toBeGreaterThanOrEqual(250);
       expect(elapsed).toBeLessThan(2000);

@@ -1,0 +1,55 @@
+import {
+  commaList,
+  databaseEnv,
+  datadogEnv,
+  type EnvSource,
+  kafkaEnv,
+  loadConfigOrExit,
+  loggingEnv,
+  rabbitmqEnv,
+  serverEnv,
+} from '@single/config';
+import { z } from 'zod';
+
+const delays = z
+  .string()
+  .transform(commaList)
+  .pipe(z.array(z.coerce.number().int().positive()).min(1, 'at least one delay'));
+
+export const workerEnv = {
+  ...serverEnv,
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3002),
+  ...loggingEnv,
+  ...databaseEnv,
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(100).default(10),
+  ...rabbitmqEnv,
+  ...kafkaEnv,
+  ...datadogEnv,
+  /** Retry ladder of the work queues, in ms: transient failures wait each step, then go to the DLQ. */
+  RETRY_DELAYS_MS: delays.default([5_000, 30_000, 300_000, 1_800_000]),
+  /** Unacked order messages held per queue (per-order serialisation still applies). */
+  ORDER_PREFETCH: z.coerce.number().int().min(1).max(2_000).default(300),
+  /**
+   * Comma-separated secrets the download tokens are derived from (HMAC of the grant id); the first one
+   * derives new tokens, older ones stay listed during a rotation so pending emails still render.
+   */
+  DOWNLOAD_TOKEN_SECRETS: z
+    .string()
+    .transform(commaList)
+    .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters')).min(1)),
+  /** Public base of the download links (artist-api serves GET /d/:token). */
+  DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+  SMTP_URL: z.string().default('smtp://127.0.0.1:2525'),
+  EMAIL_FROM: z.string().min(3).default('Single <downloads@single.example>'),
+  SHOPIFY_ADMIN_API_VERSION: z.string().regex(/^\d{4}-\d{2}$/).default('2026-10'),
+  /** Overrides https://<shop>/admin/api/<version>/graphql.json (local fake Admin API, tests). */
+  SHOPIFY_ADMIN_URL_TEMPLATE: z.string().optional(),
+  /** How often the pre-order scheduler and the outbox loops look for due work when nothing woke them. */
+  POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
+};
+
+export type WorkerConfig = ReturnType<typeof loadWorkerConfig>;
+
+export function loadWorkerConfig(env: EnvSource) {
+  return loadConfigOrExit(workerEnv, env);
+}

@@ -1,0 +1,80 @@
+/** What the grant logic needs to know about a release (artist-api's release settings). */
+export interface ReleaseTerms {
+  releaseId: string;
+  title: string;
+  upc: string;
+  /** 00:00 America/New_York on the release date unless the release names another instant. */
+  releaseInstant: Date;
+  /** The earliest track instant ("instant grat" tracks), if any track has its own. */
+  firstTrackInstant: Date | null;
+  downloadLimit: number;
+  /** 0 = links never expire. */
+  downloadExpiryDays: number;
+}
+
+export interface PlannedGrant {
+  releaseId: string;
+  unitIndex: number;
+  status: 'active' | 'scheduled';
+  activateAt: Date;
+  expiresAt: Date | null;
+  downloadLimit: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * When a grant opens: the release instant, or earlier if a track of it has its own earlier instant (the fan
+ * gets the link then, and the download route serves each track from its own instant).
+ */
+export function availableAt(terms: ReleaseTerms): Date {
+  const track = terms.firstTrackInstant;
+  return track && track < terms.releaseInstant ? track : terms.releaseInstant;
+}
+
+export function expiryFrom(activatedAt: Date, expiryDays: number): Date | null {
+  return expiryDays > 0 ? new Date(activatedAt.getTime() + expiryDays * DAY_MS) : null;
+}
+
+/**
+ * One grant per unit still owed: units 0 .. quantity - refunded - 1 (refunds take the highest units, so a
+ * refund that arrived before the order simply lowers the count). Released music is active now; a
+ * pre-order is scheduled for the instant it becomes available.
+ */
+export function planGrants(terms: ReleaseTerms, owedUnits: number, now: Date): PlannedGrant[] {
+  const opensAt = availableAt(terms);
+  const released = opensAt.getTime() <= now.getTime();
+  const grants: PlannedGrant[] = [];
+  for (let unitIndex = 0; unitIndex < owedUnits; unitIndex++) {
+    grants.push({
+      releaseId: terms.releaseId,
+      unitIndex,
+      status: released ? 'active' : 'scheduled',
+      activateAt: released ? now : opensAt,
+      expiresAt: released ? expiryFrom(now, terms.downloadExpiryDays) : null,
+      downloadLimit: terms.downloadLimit,
+    });
+  }
+  return grants;
+}
+
+/** A line's releases: its variant's mappings, else its SKU's; none means unmapped (recorded, ignored). */
+export interface MappingRow {
+  variantId: string | null;
+  sku: string | null;
+  reportedRelease: boolean;
+  terms: ReleaseTerms;
+}
+
+export function releasesForLine(
+  line: { variantId: string | null; sku: string | null },
+  mappings: readonly MappingRow[],
+): { releases: ReleaseTerms[]; reportedReleaseId: string | null } {
+  let matched = line.variantId ? mappings.filter((m) => m.variantId === line.variantId) : [];
+  if (matched.length === 0 && line.sku) matched = mappings.filter((m) => m.sku === line.sku);
+  const byRelease = new Map<string, MappingRow>();
+  for (const m of matched) if (!byRelease.has(m.terms.releaseId)) byRelease.set(m.terms.releaseId, m);
+  const unique = [...byRelease.values()];
+  const reported = unique.find((m) => m.reportedRelease) ?? unique[0];
+  return { releases: unique.map((m) => m.terms), reportedReleaseId: reported?.terms.releaseId ?? null };
+}

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+// The slices of Shopify's webhook payloads the worker relies on. Everything else is ignored (zod strips
+// it), so an extra field never breaks intake while a missing or malformed required one sends the message
+// to the dead-letter queue. Email and address fields are nullable: without Shopify's protected customer
+// data approval they arrive redacted.
+
+/** Shopify ids are 64-bit: accept numbers and numeric strings, keep them as decimal strings. */
+const shopifyId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String);
+const money = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number()]).transform(String);
+const timestamp = z.iso.datetime({ offset: true });
+
+const address = z
+  .object({
+    zip: z.string().nullish(),
+    province_code: z.string().nullish(),
+    country_code: z.string().nullish(),
+  })
+  .nullish();
+
+export const orderLineItem = z.object({
+  id: shopifyId,
+  product_id: shopifyId.nullish(),
+  variant_id: shopifyId.nullish(),
+  sku: z.string().nullish(),
+  quantity: z.number().int().nonnegative(),
+  price: money,
+  requires_shipping: z.boolean().default(false),
+});
+
+/** orders/create, orders/paid, orders/updated and orders/cancelled all carry the full order. */
+export const orderSnapshot = z.object({
+  id: shopifyId,
+  admin_graphql_api_id: z.string().nullish(),
+  name: z.string(),
+  created_at: timestamp.nullish(),
+  updated_at: timestamp,
+  financial_status: z.string().nullish(),
+  cancelled_at: timestamp.nullish(),
+  test: z.boolean().default(false),
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  email: z.string().nullish(),
+  contact_email: z.string().nullish(),
+  customer: z.object({ id: shopifyId, email: z.string().nullish() }).nullish(),
+  browser_ip: z.string().nullish(),
+  client_details: z.object({ browser_ip: z.string().nullish() }).nullish(),
+  checkout_token: z.string().nullish(),
+  billing_address: address,
+  shipping_address: address,
+  line_items: z.array(orderLineItem),
+});
+export type OrderSnapshot = z.infer<typeof orderSnapshot>;
+
+export const refundCreated = z.object({
+  id: shopifyId,
+  order_id: shopifyId,
+  created_at: timestamp.nullish(),
+  refund_line_items: z.array(
+    z.object({
+      line_item_id: shopifyId,
+      quantity: z.number().int().nonnegative(),
+    }),
+  ),
+});
+export type RefundCreated = z.infer<typeof refundCreated>;
+
+export const appUninstalled = z.object({
+  id: shopifyId.nullish(),
+  myshopify_domain: z.string().nullish(),
+});
+
+export const customersRedact = z.object({
+  shop_domain: z.string(),
+  customer: z.object({ id: shopifyId, email: z.string().nullish() }),
+  orders_to_redact: z.array(shopifyId).default([]),
+});
+export type CustomersRedact = z.infer<typeof customersRedact>;
+
+export const customersDataRequest = z.object({
+  shop_domain: z.string(),
+  customer: z.object({ id: shopifyId, email: z.string().nullish() }),
+  orders_requested: z.array(shopifyId).default([]),
+  data_request: z.object({ id: shopifyId }).nullish(),
+});
+export type CustomersDataRequest = z.infer<typeof customersDataRequest>;
+
+export const shopRedact = z.object({ shop_domain: z.string() });
+
+/** Statuses that mean the money was taken: grants are due. `refunded`/`voided` never grant. */
+export const PAID_STATUSES: ReadonlySet<string> = new Set(['paid', 'partially_refunded']);

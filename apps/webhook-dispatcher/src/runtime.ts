@@ -1,0 +1,63 @@
+import { createRedisCache } from '@single/cache';
+import { EVENTS_EXCHANGE } from '@single/contracts';
+import { createLogger, type Logger } from '@single/logger';
+import { createAmqpMessaging, type Messaging } from '@single/messaging';
+import { traceHeaders, traceLogFields } from '@single/tracing';
+import pg from 'pg';
+import { buildApp, type Dispatcher } from './app.ts';
+import type { DispatcherConfig } from './config.ts';
+import { dedupeCache } from './deliveries/dedupe-cache.ts';
+import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from './maintenance.ts';
+import { OutboxRelay } from './relay/outbox-relay.ts';
+
+/** The dispatcher only declares the exchange; consumers own their queues and bindings. */
+export const dispatcherTopology = { exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' as const }], queues: [] };
+
+export interface DispatcherRuntime {
+  logger: Logger;
+  dispatcher: Dispatcher;
+  relay: OutboxRelay;
+  messaging: Messaging;
+  /** Closes in dependency order: intake drained, relay stopped, then connections. */
+  closers: (() => Promise<void>)[];
+}
+
+/** Wires real clients from the configuration: used by main.ts and lambda.ts alike. */
+export function createRuntime(config: DispatcherConfig, options: { relay: boolean }): DispatcherRuntime {
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    service: 'webhook-dispatcher',
+    base: { env: config.DD_ENV, version: config.DD_VERSION },
+    mixin: traceLogFields,
+  });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
+  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+  const cache = createRedisCache({ url: config.REDIS_URL, keyPrefix: 'dispatcher:', logger });
+  const messaging = createAmqpMessaging({
+    url: config.RABBITMQ_URL,
+    connectionName: 'webhook-dispatcher',
+    topology: dispatcherTopology,
+    logger,
+    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    hooks: { onPublishHeaders: (headers) => ({ ...headers, ...traceHeaders() }) },
+  });
+  const dispatcher = buildApp({
+    logger,
+    pool,
+    dedupe: dedupeCache(cache, logger),
+    maintenance: maintenanceSwitch({ envFlag: config.MAINTENANCE_MODE, readFlag: () => cache.get(MAINTENANCE_FLAG_KEY) }),
+    secrets: config.SHOPIFY_WEBHOOK_SECRETS,
+    bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
+    payloadRetentionDays: config.DELIVERY_PAYLOAD_RETENTION_DAYS,
+    claimDeadlineMs: config.WEBHOOK_CLAIM_DEADLINE_MS,
+  });
+  const relay = new OutboxRelay({ pool, messaging, logger, lanes: ['privacy', 'orders'], publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+  const closers = [
+    () => dispatcher.claims.drained(),
+    ...(options.relay ? [() => relay.stop()] : []),
+    () => messaging.close(),
+    () => cache.close(),
+    () => pool.end(),
+  ];
+  return { logger, dispatcher, relay, messaging, closers };
+}

@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { type Cache, createRedisCache } from '@single/cache';
+import { EVENTS_EXCHANGE } from '@single/contracts';
+import { silentLogger } from '@single/logger';
+import { createAmqpMessaging, type MessageContext, type Messaging } from '@single/messaging';
+import { createTestDatabase, createTestRedisPrefix, createTestVhost, deleteRedisPrefix, type TestDatabase, type TestVhost, testRedisUrl } from '@single/testing';
+import pg from 'pg';
+import { buildApp, type Dispatcher } from '../app.ts';
+import { dedupeCache } from '../deliveries/dedupe-cache.ts';
+import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from '../maintenance.ts';
+import { OutboxRelay } from '../relay/outbox-relay.ts';
+import { signShopifyBody } from '../shopify/verify-hmac.ts';
+
+export const SECRET = 'fixture-secret-do-not-use-in-production';
+export const SHOP = 'single-demo.myshopify.com';
+
+export function fixture(name: string): Buffer {
+  return readFileSync(new URL(`../../../../../shared/fixtures/shopify/${name}.json`, import.meta.url));
+}
+
+/** A test queue bound to every Shopify routing key, standing in for the fulfillment workers. */
+export const testTopology = {
+  exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' as const }],
+  queues: [
+    { name: 'test.dlq' },
+    { name: 'test.all', bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }], deadLetterQueue: 'test.dlq' },
+  ],
+};
+
+export function signedRequest(topic: string, body: Buffer, overrides: Record<string, string | undefined> = {}, secret = SECRET) {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'x-shopify-topic': topic,
+    'x-shopify-shop-domain': SHOP,
+    'x-shopify-webhook-id': randomUUID(),
+    'x-shopify-event-id': randomUUID(),
+    'x-shopify-triggered-at': new Date().toISOString(),
+    'x-shopify-api-version': '2026-10',
+    'x-shopify-hmac-sha256': signShopifyBody(body, secret),
+  };
+  // An override of `undefined` removes the header.
+  for (const [name, value] of Object.entries(overrides)) {
+    if (value === undefined) delete headers[name];
+    else headers[name] = value;
+  }
+  return {
+    method: 'POST' as const,
+    url: '/webhooks/shopify',
+    payload: body,
+    headers: headers as Record<string, string> & { 'x-shopify-webhook-id': string; 'x-shopify-event-id': string; 'x-shopify-hmac-sha256': string },
+  };
+}
+
+/** A unique orders/paid body (distinct id and updated_at) of realistic size. */
+export function uniqueOrderBody(n: number): Buffer {
+  const order = JSON.parse(fixture('orders-paid').toString());
+  order.id = 9_000_000_000 + n;
+  order.admin_graphql_api_id = `gid://shopify/Order/${order.id}`;
+  order.updated_at = new Date(Date.UTC(2026, 10, 20, 0, 0, n)).toISOString();
+  return Buffer.from(JSON.stringify(order));
+}
+
+export interface Harness {
+  database: TestDatabase;
+  pool: pg.Pool;
+  vhost: TestVhost;
+  cache: Cache;
+  prefix: string;
+  messaging: Messaging;
+  dispatcher: Dispatcher;
+  relay: OutboxRelay;
+  received: MessageContext[];
+  count(sql: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number } = {}): Promise<Harness> {
+  const logger = silentLogger();
+  const database = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 6 });
+  const vhost = await createTestVhost();
+  const prefix = createTestRedisPrefix();
+  const cache = createRedisCache({ url: options.redisUrl ?? testRedisUrl(), keyPrefix: prefix, connectTimeoutMs: 300, commandTimeoutMs: 300 });
+  const messaging = createAmqpMessaging({ url: vhost.url, connectionName: 'dispatcher-test', topology: testTopology, publishTimeoutMs: 1_500 });
+  await messaging.waitUntilConnected(10_000);
+  const received: MessageContext[] = [];
+  await messaging.consume('test.all', async (m) => void received.push(m), { prefetch: 50 });
+  const dispatcher = buildApp({
+    logger,
+    pool,
+    dedupe: dedupeCache(cache, logger),
+    maintenance: maintenanceSwitch({ envFlag: false, readFlag: () => cache.get(MAINTENANCE_FLAG_KEY), refreshMs: 0 }),
+    secrets: options.secrets ?? [SECRET],
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+  });
+  const relay = new OutboxRelay({ pool, messaging, logger, lanes: ['privacy', 'orders'], idlePollMs: 100, publishTimeoutMs: 1_500 });
+  return {
+    database,
+    pool,
+    vhost,
+    cache,
+    prefix,
+    messaging,
+    dispatcher,
+    relay,
+    received,
+    async count(sql) {
+      const { rows } = await pool.query<{ n: string }>(sql);
+      return Number(rows[0]?.n);
+    },
+    async close() {
+      await dispatcher.app.close();
+      await relay.stop();
+      await messaging.close();
+      await cache.close();
+      await pool.end();
+      await vhost.dispose();
+      await deleteRedisPrefix(prefix).catch(() => undefined);
+      await database.drop();
+    },
+  };
+}

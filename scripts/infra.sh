@@ -450,7 +450,12 @@ check_svc() { [[ " ${SERVICES[*]} " == *" $1 "* ]] || die "unknown service '$1' 
 with_lock() {
   mkdir -p "$STATE"
   exec 9>"$STATE/.lock"
-  flock -w 300 9 || die "another infra.sh is running (lock $STATE/.lock)"
+  if ! flock -n 9; then
+    log "waiting for another infra.sh run (lock $STATE/.lock)"
+    local t0; t0=$(now_ms)
+    flock -w 300 9 || die "another infra.sh is still running after 300s (lock $STATE/.lock)"
+    log "got the lock after $(elapsed "$t0")"
+  fi
 }
 
 cmd=${1:-}
@@ -487,19 +492,19 @@ case $cmd in
     exit $rc
     ;;
   stop)
-    [[ $# -eq 2 ]] || die "usage: $0 stop <${SERVICES[*]// /|}>"
+    [[ $# -eq 2 ]] || die "usage: $0 stop <postgres|redis|rabbitmq|kafka>"
     check_svc "$2"; with_lock; svc_stop "$2"
     ;;
   start)
-    [[ $# -eq 2 ]] || die "usage: $0 start <${SERVICES[*]// /|}>"
+    [[ $# -eq 2 ]] || die "usage: $0 start <postgres|redis|rabbitmq|kafka>"
     check_svc "$2"; with_lock; svc_up "$2"
     ;;
   restart)
-    [[ $# -eq 2 ]] || die "usage: $0 restart <${SERVICES[*]// /|}>"
+    [[ $# -eq 2 ]] || die "usage: $0 restart <postgres|redis|rabbitmq|kafka>"
     check_svc "$2"; with_lock; t_r=$(now_ms); svc_stop "$2"; svc_up "$2"; log "$2: restarted in $(elapsed "$t_r")"
     ;;
   *)
-    echo "usage: $0 up [service...] | down | status | stop|start|restart <${SERVICES[*]// /|}>" >&2
+    echo "usage: $0 up [service...] | down | status | stop|start|restart <postgres|redis|rabbitmq|kafka>" >&2
     exit 2
     ;;
 esac

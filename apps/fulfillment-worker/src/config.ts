@@ -14,7 +14,7 @@ import { z } from 'zod';
 const delays = z
   .string()
   .transform(commaList)
-  .pipe(z.array(z.coerce.number().int().positive()).min(1, 'at least one delay'));
+  .pipe(z.array(z.string().regex(/^\d+$/, 'delays are whole milliseconds').transform(Number)).min(1, 'at least one delay'));
 
 export const workerEnv = {
   ...serverEnv,

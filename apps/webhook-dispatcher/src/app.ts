@@ -1,8 +1,8 @@
-import type { Logger } from '@single/logger';
 import { createHttpApp, type HttpApp } from '@single/http';
+import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
 import { ClaimService } from './deliveries/claim-service.ts';
-import { type DedupeCache } from './deliveries/dedupe-cache.ts';
+import type { DedupeCache } from './deliveries/dedupe-cache.ts';
 import { DeliveryRepository } from './deliveries/delivery.repository.ts';
 import type { MaintenanceSwitch } from './maintenance.ts';
 import { registerShopifyWebhookRoute } from './shopify/webhook.routes.ts';

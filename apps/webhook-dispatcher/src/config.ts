@@ -1,4 +1,14 @@
-import { booleanString, databaseEnv, datadogEnv, loadConfigOrExit, loggingEnv, rabbitmqEnv, redisEnv, serverEnv, type EnvSource } from '@single/config';
+import {
+  booleanString,
+  databaseEnv,
+  datadogEnv,
+  type EnvSource,
+  loadConfigOrExit,
+  loggingEnv,
+  rabbitmqEnv,
+  redisEnv,
+  serverEnv,
+} from '@single/config';
 import { z } from 'zod';
 
 export const dispatcherEnv = {
@@ -12,9 +22,19 @@ export const dispatcherEnv = {
   /** Comma-separated app client secrets; during a rotation both the old and the new one verify. */
   SHOPIFY_WEBHOOK_SECRETS: z
     .string()
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().min(16, 'each secret must be at least 16 characters')).min(1)),
-  WEBHOOK_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(50 * 1024 * 1024).default(2 * 1024 * 1024),
+  WEBHOOK_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(2 * 1024 * 1024),
   /** How long delivery payloads (personal data) stay in the delivery log for replay. */
   DELIVERY_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).max(90).default(7),
   /** Answer 503 if the delivery is not durable by then: well inside Shopify's 5 s. */

@@ -38,7 +38,9 @@ describe('with servers stopped', () => {
     await server('stop', 'redis');
     expect((await h.dispatcher.app.inject(request)).json()).toEqual({ status: 'accepted' });
     expect((await h.dispatcher.app.inject(request)).json()).toEqual({ status: 'duplicate' });
-    expect((await h.dispatcher.app.inject(signedRequest('orders/updated', uniqueOrderBody(7)))).json()).toEqual({ status: 'duplicate' });
+    expect((await h.dispatcher.app.inject(signedRequest('orders/updated', uniqueOrderBody(7)))).json()).toEqual({
+      status: 'duplicate',
+    });
     await server('start', 'redis');
     await eventually(() => h!.cache.health(), 10_000);
     expect((await h.dispatcher.app.inject(request)).json()).toEqual({ status: 'duplicate' });

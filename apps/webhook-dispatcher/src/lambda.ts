@@ -10,7 +10,10 @@ import { createRuntime } from './runtime.ts';
  */
 export function lambdaHandler(app: FastifyInstance) {
   // Bodies stay binary-safe so the HMAC is computed over the exact bytes API Gateway received.
-  return awsLambdaFastify(app, { binaryMimeTypes: ['application/octet-stream'], callbackWaitsForEmptyEventLoop: false });
+  return awsLambdaFastify(app, {
+    binaryMimeTypes: ['application/octet-stream'],
+    callbackWaitsForEmptyEventLoop: false,
+  });
 }
 
 let cached: ReturnType<typeof lambdaHandler> | undefined;

@@ -45,13 +45,22 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
     logger,
     pool,
     dedupe: dedupeCache(cache, logger),
-    maintenance: maintenanceSwitch({ envFlag: config.MAINTENANCE_MODE, readFlag: () => cache.get(MAINTENANCE_FLAG_KEY) }),
+    maintenance: maintenanceSwitch({
+      envFlag: config.MAINTENANCE_MODE,
+      readFlag: () => cache.get(MAINTENANCE_FLAG_KEY),
+    }),
     secrets: config.SHOPIFY_WEBHOOK_SECRETS,
     bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
     payloadRetentionDays: config.DELIVERY_PAYLOAD_RETENTION_DAYS,
     claimDeadlineMs: config.WEBHOOK_CLAIM_DEADLINE_MS,
   });
-  const relay = new OutboxRelay({ pool, messaging, logger, lanes: ['privacy', 'orders'], publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+  const relay = new OutboxRelay({
+    pool,
+    messaging,
+    logger,
+    lanes: ['privacy', 'orders'],
+    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+  });
   const closers = [
     () => dispatcher.claims.drained(),
     ...(options.relay ? [() => relay.stop()] : []),

@@ -51,7 +51,11 @@ describe('SIGTERM under load', () => {
         const r = requests[sent++]!;
         const id = r.headers['x-shopify-webhook-id'];
         try {
-          const res = await fetch(`${base}${r.url}`, { method: 'POST', headers: r.headers as Record<string, string>, body: r.payload });
+          const res = await fetch(`${base}${r.url}`, {
+            method: 'POST',
+            headers: r.headers as Record<string, string>,
+            body: r.payload,
+          });
           outcomes.push({ id, status: res.status });
           await res.arrayBuffer();
         } catch {
@@ -72,7 +76,7 @@ describe('SIGTERM under load', () => {
     // Every answer was a 200 or a refused connection after the listener closed: never a 5xx mid-request.
     expect(outcomes.every((o) => o.status === 200 || o.status === 'refused' || o.status === 503)).toBe(true);
     const { rows } = await h.pool.query<{ webhook_id: string; owed: boolean }>(
-      'SELECT d.webhook_id, d.status = \'published\' OR o.id IS NOT NULL AS owed FROM webhook_delivery d LEFT JOIN dispatch_outbox o ON o.delivery_id = d.id',
+      "SELECT d.webhook_id, d.status = 'published' OR o.id IS NOT NULL AS owed FROM webhook_delivery d LEFT JOIN dispatch_outbox o ON o.delivery_id = d.id",
     );
     const stored = new Map(rows.map((r) => [r.webhook_id, r.owed]));
     for (const id of accepted) expect(stored.get(id)).toBe(true);

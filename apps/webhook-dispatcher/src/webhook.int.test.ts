@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { webhookEnvelopeV1 } from '@single/contracts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAINTENANCE_FLAG_KEY } from './maintenance.ts';
-import { fixture, type Harness, SECRET, SHOP, signedRequest, startHarness, uniqueOrderBody } from './test-support/harness.ts';
+import {
+  fixture,
+  type Harness,
+  SECRET,
+  SHOP,
+  signedRequest,
+  startHarness,
+  uniqueOrderBody,
+} from './test-support/harness.ts';
 
 async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs;
@@ -37,11 +45,25 @@ describe('POST /webhooks/shopify', () => {
     const [message] = h.received;
     expect(message?.routingKey).toBe('shopify.orders.paid');
     expect(message?.messageId).toBe(request.headers['x-shopify-webhook-id']);
-    expect(message?.headers).toMatchObject({ 'x-shop-domain': SHOP, 'x-shopify-topic': 'orders/paid', 'x-shopify-event-id': request.headers['x-shopify-event-id'], 'x-shopify-api-version': '2026-10' });
+    expect(message?.headers).toMatchObject({
+      'x-shop-domain': SHOP,
+      'x-shopify-topic': 'orders/paid',
+      'x-shopify-event-id': request.headers['x-shopify-event-id'],
+      'x-shopify-api-version': '2026-10',
+    });
     const envelope = webhookEnvelopeV1.parse(JSON.parse(message!.body.toString()));
-    expect(envelope).toMatchObject({ version: 1, source: 'shopify', topic: 'orders/paid', shopDomain: SHOP, webhookId: request.headers['x-shopify-webhook-id'], apiVersion: '2026-10' });
+    expect(envelope).toMatchObject({
+      version: 1,
+      source: 'shopify',
+      topic: 'orders/paid',
+      shopDomain: SHOP,
+      webhookId: request.headers['x-shopify-webhook-id'],
+      apiVersion: '2026-10',
+    });
     expect(envelope.payload).toEqual(JSON.parse(fixture('orders-paid').toString()));
-    const { rows } = await h.pool.query('SELECT status, payload_expires_at > now() + interval \'6 days\' AS kept, published_at IS NOT NULL AS published FROM webhook_delivery');
+    const { rows } = await h.pool.query(
+      "SELECT status, payload_expires_at > now() + interval '6 days' AS kept, published_at IS NOT NULL AS published FROM webhook_delivery",
+    );
     expect(rows[0]).toEqual({ status: 'published', kept: true, published: true });
   });
 
@@ -76,26 +98,55 @@ describe('POST /webhooks/shopify', () => {
     expect(await outbox()).toBe(1);
   });
 
-  it.each(['orders/paid', 'customers/redact', 'customers/data_request', 'shop/redact'])('answers 401 to a bad signature on %s', async (topic) => {
-    const name = topic.replace('/', '-');
-    const body = fixture(name);
-    for (const hmac of [undefined, signedRequest(topic, body, {}, 'wrong-secret-wrong-secret').headers['x-shopify-hmac-sha256'], 'AAAA']) {
-      const response = await h.dispatcher.app.inject(signedRequest(topic, body, { 'x-shopify-hmac-sha256': hmac }));
-      expect(response.statusCode).toBe(401);
-      expect(response.headers['content-type']).toContain('application/problem+json');
-      expect(response.json().code).toBe('invalid_hmac');
-    }
-    expect(await deliveries()).toBe(0);
-  });
+  it.each(['orders/paid', 'customers/redact', 'customers/data_request', 'shop/redact'])(
+    'answers 401 to a bad signature on %s',
+    async (topic) => {
+      const name = topic.replace('/', '-');
+      const body = fixture(name);
+      for (const hmac of [
+        undefined,
+        signedRequest(topic, body, {}, 'wrong-secret-wrong-secret').headers['x-shopify-hmac-sha256'],
+        'AAAA',
+      ]) {
+        const response = await h.dispatcher.app.inject(signedRequest(topic, body, { 'x-shopify-hmac-sha256': hmac }));
+        expect(response.statusCode).toBe(401);
+        expect(response.headers['content-type']).toContain('application/problem+json');
+        expect(response.json().code).toBe('invalid_hmac');
+      }
+      expect(await deliveries()).toBe(0);
+    },
+  );
 
   it.each([
-    ['missing topic', signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-topic': undefined }), 400, 'invalid_headers'],
-    ['bad shop domain', signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-shop-domain': 'evil.example.com' }), 400, 'invalid_headers'],
-    ['missing webhook id', signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-webhook-id': undefined }), 400, 'invalid_headers'],
+    [
+      'missing topic',
+      signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-topic': undefined }),
+      400,
+      'invalid_headers',
+    ],
+    [
+      'bad shop domain',
+      signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-shop-domain': 'evil.example.com' }),
+      400,
+      'invalid_headers',
+    ],
+    [
+      'missing webhook id',
+      signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-webhook-id': undefined }),
+      400,
+      'invalid_headers',
+    ],
     ['unknown topic', signedRequest('products/create', fixture('orders-paid')), 400, 'invalid_headers'],
     ['invalid JSON', signedRequest('orders/paid', Buffer.from('{"id": 1,')), 400, 'invalid_json'],
     ['JSON array', signedRequest('orders/paid', Buffer.from('[1,2]')), 400, 'invalid_json'],
-    ['forged shop header', signedRequest('customers/redact', fixture('customers-redact'), { 'x-shopify-shop-domain': 'victim.myshopify.com' }), 400, 'shop_mismatch'],
+    [
+      'forged shop header',
+      signedRequest('customers/redact', fixture('customers-redact'), {
+        'x-shopify-shop-domain': 'victim.myshopify.com',
+      }),
+      400,
+      'shop_mismatch',
+    ],
     ['forged topic header', signedRequest('customers/redact', fixture('orders-paid')), 400, 'topic_mismatch'],
   ])('rejects %s with a problem and no side effect', async (_name, request, status, code) => {
     const response = await h.dispatcher.app.inject(request);
@@ -159,7 +210,9 @@ describe('Redis unavailable', () => {
       const request = signedRequest('orders/paid', fixture('orders-paid'), { 'x-shopify-webhook-id': randomUUID() });
       expect((await offline.dispatcher.app.inject(request)).json()).toEqual({ status: 'accepted' });
       expect((await offline.dispatcher.app.inject(request)).json()).toEqual({ status: 'duplicate' });
-      expect((await offline.dispatcher.app.inject(signedRequest('orders/paid', fixture('orders-paid')))).json()).toEqual({ status: 'duplicate' });
+      expect(
+        (await offline.dispatcher.app.inject(signedRequest('orders/paid', fixture('orders-paid')))).json(),
+      ).toEqual({ status: 'duplicate' });
       expect(await offline.count('SELECT count(*) AS n FROM dispatch_outbox')).toBe(1);
     } finally {
       await offline.close();

@@ -19,10 +19,7 @@ function describe(issue: z.core.$ZodIssue): string {
 }
 
 /** Parses the environment once; empty strings count as unset so that `FOO=` takes the default. */
-export function loadConfig<Shape extends z.ZodRawShape>(
-  shape: Shape,
-  env: EnvSource,
-): z.infer<z.ZodObject<Shape>> {
+export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, env: EnvSource): z.infer<z.ZodObject<Shape>> {
   const input: Record<string, string> = {};
   for (const key of Object.keys(shape)) {
     const value = env[key];

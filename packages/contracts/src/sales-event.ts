@@ -14,8 +14,14 @@ export const salesEventV1 = z.object({
   orderId: z.string().min(1),
   orderLineId: z.string().min(1),
   releaseId: z.string().min(1),
-  upc: z.string().regex(/^\d{13}$/).optional(),
-  isrc: z.string().regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/).optional(),
+  upc: z
+    .string()
+    .regex(/^\d{13}$/)
+    .optional(),
+  isrc: z
+    .string()
+    .regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/)
+    .optional(),
   quantity: z.number().int().positive(),
   unitPriceNet: money,
   currency: z.string().regex(/^[A-Z]{3}$/),

@@ -15,7 +15,11 @@ function build(readyDeps = { db: true }) {
       },
     })),
   });
-  http.app.post('/echo', { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } }, async (req) => req.body);
+  http.app.post(
+    '/echo',
+    { schema: { body: { type: 'object', required: ['n'], properties: { n: { type: 'integer' } } } } },
+    async (req) => req.body,
+  );
   http.app.get('/teapot', async () => {
     throw new ProblemError(418, 'teapot', 'I am a teapot', { detail: 'short and stout' });
   });
@@ -44,9 +48,19 @@ describe('http base', () => {
 
   it.each([
     ['validation', { method: 'POST', url: '/echo', payload: { n: 'x' } }, 400, 'validation_failed'],
-    ['bad json', { method: 'POST', url: '/echo', payload: '{"n":', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json'],
+    [
+      'bad json',
+      { method: 'POST', url: '/echo', payload: '{"n":', headers: { 'content-type': 'application/json' } },
+      400,
+      'invalid_json',
+    ],
     ['too large', { method: 'POST', url: '/echo', payload: { n: 1, pad: 'x'.repeat(100) } }, 413, 'payload_too_large'],
-    ['media type', { method: 'POST', url: '/echo', payload: 'x', headers: { 'content-type': 'text/csv' } }, 415, 'unsupported_media_type'],
+    [
+      'media type',
+      { method: 'POST', url: '/echo', payload: 'x', headers: { 'content-type': 'text/csv' } },
+      415,
+      'unsupported_media_type',
+    ],
     ['not found', { method: 'GET', url: '/nope?x=1' }, 404, 'not_found'],
     ['problem', { method: 'GET', url: '/teapot' }, 418, 'teapot'],
     ['crash', { method: 'GET', url: '/boom' }, 500, 'internal_error'],
@@ -60,7 +74,9 @@ describe('http base', () => {
 
   it('keeps a well-formed incoming request id and replaces a hostile one', async () => {
     const { app } = build();
-    expect((await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } })).headers['x-request-id']).toBe('abc-123');
+    expect(
+      (await app.inject({ url: '/health/live', headers: { 'x-request-id': 'abc-123' } })).headers['x-request-id'],
+    ).toBe('abc-123');
     const hostile = await app.inject({ url: '/health/live', headers: { 'x-request-id': 'a b <script>' } });
     expect(hostile.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import underPressure from '@fastify/under-pressure';
 import type { Logger } from '@single/logger';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
 import { registerErrorHandling } from './errors.ts';
 import { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
 import { PROBLEM_CONTENT_TYPE } from './problem.ts';
@@ -35,7 +35,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
     // One line per request (below) instead of fastify's two; health probes are not logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ...(options.fastify as object),
   }) as unknown as FastifyInstance;
   const health: HealthState = { shuttingDown: false };
@@ -46,14 +46,20 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
   app.addHook('onResponse', async (request, reply) => {
     if (request.url.startsWith('/health/')) return;
     request.log.info(
-      { method: request.method, route: request.routeOptions.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      {
+        method: request.method,
+        route: request.routeOptions.url,
+        statusCode: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
       'request completed',
     );
   });
   registerErrorHandling(app);
   app.register(underPressure, {
     maxEventLoopDelay: options.pressure?.maxEventLoopDelayMs ?? 1_000,
-    maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0.98,
+    // Utilisation alone is off by default: a busy loop that still answers in time is working, not overloaded.
+    maxEventLoopUtilization: options.pressure?.maxEventLoopUtilization ?? 0,
     retryAfter: options.pressure?.retryAfterSeconds ?? 5,
     exposeStatusRoute: false,
     pressureHandler: (_request, reply, type, value) => {
@@ -61,7 +67,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
         .code(503)
         .header('retry-after', String(options.pressure?.retryAfterSeconds ?? 5))
         .type(PROBLEM_CONTENT_TYPE)
-        .send({ type: 'https://docs.single.example/problems/overloaded', title: 'Service overloaded', status: 503, code: 'overloaded', detail: `${type}: ${value}` });
+        .send({
+          type: 'https://docs.single.example/problems/overloaded',
+          title: 'Service overloaded',
+          status: 503,
+          code: 'overloaded',
+          detail: `${type}: ${value}`,
+        });
     },
   });
   registerHealthRoutes(app, options.readiness ?? [], health);

@@ -38,7 +38,11 @@ export function toProblemError(error: FastifyError | Error): ProblemError {
 
 export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: ProblemError) {
   const problem: Problem = error.toProblem(request.url.split('?')[0]);
-  return reply.code(error.status).headers(error.headers).type(PROBLEM_CONTENT_TYPE).send({ ...problem, requestId: request.id });
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .type(PROBLEM_CONTENT_TYPE)
+    .send({ ...problem, requestId: request.id });
 }
 
 export function registerErrorHandling(app: FastifyInstance) {

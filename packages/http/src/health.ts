@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 /** A dependency the service needs to do its work; `check` rejects or returns false when unreachable. */
 export interface ReadinessCheck {
   name: string;
-  check: () => Promise<boolean | undefined | void>;
+  check: () => Promise<unknown>;
   timeoutMs?: number;
 }
 

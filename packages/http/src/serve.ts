@@ -1,5 +1,5 @@
-import closeWithGrace from 'close-with-grace';
 import type { Logger } from '@single/logger';
+import closeWithGrace from 'close-with-grace';
 import type { HttpApp } from './app.ts';
 
 export interface ServeOptions {
@@ -40,7 +40,10 @@ export async function serve({ app, health }: HttpApp, options: ServeOptions): Pr
     return closing;
   };
   const grace = closeWithGrace(
-    { delay: options.shutdownTimeoutMs, logger: { error: (msg: unknown) => options.logger.error({ msg }, 'shutdown') } },
+    {
+      delay: options.shutdownTimeoutMs,
+      logger: { error: (msg: unknown) => options.logger.error({ msg }, 'shutdown') },
+    },
     async ({ signal, err }) => {
       if (err) options.logger.error({ err }, 'fatal error, shutting down');
       else options.logger.info({ signal }, 'shutting down');

@@ -1,2 +1,2 @@
 export { createLogger, type Logger, type LoggerSettings, silentLogger } from './logger.ts';
-export { REDACTED, redactPaths } from './redaction.ts';
+export { REDACTED, redact, redactedKeys } from './redaction.ts';

@@ -19,14 +19,24 @@ describe('createLogger', () => {
     const log = createLogger({ service: 'test', destination });
     log.info(
       {
-        req: { headers: { authorization: 'Bearer sk_live_1', 'x-shopify-hmac-sha256': 'abc=', 'x-forwarded-for': '1.2.3.4' } },
+        req: {
+          headers: { authorization: 'Bearer sk_live_1', 'x-shopify-hmac-sha256': 'abc=', 'x-forwarded-for': '1.2.3.4' },
+        },
         payload: { email: 'fan@example.com', customer: { first_name: 'Ana' }, browser_ip: '203.0.113.9', id: 42 },
         token: 'raw-download-token',
       },
       'webhook received',
     );
     const text = JSON.stringify(lines[0]);
-    for (const leaked of ['sk_live_1', 'abc=', '1.2.3.4', 'fan@example.com', 'Ana', '203.0.113.9', 'raw-download-token']) {
+    for (const leaked of [
+      'sk_live_1',
+      'abc=',
+      '1.2.3.4',
+      'fan@example.com',
+      'Ana',
+      '203.0.113.9',
+      'raw-download-token',
+    ]) {
       expect(text).not.toContain(leaked);
     }
     expect(lines[0]).toMatchObject({ level: 'info', service: 'test', msg: 'webhook received', payload: { id: 42 } });
@@ -42,5 +52,22 @@ describe('createLogger', () => {
     const { lines, destination } = capture();
     createLogger({ destination, mixin: () => ({ dd: { trace_id: '1' } }) }).warn('x');
     expect(lines[0]).toMatchObject({ dd: { trace_id: '1' }, level: 'warn' });
+  });
+});
+
+describe('redaction of shared objects', () => {
+  it('does not modify the object that was logged', () => {
+    const { lines, destination } = capture();
+    const payload = { order: { email: 'fan@example.com', id: 1 }, list: [{ token: 't' }] };
+    createLogger({ destination }).info({ payload }, 'x');
+    expect(payload.order.email).toBe('fan@example.com');
+    expect(payload.list[0]?.token).toBe('t');
+    expect(lines[0]).toMatchObject({ payload: { order: { email: '[redacted]', id: 1 }, list: [{ token: '[redacted]' }] } });
+  });
+
+  it('redacts keys whatever their case, inside errors context too', () => {
+    const { lines, destination } = capture();
+    createLogger({ destination }).error({ headers: { Authorization: 'Bearer x', 'X-Forwarded-For': '1.2.3.4' } }, 'y');
+    expect(JSON.stringify(lines[0])).not.toMatch(/Bearer x|1\.2\.3\.4/);
   });
 });

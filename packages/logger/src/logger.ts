@@ -1,5 +1,5 @@
-import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
-import { REDACTED, redactPaths } from './redaction.ts';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { redact, redactedKeys } from './redaction.ts';
 
 export type { Logger } from 'pino';
 
@@ -17,12 +17,15 @@ export interface LoggerSettings {
 }
 
 export function createLogger(settings: LoggerSettings = {}): Logger {
+  const keys = redactedKeys({ allowIps: settings.allowIps });
   const options: LoggerOptions = {
     level: settings.level ?? 'info',
     base: { service: settings.service, ...settings.base },
-    redact: { paths: redactPaths({ allowIps: settings.allowIps }), censor: REDACTED },
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => redact(object, keys) as Record<string, unknown>,
+    },
     serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     ...(settings.mixin ? { mixin: settings.mixin } : {}),
   };

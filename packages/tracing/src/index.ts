@@ -1,1 +1,9 @@
-export { extractTraceContext, type Span, type TraceHeaders, traceHeaders, traceLogFields, tracer, withSpan } from './trace.ts';
+export {
+  extractTraceContext,
+  type Span,
+  type TraceHeaders,
+  traceHeaders,
+  traceLogFields,
+  tracer,
+  withSpan,
+} from './trace.ts';

@@ -27,7 +27,11 @@ describe('trace context in message headers', () => {
     const child = spawnSync(
       process.execPath,
       ['--import', register, '-e', "const t=require('dd-trace'); t.trace('x', () => {}); console.log('ok')"],
-      { env: { ...process.env, DD_TRACE_AGENT_URL: 'http://127.0.0.1:1', DD_SERVICE: 'quiet-test' }, encoding: 'utf8', timeout: 20_000 },
+      {
+        env: { ...process.env, DD_TRACE_AGENT_URL: 'http://127.0.0.1:1', DD_SERVICE: 'quiet-test' },
+        encoding: 'utf8',
+        timeout: 20_000,
+      },
     );
     expect(child.status).toBe(0);
     expect(child.stdout.trim()).toBe('ok');

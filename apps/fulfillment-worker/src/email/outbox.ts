@@ -28,11 +28,11 @@ export interface NewEmail {
  * redacts emails for apps without protected-data approval) the row is stored as failed, so the dashboard
  * shows why the fan got nothing.
  */
-export async function queueEmails(client: Sql, emails: readonly NewEmail[]): Promise<void> {
+export async function queueEmails(client: Sql, emails: readonly NewEmail[], now: Date): Promise<void> {
   if (emails.length === 0) return;
   await client.query(
-    `INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, status, last_error)
-     SELECT k, o, coalesce(t, ''), kind, p,
+    `INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, next_attempt_at, created_at, status, last_error)
+     SELECT k, o, coalesce(t, ''), kind, p, $6, $6,
             (CASE WHEN t IS NULL THEN 'failed' ELSE 'pending' END)::email_status,
             CASE WHEN t IS NULL THEN 'no_recipient' END
      FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS e(k, o, t, kind, p)
@@ -43,6 +43,7 @@ export async function queueEmails(client: Sql, emails: readonly NewEmail[]): Pro
       emails.map((e) => e.to),
       emails.map((e) => e.kind),
       emails.map((e) => JSON.stringify(e.payload)),
+      now,
     ],
   );
   await client.query(`SELECT pg_notify('email_message', '')`);

@@ -42,5 +42,5 @@ export function classifyAddress(address: string): { kind: AddressKind; family: 4
   const family = isIP(address);
   if (family === 0) return { kind: 'invalid', family: null };
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  return { kind: special.check(address, type) ? 'special' : 'public', family };
+  return { kind: special.check(address, type) ? 'special' : 'public', family: family as 4 | 6 };
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '@single/logger';
+import type { DedupeCache } from './dedupe-cache.ts';
 import type { ClaimResult, DeliveryRepository, NewDelivery } from './delivery.repository.ts';
 import { dedupeKeys } from './delivery.repository.ts';
-import type { DedupeCache } from './dedupe-cache.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 
 /**

@@ -15,7 +15,11 @@ export interface DedupeCache {
 /** Shopify retries for 4 hours and redelivers late by a day: 72 h covers both with room to spare. */
 export const CLAIM_TTL_MS = 72 * 3_600_000;
 
-export function dedupeCache(cache: KeyValueCache, logger: Logger, options: { timeoutMs?: number; ttlMs?: number } = {}): DedupeCache {
+export function dedupeCache(
+  cache: KeyValueCache,
+  logger: Logger,
+  options: { timeoutMs?: number; ttlMs?: number } = {},
+): DedupeCache {
   const timeoutMs = options.timeoutMs ?? 50;
   const ttlMs = options.ttlMs ?? CLAIM_TTL_MS;
   let warned = false;

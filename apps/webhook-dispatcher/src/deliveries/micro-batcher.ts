@@ -37,7 +37,7 @@ export class MicroBatcher<In, Out> {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
         const results = await this.flush(batch.map((b) => b.item));
-        batch.forEach((b, i) => b.resolve(results[i] as Out));
+        for (const [i, b] of batch.entries()) b.resolve(results[i] as Out);
       } catch (error) {
         for (const b of batch) b.reject(error);
       }

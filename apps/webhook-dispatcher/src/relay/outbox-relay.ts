@@ -19,16 +19,17 @@ interface OutboxRow {
   triggered_at: Date | null;
   received_at: Date;
   api_version: string | null;
-  payload: Record<string, unknown> | null;
+  /** The stored JSON text, spliced into the envelope as is (no parse and re-serialise per message). */
+  payload: string | null;
 }
 
 const SELECT_BATCH = `
 SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.trace_headers, o.created_at,
-       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload
+       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload::text AS payload
 FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
 WHERE o.lane = $1 ORDER BY o.id LIMIT $2`;
 
-export function toEnvelope(row: OutboxRow): WebhookEnvelopeV1 {
+export function toEnvelope(row: OutboxRow): Omit<WebhookEnvelopeV1, 'payload'> {
   return {
     version: 1,
     source: 'shopify',
@@ -39,9 +40,16 @@ export function toEnvelope(row: OutboxRow): WebhookEnvelopeV1 {
     triggeredAt: row.triggered_at?.toISOString() ?? null,
     receivedAt: row.received_at.toISOString(),
     apiVersion: row.api_version,
-    ...(row.replay_requested_by ? { replay: { requestedBy: row.replay_requested_by, at: row.created_at.toISOString() } } : {}),
-    payload: row.payload ?? {},
+    ...(row.replay_requested_by
+      ? { replay: { requestedBy: row.replay_requested_by, at: row.created_at.toISOString() } }
+      : {}),
   };
+}
+
+/** The envelope's JSON with the stored payload text as its last member. */
+export function envelopeBytes(row: OutboxRow): Buffer {
+  const head = JSON.stringify(toEnvelope(row));
+  return Buffer.from(`${head.slice(0, -1)},"payload":${row.payload ?? '{}'}}`);
 }
 
 export interface RelayOptions {
@@ -111,7 +119,9 @@ export class OutboxRelay {
       let client: PoolClient | undefined;
       try {
         client = await pool.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(7013, $1) AS locked', [lockKey]);
+        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(7013, $1) AS locked', [
+          lockKey,
+        ]);
         if (!rows[0]?.locked) {
           client.release();
           client = undefined;
@@ -161,10 +171,14 @@ export class OutboxRelay {
   }
 
   private publishOne(messaging: Messaging, row: OutboxRow, timeoutMs: number): Promise<void> {
-    const envelope = toEnvelope(row);
-    const span = { resource: shopifyRoutingKey(row.topic), tags: { 'shop.domain': row.shop_domain }, parentHeaders: row.trace_headers ?? undefined };
+    const body = envelopeBytes(row);
+    const span = {
+      resource: shopifyRoutingKey(row.topic),
+      tags: { 'shop.domain': row.shop_domain },
+      parentHeaders: row.trace_headers ?? undefined,
+    };
     return withSpan('webhook.publish', span, () =>
-      messaging.publish(EVENTS_EXCHANGE, shopifyRoutingKey(row.topic), Buffer.from(JSON.stringify(envelope)), {
+      messaging.publish(EVENTS_EXCHANGE, shopifyRoutingKey(row.topic), body, {
         messageId: row.webhook_id,
         contentType: 'application/json',
         persistent: true,
@@ -173,7 +187,7 @@ export class OutboxRelay {
           'x-shop-domain': row.shop_domain,
           'x-shopify-topic': row.topic,
           'x-shopify-event-id': row.event_id ?? undefined,
-          'x-shopify-triggered-at': envelope.triggeredAt ?? undefined,
+          'x-shopify-triggered-at': row.triggered_at?.toISOString(),
           'x-shopify-api-version': row.api_version ?? undefined,
           ...(row.replay_requested_by ? { 'x-replay': 'true' } : {}),
         },

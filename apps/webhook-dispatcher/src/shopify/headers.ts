@@ -47,10 +47,12 @@ export function parseShopifyHeaders(
   let triggeredAt: string | null = null;
   if (triggeredAtRaw) {
     const parsed = new Date(triggeredAtRaw);
-    if (Number.isNaN(parsed.getTime())) problems.push({ field: 'x-shopify-triggered-at', message: 'is not a timestamp' });
+    if (Number.isNaN(parsed.getTime()))
+      problems.push({ field: 'x-shopify-triggered-at', message: 'is not a timestamp' });
     else triggeredAt = parsed.toISOString();
   }
-  if (topic && !isShopifyTopic(topic)) problems.push({ field: 'x-shopify-topic', message: 'is not a topic we subscribe to' });
+  if (topic && !isShopifyTopic(topic))
+    problems.push({ field: 'x-shopify-topic', message: 'is not a topic we subscribe to' });
   if (problems.length > 0 || !topic || !shopDomain || !webhookId) return { ok: false, problems };
   const hmac = single(headers, 'x-shopify-hmac-sha256') ?? undefined;
   return {

@@ -5,11 +5,18 @@ import type { ShopifyTopic } from '@single/contracts';
 
 type Payload = Record<string, unknown>;
 
-const isId = (value: unknown) => (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) || (typeof value === 'string' && /^\d{1,20}$/.test(value));
-const gid = (kind: string) => (value: unknown) => typeof value === 'string' && value.startsWith(`gid://shopify/${kind}/`);
+const isId = (value: unknown) =>
+  (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) ||
+  (typeof value === 'string' && /^\d{1,20}$/.test(value));
+const gid = (kind: string) => (value: unknown) =>
+  typeof value === 'string' && value.startsWith(`gid://shopify/${kind}/`);
 
 function isOrder(p: Payload): boolean {
-  return isId(p.id) && Array.isArray(p.line_items) && (p.admin_graphql_api_id === undefined || gid('Order')(p.admin_graphql_api_id));
+  return (
+    isId(p.id) &&
+    Array.isArray(p.line_items) &&
+    (p.admin_graphql_api_id === undefined || gid('Order')(p.admin_graphql_api_id))
+  );
 }
 
 const SHAPES: Record<ShopifyTopic, (p: Payload) => boolean> = {
@@ -19,8 +26,10 @@ const SHAPES: Record<ShopifyTopic, (p: Payload) => boolean> = {
   'orders/cancelled': (p) => isOrder(p) && typeof p.cancelled_at === 'string',
   'refunds/create': (p) => isId(p.id) && isId(p.order_id) && Array.isArray(p.refund_line_items),
   'app/uninstalled': (p) => isId(p.id) && typeof p.myshopify_domain === 'string',
-  'customers/data_request': (p) => isId(p.shop_id) && typeof p.customer === 'object' && p.customer !== null && typeof p.data_request === 'object',
-  'customers/redact': (p) => isId(p.shop_id) && typeof p.customer === 'object' && p.customer !== null && Array.isArray(p.orders_to_redact),
+  'customers/data_request': (p) =>
+    isId(p.shop_id) && typeof p.customer === 'object' && p.customer !== null && typeof p.data_request === 'object',
+  'customers/redact': (p) =>
+    isId(p.shop_id) && typeof p.customer === 'object' && p.customer !== null && Array.isArray(p.orders_to_redact),
   'shop/redact': (p) => isId(p.shop_id) && typeof p.shop_domain === 'string' && !('customer' in p),
 };
 
@@ -33,7 +42,11 @@ function payloadShop(topic: ShopifyTopic, p: Payload): unknown {
 
 export type PayloadMismatch = 'shop_mismatch' | 'topic_mismatch';
 
-export function checkPayloadAgainstHeaders(topic: ShopifyTopic, shopDomain: string, payload: Payload): PayloadMismatch | null {
+export function checkPayloadAgainstHeaders(
+  topic: ShopifyTopic,
+  shopDomain: string,
+  payload: Payload,
+): PayloadMismatch | null {
   if (!SHAPES[topic](payload)) return 'topic_mismatch';
   const named = payloadShop(topic, payload);
   if (named !== undefined && (typeof named !== 'string' || named.toLowerCase() !== shopDomain)) return 'shop_mismatch';

@@ -5,7 +5,8 @@ import { checkPayloadAgainstHeaders } from './payload-checks.ts';
 import { dedupeFamily, laneOf } from './topics.ts';
 import { signShopifyBody, verifyShopifyHmac } from './verify-hmac.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../../../../../shared/fixtures/shopify/${name}.json`, import.meta.url));
+const fixture = (name: string) =>
+  readFileSync(new URL(`../../../../../shared/fixtures/shopify/${name}.json`, import.meta.url));
 const SECRET = 'fixture-secret-do-not-use-in-production';
 
 describe('verifyShopifyHmac', () => {
@@ -105,8 +106,12 @@ describe('checkPayloadAgainstHeaders', () => {
     expect(checkPayloadAgainstHeaders('shop/redact', shop, json('customers-redact'))).toBe('topic_mismatch');
     expect(checkPayloadAgainstHeaders('orders/cancelled', shop, json('orders-paid'))).toBe('topic_mismatch');
     expect(checkPayloadAgainstHeaders('refunds/create', shop, json('orders-paid'))).toBe('topic_mismatch');
-    expect(checkPayloadAgainstHeaders('customers/redact', 'other.myshopify.com', json('customers-redact'))).toBe('shop_mismatch');
-    expect(checkPayloadAgainstHeaders('app/uninstalled', 'other.myshopify.com', json('app-uninstalled'))).toBe('shop_mismatch');
+    expect(checkPayloadAgainstHeaders('customers/redact', 'other.myshopify.com', json('customers-redact'))).toBe(
+      'shop_mismatch',
+    );
+    expect(checkPayloadAgainstHeaders('app/uninstalled', 'other.myshopify.com', json('app-uninstalled'))).toBe(
+      'shop_mismatch',
+    );
   });
 
   it('puts privacy topics in their own lane and order snapshots in one dedupe family', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ProblemError } from '@single/http';
+import { traceHeaders } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClaimService } from '../deliveries/claim-service.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
@@ -7,7 +8,6 @@ import { parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
 import { dedupeFamily, laneOf } from './topics.ts';
 import { verifyShopifyHmac } from './verify-hmac.ts';
-import { traceHeaders } from '@single/tracing';
 
 export interface WebhookRouteDeps {
   secrets: readonly string[];
@@ -35,9 +35,11 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
   // Encapsulated: only this route keeps the raw bytes, which the HMAC is computed over.
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) => done(null, body));
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) =>
+      done(null, body),
+    );
 
-    scope.addHook("onRequest", async (request: FastifyRequest) => {
+    scope.addHook('onRequest', async (request: FastifyRequest) => {
       if (await deps.maintenance.isOn()) {
         request.log.info({ code: 'maintenance' }, 'webhook refused: maintenance mode');
         throw new ProblemError(503, 'maintenance', 'Maintenance in progress', { headers: { 'retry-after': '60' } });
@@ -68,7 +70,13 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
       }
       const mismatch = checkPayloadAgainstHeaders(topic, shopDomain, payload as Record<string, unknown>);
       if (mismatch) {
-        throw new ProblemError(400, mismatch, mismatch === 'shop_mismatch' ? 'Shop header does not match the payload' : 'Topic header does not match the payload');
+        throw new ProblemError(
+          400,
+          mismatch,
+          mismatch === 'shop_mismatch'
+            ? 'Shop header does not match the payload'
+            : 'Topic header does not match the payload',
+        );
       }
       const receivedAt = now();
       const delivery = {
@@ -92,7 +100,9 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
       } catch (err) {
         // Nothing durable to put it in: Shopify retries on 5xx, so nothing is lost by saying so.
         request.log.error({ err, shopDomain, topic, webhookId }, 'webhook not stored');
-        throw new ProblemError(503, 'storage_unavailable', 'Cannot store the delivery right now', { headers: { 'retry-after': '5' } });
+        throw new ProblemError(503, 'storage_unavailable', 'Cannot store the delivery right now', {
+          headers: { 'retry-after': '5' },
+        });
       }
       request.log.info({ shopDomain, topic, webhookId, outcome: result.status }, 'webhook received');
       return reply.code(200).send({ status: result.status });

@@ -4,7 +4,15 @@ import { type Cache, createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { silentLogger } from '@single/logger';
 import { createAmqpMessaging, type MessageContext, type Messaging } from '@single/messaging';
-import { createTestDatabase, createTestRedisPrefix, createTestVhost, deleteRedisPrefix, type TestDatabase, type TestVhost, testRedisUrl } from '@single/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  createTestVhost,
+  deleteRedisPrefix,
+  type TestDatabase,
+  type TestVhost,
+  testRedisUrl,
+} from '@single/testing';
 import pg from 'pg';
 import { buildApp, type Dispatcher } from '../app.ts';
 import { dedupeCache } from '../deliveries/dedupe-cache.ts';
@@ -24,11 +32,20 @@ export const testTopology = {
   exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' as const }],
   queues: [
     { name: 'test.dlq' },
-    { name: 'test.all', bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }], deadLetterQueue: 'test.dlq' },
+    {
+      name: 'test.all',
+      bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }],
+      deadLetterQueue: 'test.dlq',
+    },
   ],
 };
 
-export function signedRequest(topic: string, body: Buffer, overrides: Record<string, string | undefined> = {}, secret = SECRET) {
+export function signedRequest(
+  topic: string,
+  body: Buffer,
+  overrides: Record<string, string | undefined> = {},
+  secret = SECRET,
+) {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'x-shopify-topic': topic,
@@ -48,7 +65,11 @@ export function signedRequest(topic: string, body: Buffer, overrides: Record<str
     method: 'POST' as const,
     url: '/webhooks/shopify',
     payload: body,
-    headers: headers as Record<string, string> & { 'x-shopify-webhook-id': string; 'x-shopify-event-id': string; 'x-shopify-hmac-sha256': string },
+    headers: headers as Record<string, string> & {
+      'x-shopify-webhook-id': string;
+      'x-shopify-event-id': string;
+      'x-shopify-hmac-sha256': string;
+    },
   };
 }
 
@@ -75,14 +96,26 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number } = {},
+): Promise<Harness> {
   const logger = silentLogger();
   const database = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: database.url, max: 6 });
   const vhost = await createTestVhost();
   const prefix = createTestRedisPrefix();
-  const cache = createRedisCache({ url: options.redisUrl ?? testRedisUrl(), keyPrefix: prefix, connectTimeoutMs: 300, commandTimeoutMs: 300 });
-  const messaging = createAmqpMessaging({ url: vhost.url, connectionName: 'dispatcher-test', topology: testTopology, publishTimeoutMs: 1_500 });
+  const cache = createRedisCache({
+    url: options.redisUrl ?? testRedisUrl(),
+    keyPrefix: prefix,
+    connectTimeoutMs: 300,
+    commandTimeoutMs: 300,
+  });
+  const messaging = createAmqpMessaging({
+    url: vhost.url,
+    connectionName: 'dispatcher-test',
+    topology: testTopology,
+    publishTimeoutMs: 1_500,
+  });
   await messaging.waitUntilConnected(10_000);
   const received: MessageContext[] = [];
   await messaging.consume('test.all', async (m) => void received.push(m), { prefetch: 50 });
@@ -94,7 +127,14 @@ export async function startHarness(options: { redisUrl?: string; secrets?: strin
     secrets: options.secrets ?? [SECRET],
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   });
-  const relay = new OutboxRelay({ pool, messaging, logger, lanes: ['privacy', 'orders'], idlePollMs: 100, publishTimeoutMs: 1_500 });
+  const relay = new OutboxRelay({
+    pool,
+    messaging,
+    logger,
+    lanes: ['privacy', 'orders'],
+    idlePollMs: 100,
+    publishTimeoutMs: 1_500,
+  });
   return {
     database,
     pool,

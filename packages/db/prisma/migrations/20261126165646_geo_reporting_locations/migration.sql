@@ -4,7 +4,8 @@ ADD COLUMN     "latitude" DOUBLE PRECISION,
 ADD COLUMN     "longitude" DOUBLE PRECISION;
 
 -- AlterTable
-ALTER TABLE "located_sale" ADD COLUMN     "flags" TEXT[] DEFAULT ARRAY[]::TEXT[],
+ALTER TABLE "located_sale" ADD COLUMN     "fan_keys" TEXT[] DEFAULT ARRAY[]::TEXT[],
+ADD COLUMN     "flags" TEXT[] DEFAULT ARRAY[]::TEXT[],
 ADD COLUMN     "isrc" TEXT,
 ADD COLUMN     "upc" TEXT;
 

@@ -1,0 +1,131 @@
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Cache } from '@single/cache';
+import { createHttpApp, type HttpApp } from '@single/http';
+import type { Logger } from '@single/logger';
+import type { Messaging } from '@single/messaging';
+import type { TrustedProxies } from '@single/trusted-proxy';
+import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { Pool } from 'pg';
+import { registerAccountRoutes } from './accounts/account.routes.ts';
+import { ShopRepository } from './accounts/shop.repository.ts';
+import { ApiKeyRepository } from './auth/api-key.repository.ts';
+import { principalOf, registerAuthentication } from './auth/authenticate.ts';
+import { ArtistRepository, registerArtistRoutes } from './catalogue/artists.ts';
+import { ReleaseRepository } from './catalogue/releases.repository.ts';
+import { registerReleaseRoutes } from './catalogue/releases.routes.ts';
+import { ReleaseService } from './catalogue/releases.service.ts';
+import { registerDeadLetterRoutes } from './dead-letters/dead-letters.routes.ts';
+import { registerDownloadRoute } from './downloads/download.routes.ts';
+import { RedemptionService } from './downloads/redemption.service.ts';
+import type { AudioStorage } from './downloads/storage.ts';
+import { MappingRepository, registerMappingRoutes } from './mappings/mappings.ts';
+import { OPENAPI_INFO } from './openapi/document.ts';
+import { OrderRepository } from './orders/orders.repository.ts';
+import { registerOrderRoutes } from './orders/orders.routes.ts';
+import { SalesRepository } from './sales/sales.repository.ts';
+import { registerSalesRoutes } from './sales/sales.routes.ts';
+import { SalesSummaryCache } from './sales/summary-cache.ts';
+import { createRateLimit } from './support/rate-limits.ts';
+import { registerWebhookDeliveryRoutes } from './webhooks/deliveries.routes.ts';
+
+export interface ArtistApiLimits {
+  /** Requests per minute per API key. */
+  perKeyPerMinute: number;
+  /** Download redemptions per minute per client IP and per token. */
+  downloadsPerIpPerMinute: number;
+  downloadsPerTokenPerMinute: number;
+}
+
+export interface ArtistApiDeps {
+  logger: Logger;
+  pool: Pool;
+  /** Hot sales summaries. */
+  cache: Cache;
+  /** The rate-limit store; omitted = in-process (tests and the zero-setup demo only). */
+  rateLimitRedis?: Redis;
+  rateLimitNamespace?: string;
+  storage: AudioStorage;
+  trustedProxies: TrustedProxies;
+  /** For the dead-letter endpoints; omitted = those endpoints answer 503. */
+  messaging?: Messaging;
+  deadLetterQueues?: readonly string[];
+  limits?: Partial<ArtistApiLimits>;
+  salesCacheTtlMs?: number;
+  now?: () => Date;
+}
+
+export interface ArtistApi extends HttpApp {
+  summaries: SalesSummaryCache;
+}
+
+const DEFAULT_LIMITS: ArtistApiLimits = { perKeyPerMinute: 600, downloadsPerIpPerMinute: 30, downloadsPerTokenPerMinute: 10 };
+
+/** Builds the artist API; no listening and no background work (main.ts starts the cache invalidator). */
+export function buildApp(deps: ArtistApiDeps): ArtistApi {
+  const now = deps.now ?? (() => new Date());
+  const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const http = createHttpApp({
+    logger: deps.logger,
+    bodyLimit: 256 * 1024,
+    readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
+  });
+  const { app } = http;
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const shops = new ShopRepository(deps.pool);
+  const keys = new ApiKeyRepository(deps.pool);
+  const artists = new ArtistRepository(deps.pool);
+  const releases = new ReleaseRepository(deps.pool);
+  const summaries = new SalesSummaryCache(deps.cache, deps.logger, deps.salesCacheTtlMs ?? 300_000);
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: OPENAPI_INFO,
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of the account' } } },
+    },
+    transform: createJsonSchemaTransform({ skipList: [] }),
+    transformObject: createJsonSchemaTransformObject({}),
+  });
+  app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.register(rateLimit, {
+    global: false,
+    skipOnError: true,
+    ...(deps.rateLimitRedis ? { redis: deps.rateLimitRedis } : {}),
+    nameSpace: deps.rateLimitNamespace ?? 'artist-api:rl:',
+  });
+
+  app.register(async (v1) => {
+    v1.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [{ apiKey: [] }] } as typeof route.schema;
+    });
+    registerAuthentication(v1, keys, now);
+    const perKey = createRateLimit(v1, 'key', limits.perKeyPerMinute, 60_000);
+    v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
+
+    registerAccountRoutes(v1, { pool: deps.pool, keys, shops, now });
+    registerArtistRoutes(v1, artists);
+    registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
+    registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);
+    registerOrderRoutes(v1, new OrderRepository(deps.pool), shops);
+    registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries);
+    registerWebhookDeliveryRoutes(v1, deps.pool, shops);
+    registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
+  }, { prefix: '/v1' });
+
+  app.register(async (downloads) => {
+    registerDownloadRoute(downloads, {
+      redemptions: new RedemptionService(deps.pool, now),
+      storage: deps.storage,
+      trustedProxies: deps.trustedProxies,
+      perIp: createRateLimit(downloads, 'dl-ip', limits.downloadsPerIpPerMinute, 60_000),
+      perToken: createRateLimit(downloads, 'dl-token', limits.downloadsPerTokenPerMinute, 60_000),
+    });
+  });
+
+  return { ...http, summaries };
+}

@@ -1,0 +1,222 @@
+import type { Pool } from 'pg';
+import { inTransaction, isUniqueViolation, isUuid, type Sql } from '../support/db.ts';
+import { decodeCursor, toPage } from '../support/pagination.ts';
+import { Where } from '../support/sql-builder.ts';
+import type { Release } from './releases.schemas.ts';
+
+interface ReleaseRow {
+  id: string;
+  artistId: string;
+  title: string;
+  upc: string;
+  releaseInstant: Date;
+  preorder: boolean;
+  preorderStartsAt: Date | null;
+  downloadLimit: number;
+  downloadExpiryDays: number;
+  territories: string[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+interface TrackRow {
+  id: string;
+  releaseId: string;
+  position: number;
+  title: string;
+  isrc: string;
+  releaseInstant: Date | null;
+}
+
+/** The fields a release is written with (validated and normalised by the service). */
+export interface ReleaseValues {
+  artistId: string;
+  title: string;
+  upc: string;
+  releaseInstant: Date;
+  preorder: boolean;
+  preorderStartsAt: Date | null;
+  downloadLimit: number;
+  downloadExpiryDays: number;
+  territories: string[];
+  tracks: { position: number; title: string; isrc: string; releaseInstant: Date | null }[];
+}
+
+const RELEASE_COLUMNS = `r.id, r.artist_id AS "artistId", r.title, r.upc, r.release_instant AS "releaseInstant", r.preorder,
+  r.preorder_starts_at AS "preorderStartsAt", r.download_limit AS "downloadLimit",
+  r.download_expiry_days AS "downloadExpiryDays", r.territories, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
+
+export class UpcTakenError extends Error {}
+
+export interface ReleaseFilters {
+  limit: number;
+  cursor?: string | undefined;
+  artistId?: string | undefined;
+  upc?: string | undefined;
+  preorder?: boolean | undefined;
+}
+
+/** Releases of one account: every query joins through artist.account_id. */
+export class ReleaseRepository {
+  readonly #pool: Pool;
+
+  constructor(pool: Pool) {
+    this.#pool = pool;
+  }
+
+  async list(accountId: string, filters: ReleaseFilters) {
+    const cursor = decodeCursor(filters.cursor, ['timestamp', 'uuid']);
+    const where = new Where()
+      .and((a) => `a.account_id = ${a}`, accountId)
+      .andIf(filters.artistId, (p) => `r.artist_id = ${p}`)
+      .andIf(filters.upc, (p) => `r.upc = ${p}`)
+      .andIf(filters.preorder, (p) => `r.preorder = ${p}`);
+    if (cursor) where.and((t, id) => `(r.created_at, r.id) < (${t}::timestamptz, ${id}::uuid)`, cursor[0], cursor[1]);
+    const { rows } = await this.#pool.query<ReleaseRow>(
+      `SELECT ${RELEASE_COLUMNS} FROM release r JOIN artist a ON a.id = r.artist_id
+       WHERE ${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ${where.param(filters.limit + 1)}`,
+      where.params,
+    );
+    const tracks = await this.#tracks(this.#pool, rows.slice(0, filters.limit).map((r) => r.id));
+    return toPage(
+      rows,
+      filters.limit,
+      (r) => [r.createdAt.toISOString(), r.id],
+      (r) => toRelease(r, tracks.get(r.id) ?? []),
+    );
+  }
+
+  async get(accountId: string, id: string, sql: Sql = this.#pool): Promise<Release | undefined> {
+    if (!isUuid(id)) return undefined;
+    const { rows } = await sql.query<ReleaseRow>(
+      `SELECT ${RELEASE_COLUMNS} FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2`,
+      [accountId, id],
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    return toRelease(row, (await this.#tracks(sql, [row.id])).get(row.id) ?? []);
+  }
+
+  async create(values: ReleaseValues): Promise<string> {
+    return inTransaction(this.#pool, async (client) => {
+      const { rows } = await client
+        .query<{ id: string }>(
+          `INSERT INTO release (artist_id, title, upc, release_instant, preorder, preorder_starts_at, download_limit,
+                                download_expiry_days, territories, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now()) RETURNING id`,
+          [
+            values.artistId,
+            values.title,
+            values.upc,
+            values.releaseInstant,
+            values.preorder,
+            values.preorderStartsAt,
+            values.downloadLimit,
+            values.downloadExpiryDays,
+            values.territories,
+          ],
+        )
+        .catch(rethrowUpc);
+      const id = rows[0]!.id;
+      await insertTracks(client, id, values.tracks);
+      return id;
+    });
+  }
+
+  /** Writes the release if it is the account's (row locked for the read-modify-write). */
+  async update(
+    accountId: string,
+    id: string,
+    change: (current: Release) => ReleaseValues | Promise<ReleaseValues>,
+    replaceTracks: boolean,
+  ): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    return inTransaction(this.#pool, async (client) => {
+      const locked = await client.query(
+        `SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2 FOR UPDATE OF r`,
+        [accountId, id],
+      );
+      if (locked.rowCount === 0) return false;
+      const current = (await this.get(accountId, id, client))!;
+      const next = await change(current);
+      await client
+        .query(
+          `UPDATE release SET artist_id = $2, title = $3, upc = $4, release_instant = $5, preorder = $6, preorder_starts_at = $7,
+                  download_limit = $8, download_expiry_days = $9, territories = $10, updated_at = now()
+           WHERE id = $1`,
+          [
+            id,
+            next.artistId,
+            next.title,
+            next.upc,
+            next.releaseInstant,
+            next.preorder,
+            next.preorderStartsAt,
+            next.downloadLimit,
+            next.downloadExpiryDays,
+            next.territories,
+          ],
+        )
+        .catch(rethrowUpc);
+      if (replaceTracks) {
+        await client.query('DELETE FROM track WHERE release_id = $1', [id]);
+        await insertTracks(client, id, next.tracks);
+      }
+      return true;
+    });
+  }
+
+  async #tracks(sql: Sql, releaseIds: string[]): Promise<Map<string, TrackRow[]>> {
+    const byRelease = new Map<string, TrackRow[]>();
+    if (releaseIds.length === 0) return byRelease;
+    const { rows } = await sql.query<TrackRow>(
+      `SELECT id, release_id AS "releaseId", position, title, isrc, release_instant AS "releaseInstant"
+       FROM track WHERE release_id = ANY($1::uuid[]) ORDER BY release_id, position`,
+      [releaseIds],
+    );
+    for (const row of rows) {
+      const list = byRelease.get(row.releaseId) ?? [];
+      list.push(row);
+      byRelease.set(row.releaseId, list);
+    }
+    return byRelease;
+  }
+}
+
+async function insertTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['tracks']) {
+  if (tracks.length === 0) return;
+  await sql.query(
+    `INSERT INTO track (release_id, position, title, isrc, release_instant)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])`,
+    [releaseId, tracks.map((t) => t.position), tracks.map((t) => t.title), tracks.map((t) => t.isrc), tracks.map((t) => t.releaseInstant)],
+  );
+}
+
+function rethrowUpc(error: unknown): never {
+  if (isUniqueViolation(error, 'release_upc_key')) throw new UpcTakenError();
+  throw error;
+}
+
+function toRelease(row: ReleaseRow, tracks: TrackRow[]): Release {
+  return {
+    id: row.id,
+    artistId: row.artistId,
+    title: row.title,
+    upc: row.upc,
+    releaseInstant: row.releaseInstant.toISOString(),
+    preorder: row.preorder,
+    preorderStartsAt: row.preorderStartsAt?.toISOString() ?? null,
+    downloadLimit: row.downloadLimit,
+    downloadExpiryDays: row.downloadExpiryDays,
+    territories: row.territories,
+    tracks: tracks.map((t) => ({
+      id: t.id,
+      position: t.position,
+      title: t.title,
+      isrc: t.isrc,
+      releaseInstant: t.releaseInstant?.toISOString() ?? null,
+    })),
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

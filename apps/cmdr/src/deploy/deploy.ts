@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import { helm } from '../helm/helm.ts';
+import { stageChart } from '../helm/stage-chart.ts';
+import { parseManifests } from '../manifests/parse.ts';
+import { validateManifests } from '../manifests/validate.ts';
+import { getEnvironment, getProject, type Project, type Workspace } from '../projects.ts';
+import { readState, recordDeploy } from './state.ts';
+
+/** Docker's tag grammar: what a registry accepts is what we accept. */
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export interface DeployOptions {
+  project: string;
+  env: string;
+  tag: string;
+  dryRun: boolean;
+  /** Recorded in the Helm release (labels, description) next to the tag. */
+  gitSha?: string;
+  stateFile: string;
+}
+
+export interface DeployResult {
+  project: string;
+  env: string;
+  release: string;
+  namespace: string;
+  kubeContext: string;
+  tag: string;
+  image: string;
+  dryRun: boolean;
+  /** helm template output (dry run) */
+  manifests?: string;
+  helmArgs: string[];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep merge of plain objects; arrays and scalars from `over` replace (Helm's own rule for values). */
+export function mergeValues(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isObject(current) && isObject(value) ? mergeValues(current, value) : value;
+  }
+  return out;
+}
+
+/** The values cmdr passes on top of the chart's values.yaml for one project, environment and tag. */
+export function releaseValues(ws: Workspace, project: Project, env: string, tag: string): Record<string, unknown> {
+  if (!TAG.test(tag)) throw usageError(`invalid image tag "${tag}"`);
+  const target = getEnvironment(ws, project, env);
+  const fixed: Record<string, unknown> = {
+    environment: env,
+    image: { repository: `${ws.file.registry}/${project.image}`, tag },
+  };
+  if (target.hosts !== undefined) fixed.ingress = { hosts: target.hosts };
+  return mergeValues(target.values, fixed);
+}
+
+function commonArgs(ws: Workspace, project: Project, env: string, valuesFile: string, chartDir: string) {
+  const target = getEnvironment(ws, project, env);
+  return {
+    target,
+    args: [project.name, chartDir, '--namespace', target.namespace, '--values', valuesFile],
+  };
+}
+
+/**
+ * `helm template` (dry run: rendered, validated and returned) or `helm upgrade --install` with
+ * rollback on failure. Either way the manifests are validated first: nothing invalid reaches a cluster.
+ */
+export async function deploy(ws: Workspace, options: DeployOptions): Promise<DeployResult> {
+  const project = getProject(ws, options.project);
+  const values = releaseValues(ws, project, options.env, options.tag);
+  const staged = stageChart(join(ws.root, project.chart));
+  const scratch = mkdtempSync(join(tmpdir(), 'cmdr-values-'));
+  try {
+    const valuesFile = join(scratch, 'values.yaml');
+    writeFileSync(valuesFile, stringify(values));
+    const { target, args } = commonArgs(ws, project, options.env, valuesFile, staged.dir);
+    const rendered = await helm(['template', ...args], { exitCode: ExitCode.invalid });
+    const problems = await validateManifests(parseManifests(rendered.stdout));
+    if (problems.length > 0) {
+      throw new CmdrError(
+        `rendered manifests are invalid: ${problems.map((p) => `${p.kind}/${p.name}: ${p.message}`).join('; ')}`,
+        ExitCode.invalid,
+        problems,
+      );
+    }
+    const image = `${ws.file.registry}/${project.image}:${options.tag}`;
+    const base = {
+      project: project.name,
+      env: options.env,
+      release: project.name,
+      namespace: target.namespace,
+      kubeContext: target.kubeContext,
+      tag: options.tag,
+      image,
+    };
+    if (options.dryRun) {
+      return { ...base, dryRun: true, manifests: rendered.stdout, helmArgs: ['template', ...args] };
+    }
+    const labels = [`single.dev/tag=${options.tag}`, ...(options.gitSha ? [`single.dev/git-sha=${options.gitSha}`] : [])];
+    const upgradeArgs = [
+      'upgrade',
+      '--install',
+      ...args,
+      '--kube-context',
+      target.kubeContext,
+      '--rollback-on-failure',
+      '--wait=watcher',
+      '--timeout',
+      '10m',
+      '--history-max',
+      '20',
+      '--labels',
+      labels.join(','),
+      '--description',
+      `cmdr deploy ${options.tag}${options.gitSha ? ` (${options.gitSha})` : ''}`,
+    ];
+    await helm(upgradeArgs, { exitCode: ExitCode.failure });
+    recordDeploy(options.stateFile, options.env, project.name, {
+      tag: options.tag,
+      deployedAt: new Date().toISOString(),
+      chart: project.chart,
+    });
+    return { ...base, dryRun: false, helmArgs: upgradeArgs };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+    staged.dispose();
+  }
+}
+
+export type TagSource = 'cluster' | 'state';
+
+/** The image tag running in `env`: from the Helm release in the cluster, or from cmdr's state file. */
+export async function currentTag(
+  ws: Workspace,
+  projectName: string,
+  env: string,
+  source: TagSource,
+  stateFile: string,
+): Promise<string> {
+  const project = getProject(ws, projectName);
+  const target = getEnvironment(ws, project, env);
+  if (source === 'state') {
+    const tag = readState(stateFile)[env]?.[project.name]?.tag;
+    if (tag === undefined) {
+      throw new CmdrError(`nothing recorded for ${project.name} in ${env} (${stateFile})`, ExitCode.conflict);
+    }
+    return tag;
+  }
+  const result = await helm(
+    ['get', 'values', project.name, '--namespace', target.namespace, '--kube-context', target.kubeContext, '--output', 'json'],
+    { exitCode: ExitCode.unavailable },
+  );
+  const tag = (JSON.parse(result.stdout) as { image?: { tag?: unknown } }).image?.tag;
+  if (typeof tag !== 'string') throw new CmdrError(`${project.name} in ${env} has no image.tag`, ExitCode.conflict);
+  return tag;
+}
+
+export interface PromoteOptions {
+  project: string;
+  from: string;
+  to: string;
+  dryRun: boolean;
+  tagSource: TagSource;
+  stateFile: string;
+  gitSha?: string;
+}
+
+/** Deploys to `to` exactly the image tag that runs in `from`. */
+export async function promote(ws: Workspace, options: PromoteOptions): Promise<DeployResult & { from: string }> {
+  if (options.from === options.to) throw usageError('--from and --to must differ');
+  const tag = await currentTag(ws, options.project, options.from, options.tagSource, options.stateFile);
+  const result = await deploy(ws, {
+    project: options.project,
+    env: options.to,
+    tag,
+    dryRun: options.dryRun,
+    stateFile: options.stateFile,
+    ...(options.gitSha ? { gitSha: options.gitSha } : {}),
+  });
+  return { ...result, from: options.from };
+}

@@ -1,0 +1,89 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { CmdrError, ExitCode, notFound } from './exit-codes.ts';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
+
+const environmentSchema = z.strictObject({ kubeContext: z.string().min(1), namespace: name });
+
+const projectEnvironmentSchema = z.strictObject({
+  hosts: z.array(z.string().min(1)).optional(),
+  values: z.record(z.string(), z.unknown()).default({}),
+});
+
+const projectSchema = z.strictObject({
+  name,
+  chart: z.string().min(1),
+  /** Repository name under `registry`. */
+  image: z.string().min(1),
+  environments: z.record(name, projectEnvironmentSchema),
+});
+
+export const projectsFileSchema = z
+  .strictObject({
+    registry: z.string().min(1),
+    environments: z.record(name, environmentSchema),
+    projects: z.array(projectSchema).min(1),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    for (const [i, project] of file.projects.entries()) {
+      if (seen.has(project.name)) ctx.addIssue({ code: 'custom', path: ['projects', i, 'name'], message: 'duplicate' });
+      seen.add(project.name);
+      for (const env of Object.keys(project.environments)) {
+        if (!(env in file.environments)) {
+          ctx.addIssue({ code: 'custom', path: ['projects', i, 'environments', env], message: 'unknown environment' });
+        }
+      }
+    }
+  });
+
+export type ProjectsFile = z.infer<typeof projectsFileSchema>;
+export type Project = ProjectsFile['projects'][number];
+
+export interface Workspace {
+  /** Directory holding projects.yaml; chart paths are relative to it. */
+  root: string;
+  file: ProjectsFile;
+}
+
+/** Walks up from `from` to the directory that holds projects.yaml (the repository root). */
+export function findRoot(from: string = process.cwd()): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'projects.yaml'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw notFound(`projects.yaml not found in ${from} or any parent directory`);
+    dir = parent;
+  }
+}
+
+export function loadWorkspace(root: string = findRoot()): Workspace {
+  const path = join(root, 'projects.yaml');
+  const parsed = projectsFileSchema.safeParse(parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new CmdrError(`${path} is invalid: ${problems}`, ExitCode.invalid);
+  }
+  return { root, file: parsed.data };
+}
+
+export function getProject(ws: Workspace, projectName: string): Project {
+  const project = ws.file.projects.find((p) => p.name === projectName);
+  if (project === undefined) {
+    const known = ws.file.projects.map((p) => p.name).join(', ');
+    throw notFound(`unknown project "${projectName}" (projects.yaml has: ${known})`);
+  }
+  return project;
+}
+
+export function getEnvironment(ws: Workspace, project: Project, env: string) {
+  const cluster = ws.file.environments[env];
+  const perProject = project.environments[env];
+  if (cluster === undefined || perProject === undefined) {
+    throw notFound(`project "${project.name}" has no environment "${env}"`);
+  }
+  return { name: env, ...cluster, ...perProject };
+}

@@ -1,0 +1,139 @@
+import type { EventBus } from '@single/events';
+import { createHttpApp, type HttpApp } from '@single/http';
+import type { Logger } from '@single/logger';
+import type { Consumer, Messaging } from '@single/messaging';
+import type { Pool, PoolClient } from 'pg';
+import { type MailTransport, Mailer } from './email/mailer.ts';
+import type { DownloadTokens } from './grants/tokens.ts';
+import { orderSerializationKey } from './handlers/envelope.ts';
+import { createHandlers } from './handlers/handlers.ts';
+import { SalesRelay } from './sales/sales-relay.ts';
+import { PreorderScheduler } from './scheduler/preorder-scheduler.ts';
+import type { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
+import { FulfillmentSender } from './shopify-admin/fulfillment-sender.ts';
+import { WorkLoop } from './support/work-loop.ts';
+import { QUEUES } from './topology.ts';
+
+export interface WorkerDeps {
+  logger: Logger;
+  pool: Pool;
+  messaging: Messaging;
+  tokens: DownloadTokens;
+  mail: { transport: MailTransport; from: string };
+  downloadBaseUrl: string;
+  /** Kafka for `sales.v1`; without it the outbox only grows (the demo without Kafka). */
+  events?: { bus: EventBus; topic?: string };
+  shopify?: ShopifyAdminClient;
+  /** Ladder of the email and Shopify outboxes (the queues' ladder lives in the topology). */
+  retryDelaysMs: readonly number[];
+  orderPrefetch?: number;
+  pollIntervalMs?: number;
+  now?: () => Date;
+  /** Snapshot batching (orders per transaction, transactions at once). */
+  batch?: { maxBatch?: number; concurrency?: number };
+}
+
+export interface Worker {
+  http: HttpApp;
+  /** Starts consuming and the background loops (scheduler, mailer, Shopify, Kafka relay). */
+  start(): Promise<void>;
+  /** Graceful: stop consuming, let in-flight handlers finish and ack, then stop the loops. */
+  stop(): Promise<void>;
+}
+
+/** Wires the worker from its dependencies; no side effects until start(). */
+export function buildWorker(deps: WorkerDeps): Worker {
+  const now = deps.now ?? (() => new Date());
+  const { pool, logger, messaging } = deps;
+  const idleMs = deps.pollIntervalMs ?? 1_000;
+  const handlers = createHandlers({ pool, logger, tokens: deps.tokens, now, ...(deps.batch ? { batch: deps.batch } : {}) });
+
+  const mailer = new Mailer({
+    pool,
+    transport: deps.mail.transport,
+    tokens: deps.tokens,
+    from: deps.mail.from,
+    downloadBaseUrl: deps.downloadBaseUrl,
+    retryDelaysMs: deps.retryDelaysMs,
+    now,
+  });
+  const scheduler = new PreorderScheduler({ pool, now });
+  const loops: Record<string, WorkLoop> = {
+    scheduler: new WorkLoop({ name: 'preorder-scheduler', idleMs, logger, tick: () => scheduler.tick() }),
+    mailer: new WorkLoop({ name: 'mailer', idleMs, logger, tick: () => mailer.tick() }),
+  };
+  if (deps.shopify) {
+    const sender = new FulfillmentSender({ pool, client: deps.shopify, retryDelaysMs: deps.retryDelaysMs, now });
+    loops.fulfillment = new WorkLoop({ name: 'shopify-fulfillment', idleMs, logger, tick: () => sender.tick() });
+  }
+  if (deps.events) {
+    const relay = new SalesRelay({ pool, bus: deps.events.bus, ...(deps.events.topic ? { topic: deps.events.topic } : {}) });
+    loops.sales = new WorkLoop({ name: 'sales-relay', idleMs, logger, tick: () => relay.tick() });
+  }
+  const wakeOn: Record<string, WorkLoop | undefined> = {
+    email_message: loops.mailer,
+    fulfillment: loops.fulfillment,
+    sales_outbox: loops.sales,
+  };
+
+  let consumers: Consumer[] = [];
+  let listener: PoolClient | undefined;
+  let stopping = false;
+  let relisten: NodeJS.Timeout | undefined;
+
+  // NOTIFY is the fast path that wakes a loop right after a commit; polling covers a lost listener.
+  async function listen(): Promise<void> {
+    try {
+      const client = await pool.connect();
+      client.on('notification', (n) => wakeOn[n.channel]?.wake());
+      client.on('error', (err) => {
+        logger.warn({ err }, 'notification listener lost');
+        client.release(true);
+        if (listener === client) listener = undefined;
+        if (!stopping) relisten = setTimeout(() => void listen(), idleMs);
+      });
+      await client.query('LISTEN email_message; LISTEN fulfillment; LISTEN sales_outbox');
+      listener = client;
+    } catch (err) {
+      logger.warn({ err }, 'notification listener not started');
+      if (!stopping) relisten = setTimeout(() => void listen(), idleMs);
+    }
+  }
+
+  const http = createHttpApp({
+    logger,
+    readiness: [
+      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'rabbitmq', check: async () => messaging.health().connected },
+    ],
+  });
+
+  return {
+    http,
+    async start() {
+      await listen();
+      for (const loop of Object.values(loops)) loop.start();
+      const orders = { prefetch: deps.orderPrefetch ?? 300, serializeBy: orderSerializationKey };
+      const privacy = { prefetch: 10 };
+      consumers = await Promise.all([
+        messaging.consume(QUEUES.orderSnapshots, handlers.orderSnapshot, orders),
+        messaging.consume(QUEUES.orderCancellations, handlers.orderSnapshot, orders),
+        messaging.consume(QUEUES.refunds, handlers.refundCreated, orders),
+        messaging.consume(QUEUES.appUninstalled, handlers.appUninstalled, privacy),
+        messaging.consume(QUEUES.customersRedact, handlers.customersRedact, privacy),
+        messaging.consume(QUEUES.customersDataRequest, handlers.customersDataRequest, privacy),
+        messaging.consume(QUEUES.shopRedact, handlers.shopRedact, privacy),
+      ]);
+    },
+    async stop() {
+      stopping = true;
+      http.health.shuttingDown = true;
+      clearTimeout(relisten);
+      await Promise.all(consumers.map((c) => c.cancel()));
+      consumers = [];
+      await Promise.all(Object.values(loops).map((loop) => loop.stop()));
+      listener?.release();
+      listener = undefined;
+    },
+  };
+}

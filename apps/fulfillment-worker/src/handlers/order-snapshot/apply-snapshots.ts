@@ -1,0 +1,435 @@
+import { randomUUID } from 'node:crypto';
+import type { Pool } from 'pg';
+import { type DownloadEmailPayload, type NewEmail, queueEmails } from '../../email/outbox.ts';
+import { type MappingRow, planGrants, releasesForLine } from '../../grants/plan.ts';
+import { revokeGrants } from '../../grants/revoke.ts';
+import type { DownloadTokens } from '../../grants/tokens.ts';
+import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
+import { PAID_STATUSES, type OrderSnapshot } from '../../shopify/payloads.ts';
+import { queueDigitalFulfillments } from '../../shopify-admin/fulfillment-outbox.ts';
+import { inTransaction, lockOrders, type Sql } from '../../support/db.ts';
+
+export interface SnapshotWork {
+  shopDomain: string;
+  snapshot: OrderSnapshot;
+}
+
+export type SnapshotOutcome =
+  /** Stored (and granted, revoked or left alone as its state says). */
+  | { status: 'applied'; orderId: string; grantsCreated: number; grantsRevoked: number }
+  /** Older than the stored snapshot: nothing to do. */
+  | { status: 'stale' }
+  /** The shop uninstalled the app: acknowledged and dropped. */
+  | { status: 'shop_uninstalled' };
+
+export interface ApplyContext {
+  pool: Pool;
+  tokens: DownloadTokens;
+  now: () => Date;
+}
+
+interface StoredOrder {
+  id: string;
+  shop_domain: string;
+  shopify_order_id: string;
+  name: string;
+  financial_status: string;
+  cancelled: boolean;
+  test: boolean;
+  currency: string;
+  email: string | null;
+  browser_ip: string | null;
+  checkout_token: string | null;
+  billing_zip: string | null;
+  billing_country: string | null;
+  shipping_zip: string | null;
+  shipping_country: string | null;
+}
+
+const orderKey = (shopDomain: string, shopifyOrderId: string) => `${shopDomain}\0${shopifyOrderId}`;
+
+// Newest snapshot wins (an equal one is re-applied, harmlessly); a cancellation is never undone; the
+// personal fields of a customer who was redacted are not stored again from a late or replayed snapshot.
+const UPSERT_ORDERS = `
+INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, cancelled_at, test, currency, email,
+  customer_id, browser_ip, checkout_token, billing_zip, billing_country, billing_province, shipping_zip,
+  shipping_country, shipping_province, shopify_created_at, shopify_updated_at, updated_at)
+SELECT i.shop, i.oid, i.name, i.fin, i.cancelled_at, i.test, i.currency,
+  CASE WHEN rc.customer_id IS NULL THEN i.email END, i.customer_id,
+  CASE WHEN rc.customer_id IS NULL THEN i.browser_ip END, i.checkout_token,
+  CASE WHEN rc.customer_id IS NULL THEN i.billing_zip END, i.billing_country,
+  CASE WHEN rc.customer_id IS NULL THEN i.billing_province END,
+  CASE WHEN rc.customer_id IS NULL THEN i.shipping_zip END, i.shipping_country,
+  CASE WHEN rc.customer_id IS NULL THEN i.shipping_province END,
+  i.created_at, i.updated_at, $20
+FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[], $7::text[],
+            $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
+            $16::text[], $17::text[], $18::timestamptz[], $19::timestamptz[])
+  AS i(shop, oid, name, fin, cancelled_at, test, currency, email, customer_id, browser_ip, checkout_token,
+       billing_zip, billing_country, billing_province, shipping_zip, shipping_country, shipping_province,
+       created_at, updated_at)
+LEFT JOIN redacted_customer rc ON rc.shop_domain = i.shop AND rc.customer_id = i.customer_id
+ON CONFLICT (shop_domain, shopify_order_id) DO UPDATE SET
+  name = EXCLUDED.name, financial_status = EXCLUDED.financial_status,
+  cancelled_at = coalesce(orders.cancelled_at, EXCLUDED.cancelled_at), test = EXCLUDED.test,
+  currency = EXCLUDED.currency, email = EXCLUDED.email, customer_id = EXCLUDED.customer_id,
+  browser_ip = EXCLUDED.browser_ip, checkout_token = EXCLUDED.checkout_token, billing_zip = EXCLUDED.billing_zip,
+  billing_country = EXCLUDED.billing_country, billing_province = EXCLUDED.billing_province,
+  shipping_zip = EXCLUDED.shipping_zip, shipping_country = EXCLUDED.shipping_country,
+  shipping_province = EXCLUDED.shipping_province, shopify_created_at = EXCLUDED.shopify_created_at,
+  shopify_updated_at = EXCLUDED.shopify_updated_at, updated_at = EXCLUDED.updated_at
+WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
+RETURNING id, shop_domain, shopify_order_id::text, name, financial_status, cancelled_at IS NOT NULL AS cancelled,
+  test, currency, email, browser_ip, checkout_token, billing_zip, billing_country, shipping_zip, shipping_country`;
+
+const UPSERT_LINES = `
+INSERT INTO order_line (order_id, shopify_line_id, product_id, variant_id, sku, quantity, price, requires_shipping,
+  release_id, unmapped, refunded_quantity)
+SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::numeric[],
+                     $8::boolean[], $9::uuid[], $10::boolean[], $11::int[])
+ON CONFLICT (order_id, shopify_line_id) DO UPDATE SET
+  product_id = EXCLUDED.product_id, variant_id = EXCLUDED.variant_id, sku = EXCLUDED.sku,
+  quantity = EXCLUDED.quantity, price = EXCLUDED.price, requires_shipping = EXCLUDED.requires_shipping,
+  release_id = EXCLUDED.release_id, unmapped = EXCLUDED.unmapped,
+  refunded_quantity = greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity)
+RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity, price::text`;
+
+const SELECT_MAPPINGS = `
+SELECT pm.shop_domain, pm.variant_id::text AS variant_id, pm.sku, pm.reported_release, r.id AS release_id, r.title,
+  r.upc, r.release_instant, r.download_limit, r.download_expiry_days,
+  (SELECT min(t.release_instant) FROM track t WHERE t.release_id = r.id) AS first_track_instant
+FROM product_mapping pm JOIN release r ON r.id = pm.release_id
+WHERE pm.shop_domain = ANY($1::text[]) AND (pm.variant_id = ANY($2::bigint[]) OR pm.sku = ANY($3::text[]))`;
+
+const INSERT_GRANTS = `
+INSERT INTO download_grant (id, token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at,
+  download_limit, activated_at)
+SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END
+FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::timestamptz[],
+            $8::timestamptz[], $9::int[]) AS g(id, h, l, r, u, s, a, e, lim)
+ON CONFLICT (order_line_id, release_id, unit_index) DO NOTHING
+RETURNING id`;
+
+/**
+ * Applies a batch of order snapshots (distinct orders) in one transaction: the order and its lines, the
+ * grants owed (net of refunds, also those that arrived first), revocations for a cancellation, and in the
+ * same transaction the outbox rows for the sales events, the emails and the Shopify fulfilments. Every
+ * effect is keyed on a unique constraint (order, line, grant unit, email key), so a redelivered or
+ * replayed snapshot changes nothing.
+ */
+export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotWork[]): Promise<SnapshotOutcome[]> {
+  return inTransaction(ctx.pool, async (client) => {
+    const now = ctx.now();
+    await lockOrders(
+      client,
+      work.map((w) => ({ shopDomain: w.shopDomain, shopifyOrderId: w.snapshot.id })),
+    );
+    const outcomes = new Map<string, SnapshotOutcome>();
+    const gone = await uninstalledShops(client, [...new Set(work.map((w) => w.shopDomain))]);
+    const live = work.filter((w) => {
+      if (!gone.has(w.shopDomain)) return true;
+      outcomes.set(orderKey(w.shopDomain, w.snapshot.id), { status: 'shop_uninstalled' });
+      return false;
+    });
+
+    const stored = await upsertOrders(client, live, now);
+    const storedByKey = new Map(stored.map((o) => [orderKey(o.shop_domain, o.shopify_order_id), o]));
+    const fresh = live.filter((w) => storedByKey.has(orderKey(w.shopDomain, w.snapshot.id)));
+
+    const mappings = await loadMappings(client, fresh);
+    const refunded = await refundedQuantities(client, fresh);
+    const lines = await upsertLines(client, fresh, storedByKey, mappings, refunded);
+
+    const cancelled = stored.filter((o) => o.cancelled).map((o) => o.id);
+    const revokedForCancel = await revokeGrants(client, cancelled, { wholeOrder: true, now });
+    const refundedOrders = [...new Set(lines.filter((l) => l.refunded > 0).map((l) => l.orderId))];
+    const revokedForRefund = await revokeGrants(client, refundedOrders, { wholeOrder: false, now });
+
+    const created = await grantOwedUnits(client, ctx, stored, lines, now);
+    await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)]);
+
+    for (const order of stored) {
+      outcomes.set(orderKey(order.shop_domain, order.shopify_order_id), {
+        status: 'applied',
+        orderId: order.id,
+        grantsCreated: created.countByOrder.get(order.id) ?? 0,
+        grantsRevoked: order.cancelled ? revokedForCancel : refundedOrders.includes(order.id) ? revokedForRefund : 0,
+      });
+    }
+    return work.map((w) => outcomes.get(orderKey(w.shopDomain, w.snapshot.id)) ?? { status: 'stale' });
+  });
+}
+
+async function uninstalledShops(client: Sql, domains: string[]): Promise<Set<string>> {
+  const { rows } = await client.query<{ domain: string }>(
+    `SELECT domain FROM shop WHERE domain = ANY($1::text[]) AND install_state <> 'installed'`,
+    [domains],
+  );
+  return new Set(rows.map((r) => r.domain));
+}
+
+async function upsertOrders(client: Sql, work: readonly SnapshotWork[], now: Date): Promise<StoredOrder[]> {
+  if (work.length === 0) return [];
+  const col = <T>(pick: (s: OrderSnapshot, shop: string) => T) => work.map((w) => pick(w.snapshot, w.shopDomain));
+  const { rows } = await client.query<StoredOrder>(UPSERT_ORDERS, [
+    col((_, shop) => shop),
+    col((s) => s.id),
+    col((s) => s.name),
+    col((s) => s.financial_status ?? 'pending'),
+    col((s) => s.cancelled_at ?? null),
+    col((s) => s.test),
+    col((s) => s.currency),
+    col((s) => s.email ?? s.contact_email ?? s.customer?.email ?? null),
+    col((s) => s.customer?.id ?? null),
+    col((s) => s.browser_ip ?? s.client_details?.browser_ip ?? null),
+    col((s) => s.checkout_token ?? null),
+    col((s) => s.billing_address?.zip ?? null),
+    col((s) => s.billing_address?.country_code ?? null),
+    col((s) => s.billing_address?.province_code ?? null),
+    col((s) => s.shipping_address?.zip ?? null),
+    col((s) => s.shipping_address?.country_code ?? null),
+    col((s) => s.shipping_address?.province_code ?? null),
+    col((s) => s.created_at ?? null),
+    col((s) => s.updated_at),
+    now,
+  ]);
+  return rows;
+}
+
+type Mappings = Map<string, MappingRow[]>;
+
+async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise<Mappings> {
+  const variants = new Set<string>();
+  const skus = new Set<string>();
+  for (const w of work) {
+    for (const line of w.snapshot.line_items) {
+      if (line.variant_id) variants.add(line.variant_id);
+      if (line.sku) skus.add(line.sku);
+    }
+  }
+  const byShop: Mappings = new Map();
+  if (work.length === 0 || (variants.size === 0 && skus.size === 0)) return byShop;
+  const { rows } = await client.query<{
+    shop_domain: string;
+    variant_id: string | null;
+    sku: string | null;
+    reported_release: boolean;
+    release_id: string;
+    title: string;
+    upc: string;
+    release_instant: Date;
+    download_limit: number;
+    download_expiry_days: number;
+    first_track_instant: Date | null;
+  }>(SELECT_MAPPINGS, [[...new Set(work.map((w) => w.shopDomain))], [...variants], [...skus]]);
+  for (const r of rows) {
+    const list = byShop.get(r.shop_domain) ?? [];
+    list.push({
+      variantId: r.variant_id,
+      sku: r.sku,
+      reportedRelease: r.reported_release,
+      terms: {
+        releaseId: r.release_id,
+        title: r.title,
+        upc: r.upc,
+        releaseInstant: r.release_instant,
+        firstTrackInstant: r.first_track_instant,
+        downloadLimit: r.download_limit,
+        downloadExpiryDays: r.download_expiry_days,
+      },
+    });
+    byShop.set(r.shop_domain, list);
+  }
+  return byShop;
+}
+
+/** Refunded quantity per order line from the refund log (refunds may have arrived before the order). */
+async function refundedQuantities(client: Sql, work: readonly SnapshotWork[]): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  if (work.length === 0) return result;
+  const { rows } = await client.query<{ shop_domain: string; oid: string; lid: string; refunded: number }>(
+    `SELECT shop_domain, shopify_order_id::text AS oid, shopify_line_id::text AS lid, sum(quantity)::int AS refunded
+     FROM refund_line WHERE (shop_domain, shopify_order_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
+     GROUP BY 1, 2, 3`,
+    [work.map((w) => w.shopDomain), work.map((w) => w.snapshot.id)],
+  );
+  for (const r of rows) result.set(`${orderKey(r.shop_domain, r.oid)}\0${r.lid}`, r.refunded);
+  return result;
+}
+
+interface StoredLine {
+  id: string;
+  orderId: string;
+  shopifyLineId: string;
+  price: string;
+  order: StoredOrder;
+  quantity: number;
+  refunded: number;
+  releases: MappingRow['terms'][];
+}
+
+async function upsertLines(
+  client: Sql,
+  work: readonly SnapshotWork[],
+  stored: Map<string, StoredOrder>,
+  mappings: Mappings,
+  refunded: Map<string, number>,
+): Promise<StoredLine[]> {
+  const rows: (string | number | boolean | null)[][] = Array.from({ length: 11 }, () => []);
+  const releasesByLine = new Map<string, MappingRow['terms'][]>();
+  for (const w of work) {
+    const key = orderKey(w.shopDomain, w.snapshot.id);
+    const order = stored.get(key)!;
+    for (const line of w.snapshot.line_items) {
+      const { releases, reportedReleaseId } = releasesForLine(
+        { variantId: line.variant_id ?? null, sku: line.sku ?? null },
+        mappings.get(w.shopDomain) ?? [],
+      );
+      releasesByLine.set(`${order.id}\0${line.id}`, releases);
+      const values = [
+        order.id,
+        line.id,
+        line.product_id ?? null,
+        line.variant_id ?? null,
+        line.sku ?? null,
+        line.quantity,
+        line.price,
+        line.requires_shipping,
+        reportedReleaseId,
+        releases.length === 0,
+        refunded.get(`${key}\0${line.id}`) ?? 0,
+      ];
+      values.forEach((v, i) => rows[i]!.push(v));
+    }
+  }
+  if (rows[0]!.length === 0) return [];
+  const byId = new Map([...stored.values()].map((o) => [o.id, o]));
+  const result = await client.query<{
+    id: string;
+    order_id: string;
+    shopify_line_id: string;
+    quantity: number;
+    refunded_quantity: number;
+    price: string;
+  }>(UPSERT_LINES, rows);
+  return result.rows.map((r) => ({
+    id: r.id,
+    orderId: r.order_id,
+    order: byId.get(r.order_id)!,
+    quantity: r.quantity,
+    refunded: r.refunded_quantity,
+    releases: releasesByLine.get(`${r.order_id}\0${r.shopify_line_id}`) ?? [],
+    shopifyLineId: r.shopify_line_id,
+    price: r.price,
+  }));
+}
+
+function owesGrants(order: StoredOrder): boolean {
+  return PAID_STATUSES.has(order.financial_status) && !order.test && !order.cancelled;
+}
+
+async function grantOwedUnits(
+  client: Sql,
+  ctx: ApplyContext,
+  orders: readonly StoredOrder[],
+  lines: readonly StoredLine[],
+  now: Date,
+): Promise<{ countByOrder: Map<string, number>; activeOrderIds: string[] }> {
+  const payable = new Set(orders.filter(owesGrants).map((o) => o.id));
+  const cols: unknown[][] = Array.from({ length: 9 }, () => []);
+  const planned: {
+    id: string;
+    line: StoredLine;
+    terms: StoredLine['releases'][number];
+    unitIndex: number;
+    status: string;
+    activateAt: Date;
+  }[] = [];
+  for (const line of lines) {
+    if (!payable.has(line.orderId)) continue;
+    for (const terms of line.releases) {
+      for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now)) {
+        const id = randomUUID();
+        const values = [
+          id,
+          ctx.tokens.issue(id).hash,
+          line.id,
+          grant.releaseId,
+          grant.unitIndex,
+          grant.status,
+          grant.activateAt,
+          grant.expiresAt,
+          grant.downloadLimit,
+        ];
+        values.forEach((v, i) => cols[i]!.push(v));
+        planned.push({ id, line, terms, unitIndex: grant.unitIndex, status: grant.status, activateAt: grant.activateAt });
+      }
+    }
+  }
+  const countByOrder = new Map<string, number>();
+  if (planned.length === 0) return { countByOrder, activeOrderIds: [] };
+  const { rows } = await client.query<{ id: string }>(INSERT_GRANTS, cols);
+  const inserted = new Set(rows.map((r) => r.id));
+  const created = planned.filter((p) => inserted.has(p.id));
+
+  const events: SalesEvent[] = [];
+  const emails = new Map<string, { order: StoredOrder; items: Map<string, DownloadEmailPayload['items'][number]> }>();
+  const activeOrderIds: string[] = [];
+  for (const grant of created) {
+    const order = grant.line.order;
+    countByOrder.set(order.id, (countByOrder.get(order.id) ?? 0) + 1);
+    if (grant.status === 'active') activeOrderIds.push(order.id);
+    events.push(
+      buildSalesEvent(
+        'sale.recorded',
+        {
+          shopDomain: order.shop_domain,
+          shopifyOrderId: order.shopify_order_id,
+          shopifyLineId: grant.line.shopifyLineId,
+          unitIndex: grant.unitIndex,
+          releaseId: grant.terms.releaseId,
+          upc: grant.terms.upc,
+          unitPrice: grant.line.price,
+          currency: order.currency,
+          email: order.email,
+          billingZip: order.billing_zip,
+          billingCountry: order.billing_country,
+          shippingZip: order.shipping_zip,
+          shippingCountry: order.shipping_country,
+          browserIp: order.browser_ip,
+          checkoutToken: order.checkout_token,
+        },
+        now,
+      ),
+    );
+    const email = emails.get(order.id) ?? { order, items: new Map() };
+    const itemKey = `${grant.terms.releaseId}\0${grant.activateAt.toISOString()}`;
+    const item = email.items.get(itemKey) ?? {
+      releaseId: grant.terms.releaseId,
+      title: grant.terms.title,
+      grantIds: [],
+      availableAt: grant.activateAt.toISOString(),
+    };
+    item.grantIds.push(grant.id);
+    email.items.set(itemKey, item);
+    emails.set(order.id, email);
+  }
+  await appendSalesEvents(client, events);
+  await queueEmails(
+    client,
+    [...emails.values()].map(({ order, items }): NewEmail => {
+      const list = [...items.values()];
+      // The first grant of the set names the email: these grants were inserted once, so is the email.
+      const first = list.flatMap((i) => i.grantIds).sort()[0];
+      return {
+        idempotencyKey: `order_downloads:${order.id}:${first}`,
+        orderId: order.id,
+        to: order.email,
+        kind: 'order_downloads',
+        payload: { orderName: order.name, items: list },
+      };
+    }),
+    now,
+  );
+  return { countByOrder, activeOrderIds };
+}

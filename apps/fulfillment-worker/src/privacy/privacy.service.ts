@@ -1,0 +1,134 @@
+import type { Pool } from 'pg';
+import type { CustomersDataRequest, CustomersRedact } from '../shopify/payloads.ts';
+import { inTransaction, lockOrders, type Sql } from '../support/db.ts';
+import { purgeDeliveryPayloads } from './delivery-log-purge.ts';
+
+// Personal data the worker holds: the order's email, customer id, browser IP, checkout token, ZIP and
+// province of both addresses (names and street lines are never stored), the email outbox recipient and the
+// data-request exports. Countries, prices and the sale lines stay: they identify nobody.
+const PERSONAL_ORDER_FIELDS = `email = NULL, browser_ip = NULL, checkout_token = NULL, billing_zip = NULL,
+  billing_province = NULL, shipping_zip = NULL, shipping_province = NULL`;
+
+export async function markShopUninstalled(pool: Pool, shopDomain: string, now: Date): Promise<void> {
+  await pool.query(
+    `INSERT INTO shop (domain, install_state, uninstalled_at, updated_at) VALUES ($1, 'uninstalled', $2, $2)
+     ON CONFLICT (domain) DO UPDATE SET
+       install_state = CASE WHEN shop.install_state = 'redacted' THEN shop.install_state ELSE 'uninstalled' END,
+       uninstalled_at = coalesce(shop.uninstalled_at, $2), access_token = NULL, updated_at = $2`,
+    [shopDomain, now],
+  );
+}
+
+async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<void> {
+  if (orderIds.length === 0) return;
+  await client.query(`UPDATE orders SET ${PERSONAL_ORDER_FIELDS}, updated_at = now() WHERE id = ANY($1::uuid[])`, [
+    orderIds,
+  ]);
+  await client.query(
+    `UPDATE email_message SET "to" = '', status = CASE WHEN status = 'pending' THEN 'failed'::email_status ELSE status END,
+       last_error = CASE WHEN status = 'pending' THEN 'customer_redacted' ELSE last_error END
+     WHERE order_id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+}
+
+/** customers/redact: the customer's orders lose their personal fields; a tombstone keeps late snapshots clean. */
+export async function redactCustomer(pool: Pool, shopDomain: string, request: CustomersRedact): Promise<number> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ id: string; oid: string }>(
+      `SELECT id, shopify_order_id::text AS oid FROM orders
+       WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[]))`,
+      [shopDomain, request.customer.id, request.orders_to_redact],
+    );
+    await lockOrders(
+      client,
+      [...rows.map((r) => r.oid), ...request.orders_to_redact].map((oid) => ({ shopDomain, shopifyOrderId: oid })),
+    );
+    await client.query(
+      `INSERT INTO redacted_customer (shop_domain, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+      [shopDomain, request.customer.id],
+    );
+    await redactOrders(
+      client,
+      rows.map((r) => r.id),
+    );
+    await client.query('DELETE FROM data_request_export WHERE shop_domain = $1 AND customer_id = $2', [
+      shopDomain,
+      request.customer.id,
+    ]);
+    await purgeDeliveryPayloads(client, shopDomain, {
+      orderIds: [...new Set([...rows.map((r) => r.oid), ...request.orders_to_redact])],
+      customerId: request.customer.id,
+    });
+    return rows.length;
+  });
+}
+
+/** shop/redact (48 h after uninstall): every personal field of the shop, its exports and its delivery log. */
+export async function redactShop(pool: Pool, shopDomain: string, now: Date): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    const { rows } = await client.query<{ id: string }>('SELECT id FROM orders WHERE shop_domain = $1', [shopDomain]);
+    await redactOrders(
+      client,
+      rows.map((r) => r.id),
+    );
+    await client.query('UPDATE orders SET customer_id = NULL WHERE shop_domain = $1', [shopDomain]);
+    await client.query('DELETE FROM data_request_export WHERE shop_domain = $1', [shopDomain]);
+    await purgeDeliveryPayloads(client, shopDomain, 'all');
+    await client.query(
+      `INSERT INTO shop (domain, install_state, uninstalled_at, redacted_at, updated_at) VALUES ($1, 'redacted', $2, $2, $2)
+       ON CONFLICT (domain) DO UPDATE SET install_state = 'redacted', redacted_at = $2, access_token = NULL, updated_at = $2`,
+      [shopDomain, now],
+    );
+  });
+}
+
+/** customers/data_request: what we hold about the customer, stored as one JSON export (once per request). */
+export async function exportCustomerData(
+  pool: Pool,
+  shopDomain: string,
+  request: CustomersDataRequest,
+): Promise<Record<string, unknown>> {
+  const { rows: orders } = await pool.query<{ id: string } & Record<string, unknown>>(
+    `SELECT o.id, o.shopify_order_id::text AS "orderId", o.name, o.email, o.financial_status AS "financialStatus",
+            o.cancelled_at AS "cancelledAt", o.currency, o.browser_ip AS "browserIp", o.billing_zip AS "billingZip",
+            o.billing_country AS "billingCountry", o.billing_province AS "billingProvince",
+            o.shipping_zip AS "shippingZip", o.shipping_country AS "shippingCountry",
+            o.shipping_province AS "shippingProvince", o.shopify_created_at AS "createdAt"
+     FROM orders o WHERE o.shop_domain = $1 AND (o.customer_id = $2 OR o.shopify_order_id = ANY($3::bigint[]))
+     ORDER BY o.shopify_created_at, o.id`,
+    [shopDomain, request.customer.id, request.orders_requested],
+  );
+  const ids = orders.map((o) => o.id);
+  const { rows: lines } = await pool.query<{ orderId: string } & Record<string, unknown>>(
+    `SELECT ol.order_id AS "orderId", ol.shopify_line_id::text AS "lineItemId", ol.quantity, ol.price::text AS price,
+            ol.refunded_quantity AS "refundedQuantity", r.title AS release,
+            coalesce(json_agg(json_build_object('status', g.status, 'activatedAt', g.activated_at,
+              'expiresAt', g.expires_at, 'downloadLimit', g.download_limit, 'downloadsUsed', g.downloads_used)
+              ORDER BY g.unit_index) FILTER (WHERE g.id IS NOT NULL), '[]') AS downloads
+     FROM order_line ol LEFT JOIN release r ON r.id = ol.release_id LEFT JOIN download_grant g ON g.order_line_id = ol.id
+     WHERE ol.order_id = ANY($1::uuid[]) GROUP BY ol.id, r.title ORDER BY ol.shopify_line_id`,
+    [ids],
+  );
+  const { rows: emails } = await pool.query<{ orderId: string } & Record<string, unknown>>(
+    `SELECT order_id AS "orderId", "to", kind, status, sent_at AS "sentAt" FROM email_message
+     WHERE order_id = ANY($1::uuid[]) ORDER BY created_at`,
+    [ids],
+  );
+  const payload = {
+    shopDomain,
+    customerId: request.customer.id,
+    dataRequestId: request.data_request?.id ?? null,
+    orders: orders.map(({ id, ...order }) => ({
+      ...order,
+      lines: lines.filter((l) => l.orderId === id).map(({ orderId: _, ...l }) => l),
+      emails: emails.filter((e) => e.orderId === id).map(({ orderId: _, ...e }) => e),
+    })),
+  };
+  await pool.query(
+    `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (shop_domain, data_request_id) DO NOTHING`,
+    [shopDomain, request.customer.id, request.data_request?.id ?? null, JSON.stringify(payload)],
+  );
+  return payload;
+}

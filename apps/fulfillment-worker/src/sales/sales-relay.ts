@@ -1,0 +1,76 @@
+import { EventBusClosedError, type EventBus, EventsUnavailableError } from '@single/events';
+import type { Pool } from 'pg';
+
+export interface SalesRelayOptions {
+  pool: Pool;
+  bus: EventBus;
+  batchSize?: number;
+  /** Publish to this topic instead of the row's (`sales.v1`): tests use a topic of their own. */
+  topic?: string;
+  /** Published rows are kept this long (audit, replays), then deleted. Default 1 day. */
+  retainPublishedMs?: number;
+}
+
+/**
+ * Publishes the `sales_outbox` to Kafka in id order (key = order id, so one order's events stay in order
+ * on one partition), then marks the rows published. One relay across replicas (advisory lock held for the
+ * round). Kafka down: the publish fails, the rows stay and are published on a later round; a publish
+ * whose acknowledgement was lost is published again, which consumers absorb by eventId.
+ */
+export class SalesRelay {
+  readonly #o: Required<Omit<SalesRelayOptions, 'topic'>> & { topic: string | undefined };
+  #lastCleanup = 0;
+
+  constructor(options: SalesRelayOptions) {
+    this.#o = { batchSize: 500, retainPublishedMs: 86_400_000, topic: undefined, ...options };
+  }
+
+  async tick(): Promise<number> {
+    const client = await this.#o.pool.connect();
+    let broken = false;
+    try {
+      const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(7015, 1) AS ok');
+      if (!lock[0]?.ok) return 0;
+      try {
+        const { rows } = await client.query<{ id: string; topic: string; key: string; payload: unknown }>(
+          `SELECT id::text, topic, key, payload FROM sales_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+          [this.#o.batchSize],
+        );
+        if (rows.length > 0) {
+          const byTopic = new Map<string, typeof rows>();
+          for (const row of rows) {
+            const topic = this.#o.topic ?? row.topic;
+            byTopic.set(topic, [...(byTopic.get(topic) ?? []), row]);
+          }
+          for (const [topic, list] of byTopic) {
+            await this.#o.bus.publish(
+              topic,
+              list.map((r) => ({ key: r.key, value: JSON.stringify(r.payload) })),
+            );
+          }
+          await client.query('UPDATE sales_outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
+            rows.map((r) => r.id),
+          ]);
+        }
+        await this.#cleanup(client);
+        return rows.length;
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(7015, 1)');
+      }
+    } catch (err) {
+      // Kafka trouble leaves the connection healthy (and unlocked); a database error discards it.
+      broken = !(err instanceof EventsUnavailableError || err instanceof EventBusClosedError);
+      throw err;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async #cleanup(client: { query: Pool['query'] }) {
+    if (Date.now() - this.#lastCleanup < 60_000) return;
+    this.#lastCleanup = Date.now();
+    await client.query('DELETE FROM sales_outbox WHERE published_at < now() - $1 * interval \'1 millisecond\'', [
+      this.#o.retainPublishedMs,
+    ]);
+  }
+}

@@ -1,0 +1,93 @@
+import type { Pool } from 'pg';
+import { type DownloadEmailPayload, queueEmails } from '../email/outbox.ts';
+import { queueDigitalFulfillments } from '../shopify-admin/fulfillment-outbox.ts';
+import { inTransaction, lockOrders } from '../support/db.ts';
+
+export interface PreorderSchedulerOptions {
+  pool: Pool;
+  /** Injectable clock: tests move it across the release instant. */
+  now: () => Date;
+  batchSize?: number;
+}
+
+interface ActivatedGrant {
+  id: string;
+  order_id: string;
+  order_name: string;
+  email: string | null;
+  release_id: string;
+  title: string;
+  activate_at: Date;
+}
+
+/**
+ * Activates scheduled grants whose instant has come, durably: the schedule is the grant row itself, so it
+ * survives restarts, and one transaction flips the status (the guard: a grant activates once), queues the
+ * email and the Shopify fulfilment. One replica at a time runs a round (advisory lock); the orders' locks
+ * keep it from interleaving with a refund or cancellation of the same order.
+ */
+export class PreorderScheduler {
+  readonly #o: Required<PreorderSchedulerOptions>;
+
+  constructor(options: PreorderSchedulerOptions) {
+    this.#o = { batchSize: 500, ...options };
+  }
+
+  async tick(): Promise<number> {
+    const now = this.#o.now();
+    return inTransaction(this.#o.pool, async (client) => {
+      const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(7014, 1) AS ok');
+      if (!lock[0]?.ok) return 0;
+      const { rows: due } = await client.query<{ shop_domain: string; oid: string }>(
+        `SELECT DISTINCT o.shop_domain, o.shopify_order_id::text AS oid
+         FROM (SELECT order_line_id FROM download_grant WHERE status = 'scheduled' AND activate_at <= $1
+               ORDER BY activate_at LIMIT $2) g
+         JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id`,
+        [now, this.#o.batchSize],
+      );
+      if (due.length === 0) return 0;
+      await lockOrders(
+        client,
+        due.map((d) => ({ shopDomain: d.shop_domain, shopifyOrderId: d.oid })),
+      );
+      const { rows } = await client.query<ActivatedGrant>(
+        `WITH activated AS (
+           UPDATE download_grant g SET status = 'active', activated_at = $1,
+             expires_at = CASE WHEN r.download_expiry_days > 0 THEN $1 + make_interval(days => r.download_expiry_days) END
+           FROM order_line ol, orders o, release r
+           WHERE ol.id = g.order_line_id AND o.id = ol.order_id AND r.id = g.release_id
+             AND (o.shop_domain, o.shopify_order_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[]))
+             AND g.status = 'scheduled' AND g.activate_at <= $1
+           RETURNING g.id, o.id AS order_id, o.name AS order_name, o.email, r.id AS release_id, r.title, g.activate_at
+         ) SELECT * FROM activated ORDER BY order_id, release_id, id`,
+        [now, due.map((d) => d.shop_domain), due.map((d) => d.oid)],
+      );
+      const byOrder = new Map<string, { first: ActivatedGrant; items: Map<string, DownloadEmailPayload['items'][number]> }>();
+      for (const grant of rows) {
+        const entry = byOrder.get(grant.order_id) ?? { first: grant, items: new Map() };
+        const item = entry.items.get(grant.release_id) ?? {
+          releaseId: grant.release_id,
+          title: grant.title,
+          grantIds: [],
+          availableAt: grant.activate_at.toISOString(),
+        };
+        item.grantIds.push(grant.id);
+        entry.items.set(grant.release_id, item);
+        byOrder.set(grant.order_id, entry);
+      }
+      await queueEmails(
+        client,
+        [...byOrder.values()].map(({ first, items }) => ({
+          idempotencyKey: `preorder_available:${first.order_id}:${first.id}`,
+          orderId: first.order_id,
+          to: first.email,
+          kind: 'preorder_available' as const,
+          payload: { orderName: first.order_name, items: [...items.values()] },
+        })),
+        now,
+      );
+      await queueDigitalFulfillments(client, [...byOrder.keys()]);
+      return rows.length;
+    });
+  }
+}

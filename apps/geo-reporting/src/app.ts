@@ -1,0 +1,58 @@
+import rateLimit from '@fastify/rate-limit';
+import { createHttpApp, type HttpApp, ProblemError, type ReadinessCheck } from '@single/http';
+import type { Logger } from '@single/logger';
+import type { HeaderSource, TrustedProxies } from '@single/trusted-proxy';
+import { registerCaptureRoutes } from './captures/capture.routes.ts';
+import { type CaptureStore, CaptureService } from './captures/capture.service.ts';
+import type { GeoIp } from './geoip/geoip.ts';
+import type { IntegrityWindow } from './integrity/integrity-window.ts';
+import { registerIntegrityRoutes } from './integrity/integrity.routes.ts';
+import type { Metrics } from './integrity/metrics.ts';
+import { type ReportRouteOptions, registerReportRoutes } from './reports/report.routes.ts';
+
+export interface GeoReportingDeps {
+  logger: Logger;
+  geo: GeoIp;
+  trusted: TrustedProxies;
+  headerSource: HeaderSource;
+  captureStore: CaptureStore;
+  integrity: IntegrityWindow;
+  metrics: Metrics;
+  attribution: string;
+  rateLimit: { max: number; windowMs: number };
+  /** Reports read Postgres; left out, only the capture side is served (HTTP-layer tests). */
+  reports?: Omit<ReportRouteOptions, 'attribution'>;
+  readiness?: readonly ReadinessCheck[];
+  now?: () => Date;
+}
+
+export interface GeoReportingApp extends HttpApp {
+  captures: CaptureService;
+  integrity: IntegrityWindow;
+}
+
+/** Builds the geo-reporting HTTP app; never listens and starts nothing (main.ts does). */
+export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
+  const http = createHttpApp({ logger: deps.logger, readiness: deps.readiness ?? [] });
+  const captures = new CaptureService({
+    trusted: deps.trusted,
+    headerSource: deps.headerSource,
+    geo: deps.geo,
+    store: deps.captureStore,
+    integrity: deps.integrity,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  http.app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new ProblemError(429, 'rate_limited', 'Too many requests', { detail: `retry in ${context.after}` }),
+  });
+  http.app.register(async (app) => {
+    registerCaptureRoutes(app, { service: captures, rateLimit: deps.rateLimit });
+    registerIntegrityRoutes(app, { integrity: deps.integrity, metrics: deps.metrics, geo: deps.geo, attribution: deps.attribution });
+    if (deps.reports) registerReportRoutes(app, { ...deps.reports, attribution: deps.attribution });
+  });
+  return { ...http, captures, integrity: deps.integrity };
+}

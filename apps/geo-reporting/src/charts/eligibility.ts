@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { businessDate } from './business-day.ts';
+import { type ChartRuleSet, rulesAt } from './rules.ts';
+
+/** Why a unit is not (or not yet) in a chart file. Stored on sale_line.reason_code; the dashboard explains them. */
+export const REASON_CODES = [
+  'below_floor',
+  'bulk_capped',
+  'not_redeemed',
+  'out_of_territory',
+  'test_order',
+  'refunded',
+  'no_product_code',
+  'no_rules',
+] as const;
+export type ReasonCode = (typeof REASON_CODES)[number];
+
+export type Eligibility = 'eligible' | 'excluded' | 'pending';
+export type SaleKind = 'sale' | 'return';
+
+/** A sales.v1 event of one order line, as stored in located_sale. */
+export interface LineEvent {
+  eventId: string;
+  type: 'sale.recorded' | 'sale.redeemed' | 'sale.reversed';
+  occurredAt: Date;
+  shopDomain: string;
+  orderId: string;
+  orderLineId: string;
+  releaseId: string;
+  upc: string | null;
+  isrc: string | null;
+  quantity: number;
+  unitPriceNet: string;
+  currency: string;
+  country: string | null;
+  postal: string | null;
+  /** Hashed fan identifiers (email hash, IP, ...) seen on the event. */
+  fanKeys: readonly string[];
+}
+
+/** One unit's row in sale_line (one per chart, order line, unit and kind). */
+export interface SaleLineRow {
+  id: string;
+  chart: string;
+  kind: SaleKind;
+  eligibility: Eligibility;
+  reasonCode: ReasonCode | null;
+  shopDomain: string;
+  orderId: string;
+  orderLineId: string;
+  unitIndex: number;
+  releaseId: string;
+  upc: string | null;
+  isrc: string | null;
+  zip: string | null;
+  country: string | null;
+  quantity: number;
+  netPrice: string;
+  currency: string;
+  occurredAt: Date;
+  countedAt: Date | null;
+  rulesVersion: number | null;
+  businessDate: string | null;
+}
+
+export interface LineContext {
+  chart: string;
+  ruleSets: readonly ChartRuleSet[];
+  testOrder: boolean;
+  /** The release's (or the track's own) release instant: a pre-order counts from max(this, redemption). */
+  releaseInstant: Date | null;
+  /** The artist's territory limits for the release; empty = everywhere. */
+  releaseTerritories: readonly string[];
+}
+
+/** "One unit per UPC/ISRC per fan, ever": registers every key and answers whether none was seen before. */
+export interface FanRegistry {
+  claim(chart: string, product: string, fanKeys: readonly string[], saleLineId: string): Promise<boolean>;
+}
+
+const minor = (decimal: string) => Math.round(Number(decimal) * 10_000);
+const byTime = (a: LineEvent, b: LineEvent) =>
+  a.occurredAt.getTime() - b.occurredAt.getTime() || a.eventId.localeCompare(b.eventId);
+const later = (a: Date, b: Date | null) => (b !== null && b > a ? b : a);
+
+interface Unit {
+  index: number;
+  source: LineEvent;
+  redeemedAt: Date | null;
+  reversedAt: Date | null;
+}
+
+type Decision =
+  | { eligibility: 'eligible'; countedAt: Date; businessDate: string; rulesVersion: number }
+  | { eligibility: 'excluded' | 'pending'; reason: ReasonCode; countedAt: Date | null; rulesVersion: number | null };
+
+/** Judges one not-yet-final unit. Exported for tests; planLine is the entry point. */
+export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decision {
+  const { source } = unit;
+  const product = source.upc ?? source.isrc;
+  const format = source.upc ? 'album' : 'track';
+  const recordedRules = rulesAt(ctx.ruleSets, source.occurredAt);
+  const requireRedemption = recordedRules?.rules.requireRedemption ?? true;
+  const trigger = requireRedemption ? unit.redeemedAt : source.occurredAt;
+  const countedAt = trigger === null ? null : later(trigger, ctx.releaseInstant);
+  const set = rulesAt(ctx.ruleSets, countedAt ?? source.occurredAt);
+  const version = set?.version ?? null;
+  const excluded = (reason: ReasonCode): Decision => ({ eligibility: 'excluded', reason, countedAt, rulesVersion: version });
+  if (unit.reversedAt !== null) return excluded('refunded');
+  if (!set) return { eligibility: 'pending', reason: 'no_rules', countedAt, rulesVersion: null };
+  const { rules } = set;
+  if (ctx.testOrder && rules.excludeTestOrders) return excluded('test_order');
+  if (!product) return excluded('no_product_code');
+  const country = source.country;
+  if (country !== null) {
+    if (!rules.territories.includes(country)) return excluded('out_of_territory');
+    if (ctx.releaseTerritories.length > 0 && !ctx.releaseTerritories.includes(country)) return excluded('out_of_territory');
+  }
+  const floor = rules.priceFloors[format][source.currency];
+  if (floor === undefined || minor(source.unitPriceNet) < minor(floor)) return excluded('below_floor');
+  if (countedAt === null) return { eligibility: 'pending', reason: 'not_redeemed', countedAt: null, rulesVersion: version };
+  return { eligibility: 'eligible', countedAt, businessDate: businessDate(countedAt, rules.timeZone), rulesVersion: set.version };
+}
+
+const isFinal = (row: SaleLineRow | undefined) => row !== undefined && row.eligibility !== 'pending';
+
+/**
+ * Reconciles one order line's units for one chart from all its events, in any arrival order: units come from
+ * sale.recorded events (in time order), first redemptions are given to units in index order, reversals to
+ * units already refunded or returned first, then to uncounted units (highest index first), then counted
+ * ones. Final rows (eligible or excluded) never change; a counted unit that is reversed gets a return row.
+ * Returns the rows to insert or update (the store only updates rows still pending).
+ */
+export async function planLine(
+  events: readonly LineEvent[],
+  existing: readonly SaleLineRow[],
+  ctx: LineContext,
+  fans: FanRegistry,
+): Promise<SaleLineRow[]> {
+  const sorted = [...events].sort(byTime);
+  const units: Unit[] = [];
+  for (const event of sorted.filter((e) => e.type === 'sale.recorded')) {
+    for (let q = 0; q < event.quantity; q++) {
+      units.push({ index: units.length, source: event, redeemedAt: null, reversedAt: null });
+    }
+  }
+  const redemptions = sorted.filter((e) => e.type === 'sale.redeemed').flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
+  units.forEach((unit, i) => {
+    unit.redeemedAt = redemptions[i] ?? null;
+  });
+
+  const saleRow = new Map(existing.filter((r) => r.kind === 'sale').map((r) => [r.unitIndex, r]));
+  const returnRow = new Map(existing.filter((r) => r.kind === 'return').map((r) => [r.unitIndex, r]));
+  const reversals = sorted.filter((e) => e.type === 'sale.reversed').flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
+  const alreadyReversed = units.filter((u) => saleRow.get(u.index)?.reasonCode === 'refunded' || returnRow.has(u.index));
+  const rest = units.filter((u) => !alreadyReversed.includes(u)).reverse();
+  const candidates = [
+    ...alreadyReversed,
+    ...rest.filter((u) => saleRow.get(u.index)?.eligibility !== 'eligible'),
+    ...rest.filter((u) => saleRow.get(u.index)?.eligibility === 'eligible'),
+  ];
+  reversals.forEach((at, i) => {
+    const unit = candidates[i];
+    if (unit) unit.reversedAt = at;
+  });
+
+  const out: SaleLineRow[] = [];
+  for (const unit of units) {
+    const { source } = unit;
+    const base = {
+      chart: ctx.chart,
+      shopDomain: source.shopDomain,
+      orderId: source.orderId,
+      orderLineId: source.orderLineId,
+      unitIndex: unit.index,
+      releaseId: source.releaseId,
+      upc: source.upc,
+      isrc: source.isrc,
+      zip: source.country === 'US' ? source.postal : null,
+      country: source.country,
+      quantity: 1,
+      netPrice: source.unitPriceNet,
+      currency: source.currency,
+    };
+    const current = saleRow.get(unit.index);
+    if (isFinal(current)) {
+      if (current!.eligibility === 'eligible' && unit.reversedAt !== null && !returnRow.has(unit.index)) {
+        const set = rulesAt(ctx.ruleSets, unit.reversedAt);
+        if (set?.rules.refundsAsReturns !== false) {
+          out.push({
+            ...base,
+            id: randomUUID(),
+            kind: 'return',
+            eligibility: 'eligible',
+            reasonCode: null,
+            occurredAt: unit.reversedAt,
+            countedAt: unit.reversedAt,
+            rulesVersion: set?.version ?? null,
+            businessDate: businessDate(unit.reversedAt, set?.rules.timeZone ?? 'America/New_York'),
+          });
+        }
+      }
+      continue;
+    }
+    const id = current?.id ?? randomUUID();
+    let decision = decideUnit(unit, ctx);
+    if (decision.eligibility === 'eligible' && rulesAt(ctx.ruleSets, decision.countedAt)?.rules.onePerFanDigital) {
+      const product = source.upc ? `upc:${source.upc}` : `isrc:${source.isrc}`;
+      const first = await fans.claim(ctx.chart, product, source.fanKeys, id);
+      if (!first) decision = { eligibility: 'excluded', reason: 'bulk_capped', countedAt: decision.countedAt, rulesVersion: decision.rulesVersion };
+    }
+    const row: SaleLineRow = {
+      ...base,
+      id,
+      kind: 'sale',
+      eligibility: decision.eligibility,
+      reasonCode: decision.eligibility === 'eligible' ? null : decision.reason,
+      occurredAt: source.occurredAt,
+      countedAt: decision.countedAt,
+      rulesVersion: decision.rulesVersion,
+      businessDate: decision.eligibility === 'eligible' ? decision.businessDate : null,
+    };
+    if (!current || current.eligibility !== row.eligibility || current.reasonCode !== row.reasonCode) out.push(row);
+  }
+  return out;
+}
+
+/** In memory, for tests and the demo; the Postgres one is chart_fan_key. */
+export class MemoryFanRegistry implements FanRegistry {
+  private readonly seen = new Set<string>();
+  async claim(chart: string, product: string, fanKeys: readonly string[]): Promise<boolean> {
+    const keys = fanKeys.map((key) => `${chart}|${product}|${key}`);
+    const first = !keys.some((key) => this.seen.has(key));
+    for (const key of keys) this.seen.add(key);
+    return first;
+  }
+}

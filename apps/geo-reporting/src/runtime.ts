@@ -1,0 +1,114 @@
+import { SALES_TOPIC } from '@single/contracts';
+import { createKafkaEventBus, type EventBus, type Subscription } from '@single/events';
+import { type RunningServer, serve } from '@single/http';
+import { createLogger, type Logger } from '@single/logger';
+import { traceLogFields, tracer } from '@single/tracing';
+import { compileTrustedProxies } from '@single/trusted-proxy';
+import pg from 'pg';
+import { buildApp, type GeoReportingApp } from './app.ts';
+import { PgCaptureStore } from './captures/capture.repository.ts';
+import { LUMINATE_V1 } from './charts/rules.ts';
+import type { GeoReportingConfig } from './config.ts';
+import { GeoIp } from './geoip/geoip.ts';
+import { IntegrityWindow } from './integrity/integrity-window.ts';
+import { Metrics } from './integrity/metrics.ts';
+import { salesEventHandler } from './sales/sales.consumer.ts';
+import { seedChartRules } from './sales/sales.repository.ts';
+import { SalesService } from './sales/sales.service.ts';
+
+export interface GeoReportingRuntime {
+  app: GeoReportingApp;
+  geo: GeoIp;
+  logger: Logger;
+  pool: pg.Pool;
+  bus: EventBus;
+  /** Seeds chart rules, loads GeoIP, joins the consumer group, listens. */
+  start(): Promise<RunningServer>;
+}
+
+/** Wires real clients from the configuration; nothing connects until start(). Used by main.ts and the integration tests. */
+export function createRuntime(config: GeoReportingConfig, options: { logger?: Logger } = {}): GeoReportingRuntime {
+  // The geo pipeline is the one place allowed to log client IPs.
+  const logger =
+    options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
+  const trusted = compileTrustedProxies(config.TRUSTED_PROXIES);
+  for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
+  const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+  pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
+  const bus = createKafkaEventBus({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID ?? 'geo-reporting',
+    logger,
+  });
+  const captureStore = new PgCaptureStore(pool);
+  const integrity = new IntegrityWindow({
+    windowSeconds: config.INTEGRITY_WINDOW_SECONDS,
+    threshold: config.INTEGRITY_THRESHOLD,
+    minSamples: config.INTEGRITY_MIN_SAMPLES,
+  });
+  const metrics = new Metrics();
+  const app = buildApp({
+    logger,
+    geo,
+    trusted,
+    headerSource: config.CLIENT_IP_HEADER,
+    captureStore,
+    integrity,
+    metrics,
+    attribution: config.GEOIP_ATTRIBUTION,
+    rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
+    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT },
+    readiness: [
+      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'kafka', check: () => bus.health() },
+    ],
+  });
+  const sales = new SalesService({ pool, geo, logger, charts: [LUMINATE_V1.chart], reportTimeZone: config.REPORT_TIME_ZONE });
+
+  return {
+    app,
+    geo,
+    logger,
+    pool,
+    bus,
+    async start() {
+      await geo.load();
+      if (config.GEOIP_RELOAD_INTERVAL_MS > 0) geo.watch(config.GEOIP_RELOAD_INTERVAL_MS);
+      const onHangup = () => void geo.reload();
+      process.on('SIGHUP', onHangup);
+      await seedChartRules(pool, LUMINATE_V1);
+      const topic = config.SALES_TOPIC ?? SALES_TOPIC;
+      await bus.ensureTopics([topic], 3);
+      const subscription: Subscription = await bus.subscribe({
+        topics: [topic],
+        groupId: config.SALES_CONSUMER_GROUP,
+        fromBeginning: true,
+        handler: salesEventHandler(sales, logger, metrics),
+      });
+      // The alarm as a DogStatsD gauge too (a no-op without the Datadog agent).
+      const gauge = setInterval(() => {
+        const snapshot = app.integrity.snapshot();
+        tracer.dogstatsd.gauge('geo.capture.header_loss_ratio', snapshot.share ?? 0);
+      }, 10_000);
+      gauge.unref();
+      return serve(app, {
+        host: config.HOST,
+        port: config.PORT,
+        logger,
+        shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+        onClose: [
+          async () => {
+            clearInterval(gauge);
+            process.off('SIGHUP', onHangup);
+            geo.close();
+          },
+          () => subscription.stop(),
+          () => captureStore.drained(),
+          () => bus.close(),
+          () => pool.end(),
+        ],
+      });
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { SalesEventV1 } from '@single/contracts';
+import type { Logger } from '@single/logger';
+import type { Pool } from 'pg';
+import { businessDate } from '../charts/business-day.ts';
+import { planLine } from '../charts/eligibility.ts';
+import type { GeoIp } from '../geoip/geoip.ts';
+import { classifyAddress } from '../geoip/public-address.ts';
+import { locateSale } from '../locating/locate.ts';
+import {
+  addToRollups,
+  chartRuleSets,
+  insertLocatedSale,
+  isTestOrder,
+  latestCapture,
+  lineEvents,
+  PgFanRegistry,
+  releaseFacts,
+  saleLinesOfLine,
+  upsertSaleLines,
+} from './sales.repository.ts';
+
+export interface SalesServiceDeps {
+  pool: Pool;
+  geo: GeoIp;
+  logger: Logger;
+  /** Charts this service reports to (rule sets in chart_rule_set). */
+  charts: readonly string[];
+  /** Business days of the regional roll-ups. */
+  reportTimeZone: string;
+}
+
+export type HandleOutcome = 'processed' | 'duplicate';
+
+const hash = (value: string) => createHash('sha256').update(value).digest('hex');
+
+/** Pseudonymous identifiers of the fan for "one unit per fan, ever"; the order itself always is one. */
+export function fanKeys(event: SalesEventV1, captureIp: string | null): string[] {
+  const keys = [`order:${event.shopDomain}:${event.orderId}`];
+  if (event.fan.emailHash) keys.push(`email:${event.fan.emailHash}`);
+  for (const ip of [captureIp, event.fan.browserIp]) {
+    if (ip && classifyAddress(ip).kind === 'public') keys.push(`ip:${ip}`);
+  }
+  return [...new Set(keys)].map(hash);
+}
+
+/**
+ * Handles one sales.v1 event in one transaction: stores it located (its eventId is the dedupe), adds it to the
+ * regional roll-ups, and reconciles the order line's units for every chart. Idempotent; throws on
+ * infrastructure errors so the event is delivered again.
+ */
+export class SalesService {
+  private readonly deps: SalesServiceDeps;
+
+  constructor(deps: SalesServiceDeps) {
+    this.deps = deps;
+  }
+
+  async handle(event: SalesEventV1): Promise<HandleOutcome> {
+    const { pool, geo } = this.deps;
+    const capture = event.fan.checkoutToken ? await latestCapture(pool, event.shopDomain, event.fan.checkoutToken) : null;
+    const located = locateSale({ fan: event.fan, capture, lookupIp: (ip) => geo.lookup(ip) });
+    const occurredAt = new Date(event.occurredAt);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // One order line at a time: its units are planned from all its events.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`order-line:${event.shopDomain}:${event.orderLineId}`]);
+      const inserted = await insertLocatedSale(client, {
+        eventId: event.eventId,
+        type: event.type,
+        shopDomain: event.shopDomain,
+        orderId: event.orderId,
+        orderLineId: event.orderLineId,
+        releaseId: event.releaseId,
+        quantity: event.quantity,
+        netPrice: event.unitPriceNet,
+        currency: event.currency,
+        upc: event.upc ?? null,
+        isrc: event.isrc ?? null,
+        occurredAt,
+        located,
+        fanKeys: fanKeys(event, capture?.clientIp ?? null),
+      });
+      if (!inserted) {
+        await client.query('ROLLBACK');
+        return 'duplicate';
+      }
+      if (event.type !== 'sale.redeemed') {
+        await addToRollups(client, {
+          releaseId: event.releaseId,
+          day: businessDate(occurredAt, this.deps.reportTimeZone),
+          currency: event.currency,
+          units: event.type === 'sale.recorded' ? event.quantity : -event.quantity,
+          unitPrice: event.unitPriceNet,
+          place: located.place,
+        });
+      }
+      const events = await lineEvents(client, event.shopDomain, event.orderLineId);
+      const release = await releaseFacts(client, event.releaseId, event.isrc ?? null);
+      const testOrder = await isTestOrder(client, event.shopDomain, event.orderId);
+      const fans = new PgFanRegistry(client);
+      for (const chart of this.deps.charts) {
+        const ruleSets = await chartRuleSets(client, chart);
+        const existing = await saleLinesOfLine(client, chart, event.orderLineId);
+        const planned = await planLine(
+          events,
+          existing,
+          { chart, ruleSets, testOrder, releaseInstant: release.releaseInstant, releaseTerritories: release.territories },
+          fans,
+        );
+        await upsertSaleLines(client, planned);
+      }
+      await client.query('COMMIT');
+      this.deps.logger.debug(
+        { eventId: event.eventId, type: event.type, source: located.source, precision: located.place.precision },
+        'sale located',
+      );
+      return 'processed';
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}

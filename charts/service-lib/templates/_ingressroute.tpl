@@ -1,0 +1,100 @@
+{{/*
+Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and middlewares:
+- <fullname>-ratelimit: per client IP (Traefik resolves it behind the ALB with its trusted forwardedHeaders);
+- <fullname>-maintenance: adds Retry-After to the 503 that Traefik answers in maintenance mode, when the
+  route points at <fullname>-maintenance, a Service without endpoints (Traefik runs with
+  providers.kubernetesCRD.allowEmptyServices=true, so an empty service answers 503 rather than 404).
+*/}}
+{{- define "service-lib.hostRule" -}}
+{{- $hosts := list -}}
+{{- range .Values.ingress.hosts -}}
+{{- $hosts = append $hosts (printf "Host(`%s`)" .) -}}
+{{- end -}}
+{{- $paths := list -}}
+{{- range .Values.ingress.pathPrefixes -}}
+{{- $paths = append $paths (printf "PathPrefix(`%s`)" .) -}}
+{{- end -}}
+{{- printf "(%s) && (%s)" (join " || " $hosts) (join " || " $paths) -}}
+{{- end -}}
+
+{{- define "service-lib.ingressroute" -}}
+{{- if .Values.ingress.enabled -}}
+{{- $fullname := include "service-lib.fullname" . -}}
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata:
+  name: {{ $fullname }}
+  labels:
+    {{- include "service-lib.labels" . | nindent 4 }}
+spec:
+  entryPoints:
+    {{- toYaml .Values.ingress.entryPoints | nindent 4 }}
+  routes:
+    - kind: Rule
+      match: {{ include "service-lib.hostRule" . | quote }}
+      middlewares:
+        {{- if .Values.ingress.maintenance }}
+        - name: {{ $fullname }}-maintenance
+        {{- end }}
+        - name: {{ $fullname }}-ratelimit
+      services:
+        - kind: Service
+          {{- if .Values.ingress.maintenance }}
+          name: {{ $fullname }}-maintenance
+          {{- else }}
+          name: {{ $fullname }}
+          {{- end }}
+          port: {{ .Values.service.port }}
+  {{- with .Values.ingress.tls }}
+  tls:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end -}}
+{{- end -}}
+
+{{- define "service-lib.middlewares" -}}
+{{- if .Values.ingress.enabled -}}
+{{- $fullname := include "service-lib.fullname" . -}}
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata:
+  name: {{ $fullname }}-ratelimit
+  labels:
+    {{- include "service-lib.labels" . | nindent 4 }}
+spec:
+  rateLimit:
+    average: {{ .Values.ingress.rateLimit.average }}
+    period: {{ .Values.ingress.rateLimit.period }}
+    burst: {{ .Values.ingress.rateLimit.burst }}
+---
+apiVersion: traefik.io/v1alpha1
+kind: Middleware
+metadata:
+  name: {{ $fullname }}-maintenance
+  labels:
+    {{- include "service-lib.labels" . | nindent 4 }}
+spec:
+  headers:
+    customResponseHeaders:
+      Retry-After: {{ .Values.ingress.maintenanceRetryAfterSeconds | quote }}
+      Cache-Control: no-store
+---
+{{/* Selects no pod on purpose: routing here is how the edge answers 503 during maintenance. */}}
+apiVersion: v1
+kind: Service
+metadata:
+  name: {{ $fullname }}-maintenance
+  labels:
+    {{- include "service-lib.labels" . | nindent 4 }}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: {{ include "service-lib.name" . }}-maintenance
+    app.kubernetes.io/instance: {{ .Release.Name }}
+  ports:
+    - name: http
+      port: {{ .Values.service.port }}
+      targetPort: http
+      protocol: TCP
+{{- end -}}
+{{- end -}}

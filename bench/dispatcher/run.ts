@@ -87,7 +87,9 @@ async function load(url: string, rate: number | undefined): Promise<Result> {
     p99: result.latency.p99,
     p999: result.latency.p99_9,
     non2xx: result.non2xx,
-    codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count])),
+    codes: Object.fromEntries(
+      Object.entries(result.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count]),
+    ),
     errors: result.errors + result.timeouts,
   };
 }
@@ -159,7 +161,9 @@ for (const [name, r] of Object.entries(results)) {
     `${name.padEnd(26)} ${r.rps.toFixed(0).padStart(7)}  ${String(r.p50).padStart(7)} ${String(r.p99).padStart(7)} ${String(r.p999).padStart(9)} ${String(r.non2xx).padStart(8)} ${String(r.errors).padStart(7)}`,
   );
 }
-console.log(`\nrelay: ${drain.queued} messages published to RabbitMQ, ${drain.owed} still owed, ${drain.seconds.toFixed(1)} s after the last request`);
+console.log(
+  `\nrelay: ${drain.queued} messages published to RabbitMQ, ${drain.owed} still owed, ${drain.seconds.toFixed(1)} s after the last request`,
+);
 console.log('status codes:', JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.codes]))));
 const ratio = results['dispatcher, max rate']!.rps / results['bare fastify, max rate']!.rps;
 const fixedP99 = results['dispatcher, 2000 req/s']!.p99;

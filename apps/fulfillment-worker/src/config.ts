@@ -25,6 +25,8 @@ export const workerEnv = {
   ...rabbitmqEnv,
   ...kafkaEnv,
   ...datadogEnv,
+  /** Kafka topic of the sales stream; only benchmarks and demos point it elsewhere. */
+  SALES_TOPIC: z.string().min(1).default('sales.v1'),
   /** Retry ladder of the work queues, in ms: transient failures wait each step, then go to the DLQ. */
   RETRY_DELAYS_MS: delays.default([5_000, 30_000, 300_000, 1_800_000]),
   /** Unacked order messages held per queue (per-order serialisation still applies). */

@@ -1,3 +1,5 @@
+import { Writable } from 'node:stream';
+import { createLogger } from '@single/logger';
 import { useTestDatabase } from '@single/testing';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { paidOrder, SHOP, seedCatalogue, shopifyFixture } from './test-support/fixtures.ts';
@@ -7,10 +9,18 @@ import { QUEUES } from './topology.ts';
 describe('fulfillment worker over RabbitMQ (real servers)', () => {
   const database = useTestDatabase();
   let h: WorkerHarness;
+  let logLines: Record<string, unknown>[];
 
   beforeEach(async () => {
     await seedCatalogue(database().db);
-    h = await startWorkerHarness(database().url);
+    logLines = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        logLines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        callback();
+      },
+    });
+    h = await startWorkerHarness(database().url, { logger: createLogger({ level: 'info', destination }) });
   });
   afterEach(async () => {
     await h.close();
@@ -104,6 +114,11 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
       expect((await db().shop.findUniqueOrThrow({ where: { domain: SHOP } })).installState).toBe('uninstalled'),
     );
     await h.publish('orders/paid', paidOrder({ id: 5550009999 }) as unknown as Record<string, unknown>, 'w-late');
+    await eventually(async () =>
+      expect(logLines).toContainEqual(
+        expect.objectContaining({ webhookId: 'w-late', msg: 'shop uninstalled: message acknowledged and dropped' }),
+      ),
+    );
 
     await h.publish('customers/redact', shopifyFixture('customers/redact'), 'w-cr');
     await eventually(async () => expect(await db().redactedCustomer.count()).toBe(1));

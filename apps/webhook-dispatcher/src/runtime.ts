@@ -2,11 +2,12 @@ import { createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createLogger, type Logger } from '@single/logger';
 import { createAmqpMessaging, type Messaging } from '@single/messaging';
-import { traceHeaders, traceLogFields } from '@single/tracing';
+import { messagingTraceHooks, traceLogFields } from '@single/tracing';
 import pg from 'pg';
 import { buildApp, type Dispatcher } from './app.ts';
 import type { DispatcherConfig } from './config.ts';
 import { dedupeCache } from './deliveries/dedupe-cache.ts';
+import { schedulePayloadSweep } from './deliveries/payload-sweeper.ts';
 import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from './maintenance.ts';
 import { OutboxRelay } from './relay/outbox-relay.ts';
 
@@ -39,7 +40,7 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
     topology: dispatcherTopology,
     logger,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-    hooks: { onPublishHeaders: (headers) => ({ ...headers, ...traceHeaders() }) },
+    hooks: messagingTraceHooks(),
   });
   const dispatcher = buildApp({
     logger,
@@ -61,7 +62,9 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
     lanes: ['privacy', 'orders'],
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   });
+  const stopSweep = options.relay ? schedulePayloadSweep(pool, logger) : () => {};
   const closers = [
+    async () => stopSweep(),
     () => dispatcher.claims.drained(),
     ...(options.relay ? [() => relay.stop()] : []),
     () => messaging.close(),

@@ -10,8 +10,13 @@ kind: Job
 metadata:
   name: {{ include "service-lib.fullname" . }}-migrate
   labels:
-    {{- include "service-lib.labels" . | nindent 4 }}
+    helm.sh/chart: {{ include "service-lib.chart" . }}
+    app.kubernetes.io/name: {{ include "service-lib.name" . }}-migrate
+    app.kubernetes.io/instance: {{ .Release.Name }}
+    app.kubernetes.io/managed-by: {{ .Release.Service }}
+    app.kubernetes.io/part-of: single
     app.kubernetes.io/component: migrations
+    {{- include "service-lib.datadogLabels" . | nindent 4 }}
   annotations:
     helm.sh/hook: pre-install,pre-upgrade
     helm.sh/hook-weight: "0"

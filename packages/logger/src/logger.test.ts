@@ -62,7 +62,9 @@ describe('redaction of shared objects', () => {
     createLogger({ destination }).info({ payload }, 'x');
     expect(payload.order.email).toBe('fan@example.com');
     expect(payload.list[0]?.token).toBe('t');
-    expect(lines[0]).toMatchObject({ payload: { order: { email: '[redacted]', id: 1 }, list: [{ token: '[redacted]' }] } });
+    expect(lines[0]).toMatchObject({
+      payload: { order: { email: '[redacted]', id: 1 }, list: [{ token: '[redacted]' }] },
+    });
   });
 
   it('redacts keys whatever their case, inside errors context too', () => {

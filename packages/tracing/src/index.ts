@@ -1,5 +1,6 @@
 export {
   extractTraceContext,
+  messagingTraceHooks,
   type Span,
   type TraceHeaders,
   traceHeaders,

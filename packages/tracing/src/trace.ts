@@ -51,3 +51,26 @@ export function traceLogFields(): Record<string, unknown> {
 }
 
 export { tracer };
+
+/**
+ * Hooks for @single/messaging (structurally typed, so tracing does not depend on it): publishes carry the
+ * active span's context, and each consumed message runs in a span continuing the publisher's trace.
+ */
+export function messagingTraceHooks(service?: string) {
+  return {
+    onPublishHeaders: (headers: Record<string, unknown>) => ({ ...headers, ...traceHeaders() }),
+    onConsume: (
+      message: { headers: Record<string, unknown>; routingKey: string; queue: string },
+      run: () => Promise<void>,
+    ) =>
+      withSpan(
+        'amqp.consume',
+        {
+          resource: message.routingKey,
+          tags: { 'messaging.queue': message.queue, ...(service ? { service } : {}) },
+          parentHeaders: message.headers,
+        },
+        () => run(),
+      ),
+  };
+}

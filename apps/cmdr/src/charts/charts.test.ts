@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { releaseValues } from '../deploy/deploy.ts';
+import { parse } from 'yaml';
+import { mergeValues, releaseValues } from '../deploy/deploy.ts';
 import { findManifest, type Manifest } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import { loadWorkspace } from '../projects.ts';
@@ -205,7 +206,10 @@ describe.each(cases)('$project.name ($env)', ({ project, env, values, tag }) => 
   it('runs migrations as a pre-install/pre-upgrade Job only where projects.yaml asks for it', async () => {
     const manifests = await render(name, values);
     const job = findManifest(manifests, 'Job');
-    const migrationsOn = (values.migrations as { enabled?: boolean } | undefined)?.enabled === true;
+    const effective = mergeValues(parse(readFileSync(join(chartDir(name), 'values.yaml'), 'utf8')), values);
+    const migrationsOn = (effective.migrations as { enabled: boolean }).enabled;
+    // Exactly one project migrates the shared database: the first in deploy order.
+    expect(migrationsOn).toBe(name === ws.file.projects[0]?.name);
     if (!migrationsOn) {
       expect(job).toBeUndefined();
       return;

@@ -86,7 +86,7 @@ export class PreorderScheduler {
         })),
         now,
       );
-      await queueDigitalFulfillments(client, [...byOrder.keys()]);
+      await queueDigitalFulfillments(client, [...byOrder.keys()], now);
       return rows.length;
     });
   }

@@ -85,7 +85,10 @@ export class DeliveryRepository {
       i.payloadExpiresAt,
       i.traceHeadersJson,
     ]);
-    const { rows } = await this.pool.query<{ id: string; shop_domain: string; webhook_id: string }>(claimSql(items.length), params);
+    const { rows } = await this.pool.query<{ id: string; shop_domain: string; webhook_id: string }>(
+      claimSql(items.length),
+      params,
+    );
     const ids = new Map(rows.map((r) => [`${r.shop_domain}\n${r.webhook_id}`, r.id]));
     return items.map((i) => {
       const id = ids.get(`${i.shopDomain}\n${i.webhookId}`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ProblemError } from '@single/http';
-import { traceHeaders } from '@single/tracing';
+import { traceHeaders, withSpan } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClaimService } from '../deliveries/claim-service.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
@@ -92,11 +92,17 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         receivedAt: receivedAt.toISOString(),
         payloadJson: raw.toString('utf8'),
         payloadExpiresAt: new Date(receivedAt.getTime() + deps.payloadRetentionDays * DAY_MS).toISOString(),
-        traceHeadersJson: JSON.stringify(traceHeaders()),
       };
       let result: Awaited<ReturnType<ClaimService['claim']>>;
       try {
-        result = await withDeadline(deps.claims.claim(delivery), deps.claimDeadlineMs);
+        // The span's context is stored with the outbox row: the relay's publish and the consumer continue it.
+        const tags = { 'shop.domain': shopDomain, 'shopify.topic': topic, 'shopify.webhook_id': webhookId };
+        result = await withSpan('webhook.accept', { resource: topic, tags }, () =>
+          withDeadline(
+            deps.claims.claim({ ...delivery, traceHeadersJson: JSON.stringify(traceHeaders()) }),
+            deps.claimDeadlineMs,
+          ),
+        );
       } catch (err) {
         // Nothing durable to put it in: Shopify retries on 5xx, so nothing is lost by saying so.
         request.log.error({ err, shopDomain, topic, webhookId }, 'webhook not stored');

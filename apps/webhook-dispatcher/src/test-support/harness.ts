@@ -13,6 +13,7 @@ import {
   type TestVhost,
   testRedisUrl,
 } from '@single/testing';
+import { messagingTraceHooks, tracer } from '@single/tracing';
 import pg from 'pg';
 import { buildApp, type Dispatcher } from '../app.ts';
 import { dedupeCache } from '../deliveries/dedupe-cache.ts';
@@ -92,12 +93,14 @@ export interface Harness {
   dispatcher: Dispatcher;
   relay: OutboxRelay;
   received: MessageContext[];
+  /** Trace ids active while the test consumer ran (with `traced`). */
+  consumerTraceIds: string[];
   count(sql: string): Promise<number>;
   close(): Promise<void>;
 }
 
 export async function startHarness(
-  options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number } = {},
+  options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number; traced?: boolean } = {},
 ): Promise<Harness> {
   const logger = silentLogger();
   const database = await createTestDatabase();
@@ -115,10 +118,20 @@ export async function startHarness(
     connectionName: 'dispatcher-test',
     topology: testTopology,
     publishTimeoutMs: 1_500,
+    ...(options.traced ? { hooks: messagingTraceHooks() } : {}),
   });
   await messaging.waitUntilConnected(10_000);
   const received: MessageContext[] = [];
-  await messaging.consume('test.all', async (m) => void received.push(m), { prefetch: 50 });
+  const consumerTraceIds: string[] = [];
+  await messaging.consume(
+    'test.all',
+    async (m) => {
+      received.push(m);
+      const active = tracer.scope().active();
+      if (active) consumerTraceIds.push(active.context().toTraceId());
+    },
+    { prefetch: 50 },
+  );
   const dispatcher = buildApp({
     logger,
     pool,
@@ -145,6 +158,7 @@ export async function startHarness(
     dispatcher,
     relay,
     received,
+    consumerTraceIds,
     async count(sql) {
       const { rows } = await pool.query<{ n: string }>(sql);
       return Number(rows[0]?.n);

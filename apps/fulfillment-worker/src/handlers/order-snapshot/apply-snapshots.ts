@@ -146,7 +146,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     const revokedForRefund = await revokeGrants(client, refundedOrders, { wholeOrder: false, now });
 
     const created = await grantOwedUnits(client, ctx, stored, lines, now);
-    await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)]);
+    await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)], now);
 
     for (const order of stored) {
       outcomes.set(orderKey(order.shop_domain, order.shopify_order_id), {

@@ -1,0 +1,134 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { SALES_TOPIC } from '@single/contracts';
+import type { Pool } from 'pg';
+import { inTransaction, type Sql } from '../support/db.ts';
+import type { DownloadFormat } from './storage.ts';
+
+export interface GrantView {
+  grantId: string;
+  releaseId: string;
+  releaseTitle: string;
+  status: 'scheduled' | 'active' | 'revoked' | 'expired';
+  expiresAt: Date | null;
+  activateAt: Date;
+  downloadsUsed: number;
+  downloadLimit: number;
+}
+
+export type GrantState = 'ok' | 'not_found' | 'expired' | 'used_up';
+
+/** What the fan may do with a grant right now. Scheduled (not yet delivered) and revoked look unknown. */
+export function grantState(grant: GrantView | undefined, now: Date): GrantState {
+  if (!grant || grant.status === 'revoked' || grant.status === 'scheduled' || grant.activateAt > now) return 'not_found';
+  if (grant.status === 'expired' || (grant.expiresAt && grant.expiresAt <= now)) return 'expired';
+  if (grant.downloadsUsed >= grant.downloadLimit) return 'used_up';
+  return 'ok';
+}
+
+export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
+
+/**
+ * Download redemption. The grant belongs to the fulfillment worker; this is the one other writer, by
+ * design: a conditional increment of downloads_used (the limit holds under concurrent downloads), the
+ * Download row, and on the first download the `sale.redeemed` outbox row, all in one transaction.
+ */
+export class RedemptionService {
+  readonly #pool: Pool;
+  readonly #now: () => Date;
+
+  constructor(pool: Pool, now: () => Date) {
+    this.#pool = pool;
+    this.#now = now;
+  }
+
+  async find(tokenHash: string): Promise<GrantView | undefined> {
+    const { rows } = await this.#pool.query<GrantView>(
+      `SELECT g.id AS "grantId", g.release_id AS "releaseId", r.title AS "releaseTitle", g.status, g.expires_at AS "expiresAt",
+              g.activate_at AS "activateAt", g.downloads_used AS "downloadsUsed", g.download_limit AS "downloadLimit"
+       FROM download_grant g JOIN release r ON r.id = g.release_id WHERE g.token_hash = $1`,
+      [tokenHash],
+    );
+    return rows[0];
+  }
+
+  /** Counts one download; the state when it could not be counted (a concurrent download took the last one). */
+  async redeem(tokenHash: string, format: DownloadFormat, clientIp: string | null): Promise<{ state: GrantState; first: boolean }> {
+    const now = this.#now();
+    return inTransaction(this.#pool, async (client) => {
+      const { rows } = await client.query<{ id: string; downloads_used: number }>(
+        `UPDATE download_grant SET downloads_used = downloads_used + 1
+         WHERE token_hash = $1 AND status = 'active' AND activate_at <= $2 AND downloads_used < download_limit
+           AND (expires_at IS NULL OR expires_at > $2)
+         RETURNING id, downloads_used`,
+        [tokenHash, now],
+      );
+      const updated = rows[0];
+      if (!updated) return { state: grantState(await this.find(tokenHash), now), first: false };
+      await client.query('INSERT INTO download (grant_id, format, at, client_ip) VALUES ($1, $2, $3, $4)', [updated.id, format, now, clientIp]);
+      const first = updated.downloads_used === 1;
+      if (first) await appendRedeemedEvent(client, updated.id, now);
+      return { state: 'ok', first };
+    });
+  }
+}
+
+/**
+ * The `sale.redeemed` event of a grant's unit, shaped like the fulfillment worker's `sale.recorded` (one
+ * event per unit, quantity 1, `unitIndex` as an extra field, Shopify ids as order and line ids), so that
+ * geo-reporting pairs the two. Written to the sales outbox; the worker's relay publishes it to Kafka.
+ */
+async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
+  const { rows } = await sql.query<{
+    shopDomain: string;
+    orderId: string;
+    orderLineId: string;
+    unitIndex: number;
+    releaseId: string;
+    upc: string | null;
+    unitPrice: string;
+    currency: string;
+    email: string | null;
+    billingZip: string | null;
+    billingCountry: string | null;
+    shippingZip: string | null;
+    shippingCountry: string | null;
+    browserIp: string | null;
+    checkoutToken: string | null;
+  }>(
+    `SELECT o.shop_domain AS "shopDomain", o.shopify_order_id::text AS "orderId", ol.shopify_line_id::text AS "orderLineId",
+            g.unit_index AS "unitIndex", g.release_id AS "releaseId", r.upc, ol.price::text AS "unitPrice", o.currency, o.email,
+            o.billing_zip AS "billingZip", o.billing_country AS "billingCountry", o.shipping_zip AS "shippingZip",
+            o.shipping_country AS "shippingCountry", o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken"
+     FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id
+     JOIN release r ON r.id = g.release_id WHERE g.id = $1`,
+    [grantId],
+  );
+  const u = rows[0]!;
+  const optional = (key: string, value: string | null) => (value ? { [key]: value } : {});
+  const event = {
+    version: 1,
+    eventId: randomUUID(),
+    type: 'sale.redeemed',
+    occurredAt: at.toISOString(),
+    shopDomain: u.shopDomain,
+    orderId: u.orderId,
+    orderLineId: u.orderLineId,
+    unitIndex: u.unitIndex,
+    releaseId: u.releaseId,
+    ...(u.upc && /^\d{13}$/.test(u.upc) ? { upc: u.upc } : {}),
+    quantity: 1,
+    unitPriceNet: u.unitPrice,
+    currency: u.currency,
+    fan: {
+      ...optional('emailHash', u.email ? createHash('sha256').update(u.email.trim().toLowerCase()).digest('hex') : null),
+      ...optional('billingZip', u.billingZip),
+      ...optional('billingCountry', u.billingCountry),
+      ...optional('shippingZip', u.shippingZip),
+      ...optional('shippingCountry', u.shippingCountry),
+      ...optional('browserIp', u.browserIp),
+      ...optional('checkoutToken', u.checkoutToken),
+    },
+  };
+  await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [event.eventId, SALES_TOPIC, u.orderId, event]);
+  await sql.query(`SELECT pg_notify('sales_outbox', '')`);
+}

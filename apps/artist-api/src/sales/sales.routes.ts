@@ -1,0 +1,150 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { principalOf } from '../auth/authenticate.ts';
+import { notFound, unprocessable } from '../support/problems.ts';
+import { problemResponses } from '../support/responses.ts';
+import { addDays, chartWeek, daysBetween, isIsoDate } from './chart-week.ts';
+import type { SalesRepository } from './sales.repository.ts';
+import type { SalesSummaryCache } from './summary-cache.ts';
+
+const MAX_DAYS = 366;
+const date = z.string().refine(isIsoDate, 'a calendar date YYYY-MM-DD');
+
+const period = {
+  releaseId: z.uuid().optional().describe('One release; omitted = every release of the account'),
+  week: date.optional().describe('Any day of a chart week (Friday to Thursday); instead of from/to'),
+  from: date.optional(),
+  to: date.optional(),
+};
+
+const chartName = z.string().regex(/^[a-z0-9_-]{1,32}$/).describe('Chart, e.g. luminate, occ, aria');
+
+const amounts = z.array(z.object({ currency: z.string(), netAmount: z.string() }));
+const bucket = z.object({ key: z.string().nullable(), units: z.number().int(), amounts });
+
+const summary = z
+  .object({
+    from: z.string(),
+    to: z.string(),
+    groupBy: z.enum(['day', 'chart_week']),
+    level: z.enum(['country', 'region', 'postal']),
+    periods: z.array(bucket).describe('key = the day, or the Friday that starts the chart week'),
+    territories: z.array(bucket).describe('key = the place at `level`; null = location unknown'),
+    cached: z.boolean(),
+  })
+  .meta({ id: 'SalesSummary' });
+
+const reconciliation = z
+  .object({
+    chart: z.string(),
+    from: z.string(),
+    to: z.string(),
+    sold: z.number().int(),
+    reported: z.number().int(),
+    pending: z.number().int().describe('Not decided yet (e.g. not downloaded yet)'),
+    excluded: z.array(z.object({ reasonCode: z.string(), units: z.number().int() })),
+    returns: z.object({ total: z.number().int(), reported: z.number().int() }),
+  })
+  .meta({ id: 'SoldVsReported' });
+
+/** from/to, or the chart week of `week`, or the current chart week; bounded so no request scans years. */
+function range(q: { week?: string | undefined; from?: string | undefined; to?: string | undefined }, today: string) {
+  if (q.week !== undefined) {
+    if (q.from !== undefined || q.to !== undefined) throw unprocessable('invalid_period', 'Give either week or from/to');
+    return chartWeek(q.week);
+  }
+  if (q.from === undefined && q.to === undefined) return chartWeek(today);
+  const from = q.from ?? addDays(q.to!, -(MAX_DAYS - 1));
+  const to = q.to ?? addDays(from, MAX_DAYS - 1);
+  if (to < from) throw unprocessable('invalid_period', 'to is before from');
+  if (daysBetween(from, to) > MAX_DAYS) throw unprocessable('invalid_period', `At most ${MAX_DAYS} days`);
+  return { from, to };
+}
+
+function csvField(value: string | number | null): string {
+  let text = value === null ? '' : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`; // no formulas when opened in a spreadsheet
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository, summaries: SalesSummaryCache) {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const tags = ['sales'];
+  const today = () => new Date().toISOString().slice(0, 10);
+
+  async function scopeOf(accountId: string, releaseId: string | undefined) {
+    if (releaseId !== undefined && !(await sales.ownsRelease(accountId, releaseId))) throw notFound('Release');
+    return { accountId, releaseId };
+  }
+
+  r.get(
+    '/sales/summary',
+    {
+      schema: {
+        tags,
+        summary: 'Units and net amounts by day or chart week, and by territory',
+        description: 'Served from the geo-reporting roll-ups; cached, and invalidated by new sales events.',
+        querystring: z.object({
+          ...period,
+          groupBy: z.enum(['day', 'chart_week']).default('day'),
+          level: z.enum(['country', 'region', 'postal']).default('country'),
+        }),
+        response: { 200: summary, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const { from, to } = range(q, today());
+      const params = { from, to, groupBy: q.groupBy, level: q.level };
+      if (!scope.releaseId) return { ...params, ...(await sales.summary(scope, params)), cached: false };
+      const { value, cached } = await summaries.getOrCompute(scope.releaseId, `${from}:${to}:${q.groupBy}:${q.level}`, () => sales.summary(scope, params));
+      return { ...params, ...value, cached };
+    },
+  );
+
+  r.get(
+    '/sales/sold-vs-reported',
+    {
+      schema: {
+        tags,
+        summary: 'Sold vs reported for a chart, with the reason codes of excluded units',
+        querystring: z.object({ ...period, chart: chartName.default('luminate') }),
+        response: { 200: reconciliation, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const { from, to } = range(q, today());
+      const timeZone = await sales.chartTimeZone(q.chart);
+      return { chart: q.chart, from, to, ...(await sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone })) };
+    },
+  );
+
+  r.get(
+    '/sales/chart.csv',
+    {
+      schema: {
+        tags,
+        summary: "The account's reported units for a chart week, as CSV",
+        querystring: z.object({ ...period, chart: chartName.default('luminate') }),
+        response: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const { from, to } = range(q, today());
+      const rows = await sales.chartLines(scope, { chart: q.chart, from, to });
+      const columns = ['business_date', 'kind', 'upc', 'isrc', 'country', 'zip', 'currency', 'net_price', 'units'];
+      const body = [columns.join(','), ...rows.map((row) => columns.map((c) => csvField(row[c] ?? null)).join(','))].join('\n');
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${q.chart}-${from}-${to}.csv"`)
+        .serializer((payload: unknown) => payload as string)
+        .send(`${body}\n`);
+    },
+  );
+}

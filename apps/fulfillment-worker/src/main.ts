@@ -1,0 +1,75 @@
+import { createKafkaEventBus } from '@single/events';
+import { serve } from '@single/http';
+import { createLogger } from '@single/logger';
+import { createAmqpMessaging } from '@single/messaging';
+import { traceLogFields } from '@single/tracing';
+import nodemailer from 'nodemailer';
+import pg from 'pg';
+import { buildWorker } from './app.ts';
+import { loadWorkerConfig } from './config.ts';
+import { DownloadTokens } from './grants/tokens.ts';
+import { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
+import { workerTopology } from './topology.ts';
+import { tracingHooks } from './tracing.ts';
+
+const config = loadWorkerConfig(process.env);
+const logger = createLogger({
+  level: config.LOG_LEVEL,
+  service: 'fulfillment-worker',
+  base: { env: config.DD_ENV, version: config.DD_VERSION },
+  mixin: traceLogFields,
+});
+const pool = new pg.Pool({
+  connectionString: config.DATABASE_URL,
+  max: config.DATABASE_POOL_SIZE,
+  connectionTimeoutMillis: 2_000,
+});
+pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+const messaging = createAmqpMessaging({
+  url: config.RABBITMQ_URL,
+  connectionName: 'fulfillment-worker',
+  topology: workerTopology(config.RETRY_DELAYS_MS),
+  logger,
+  hooks: tracingHooks,
+});
+const bus = createKafkaEventBus({
+  brokers: config.KAFKA_BROKERS,
+  clientId: config.KAFKA_CLIENT_ID ?? 'fulfillment-worker',
+  logger,
+});
+const transport = nodemailer.createTransport(config.SMTP_URL);
+
+const worker = buildWorker({
+  logger,
+  pool,
+  messaging,
+  tokens: new DownloadTokens(config.DOWNLOAD_TOKEN_SECRETS),
+  mail: { transport, from: config.EMAIL_FROM },
+  downloadBaseUrl: config.DOWNLOAD_BASE_URL,
+  events: { bus, topic: config.SALES_TOPIC },
+  shopify: new ShopifyAdminClient({
+    apiVersion: config.SHOPIFY_ADMIN_API_VERSION,
+    ...(config.SHOPIFY_ADMIN_URL_TEMPLATE ? { urlTemplate: config.SHOPIFY_ADMIN_URL_TEMPLATE } : {}),
+  }),
+  retryDelaysMs: config.RETRY_DELAYS_MS,
+  orderPrefetch: config.ORDER_PREFETCH,
+  pollIntervalMs: config.POLL_INTERVAL_MS,
+});
+
+await bus.ensureTopics([config.SALES_TOPIC], 6).catch((err: unknown) => logger.warn({ err }, 'sales topic not ensured; the relay retries'));
+await worker.start();
+await serve(worker.http, {
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  // Order matters: stop consuming and finish in-flight handlers, then the loops, then the connections
+  // (dd-trace flushes its remaining spans on process exit).
+  onClose: [
+    () => worker.stop(),
+    () => messaging.close(),
+    () => bus.close(),
+    async () => transport.close(),
+    () => pool.end(),
+  ],
+});

@@ -1,0 +1,45 @@
+// One server per process for captures.ts: BENCH_MODE=bare (a plain fastify route that parses the same JSON
+// body and answers 204) or captures (the real geo-reporting app: trusted-proxy resolution, rate limit keyed by
+// client IP, GeoIP on the shipped GeoLite2 build, capture stored in Postgres when DATABASE_URL is set, else in
+// memory). Prints {"listening": url} once ready.
+import { createLogger } from '@single/logger';
+import { compileTrustedProxies } from '@single/trusted-proxy';
+import Fastify from 'fastify';
+import pg from 'pg';
+import { buildApp } from '../../apps/geo-reporting/src/app.ts';
+import { MemoryCaptureStore, PgCaptureStore } from '../../apps/geo-reporting/src/captures/capture.repository.ts';
+import { GEOLITE2_ATTRIBUTION, shippedGeoLite2Paths } from '../../apps/geo-reporting/src/config.ts';
+import { GeoIp } from '../../apps/geo-reporting/src/geoip/geoip.ts';
+import { IntegrityWindow } from '../../apps/geo-reporting/src/integrity/integrity-window.ts';
+import { Metrics } from '../../apps/geo-reporting/src/integrity/metrics.ts';
+
+const mode = process.env.BENCH_MODE ?? 'bare';
+// Request logging as in production would measure pino, not the route: both servers log warnings only.
+const logger = createLogger({ level: 'warn', service: 'bench', allowIps: true });
+
+if (mode === 'bare') {
+  const app = Fastify();
+  app.post('/v1/geo/captures', async (_request, reply) => reply.code(204).send());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ listening: url }));
+} else {
+  const geo = new GeoIp(shippedGeoLite2Paths(), { logger });
+  await geo.load();
+  const pool = process.env.DATABASE_URL ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }) : undefined;
+  const { app } = buildApp({
+    logger,
+    geo,
+    trusted: compileTrustedProxies(['127.0.0.1/32']),
+    headerSource: 'x-forwarded-for',
+    captureStore: pool ? new PgCaptureStore(pool) : new MemoryCaptureStore(),
+    integrity: new IntegrityWindow({ windowSeconds: 300, threshold: 0.05, minSamples: 20 }),
+    metrics: new Metrics(),
+    attribution: GEOLITE2_ATTRIBUTION,
+    rateLimit: { max: 1_000_000, windowMs: 60_000 },
+  });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  console.log(JSON.stringify({ listening: url }));
+}
+
+// Exit cleanly on the runner's SIGTERM (lets --cpu-prof write its profile when profiling).
+process.once('SIGTERM', () => process.exit(0));

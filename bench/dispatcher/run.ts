@@ -6,14 +6,15 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createAmqpMessaging } from '@single/messaging';
-import { createTestDatabase, createTestVhost, testRedisUrl } from '@single/testing';
+import { createTestDatabase, createTestRedisPrefix, createTestVhost, deleteRedisPrefix, testRedisUrl } from '@single/testing';
 import autocannon from 'autocannon';
 
 const SECRET = 'bench-secret-bench-secret-bench';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const FIXED_RATE = 2_000;
 const template = readFileSync(new URL('../../../shared/fixtures/shopify/orders-paid.json', import.meta.url), 'utf8');
-let counter = 0;
+// Ids start at a random base so no two runs share a body (the dedupe keys outlive a run in Redis).
+let counter = Math.floor(Math.random() * 1e9);
 
 /** A realistic ~7 KB orders/paid body, unique per request (id and updated_at), signed like Shopify does. */
 function nextRequest() {
@@ -95,6 +96,7 @@ async function load(url: string, rate: number | undefined): Promise<Result> {
 }
 
 const database = await createTestDatabase();
+const redisPrefix = createTestRedisPrefix();
 const vhost = await createTestVhost();
 // A queue standing in for the fulfillment workers, so the relay's mandatory publishes route.
 const sink = createAmqpMessaging({
@@ -116,7 +118,7 @@ await sink.waitUntilConnected(10_000);
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const results: Record<string, Result> = {};
-let drain = { owed: -1, queued: -1, seconds: 0 };
+let drain = { owed: -1, queued: -1, accepted: -1, seconds: 0 };
 try {
   const bare = await start(here('./bare-server.ts'), {});
   results['bare fastify, max rate'] = await load(bare.url, undefined);
@@ -129,6 +131,7 @@ try {
     DATABASE_URL: database.url,
     RABBITMQ_URL: vhost.url,
     REDIS_URL: testRedisUrl(),
+    REDIS_KEY_PREFIX: redisPrefix,
     SHOPIFY_WEBHOOK_SECRETS: SECRET,
     DD_TRACE_ENABLED: 'false',
   });
@@ -143,13 +146,15 @@ try {
     if (owed > 0) await new Promise((r) => setTimeout(r, 200));
   }
   const stats = await sink.inspectQueue('bench.sink');
-  drain = { owed, queued: stats.messageCount, seconds: (Date.now() - drainStarted) / 1000 };
+  const accepted = await database.db.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM webhook_delivery');
+  drain = { owed, queued: stats.messageCount, accepted: Number(accepted[0]?.n), seconds: (Date.now() - drainStarted) / 1000 };
   dispatcher.child.kill('SIGTERM');
   await new Promise((resolve) => dispatcher.child.once('exit', resolve));
 } finally {
   await sink.close();
   await vhost.dispose();
   await database.drop();
+  await deleteRedisPrefix(redisPrefix);
 }
 
 console.log(
@@ -162,7 +167,7 @@ for (const [name, r] of Object.entries(results)) {
   );
 }
 console.log(
-  `\nrelay: ${drain.queued} messages published to RabbitMQ, ${drain.owed} still owed, ${drain.seconds.toFixed(1)} s after the last request`,
+  `\ndeliveries stored: ${drain.accepted}; relay: ${drain.queued} published to RabbitMQ, ${drain.owed} still owed, ${drain.seconds.toFixed(1)} s after the last request`,
 );
 console.log('status codes:', JSON.stringify(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.codes]))));
 const ratio = results['dispatcher, max rate']!.rps / results['bare fastify, max rate']!.rps;

@@ -41,6 +41,8 @@ export const dispatcherEnv = {
   WEBHOOK_CLAIM_DEADLINE_MS: z.coerce.number().int().min(100).max(4_500).default(3_000),
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   MAINTENANCE_MODE: booleanString.default(false),
+  /** Namespace of the dispatcher's keys in Redis (dedupe fast path, maintenance flag). */
+  REDIS_KEY_PREFIX: z.string().min(1).default('dispatcher:'),
 };
 
 export type DispatcherConfig = ReturnType<typeof loadDispatcherConfig>;

@@ -33,7 +33,7 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
   });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-  const cache = createRedisCache({ url: config.REDIS_URL, keyPrefix: 'dispatcher:', logger });
+  const cache = createRedisCache({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
   const messaging = createAmqpMessaging({
     url: config.RABBITMQ_URL,
     connectionName: 'webhook-dispatcher',

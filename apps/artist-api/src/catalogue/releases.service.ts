@@ -52,7 +52,7 @@ export class ReleaseService {
             preorder: body.preorder ?? current.preorder,
             preorderStartsAt:
               body.preorderStartsAt !== undefined
-                ? body.preorderStartsAt && new Date(body.preorderStartsAt)
+                ? body.preorderStartsAt ? new Date(body.preorderStartsAt) : null
                 : current.preorderStartsAt
                   ? new Date(current.preorderStartsAt)
                   : null,

@@ -1,0 +1,56 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Cache, createRedisCache } from '@single/cache';
+import { silentLogger } from '@single/logger';
+import { createTestDatabase, createTestRedisPrefix, deleteRedisPrefix, type TestDatabase, testRedisUrl } from '@single/testing';
+import { compileTrustedProxies } from '@single/trusted-proxy';
+import pg from 'pg';
+import { type ArtistApi, type ArtistApiDeps, buildApp } from '../app.ts';
+import { type AudioStorage, localAudioStorage } from '../downloads/storage.ts';
+
+export interface Harness {
+  database: TestDatabase;
+  pool: pg.Pool;
+  cache: Cache;
+  prefix: string;
+  storageDir: string;
+  api: ArtistApi;
+  close(): Promise<void>;
+}
+
+/** A test database, a Redis key prefix, a temporary audio folder and the app on them (not listening). */
+export async function startHarness(overrides: Partial<ArtistApiDeps> & { storage?: AudioStorage } = {}): Promise<Harness> {
+  const database = await createTestDatabase();
+  const pool = new pg.Pool({ connectionString: database.url, max: 5 });
+  const prefix = createTestRedisPrefix();
+  const cache = createRedisCache({ url: testRedisUrl(), keyPrefix: prefix, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+  const storageDir = await mkdtemp(path.join(tmpdir(), 'artist-api-audio-'));
+  const api = buildApp({
+    logger: silentLogger(),
+    pool,
+    cache,
+    storage: localAudioStorage(storageDir),
+    trustedProxies: compileTrustedProxies(['127.0.0.1', '10.0.0.0/8']),
+    rateLimitNamespace: `${prefix}rl:`,
+    limits: { perKeyPerMinute: 100_000, downloadsPerIpPerMinute: 100_000, downloadsPerTokenPerMinute: 100_000 },
+    ...overrides,
+  });
+  await api.app.ready();
+  return {
+    database,
+    pool,
+    cache,
+    prefix,
+    storageDir,
+    api,
+    async close() {
+      await api.app.close();
+      await cache.close();
+      await pool.end();
+      await deleteRedisPrefix(prefix).catch(() => undefined);
+      await rm(storageDir, { recursive: true, force: true });
+      await database.drop();
+    },
+  };
+}

@@ -4,16 +4,16 @@
 // (grants and sales outbox rows committed) and the worker's memory over the run.
 // Needs the local servers (`bash scripts/infra.sh up`). Usage: pnpm --filter @single/bench fulfillment
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createAmqpMessaging } from '@single/messaging';
 import { createKafkaTestContext, createTestDatabase, createTestVhost, testEnv } from '@single/testing';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
+import { SHOP, seedCatalogue } from '../../apps/fulfillment-worker/src/test-support/fixtures.ts';
 import { workerTopology } from '../../apps/fulfillment-worker/src/topology.ts';
-import { seedCatalogue, SHOP } from '../../apps/fulfillment-worker/src/test-support/fixtures.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 50_000);
 const TARGET = 1_000;
@@ -74,13 +74,19 @@ async function main() {
   try {
     await seedCatalogue(database.db);
     // Declare the worker's topology, then queue every order before the worker starts.
-    const publisher = createAmqpMessaging({ url: vhost.url, connectionName: 'bench-publisher', topology: workerTopology() });
+    const publisher = createAmqpMessaging({
+      url: vhost.url,
+      connectionName: 'bench-publisher',
+      topology: workerTopology(),
+    });
     await publisher.waitUntilConnected(10_000);
     const queueStart = Date.now();
     for (let i = 0; i < ORDERS; i += 500) {
       await Promise.all(
         Array.from({ length: Math.min(500, ORDERS - i) }, (_, j) =>
-          publisher.publish(EVENTS_EXCHANGE, 'shopify.orders.paid', envelope(i + j), { contentType: 'application/json' }),
+          publisher.publish(EVENTS_EXCHANGE, 'shopify.orders.paid', envelope(i + j), {
+            contentType: 'application/json',
+          }),
         ),
       );
     }
@@ -119,10 +125,15 @@ async function main() {
     }
     const seconds = (Date.now() - started) / 1000;
     const rate = ORDERS / seconds;
-    const quarter = (q: number) => samples[Math.min(samples.length - 1, Math.floor((samples.length * q) / 4))]!.toFixed(0);
-    console.log(`fulfilled ${ORDERS} orders (${ORDERS * 3} grants, ${ORDERS * 3} sales outbox rows) in ${seconds.toFixed(1)} s`);
+    const quarter = (q: number) =>
+      samples[Math.min(samples.length - 1, Math.floor((samples.length * q) / 4))]!.toFixed(0);
+    console.log(
+      `fulfilled ${ORDERS} orders (${ORDERS * 3} grants, ${ORDERS * 3} sales outbox rows) in ${seconds.toFixed(1)} s`,
+    );
     console.log(`throughput: ${rate.toFixed(0)} orders/s end to end, including worker start-up (target >= ${TARGET})`);
-    console.log(`worker RSS MB at 25/50/75/100 %: ${[1, 2, 3, 4].map(quarter).join(' / ')}; peak ${peakRssMb(pid).toFixed(0)} MB`);
+    console.log(
+      `worker RSS MB at 25/50/75/100 %: ${[1, 2, 3, 4].map(quarter).join(' / ')}; peak ${peakRssMb(pid).toFixed(0)} MB`,
+    );
     console.log(`emails sent meanwhile: ${mails}`);
     process.exitCode = rate >= TARGET ? 0 : 1;
   } finally {

@@ -19,7 +19,10 @@ const clients = v4.flatMap((ip, i) => (i % 4 === 3 ? [v6[i]!] : [ip])); // one f
 const body = JSON.stringify({ shopDomain: 'single-demo.myshopify.com', checkoutToken: 'c1a2b3c4d5e6f708192a3b4c5d6e7f80' });
 
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', server], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--conditions=source', server], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+  });
   const lines = createInterface({ input: child.stdout! });
   return new Promise((resolve, reject) => {
     child.once('exit', () => reject(new Error('capture server exited before listening')));
@@ -54,18 +57,38 @@ async function load(url: string) {
       },
     ],
   });
-  return { rps: result.requests.average, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  return {
+    rps: result.requests.average,
+    requests: result.requests.total,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+/** The server's CPU time (user + system), in microseconds. */
+function cpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (usage) => resolve((usage as NodeJS.CpuUsage).user + (usage as NodeJS.CpuUsage).system));
+    child.send('cpu');
+  });
 }
 
 async function run(name: string, env: Record<string, string>) {
   const { child, url } = await start(env);
   try {
     await load(url).catch(() => undefined); // warm-up: JIT, GeoIP decoder cache, connection pool
+    const before = await cpu(child);
     const result = await load(url);
+    const cpuPerRequest = (await cpu(child)) - before;
+    // Requests per second of server CPU: what one core sustains, whatever else runs on the box.
+    const perCore = (result.requests * 1e6) / cpuPerRequest;
     console.log(
-      `${name.padEnd(28)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s  p99 ${String(result.p99).padStart(4)} ms  non-2xx ${result.non2xx}  errors ${result.errors}`,
+      `${name.padEnd(28)} ${Math.round(result.rps).toLocaleString('en-US').padStart(8)} req/s  ` +
+        `${Math.round(perCore).toLocaleString('en-US').padStart(8)} req per CPU-second  p99 ${String(result.p99).padStart(4)} ms  ` +
+        `non-2xx ${result.non2xx}  errors ${result.errors}`,
     );
-    return result;
+    return { ...result, perCore };
   } finally {
     child.kill('SIGTERM');
   }
@@ -93,6 +116,12 @@ if (database) {
 }
 const measured = postgres ?? memory;
 const ratio = measured.rps / bare.rps;
-const failed = ratio < TARGET_RATIO || measured.non2xx > 0 || measured.errors > 0;
-console.log(`captures / bare = ${(ratio * 100).toFixed(0)}% (target >= ${TARGET_RATIO * 100}%) ${failed ? 'BELOW TARGET' : 'ok'}`);
+const cpuRatio = measured.perCore / bare.perCore;
+// Judged on server CPU: on a shared 2-core machine autocannon competes with the server for the same cores,
+// so wall-clock req/s mostly measures the load generator's share.
+const failed = cpuRatio < TARGET_RATIO || measured.non2xx > 0 || measured.errors > 0;
+console.log(
+  `captures / bare: ${(ratio * 100).toFixed(0)}% of req/s, ${(cpuRatio * 100).toFixed(0)}% of req per CPU-second ` +
+    `(target >= ${TARGET_RATIO * 100}%) ${failed ? 'BELOW TARGET' : 'ok'}`,
+);
 if (failed) process.exitCode = 1;

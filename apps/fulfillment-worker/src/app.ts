@@ -3,7 +3,7 @@ import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Consumer, Messaging } from '@single/messaging';
 import type { Pool, PoolClient } from 'pg';
-import { type MailTransport, Mailer } from './email/mailer.ts';
+import { Mailer, type MailTransport } from './email/mailer.ts';
 import type { DownloadTokens } from './grants/tokens.ts';
 import { orderSerializationKey } from './handlers/envelope.ts';
 import { createHandlers } from './handlers/handlers.ts';
@@ -46,7 +46,13 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? (() => new Date());
   const { pool, logger, messaging } = deps;
   const idleMs = deps.pollIntervalMs ?? 1_000;
-  const handlers = createHandlers({ pool, logger, tokens: deps.tokens, now, ...(deps.batch ? { batch: deps.batch } : {}) });
+  const handlers = createHandlers({
+    pool,
+    logger,
+    tokens: deps.tokens,
+    now,
+    ...(deps.batch ? { batch: deps.batch } : {}),
+  });
 
   const mailer = new Mailer({
     pool,
@@ -67,7 +73,11 @@ export function buildWorker(deps: WorkerDeps): Worker {
     loops.fulfillment = new WorkLoop({ name: 'shopify-fulfillment', idleMs, logger, tick: () => sender.tick() });
   }
   if (deps.events) {
-    const relay = new SalesRelay({ pool, bus: deps.events.bus, ...(deps.events.topic ? { topic: deps.events.topic } : {}) });
+    const relay = new SalesRelay({
+      pool,
+      bus: deps.events.bus,
+      ...(deps.events.topic ? { topic: deps.events.topic } : {}),
+    });
     loops.sales = new WorkLoop({ name: 'sales-relay', idleMs, logger, tick: () => relay.tick() });
   }
   const wakeOn: Record<string, WorkLoop | undefined> = {

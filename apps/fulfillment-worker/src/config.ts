@@ -14,7 +14,9 @@ import { z } from 'zod';
 const delays = z
   .string()
   .transform(commaList)
-  .pipe(z.array(z.string().regex(/^\d+$/, 'delays are whole milliseconds').transform(Number)).min(1, 'at least one delay'));
+  .pipe(
+    z.array(z.string().regex(/^\d+$/, 'delays are whole milliseconds').transform(Number)).min(1, 'at least one delay'),
+  );
 
 export const workerEnv = {
   ...serverEnv,
@@ -30,7 +32,10 @@ export const workerEnv = {
   /** Retry ladder of the work queues, in ms: transient failures wait each step, then go to the DLQ. */
   RETRY_DELAYS_MS: delays.default([5_000, 30_000, 300_000, 1_800_000]),
   /** Unacked order messages held per queue (per-order serialisation still applies). */
-  ORDER_PREFETCH: z.coerce.number().int().min(1).max(2_000).default(300),
+  ORDER_PREFETCH: z.coerce.number().int().min(1).max(5_000).default(1_000),
+  /** Order snapshots per transaction, and such transactions at once (natural batching under load). */
+  SNAPSHOT_BATCH_SIZE: z.coerce.number().int().min(1).max(2_000).default(250),
+  SNAPSHOT_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /**
    * Comma-separated secrets the download tokens are derived from (HMAC of the grant id); the first one
    * derives new tokens, older ones stay listed during a rotation so pending emails still render.
@@ -43,7 +48,10 @@ export const workerEnv = {
   DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3000'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:2525'),
   EMAIL_FROM: z.string().min(3).default('Single <downloads@single.example>'),
-  SHOPIFY_ADMIN_API_VERSION: z.string().regex(/^\d{4}-\d{2}$/).default('2026-10'),
+  SHOPIFY_ADMIN_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/)
+    .default('2026-10'),
   /** Overrides https://<shop>/admin/api/<version>/graphql.json (local fake Admin API, tests). */
   SHOPIFY_ADMIN_URL_TEMPLATE: z.string().optional(),
   /** How often the pre-order scheduler and the outbox loops look for due work when nothing woke them. */

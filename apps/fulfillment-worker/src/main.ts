@@ -53,10 +53,13 @@ const worker = buildWorker({
   }),
   retryDelaysMs: config.RETRY_DELAYS_MS,
   orderPrefetch: config.ORDER_PREFETCH,
+  batch: { maxBatch: config.SNAPSHOT_BATCH_SIZE, concurrency: config.SNAPSHOT_BATCH_CONCURRENCY },
   pollIntervalMs: config.POLL_INTERVAL_MS,
 });
 
-await bus.ensureTopics([config.SALES_TOPIC], 6).catch((err: unknown) => logger.warn({ err }, 'sales topic not ensured; the relay retries'));
+await bus
+  .ensureTopics([config.SALES_TOPIC], 6)
+  .catch((err: unknown) => logger.warn({ err }, 'sales topic not ensured; the relay retries'));
 await worker.start();
 await serve(worker.http, {
   host: config.HOST,

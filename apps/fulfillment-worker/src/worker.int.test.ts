@@ -35,7 +35,9 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
     await h.publish('orders/updated', { ...paid, updated_at: '2026-11-20T00:09:00-05:00' }, 'w-2');
 
     await eventually(async () => {
-      expect(await db().order.findFirst({ where: { shopifyUpdatedAt: new Date('2026-11-20T05:09:00Z') } })).not.toBeNull();
+      expect(
+        await db().order.findFirst({ where: { shopifyUpdatedAt: new Date('2026-11-20T05:09:00Z') } }),
+      ).not.toBeNull();
       expect(h.smtp.received).toHaveLength(1);
     });
     await new Promise((r) => setTimeout(r, 300)); // room for a duplicate to show up, if there were one
@@ -79,7 +81,11 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
       expect(list).toHaveLength(1);
       return list;
     });
-    expect([dead!.reason, dead!.retryCount, dead!.originalQueue]).toEqual(['retries-exhausted', 3, QUEUES.orderSnapshots]);
+    expect([dead!.reason, dead!.retryCount, dead!.originalQueue]).toEqual([
+      'retries-exhausted',
+      3,
+      QUEUES.orderSnapshots,
+    ]);
 
     await h.pool.query('ALTER TABLE orders_away RENAME TO orders');
     expect(await h.messaging.redrive(QUEUES.deadLetter, { limit: 10 })).toEqual({ redriven: 1, skipped: 0 });

@@ -46,6 +46,8 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
   });
   http.app.register(rateLimit, {
     global: false,
+    // Limit headers only on the 429 (retry-after and the limit): a beacon never reads them on a 204.
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     errorResponseBuilder: (_request, context) =>
       new ProblemError(429, 'rate_limited', 'Too many requests', { detail: `retry in ${context.after}` }),
   });

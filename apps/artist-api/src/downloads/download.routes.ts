@@ -58,7 +58,7 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       await deps.perToken.consume(request, tokenHash);
 
       const grant = await deps.redemptions.find(tokenHash);
-      const state = grantState(grant, new Date());
+      const state = grantState(grant, deps.redemptions.now());
       if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
       const format = request.query.format;
       const target = await deps.storage.open(grant.releaseId, format, `${grant.releaseTitle} (${format.toUpperCase()}).zip`);

@@ -41,6 +41,10 @@ export class RedemptionService {
     this.#now = now;
   }
 
+  now(): Date {
+    return this.#now();
+  }
+
   async find(tokenHash: string): Promise<GrantView | undefined> {
     const { rows } = await this.#pool.query<GrantView>(
       `SELECT g.id AS "grantId", g.release_id AS "releaseId", r.title AS "releaseTitle", g.status, g.expires_at AS "expiresAt",

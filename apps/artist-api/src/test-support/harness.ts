@@ -16,6 +16,8 @@ export interface Harness {
   prefix: string;
   storageDir: string;
   api: ArtistApi;
+  /** Every route the app registered (method + url), for coverage checks. */
+  routes: { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -36,6 +38,10 @@ export async function startHarness(overrides: Partial<ArtistApiDeps> & { storage
     limits: { perKeyPerMinute: 100_000, downloadsPerIpPerMinute: 100_000, downloadsPerTokenPerMinute: 100_000 },
     ...overrides,
   });
+  const routes: { method: string; url: string }[] = [];
+  api.app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+  });
   await api.app.ready();
   return {
     database,
@@ -44,6 +50,7 @@ export async function startHarness(overrides: Partial<ArtistApiDeps> & { storage
     prefix,
     storageDir,
     api,
+    routes,
     async close() {
       await api.app.close();
       await cache.close();

@@ -124,7 +124,9 @@ export class Mailer {
     const base = this.#o.downloadBaseUrl.replace(/\/$/, '');
     const items: LinkedItem[] = [];
     for (const item of payload.items) {
-      const live = item.grantIds.map((id) => grants.get(id)).filter((g) => g && g.status !== 'revoked' && g.status !== 'expired');
+      const live = item.grantIds
+        .map((id) => grants.get(id))
+        .filter((g) => g && g.status !== 'revoked' && g.status !== 'expired');
       if (live.length === 0) continue;
       const artworkUrl = `${base}/releases/${item.releaseId}/artwork`;
       if (live.every((g) => g!.status === 'scheduled')) {

@@ -26,7 +26,10 @@ const dateFormat = new Intl.DateTimeFormat('en-US', {
   timeZone: 'America/New_York',
 });
 
-export function renderDownloadEmail(payload: Pick<DownloadEmailPayload, 'orderName'>, items: readonly LinkedItem[]): RenderedEmail {
+export function renderDownloadEmail(
+  payload: Pick<DownloadEmailPayload, 'orderName'>,
+  items: readonly LinkedItem[],
+): RenderedEmail {
   const ready = items.some((i) => i.links.length > 0);
   const subject = ready
     ? `Your music from order ${payload.orderName} is ready to download`

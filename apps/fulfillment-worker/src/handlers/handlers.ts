@@ -69,7 +69,10 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async customersDataRequest(message) {
       const { envelope, payload } = readEnvelope(message, customersDataRequest);
       await exportCustomerData(pool, envelope.shopDomain, payload);
-      logger.info({ shopDomain: envelope.shopDomain, dataRequestId: payload.data_request?.id }, 'customer data exported');
+      logger.info(
+        { shopDomain: envelope.shopDomain, dataRequestId: payload.data_request?.id },
+        'customer data exported',
+      );
     },
     async shopRedact(message) {
       const { envelope } = readEnvelope(message, shopRedact);

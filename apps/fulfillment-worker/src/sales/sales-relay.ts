@@ -1,4 +1,4 @@
-import { EventBusClosedError, type EventBus, EventsUnavailableError } from '@single/events';
+import { type EventBus, EventBusClosedError, EventsUnavailableError } from '@single/events';
 import type { Pool } from 'pg';
 
 export interface SalesRelayOptions {
@@ -69,7 +69,7 @@ export class SalesRelay {
   async #cleanup(client: { query: Pool['query'] }) {
     if (Date.now() - this.#lastCleanup < 60_000) return;
     this.#lastCleanup = Date.now();
-    await client.query('DELETE FROM sales_outbox WHERE published_at < now() - $1 * interval \'1 millisecond\'', [
+    await client.query("DELETE FROM sales_outbox WHERE published_at < now() - $1 * interval '1 millisecond'", [
       this.#o.retainPublishedMs,
     ]);
   }

@@ -26,7 +26,8 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
     await pool.end();
   });
 
-  const preorderGrant = () => database().db.downloadGrant.findFirstOrThrow({ where: { releaseId: catalogue.preorderAlbum } });
+  const preorderGrant = () =>
+    database().db.downloadGrant.findFirstOrThrow({ where: { releaseId: catalogue.preorderAlbum } });
 
   it('activates a pre-order at its instant and not before; emails and fulfils it once', async () => {
     const scheduler = new PreorderScheduler({ pool, now: () => clock });
@@ -61,7 +62,12 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
   });
 
   it('a refunded pre-order is cancelled: never activated, never emailed', async () => {
-    await applyRefund(pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001002, quantity: 1 }] }), start);
+    await applyRefund(
+      pool,
+      SHOP,
+      refundFixture({ refund_line_items: [{ line_item_id: 13001002, quantity: 1 }] }),
+      start,
+    );
     clock = catalogue.preorderInstant;
     expect(await new PreorderScheduler({ pool, now: () => clock }).tick()).toBe(0);
     expect((await preorderGrant()).status).toBe('revoked');

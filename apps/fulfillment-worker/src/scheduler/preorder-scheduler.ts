@@ -62,7 +62,10 @@ export class PreorderScheduler {
          ) SELECT * FROM activated ORDER BY order_id, release_id, id`,
         [now, due.map((d) => d.shop_domain), due.map((d) => d.oid)],
       );
-      const byOrder = new Map<string, { first: ActivatedGrant; items: Map<string, DownloadEmailPayload['items'][number]> }>();
+      const byOrder = new Map<
+        string,
+        { first: ActivatedGrant; items: Map<string, DownloadEmailPayload['items'][number]> }
+      >();
       for (const grant of rows) {
         const entry = byOrder.get(grant.order_id) ?? { first: grant, items: new Map() };
         const item = entry.items.get(grant.release_id) ?? {

@@ -23,7 +23,12 @@ export class ShopifyAdminClient {
     this.#o = { urlTemplate: 'https://{shop}/admin/api/{version}/graphql.json', timeoutMs: 10_000, ...options };
   }
 
-  async graphql<T>(shopDomain: string, accessToken: string, query: string, variables: Record<string, unknown>): Promise<T> {
+  async graphql<T>(
+    shopDomain: string,
+    accessToken: string,
+    query: string,
+    variables: Record<string, unknown>,
+  ): Promise<T> {
     const url = this.#o.urlTemplate.replace('{shop}', shopDomain).replace('{version}', this.#o.apiVersion);
     let response: Response;
     try {
@@ -40,7 +45,10 @@ export class ShopifyAdminClient {
       throw new ShopifyTransientError(`Admin API answered ${response.status}`);
     }
     if (!response.ok) throw new ShopifyPermanentError(`Admin API answered ${response.status}`);
-    const body = (await response.json()) as { data?: T; errors?: { message: string; extensions?: { code?: string } }[] };
+    const body = (await response.json()) as {
+      data?: T;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
     if (body.errors?.length) {
       const throttled = body.errors.some((e) => e.extensions?.code === 'THROTTLED');
       const message = body.errors.map((e) => e.message).join('; ');

@@ -66,7 +66,11 @@ describe('Shopify digital fulfilment (local Admin API stand-in, PostgreSQL)', ()
     admin.failNext.push(429, 503);
     expect(await sender().tick()).toBe(1);
     let row = await database().db.fulfillment.findFirstOrThrow();
-    expect([row.status, row.attempts, row.lastError]).toEqual(['pending', 1, 'ShopifyTransientError: Admin API answered 429']);
+    expect([row.status, row.attempts, row.lastError]).toEqual([
+      'pending',
+      1,
+      'ShopifyTransientError: Admin API answered 429',
+    ]);
     clock = new Date(clock.getTime() + 1_000);
     expect(await sender().tick()).toBe(1);
     clock = new Date(clock.getTime() + 2_000);

@@ -88,9 +88,14 @@ export class FulfillmentSender {
       if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
       const lines = await this.#stillActive(row);
       if (lines.length === 0) return await this.#finish(row.id, 'failed', null, 'grants_revoked');
-      const data = await this.#o.client.graphql<FulfillmentOrdersData>(row.shop_domain, row.access_token, FULFILLMENT_ORDERS_QUERY, {
-        id: gid('Order', row.shopify_order_id),
-      });
+      const data = await this.#o.client.graphql<FulfillmentOrdersData>(
+        row.shop_domain,
+        row.access_token,
+        FULFILLMENT_ORDERS_QUERY,
+        {
+          id: gid('Order', row.shopify_order_id),
+        },
+      );
       const wanted = new Set(lines.map((l) => gid('LineItem', l)));
       const byFulfillmentOrder = (data.order?.fulfillmentOrders.nodes ?? [])
         .filter((fo) => OPEN.has(fo.status))
@@ -102,9 +107,14 @@ export class FulfillmentSender {
         }))
         .filter((fo) => fo.fulfillmentOrderLineItems.length > 0);
       if (byFulfillmentOrder.length === 0) return await this.#finish(row.id, 'created', null, null); // already done
-      const created = await this.#o.client.graphql<FulfillmentCreateData>(row.shop_domain, row.access_token, FULFILLMENT_CREATE_MUTATION, {
-        fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false },
-      });
+      const created = await this.#o.client.graphql<FulfillmentCreateData>(
+        row.shop_domain,
+        row.access_token,
+        FULFILLMENT_CREATE_MUTATION,
+        {
+          fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false },
+        },
+      );
       const { fulfillment, userErrors } = created.fulfillmentCreate;
       if (userErrors.length > 0 || !fulfillment) {
         throw new ShopifyPermanentError(userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned');
@@ -114,11 +124,10 @@ export class FulfillmentSender {
       const message = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err);
       const delay = err instanceof ShopifyPermanentError ? undefined : this.#o.retryDelaysMs[row.attempts - 1];
       if (delay === undefined) return await this.#finish(row.id, 'failed', null, message);
-      await this.#o.pool.query('UPDATE fulfillment SET next_attempt_at = $2, last_error = $3, updated_at = now() WHERE id = $1', [
-        row.id,
-        new Date(this.#o.now().getTime() + delay),
-        message,
-      ]);
+      await this.#o.pool.query(
+        'UPDATE fulfillment SET next_attempt_at = $2, last_error = $3, updated_at = now() WHERE id = $1',
+        [row.id, new Date(this.#o.now().getTime() + delay), message],
+      );
     }
   }
 

@@ -40,7 +40,7 @@ export class Batcher<In, Out> {
   async #run(batch: Entry<In, Out>[]): Promise<void> {
     try {
       const results = await this.#flush(batch.map((b) => b.item));
-      batch.forEach((b, i) => b.resolve(results[i] as Out));
+      for (const [i, b] of batch.entries()) b.resolve(results[i] as Out);
     } catch (error) {
       if (batch.length === 1) {
         batch[0]!.reject(error);

@@ -37,7 +37,5 @@ export async function lockOrders(client: Sql, keys: readonly { shopDomain: strin
     a < b ? -1 : a > b ? 1 : 0,
   );
   // unnest yields the array in order and the locks are taken row by row, in that order.
-  await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [
-    sorted.map(String),
-  ]);
+  await client.query('SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::bigint[]) AS k', [sorted.map(String)]);
 }

@@ -27,10 +27,18 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
     request.on('data', (c: Buffer) => chunks.push(c));
     request.on('end', () => {
       const shop = request.url?.split('/')[1] ?? '';
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { query: string; variables: Record<string, unknown> };
+      const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+        query: string;
+        variables: Record<string, unknown>;
+      };
       const operation = /(?:query|mutation) (\w+)/.exec(body.query)?.[1] ?? 'unknown';
       const header = request.headers['x-shopify-access-token'];
-      state.calls.push({ shop, accessToken: typeof header === 'string' ? header : undefined, operation, variables: body.variables });
+      state.calls.push({
+        shop,
+        accessToken: typeof header === 'string' ? header : undefined,
+        operation,
+        variables: body.variables,
+      });
       const status = state.failNext.shift();
       response.setHeader('content-type', 'application/json');
       if (status !== undefined) {
@@ -46,7 +54,13 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
         }));
         response.end(
           JSON.stringify({
-            data: { order: { fulfillmentOrders: { nodes: [{ id: 'gid://shopify/FulfillmentOrder/77', status: 'OPEN', lineItems: { nodes } }] } } },
+            data: {
+              order: {
+                fulfillmentOrders: {
+                  nodes: [{ id: 'gid://shopify/FulfillmentOrder/77', status: 'OPEN', lineItems: { nodes } }],
+                },
+              },
+            },
           }),
         );
         return;
@@ -63,7 +77,12 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
       fulfillments++;
       response.end(
         JSON.stringify({
-          data: { fulfillmentCreate: { fulfillment: { id: `gid://shopify/Fulfillment/${900 + fulfillments}`, status: 'SUCCESS' }, userErrors: [] } },
+          data: {
+            fulfillmentCreate: {
+              fulfillment: { id: `gid://shopify/Fulfillment/${900 + fulfillments}`, status: 'SUCCESS' },
+              userErrors: [],
+            },
+          },
         }),
       );
     });

@@ -51,11 +51,20 @@ export async function seedCatalogue(db: Db, options: { now?: Date; shopDomain?: 
   const shopDomain = options.shopDomain ?? SHOP;
   const account = await db.account.create({ data: { kind: 'label', name: 'Harbor Records' } });
   const artist = await db.artist.create({ data: { accountId: account.id, name: 'Neon Harbor' } });
-  const upc = () => `0${Math.floor(Math.random() * 1e12).toString().padStart(12, '0')}`;
+  const upc = () =>
+    `0${Math.floor(Math.random() * 1e12)
+      .toString()
+      .padStart(12, '0')}`;
   const preorderInstant = new Date(now.getTime() + 10 * 86_400_000);
   const trackInstant = new Date(now.getTime() + 3 * 86_400_000);
   const released = await db.release.create({
-    data: { artistId: artist.id, title: 'Low Tide', upc: upc(), releaseInstant: new Date(now.getTime() - 86_400_000), territories: [] },
+    data: {
+      artistId: artist.id,
+      title: 'Low Tide',
+      upc: upc(),
+      releaseInstant: new Date(now.getTime() - 86_400_000),
+      territories: [],
+    },
   });
   const preorder = await db.release.create({
     data: {
@@ -76,7 +85,13 @@ export async function seedCatalogue(db: Db, options: { now?: Date; shopDomain?: 
     },
   });
   const bundle = await db.release.create({
-    data: { artistId: artist.id, title: 'Tour Live', upc: upc(), releaseInstant: new Date(now.getTime() - 86_400_000), territories: [] },
+    data: {
+      artistId: artist.id,
+      title: 'Tour Live',
+      upc: upc(),
+      releaseInstant: new Date(now.getTime() - 86_400_000),
+      territories: [],
+    },
   });
   await db.productMapping.createMany({
     data: [

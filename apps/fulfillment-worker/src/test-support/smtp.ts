@@ -20,7 +20,9 @@ export interface TestSmtpServer {
 }
 
 const decodeQuotedPrintable = (s: string) =>
-  s.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  s
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
 
 /** A real SMTP server on 127.0.0.1 (smtp-server), recording what it accepts. */
 export async function startTestSmtpServer(): Promise<TestSmtpServer> {

@@ -25,10 +25,7 @@ export interface WorkerHarness {
 }
 
 /** A worker on its own vhost, database and SMTP server, fed through the real exchange. */
-export async function startWorkerHarness(
-  databaseUrl: string,
-  extra: Partial<WorkerDeps> = {},
-): Promise<WorkerHarness> {
+export async function startWorkerHarness(databaseUrl: string, extra: Partial<WorkerDeps> = {}): Promise<WorkerHarness> {
   const vhost = await createTestVhost();
   const smtp = await startTestSmtpServer();
   const transport = smtp.transport();

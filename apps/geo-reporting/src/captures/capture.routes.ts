@@ -9,7 +9,8 @@ export interface CaptureRouteOptions {
   rateLimit: { max: number; windowMs: number };
 }
 
-const CORS = {
+// The beacon is cross-origin (checkout domain -> our API); the capture itself says nothing worth protecting.
+const PREFLIGHT = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'POST, OPTIONS',
   'access-control-allow-headers': 'content-type',
@@ -42,7 +43,7 @@ export function registerCaptureRoutes(app: FastifyInstance, options: CaptureRout
       }
     });
 
-    scope.options('/v1/geo/captures', async (_request, reply) => reply.code(204).headers(CORS).send());
+    scope.options('/v1/geo/captures', async (_request, reply) => reply.code(204).headers(PREFLIGHT).send());
 
     scope.post<{ Body: CaptureBody }>(
       '/v1/geo/captures',
@@ -64,7 +65,7 @@ export function registerCaptureRoutes(app: FastifyInstance, options: CaptureRout
       },
       async (request, reply) => {
         await options.service.capture(request.body, resolve(request));
-        return reply.code(204).headers(CORS).send();
+        return reply.code(204).header('access-control-allow-origin', '*').send();
       },
     );
   });

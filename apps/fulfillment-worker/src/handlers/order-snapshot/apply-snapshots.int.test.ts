@@ -3,7 +3,7 @@ import { useTestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadTokens } from '../../grants/tokens.ts';
-import { paidOrder, refundFixture, SHOP, seedCatalogue, type Catalogue } from '../../test-support/fixtures.ts';
+import { type Catalogue, paidOrder, refundFixture, SHOP, seedCatalogue } from '../../test-support/fixtures.ts';
 import { applyRefund } from '../refund-create/apply-refund.ts';
 import { type ApplyContext, applySnapshots } from './apply-snapshots.ts';
 
@@ -31,7 +31,9 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
       orderBy: [{ orderLine: { shopifyLineId: 'asc' } }, { unitIndex: 'asc' }],
     });
   const events = async () =>
-    (await database().db.salesOutbox.findMany({ orderBy: { id: 'asc' } })).map((row) => row.payload as Record<string, unknown>);
+    (await database().db.salesOutbox.findMany({ orderBy: { id: 'asc' } })).map(
+      (row) => row.payload as Record<string, unknown>,
+    );
 
   it('grants a paid order: released lines active, the pre-order scheduled at its first track instant; one email; one sale per unit', async () => {
     const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
@@ -56,7 +58,9 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
     const sales = await events();
     expect(sales).toHaveLength(3);
     for (const event of sales) expect(salesEventV1.safeParse(event).success).toBe(true);
-    expect(sales.map((e) => [e.type, e.orderId, e.quantity])).toEqual(Array(3).fill(['sale.recorded', '5550001001', 1]));
+    expect(sales.map((e) => [e.type, e.orderId, e.quantity])).toEqual(
+      Array(3).fill(['sale.recorded', '5550001001', 1]),
+    );
 
     // Only the released digital line is ready for Shopify; the tee ships and the pre-order waits.
     const fulfillments = await database().db.fulfillment.findMany();
@@ -128,7 +132,10 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
 
   it('a refund after payment revokes that unit once and reverses its sale; redelivery changes nothing', async () => {
     const fixture = paidOrder();
-    const threeCopies = { ...fixture, line_items: fixture.line_items.map((l, i) => (i === 0 ? { ...l, quantity: 3 } : l)) };
+    const threeCopies = {
+      ...fixture,
+      line_items: fixture.line_items.map((l, i) => (i === 0 ? { ...l, quantity: 3 } : l)),
+    };
     await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: threeCopies }]);
     expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 1 });
     expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 0 });

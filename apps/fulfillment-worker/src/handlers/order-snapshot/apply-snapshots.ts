@@ -5,7 +5,7 @@ import { type MappingRow, planGrants, releasesForLine } from '../../grants/plan.
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
 import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
-import { PAID_STATUSES, type OrderSnapshot } from '../../shopify/payloads.ts';
+import { type OrderSnapshot, PAID_STATUSES } from '../../shopify/payloads.ts';
 import { queueDigitalFulfillments } from '../../shopify-admin/fulfillment-outbox.ts';
 import { inTransaction, lockOrders, type Sql } from '../../support/db.ts';
 
@@ -299,7 +299,7 @@ async function upsertLines(
         releases.length === 0,
         refunded.get(`${key}\0${line.id}`) ?? 0,
       ];
-      values.forEach((v, i) => rows[i]!.push(v));
+      for (const [i, v] of values.entries()) rows[i]!.push(v);
     }
   }
   if (rows[0]!.length === 0) return [];
@@ -361,8 +361,15 @@ async function grantOwedUnits(
           grant.expiresAt,
           grant.downloadLimit,
         ];
-        values.forEach((v, i) => cols[i]!.push(v));
-        planned.push({ id, line, terms, unitIndex: grant.unitIndex, status: grant.status, activateAt: grant.activateAt });
+        for (const [i, v] of values.entries()) cols[i]!.push(v);
+        planned.push({
+          id,
+          line,
+          terms,
+          unitIndex: grant.unitIndex,
+          status: grant.status,
+          activateAt: grant.activateAt,
+        });
       }
     }
   }

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import pg from 'pg';
+import { CmdrError, ExitCode } from '../exit-codes.ts';
+import { loadOpsConfig, type OpsConfig } from '../ops/env.ts';
+import { findRoot, loadWorkspace, type Workspace } from '../projects.ts';
+import { type Io, Output } from './output.ts';
+
+export interface GlobalOptions {
+  json?: boolean;
+  root?: string;
+}
+
+/** What every command gets: output, the workspace (lazily: ops commands do not need projects.yaml). */
+export class Context {
+  readonly io: Io;
+  readonly output: Output;
+  private readonly rootOption: string | undefined;
+  private workspaceCache: Workspace | undefined;
+  constructor(io: Io, options: GlobalOptions) {
+    this.io = io;
+    this.output = new Output(io, options.json === true);
+    this.rootOption = options.root ?? io.env.CMDR_ROOT;
+  }
+
+  workspace(): Workspace {
+    this.workspaceCache ??= loadWorkspace(this.rootOption ?? findRoot(this.io.cwd));
+    return this.workspaceCache;
+  }
+
+  stateFile(): string {
+    return this.io.env.CMDR_STATE_FILE ?? join(this.workspace().root, '.cmdr', 'state.json');
+  }
+
+  ops(): OpsConfig {
+    return loadOpsConfig(this.io.env);
+  }
+
+  /** Who asked, for audit fields (replay_requested_by). */
+  actor(): string {
+    return `cmdr:${this.io.env.CMDR_ACTOR ?? this.io.env.USER ?? 'unknown'}`;
+  }
+
+  /** A short-lived pool for one command; connection failures become exit code 5. */
+  async withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+    const pool = new pg.Pool({ connectionString: this.ops().DATABASE_URL, max: 2, connectionTimeoutMillis: 5_000 });
+    pool.on('error', () => undefined);
+    try {
+      try {
+        (await pool.connect()).release();
+      } catch (error) {
+        throw new CmdrError(`PostgreSQL unavailable: ${(error as Error).message}`, ExitCode.unavailable);
+      }
+      return await work(pool);
+    } finally {
+      await pool.end();
+    }
+  }
+}

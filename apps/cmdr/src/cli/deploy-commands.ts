@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { checkCharts } from '../charts/check.ts';
+import { type DeployResult, deploy, promote, type TagSource } from '../deploy/deploy.ts';
+import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import type { Context } from './context.ts';
+
+function summary(result: DeployResult & { from?: string }): Record<string, unknown> {
+  const { manifests: _manifests, ...rest } = result;
+  return rest;
+}
+
+export function registerDeployCommands(program: Command, context: () => Context) {
+  program
+    .command('deploy')
+    .description('helm upgrade --install a project (or `all`, in projects.yaml order) with an environment\'s values')
+    .argument('<project>', 'a project of projects.yaml, or "all"')
+    .requiredOption('--env <env>', 'environment of projects.yaml (e.g. staging)')
+    .requiredOption('--tag <tag>', 'image tag to deploy (also DD_VERSION)')
+    .option('--dry-run', 'render with helm template, validate and print the manifests; change nothing')
+    .option('--git-sha <sha>', 'commit recorded in the release labels')
+    .action(async (project: string, options: { env: string; tag: string; dryRun?: boolean; gitSha?: string }) => {
+      const ctx = context();
+      const ws = ctx.workspace();
+      const names = project === 'all' ? ws.file.projects.map((p) => p.name) : [project];
+      const results: DeployResult[] = [];
+      for (const name of names) {
+        ctx.output.info(`${options.dryRun ? 'rendering' : 'deploying'} ${name} ${options.tag} to ${options.env}`);
+        results.push(
+          await deploy(ws, {
+            project: name,
+            env: options.env,
+            tag: options.tag,
+            dryRun: options.dryRun === true,
+            stateFile: ctx.stateFile(),
+            ...(options.gitSha ? { gitSha: options.gitSha } : {}),
+          }),
+        );
+      }
+      ctx.output.result(
+        results.map((r) => (options.dryRun ? { ...summary(r), manifests: r.manifests } : summary(r))),
+        () =>
+          options.dryRun
+            ? results.map((r) => r.manifests ?? '').join('---\n')
+            : results.map((r) => `deployed ${r.project} ${r.tag} to ${r.env} (${r.kubeContext}/${r.namespace})`).join('\n'),
+      );
+    });
+
+  program
+    .command('promote')
+    .description('deploy to --to exactly the image tag that runs in --from')
+    .argument('<project>')
+    .requiredOption('--from <env>', 'source environment (e.g. staging)')
+    .requiredOption('--to <env>', 'target environment (e.g. production)')
+    .option('--dry-run', 'render the target with helm template; change nothing')
+    .option(
+      '--tag-source <source>',
+      'where the running tag is read: "cluster" (helm get values) or "state" (.cmdr/state.json)',
+      'cluster',
+    )
+    .action(async (project: string, options: { from: string; to: string; dryRun?: boolean; tagSource: string }) => {
+      const ctx = context();
+      if (options.tagSource !== 'cluster' && options.tagSource !== 'state') {
+        throw usageError('--tag-source must be "cluster" or "state"');
+      }
+      const result = await promote(ctx.workspace(), {
+        project,
+        from: options.from,
+        to: options.to,
+        dryRun: options.dryRun === true,
+        tagSource: options.tagSource as TagSource,
+        stateFile: ctx.stateFile(),
+      });
+      ctx.output.info(`promoting ${project} ${result.tag}: ${options.from} -> ${options.to}`);
+      ctx.output.result(options.dryRun ? { ...summary(result), manifests: result.manifests } : summary(result), () =>
+        options.dryRun ? (result.manifests ?? '') : `promoted ${project} ${result.tag} from ${options.from} to ${options.to}`,
+      );
+    });
+
+  program
+    .command('charts')
+    .description('chart checks')
+    .command('check')
+    .description('helm lint --strict, render and validate every chart with its defaults and each environment')
+    .option('--tag <tag>', 'image tag to render with', 'ci-check')
+    .action(async (options: { tag: string }) => {
+      const ctx = context();
+      const results = await checkCharts(ctx.workspace(), { tag: options.tag, onProgress: ctx.output.progress('charts') });
+      const failed = results.filter((r) => r.problems.length > 0);
+      ctx.output.result(results, () =>
+        results
+          .map((r) => `${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.project} (${r.env}): ${r.objects} objects${r.problems.map((p) => `\n     ${p}`).join('')}`)
+          .join('\n'),
+      );
+      if (failed.length > 0) throw new CmdrError(`${failed.length} chart check(s) failed`, ExitCode.invalid);
+    });
+}

@@ -1,0 +1,204 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createAmqpMessaging, type Messaging } from '@single/messaging';
+import type { Command } from 'commander';
+import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import { createAccount, createKey, revokeKey } from '../ops/accounts.ts';
+import { DEFAULT_DLQ, listDlq, redriveDlq } from '../ops/dlq.ts';
+import { getMaintenance, maintenanceService, setMaintenance } from '../ops/maintenance.ts';
+import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts';
+import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
+import type { Context } from './context.ts';
+import { parseSince, table } from './output.ts';
+
+const positiveInt = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw usageError(`expected a positive integer, got "${value}"`);
+  return n;
+};
+
+const since = (value: string) => {
+  try {
+    return parseSince(value);
+  } catch (error) {
+    throw usageError((error as Error).message);
+  }
+};
+
+async function withMessaging<T>(url: string, work: (messaging: Messaging) => Promise<T>): Promise<T> {
+  const messaging = createAmqpMessaging({ url, connectionName: 'cmdr', topology: { exchanges: [], queues: [] } });
+  try {
+    try {
+      await messaging.waitUntilConnected(10_000);
+    } catch (error) {
+      throw new CmdrError(`RabbitMQ unavailable: ${(error as Error).message}`, ExitCode.unavailable);
+    }
+    return await work(messaging);
+  } finally {
+    await messaging.close();
+  }
+}
+
+export function registerOpsCommands(program: Command, context: () => Context) {
+  const accounts = program.command('accounts').description('artist and label accounts');
+  accounts
+    .command('create')
+    .requiredOption('--name <name>')
+    .option('--kind <kind>', 'artist or label', 'artist')
+    .action(async (options: { name: string; kind: string }) => {
+      const ctx = context();
+      const account = await ctx.withPool((pool) => createAccount(pool, options));
+      ctx.output.result(account, () => `created ${account.kind} account ${account.id} (${account.name})`);
+    });
+
+  const keys = program.command('keys').description('API keys of an account');
+  keys
+    .command('create')
+    .requiredOption('--account <id>', 'account id (uuid)')
+    .requiredOption('--name <name>', 'what the key is for')
+    .option('--scopes <scopes>', 'comma-separated: read, write, ops', 'read')
+    .action(async (options: { account: string; name: string; scopes: string }) => {
+      const ctx = context();
+      const scopes = options.scopes.split(',').map((s) => s.trim()).filter(Boolean);
+      const key = await ctx.withPool((pool) => createKey(pool, { accountId: options.account, name: options.name, scopes }));
+      ctx.output.result(key, () => `created key ${key.id} [${key.scopes.join(',')}]\n${key.secret}\n(shown once: store it now)`);
+    });
+  keys
+    .command('revoke')
+    .argument('<keyId>')
+    .action(async (keyId: string) => {
+      const ctx = context();
+      const result = await ctx.withPool((pool) => revokeKey(pool, keyId));
+      ctx.output.result(result, () => `${result.alreadyRevoked ? 'already revoked' : 'revoked'} key ${keyId}`);
+    });
+
+  const webhooks = program.command('webhooks').description('the webhook dispatcher\'s delivery log');
+  webhooks
+    .command('list')
+    .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
+    .option('--topic <topic>')
+    .option('--shop <domain>')
+    .option('--status <status>', 'received, published or failed')
+    .option('--limit <n>', 'rows', positiveInt, 50)
+    .action(async (options: { since?: Date; topic?: string; shop?: string; status?: string; limit: number }) => {
+      const ctx = context();
+      const rows = await ctx.withPool((pool) => listDeliveries(pool, options));
+      ctx.output.result(rows, () =>
+        table(rows as unknown as Record<string, unknown>[], ['id', 'shopDomain', 'topic', 'status', 'receivedAt', 'replayable', 'pendingPublishes']),
+      );
+    });
+  webhooks
+    .command('replay')
+    .description('re-publish one delivery, or every delivery since a time (the dispatcher\'s relay publishes them)')
+    .argument('[deliveryId]')
+    .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
+    .option('--topic <topic>')
+    .option('--shop <domain>')
+    .action(async (deliveryId: string | undefined, options: { since?: Date; topic?: string; shop?: string }) => {
+      const ctx = context();
+      if ((deliveryId === undefined) === (options.since === undefined)) {
+        throw usageError('give either a delivery id or --since');
+      }
+      const summary = await ctx.withPool((pool) =>
+        deliveryId !== undefined
+          ? replayOne(pool, deliveryId, ctx.actor())
+          : replaySince(pool, {
+              since: options.since as Date,
+              requestedBy: ctx.actor(),
+              ...(options.topic ? { topic: options.topic } : {}),
+              ...(options.shop ? { shop: options.shop } : {}),
+              onProgress: ctx.output.progress('replay'),
+            }),
+      );
+      ctx.output.result(summary, () =>
+        [`queued ${summary.queued.length} replay(s)`, ...(summary.expired.length ? [`payload purged, not replayed: ${summary.expired.join(', ')}`] : [])].join('\n'),
+      );
+    });
+
+  const dlq = program.command('dlq').description('dead-letter queues');
+  dlq
+    .command('list')
+    .option('--queue <queue>', 'dead-letter queue', DEFAULT_DLQ)
+    .option('--limit <n>', 'messages to show', positiveInt, 20)
+    .action(async (options: { queue: string; limit: number }) => {
+      const ctx = context();
+      const result = await withMessaging(ctx.ops().RABBITMQ_URL, (m) => listDlq(m, options.queue, options.limit));
+      ctx.output.result(result, () =>
+        `${result.queue}: ${result.total} message(s)\n${table(result.items as unknown as Record<string, unknown>[], ['messageId', 'originalQueue', 'reason', 'errorClass', 'retryCount'])}`,
+      );
+    });
+  dlq
+    .command('redrive')
+    .description('move dead-lettered messages back to their original queues')
+    .option('--queue <queue>', 'dead-letter queue', DEFAULT_DLQ)
+    .option('--limit <n>', 'messages at most', positiveInt, 10_000)
+    .action(async (options: { queue: string; limit: number }) => {
+      const ctx = context();
+      const result = await withMessaging(ctx.ops().RABBITMQ_URL, (m) =>
+        redriveDlq(m, options.queue, { limit: options.limit, onProgress: ctx.output.progress('redrive') }),
+      );
+      ctx.output.result({ queue: options.queue, ...result }, () =>
+        `redriven ${result.redriven}, skipped ${result.skipped} (unknown origin), ${result.remaining} left in ${options.queue}`,
+      );
+    });
+
+  const maintenance = program.command('maintenance').description('runtime maintenance mode (the app answers 503)');
+  for (const state of ['on', 'off'] as const) {
+    maintenance
+      .command(state)
+      .option('--service <name>', 'app with a runtime switch', 'webhook-dispatcher')
+      .option('--for <minutes>', 'turn itself off after this many minutes (on only)', positiveInt)
+      .action(async (options: { service: string; for?: number }) => {
+        const ctx = context();
+        const service = maintenanceService(options.service);
+        const ttlMs = state === 'on' && options.for ? options.for * 60_000 : undefined;
+        const result = await setMaintenance(ctx.ops().REDIS_URL, service, state === 'on', ttlMs ? { ttlMs } : {});
+        ctx.output.result(result, () => `maintenance ${state} for ${service} (applies within about a second)`);
+      });
+  }
+  maintenance
+    .command('status')
+    .option('--service <name>', 'app with a runtime switch', 'webhook-dispatcher')
+    .action(async (options: { service: string }) => {
+      const ctx = context();
+      const result = await getMaintenance(ctx.ops().REDIS_URL, maintenanceService(options.service));
+      ctx.output.result(result, () => `maintenance ${result.on ? 'on' : 'off'} for ${result.service}`);
+    });
+
+  program
+    .command('reports')
+    .description('chart report files')
+    .command('export')
+    .requiredOption('--chart <chart>', 'e.g. luminate-us')
+    .option('--date <date>', 'one business day (YYYY-MM-DD)')
+    .option('--from <date>', 'first day of a range')
+    .option('--to <date>', 'last day of a range')
+    .option('--out <dir>', 'write <chart>-<date>.csv files here (default: print one file to stdout)')
+    .action(async (options: { chart: string; date?: string; from?: string; to?: string; out?: string }) => {
+      const ctx = context();
+      const days = options.date ? dateRange(options.date, options.date) : options.from && options.to ? dateRange(options.from, options.to) : undefined;
+      if (days === undefined) throw usageError('give --date, or --from and --to');
+      if (days.length > 1 && !options.out) throw usageError('a range needs --out <dir>');
+      const base = ctx.ops().GEO_REPORTING_URL;
+      const progress = ctx.output.progress('export');
+      const files: (Omit<ExportedFile, 'content'> & { path?: string })[] = [];
+      for (const [i, day] of days.entries()) {
+        const file = await fetchChartFile(base, options.chart, day);
+        const { content, ...meta } = file;
+        if (options.out) {
+          const dir = resolve(ctx.io.cwd, options.out);
+          mkdirSync(dir, { recursive: true });
+          const path = join(dir, `${file.chart}-${file.date}.csv`);
+          writeFileSync(path, content);
+          files.push({ ...meta, path });
+        } else {
+          if (!ctx.output.json) ctx.io.out(content);
+          files.push(meta);
+        }
+        progress(i + 1, days.length);
+      }
+      if (options.out || ctx.output.json) {
+        ctx.output.result(files, () => files.map((f) => `${f.path} ${f.bytes} bytes sha256 ${f.sha256}`).join('\n'));
+      }
+    });
+}

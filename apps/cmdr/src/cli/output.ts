@@ -1,0 +1,81 @@
+/** Where a command writes: injected so tests capture it and `--json` stays machine-readable. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Progress bars only on an interactive terminal. */
+  errIsTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+export function processIo(): Io {
+  return {
+    out: (text) => void process.stdout.write(text),
+    err: (text) => void process.stderr.write(text),
+    errIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}
+
+export class Output {
+  readonly json: boolean;
+  private readonly io: Io;
+  constructor(io: Io, json: boolean) {
+    this.io = io;
+    this.json = json;
+  }
+
+  /** The command's result: JSON (one document on stdout) or the human rendering. */
+  result(data: unknown, human: () => string): void {
+    if (this.json) this.io.out(`${JSON.stringify(data, jsonReplacer, 2)}\n`);
+    else {
+      const text = human();
+      if (text) this.io.out(text.endsWith('\n') ? text : `${text}\n`);
+    }
+  }
+
+  info(text: string): void {
+    if (!this.json) this.io.err(`${text}\n`);
+  }
+
+  /** A progress bar on stderr, redrawn in place; silent when stderr is not a terminal or with --json. */
+  progress(label: string): (done: number, total: number) => void {
+    if (this.json || !this.io.errIsTTY) return () => undefined;
+    return (done, total) => {
+      this.io.err(`\r${renderBar(label, done, total)}`);
+      if (done >= total) this.io.err('\n');
+    };
+  }
+}
+
+export function renderBar(label: string, done: number, total: number, width = 30): string {
+  const ratio = total === 0 ? 1 : Math.min(1, done / total);
+  const filled = Math.round(ratio * width);
+  return `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${Math.round(ratio * 100)}%`;
+}
+
+function jsonReplacer(_key: string, value: unknown) {
+  return typeof value === 'bigint' ? value.toString() : value;
+}
+
+/** A plain text table (columns padded to their widest cell). */
+export function table(rows: Record<string, unknown>[], columns: string[]): string {
+  if (rows.length === 0) return '(none)';
+  const cell = (v: unknown) => (v instanceof Date ? v.toISOString() : v === null || v === undefined ? '-' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
+}
+
+/** `2h`, `30m`, `7d` (ago) or an ISO date/time. */
+export function parseSince(value: string, now: Date = new Date()): Date {
+  const relative = /^(\d+)([mhd])$/.exec(value);
+  if (relative) {
+    const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
+    return new Date(now.getTime() - Number(relative[1]) * unit);
+  }
+  const parsed = new Date(value);
+  if (Number.isNaN(parsed.getTime())) throw new Error(`invalid --since "${value}" (use 30m, 2h, 7d or an ISO date)`);
+  return parsed;
+}

@@ -1,0 +1,23 @@
+import { ConfigError, databaseEnv, loadConfig, rabbitmqEnv, redisEnv } from '@single/config';
+import { z } from 'zod';
+import { CmdrError, ExitCode } from '../exit-codes.ts';
+
+/** What the operations commands connect to; the defaults are the local servers of scripts/infra.sh. */
+export const opsEnv = {
+  DATABASE_URL: databaseEnv.DATABASE_URL.default('postgres://single:single@127.0.0.1:5432/single'),
+  REDIS_URL: redisEnv.REDIS_URL.default('redis://127.0.0.1:6379'),
+  RABBITMQ_URL: rabbitmqEnv.RABBITMQ_URL.default('amqp://single:single@127.0.0.1:5672'),
+  /** geo-reporting's HTTP base, for `cmdr reports export`. */
+  GEO_REPORTING_URL: z.url().default('http://127.0.0.1:3004'),
+};
+
+export type OpsConfig = z.infer<z.ZodObject<typeof opsEnv>>;
+
+export function loadOpsConfig(env: Readonly<Record<string, string | undefined>>): OpsConfig {
+  try {
+    return loadConfig(opsEnv, env);
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CmdrError(error.message, ExitCode.usage);
+    throw error;
+  }
+}

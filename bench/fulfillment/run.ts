@@ -3,9 +3,12 @@
 // local SMTP server, Kafka relay, scheduler, Shopify outbox) drains them. Prints orders/s end to end
 // (grants and sales outbox rows committed) and the worker's memory over the run.
 // Needs the local servers (`bash scripts/infra.sh up`). Usage: pnpm --filter @single/bench fulfillment
+// Env: BENCH_ORDERS (default 50000); BENCH_CPU_PROF=<dir> writes the worker's V8 CPU profile there; any
+// worker setting (ORDER_PREFETCH, SNAPSHOT_BATCH_SIZE, ...) passes through to the child.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createAmqpMessaging } from '@single/messaging';
@@ -44,6 +47,32 @@ function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
+/** User + system CPU seconds of a process (clock ticks are 100 Hz on Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/** CPU seconds of the servers by process name (every client of theirs counts, not only this bench). */
+function serverCpuSeconds(): Record<string, number> {
+  const names: Record<string, string> = { postgres: 'postgres', 'beam.smp': 'rabbitmq', java: 'kafka' };
+  const totals: Record<string, number> = { postgres: 0, rabbitmq: 0, kafka: 0 };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const server = names[stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))];
+      if (server) totals[server]! += cpuSeconds(Number(entry));
+    } catch {
+      // the process exited meanwhile
+    }
+  }
+  return totals;
+}
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 function peakRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
@@ -93,8 +122,15 @@ async function main() {
     await publisher.close();
     console.log(`queued ${ORDERS} paid orders (3 lines each) in ${((Date.now() - queueStart) / 1000).toFixed(1)} s`);
 
+    const { rows: before } = await pool.query<{ commits: string }>(
+      'SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()',
+    );
+    const loadBefore = load();
+    const serversBefore = serverCpuSeconds();
+    const benchBefore = process.cpuUsage();
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
     const started = Date.now();
-    child = spawn(process.execPath, ['--conditions=source', workerMain], {
+    child = spawn(process.execPath, [...profile, '--conditions=source', workerMain], {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
@@ -124,6 +160,23 @@ async function main() {
       if (Date.now() - started > 600_000) throw new Error(`timed out with ${done} orders done`);
     }
     const seconds = (Date.now() - started) / 1000;
+    const workerCpu = cpuSeconds(pid);
+    // The worker's own PostgreSQL backends (its pool lives for the whole run): database time per order.
+    const { rows: backends } = await pool.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    );
+    const databaseCpu = backends.reduce((sum, b) => {
+      try {
+        return sum + cpuSeconds(b.pid);
+      } catch {
+        return sum;
+      }
+    }, 0);
+    const serversAfter = serverCpuSeconds();
+    const benchCpu = process.cpuUsage(benchBefore);
+    const { rows: after } = await pool.query<{ commits: string }>(
+      'SELECT xact_commit::text AS commits FROM pg_stat_database WHERE datname = current_database()',
+    );
     const rate = ORDERS / seconds;
     const quarter = (q: number) =>
       samples[Math.min(samples.length - 1, Math.floor((samples.length * q) / 4))]!.toFixed(0);
@@ -135,10 +188,30 @@ async function main() {
       `worker RSS MB at 25/50/75/100 %: ${[1, 2, 3, 4].map(quarter).join(' / ')}; peak ${peakRssMb(pid).toFixed(0)} MB`,
     );
     console.log(`emails sent meanwhile: ${mails}`);
+    console.log(
+      `CPU per order: worker ${((workerCpu / ORDERS) * 1000).toFixed(2)} ms, its PostgreSQL backends ` +
+        `${((databaseCpu / ORDERS) * 1000).toFixed(2)} ms (${backends.length} backends, ${databaseCpu.toFixed(1)} s)`,
+    );
+    console.log(
+      `worker CPU ${workerCpu.toFixed(1)} s (${((workerCpu / seconds) * 100).toFixed(0)} % of one core); ` +
+        `${Number(after[0]!.commits) - Number(before[0]!.commits)} PostgreSQL commits in the bench database ` +
+        `(~${((Number(after[0]!.commits) - Number(before[0]!.commits)) / ORDERS).toFixed(2)} per order, all loops included)`,
+    );
+    console.log(
+      `CPU s meanwhile: ${Object.entries(serversAfter)
+        .map(([name, cpu]) => `${name} ${(cpu - serversBefore[name]!).toFixed(1)}`)
+        .join(', ')} (all their clients), this bench process (SMTP server, polling) ${(
+        (benchCpu.user + benchCpu.system) / 1e6
+      ).toFixed(1)}`,
+    );
+    console.log(`load average (1/5/15 min) at start: ${loadBefore}; at end: ${load()}`);
     process.exitCode = rate >= TARGET ? 0 : 1;
   } finally {
-    child?.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 1_000));
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+    }
     await pool.end();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
     await database.drop().catch(() => undefined);

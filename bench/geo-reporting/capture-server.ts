@@ -1,7 +1,8 @@
 // One server per process for captures.ts: BENCH_MODE=bare (a plain fastify route that parses the same JSON
-// body and answers 204) or captures (the real geo-reporting app: trusted-proxy resolution, rate limit keyed by
+// body and answers 204), platform (that route on @single/http's base) or captures (the real geo-reporting app: trusted-proxy resolution, rate limit keyed by
 // client IP, GeoIP on the shipped GeoLite2 build, capture stored in Postgres when DATABASE_URL is set, else in
 // memory). Prints {"listening": url} once ready.
+import { createHttpApp } from '@single/http';
 import { createLogger } from '@single/logger';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import Fastify from 'fastify';
@@ -15,17 +16,21 @@ import { Metrics } from '../../apps/geo-reporting/src/integrity/metrics.ts';
 
 const mode = process.env.BENCH_MODE ?? 'bare';
 // Request logging as in production would measure pino, not the route: both servers log warnings only.
-const logger = createLogger({ level: 'warn', service: 'bench', allowIps: true });
+// Warnings and errors go to stderr, which the runner shows (stdout carries the listening line).
+const logger = createLogger({ level: 'warn', service: 'bench', allowIps: true, destination: process.stderr });
 
-if (mode === 'bare') {
-  const app = Fastify();
+if (mode === 'bare' || mode === 'platform') {
+  // platform: the same empty route on @single/http's base (logger, request ids, load shedding, problem+json).
+  const app = mode === 'bare' ? Fastify() : createHttpApp({ logger }).app;
   app.post('/v1/geo/captures', async (_request, reply) => reply.code(204).send());
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   console.log(JSON.stringify({ listening: url }));
 } else {
   const geo = new GeoIp(shippedGeoLite2Paths(), { logger });
   await geo.load();
-  const pool = process.env.DATABASE_URL ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 }) : undefined;
+  const pool = process.env.DATABASE_URL
+    ? new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 4 })
+    : undefined;
   const { app } = buildApp({
     logger,
     geo,

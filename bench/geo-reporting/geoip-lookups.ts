@@ -37,13 +37,18 @@ function measure(addresses: string[], operation: (ip: string) => number): number
   return best;
 }
 
-const ours = (ip: string) => (geo.lookup(ip).place.country?.length ?? 0);
+const ours = (ip: string) => geo.lookup(ip).place.country?.length ?? 0;
 const raw = (reader: Reader<never>) => (ip: string) => (reader.get(ip) === null ? 0 : 1);
 const located = (addresses: string[]) => addresses.filter((ip) => geo.lookup(ip).place.precision !== 'none').length;
 
 const format = (n: number) => `${Math.round(n).toLocaleString('en-US')} lookups/s`.padStart(20);
 console.log(`node ${process.version}; ${v4.length} addresses per family, best of ${ROUNDS} x ${MEASURE_MS} ms`);
-console.log(`database build ${geo.status().map((s) => `${s.databaseType} ${s.buildDate}`).join(', ')}`);
+console.log(
+  `database build ${geo
+    .status()
+    .map((s) => `${s.databaseType} ${s.buildDate}`)
+    .join(', ')}`,
+);
 for (const [name, addresses, reader] of [
   ['IPv4', v4, rawV4],
   ['IPv6', v6, rawV6],

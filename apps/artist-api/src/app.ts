@@ -2,11 +2,16 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Cache } from '@single/cache';
-import { createHttpApp, type HttpApp } from '@single/http';
+import { createHttpApp, type HttpApp, ProblemError, sendProblem, toProblemError } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Messaging } from '@single/messaging';
 import type { TrustedProxies } from '@single/trusted-proxy';
-import { createJsonSchemaTransform, createJsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { registerAccountRoutes } from './accounts/account.routes.ts';
@@ -29,7 +34,11 @@ import { SalesRepository } from './sales/sales.repository.ts';
 import { registerSalesRoutes } from './sales/sales.routes.ts';
 import { SalesSummaryCache } from './sales/summary-cache.ts';
 import { createRateLimit } from './support/rate-limits.ts';
+import { rejectNulCharacters } from './support/text-guard.ts';
 import { registerWebhookDeliveryRoutes } from './webhooks/deliveries.routes.ts';
+
+/** For cmdr and the benchmark: create an account's key (the secret is returned once). */
+export { issueApiKey } from './auth/api-key.repository.ts';
 
 export interface ArtistApiLimits {
   /** Requests per minute per API key. */
@@ -61,7 +70,11 @@ export interface ArtistApi extends HttpApp {
   summaries: SalesSummaryCache;
 }
 
-const DEFAULT_LIMITS: ArtistApiLimits = { perKeyPerMinute: 600, downloadsPerIpPerMinute: 30, downloadsPerTokenPerMinute: 10 };
+const DEFAULT_LIMITS: ArtistApiLimits = {
+  perKeyPerMinute: 600,
+  downloadsPerIpPerMinute: 30,
+  downloadsPerTokenPerMinute: 10,
+};
 
 /** Builds the artist API; no listening and no background work (main.ts starts the cache invalidator). */
 export function buildApp(deps: ArtistApiDeps): ArtistApi {
@@ -71,10 +84,24 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
     logger: deps.logger,
     bodyLimit: 256 * 1024,
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
+    fastify: {
+      // Errors the router raises before any handler (over-long path parameters, malformed URLs) would
+      // otherwise answer fastify's own JSON: make them problem+json like every other error.
+      frameworkErrors: (error, request, reply) => {
+        const problem =
+          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+            ? new ProblemError(414, 'uri_too_long', 'URI too long')
+            : error.code === 'FST_ERR_BAD_URL'
+              ? new ProblemError(400, 'bad_url', 'Malformed URL')
+              : toProblemError(error);
+        void sendProblem(reply, request, problem);
+      },
+    },
   });
   const { app } = http;
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  rejectNulCharacters(app);
 
   const shops = new ShopRepository(deps.pool);
   const keys = new ApiKeyRepository(deps.pool);
@@ -86,7 +113,9 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
     openapi: {
       openapi: '3.1.0',
       info: OPENAPI_INFO,
-      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of the account' } } },
+      components: {
+        securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of the account' } },
+      },
     },
     transform: createJsonSchemaTransform({ skipList: [] }),
     transformObject: createJsonSchemaTransformObject({}),
@@ -99,23 +128,26 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
     nameSpace: deps.rateLimitNamespace ?? 'artist-api:rl:',
   });
 
-  app.register(async (v1) => {
-    v1.addHook('onRoute', (route) => {
-      route.schema = { ...route.schema, security: [{ apiKey: [] }] } as typeof route.schema;
-    });
-    registerAuthentication(v1, keys, now);
-    const perKey = createRateLimit(v1, 'key', limits.perKeyPerMinute, 60_000);
-    v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
+  app.register(
+    async (v1) => {
+      v1.addHook('onRoute', (route) => {
+        route.schema = { ...route.schema, security: [{ apiKey: [] }] } as typeof route.schema;
+      });
+      registerAuthentication(v1, keys, now);
+      const perKey = createRateLimit(v1, 'key', limits.perKeyPerMinute, 60_000);
+      v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
 
-    registerAccountRoutes(v1, { pool: deps.pool, keys, shops, now });
-    registerArtistRoutes(v1, artists);
-    registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
-    registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);
-    registerOrderRoutes(v1, new OrderRepository(deps.pool), shops);
-    registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries);
-    registerWebhookDeliveryRoutes(v1, deps.pool, shops);
-    registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
-  }, { prefix: '/v1' });
+      registerAccountRoutes(v1, { pool: deps.pool, keys, shops, now });
+      registerArtistRoutes(v1, artists);
+      registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
+      registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);
+      registerOrderRoutes(v1, new OrderRepository(deps.pool), shops);
+      registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries);
+      registerWebhookDeliveryRoutes(v1, deps.pool, shops);
+      registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
+    },
+    { prefix: '/v1' },
+  );
 
   app.register(async (downloads) => {
     registerDownloadRoute(downloads, {

@@ -1,4 +1,4 @@
-import { runCli } from './cli/program.ts';
 import { processIo } from './cli/output.ts';
+import { runCli } from './cli/program.ts';
 
 process.exitCode = await runCli(process.argv.slice(2), processIo());

@@ -47,6 +47,8 @@ export const workerEnv = {
   /** Public base of the download links (artist-api serves GET /d/:token). */
   DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3000'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:2525'),
+  /** SMTP connections the mailer keeps open and sends over concurrently. */
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   EMAIL_FROM: z.string().min(3).default('Single <downloads@single.example>'),
   SHOPIFY_ADMIN_API_VERSION: z
     .string()

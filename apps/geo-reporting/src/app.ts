@@ -3,10 +3,10 @@ import { createHttpApp, type HttpApp, ProblemError, type ReadinessCheck } from '
 import type { Logger } from '@single/logger';
 import type { HeaderSource, TrustedProxies } from '@single/trusted-proxy';
 import { registerCaptureRoutes } from './captures/capture.routes.ts';
-import { type CaptureStore, CaptureService } from './captures/capture.service.ts';
+import { CaptureService, type CaptureStore } from './captures/capture.service.ts';
 import type { GeoIp } from './geoip/geoip.ts';
-import type { IntegrityWindow } from './integrity/integrity-window.ts';
 import { registerIntegrityRoutes } from './integrity/integrity.routes.ts';
+import type { IntegrityWindow } from './integrity/integrity-window.ts';
 import type { Metrics } from './integrity/metrics.ts';
 import { type ReportRouteOptions, registerReportRoutes } from './reports/report.routes.ts';
 
@@ -46,6 +46,8 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
   });
   http.app.register(rateLimit, {
     global: false,
+    // Distinct clients tracked per window (LRU): above it the least recent ones start afresh.
+    cache: 50_000,
     // Limit headers only on the 429 (retry-after and the limit): a beacon never reads them on a 204.
     addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
     errorResponseBuilder: (_request, context) =>
@@ -53,7 +55,12 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
   });
   http.app.register(async (app) => {
     registerCaptureRoutes(app, { service: captures, rateLimit: deps.rateLimit });
-    registerIntegrityRoutes(app, { integrity: deps.integrity, metrics: deps.metrics, geo: deps.geo, attribution: deps.attribution });
+    registerIntegrityRoutes(app, {
+      integrity: deps.integrity,
+      metrics: deps.metrics,
+      geo: deps.geo,
+      attribution: deps.attribution,
+    });
     if (deps.reports) registerReportRoutes(app, { ...deps.reports, attribution: deps.attribution });
   });
   return { ...http, captures, integrity: deps.integrity };

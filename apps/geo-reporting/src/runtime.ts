@@ -1,4 +1,3 @@
-import { SALES_TOPIC } from '@single/contracts';
 import { createKafkaEventBus, type EventBus, type Subscription } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
@@ -6,7 +5,7 @@ import { traceLogFields, tracer } from '@single/tracing';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { buildApp, type GeoReportingApp } from './app.ts';
-import { PgCaptureStore } from './captures/capture.repository.ts';
+import { PgCaptureStore, purgeCapturesOlderThan } from './captures/capture.repository.ts';
 import { LUMINATE_V1 } from './charts/rules.ts';
 import type { GeoReportingConfig } from './config.ts';
 import { GeoIp } from './geoip/geoip.ts';
@@ -30,7 +29,8 @@ export interface GeoReportingRuntime {
 export function createRuntime(config: GeoReportingConfig, options: { logger?: Logger } = {}): GeoReportingRuntime {
   // The geo pipeline is the one place allowed to log client IPs.
   const logger =
-    options.logger ?? createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
+    options.logger ??
+    createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
   const trusted = compileTrustedProxies(config.TRUSTED_PROXIES);
   for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
   const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
@@ -64,7 +64,13 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
       { name: 'kafka', check: () => bus.health() },
     ],
   });
-  const sales = new SalesService({ pool, geo, logger, charts: [LUMINATE_V1.chart], reportTimeZone: config.REPORT_TIME_ZONE });
+  const sales = new SalesService({
+    pool,
+    geo,
+    logger,
+    charts: [LUMINATE_V1.chart],
+    reportTimeZone: config.REPORT_TIME_ZONE,
+  });
 
   return {
     app,
@@ -78,8 +84,8 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
       const onHangup = () => void geo.reload();
       process.on('SIGHUP', onHangup);
       await seedChartRules(pool, LUMINATE_V1);
-      const topic = config.SALES_TOPIC ?? SALES_TOPIC;
-      await bus.ensureTopics([topic], 3);
+      const topic = config.SALES_TOPIC;
+      await bus.ensureTopics([topic], 6);
       const subscription: Subscription = await bus.subscribe({
         topics: [topic],
         groupId: config.SALES_CONSUMER_GROUP,
@@ -92,6 +98,13 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
         tracer.dogstatsd.gauge('geo.capture.header_loss_ratio', snapshot.share ?? 0);
       }, 10_000);
       gauge.unref();
+      const purge = () =>
+        purgeCapturesOlderThan(pool, config.GEO_CAPTURE_RETENTION_DAYS).catch((err: unknown) =>
+          logger.error({ err }, 'capture retention sweep failed'),
+        );
+      void purge();
+      const retention = setInterval(purge, 3_600_000);
+      retention.unref();
       return serve(app, {
         host: config.HOST,
         port: config.PORT,
@@ -100,6 +113,7 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
         onClose: [
           async () => {
             clearInterval(gauge);
+            clearInterval(retention);
             process.off('SIGHUP', onHangup);
             geo.close();
           },

@@ -14,6 +14,11 @@ export const salesEventV1 = z.object({
   orderId: z.string().min(1),
   orderLineId: z.string().min(1),
   releaseId: z.string().min(1),
+  /**
+   * Which unit of the line (0-based) the event is about; producers emit one event per unit (quantity 1), so
+   * consumers key their sale lines on (orderLineId, unitIndex). Optional: events without it stay valid.
+   */
+  unitIndex: z.number().int().min(0).optional(),
   upc: z
     .string()
     .regex(/^\d{13}$/)

@@ -17,3 +17,6 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: options.maxConnections ?? 10 });
   return new PrismaClient({ adapter });
 }
+
+// Privacy purges, one per owner of personal data; see src/purges/index.ts.
+export * from './purges/index.ts';

@@ -38,30 +38,63 @@ const toApiKey = (k: ApiKeyRow) => ({
 
 const idParams = z.object({ id: z.string().max(100) });
 
-export function registerAccountRoutes(app: FastifyInstance, deps: { pool: Pool; keys: ApiKeyRepository; shops: ShopRepository; now: () => Date }) {
+export function registerAccountRoutes(
+  app: FastifyInstance,
+  deps: { pool: Pool; keys: ApiKeyRepository; shops: ShopRepository; now: () => Date },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  r.get('/me', { schema: { tags: ['account'], summary: 'The calling key and its account', response: { 200: me, ...problemResponses } } }, async (request) => {
-    const p = principalOf(request);
-    return {
-      account: { id: p.accountId, kind: p.accountKind, name: p.accountName },
-      apiKey: { id: p.keyId, name: p.keyName, scopes: p.scopes },
-    };
-  });
+  r.get(
+    '/me',
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'The calling key and its account',
+        response: { 200: me, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const p = principalOf(request);
+      return {
+        account: { id: p.accountId, kind: p.accountKind, name: p.accountName },
+        apiKey: { id: p.keyId, name: p.keyName, scopes: p.scopes },
+      };
+    },
+  );
 
   r.get(
     '/shops',
-    { schema: { tags: ['account'], summary: 'Connected storefronts and their install state', response: { 200: z.object({ items: z.array(shop) }), ...problemResponses } } },
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Connected storefronts and their install state',
+        response: { 200: z.object({ items: z.array(shop) }), ...problemResponses },
+      },
+    },
     async (request) => ({ items: await deps.shops.list(principalOf(request).accountId) }),
   );
   r.get(
     '/shops/:id',
-    { schema: { tags: ['account'], summary: 'One connected storefront', params: idParams, response: { 200: shop, ...problemResponses } } },
-    async (request) => (await deps.shops.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Shop')),
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'One connected storefront',
+        params: idParams,
+        response: { 200: shop, ...problemResponses },
+      },
+    },
+    async (request) =>
+      (await deps.shops.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Shop')),
   );
 
   r.get(
     '/api-keys',
-    { schema: { tags: ['account'], summary: "The account's API keys (never their secrets)", response: { 200: z.object({ items: z.array(apiKey) }), ...problemResponses } } },
+    {
+      schema: {
+        tags: ['account'],
+        summary: "The account's API keys (never their secrets)",
+        response: { 200: z.object({ items: z.array(apiKey) }), ...problemResponses },
+      },
+    },
     async (request) => ({ items: (await deps.keys.list(principalOf(request).accountId)).map(toApiKey) }),
   );
   r.post(
@@ -70,18 +103,36 @@ export function registerAccountRoutes(app: FastifyInstance, deps: { pool: Pool; 
       schema: {
         tags: ['account'],
         summary: 'Create an API key; the secret is in this response only',
-        body: z.object({ name: z.string().trim().min(1).max(100), scopes: z.array(z.enum(SELF_SERVICE_SCOPES)).min(1).max(2) }).strict(),
+        body: z
+          .object({
+            name: z.string().trim().min(1).max(100),
+            scopes: z.array(z.enum(SELF_SERVICE_SCOPES)).min(1).max(2),
+          })
+          .strict(),
         response: { 201: apiKey.extend({ secret: z.string() }), ...problemResponses },
       },
     },
     async (request, reply) => {
-      const { key, secret } = await issueApiKey(deps.pool, { accountId: principalOf(request).accountId, ...request.body });
-      return reply.code(201).header('cache-control', 'no-store').send({ ...toApiKey(key), secret });
+      const { key, secret } = await issueApiKey(deps.pool, {
+        accountId: principalOf(request).accountId,
+        ...request.body,
+      });
+      return reply
+        .code(201)
+        .header('cache-control', 'no-store')
+        .send({ ...toApiKey(key), secret });
     },
   );
   r.delete(
     '/api-keys/:id',
-    { schema: { tags: ['account'], summary: 'Revoke an API key (idempotent)', params: idParams, response: { 200: apiKey, ...problemResponses } } },
+    {
+      schema: {
+        tags: ['account'],
+        summary: 'Revoke an API key (idempotent)',
+        params: idParams,
+        response: { 200: apiKey, ...problemResponses },
+      },
+    },
     async (request) => {
       const { id } = request.params;
       const revoked = isUuid(id) ? await deps.keys.revoke(principalOf(request).accountId, id, deps.now()) : undefined;

@@ -41,19 +41,28 @@ export class ShopRepository {
   }
 
   async list(accountId: string) {
-    const { rows } = await this.#pool.query<ShopRow>(`SELECT ${COLUMNS} FROM shop WHERE account_id = $1 ORDER BY domain`, [accountId]);
+    const { rows } = await this.#pool.query<ShopRow>(
+      `SELECT ${COLUMNS} FROM shop WHERE account_id = $1 ORDER BY domain`,
+      [accountId],
+    );
     return rows.map(toShop);
   }
 
   async get(accountId: string, id: string) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await this.#pool.query<ShopRow>(`SELECT ${COLUMNS} FROM shop WHERE account_id = $1 AND id = $2`, [accountId, id]);
+    const { rows } = await this.#pool.query<ShopRow>(`SELECT ${COLUMNS} FROM shop WHERE account_id = $1 AND id = $2`, [
+      accountId,
+      id,
+    ]);
     return rows[0] && toShop(rows[0]);
   }
 
   /** The account's shop domains: the scope of orders, mappings and webhook deliveries. */
   async domains(accountId: string): Promise<string[]> {
-    const { rows } = await this.#pool.query<{ domain: string }>('SELECT domain FROM shop WHERE account_id = $1 ORDER BY domain', [accountId]);
+    const { rows } = await this.#pool.query<{ domain: string }>(
+      'SELECT domain FROM shop WHERE account_id = $1 ORDER BY domain',
+      [accountId],
+    );
     return rows.map((r) => r.domain);
   }
 }

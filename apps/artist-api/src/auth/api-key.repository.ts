@@ -47,10 +47,10 @@ export class ApiKeyRepository {
 
   async touch(principal: Principal, now: Date): Promise<void> {
     if (principal.lastUsedAt && now.getTime() - principal.lastUsedAt.getTime() < LAST_USED_GRANULARITY_MS) return;
-    await this.#pool.query('UPDATE api_key SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)', [
-      principal.keyId,
-      now,
-    ]);
+    await this.#pool.query(
+      'UPDATE api_key SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)',
+      [principal.keyId, now],
+    );
   }
 
   async list(accountId: string): Promise<ApiKeyRow[]> {
@@ -62,10 +62,10 @@ export class ApiKeyRepository {
   }
 
   async get(accountId: string, id: string): Promise<ApiKeyRow | undefined> {
-    const { rows } = await this.#pool.query<ApiKeyRow>(`SELECT ${KEY_COLUMNS} FROM api_key WHERE account_id = $1 AND id = $2`, [
-      accountId,
-      id,
-    ]);
+    const { rows } = await this.#pool.query<ApiKeyRow>(
+      `SELECT ${KEY_COLUMNS} FROM api_key WHERE account_id = $1 AND id = $2`,
+      [accountId, id],
+    );
     return rows[0];
   }
 

@@ -29,7 +29,8 @@ export function registerAuthentication(scope: FastifyInstance, keys: ApiKeyRepos
     if (!secret) throw unauthorized();
     const principal = await keys.findActiveByHash(hashApiKey(secret));
     if (!principal) throw unauthorized();
-    const needed = request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
+    const needed =
+      request.routeOptions.config.scope ?? (request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write');
     if (!principal.scopes.includes(needed)) {
       throw new ProblemError(403, 'insufficient_scope', 'The API key lacks the scope this operation needs', {
         detail: `requires scope "${needed}"`,

@@ -14,7 +14,11 @@ export const artist = z
 type ArtistRow = { id: string; name: string; createdAt: Date; updatedAt: Date };
 
 const COLUMNS = `id, name, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const toArtist = (r: ArtistRow) => ({ ...r, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() });
+const toArtist = (r: ArtistRow) => ({
+  ...r,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
 
 export class ArtistRepository {
   readonly #pool: Pool;
@@ -24,13 +28,19 @@ export class ArtistRepository {
 
   async exists(accountId: string, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const { rowCount } = await this.#pool.query('SELECT 1 FROM artist WHERE account_id = $1 AND id = $2', [accountId, id]);
+    const { rowCount } = await this.#pool.query('SELECT 1 FROM artist WHERE account_id = $1 AND id = $2', [
+      accountId,
+      id,
+    ]);
     return rowCount === 1;
   }
 
   async get(accountId: string, id: string) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await this.#pool.query<ArtistRow>(`SELECT ${COLUMNS} FROM artist WHERE account_id = $1 AND id = $2`, [accountId, id]);
+    const { rows } = await this.#pool.query<ArtistRow>(
+      `SELECT ${COLUMNS} FROM artist WHERE account_id = $1 AND id = $2`,
+      [accountId, id],
+    );
     return rows[0] && toArtist(rows[0]);
   }
 
@@ -58,13 +68,28 @@ export function registerArtistRoutes(app: FastifyInstance, artists: ArtistReposi
   const tags = ['catalogue'];
   r.get(
     '/artists',
-    { schema: { tags, summary: 'List artists', querystring: z.object(pageQuery), response: { 200: pageOf(artist), ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'List artists',
+        querystring: z.object(pageQuery),
+        response: { 200: pageOf(artist), ...problemResponses },
+      },
+    },
     async (request) => artists.list(principalOf(request).accountId, request.query.limit, request.query.cursor),
   );
   r.get(
     '/artists/:id',
-    { schema: { tags, summary: 'Get an artist', params: z.object({ id: z.string().max(100) }), response: { 200: artist, ...problemResponses } } },
-    async (request) => (await artists.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Artist')),
+    {
+      schema: {
+        tags,
+        summary: 'Get an artist',
+        params: z.object({ id: z.string().max(100) }),
+        response: { 200: artist, ...problemResponses },
+      },
+    },
+    async (request) =>
+      (await artists.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Artist')),
   );
   r.post(
     '/artists',
@@ -76,6 +101,7 @@ export function registerArtistRoutes(app: FastifyInstance, artists: ArtistReposi
         response: { 201: artist, ...problemResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await artists.create(principalOf(request).accountId, request.body.name)),
+    async (request, reply) =>
+      reply.code(201).send(await artists.create(principalOf(request).accountId, request.body.name)),
   );
 }

@@ -15,7 +15,8 @@ describe('catalogue', () => {
   });
   afterAll(() => h?.close());
 
-  const create = (payload: Record<string, unknown>) => h.api.app.inject({ method: 'POST', url: '/v1/releases', headers: auth, payload });
+  const create = (payload: Record<string, unknown>) =>
+    h.api.app.inject({ method: 'POST', url: '/v1/releases', headers: auth, payload });
 
   it('creates a release with normalised identifiers and a New York release instant', async () => {
     const res = await create({
@@ -51,10 +52,19 @@ describe('catalogue', () => {
       method: 'PATCH',
       url: `/v1/releases/${release.id}`,
       headers: auth,
-      payload: { title: 'Album (Deluxe)', downloadLimit: 10, tracks: [{ position: 1, title: 'Only', isrc: 'GBAYE0601498' }] },
+      payload: {
+        title: 'Album (Deluxe)',
+        downloadLimit: 10,
+        tracks: [{ position: 1, title: 'Only', isrc: 'GBAYE0601498' }],
+      },
     });
     expect(patched.statusCode, patched.body).toBe(200);
-    expect(patched.json()).toMatchObject({ title: 'Album (Deluxe)', downloadLimit: 10, upc: '0036000291452', tracks: [{ position: 1, isrc: 'GBAYE0601498' }] });
+    expect(patched.json()).toMatchObject({
+      title: 'Album (Deluxe)',
+      downloadLimit: 10,
+      upc: '0036000291452',
+      tracks: [{ position: 1, isrc: 'GBAYE0601498' }],
+    });
 
     const duplicate = await create({ artistId, title: 'Copy', upc: '0036000291452', releaseDate: '2026-07-17' });
     expect(duplicate.statusCode).toBe(409);
@@ -66,8 +76,21 @@ describe('catalogue', () => {
     ['an invalid ISRC', { tracks: [{ position: 1, title: 'x', isrc: 'US-S1Z-26-0001' }] }, 400],
     ['both date forms', { releaseInstant: '2026-07-17T04:00:00Z' }, 400],
     ['a pre-order window after the release', { preorder: true, preorderStartsAt: '2026-08-01T00:00:00Z' }, 422],
-    ['a track released after its release', { tracks: [{ position: 1, title: 'x', isrc: 'USS1Z2600001', releaseInstant: '2026-08-01T00:00:00Z' }] }, 422],
-    ['duplicate positions', { tracks: [{ position: 1, title: 'x', isrc: 'USS1Z2600001' }, { position: 1, title: 'y', isrc: 'USS1Z2600002' }] }, 422],
+    [
+      'a track released after its release',
+      { tracks: [{ position: 1, title: 'x', isrc: 'USS1Z2600001', releaseInstant: '2026-08-01T00:00:00Z' }] },
+      422,
+    ],
+    [
+      'duplicate positions',
+      {
+        tracks: [
+          { position: 1, title: 'x', isrc: 'USS1Z2600001' },
+          { position: 1, title: 'y', isrc: 'USS1Z2600002' },
+        ],
+      },
+      422,
+    ],
     ['a lower-case territory', { territories: ['us'] }, 400],
     ['an unknown field', { colour: 'red' }, 400],
   ])('rejects %s', async (_name, change, status) => {
@@ -84,9 +107,10 @@ describe('catalogue', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res = await h.api.app.inject({ url: `/v1/releases?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: auth });
+      const res: { statusCode: number; json: () => { items: { title: string }[]; nextCursor: string | null } } =
+        await h.api.app.inject({ url: `/v1/releases?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: auth });
       expect(res.statusCode).toBe(200);
-      const page = res.json();
+      const page: { items: { title: string }[]; nextCursor: string | null } = res.json();
       seen.push(...page.items.map((r: { title: string }) => r.title));
       cursor = page.nextCursor;
     } while (cursor);
@@ -107,19 +131,36 @@ describe('catalogue', () => {
         method: 'POST',
         url: '/v1/product-mappings',
         headers: auth,
-        payload: { shopDomain: 'label.myshopify.com', productId: '8000000000001', variantId: 8000000000002, releaseId, reportedRelease },
+        payload: {
+          shopDomain: 'label.myshopify.com',
+          productId: '8000000000001',
+          variantId: 8000000000002,
+          releaseId,
+          reportedRelease,
+        },
       });
     const first = await map(a.id, false);
     expect(first.statusCode, first.body).toBe(201);
-    expect(first.json()).toMatchObject({ reportedRelease: true, productId: '8000000000001', variantId: '8000000000002' }); // the first is reported anyway
+    expect(first.json()).toMatchObject({
+      reportedRelease: true,
+      productId: '8000000000001',
+      variantId: '8000000000002',
+    }); // the first is reported anyway
     const second = await map(b.id, true);
     expect(second.json().reportedRelease).toBe(true);
     const list = await h.api.app.inject({ url: '/v1/product-mappings?productId=8000000000001', headers: auth });
-    expect(list.json().items.map((m: { releaseId: string; reportedRelease: boolean }) => [m.releaseId, m.reportedRelease])).toEqual([
+    expect(
+      list.json().items.map((m: { releaseId: string; reportedRelease: boolean }) => [m.releaseId, m.reportedRelease]),
+    ).toEqual([
       [b.id, true],
       [a.id, false],
     ]);
-    const back = await h.api.app.inject({ method: 'PATCH', url: `/v1/product-mappings/${first.json().id}`, headers: auth, payload: { reportedRelease: true } });
+    const back = await h.api.app.inject({
+      method: 'PATCH',
+      url: `/v1/product-mappings/${first.json().id}`,
+      headers: auth,
+      payload: { reportedRelease: true },
+    });
     expect(back.json().reportedRelease).toBe(true);
     const b2 = await h.api.app.inject({ url: `/v1/product-mappings/${second.json().id}`, headers: auth });
     expect(b2.json().reportedRelease).toBe(false);
@@ -131,8 +172,14 @@ describe('catalogue', () => {
       payload: { shopDomain: 'someone-else.myshopify.com', sku: 'X', releaseId: a.id },
     });
     expect(foreignShop.statusCode).toBe(404);
-    const del = await h.api.app.inject({ method: 'DELETE', url: `/v1/product-mappings/${second.json().id}`, headers: auth });
+    const del = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/product-mappings/${second.json().id}`,
+      headers: auth,
+    });
     expect(del.statusCode).toBe(204);
-    expect((await h.api.app.inject({ url: `/v1/product-mappings/${second.json().id}`, headers: auth })).statusCode).toBe(404);
+    expect(
+      (await h.api.app.inject({ url: `/v1/product-mappings/${second.json().id}`, headers: auth })).statusCode,
+    ).toBe(404);
   });
 });

@@ -77,7 +77,10 @@ export class ReleaseRepository {
        WHERE ${where} ORDER BY r.created_at DESC, r.id DESC LIMIT ${where.param(filters.limit + 1)}`,
       where.params,
     );
-    const tracks = await this.#tracks(this.#pool, rows.slice(0, filters.limit).map((r) => r.id));
+    const tracks = await this.#tracks(
+      this.#pool,
+      rows.slice(0, filters.limit).map((r) => r.id),
+    );
     return toPage(
       rows,
       filters.limit,
@@ -188,7 +191,13 @@ async function insertTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['
   await sql.query(
     `INSERT INTO track (release_id, position, title, isrc, release_instant)
      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])`,
-    [releaseId, tracks.map((t) => t.position), tracks.map((t) => t.title), tracks.map((t) => t.isrc), tracks.map((t) => t.releaseInstant)],
+    [
+      releaseId,
+      tracks.map((t) => t.position),
+      tracks.map((t) => t.title),
+      tracks.map((t) => t.isrc),
+      tracks.map((t) => t.releaseInstant),
+    ],
   );
 }
 

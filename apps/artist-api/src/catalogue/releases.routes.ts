@@ -5,7 +5,14 @@ import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 import { normaliseUpc } from './identifiers.ts';
 import type { ReleaseRepository } from './releases.repository.ts';
-import { createReleaseBody, idParams, listReleasesQuery, release, releasePage, updateReleaseBody } from './releases.schemas.ts';
+import {
+  createReleaseBody,
+  idParams,
+  listReleasesQuery,
+  release,
+  releasePage,
+  updateReleaseBody,
+} from './releases.schemas.ts';
 import type { ReleaseService } from './releases.service.ts';
 
 export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRepository, service: ReleaseService) {
@@ -13,7 +20,14 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
   const tags = ['catalogue'];
   r.get(
     '/releases',
-    { schema: { tags, summary: 'List releases (newest first)', querystring: listReleasesQuery, response: { 200: releasePage, ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'List releases (newest first)',
+        querystring: listReleasesQuery,
+        response: { 200: releasePage, ...problemResponses },
+      },
+    },
     async (request) => {
       const { limit, cursor, artistId, upc, preorder } = request.query;
       return releases.list(principalOf(request).accountId, {
@@ -28,18 +42,39 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
   );
   r.get(
     '/releases/:id',
-    { schema: { tags, summary: 'Get a release with its tracks', params: idParams, response: { 200: release, ...problemResponses } } },
-    async (request) => (await releases.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Release')),
+    {
+      schema: {
+        tags,
+        summary: 'Get a release with its tracks',
+        params: idParams,
+        response: { 200: release, ...problemResponses },
+      },
+    },
+    async (request) =>
+      (await releases.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Release')),
   );
   r.post(
     '/releases',
-    { schema: { tags, summary: 'Create a release', body: createReleaseBody, response: { 201: release, ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Create a release',
+        body: createReleaseBody,
+        response: { 201: release, ...problemResponses },
+      },
+    },
     async (request, reply) => reply.code(201).send(await service.create(principalOf(request).accountId, request.body)),
   );
   r.patch(
     '/releases/:id',
     {
-      schema: { tags, summary: 'Update a release', params: idParams, body: updateReleaseBody, response: { 200: release, ...problemResponses } },
+      schema: {
+        tags,
+        summary: 'Update a release',
+        params: idParams,
+        body: updateReleaseBody,
+        response: { 200: release, ...problemResponses },
+      },
     },
     async (request) => service.update(principalOf(request).accountId, request.params.id, request.body),
   );

@@ -30,7 +30,9 @@ export const trackInput = z.object({
   position: z.number().int().min(1).max(999),
   title: z.string().trim().min(1).max(300),
   isrc,
-  releaseInstant: instant.nullish().describe('Earlier than the release for "instant grat" tracks; null = the release instant'),
+  releaseInstant: instant
+    .nullish()
+    .describe('Earlier than the release for "instant grat" tracks; null = the release instant'),
 });
 
 const releaseFields = {

@@ -52,7 +52,9 @@ export class ReleaseService {
             preorder: body.preorder ?? current.preorder,
             preorderStartsAt:
               body.preorderStartsAt !== undefined
-                ? body.preorderStartsAt ? new Date(body.preorderStartsAt) : null
+                ? body.preorderStartsAt
+                  ? new Date(body.preorderStartsAt)
+                  : null
                 : current.preorderStartsAt
                   ? new Date(current.preorderStartsAt)
                   : null,
@@ -61,7 +63,10 @@ export class ReleaseService {
             territories: body.territories ? [...new Set(body.territories)] : current.territories,
             tracks: body.tracks
               ? toTracks(body.tracks)
-              : current.tracks.map((t) => ({ ...t, releaseInstant: t.releaseInstant ? new Date(t.releaseInstant) : null })),
+              : current.tracks.map((t) => ({
+                  ...t,
+                  releaseInstant: t.releaseInstant ? new Date(t.releaseInstant) : null,
+                })),
           };
           checkConsistency(values);
           return values;
@@ -79,7 +84,12 @@ export class ReleaseService {
 }
 
 const toTracks = (tracks: TrackInput[]) =>
-  tracks.map((t) => ({ position: t.position, title: t.title, isrc: t.isrc, releaseInstant: t.releaseInstant ? new Date(t.releaseInstant) : null }));
+  tracks.map((t) => ({
+    position: t.position,
+    title: t.title,
+    isrc: t.isrc,
+    releaseInstant: t.releaseInstant ? new Date(t.releaseInstant) : null,
+  }));
 
 /** Rules that span fields (and, on update, the stored values). */
 function checkConsistency(values: ReleaseValues) {
@@ -90,12 +100,17 @@ function checkConsistency(values: ReleaseValues) {
     throw unprocessable('invalid_preorder_window', 'A pre-order window needs preorder: true');
   }
   const positions = new Set(values.tracks.map((t) => t.position));
-  if (positions.size !== values.tracks.length) throw unprocessable('duplicate_track_position', 'Track positions must be unique');
+  if (positions.size !== values.tracks.length)
+    throw unprocessable('duplicate_track_position', 'Track positions must be unique');
   const isrcs = new Set(values.tracks.map((t) => t.isrc));
   if (isrcs.size !== values.tracks.length) throw unprocessable('duplicate_isrc', 'A release lists each ISRC once');
   for (const t of values.tracks) {
     if (t.releaseInstant && t.releaseInstant > values.releaseInstant) {
-      throw unprocessable('invalid_track_instant', 'A track cannot be released after its release', `track ${t.position}`);
+      throw unprocessable(
+        'invalid_track_instant',
+        'A track cannot be released after its release',
+        `track ${t.position}`,
+      );
     }
   }
 }

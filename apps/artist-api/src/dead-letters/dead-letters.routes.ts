@@ -46,24 +46,32 @@ const toItem = (queue: string, d: DeadLetter) => ({
   retryCount: d.retryCount,
 });
 
-const unavailable = () => new ProblemError(503, 'messaging_unavailable', 'The message broker is not reachable', { headers: { 'retry-after': '5' } });
+const unavailable = () =>
+  new ProblemError(503, 'messaging_unavailable', 'The message broker is not reachable', {
+    headers: { 'retry-after': '5' },
+  });
 
 /**
  * Dead-lettered messages. Anyone sees those of their own shops; redrive moves every message of a queue
  * back (the broker cannot pick one account's), so it needs the `ops` scope that only cmdr issues.
  */
-export function registerDeadLetterRoutes(app: FastifyInstance, deps: { messaging: Messaging | undefined; queues: readonly string[]; shops: ShopRepository }) {
+export function registerDeadLetterRoutes(
+  app: FastifyInstance,
+  deps: { messaging: Messaging | undefined; queues: readonly string[]; shops: ShopRepository },
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['operations'];
-  const queueParam = z.enum(deps.queues.length > 0 ? (deps.queues as [string, ...string[]]) : ['fulfillment.dlq']);
 
   r.get(
     '/dead-letters',
     {
       schema: {
         tags,
-        summary: 'Dead-lettered messages of the account\'s shops (ops keys: all)',
-        querystring: z.object({ queue: queueParam.optional(), scan: z.coerce.number().int().min(1).max(500).default(100).describe('Messages to inspect per queue') }),
+        summary: "Dead-lettered messages of the account's shops (ops keys: all)",
+        querystring: z.object({
+          queue: z.string().max(255).optional().describe('One configured dead-letter queue; default: all'),
+          scan: z.coerce.number().int().min(1).max(500).default(100).describe('Messages to inspect per queue'),
+        }),
         response: { 200: z.object({ items: z.array(deadLetter) }), ...problemResponses },
       },
     },
@@ -72,11 +80,19 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: { messaging
       const principal = principalOf(request);
       const ops = principal.scopes.includes('ops');
       const domains = new Set(ops ? [] : await deps.shops.domains(principal.accountId));
+      if (request.query.queue !== undefined && !deps.queues.includes(request.query.queue))
+        throw notFound('Dead-letter queue');
       const queues = request.query.queue ? [request.query.queue] : deps.queues;
       const items = [];
       for (const queue of queues) {
-        const letters = await deps.messaging.listDeadLetters(queue, request.query.scan).catch(() => Promise.reject(unavailable()));
-        items.push(...letters.map((d) => toItem(queue, d)).filter((d) => ops || (d.shopDomain !== null && domains.has(d.shopDomain))));
+        const letters = await deps.messaging
+          .listDeadLetters(queue, request.query.scan)
+          .catch(() => Promise.reject(unavailable()));
+        items.push(
+          ...letters
+            .map((d) => toItem(queue, d))
+            .filter((d) => ops || (d.shopDomain !== null && domains.has(d.shopDomain))),
+        );
       }
       return { items };
     },
@@ -89,14 +105,21 @@ export function registerDeadLetterRoutes(app: FastifyInstance, deps: { messaging
       schema: {
         tags,
         summary: 'Move dead-lettered messages back to their queues (ops scope)',
-        body: z.object({ queue: z.string().max(255), limit: z.number().int().min(1).max(10_000).default(100) }).strict(),
-        response: { 200: z.object({ queue: z.string(), redriven: z.number().int(), skipped: z.number().int() }), ...problemResponses },
+        body: z
+          .object({ queue: z.string().max(255), limit: z.number().int().min(1).max(10_000).default(100) })
+          .strict(),
+        response: {
+          200: z.object({ queue: z.string(), redriven: z.number().int(), skipped: z.number().int() }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
       if (!deps.queues.includes(request.body.queue)) throw notFound('Dead-letter queue');
       if (!deps.messaging) throw unavailable();
-      const result = await deps.messaging.redrive(request.body.queue, { limit: request.body.limit }).catch(() => Promise.reject(unavailable()));
+      const result = await deps.messaging
+        .redrive(request.body.queue, { limit: request.body.limit })
+        .catch(() => Promise.reject(unavailable()));
       return { queue: request.body.queue, ...result };
     },
   );

@@ -3,8 +3,8 @@ import { resolveClientIp, type TrustedProxies } from '@single/trusted-proxy';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { problemResponses } from '../support/responses.ts';
 import type { RateLimit } from '../support/rate-limits.ts';
+import { problemResponses } from '../support/responses.ts';
 import { type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
 import { type AudioStorage, DOWNLOAD_FORMATS } from './storage.ts';
 
@@ -20,7 +20,8 @@ const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
 
 function refuse(state: Exclude<GrantState, 'ok'>): ProblemError {
   if (state === 'expired') return new ProblemError(410, 'download_expired', 'This download link has expired');
-  if (state === 'used_up') return new ProblemError(410, 'download_limit_reached', 'This download link has been used up');
+  if (state === 'used_up')
+    return new ProblemError(410, 'download_limit_reached', 'This download link has been used up');
   // Unknown, revoked and not-yet-delivered links all look the same: no oracle for guessed tokens.
   return new ProblemError(404, 'not_found', 'Download not found');
 }
@@ -47,10 +48,17 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       },
     },
     async (request, reply) => {
-      reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer').header('x-robots-tag', 'noindex');
-      const { clientIp } = resolveClientIp({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, deps.trustedProxies, {
-        headerSource: 'x-forwarded-for',
-      });
+      reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .header('x-robots-tag', 'noindex');
+      const { clientIp } = resolveClientIp(
+        { remoteAddress: request.socket.remoteAddress, headers: request.headers },
+        deps.trustedProxies,
+        {
+          headerSource: 'x-forwarded-for',
+        },
+      );
       await deps.perIp.consume(request, clientIp ?? request.socket.remoteAddress ?? 'unknown');
       const { token } = request.params;
       if (!TOKEN.test(token)) throw refuse('not_found');
@@ -61,10 +69,16 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       const state = grantState(grant, deps.redemptions.now());
       if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
       const format = request.query.format;
-      const target = await deps.storage.open(grant.releaseId, format, `${grant.releaseTitle} (${format.toUpperCase()}).zip`);
+      const target = await deps.storage.open(
+        grant.releaseId,
+        format,
+        `${grant.releaseTitle} (${format.toUpperCase()}).zip`,
+      );
       if (!target) {
         request.log.error({ releaseId: grant.releaseId, format }, 'audio archive missing');
-        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', { headers: { 'retry-after': '300' } });
+        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
+          headers: { 'retry-after': '300' },
+        });
       }
       const redeemed = await deps.redemptions.redeem(tokenHash, format, clientIp).catch((error: unknown) => {
         if (target.kind === 'stream') target.body.destroy();

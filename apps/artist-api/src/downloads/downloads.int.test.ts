@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { serve, type RunningServer } from '@single/http';
+import { type RunningServer, serve } from '@single/http';
 import { silentLogger } from '@single/logger';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
@@ -30,7 +30,9 @@ describe('download redemption over HTTP', () => {
 
   it('streams the file, records each download, emits sale.redeemed once, then 410 at the limit', async () => {
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId, downloadLimit: 2 });
-    const first = await fetch(`${server.address}/d/${token}?format=flac`, { headers: { 'x-forwarded-for': '198.51.100.23' } });
+    const first = await fetch(`${server.address}/d/${token}?format=flac`, {
+      headers: { 'x-forwarded-for': '198.51.100.23' },
+    });
     expect(first.status).toBe(200);
     expect(first.headers.get('content-disposition')).toContain('Big Album (FLAC).zip');
     expect(first.headers.get('cache-control')).toBe('no-store');
@@ -43,9 +45,11 @@ describe('download redemption over HTTP', () => {
     const third = await fetch(`${server.address}/d/${token}?format=flac`);
     expect(third.status).toBe(410);
     expect(third.headers.get('content-type')).toContain('application/problem+json');
-    expect((await third.json()).code).toBe('download_limit_reached');
+    expect(((await third.json()) as { code: string }).code).toBe('download_limit_reached');
 
-    const downloads = await h.pool.query('SELECT format, client_ip FROM download WHERE grant_id = $1 ORDER BY id', [grantId]);
+    const downloads = await h.pool.query('SELECT format, client_ip FROM download WHERE grant_id = $1 ORDER BY id', [
+      grantId,
+    ]);
     // the socket peer 127.0.0.1 is a trusted proxy: the client is the X-Forwarded-For address; without the header, nobody
     expect(downloads.rows).toEqual([
       { format: 'flac', client_ip: '198.51.100.23' },
@@ -53,9 +57,14 @@ describe('download redemption over HTTP', () => {
     ]);
     const grant = await h.pool.query('SELECT downloads_used FROM download_grant WHERE id = $1', [grantId]);
     expect(grant.rows[0].downloads_used).toBe(2);
-    const events = await h.pool.query(`SELECT topic, key, payload FROM sales_outbox WHERE payload->>'type' = 'sale.redeemed'`);
+    const events = await h.pool.query(
+      `SELECT topic, key, payload FROM sales_outbox WHERE payload->>'type' = 'sale.redeemed'`,
+    );
     expect(events.rows).toHaveLength(1);
-    expect(events.rows[0]).toMatchObject({ topic: 'sales.v1', payload: { version: 1, type: 'sale.redeemed', releaseId, quantity: 1, unitPriceNet: '9.99', currency: 'USD' } });
+    expect(events.rows[0]).toMatchObject({
+      topic: 'sales.v1',
+      payload: { version: 1, type: 'sale.redeemed', releaseId, quantity: 1, unitPriceNet: '9.99', currency: 'USD' },
+    });
     expect(events.rows[0].payload.fan).toMatchObject({ billingZip: '98354', billingCountry: 'US' });
     expect(JSON.stringify(events.rows[0].payload)).not.toContain('fan@example.com');
   });
@@ -78,14 +87,35 @@ describe('download redemption over HTTP', () => {
   it.each([
     ['an unknown token', async () => randomBytes(32).toString('base64url'), 404, 'not_found'],
     ['a malformed token', async () => 'x', 404, 'not_found'],
-    ['a revoked grant', async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'revoked' })).token, 404, 'not_found'],
-    ['a scheduled grant', async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'scheduled' })).token, 404, 'not_found'],
-    ['an expired grant', async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, expiresAt: new Date(Date.now() - 1000) })).token, 410, 'download_expired'],
-    ['a grant marked expired', async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'expired' })).token, 410, 'download_expired'],
-  ])('answers %s with %i', async (_name, tokenOf, status, code) => {
+    [
+      'a revoked grant',
+      async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'revoked' })).token,
+      404,
+      'not_found',
+    ],
+    [
+      'a scheduled grant',
+      async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'scheduled' })).token,
+      404,
+      'not_found',
+    ],
+    [
+      'an expired grant',
+      async () =>
+        (await seedPaidOrder(h.pool, { shopDomain, releaseId, expiresAt: new Date(Date.now() - 1000) })).token,
+      410,
+      'download_expired',
+    ],
+    [
+      'a grant marked expired',
+      async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'expired' })).token,
+      410,
+      'download_expired',
+    ],
+  ])('answers %s with %s', async (_name, tokenOf, status, code) => {
     const res = await fetch(`${server.address}/d/${await tokenOf()}?format=flac`);
     expect(res.status).toBe(status);
-    expect((await res.json()).code).toBe(code);
+    expect(((await res.json()) as { code: string }).code).toBe(code);
   });
 
   it('answers 503 without counting when the archive is missing', async () => {
@@ -110,7 +140,10 @@ describe('download redemption limits and S3', () => {
       storage: s3AudioStorage({
         bucket: 'single-audio',
         expiresInSeconds: 300,
-        client: createS3Client({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' } }),
+        client: createS3Client({
+          region: 'eu-west-1',
+          credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' },
+        }),
       }),
     });
   });
@@ -140,7 +173,10 @@ describe('download redemption limits and S3', () => {
   it('limits guesses per client IP', async () => {
     const guesses = [];
     for (let i = 0; i < 5; i++) {
-      guesses.push((await h.api.app.inject({ url: `/d/${randomBytes(32).toString('base64url')}`, remoteAddress: '192.0.2.77' })).statusCode);
+      guesses.push(
+        (await h.api.app.inject({ url: `/d/${randomBytes(32).toString('base64url')}`, remoteAddress: '192.0.2.77' }))
+          .statusCode,
+      );
     }
     expect(guesses).toEqual([404, 404, 404, 404, 429]);
   });

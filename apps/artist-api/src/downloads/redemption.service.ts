@@ -19,7 +19,8 @@ export type GrantState = 'ok' | 'not_found' | 'expired' | 'used_up';
 
 /** What the fan may do with a grant right now. Scheduled (not yet delivered) and revoked look unknown. */
 export function grantState(grant: GrantView | undefined, now: Date): GrantState {
-  if (!grant || grant.status === 'revoked' || grant.status === 'scheduled' || grant.activateAt > now) return 'not_found';
+  if (!grant || grant.status === 'revoked' || grant.status === 'scheduled' || grant.activateAt > now)
+    return 'not_found';
   if (grant.status === 'expired' || (grant.expiresAt && grant.expiresAt <= now)) return 'expired';
   if (grant.downloadsUsed >= grant.downloadLimit) return 'used_up';
   return 'ok';
@@ -45,8 +46,8 @@ export class RedemptionService {
     return this.#now();
   }
 
-  async find(tokenHash: string): Promise<GrantView | undefined> {
-    const { rows } = await this.#pool.query<GrantView>(
+  async find(tokenHash: string, sql: Sql = this.#pool): Promise<GrantView | undefined> {
+    const { rows } = await sql.query<GrantView>(
       `SELECT g.id AS "grantId", g.release_id AS "releaseId", r.title AS "releaseTitle", g.status, g.expires_at AS "expiresAt",
               g.activate_at AS "activateAt", g.downloads_used AS "downloadsUsed", g.download_limit AS "downloadLimit"
        FROM download_grant g JOIN release r ON r.id = g.release_id WHERE g.token_hash = $1`,
@@ -56,7 +57,11 @@ export class RedemptionService {
   }
 
   /** Counts one download; the state when it could not be counted (a concurrent download took the last one). */
-  async redeem(tokenHash: string, format: DownloadFormat, clientIp: string | null): Promise<{ state: GrantState; first: boolean }> {
+  async redeem(
+    tokenHash: string,
+    format: DownloadFormat,
+    clientIp: string | null,
+  ): Promise<{ state: GrantState; first: boolean }> {
     const now = this.#now();
     return inTransaction(this.#pool, async (client) => {
       const { rows } = await client.query<{ id: string; downloads_used: number }>(
@@ -67,8 +72,13 @@ export class RedemptionService {
         [tokenHash, now],
       );
       const updated = rows[0];
-      if (!updated) return { state: grantState(await this.find(tokenHash), now), first: false };
-      await client.query('INSERT INTO download (grant_id, format, at, client_ip) VALUES ($1, $2, $3, $4)', [updated.id, format, now, clientIp]);
+      if (!updated) return { state: grantState(await this.find(tokenHash, client), now), first: false };
+      await client.query('INSERT INTO download (grant_id, format, at, client_ip) VALUES ($1, $2, $3, $4)', [
+        updated.id,
+        format,
+        now,
+        clientIp,
+      ]);
       const first = updated.downloads_used === 1;
       if (first) await appendRedeemedEvent(client, updated.id, now);
       return { state: 'ok', first };
@@ -124,7 +134,10 @@ async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
     unitPriceNet: u.unitPrice,
     currency: u.currency,
     fan: {
-      ...optional('emailHash', u.email ? createHash('sha256').update(u.email.trim().toLowerCase()).digest('hex') : null),
+      ...optional(
+        'emailHash',
+        u.email ? createHash('sha256').update(u.email.trim().toLowerCase()).digest('hex') : null,
+      ),
       ...optional('billingZip', u.billingZip),
       ...optional('billingCountry', u.billingCountry),
       ...optional('shippingZip', u.shippingZip),
@@ -133,6 +146,11 @@ async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
       ...optional('checkoutToken', u.checkoutToken),
     },
   };
-  await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [event.eventId, SALES_TOPIC, u.orderId, event]);
+  await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [
+    event.eventId,
+    SALES_TOPIC,
+    u.orderId,
+    event,
+  ]);
   await sql.query(`SELECT pg_notify('sales_outbox', '')`);
 }

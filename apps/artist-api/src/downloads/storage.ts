@@ -32,7 +32,13 @@ export function localAudioStorage(root: string): AudioStorage {
       if (!file.startsWith(`${base}${path.sep}`)) return undefined; // ids are uuids; belt and braces
       const info = await stat(file).catch(() => undefined);
       if (!info?.isFile()) return undefined;
-      return { kind: 'stream', body: createReadStream(file), size: info.size, filename, contentType: 'application/zip' };
+      return {
+        kind: 'stream',
+        body: createReadStream(file),
+        size: info.size,
+        filename,
+        contentType: 'application/zip',
+      };
     },
   };
 }
@@ -58,12 +64,19 @@ export function s3AudioStorage(options: S3StorageOptions): AudioStorage {
         ResponseContentDisposition: contentDisposition(filename),
         ResponseContentType: 'application/zip',
       });
-      return { kind: 'redirect', url: await getSignedUrl(options.client, command, { expiresIn: options.expiresInSeconds }) };
+      return {
+        kind: 'redirect',
+        url: await getSignedUrl(options.client, command, { expiresIn: options.expiresInSeconds }),
+      };
     },
   };
 }
 
-export function createS3Client(options: { region: string; endpoint?: string | undefined; credentials?: { accessKeyId: string; secretAccessKey: string } }) {
+export function createS3Client(options: {
+  region: string;
+  endpoint?: string | undefined;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}) {
   return new S3Client({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint, forcePathStyle: true } : {}),

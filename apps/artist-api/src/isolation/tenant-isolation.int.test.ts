@@ -2,7 +2,16 @@ import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createMemoryMessaging, type Messaging, PermanentError } from '@single/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
-import { seedAccount, seedArtist, seedDelivery, seedMapping, seedPaidOrder, seedRelease, seedSales, seedShop } from '../test-support/seed.ts';
+import {
+  seedAccount,
+  seedArtist,
+  seedDelivery,
+  seedMapping,
+  seedPaidOrder,
+  seedRelease,
+  seedSales,
+  seedShop,
+} from '../test-support/seed.ts';
 
 // Two accounts with one of everything each. Account A's key must never see B's rows: every id of B answers
 // 404 exactly like an unknown id, every list holds only A's rows. Run in both directions.
@@ -33,64 +42,154 @@ function foreignIdRequests(owner: Tenant, own: Tenant) {
     foreign: string,
     unknown: string,
     payload?: (id: string) => unknown,
-  ) => ({ name, method, route: url(':id'), foreign: { url: url(foreign), payload: payload?.(foreign) }, unknown: { url: url(unknown), payload: payload?.(unknown) } });
+  ) => ({
+    name,
+    method,
+    route: url(':id'),
+    foreign: { url: url(foreign), payload: payload?.(foreign) },
+    unknown: { url: url(unknown), payload: payload?.(unknown) },
+  });
   return [
     id('shop', 'GET', (x) => `/v1/shops/${x}`, owner.shopId, UNKNOWN_UUID),
     id('revoke api key', 'DELETE', (x) => `/v1/api-keys/${x}`, owner.keyId, UNKNOWN_UUID),
     id('artist', 'GET', (x) => `/v1/artists/${x}`, owner.artistId, UNKNOWN_UUID),
     id('release', 'GET', (x) => `/v1/releases/${x}`, owner.releaseId, UNKNOWN_UUID),
-    id('update release', 'PATCH', (x) => `/v1/releases/${x}`, owner.releaseId, UNKNOWN_UUID, () => ({ title: 'hijacked' })),
+    id(
+      'update release',
+      'PATCH',
+      (x) => `/v1/releases/${x}`,
+      owner.releaseId,
+      UNKNOWN_UUID,
+      () => ({ title: 'hijacked' }),
+    ),
     id('mapping', 'GET', (x) => `/v1/product-mappings/${x}`, owner.mappingId, UNKNOWN_UUID),
-    id('update mapping', 'PATCH', (x) => `/v1/product-mappings/${x}`, owner.mappingId, UNKNOWN_UUID, () => ({ fanPack: true })),
+    id(
+      'update mapping',
+      'PATCH',
+      (x) => `/v1/product-mappings/${x}`,
+      owner.mappingId,
+      UNKNOWN_UUID,
+      () => ({ fanPack: true }),
+    ),
     id('delete mapping', 'DELETE', (x) => `/v1/product-mappings/${x}`, owner.mappingId, UNKNOWN_UUID),
     id('order', 'GET', (x) => `/v1/orders/${x}`, owner.orderId, UNKNOWN_UUID),
     id('delivery', 'GET', (x) => `/v1/webhook-deliveries/${x}`, owner.deliveryId, '999999999'),
     id('replay delivery', 'POST', (x) => `/v1/webhook-deliveries/${x}/replay`, owner.deliveryId, '999999999'),
     // ids inside bodies and query strings
-    id('release with their artist', 'POST', () => '/v1/releases', owner.artistId, UNKNOWN_UUID, (artistId) => ({
-      artistId,
-      title: 'x',
-      upc: '4006381333931',
-      releaseDate: '2026-01-02',
-    })),
-    id('move my release to their artist', 'PATCH', () => `/v1/releases/${own.releaseId}`, owner.artistId, UNKNOWN_UUID, (artistId) => ({ artistId })),
-    id('map to their release', 'POST', () => '/v1/product-mappings', owner.releaseId, UNKNOWN_UUID, (releaseId) => ({
-      shopDomain: own.shopDomain,
-      sku: 'SKU-1',
-      releaseId,
-    })),
-    id('map their shop', 'POST', () => '/v1/product-mappings', owner.shopDomain, 'nobody.myshopify.com', (shopDomain) => ({
-      shopDomain,
-      sku: 'SKU-2',
-      releaseId: own.releaseId,
-    })),
-    id('their sales summary', 'GET', (x) => `/v1/sales/summary?releaseId=${x}&week=2026-11-27`, owner.releaseId, UNKNOWN_UUID),
-    id('their sold vs reported', 'GET', (x) => `/v1/sales/sold-vs-reported?releaseId=${x}&week=2026-11-27`, owner.releaseId, UNKNOWN_UUID),
-    id('their chart file', 'GET', (x) => `/v1/sales/chart.csv?releaseId=${x}&week=2026-11-27`, owner.releaseId, UNKNOWN_UUID),
+    id(
+      'release with their artist',
+      'POST',
+      () => '/v1/releases',
+      owner.artistId,
+      UNKNOWN_UUID,
+      (artistId) => ({
+        artistId,
+        title: 'x',
+        upc: '4006381333931',
+        releaseDate: '2026-01-02',
+      }),
+    ),
+    id(
+      'move my release to their artist',
+      'PATCH',
+      () => `/v1/releases/${own.releaseId}`,
+      owner.artistId,
+      UNKNOWN_UUID,
+      (artistId) => ({ artistId }),
+    ),
+    id(
+      'map to their release',
+      'POST',
+      () => '/v1/product-mappings',
+      owner.releaseId,
+      UNKNOWN_UUID,
+      (releaseId) => ({
+        shopDomain: own.shopDomain,
+        sku: 'SKU-1',
+        releaseId,
+      }),
+    ),
+    id(
+      'map their shop',
+      'POST',
+      () => '/v1/product-mappings',
+      owner.shopDomain,
+      'nobody.myshopify.com',
+      (shopDomain) => ({
+        shopDomain,
+        sku: 'SKU-2',
+        releaseId: own.releaseId,
+      }),
+    ),
+    id(
+      'their sales summary',
+      'GET',
+      (x) => `/v1/sales/summary?releaseId=${x}&week=2026-11-27`,
+      owner.releaseId,
+      UNKNOWN_UUID,
+    ),
+    id(
+      'their sold vs reported',
+      'GET',
+      (x) => `/v1/sales/sold-vs-reported?releaseId=${x}&week=2026-11-27`,
+      owner.releaseId,
+      UNKNOWN_UUID,
+    ),
+    id(
+      'their chart file',
+      'GET',
+      (x) => `/v1/sales/chart.csv?releaseId=${x}&week=2026-11-27`,
+      owner.releaseId,
+      UNKNOWN_UUID,
+    ),
   ];
 }
 
 /** Lists (with filters naming the other account's ids, too): only the caller's rows, ever. */
 function lists(own: Tenant, other: Tenant) {
   return [
-    { url: '/v1/shops', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.shopId] },
-    { url: '/v1/api-keys', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.keyId] },
-    { url: '/v1/artists', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.artistId] },
-    { url: '/v1/releases', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.releaseId] },
-    { url: `/v1/releases?artistId=${other.artistId}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: '/v1/product-mappings', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.mappingId] },
-    { url: `/v1/product-mappings?releaseId=${other.releaseId}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: `/v1/product-mappings?shopDomain=${other.shopDomain}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: '/v1/orders', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.orderId] },
-    { url: `/v1/orders?shopDomain=${other.shopDomain}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: `/v1/orders?releaseId=${other.releaseId}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: '/v1/webhook-deliveries', ids: (b: Body) => b.items.map((i) => i.id), expected: [own.deliveryId] },
-    { url: `/v1/webhook-deliveries?shopDomain=${other.shopDomain}`, ids: (b: Body) => b.items.map((i) => i.id), expected: [] },
-    { url: '/v1/dead-letters', ids: (b: Body) => b.items.map((i) => i.shopDomain), expected: [own.shopDomain] },
+    { url: '/v1/shops', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.shopId] },
+    { url: '/v1/api-keys', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.keyId] },
+    { url: '/v1/artists', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.artistId] },
+    { url: '/v1/releases', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.releaseId] },
+    { url: `/v1/releases?artistId=${other.artistId}`, ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [] },
+    { url: '/v1/product-mappings', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.mappingId] },
+    {
+      url: `/v1/product-mappings?releaseId=${other.releaseId}`,
+      ids: (b: Body) => b.items.map((i: Body) => i.id),
+      expected: [],
+    },
+    {
+      url: `/v1/product-mappings?shopDomain=${other.shopDomain}`,
+      ids: (b: Body) => b.items.map((i: Body) => i.id),
+      expected: [],
+    },
+    { url: '/v1/orders', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.orderId] },
+    {
+      url: `/v1/orders?shopDomain=${other.shopDomain}`,
+      ids: (b: Body) => b.items.map((i: Body) => i.id),
+      expected: [],
+    },
+    { url: `/v1/orders?releaseId=${other.releaseId}`, ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [] },
+    { url: '/v1/webhook-deliveries', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.deliveryId] },
+    {
+      url: `/v1/webhook-deliveries?shopDomain=${other.shopDomain}`,
+      ids: (b: Body) => b.items.map((i: Body) => i.id),
+      expected: [],
+    },
+    { url: '/v1/dead-letters', ids: (b: Body) => b.items.map((i: Body) => i.shopDomain), expected: [own.shopDomain] },
     { url: '/v1/me', ids: (b: Body) => [b.account.id], expected: [own.accountId] },
     // account-wide figures: the other account's identical sales would double them
-    { url: '/v1/sales/summary?week=2026-11-27', ids: (b: Body) => [b.periods.map((p) => p.units).join()], expected: ['4'] },
-    { url: '/v1/sales/sold-vs-reported?week=2026-11-27', ids: (b: Body) => [`${b.sold}/${b.reported}`], expected: ['4/2'] },
+    {
+      url: '/v1/sales/summary?week=2026-11-27',
+      ids: (b: Body) => [b.periods.map((p: Body) => p.units).join()],
+      expected: ['4'],
+    },
+    {
+      url: '/v1/sales/sold-vs-reported?week=2026-11-27',
+      ids: (b: Body) => [`${b.sold}/${b.reported}`],
+      expected: ['4/2'],
+    },
   ];
 }
 
@@ -107,7 +206,14 @@ describe('tenant isolation', () => {
     messaging = createMemoryMessaging({
       topology: {
         exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
-        queues: [{ name: 'work', bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }], deadLetterQueue: 'work.dlq' }, { name: 'work.dlq' }],
+        queues: [
+          {
+            name: 'work',
+            bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }],
+            deadLetterQueue: 'work.dlq',
+          },
+          { name: 'work.dlq' },
+        ],
       },
     });
     h = await startHarness({ messaging, deadLetterQueues: ['work.dlq'] });
@@ -117,7 +223,11 @@ describe('tenant isolation', () => {
       throw new PermanentError('cannot handle');
     });
     for (const shopDomain of [a.shopDomain, b.shopDomain]) {
-      await messaging.publish(EVENTS_EXCHANGE, 'shopify.orders.paid', Buffer.from(JSON.stringify({ shopDomain, topic: 'orders/paid', webhookId: shopDomain })));
+      await messaging.publish(
+        EVENTS_EXCHANGE,
+        'shopify.orders.paid',
+        Buffer.from(JSON.stringify({ shopDomain, topic: 'orders/paid', webhookId: shopDomain })),
+      );
     }
     const deadline = Date.now() + 5_000;
     while ((await messaging.inspectQueue('work.dlq')).messageCount < 2) {
@@ -132,11 +242,15 @@ describe('tenant isolation', () => {
 
   it('covers every id-taking route of the API', () => {
     const covered = new Set(foreignIdRequests(a, b).map((r) => `${r.method} ${r.route}`));
-    const idRoutes = h.routes.filter((r) => r.url.startsWith('/v1/') && r.url.includes(':id')).map((r) => `${r.method} ${r.url.replace(/:id/, ':id')}`);
+    const idRoutes = h.routes
+      .filter((r) => r.url.startsWith('/v1/') && r.url.includes(':id'))
+      .map((r) => `${r.method} ${r.url.replace(/:id/, ':id')}`);
     expect(idRoutes.length).toBeGreaterThan(8);
     for (const route of idRoutes) expect(covered, route).toContain(route);
     const listed = new Set(lists(a, b).map((l) => l.url.split('?')[0]));
-    const listRoutes = h.routes.filter((r) => r.method === 'GET' && r.url.startsWith('/v1/') && !r.url.includes(':id') && !r.url.endsWith('.csv'));
+    const listRoutes = h.routes.filter(
+      (r) => r.method === 'GET' && r.url.startsWith('/v1/') && !r.url.includes(':id') && !r.url.endsWith('.csv'),
+    );
     for (const route of listRoutes) expect(listed, route.url).toContain(route.url);
   });
 
@@ -148,7 +262,12 @@ describe('tenant isolation', () => {
       const [me, them] = caller === 'A' ? [a, b] : [b, a];
       for (const request of foreignIdRequests(them, me)) {
         const send = (r: { url: string; payload: unknown }) =>
-          h.api.app.inject({ method: request.method as 'GET', url: r.url, headers: me.auth, ...(r.payload ? { payload: r.payload as object } : {}) });
+          h.api.app.inject({
+            method: request.method as 'GET',
+            url: r.url,
+            headers: me.auth,
+            ...(r.payload ? { payload: r.payload as object } : {}),
+          });
         const foreign = await send(request.foreign);
         const unknown = await send(request.unknown);
         expect(foreign.statusCode, `${request.name}: ${foreign.body}`).toBe(404);
@@ -174,7 +293,9 @@ describe('tenant isolation', () => {
     for (const t of [a, b]) {
       const release = await h.api.app.inject({ url: `/v1/releases/${t.releaseId}`, headers: t.auth });
       expect(release.json().title).not.toBe('hijacked');
-      expect((await h.api.app.inject({ url: `/v1/product-mappings/${t.mappingId}`, headers: t.auth })).json().fanPack).toBe(false);
+      expect(
+        (await h.api.app.inject({ url: `/v1/product-mappings/${t.mappingId}`, headers: t.auth })).json().fanPack,
+      ).toBe(false);
       expect((await h.api.app.inject({ url: '/v1/me', headers: t.auth })).statusCode).toBe(200); // key not revoked
     }
     const { rows } = await h.pool.query('SELECT count(*)::int AS n FROM dispatch_outbox');

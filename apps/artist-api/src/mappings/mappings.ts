@@ -25,7 +25,9 @@ export const productMapping = z
     variantId: z.string().nullable(),
     sku: z.string().nullable(),
     releaseId: z.uuid(),
-    reportedRelease: z.boolean().describe('For a bundle (several releases on one product), the one release reported to charts'),
+    reportedRelease: z
+      .boolean()
+      .describe('For a bundle (several releases on one product), the one release reported to charts'),
     fanPack: z.boolean().describe('Merch bundle pre-approved as a fan pack (counts for charts)'),
     createdAt: z.string(),
     updatedAt: z.string(),
@@ -53,8 +55,14 @@ const listQuery = z.object({
   ...pageQuery,
   shopDomain: z.string().max(255).optional(),
   releaseId: z.uuid().optional(),
-  productId: z.string().regex(/^[0-9]{1,19}$/).optional(),
-  variantId: z.string().regex(/^[0-9]{1,19}$/).optional(),
+  productId: z
+    .string()
+    .regex(/^[0-9]{1,19}$/)
+    .optional(),
+  variantId: z
+    .string()
+    .regex(/^[0-9]{1,19}$/)
+    .optional(),
   sku: z.string().max(255).optional(),
 });
 
@@ -76,7 +84,11 @@ const COLUMNS = `m.id, m.shop_domain AS "shopDomain", m.product_id::text AS "pro
   m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
 const SCOPED = 'product_mapping m JOIN release r ON r.id = m.release_id JOIN artist a ON a.id = r.artist_id';
 
-const toMapping = (m: MappingRow) => ({ ...m, createdAt: m.createdAt.toISOString(), updatedAt: m.updatedAt.toISOString() });
+const toMapping = (m: MappingRow) => ({
+  ...m,
+  createdAt: m.createdAt.toISOString(),
+  updatedAt: m.updatedAt.toISOString(),
+});
 
 /** Mappings are the account's through their release; the shop must be the account's too. */
 export class MappingRepository {
@@ -91,8 +103,14 @@ export class MappingRepository {
       .and((p) => `a.account_id = ${p}`, accountId)
       .andIf(q.shopDomain, (p) => `m.shop_domain = ${p}`)
       .andIf(q.releaseId, (p) => `m.release_id = ${p}`)
-      .andIf(q.productId && isBigintText(q.productId) ? q.productId : q.productId && '-1', (p) => `m.product_id = ${p}::bigint`)
-      .andIf(q.variantId && isBigintText(q.variantId) ? q.variantId : q.variantId && '-1', (p) => `m.variant_id = ${p}::bigint`)
+      .andIf(
+        q.productId && isBigintText(q.productId) ? q.productId : q.productId && '-1',
+        (p) => `m.product_id = ${p}::bigint`,
+      )
+      .andIf(
+        q.variantId && isBigintText(q.variantId) ? q.variantId : q.variantId && '-1',
+        (p) => `m.variant_id = ${p}::bigint`,
+      )
       .andIf(q.sku, (p) => `m.sku = ${p}`);
     if (cursor) where.and((t, id) => `(m.created_at, m.id) < (${t}::timestamptz, ${id}::uuid)`, cursor[0], cursor[1]);
     const { rows } = await this.#pool.query<MappingRow>(
@@ -104,7 +122,10 @@ export class MappingRepository {
 
   async get(accountId: string, id: string, sql: Sql = this.#pool) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await sql.query<MappingRow>(`SELECT ${COLUMNS} FROM ${SCOPED} WHERE a.account_id = $1 AND m.id = $2`, [accountId, id]);
+    const { rows } = await sql.query<MappingRow>(
+      `SELECT ${COLUMNS} FROM ${SCOPED} WHERE a.account_id = $1 AND m.id = $2`,
+      [accountId, id],
+    );
     return rows[0] && toMapping(rows[0]);
   }
 
@@ -117,7 +138,10 @@ export class MappingRepository {
       if (owned.rowCount === 0) throw notFound('Release');
       const group = [body.shopDomain, body.productId ?? null, body.variantId ?? null, body.sku ?? null];
       // Serialises writers of one product group so that exactly one mapping of a bundle is reported.
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext('product_mapping:' || $1 || ':' || coalesce($2, '') || ':' || coalesce($3, '') || ':' || coalesce($4, '')))`, group);
+      await client.query(
+        `SELECT pg_advisory_xact_lock(hashtext('product_mapping:' || $1 || ':' || coalesce($2, '') || ':' || coalesce($3, '') || ':' || coalesce($4, '')))`,
+        group,
+      );
       const same = await client.query<{ release_id: string; reported_release: boolean }>(
         `SELECT release_id, reported_release FROM product_mapping
          WHERE shop_domain = $1 AND product_id IS NOT DISTINCT FROM $2::bigint AND variant_id IS NOT DISTINCT FROM $3::bigint
@@ -182,13 +206,29 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
   const tags = ['catalogue'];
   r.get(
     '/product-mappings',
-    { schema: { tags, summary: 'List product mappings', querystring: listQuery, response: { 200: pageOf(productMapping), ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'List product mappings',
+        querystring: listQuery,
+        response: { 200: pageOf(productMapping), ...problemResponses },
+      },
+    },
     async (request) => mappings.list(principalOf(request).accountId, request.query),
   );
   r.get(
     '/product-mappings/:id',
-    { schema: { tags, summary: 'Get a product mapping', params: idParams, response: { 200: productMapping, ...problemResponses } } },
-    async (request) => (await mappings.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Product mapping')),
+    {
+      schema: {
+        tags,
+        summary: 'Get a product mapping',
+        params: idParams,
+        response: { 200: productMapping, ...problemResponses },
+      },
+    },
+    async (request) =>
+      (await mappings.get(principalOf(request).accountId, request.params.id)) ??
+      Promise.reject(notFound('Product mapping')),
   );
   r.post(
     '/product-mappings',
@@ -221,14 +261,25 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
       if (request.body.reportedRelease === undefined && request.body.fanPack === undefined) {
         throw unprocessable('empty_update', 'Nothing to change');
       }
-      return (await mappings.update(principalOf(request).accountId, request.params.id, request.body)) ?? Promise.reject(notFound('Product mapping'));
+      return (
+        (await mappings.update(principalOf(request).accountId, request.params.id, request.body)) ??
+        Promise.reject(notFound('Product mapping'))
+      );
     },
   );
   r.delete(
     '/product-mappings/:id',
-    { schema: { tags, summary: 'Delete a product mapping', params: idParams, response: { 204: z.undefined(), ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'Delete a product mapping',
+        params: idParams,
+        response: { 204: z.undefined(), ...problemResponses },
+      },
+    },
     async (request, reply) => {
-      if (!(await mappings.delete(principalOf(request).accountId, request.params.id))) throw notFound('Product mapping');
+      if (!(await mappings.delete(principalOf(request).accountId, request.params.id)))
+        throw notFound('Product mapping');
       return reply.code(204).send();
     },
   );

@@ -26,7 +26,12 @@ const ORDER_COLUMNS = `o.id, o.shop_domain AS "shopDomain", o.shopify_order_id::
   o.shopify_created_at AS "shopifyCreatedAt", o.updated_at AS "updatedAt"`;
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const toSummary = (o: OrderRow) => ({ ...o, cancelledAt: iso(o.cancelledAt), shopifyCreatedAt: iso(o.shopifyCreatedAt), updatedAt: o.updatedAt.toISOString() });
+const toSummary = (o: OrderRow) => ({
+  ...o,
+  cancelledAt: iso(o.cancelledAt),
+  shopifyCreatedAt: iso(o.shopifyCreatedAt),
+  updatedAt: o.updatedAt.toISOString(),
+});
 
 type Detail = z.output<typeof orderDetail>;
 
@@ -49,9 +54,17 @@ export class OrderRepository {
       .and(() => 'o.shop_domain = s.domain')
       .andIf(q.financialStatus, (p) => `o.financial_status = ${p}`)
       .andIf(q.test === undefined ? undefined : q.test === 'true', (p) => `o.test = ${p}`)
-      .andIf(q.releaseId, (p) => `EXISTS (SELECT 1 FROM order_line ol WHERE ol.order_id = o.id AND ol.release_id = ${p})`);
+      .andIf(
+        q.releaseId,
+        (p) => `EXISTS (SELECT 1 FROM order_line ol WHERE ol.order_id = o.id AND ol.release_id = ${p})`,
+      );
     if (cursor) {
-      where.and((id, uuid) => `(o.shopify_order_id < ${id}::bigint OR (o.shopify_order_id = ${id}::bigint AND o.id < ${uuid}::uuid))`, cursor[0], cursor[1]);
+      where.and(
+        (id, uuid) =>
+          `(o.shopify_order_id < ${id}::bigint OR (o.shopify_order_id = ${id}::bigint AND o.id < ${uuid}::uuid))`,
+        cursor[0],
+        cursor[1],
+      );
     }
     const domainsParam = where.param(shops);
     const limit = where.param(q.limit + 1);
@@ -69,10 +82,10 @@ export class OrderRepository {
 
   async get(domains: string[], id: string): Promise<Detail | undefined> {
     if (!isUuid(id) || domains.length === 0) return undefined;
-    const { rows } = await this.#pool.query<OrderRow>(`SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.shop_domain = ANY($2::text[])`, [
-      id,
-      domains,
-    ]);
+    const { rows } = await this.#pool.query<OrderRow>(
+      `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.id = $1 AND o.shop_domain = ANY($2::text[])`,
+      [id, domains],
+    );
     const order = rows[0];
     if (!order) return undefined;
     const [lines, grants, emails, fulfillments] = await Promise.all([

@@ -13,7 +13,14 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
   const tags = ['orders'];
   r.get(
     '/orders',
-    { schema: { tags, summary: "List the account's orders (newest first)", querystring: listOrdersQuery, response: { 200: orderPage, ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "List the account's orders (newest first)",
+        querystring: listOrdersQuery,
+        response: { 200: orderPage, ...problemResponses },
+      },
+    },
     async (request) => orders.list(await shops.domains(principalOf(request).accountId), request.query),
   );
   r.get(
@@ -27,6 +34,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
       },
     },
     async (request) =>
-      (await orders.get(await shops.domains(principalOf(request).accountId), request.params.id)) ?? Promise.reject(notFound('Order')),
+      (await orders.get(await shops.domains(principalOf(request).accountId), request.params.id)) ??
+      Promise.reject(notFound('Order')),
   );
 }

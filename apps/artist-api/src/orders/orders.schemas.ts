@@ -52,7 +52,13 @@ export const orderDetail = orderSummary
   .extend({
     lines: z.array(orderLine),
     emails: z.array(
-      z.object({ id: z.uuid(), kind: z.string(), status: z.enum(['pending', 'sent', 'failed']), attempts: z.number().int(), sentAt: z.string().nullable() }),
+      z.object({
+        id: z.uuid(),
+        kind: z.string(),
+        status: z.enum(['pending', 'sent', 'failed']),
+        attempts: z.number().int(),
+        sentAt: z.string().nullable(),
+      }),
     ),
     fulfillments: z.array(
       z.object({

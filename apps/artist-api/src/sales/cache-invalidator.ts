@@ -18,7 +18,13 @@ export class SalesCacheInvalidator {
   readonly #timers = new Set<NodeJS.Timeout>();
   #subscription: Subscription | undefined;
 
-  constructor(options: { events: EventBus; summaries: SalesSummaryCache; logger: Logger; settleMs?: number; groupId?: string }) {
+  constructor(options: {
+    events: EventBus;
+    summaries: SalesSummaryCache;
+    logger: Logger;
+    settleMs?: number;
+    groupId?: string;
+  }) {
     this.#events = options.events;
     this.#summaries = options.summaries;
     this.#log = options.logger;
@@ -29,6 +35,9 @@ export class SalesCacheInvalidator {
   readonly groupId: string;
 
   async start(): Promise<void> {
+    // The producer (fulfillment worker) creates the topic with 6 partitions; same count here, so that
+    // whichever starts first, the topic comes out the same. Existing topics are left as they are.
+    await this.#events.ensureTopics([SALES_TOPIC], 6);
     this.#subscription = await this.#events.subscribe({
       topics: [SALES_TOPIC],
       groupId: this.groupId,
@@ -49,7 +58,9 @@ export class SalesCacheInvalidator {
 
   async #invalidate(releaseId: string) {
     // A cache outage must not stall the consumer: the TTL bounds staleness anyway.
-    await this.#summaries.invalidate(releaseId).catch((err: unknown) => this.#log.debug({ err }, 'sales cache invalidation failed'));
+    await this.#summaries
+      .invalidate(releaseId)
+      .catch((err: unknown) => this.#log.debug({ err }, 'sales cache invalidation failed'));
   }
 
   async stop(): Promise<void> {
@@ -62,7 +73,9 @@ export class SalesCacheInvalidator {
 function releaseIdOf(value: Buffer): string | undefined {
   try {
     const parsed = JSON.parse(value.toString('utf8')) as { releaseId?: unknown };
-    return typeof parsed.releaseId === 'string' && /^[0-9a-f-]{36}$/i.test(parsed.releaseId) ? parsed.releaseId : undefined;
+    return typeof parsed.releaseId === 'string' && /^[0-9a-f-]{36}$/i.test(parsed.releaseId)
+      ? parsed.releaseId
+      : undefined;
   } catch {
     return undefined;
   }

@@ -4,7 +4,8 @@ const toDate = (iso: string) => new Date(`${iso}T00:00:00Z`);
 const fmt = (d: Date) => d.toISOString().slice(0, 10);
 
 /** A real calendar date in YYYY-MM-DD form. */
-export const isIsoDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(toDate(value).getTime()) && fmt(toDate(value)) === value;
+export const isIsoDate = (value: string) =>
+  /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(toDate(value).getTime()) && fmt(toDate(value)) === value;
 
 export const addDays = (iso: string, days: number) => fmt(new Date(toDate(iso).getTime() + days * DAY_MS));
 
@@ -16,4 +17,5 @@ export function chartWeek(iso: string): { from: string; to: string } {
 }
 
 /** Inclusive day count of a range. */
-export const daysBetween = (from: string, to: string) => Math.round((toDate(to).getTime() - toDate(from).getTime()) / DAY_MS) + 1;
+export const daysBetween = (from: string, to: string) =>
+  Math.round((toDate(to).getTime() - toDate(from).getTime()) / DAY_MS) + 1;

@@ -28,10 +28,10 @@ export class SalesRepository {
 
   async ownsRelease(accountId: string, releaseId: string): Promise<boolean> {
     if (!isUuid(releaseId)) return false;
-    const { rowCount } = await this.#pool.query('SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2', [
-      accountId,
-      releaseId,
-    ]);
+    const { rowCount } = await this.#pool.query(
+      'SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2',
+      [accountId, releaseId],
+    );
     return rowCount === 1;
   }
 
@@ -46,7 +46,10 @@ export class SalesRepository {
   }
 
   /** Units and net amounts per period (day or chart week starting Friday) and per place at `level`. */
-  async summary(scope: { accountId: string; releaseId?: string | undefined }, q: { from: string; to: string; groupBy: 'day' | 'chart_week'; level: RollupLevel }) {
+  async summary(
+    scope: { accountId: string; releaseId?: string | undefined },
+    q: { from: string; to: string; groupBy: 'day' | 'chart_week'; level: RollupLevel },
+  ) {
     const releases = scope.releaseId
       ? 'rr.release_id = $1::uuid'
       : 'rr.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';
@@ -74,11 +77,19 @@ export class SalesRepository {
   }
 
   /** Of the units sold for a chart in the period: reported, excluded (by reason), pending, and returns. */
-  async soldVsReported(scope: { accountId: string; releaseId?: string | undefined }, q: { chart: string; from: string; to: string; timeZone: string }) {
+  async soldVsReported(
+    scope: { accountId: string; releaseId?: string | undefined },
+    q: { chart: string; from: string; to: string; timeZone: string },
+  ) {
     const releases = scope.releaseId
       ? 'sl.release_id = $1::uuid'
       : 'sl.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';
-    const { rows } = await this.#pool.query<{ kind: 'sale' | 'return'; eligibility: 'eligible' | 'excluded' | 'pending'; reason: string | null; units: number }>(
+    const { rows } = await this.#pool.query<{
+      kind: 'sale' | 'return';
+      eligibility: 'eligible' | 'excluded' | 'pending';
+      reason: string | null;
+      units: number;
+    }>(
       `SELECT sl.kind, sl.eligibility, sl.reason_code AS reason, sum(sl.quantity)::int AS units
        FROM sale_line sl
        WHERE ${releases} AND sl.chart = $2
@@ -97,7 +108,9 @@ export class SalesRepository {
       sold: sum(sales),
       reported: sum(sales.filter((r) => r.eligibility === 'eligible')),
       pending: sum(sales.filter((r) => r.eligibility === 'pending')),
-      excluded: [...reasons].map(([reasonCode, units]) => ({ reasonCode, units })).sort((a, b) => b.units - a.units || a.reasonCode.localeCompare(b.reasonCode)),
+      excluded: [...reasons]
+        .map(([reasonCode, units]) => ({ reasonCode, units }))
+        .sort((a, b) => b.units - a.units || a.reasonCode.localeCompare(b.reasonCode)),
       returns: {
         total: sum(rows.filter((r) => r.kind === 'return')),
         reported: sum(rows.filter((r) => r.kind === 'return' && r.eligibility === 'eligible')),
@@ -106,7 +119,10 @@ export class SalesRepository {
   }
 
   /** The account's reported units of a chart, business day by business day (the dashboard's chart file). */
-  async chartLines(scope: { accountId: string; releaseId?: string | undefined }, q: { chart: string; from: string; to: string }) {
+  async chartLines(
+    scope: { accountId: string; releaseId?: string | undefined },
+    q: { chart: string; from: string; to: string },
+  ) {
     const releases = scope.releaseId
       ? 'sl.release_id = $1::uuid'
       : 'sl.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';

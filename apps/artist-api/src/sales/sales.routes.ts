@@ -18,7 +18,10 @@ const period = {
   to: date.optional(),
 };
 
-const chartName = z.string().regex(/^[a-z0-9_-]{1,32}$/).describe('Chart, e.g. luminate, occ, aria');
+const chartName = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,32}$/)
+  .describe('Chart, e.g. luminate, occ, aria');
 
 const amounts = z.array(z.object({ currency: z.string(), netAmount: z.string() }));
 const bucket = z.object({ key: z.string().nullable(), units: z.number().int(), amounts });
@@ -51,7 +54,8 @@ const reconciliation = z
 /** from/to, or the chart week of `week`, or the current chart week; bounded so no request scans years. */
 function range(q: { week?: string | undefined; from?: string | undefined; to?: string | undefined }, today: string) {
   if (q.week !== undefined) {
-    if (q.from !== undefined || q.to !== undefined) throw unprocessable('invalid_period', 'Give either week or from/to');
+    if (q.from !== undefined || q.to !== undefined)
+      throw unprocessable('invalid_period', 'Give either week or from/to');
     return chartWeek(q.week);
   }
   if (q.from === undefined && q.to === undefined) return chartWeek(today);
@@ -99,7 +103,11 @@ export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository
       const { from, to } = range(q, today());
       const params = { from, to, groupBy: q.groupBy, level: q.level };
       if (!scope.releaseId) return { ...params, ...(await sales.summary(scope, params)), cached: false };
-      const { value, cached } = await summaries.getOrCompute(scope.releaseId, `${from}:${to}:${q.groupBy}:${q.level}`, () => sales.summary(scope, params));
+      const { value, cached } = await summaries.getOrCompute(
+        scope.releaseId,
+        `${from}:${to}:${q.groupBy}:${q.level}`,
+        () => sales.summary(scope, params),
+      );
       return { ...params, ...value, cached };
     },
   );
@@ -118,8 +126,15 @@ export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository
       const q = request.query;
       const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
       const { from, to } = range(q, today());
-      const timeZone = await sales.chartTimeZone(q.chart);
-      return { chart: q.chart, from, to, ...(await sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone })) };
+      const compute = async () => {
+        const timeZone = await sales.chartTimeZone(q.chart);
+        return sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone });
+      };
+      // Cached like the summary: sale lines change with the same sales events that invalidate it.
+      const figures = scope.releaseId
+        ? (await summaries.getOrCompute(scope.releaseId, `svr:${q.chart}:${from}:${to}`, compute)).value
+        : await compute();
+      return { chart: q.chart, from, to, ...figures };
     },
   );
 
@@ -139,7 +154,10 @@ export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository
       const { from, to } = range(q, today());
       const rows = await sales.chartLines(scope, { chart: q.chart, from, to });
       const columns = ['business_date', 'kind', 'upc', 'isrc', 'country', 'zip', 'currency', 'net_price', 'units'];
-      const body = [columns.join(','), ...rows.map((row) => columns.map((c) => csvField(row[c] ?? null)).join(','))].join('\n');
+      const body = [
+        columns.join(','),
+        ...rows.map((row) => columns.map((c) => csvField(row[c] ?? null)).join(',')),
+      ].join('\n');
       return reply
         .type('text/csv; charset=utf-8')
         .header('content-disposition', `attachment; filename="${q.chart}-${from}-${to}.csv"`)

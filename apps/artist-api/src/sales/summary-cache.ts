@@ -18,7 +18,11 @@ export class SalesSummaryCache {
     this.#ttlMs = ttlMs;
   }
 
-  async getOrCompute<T>(releaseId: string, params: string, compute: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+  async getOrCompute<T>(
+    releaseId: string,
+    params: string,
+    compute: () => Promise<T>,
+  ): Promise<{ value: T; cached: boolean }> {
     if (this.#ttlMs === 0) return { value: await compute(), cached: false };
     let key: string | undefined;
     try {

@@ -54,7 +54,12 @@ export function decodeCursor(cursor: string | undefined, shape: readonly CursorP
 const invalidCursor = () => new ProblemError(400, 'invalid_cursor', 'Invalid cursor');
 
 /** Reads one extra row to know whether a next page exists. */
-export function toPage<Row, Item>(rows: Row[], limit: number, cursorOf: (row: Row) => CursorValue[], map: (row: Row) => Item) {
+export function toPage<Row, Item>(
+  rows: Row[],
+  limit: number,
+  cursorOf: (row: Row) => CursorValue[],
+  map: (row: Row) => Item,
+) {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   const last = pageRows.at(-1);

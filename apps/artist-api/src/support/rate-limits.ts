@@ -12,7 +12,12 @@ export interface RateLimit {
  * own hook does not allow. A store outage lets requests through (skipOnError): the API stays up.
  */
 export function createRateLimit(app: FastifyInstance, name: string, max: number, timeWindowMs: number): RateLimit {
-  const check = app.createRateLimit({ max, timeWindow: timeWindowMs, keyGenerator: (request) => `${name}:${keyOf(request)}`, skipOnError: true });
+  const check = app.createRateLimit({
+    max,
+    timeWindow: timeWindowMs,
+    keyGenerator: (request) => `${name}:${keyOf(request)}`,
+    skipOnError: true,
+  });
   return {
     async consume(request, key) {
       keys.set(request, key);
@@ -20,7 +25,11 @@ export function createRateLimit(app: FastifyInstance, name: string, max: number,
       if (result.isAllowed || !result.isExceeded) return;
       throw new ProblemError(429, 'rate_limited', 'Too many requests', {
         detail: `limit ${result.max} per ${Math.round(result.timeWindow / 1000)} s`,
-        headers: { 'retry-after': String(result.ttlInSeconds), 'x-ratelimit-limit': String(result.max), 'x-ratelimit-remaining': '0' },
+        headers: {
+          'retry-after': String(result.ttlInSeconds),
+          'x-ratelimit-limit': String(result.max),
+          'x-ratelimit-remaining': '0',
+        },
       });
     },
   };

@@ -15,7 +15,10 @@ export const problem = z
   .loose()
   .meta({ id: 'Problem' });
 
-const problemResponse = { description: 'Problem details (application/problem+json)', content: { 'application/problem+json': { schema: problem } } };
+const problemResponse = {
+  description: 'Problem details (application/problem+json)',
+  content: { 'application/problem+json': { schema: problem } },
+};
 
 /** The error answers every authenticated route may give, for the OpenAPI document. */
 export const problemResponses = {

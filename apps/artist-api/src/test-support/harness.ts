@@ -3,7 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Cache, createRedisCache } from '@single/cache';
 import { silentLogger } from '@single/logger';
-import { createTestDatabase, createTestRedisPrefix, deleteRedisPrefix, type TestDatabase, testRedisUrl } from '@single/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  deleteRedisPrefix,
+  type TestDatabase,
+  testRedisUrl,
+} from '@single/testing';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { type ArtistApi, type ArtistApiDeps, buildApp } from '../app.ts';
@@ -22,11 +28,18 @@ export interface Harness {
 }
 
 /** A test database, a Redis key prefix, a temporary audio folder and the app on them (not listening). */
-export async function startHarness(overrides: Partial<ArtistApiDeps> & { storage?: AudioStorage } = {}): Promise<Harness> {
+export async function startHarness(
+  overrides: Partial<ArtistApiDeps> & { storage?: AudioStorage } = {},
+): Promise<Harness> {
   const database = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: database.url, max: 5 });
   const prefix = createTestRedisPrefix();
-  const cache = createRedisCache({ url: testRedisUrl(), keyPrefix: prefix, connectTimeoutMs: 500, commandTimeoutMs: 500 });
+  const cache = createRedisCache({
+    url: testRedisUrl(),
+    keyPrefix: prefix,
+    connectTimeoutMs: 500,
+    commandTimeoutMs: 500,
+  });
   const storageDir = await mkdtemp(path.join(tmpdir(), 'artist-api-audio-'));
   const api = buildApp({
     logger: silentLogger(),

@@ -17,7 +17,10 @@ export function uniqueUpc(): string {
 }
 
 export async function seedAccount(pool: pg.Pool, name: string, scopes: Scope[] = ['read', 'write']) {
-  const { rows } = await pool.query<{ id: string }>(`INSERT INTO account (kind, name, updated_at) VALUES ('label', $1, now()) RETURNING id`, [name]);
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO account (kind, name, updated_at) VALUES ('label', $1, now()) RETURNING id`,
+    [name],
+  );
   const accountId = rows[0]!.id;
   const { key, secret } = await issueApiKey(pool, { accountId, name: `${name} key`, scopes });
   return { accountId, keyId: key.id, secret, auth: { authorization: `Bearer ${secret}` } };
@@ -37,17 +40,27 @@ export async function seedShop(pool: pg.Pool, accountId: string, domain: string)
 }
 
 export async function seedArtist(pool: pg.Pool, accountId: string, name = 'Artist') {
-  const { rows } = await pool.query<{ id: string }>(`INSERT INTO artist (account_id, name, updated_at) VALUES ($1, $2, now()) RETURNING id`, [accountId, name]);
+  const { rows } = await pool.query<{ id: string }>(
+    `INSERT INTO artist (account_id, name, updated_at) VALUES ($1, $2, now()) RETURNING id`,
+    [accountId, name],
+  );
   return rows[0]!.id;
 }
 
-export async function seedRelease(pool: pg.Pool, artistId: string, options: { title?: string; downloadLimit?: number } = {}) {
+export async function seedRelease(
+  pool: pg.Pool,
+  artistId: string,
+  options: { title?: string; downloadLimit?: number } = {},
+) {
   const { rows } = await pool.query<{ id: string; upc: string }>(
     `INSERT INTO release (artist_id, title, upc, release_instant, download_limit, territories, updated_at)
      VALUES ($1, $2, $3, '2026-01-16T05:00:00Z', $4, '{}', now()) RETURNING id, upc`,
     [artistId, options.title ?? 'Release', uniqueUpc(), options.downloadLimit ?? 3],
   );
-  await pool.query(`INSERT INTO track (release_id, position, title, isrc) VALUES ($1, 1, 'Track one', 'USS1Z2600001')`, [rows[0]!.id]);
+  await pool.query(
+    `INSERT INTO track (release_id, position, title, isrc) VALUES ($1, 1, 'Track one', 'USS1Z2600001')`,
+    [rows[0]!.id],
+  );
   return rows[0]!;
 }
 
@@ -70,7 +83,14 @@ export interface SeededOrder {
 /** A paid order with one digital line, an active grant (token returned), a sent email and a fulfilment. */
 export async function seedPaidOrder(
   pool: pg.Pool,
-  input: { shopDomain: string; releaseId: string; downloadLimit?: number; expiresAt?: Date | null; status?: string; shopifyOrderId?: number },
+  input: {
+    shopDomain: string;
+    releaseId: string;
+    downloadLimit?: number;
+    expiresAt?: Date | null;
+    status?: string;
+    shopifyOrderId?: number;
+  },
 ): Promise<SeededOrder> {
   const shopifyOrderId = input.shopifyOrderId ?? 5_000_000_000 + next();
   const { rows } = await pool.query<{ id: string }>(
@@ -115,7 +135,12 @@ export async function seedDelivery(pool: pg.Pool, shopDomain: string, options: {
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO webhook_delivery (shop_domain, topic, webhook_id, body_sha256, dedupe_family, lane, status, payload, payload_expires_at, published_at)
      VALUES ($1, 'orders/paid', $2, $3, 'order', 'orders', 'published', $4, now() + interval '7 days', now()) RETURNING id::text`,
-    [shopDomain, randomUUID(), randomBytes(32).toString('hex'), options.payload === false ? null : { id: 1, name: '#1001' }],
+    [
+      shopDomain,
+      randomUUID(),
+      randomBytes(32).toString('hex'),
+      options.payload === false ? null : { id: 1, name: '#1001' },
+    ],
   );
   return rows[0]!.id;
 }
@@ -149,7 +174,7 @@ export async function seedSales(pool: pg.Pool, releaseId: string, day: string) {
                               quantity, net_price, currency, occurred_at, business_date, updated_at)
        VALUES ('luminate', 'sale', $1::sale_eligibility, $2, 's', '1', $3, 0, $4, '0036000291452', '98354', 'US', 1, 9.99, 'USD',
                ($5::date + time '15:00') AT TIME ZONE 'America/New_York', CASE WHEN $1 = 'eligible' THEN $5::date END, now())`,
-      [eligibility, reason, `${releaseId}-${i}`, releaseId, day],
+      [eligibility, reason, `${releaseId}-${day}-${i}`, releaseId, day],
     );
   }
 }

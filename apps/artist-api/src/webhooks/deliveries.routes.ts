@@ -30,7 +30,9 @@ const delivery = z
   })
   .meta({ id: 'WebhookDelivery' });
 
-const detail = delivery.extend({ payload: z.record(z.string(), z.unknown()).nullable() }).meta({ id: 'WebhookDeliveryDetail' });
+const detail = delivery
+  .extend({ payload: z.record(z.string(), z.unknown()).nullable() })
+  .meta({ id: 'WebhookDeliveryDetail' });
 
 interface Row {
   id: string;
@@ -77,10 +79,19 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
 
   r.get(
     '/webhook-deliveries',
-    { schema: { tags, summary: 'Webhook deliveries received for the account\'s shops (newest first)', querystring: listQuery, response: { 200: pageOf(delivery), ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: "Webhook deliveries received for the account's shops (newest first)",
+        querystring: listQuery,
+        response: { 200: pageOf(delivery), ...problemResponses },
+      },
+    },
     async (request) => {
       const q = request.query;
-      const domains = (await shops.domains(principalOf(request).accountId)).filter((d) => q.shopDomain === undefined || d === q.shopDomain);
+      const domains = (await shops.domains(principalOf(request).accountId)).filter(
+        (d) => q.shopDomain === undefined || d === q.shopDomain,
+      );
       if (domains.length === 0) return { items: [], nextCursor: null };
       const cursor = decodeCursor(q.cursor, ['bigint']);
       const where = new Where()
@@ -88,22 +99,32 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
         .andIf(q.topic, (p) => `d.topic = ${p}`)
         .andIf(q.status, (p) => `d.status = ${p}::webhook_delivery_status`)
         .andIf(cursor?.[0], (p) => `d.id < ${p}::bigint`);
-      const { rows } = await pool.query<Row>(`SELECT ${COLUMNS} FROM webhook_delivery d WHERE ${where} ORDER BY d.id DESC LIMIT ${where.param(q.limit + 1)}`, where.params);
+      const { rows } = await pool.query<Row>(
+        `SELECT ${COLUMNS} FROM webhook_delivery d WHERE ${where} ORDER BY d.id DESC LIMIT ${where.param(q.limit + 1)}`,
+        where.params,
+      );
       return toPage(rows, q.limit, (d) => [d.id], toDelivery);
     },
   );
 
   r.get(
     '/webhook-deliveries/:id',
-    { schema: { tags, summary: 'One delivery with its stored payload (while retained)', params: idParams, response: { 200: detail, ...problemResponses } } },
+    {
+      schema: {
+        tags,
+        summary: 'One delivery with its stored payload (while retained)',
+        params: idParams,
+        response: { 200: detail, ...problemResponses },
+      },
+    },
     async (request) => {
       const { id } = request.params;
       const domains = await shops.domains(principalOf(request).accountId);
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
-      const { rows } = await pool.query<Row>(`SELECT ${COLUMNS}, d.payload FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`, [
-        id,
-        domains,
-      ]);
+      const { rows } = await pool.query<Row>(
+        `SELECT ${COLUMNS}, d.payload FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
+        [id, domains],
+      );
       const row = rows[0];
       if (!row) throw notFound('Webhook delivery');
       return { ...toDelivery(row), payload: row.payload ?? null };
@@ -116,9 +137,13 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       schema: {
         tags,
         summary: 'Re-publish the stored delivery as an explicit replay',
-        description: 'Consumers see `replay` in the envelope. Handlers are idempotent, so a replay only redoes work that is missing.',
+        description:
+          'Consumers see `replay` in the envelope. Handlers are idempotent, so a replay only redoes work that is missing.',
         params: idParams,
-        response: { 202: z.object({ deliveryId: z.string(), outboxId: z.string(), requestedBy: z.string() }), ...problemResponses },
+        response: {
+          202: z.object({ deliveryId: z.string(), outboxId: z.string(), requestedBy: z.string() }),
+          ...problemResponses,
+        },
       },
     },
     async (request, reply) => {
@@ -130,7 +155,11 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       const result = await requestWebhookReplay(pool, { deliveryId: id, requestedBy, shopDomains: domains });
       if (result.status === 'not_found') throw notFound('Webhook delivery');
       if (result.status === 'payload_expired') {
-        throw new ProblemError(409, 'payload_expired', 'The payload of this delivery is no longer stored; it cannot be replayed');
+        throw new ProblemError(
+          409,
+          'payload_expired',
+          'The payload of this delivery is no longer stored; it cannot be replayed',
+        );
       }
       return reply.code(202).send({ deliveryId: id, outboxId: result.outboxId, requestedBy });
     },

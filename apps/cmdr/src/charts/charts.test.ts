@@ -232,7 +232,11 @@ describe('values schema and manifest validation reject invalid input', () => {
     ['a secret in the ConfigMap', { config: { DATABASE_URL: 'postgres://u:p@db/x' } }, /DATABASE_URL/],
     ['an HTTP ingress without hosts', { ingress: { enabled: true, hosts: [] } }, /minItems|minimum|at least/i],
     ['an ingress on a worker', { kind: 'worker' }, /enabled|const/],
-    ['a grace period shorter than zero', { shutdown: { timeoutSeconds: 0, preStopSeconds: 5, marginSeconds: 5 } }, /timeoutSeconds|minimum/],
+    [
+      'a grace period shorter than zero',
+      { shutdown: { timeoutSeconds: 0, preStopSeconds: 5, marginSeconds: 5 } },
+      /timeoutSeconds|minimum/,
+    ],
   ])('helm refuses %s', async (_label, values, message) => {
     const outcome = await renderChart(chartDir('webhook-dispatcher'), values);
     expect(outcome.ok).toBe(false);
@@ -271,11 +275,28 @@ describe('values schema and manifest validation reject invalid input', () => {
     expect(problems[1]?.message).toMatch(/average/);
   });
 
+  it('rejects unknown or misplaced fields in built-in kinds (strict, like kubeconform -strict)', async () => {
+    const outcome = await renderChart(chartDir('webhook-dispatcher'));
+    const deployment = structuredClone(must(outcome.manifests, 'Deployment'));
+    const [container] = deployment.spec.template.spec.containers;
+    container.readinesProbe = container.readinessProbe; // misspelt
+    deployment.spec.maxUnavailable = 0; // misplaced (belongs under strategy.rollingUpdate)
+    const problems = await validateManifests([deployment]);
+    expect(problems.map((p) => p.message).sort()).toEqual([
+      'unknown field spec.maxUnavailable',
+      'unknown field spec.template.spec.containers[0].readinesProbe',
+    ]);
+    expect(await validateManifests(outcome.manifests)).toEqual([]);
+  });
+
   it('the checksum is the sha256 of the rendered ConfigMap', async () => {
     // Guards the library's contract: the annotation hashes the same template the ConfigMap renders from.
     const outcome = await renderChart(chartDir('webhook-dispatcher'));
     const doc = outcome.output.split('\n---\n').find((d) => d.includes('kind: ConfigMap')) ?? '';
-    const body = doc.replace(/^---\n/, '').replace(/^# Source: .*\n/, '').trimEnd();
+    const body = doc
+      .replace(/^---\n/, '')
+      .replace(/^# Source: .*\n/, '')
+      .trimEnd();
     const annotation = must(outcome.manifests, 'Deployment').spec.template.metadata.annotations['checksum/config'];
     expect(createHash('sha256').update(body).digest('hex')).toBe(annotation);
   });

@@ -12,7 +12,7 @@ function summary(result: DeployResult & { from?: string }): Record<string, unkno
 export function registerDeployCommands(program: Command, context: () => Context) {
   program
     .command('deploy')
-    .description('helm upgrade --install a project (or `all`, in projects.yaml order) with an environment\'s values')
+    .description("helm upgrade --install a project (or `all`, in projects.yaml order) with an environment's values")
     .argument('<project>', 'a project of projects.yaml, or "all"')
     .requiredOption('--env <env>', 'environment of projects.yaml (e.g. staging)')
     .requiredOption('--tag <tag>', 'image tag to deploy (also DD_VERSION)')
@@ -41,7 +41,9 @@ export function registerDeployCommands(program: Command, context: () => Context)
         () =>
           options.dryRun
             ? results.map((r) => r.manifests ?? '').join('---\n')
-            : results.map((r) => `deployed ${r.project} ${r.tag} to ${r.env} (${r.kubeContext}/${r.namespace})`).join('\n'),
+            : results
+                .map((r) => `deployed ${r.project} ${r.tag} to ${r.env} (${r.kubeContext}/${r.namespace})`)
+                .join('\n'),
       );
     });
 
@@ -72,7 +74,9 @@ export function registerDeployCommands(program: Command, context: () => Context)
       });
       ctx.output.info(`promoting ${project} ${result.tag}: ${options.from} -> ${options.to}`);
       ctx.output.result(options.dryRun ? { ...summary(result), manifests: result.manifests } : summary(result), () =>
-        options.dryRun ? (result.manifests ?? '') : `promoted ${project} ${result.tag} from ${options.from} to ${options.to}`,
+        options.dryRun
+          ? (result.manifests ?? '')
+          : `promoted ${project} ${result.tag} from ${options.from} to ${options.to}`,
       );
     });
 
@@ -84,11 +88,17 @@ export function registerDeployCommands(program: Command, context: () => Context)
     .option('--tag <tag>', 'image tag to render with', 'ci-check')
     .action(async (options: { tag: string }) => {
       const ctx = context();
-      const results = await checkCharts(ctx.workspace(), { tag: options.tag, onProgress: ctx.output.progress('charts') });
+      const results = await checkCharts(ctx.workspace(), {
+        tag: options.tag,
+        onProgress: ctx.output.progress('charts'),
+      });
       const failed = results.filter((r) => r.problems.length > 0);
       ctx.output.result(results, () =>
         results
-          .map((r) => `${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.project} (${r.env}): ${r.objects} objects${r.problems.map((p) => `\n     ${p}`).join('')}`)
+          .map(
+            (r) =>
+              `${r.problems.length === 0 ? 'ok  ' : 'FAIL'} ${r.project} (${r.env}): ${r.objects} objects${r.problems.map((p) => `\n     ${p}`).join('')}`,
+          )
           .join('\n'),
       );
       if (failed.length > 0) throw new CmdrError(`${failed.length} chart check(s) failed`, ExitCode.invalid);

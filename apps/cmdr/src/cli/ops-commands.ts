@@ -25,11 +25,12 @@ const since = (value: string) => {
   }
 };
 
-async function withMessaging<T>(url: string, work: (messaging: Messaging) => Promise<T>): Promise<T> {
+async function withMessaging<T>(ctx: Context, work: (messaging: Messaging) => Promise<T>): Promise<T> {
+  const { RABBITMQ_URL: url, CMDR_CONNECT_TIMEOUT_MS: timeoutMs } = ctx.ops();
   const messaging = createAmqpMessaging({ url, connectionName: 'cmdr', topology: { exchanges: [], queues: [] } });
   try {
     try {
-      await messaging.waitUntilConnected(10_000);
+      await messaging.waitUntilConnected(timeoutMs);
     } catch (error) {
       throw new CmdrError(`RabbitMQ unavailable: ${(error as Error).message}`, ExitCode.unavailable);
     }
@@ -59,9 +60,17 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--scopes <scopes>', 'comma-separated: read, write, ops', 'read')
     .action(async (options: { account: string; name: string; scopes: string }) => {
       const ctx = context();
-      const scopes = options.scopes.split(',').map((s) => s.trim()).filter(Boolean);
-      const key = await ctx.withPool((pool) => createKey(pool, { accountId: options.account, name: options.name, scopes }));
-      ctx.output.result(key, () => `created key ${key.id} [${key.scopes.join(',')}]\n${key.secret}\n(shown once: store it now)`);
+      const scopes = options.scopes
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const key = await ctx.withPool((pool) =>
+        createKey(pool, { accountId: options.account, name: options.name, scopes }),
+      );
+      ctx.output.result(
+        key,
+        () => `created key ${key.id} [${key.scopes.join(',')}]\n${key.secret}\n(shown once: store it now)`,
+      );
     });
   keys
     .command('revoke')
@@ -72,7 +81,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       ctx.output.result(result, () => `${result.alreadyRevoked ? 'already revoked' : 'revoked'} key ${keyId}`);
     });
 
-  const webhooks = program.command('webhooks').description('the webhook dispatcher\'s delivery log');
+  const webhooks = program.command('webhooks').description("the webhook dispatcher's delivery log");
   webhooks
     .command('list')
     .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
@@ -84,12 +93,20 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       const ctx = context();
       const rows = await ctx.withPool((pool) => listDeliveries(pool, options));
       ctx.output.result(rows, () =>
-        table(rows as unknown as Record<string, unknown>[], ['id', 'shopDomain', 'topic', 'status', 'receivedAt', 'replayable', 'pendingPublishes']),
+        table(rows as unknown as Record<string, unknown>[], [
+          'id',
+          'shopDomain',
+          'topic',
+          'status',
+          'receivedAt',
+          'replayable',
+          'pendingPublishes',
+        ]),
       );
     });
   webhooks
     .command('replay')
-    .description('re-publish one delivery, or every delivery since a time (the dispatcher\'s relay publishes them)')
+    .description("re-publish one delivery, or every delivery since a time (the dispatcher's relay publishes them)")
     .argument('[deliveryId]')
     .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
     .option('--topic <topic>')
@@ -111,7 +128,10 @@ export function registerOpsCommands(program: Command, context: () => Context) {
             }),
       );
       ctx.output.result(summary, () =>
-        [`queued ${summary.queued.length} replay(s)`, ...(summary.expired.length ? [`payload purged, not replayed: ${summary.expired.join(', ')}`] : [])].join('\n'),
+        [
+          `queued ${summary.queued.length} replay(s)`,
+          ...(summary.expired.length ? [`payload purged, not replayed: ${summary.expired.join(', ')}`] : []),
+        ].join('\n'),
       );
     });
 
@@ -122,9 +142,11 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--limit <n>', 'messages to show', positiveInt, 20)
     .action(async (options: { queue: string; limit: number }) => {
       const ctx = context();
-      const result = await withMessaging(ctx.ops().RABBITMQ_URL, (m) => listDlq(m, options.queue, options.limit));
-      ctx.output.result(result, () =>
-        `${result.queue}: ${result.total} message(s)\n${table(result.items as unknown as Record<string, unknown>[], ['messageId', 'originalQueue', 'reason', 'errorClass', 'retryCount'])}`,
+      const result = await withMessaging(ctx, (m) => listDlq(m, options.queue, options.limit));
+      ctx.output.result(
+        result,
+        () =>
+          `${result.queue}: ${result.total} message(s)\n${table(result.items as unknown as Record<string, unknown>[], ['messageId', 'originalQueue', 'reason', 'errorClass', 'retryCount'])}`,
       );
     });
   dlq
@@ -134,11 +156,13 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--limit <n>', 'messages at most', positiveInt, 10_000)
     .action(async (options: { queue: string; limit: number }) => {
       const ctx = context();
-      const result = await withMessaging(ctx.ops().RABBITMQ_URL, (m) =>
+      const result = await withMessaging(ctx, (m) =>
         redriveDlq(m, options.queue, { limit: options.limit, onProgress: ctx.output.progress('redrive') }),
       );
-      ctx.output.result({ queue: options.queue, ...result }, () =>
-        `redriven ${result.redriven}, skipped ${result.skipped} (unknown origin), ${result.remaining} left in ${options.queue}`,
+      ctx.output.result(
+        { queue: options.queue, ...result },
+        () =>
+          `redriven ${result.redriven}, skipped ${result.skipped} (unknown origin), ${result.remaining} left in ${options.queue}`,
       );
     });
 
@@ -176,7 +200,11 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--out <dir>', 'write <chart>-<date>.csv files here (default: print one file to stdout)')
     .action(async (options: { chart: string; date?: string; from?: string; to?: string; out?: string }) => {
       const ctx = context();
-      const days = options.date ? dateRange(options.date, options.date) : options.from && options.to ? dateRange(options.from, options.to) : undefined;
+      const days = options.date
+        ? dateRange(options.date, options.date)
+        : options.from && options.to
+          ? dateRange(options.from, options.to)
+          : undefined;
       if (days === undefined) throw usageError('give --date, or --from and --to');
       if (days.length > 1 && !options.out) throw usageError('a range needs --out <dir>');
       const base = ctx.ops().GEO_REPORTING_URL;

@@ -106,7 +106,10 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     if (options.dryRun) {
       return { ...base, dryRun: true, manifests: rendered.stdout, helmArgs: ['template', ...args] };
     }
-    const labels = [`single.dev/tag=${options.tag}`, ...(options.gitSha ? [`single.dev/git-sha=${options.gitSha}`] : [])];
+    const labels = [
+      `single.dev/tag=${options.tag}`,
+      ...(options.gitSha ? [`single.dev/git-sha=${options.gitSha}`] : []),
+    ];
     const upgradeArgs = [
       'upgrade',
       '--install',
@@ -157,7 +160,17 @@ export async function currentTag(
     return tag;
   }
   const result = await helm(
-    ['get', 'values', project.name, '--namespace', target.namespace, '--kube-context', target.kubeContext, '--output', 'json'],
+    [
+      'get',
+      'values',
+      project.name,
+      '--namespace',
+      target.namespace,
+      '--kube-context',
+      target.kubeContext,
+      '--output',
+      'json',
+    ],
     { exitCode: ExitCode.unavailable },
   );
   const tag = (JSON.parse(result.stdout) as { image?: { tag?: unknown } }).image?.tag;

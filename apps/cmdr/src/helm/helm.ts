@@ -24,7 +24,11 @@ export function runHelm(args: readonly string[], options: { cwd?: string } = {})
     child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', reject);
     child.on('close', (code) =>
-      resolve({ stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        code: code ?? 1,
+      }),
     );
   });
 }
@@ -33,7 +37,10 @@ export function runHelm(args: readonly string[], options: { cwd?: string } = {})
 export async function helm(args: readonly string[], options: { cwd?: string; exitCode?: number } = {}) {
   const result = await runHelm(args, options);
   if (result.code !== 0) {
-    const code = (options.exitCode ?? ExitCode.failure) as (typeof ExitCode)[keyof typeof ExitCode];
+    const unreachable = /cluster unreachable|context "[^"]*" does not exist|connection refused|no such host/i;
+    const code = unreachable.test(result.stderr)
+      ? ExitCode.unavailable
+      : ((options.exitCode ?? ExitCode.failure) as (typeof ExitCode)[keyof typeof ExitCode]);
     throw new CmdrError(`helm ${args[0]} failed: ${result.stderr.trim() || result.stdout.trim()}`, code);
   }
   return result;

@@ -1,10 +1,11 @@
 import type { Manifest } from './parse.ts';
+import { unknownFields } from './strict.ts';
 
 // Every rendered object is validated against the OpenAPI schema of its kind: Kubernetes' own from
 // `kubernetes-models` (generated from the Kubernetes OpenAPI spec), Traefik's CRDs (traefik.io/v1alpha1)
-// from `@kubernetes-models/traefik`. Those validators check types, required fields, enums and formats;
-// they do not reject unknown fields (kubeconform's -strict would, but its schemas are downloaded at run
-// time, which this build cannot do).
+// from `@kubernetes-models/traefik`. Those validators check types, required fields, enums and formats.
+// They accept unknown fields, so built-in kinds also go through `unknownFields` (strict.ts), what
+// kubeconform's -strict does (kubeconform itself downloads its schemas at run time, which this build cannot).
 
 interface Validatable {
   validate(): void;
@@ -57,6 +58,9 @@ export async function validateManifests(manifests: readonly Manifest[]): Promise
       new Model(object).validate();
     } catch (error) {
       problems.push({ kind, name, message: error instanceof Error ? error.message : String(error) });
+    }
+    for (const path of (await unknownFields(object)) ?? []) {
+      problems.push({ kind, name, message: `unknown field ${path}` });
     }
   }
   return problems;

@@ -68,7 +68,10 @@ export async function createKey(
 }
 
 /** Revoking is idempotent: a key already revoked stays revoked at its first revocation time. */
-export async function revokeKey(pool: pg.Pool, keyId: string): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean }> {
+export async function revokeKey(
+  pool: pg.Pool,
+  keyId: string,
+): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean }> {
   if (!UUID.test(keyId)) throw usageError(`invalid key id "${keyId}"`);
   const { rows } = await pool.query<{ revokedAt: Date; was: Date | null }>(
     `UPDATE api_key k SET revoked_at = coalesce(k.revoked_at, now())

@@ -9,6 +9,8 @@ export const opsEnv = {
   RABBITMQ_URL: rabbitmqEnv.RABBITMQ_URL.default('amqp://single:single@127.0.0.1:5672'),
   /** geo-reporting's HTTP base, for `cmdr reports export`. */
   GEO_REPORTING_URL: z.url().default('http://127.0.0.1:3004'),
+  /** How long a command waits for a server before exiting 5. */
+  CMDR_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 };
 
 export type OpsConfig = z.infer<z.ZodObject<typeof opsEnv>>;

@@ -23,7 +23,11 @@ export function maintenanceService(name: string): MaintenanceService {
   return name as MaintenanceService;
 }
 
-async function withCache<T>(redisUrl: string, service: MaintenanceService, work: (c: ReturnType<typeof createRedisCache>) => Promise<T>) {
+async function withCache<T>(
+  redisUrl: string,
+  service: MaintenanceService,
+  work: (c: ReturnType<typeof createRedisCache>) => Promise<T>,
+) {
   const cache = createRedisCache({
     url: redisUrl,
     keyPrefix: MAINTENANCE_SERVICES[service].keyPrefix,

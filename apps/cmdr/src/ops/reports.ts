@@ -39,7 +39,8 @@ export async function fetchChartFile(baseUrl: string, chart: string, date: strin
   const body = await response.text();
   if (response.status === 404) throw notFound(`no chart file for ${chart} on ${date}: ${problemDetail(body)}`);
   if (response.status === 409) throw new CmdrError(`${chart} ${date}: ${problemDetail(body)}`, ExitCode.conflict);
-  if (!response.ok) throw new CmdrError(`geo-reporting answered ${response.status}: ${problemDetail(body)}`, ExitCode.failure);
+  if (!response.ok)
+    throw new CmdrError(`geo-reporting answered ${response.status}: ${problemDetail(body)}`, ExitCode.failure);
   const sha256 = createHash('sha256').update(body).digest('hex');
   const announced = response.headers.get('x-content-sha256');
   if (announced !== null && announced !== sha256) {

@@ -63,7 +63,13 @@ export async function replayOne(pool: pg.Pool, deliveryId: string, requestedBy: 
 /** Replays every delivery received since `since` (optionally one topic or shop), one outbox row each. */
 export async function replaySince(
   pool: pg.Pool,
-  options: { since: Date; topic?: string; shop?: string; requestedBy: string; onProgress?: (done: number, total: number) => void },
+  options: {
+    since: Date;
+    topic?: string;
+    shop?: string;
+    requestedBy: string;
+    onProgress?: (done: number, total: number) => void;
+  },
 ): Promise<ReplaySummary> {
   const { rows } = await pool.query<{ id: string }>(
     `SELECT id::text AS id FROM webhook_delivery

@@ -7,7 +7,9 @@ import type { PGlite } from '@electric-sql/pglite';
 // transactions), a connection keeps the session from its first message until the session is back to
 // idle: after a Sync or a simple Query, outside a transaction block. So the unnamed statement and portal
 // of the extended protocol never mix between clients. NOTIFY reaches every connection (one session:
-// only the committing one would see it otherwise), which keeps LISTEN-based wake-ups working.
+// only the committing one would see it otherwise), which keeps LISTEN-based wake-ups working. Named
+// prepared statements and portals live in the session too: each connection's names get its own prefix,
+// so two clients preparing the same name (pg's `name:` queries) do not collide.
 
 const SSL_REQUEST = 80877103;
 const GSS_REQUEST = 80877104;
@@ -21,6 +23,8 @@ interface Connection {
   started: boolean;
   queue: Buffer[];
   closed: boolean;
+  /** Session-level names this connection prepared (deallocated when it leaves). */
+  statements: Set<string>;
 }
 
 export interface WireServerOptions {
@@ -40,6 +44,8 @@ export class PgliteWireServer {
   private readonly ready: Connection[] = [];
   private owner: Connection | undefined;
   private running = false;
+  /** Prepared statements of connections that left, dropped when the session is next idle. */
+  private leftovers: string[] = [];
   private nextId = 1;
   port = 0;
 
@@ -79,6 +85,7 @@ export class PgliteWireServer {
       started: false,
       queue: [],
       closed: false,
+      statements: new Set(),
     };
     this.connections.add(connection);
     socket.on('data', (chunk) => this.receive(connection, chunk));
@@ -123,7 +130,7 @@ export class PgliteWireServer {
 
   private enqueue(connection: Connection, message: Buffer) {
     if (connection.queue.length === 0 && connection !== this.owner) this.ready.push(connection);
-    connection.queue.push(Buffer.from(message));
+    connection.queue.push(connection.started ? scopeNames(connection, message) : Buffer.from(message));
     void this.pump();
   }
 
@@ -141,6 +148,7 @@ export class PgliteWireServer {
     this.running = true;
     try {
       for (;;) {
+        if (!this.owner && this.leftovers.length > 0) await this.deallocateLeftovers();
         const connection = this.nextConnection();
         if (!connection) break;
         this.owner = connection;
@@ -149,7 +157,7 @@ export class PgliteWireServer {
         await this.execute(connection, message);
         if (message.length >= 8 && message.readInt32BE(4) === PROTOCOL_3) {
           this.release(connection);
-        } else if ((type === 0x53 /* Sync */ || type === 0x51 /* Query */) && !this.db.isInTransaction()) {
+        } else if ((type === 0x53 /* Sync */ || type === 0x51) /* Query */ && !this.db.isInTransaction()) {
           this.release(connection);
         } else if (type === 0x58 /* Terminate */) {
           this.release(connection);
@@ -158,6 +166,14 @@ export class PgliteWireServer {
     } finally {
       this.running = false;
     }
+  }
+
+  private async deallocateLeftovers() {
+    const names = this.leftovers;
+    this.leftovers = [];
+    await this.db.runExclusive(async () => {
+      for (const name of names) await this.db.exec(`DEALLOCATE "${name}"`).catch(() => undefined);
+    });
   }
 
   /** The session is free again: the connection queues behind the others if it has more to say. */
@@ -192,7 +208,12 @@ export class PgliteWireServer {
     connection.closed = true;
     connection.queue = [];
     this.connections.delete(connection);
-    if (this.owner !== connection) return;
+    const owned = this.owner === connection;
+    for (const name of connection.statements) this.leftovers.push(name);
+    if (!owned) {
+      void this.pump(); // the leftovers are deallocated as soon as the session is idle
+      return;
+    }
     // The client left mid-transaction or mid-extended-query: give the session back clean.
     try {
       await this.db.runExclusive(async () => {
@@ -203,6 +224,65 @@ export class PgliteWireServer {
       void this.pump();
     }
   }
+}
+
+const PARSE = 0x50;
+const BIND = 0x42;
+const DESCRIBE = 0x44;
+const CLOSE = 0x43;
+const EXECUTE = 0x45;
+
+const scoped = (connection: Connection, name: string) => (name === '' ? '' : `c${connection.id}_${name}`);
+
+/** Reads the NUL-terminated string at `offset`: [text, offset after the NUL]. */
+function cstring(buffer: Buffer, offset: number): [string, number] {
+  const end = buffer.indexOf(0, offset);
+  return [buffer.toString('utf8', offset, end), end + 1];
+}
+
+/** Rebuilds a message of `type` from its new leading strings and the unchanged rest of the body. */
+function rebuild(type: number, leading: string[], rest: Buffer): Buffer {
+  const strings = Buffer.concat(leading.map((text) => Buffer.from(`${text}\0`, 'utf8')));
+  const header = Buffer.alloc(5);
+  header[0] = type;
+  header.writeInt32BE(4 + strings.length + rest.length, 1);
+  return Buffer.concat([header, strings, rest]);
+}
+
+/**
+ * Prefixes the statement and portal names of an extended-protocol message with the connection's id
+ * (the unnamed ones stay unnamed: they are per-message-cycle and the session is owned for the cycle).
+ */
+function scopeNames(connection: Connection, message: Buffer): Buffer {
+  const type = message[0];
+  if (type === PARSE) {
+    const [statement, next] = cstring(message, 5);
+    if (statement === '') return Buffer.from(message);
+    connection.statements.add(scoped(connection, statement));
+    return rebuild(type, [scoped(connection, statement)], message.subarray(next));
+  }
+  if (type === BIND) {
+    const [portal, afterPortal] = cstring(message, 5);
+    const [statement, next] = cstring(message, afterPortal);
+    if (portal === '' && statement === '') return Buffer.from(message);
+    return rebuild(type, [scoped(connection, portal), scoped(connection, statement)], message.subarray(next));
+  }
+  if (type === EXECUTE) {
+    const [portal, next] = cstring(message, 5);
+    if (portal === '') return Buffer.from(message);
+    return rebuild(type, [scoped(connection, portal)], message.subarray(next));
+  }
+  if (type === DESCRIBE || type === CLOSE) {
+    const kind = message[5] as number;
+    const [name, next] = cstring(message, 6);
+    if (name === '') return Buffer.from(message);
+    if (type === CLOSE && kind === 0x53) connection.statements.delete(scoped(connection, name));
+    const header = Buffer.from([type, 0, 0, 0, 0, kind]);
+    const body = Buffer.concat([header, Buffer.from(`${scoped(connection, name)}\0`, 'utf8'), message.subarray(next)]);
+    body.writeInt32BE(body.length - 1, 1);
+    return body;
+  }
+  return Buffer.from(message);
 }
 
 /** Finds NotificationResponse ('A') messages in a backend byte stream that arrives in arbitrary chunks. */

@@ -47,17 +47,28 @@ interface GrantRow {
   activate_at: Date;
 }
 
+/** What happened to one claimed email; recorded for the whole batch in one statement. */
+interface Outcome {
+  id: string;
+  status: 'sent' | 'pending' | 'failed';
+  sentAt: Date | null;
+  nextAttemptAt: Date | null;
+  error: string | null;
+}
+
 /**
- * Sends the email outbox over SMTP. A row is claimed with a lease (so replicas and restarts never send it
- * concurrently), sent, then marked sent; failures climb the delay ladder and end as `failed`. The only
- * window for a duplicate is a crash between the SMTP server's acceptance and the mark, after the lease; the
- * Message-ID is derived from the idempotency key so receiving servers can still drop the copy.
+ * Sends the email outbox over SMTP. A batch of rows is claimed with a lease (so replicas and restarts never
+ * send them concurrently), their grants are read in one query, the emails go out concurrently (a pooled
+ * transport reuses its SMTP connections), and the outcomes are recorded in one statement; failures climb
+ * the delay ladder and end as `failed`. The only window for a duplicate is a crash between the SMTP
+ * server's acceptance and that record, after the lease; the Message-ID is derived from the idempotency key
+ * so receiving servers can still drop the copy.
  */
 export class Mailer {
   readonly #o: Required<Omit<MailerOptions, 'now'>> & { now: () => Date };
 
   constructor(options: MailerOptions) {
-    this.#o = { leaseMs: 120_000, batchSize: 20, now: () => new Date(), ...options };
+    this.#o = { leaseMs: 120_000, batchSize: 50, now: () => new Date(), ...options };
   }
 
   /** Sends what is due; returns how many emails it handled. */
@@ -70,21 +81,32 @@ export class Mailer {
        RETURNING id, idempotency_key, "to", kind, payload, attempts`,
       [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
     );
-    await Promise.all(rows.map((row) => this.#deliver(row)));
+    if (rows.length === 0) return 0;
+    const grants = await this.#grants(rows.flatMap((row) => row.payload.items.flatMap((i) => i.grantIds)));
+    const outcomes = await Promise.all(rows.map((row) => this.#deliver(row, grants)));
+    await this.#o.pool.query(
+      `UPDATE email_message m SET status = o.status::email_status, sent_at = coalesce(o.sent_at, m.sent_at),
+         next_attempt_at = coalesce(o.next_attempt_at, m.next_attempt_at), last_error = o.error
+       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
+         AS o(id, status, sent_at, next_attempt_at, error)
+       WHERE m.id = o.id`,
+      [
+        outcomes.map((o) => o.id),
+        outcomes.map((o) => o.status),
+        outcomes.map((o) => o.sentAt),
+        outcomes.map((o) => o.nextAttemptAt),
+        outcomes.map((o) => o.error),
+      ],
+    );
     return rows.length;
   }
 
-  async #deliver(email: ClaimedEmail): Promise<void> {
-    const { pool } = this.#o;
+  async #deliver(email: ClaimedEmail, grants: Map<string, GrantRow>): Promise<Outcome> {
+    const outcome = { id: email.id, sentAt: null, nextAttemptAt: null, error: null };
     try {
-      const items = await this.#linkedItems(email.payload);
-      if (items.length === 0) {
-        // Every grant was revoked (refund or cancellation) before the email went out: nothing to send.
-        await pool.query(`UPDATE email_message SET status = 'failed', last_error = 'grants_revoked' WHERE id = $1`, [
-          email.id,
-        ]);
-        return;
-      }
+      const items = this.#linkedItems(email.payload, grants);
+      // Every grant was revoked (refund or cancellation) before the email went out: nothing to send.
+      if (items.length === 0) return { ...outcome, status: 'failed', error: 'grants_revoked' };
       const rendered = renderDownloadEmail(email.payload, items);
       const messageHash = createHash('sha256').update(email.idempotency_key).digest('hex').slice(0, 32);
       await this.#o.transport.sendMail({
@@ -94,33 +116,28 @@ export class Mailer {
         messageId: `<${messageHash}@single.email>`,
         headers: { 'X-Single-Email-Kind': email.kind },
       });
-      await pool.query(`UPDATE email_message SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1`, [
-        email.id,
-        this.#o.now(),
-      ]);
+      return { ...outcome, status: 'sent', sentAt: this.#o.now() };
     } catch (err) {
       const delay = this.#o.retryDelaysMs[email.attempts - 1];
-      const message = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err);
-      await pool.query(
-        `UPDATE email_message SET status = $2::email_status, next_attempt_at = $3, last_error = $4 WHERE id = $1`,
-        [
-          email.id,
-          delay === undefined ? 'failed' : 'pending',
-          new Date(this.#o.now().getTime() + (delay ?? 0)),
-          message,
-        ],
-      );
+      return {
+        ...outcome,
+        status: delay === undefined ? 'failed' : 'pending',
+        nextAttemptAt: new Date(this.#o.now().getTime() + (delay ?? 0)),
+        error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err),
+      };
     }
   }
 
-  /** Items with a link per grant still active (revoked ones drop out), or the date for those scheduled. */
-  async #linkedItems(payload: DownloadEmailPayload): Promise<LinkedItem[]> {
-    const ids = payload.items.flatMap((i) => i.grantIds);
+  async #grants(ids: readonly string[]): Promise<Map<string, GrantRow>> {
     const { rows } = await this.#o.pool.query<GrantRow>(
       'SELECT id, token_hash, status, activate_at FROM download_grant WHERE id = ANY($1::uuid[])',
       [ids],
     );
-    const grants = new Map(rows.map((g) => [g.id, g]));
+    return new Map(rows.map((g) => [g.id, g]));
+  }
+
+  /** Items with a link per grant still active (revoked ones drop out), or the date for those scheduled. */
+  #linkedItems(payload: DownloadEmailPayload, grants: Map<string, GrantRow>): LinkedItem[] {
     const base = this.#o.downloadBaseUrl.replace(/\/$/, '');
     const items: LinkedItem[] = [];
     for (const item of payload.items) {

@@ -30,21 +30,17 @@ export interface NewEmail {
  */
 export async function queueEmails(client: Sql, emails: readonly NewEmail[], now: Date): Promise<void> {
   if (emails.length === 0) return;
+  // One JSON array parameter (serialised once, no array escaping); the NOTIFY rides along.
   await client.query(
-    `INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, next_attempt_at, created_at, status, last_error)
-     SELECT k, o, coalesce(t, ''), kind, p, $6, $6,
-            (CASE WHEN t IS NULL THEN 'failed' ELSE 'pending' END)::email_status,
-            CASE WHEN t IS NULL THEN 'no_recipient' END
-     FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::jsonb[]) AS e(k, o, t, kind, p)
-     ON CONFLICT (idempotency_key) DO NOTHING`,
-    [
-      emails.map((e) => e.idempotencyKey),
-      emails.map((e) => e.orderId),
-      emails.map((e) => e.to),
-      emails.map((e) => e.kind),
-      emails.map((e) => JSON.stringify(e.payload)),
-      now,
-    ],
+    `WITH added AS (
+       INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, next_attempt_at, created_at, status, last_error)
+       SELECT e->>'idempotencyKey', (e->>'orderId')::uuid, coalesce(e->>'to', ''), e->>'kind', e->'payload', $2, $2,
+              (CASE WHEN e->>'to' IS NULL THEN 'failed' ELSE 'pending' END)::email_status,
+              CASE WHEN e->>'to' IS NULL THEN 'no_recipient' END
+       FROM jsonb_array_elements($1::jsonb) AS e
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING 1)
+     SELECT pg_notify('email_message', '') FROM (SELECT count(*) FROM added) AS n`,
+    [JSON.stringify(emails), now],
   );
-  await client.query(`SELECT pg_notify('email_message', '')`);
 }

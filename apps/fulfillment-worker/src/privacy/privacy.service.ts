@@ -1,7 +1,12 @@
+import {
+  type PurgeScope,
+  purgeDownloadClientIps,
+  purgeGeoPersonalData,
+  purgeWebhookDeliveryPayloads,
+} from '@single/db';
 import type { Pool } from 'pg';
 import type { CustomersDataRequest, CustomersRedact } from '../shopify/payloads.ts';
 import { inTransaction, lockOrders, type Sql } from '../support/db.ts';
-import { purgeDeliveryPayloads } from './delivery-log-purge.ts';
 
 // Personal data the worker holds: the order's email, customer id, browser IP, checkout token, ZIP and
 // province of both addresses (names and street lines are never stored), the email outbox recipient and the
@@ -16,6 +21,23 @@ export async function markShopUninstalled(pool: Pool, shopDomain: string, now: D
        install_state = CASE WHEN shop.install_state = 'redacted' THEN shop.install_state ELSE 'uninstalled' END,
        uninstalled_at = coalesce(shop.uninstalled_at, $2), access_token = NULL, updated_at = $2`,
     [shopDomain, now],
+  );
+}
+
+/**
+ * Every copy outside the worker's own tables, through each owner's purge (GUIDE: privacy): the dispatcher's
+ * delivery log, geo-reporting's captures, located sales, sale lines and fan keys, artist-api's download IPs.
+ * The worker's own copy in the sales outbox (events not yet published or kept after publishing) loses
+ * its fan block.
+ */
+async function purgeEveryCopy(client: Sql, scope: PurgeScope & { customerId?: string }): Promise<void> {
+  await purgeWebhookDeliveryPayloads(client, scope);
+  await purgeGeoPersonalData(client, scope);
+  await purgeDownloadClientIps(client, scope);
+  await client.query(
+    `UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb)
+     WHERE payload->>'shopDomain' = $1 AND ($2::boolean OR key = ANY($3::text[])) AND payload->'fan' <> '{}'::jsonb`,
+    [scope.shopDomain, scope.all === true, scope.all ? [] : scope.orderIds],
   );
 }
 
@@ -35,8 +57,8 @@ async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<v
 /** customers/redact: the customer's orders lose their personal fields; a tombstone keeps late snapshots clean. */
 export async function redactCustomer(pool: Pool, shopDomain: string, request: CustomersRedact): Promise<number> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ id: string; oid: string }>(
-      `SELECT id, shopify_order_id::text AS oid FROM orders
+    const { rows } = await client.query<{ id: string; oid: string; checkout_token: string | null }>(
+      `SELECT id, shopify_order_id::text AS oid, checkout_token FROM orders
        WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[]))`,
       [shopDomain, request.customer.id, request.orders_to_redact],
     );
@@ -56,8 +78,10 @@ export async function redactCustomer(pool: Pool, shopDomain: string, request: Cu
       shopDomain,
       request.customer.id,
     ]);
-    await purgeDeliveryPayloads(client, shopDomain, {
+    await purgeEveryCopy(client, {
+      shopDomain,
       orderIds: [...new Set([...rows.map((r) => r.oid), ...request.orders_to_redact])],
+      checkoutTokens: rows.flatMap((r) => (r.checkout_token ? [r.checkout_token] : [])),
       customerId: request.customer.id,
     });
     return rows.length;
@@ -74,7 +98,7 @@ export async function redactShop(pool: Pool, shopDomain: string, now: Date): Pro
     );
     await client.query('UPDATE orders SET customer_id = NULL WHERE shop_domain = $1', [shopDomain]);
     await client.query('DELETE FROM data_request_export WHERE shop_domain = $1', [shopDomain]);
-    await purgeDeliveryPayloads(client, shopDomain, 'all');
+    await purgeEveryCopy(client, { shopDomain, all: true });
     await client.query(
       `INSERT INTO shop (domain, install_state, uninstalled_at, redacted_at, updated_at) VALUES ($1, 'redacted', $2, $2, $2)
        ON CONFLICT (domain) DO UPDATE SET install_state = 'redacted', redacted_at = $2, access_token = NULL, updated_at = $2`,

@@ -23,10 +23,7 @@ export interface UnitFacts {
 
 export type SalesEventType = SalesEventV1['type'];
 
-/**
- * `sales.v1` carries no unit index, yet consumers key their sale lines per unit: one event per unit
- * (quantity 1) with `unitIndex` as an extra field that schema-tolerant consumers can read.
- */
+/** The worker emits one event per unit (quantity 1) and always names the unit (optional in the contract). */
 export type SalesEvent = SalesEventV1 & { unitIndex: number };
 
 const optional = <K extends string>(key: K, value: string | null | undefined) =>
@@ -67,12 +64,15 @@ export function hashEmail(email: string): string {
 /** Appends to the Kafka outbox inside the caller's transaction and wakes the relay on commit. */
 export async function appendSalesEvents(client: Sql, events: readonly SalesEvent[]): Promise<void> {
   if (events.length === 0) return;
+  // One JSON array parameter: serialised once, no per-element array escaping; the NOTIFY rides along.
   await client.query(
-    `INSERT INTO sales_outbox (event_id, topic, key, payload)
-     SELECT e, $2, k, p FROM unnest($1::uuid[], $3::text[], $4::jsonb[]) AS t(e, k, p)`,
-    [events.map((e) => e.eventId), SALES_TOPIC, events.map((e) => e.orderId), events.map((e) => JSON.stringify(e))],
+    `WITH added AS (
+       INSERT INTO sales_outbox (event_id, topic, key, payload)
+       SELECT (e->>'eventId')::uuid, $2, e->>'orderId', e FROM jsonb_array_elements($1::jsonb) AS e
+       RETURNING 1)
+     SELECT pg_notify('sales_outbox', '') FROM (SELECT count(*) FROM added) AS n`,
+    [JSON.stringify(events), SALES_TOPIC],
   );
-  await client.query(`SELECT pg_notify('sales_outbox', '')`);
 }
 
 /** SQL columns that produce UnitFacts from `download_grant g`, `order_line ol`, `orders o`, `release r`. */

@@ -1,3 +1,4 @@
+import { salesEventV1 } from '@single/contracts';
 import { createKafkaEventBus, type EventBus } from '@single/events';
 import { createKafkaTestContext, useTestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -38,14 +39,14 @@ describe('sales outbox relay to Kafka (real broker)', () => {
     ]);
     await applyRefund(pool, SHOP, refundFixture(), now);
 
-    const seen: { key: string | null; eventId: string; type: string }[] = [];
+    const seen: { key: string | null; eventId: string; type: string; payload: unknown }[] = [];
     await bus.subscribe({
       topics: [topic],
       groupId: kafka.groupId(),
       fromBeginning: true,
       handler: async (event) => {
         const payload = JSON.parse(event.value.toString()) as { eventId: string; type: string };
-        seen.push({ key: event.key, eventId: payload.eventId, type: payload.type });
+        seen.push({ key: event.key, eventId: payload.eventId, type: payload.type, payload });
       },
     });
     const relay = new SalesRelay({ pool, bus, topic, batchSize: 4 });
@@ -55,6 +56,9 @@ describe('sales outbox relay to Kafka (real broker)', () => {
 
     await eventually(async () => expect(seen).toHaveLength(7));
     expect(new Set(seen.map((s) => s.eventId)).size).toBe(7);
+    // What consumers receive is the shared contract, unit index included (parse strips unknown keys).
+    for (const { payload } of seen) expect(salesEventV1.parse(payload)).toEqual(payload);
+    expect(seen.map((s) => (s.payload as { unitIndex?: number }).unitIndex)).not.toContain(undefined);
     expect(seen.filter((s) => s.key === '5550001001').map((s) => s.type)).toEqual([
       'sale.recorded',
       'sale.recorded',

@@ -1,5 +1,6 @@
 import { type EventBus, EventBusClosedError, EventsUnavailableError } from '@single/events';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import { withClient } from '../support/db.ts';
 
 export interface SalesRelayOptions {
   pool: Pool;
@@ -26,26 +27,31 @@ export class SalesRelay {
   }
 
   async tick(): Promise<number> {
-    const client = await this.#o.pool.connect();
-    let broken = false;
+    return withClient(this.#o.pool, (client, discard) => this.#round(client, discard));
+  }
+
+  async #round(client: PoolClient, discard: () => void): Promise<number> {
     try {
       const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(7015, 1) AS ok');
       if (!lock[0]?.ok) return 0;
       try {
-        const { rows } = await client.query<{ id: string; topic: string; key: string; payload: unknown }>(
-          `SELECT id::text, topic, key, payload FROM sales_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+        // The payload is published as stored: read as text, it is neither parsed nor serialised again.
+        const { rows } = await client.query<{ id: string; topic: string; key: string; payload: string }>(
+          `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
           [this.#o.batchSize],
         );
         if (rows.length > 0) {
           const byTopic = new Map<string, typeof rows>();
           for (const row of rows) {
             const topic = this.#o.topic ?? row.topic;
-            byTopic.set(topic, [...(byTopic.get(topic) ?? []), row]);
+            const list = byTopic.get(topic);
+            if (list) list.push(row);
+            else byTopic.set(topic, [row]);
           }
           for (const [topic, list] of byTopic) {
             await this.#o.bus.publish(
               topic,
-              list.map((r) => ({ key: r.key, value: JSON.stringify(r.payload) })),
+              list.map((r) => ({ key: r.key, value: r.payload })),
             );
           }
           await client.query('UPDATE sales_outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
@@ -59,10 +65,8 @@ export class SalesRelay {
       }
     } catch (err) {
       // Kafka trouble leaves the connection healthy (and unlocked); a database error discards it.
-      broken = !(err instanceof EventsUnavailableError || err instanceof EventBusClosedError);
+      if (!(err instanceof EventsUnavailableError || err instanceof EventBusClosedError)) discard();
       throw err;
-    } finally {
-      client.release(broken);
     }
   }
 

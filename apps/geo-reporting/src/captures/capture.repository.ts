@@ -2,64 +2,47 @@ import type { Pool } from 'pg';
 import type { CaptureStore, GeoCaptureRecord } from './capture.service.ts';
 import { MicroBatcher } from './micro-batcher.ts';
 
-const COLUMNS = [
-  'shop_domain',
-  'checkout_token',
-  'client_ip',
-  'chain',
-  'flags',
-  'precision',
-  'country',
-  'region',
-  'city',
-  'postal',
-  'latitude',
-  'longitude',
-  'accuracy_radius_km',
-  'geo_db_build_date',
-  'captured_at',
-] as const;
-const CASTS: Partial<Record<(typeof COLUMNS)[number], string>> = {
-  chain: '::text[]',
-  flags: '::text[]',
-  precision: '::geo_precision',
-  geo_db_build_date: '::date',
-  captured_at: '::timestamptz',
+// The whole batch travels as one JSON parameter and Postgres unpacks it (json arrays become text[]): one
+// constant, prepared statement, one JSON.stringify per batch instead of 15 parameters per row to serialise.
+const INSERT = {
+  name: 'geo-capture-insert-batch',
+  text: `INSERT INTO geo_capture (shop_domain, checkout_token, client_ip, chain, flags, precision, country, region, city,
+      postal, latitude, longitude, accuracy_radius_km, geo_db_build_date, captured_at)
+    SELECT shop_domain, checkout_token, client_ip, chain, flags, precision, country, region, city, postal, latitude,
+      longitude, accuracy_radius_km, geo_db_build_date, captured_at
+    FROM jsonb_to_recordset($1::jsonb) AS r(shop_domain text, checkout_token text, client_ip text, chain text[],
+      flags text[], precision geo_precision, country text, region text, city text, postal text,
+      latitude double precision, longitude double precision, accuracy_radius_km integer, geo_db_build_date date,
+      captured_at timestamptz)`,
 };
 
-function row(r: GeoCaptureRecord): unknown[] {
-  return [
-    r.shopDomain,
-    r.checkoutToken,
-    r.clientIp,
-    r.chain,
-    r.flags,
-    r.precision,
-    r.country,
-    r.region,
-    r.city,
-    r.postal,
-    r.latitude,
-    r.longitude,
-    r.accuracyRadiusKm,
-    r.geoDbBuildDate,
-    r.capturedAt,
-  ];
+function row(r: GeoCaptureRecord) {
+  return {
+    shop_domain: r.shopDomain,
+    checkout_token: r.checkoutToken,
+    client_ip: r.clientIp,
+    chain: r.chain,
+    flags: r.flags,
+    precision: r.precision,
+    country: r.country,
+    region: r.region,
+    city: r.city,
+    postal: r.postal,
+    latitude: r.latitude,
+    longitude: r.longitude,
+    accuracy_radius_km: r.accuracyRadiusKm,
+    geo_db_build_date: r.geoDbBuildDate,
+    captured_at: r.capturedAt,
+  };
 }
 
 /** Captures into geo_capture, many requests per INSERT (see MicroBatcher). */
 export class PgCaptureStore implements CaptureStore {
   private readonly batcher: MicroBatcher<GeoCaptureRecord>;
 
-  constructor(pool: Pool, maxBatch = 250) {
+  constructor(pool: Pool, maxBatch = 500) {
     this.batcher = new MicroBatcher(async (records) => {
-      const values: unknown[] = [];
-      const tuples = records.map((record, i) => {
-        values.push(...row(record));
-        const base = i * COLUMNS.length;
-        return `(${COLUMNS.map((column, j) => `$${base + j + 1}${CASTS[column] ?? ''}`).join(',')})`;
-      });
-      await pool.query(`INSERT INTO geo_capture (${COLUMNS.join(',')}) VALUES ${tuples.join(',')}`, values);
+      await pool.query({ ...INSERT, values: [JSON.stringify(records.map(row))] });
     }, maxBatch);
   }
 
@@ -70,6 +53,15 @@ export class PgCaptureStore implements CaptureStore {
   drained(): Promise<void> {
     return this.batcher.drained();
   }
+}
+
+/** Captures hold client IPs (personal data): they are kept only as long as sales may still need them. */
+export async function purgeCapturesOlderThan(pool: Pool, days: number): Promise<number> {
+  const { rowCount } = await pool.query(
+    'DELETE FROM geo_capture WHERE captured_at < now() - make_interval(days => $1)',
+    [days],
+  );
+  return rowCount ?? 0;
 }
 
 /** For tests and the zero-setup demo. */

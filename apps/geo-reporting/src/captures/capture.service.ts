@@ -35,7 +35,9 @@ export function forwardingHeaderLines(rawHeaders: readonly string[]): Record<str
     // Cheap length test first: most headers are neither.
     if (name.length !== 15 && name.length !== 9) continue;
     const lower = name.toLowerCase();
-    if (lower === 'x-forwarded-for' || lower === 'forwarded') (lines[lower] ??= []).push(rawHeaders[i + 1]!);
+    if (lower !== 'x-forwarded-for' && lower !== 'forwarded') continue;
+    lines[lower] ??= [];
+    lines[lower].push(rawHeaders[i + 1]!);
   }
   return lines;
 }
@@ -65,7 +67,10 @@ export class CaptureService {
   }
 
   /** Locates and stores one capture. Header problems never fail it: they become flags. */
-  async capture(body: { shopDomain: string; checkoutToken: string }, resolved: ClientIpResult): Promise<GeoCaptureRecord> {
+  async capture(
+    body: { shopDomain: string; checkoutToken: string },
+    resolved: ClientIpResult,
+  ): Promise<GeoCaptureRecord> {
     const geo = resolved.clientIp === null ? null : this.deps.geo.lookup(resolved.clientIp);
     const flags: string[] = [...resolved.flags, ...(geo?.flags ?? [])];
     const record: GeoCaptureRecord = {

@@ -7,13 +7,16 @@ import { IntegrityWindow } from '../integrity/integrity-window.ts';
 import { Metrics } from '../integrity/metrics.ts';
 import { geoipFixture } from '../test-support/fixtures.ts';
 import { MemoryCaptureStore } from './capture.repository.ts';
+import { rateLimitKey } from './capture.routes.ts';
 import { forwardingHeaderLines } from './capture.service.ts';
 
 const ALB = '10.0.1.34';
 const TRAEFIK_DUAL_STACK = '::ffff:10.42.1.7';
 const body = { shopDomain: 'single-demo.myshopify.com', checkoutToken: 'c1a2b3c4d5e6f708192a3b4c5d6e7f80' };
 
-async function build(options: { rateLimitMax?: number; geoPaths?: string[]; headerSource?: HeaderSource; minSamples?: number } = {}) {
+async function build(
+  options: { rateLimitMax?: number; geoPaths?: string[]; headerSource?: HeaderSource; minSamples?: number } = {},
+) {
   const logger = silentLogger();
   const geo = new GeoIp(options.geoPaths ?? [geoipFixture('GeoIP2-City-Test')], { logger });
   await geo.load();
@@ -34,8 +37,11 @@ async function build(options: { rateLimitMax?: number; geoPaths?: string[]; head
   return { ...built, store };
 }
 
-const capture = (app: Awaited<ReturnType<typeof build>>['app'], remoteAddress: string, headers: Record<string, string | string[]> = {}) =>
-  app.inject({ method: 'POST', url: '/v1/geo/captures', remoteAddress, headers, payload: body });
+const capture = (
+  app: Awaited<ReturnType<typeof build>>['app'],
+  remoteAddress: string,
+  headers: Record<string, string | string[]> = {},
+) => app.inject({ method: 'POST', url: '/v1/geo/captures', remoteAddress, headers, payload: body });
 
 describe('POST /v1/geo/captures', () => {
   it('resolves the fan from the raw dual-stack socket peer and X-Forwarded-For, locates and stores it, 204', async () => {
@@ -78,7 +84,12 @@ describe('POST /v1/geo/captures', () => {
     const { app, store } = await build();
     const res = await capture(app, TRAEFIK_DUAL_STACK);
     expect(res.statusCode).toBe(204);
-    expect(store.records[0]).toMatchObject({ clientIp: null, chain: ['10.42.1.7'], flags: ['xff_missing'], precision: 'none' });
+    expect(store.records[0]).toMatchObject({
+      clientIp: null,
+      chain: ['10.42.1.7'],
+      flags: ['xff_missing'],
+      precision: 'none',
+    });
   });
 
   it('ignores a forged header from an untrusted peer: the peer is the client', async () => {
@@ -123,7 +134,12 @@ describe('POST /v1/geo/captures', () => {
   it('still answers 204 when the GeoIP file is missing, flagged geo_unavailable', async () => {
     const { app, store } = await build({ geoPaths: ['/nonexistent/GeoLite2-City.mmdb'] });
     expect((await capture(app, TRAEFIK_DUAL_STACK, { 'x-forwarded-for': '216.160.83.56' })).statusCode).toBe(204);
-    expect(store.records[0]).toMatchObject({ clientIp: '216.160.83.56', flags: ['geo_unavailable'], precision: 'none', geoDbBuildDate: null });
+    expect(store.records[0]).toMatchObject({
+      clientIp: '216.160.83.56',
+      flags: ['geo_unavailable'],
+      precision: 'none',
+      geoDbBuildDate: null,
+    });
   });
 
   it('rate-limits per resolved client IP, not per proxy peer', async () => {
@@ -148,7 +164,11 @@ describe('POST /v1/geo/captures', () => {
 
   it('validates the body, accepts a sendBeacon text/plain body and answers CORS preflight', async () => {
     const { app, store } = await build();
-    const bad = await app.inject({ method: 'POST', url: '/v1/geo/captures', payload: { shopDomain: 'evil.example.com', checkoutToken: 'x' } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/geo/captures',
+      payload: { shopDomain: 'evil.example.com', checkoutToken: 'x' },
+    });
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toBe('validation_failed');
     const beacon = await app.inject({
@@ -159,6 +179,22 @@ describe('POST /v1/geo/captures', () => {
       payload: JSON.stringify(body),
     });
     expect(beacon.statusCode).toBe(204);
+    expect(store.records).toHaveLength(1);
+    const garbage = await app.inject({
+      method: 'POST',
+      url: '/v1/geo/captures',
+      headers: { 'content-type': 'text/plain' },
+      payload: '{"shopDomain":',
+    });
+    expect(garbage.statusCode).toBe(400);
+    expect(garbage.json().code).toBe('invalid_json');
+    const poisoned = await app.inject({
+      method: 'POST',
+      url: '/v1/geo/captures',
+      headers: { 'content-type': 'text/plain' },
+      payload: `{"__proto__":{"x":1},"shopDomain":"${body.shopDomain}","checkoutToken":"${body.checkoutToken}"}`,
+    });
+    expect(poisoned.statusCode).toBe(400);
     expect(store.records).toHaveLength(1);
     const preflight = await app.inject({ method: 'OPTIONS', url: '/v1/geo/captures' });
     expect(preflight.statusCode).toBe(204);
@@ -171,11 +207,21 @@ describe('GET /v1/geo/integrity, /metrics and /v1/geo/databases', () => {
     const { app } = await build({ minSamples: 4 });
     for (let i = 0; i < 19; i++) await capture(app, TRAEFIK_DUAL_STACK, { 'x-forwarded-for': `216.160.83.${i}` });
     const healthy = (await app.inject('/v1/geo/integrity')).json();
-    expect(healthy).toMatchObject({ status: 'ok', captures: 19, flagged: 0, attribution: expect.stringContaining('MaxMind') });
+    expect(healthy).toMatchObject({
+      status: 'ok',
+      captures: 19,
+      flagged: 0,
+      attribution: expect.stringContaining('MaxMind'),
+    });
     await capture(app, TRAEFIK_DUAL_STACK); // xff_missing
     await capture(app, '203.0.113.50'); // peer_untrusted: traffic bypassing the proxies
     const degraded = (await app.inject('/v1/geo/integrity')).json();
-    expect(degraded).toMatchObject({ status: 'degraded', captures: 21, flagged: 2, byFlag: { xff_missing: 1, peer_untrusted: 1 } });
+    expect(degraded).toMatchObject({
+      status: 'degraded',
+      captures: 21,
+      flagged: 2,
+      byFlag: { xff_missing: 1, peer_untrusted: 1 },
+    });
     const metrics = await app.inject('/metrics');
     expect(metrics.body).toContain('geo_capture_integrity_degraded 1');
     expect(metrics.body).toMatch(/geo_capture_header_loss_ratio\{window_seconds="60"\} 0\.095/);
@@ -195,7 +241,31 @@ describe('GET /v1/geo/integrity, /metrics and /v1/geo/databases', () => {
 describe('forwardingHeaderLines', () => {
   it('keeps each X-Forwarded-For and Forwarded line, whatever the case, and nothing else', () => {
     expect(
-      forwardingHeaderLines(['Host', 'x', 'X-Forwarded-For', 'a', 'x-forwarded-for', 'b', 'FORWARDED', 'for=c', 'X-Real-IP', 'd']),
+      forwardingHeaderLines([
+        'Host',
+        'x',
+        'X-Forwarded-For',
+        'a',
+        'x-forwarded-for',
+        'b',
+        'FORWARDED',
+        'for=c',
+        'X-Real-IP',
+        'd',
+      ]),
     ).toEqual({ 'x-forwarded-for': ['a', 'b'], forwarded: ['for=c'] });
+  });
+});
+
+describe('rateLimitKey', () => {
+  it.each([
+    ['216.160.83.56', '216.160.83.56'],
+    ['2001:480:10::1', '2001:480:10:0::/64'],
+    ['2001:480:10:0:1::beef', '2001:480:10:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['2001:db8:1:2:3:4:5:6', '2001:db8:1:2::/64'],
+    ['fe80::', 'fe80:0:0:0::/64'],
+  ])('%s -> %s', (ip, key) => {
+    expect(rateLimitKey(ip)).toBe(key);
   });
 });

@@ -41,7 +41,10 @@ const order = (a: SaleLineRow, b: SaleLineRow) =>
  * stable fields, with no generation timestamp, so that regenerating an unchanged day gives the same bytes.
  * RFC 4180 (CRLF line ends), UTF-8, header line first.
  */
-export function chartCsv(rows: readonly SaleLineRow[], options: { retailerAccount: string; businessDate: string }): Buffer {
+export function chartCsv(
+  rows: readonly SaleLineRow[],
+  options: { retailerAccount: string; businessDate: string },
+): Buffer {
   const lines = [CHART_CSV_COLUMNS.join(',')];
   for (const row of [...rows].filter((r) => r.eligibility === 'eligible').sort(order)) {
     lines.push(

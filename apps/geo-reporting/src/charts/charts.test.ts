@@ -56,11 +56,20 @@ async function run(batches: LineEvent[][], context = ctx(), fans = new MemoryFan
 describe('chart eligibility', () => {
   it('keeps a paid unit pending (not_redeemed) until the first redemption, then counts it on that business day', async () => {
     const recorded = event('sale.recorded', '2026-03-02T15:00:00Z');
-    expect(await run([[recorded]])).toMatchObject([{ eligibility: 'pending', reasonCode: 'not_redeemed', businessDate: null }]);
+    expect(await run([[recorded]])).toMatchObject([
+      { eligibility: 'pending', reasonCode: 'not_redeemed', businessDate: null },
+    ]);
     // 02:30 UTC on the 4th is still the 3rd in New York.
     const rows = await run([[recorded], [event('sale.redeemed', '2026-03-04T02:30:00Z')]]);
     expect(rows).toMatchObject([
-      { kind: 'sale', eligibility: 'eligible', reasonCode: null, businessDate: '2026-03-03', rulesVersion: 1, zip: '98354' },
+      {
+        kind: 'sale',
+        eligibility: 'eligible',
+        reasonCode: null,
+        businessDate: '2026-03-03',
+        rulesVersion: 1,
+        zip: '98354',
+      },
     ]);
     expect(rows[0]!.countedAt).toEqual(new Date('2026-03-04T02:30:00Z'));
   });
@@ -76,7 +85,10 @@ describe('chart eligibility', () => {
   });
 
   it('handles a redemption that arrives before its sale (out-of-order producers)', async () => {
-    const rows = await run([[event('sale.redeemed', '2026-03-04T16:00:00Z')], [event('sale.recorded', '2026-03-04T15:00:00Z')]]);
+    const rows = await run([
+      [event('sale.redeemed', '2026-03-04T16:00:00Z')],
+      [event('sale.recorded', '2026-03-04T15:00:00Z')],
+    ]);
     expect(rows).toMatchObject([{ eligibility: 'eligible', businessDate: '2026-03-04' }]);
   });
 
@@ -96,7 +108,12 @@ describe('chart eligibility', () => {
     const fans = new MemoryFanRegistry();
     const buy = (orderId: string, fanKeys: string[]) =>
       run(
-        [[event('sale.recorded', '2026-03-02T15:00:00Z', { orderId, fanKeys }), event('sale.redeemed', '2026-03-02T16:00:00Z', { orderId })]],
+        [
+          [
+            event('sale.recorded', '2026-03-02T15:00:00Z', { orderId, fanKeys }),
+            event('sale.redeemed', '2026-03-02T16:00:00Z', { orderId }),
+          ],
+        ],
         ctx(),
         fans,
       );
@@ -106,7 +123,12 @@ describe('chart eligibility', () => {
     expect((await buy('4', ['email:c', 'ip:z']))[0]).toMatchObject({ eligibility: 'eligible' }); // a new fan
     // the cap is per product: the same fan buying another release counts
     const other = await run(
-      [[event('sale.recorded', '2026-03-02T15:00:00Z', { upc: '0602445789029' }), event('sale.redeemed', '2026-03-02T16:00:00Z')]],
+      [
+        [
+          event('sale.recorded', '2026-03-02T15:00:00Z', { upc: '0602445789029' }),
+          event('sale.redeemed', '2026-03-02T16:00:00Z'),
+        ],
+      ],
       ctx(),
       fans,
     );
@@ -152,7 +174,9 @@ describe('chart eligibility', () => {
     expect((await run([sale], ctx({ testOrder: true })))[0]).toMatchObject({ reasonCode: 'test_order' });
     const gb = [event('sale.recorded', '2026-03-02T15:00:00Z', { country: 'GB', postal: 'W1' })];
     expect((await run([gb]))[0]).toMatchObject({ reasonCode: 'out_of_territory' });
-    expect((await run([sale], ctx({ releaseTerritories: ['CA'] })))[0]).toMatchObject({ reasonCode: 'out_of_territory' });
+    expect((await run([sale], ctx({ releaseTerritories: ['CA'] })))[0]).toMatchObject({
+      reasonCode: 'out_of_territory',
+    });
     const nowhere = [
       event('sale.recorded', '2026-03-02T15:00:00Z', { country: null, postal: null }),
       event('sale.redeemed', '2026-03-02T16:00:00Z'),
@@ -161,7 +185,9 @@ describe('chart eligibility', () => {
   });
 
   it('turns a refund before counting into refunded, and a refund after counting into a return line', async () => {
-    const notYet = await run([[event('sale.recorded', '2026-03-02T15:00:00Z'), event('sale.reversed', '2026-03-02T17:00:00Z')]]);
+    const notYet = await run([
+      [event('sale.recorded', '2026-03-02T15:00:00Z'), event('sale.reversed', '2026-03-02T17:00:00Z')],
+    ]);
     expect(notYet).toMatchObject([{ kind: 'sale', eligibility: 'excluded', reasonCode: 'refunded' }]);
 
     const counted = await run([
@@ -227,7 +253,12 @@ describe('chart CSV', () => {
   it('writes one line per eligible unit movement with UPC or ISRC, ZIP, S/R, quantity, net price, timestamps and our ids', () => {
     const csv = chartCsv(
       [
-        row({ kind: 'return', unitIndex: 0, occurredAt: new Date('2026-03-02T18:00:00Z'), countedAt: new Date('2026-03-02T18:00:00Z') }),
+        row({
+          kind: 'return',
+          unitIndex: 0,
+          occurredAt: new Date('2026-03-02T18:00:00Z'),
+          countedAt: new Date('2026-03-02T18:00:00Z'),
+        }),
         row({ orderLineId: '13001004', upc: null, isrc: 'USRC17607839', netPrice: '1.29', zip: null, country: null }),
         row({ unitIndex: 1, eligibility: 'excluded', reasonCode: 'bulk_capped' }),
         row({}),

@@ -105,7 +105,12 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
   const countedAt = trigger === null ? null : later(trigger, ctx.releaseInstant);
   const set = rulesAt(ctx.ruleSets, countedAt ?? source.occurredAt);
   const version = set?.version ?? null;
-  const excluded = (reason: ReasonCode): Decision => ({ eligibility: 'excluded', reason, countedAt, rulesVersion: version });
+  const excluded = (reason: ReasonCode): Decision => ({
+    eligibility: 'excluded',
+    reason,
+    countedAt,
+    rulesVersion: version,
+  });
   if (unit.reversedAt !== null) return excluded('refunded');
   if (!set) return { eligibility: 'pending', reason: 'no_rules', countedAt, rulesVersion: null };
   const { rules } = set;
@@ -114,12 +119,19 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
   const country = source.country;
   if (country !== null) {
     if (!rules.territories.includes(country)) return excluded('out_of_territory');
-    if (ctx.releaseTerritories.length > 0 && !ctx.releaseTerritories.includes(country)) return excluded('out_of_territory');
+    if (ctx.releaseTerritories.length > 0 && !ctx.releaseTerritories.includes(country))
+      return excluded('out_of_territory');
   }
   const floor = rules.priceFloors[format][source.currency];
   if (floor === undefined || minor(source.unitPriceNet) < minor(floor)) return excluded('below_floor');
-  if (countedAt === null) return { eligibility: 'pending', reason: 'not_redeemed', countedAt: null, rulesVersion: version };
-  return { eligibility: 'eligible', countedAt, businessDate: businessDate(countedAt, rules.timeZone), rulesVersion: set.version };
+  if (countedAt === null)
+    return { eligibility: 'pending', reason: 'not_redeemed', countedAt: null, rulesVersion: version };
+  return {
+    eligibility: 'eligible',
+    countedAt,
+    businessDate: businessDate(countedAt, rules.timeZone),
+    rulesVersion: set.version,
+  };
 }
 
 const isFinal = (row: SaleLineRow | undefined) => row !== undefined && row.eligibility !== 'pending';
@@ -144,15 +156,21 @@ export async function planLine(
       units.push({ index: units.length, source: event, redeemedAt: null, reversedAt: null });
     }
   }
-  const redemptions = sorted.filter((e) => e.type === 'sale.redeemed').flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
+  const redemptions = sorted
+    .filter((e) => e.type === 'sale.redeemed')
+    .flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
   units.forEach((unit, i) => {
     unit.redeemedAt = redemptions[i] ?? null;
   });
 
   const saleRow = new Map(existing.filter((r) => r.kind === 'sale').map((r) => [r.unitIndex, r]));
   const returnRow = new Map(existing.filter((r) => r.kind === 'return').map((r) => [r.unitIndex, r]));
-  const reversals = sorted.filter((e) => e.type === 'sale.reversed').flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
-  const alreadyReversed = units.filter((u) => saleRow.get(u.index)?.reasonCode === 'refunded' || returnRow.has(u.index));
+  const reversals = sorted
+    .filter((e) => e.type === 'sale.reversed')
+    .flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
+  const alreadyReversed = units.filter(
+    (u) => saleRow.get(u.index)?.reasonCode === 'refunded' || returnRow.has(u.index),
+  );
   const rest = units.filter((u) => !alreadyReversed.includes(u)).reverse();
   const candidates = [
     ...alreadyReversed,
@@ -207,7 +225,13 @@ export async function planLine(
     if (decision.eligibility === 'eligible' && rulesAt(ctx.ruleSets, decision.countedAt)?.rules.onePerFanDigital) {
       const product = source.upc ? `upc:${source.upc}` : `isrc:${source.isrc}`;
       const first = await fans.claim(ctx.chart, product, source.fanKeys, id);
-      if (!first) decision = { eligibility: 'excluded', reason: 'bulk_capped', countedAt: decision.countedAt, rulesVersion: decision.rulesVersion };
+      if (!first)
+        decision = {
+          eligibility: 'excluded',
+          reason: 'bulk_capped',
+          countedAt: decision.countedAt,
+          rulesVersion: decision.rulesVersion,
+        };
     }
     const row: SaleLineRow = {
       ...base,

@@ -38,7 +38,13 @@ describe('GeoIp on the MaxMind test databases', () => {
 
   it('looks IPv6 addresses up in an IPv6 database', async () => {
     const geo = await open(geoipFixture('GeoIP2-City-Test'));
-    expect(geo.lookup('2001:480:10::1').place).toMatchObject({ precision: 'postal', country: 'US', region: 'CA', city: 'San Diego', postal: '92101' });
+    expect(geo.lookup('2001:480:10::1').place).toMatchObject({
+      precision: 'postal',
+      country: 'US',
+      region: 'CA',
+      city: 'San Diego',
+      postal: '92101',
+    });
   });
 
   it('keeps a country-only record at country precision and never stores its centroid', async () => {
@@ -56,16 +62,33 @@ describe('GeoIp on the MaxMind test databases', () => {
     });
     expect(result.flags).toEqual(['country_centroid_dropped']);
     const countryDb = await open(geoipFixture('GeoLite2-Country-Test'));
-    expect(countryDb.lookup('216.160.83.56').place).toMatchObject({ precision: 'country', country: 'US', latitude: null });
+    expect(countryDb.lookup('216.160.83.56').place).toMatchObject({
+      precision: 'country',
+      country: 'US',
+      latitude: null,
+    });
   });
 
   it('never looks private, loopback or documentation addresses up, and rejects garbage', async () => {
     const geo = await open(geoipFixture('GeoIP2-City-Test'));
-    for (const ip of ['10.42.1.7', '192.168.0.1', '100.64.0.1', '127.0.0.1', '::1', 'fd00:10::1', 'fe80::1', '2001:db8::1']) {
+    for (const ip of [
+      '10.42.1.7',
+      '192.168.0.1',
+      '100.64.0.1',
+      '127.0.0.1',
+      '::1',
+      'fd00:10::1',
+      'fe80::1',
+      '2001:db8::1',
+    ]) {
       expect(geo.lookup(ip), ip).toMatchObject({ place: { precision: 'none' }, flags: ['ip_special'] });
     }
     expect(geo.lookup('not-an-ip').flags).toEqual(['ip_invalid']);
-    expect(geo.lookup('8.8.8.8')).toMatchObject({ place: { precision: 'none' }, flags: ['geo_not_found'], dbBuildDate: '2026-02-04' });
+    expect(geo.lookup('8.8.8.8')).toMatchObject({
+      place: { precision: 'none' },
+      flags: ['geo_not_found'],
+      dbBuildDate: '2026-02-04',
+    });
   });
 });
 

@@ -130,10 +130,16 @@ export class GeoIp {
         loadedAt: new Date(),
       };
       slot.error = null;
-      this.logger.info({ path: slot.path, databaseType, ipVersion, buildDate: slot.current.buildDate }, 'geoip database loaded');
+      this.logger.info(
+        { path: slot.path, databaseType, ipVersion, buildDate: slot.current.buildDate },
+        'geoip database loaded',
+      );
     } catch (error) {
       slot.error = error instanceof Error ? error.message : String(error);
-      this.logger.error({ path: slot.path, error: slot.error, keptPrevious: slot.current !== null }, 'geoip database not loaded');
+      this.logger.error(
+        { path: slot.path, error: slot.error, keptPrevious: slot.current !== null },
+        'geoip database not loaded',
+      );
     }
     this.index();
   }
@@ -168,7 +174,11 @@ export class GeoIp {
       if (place.precision === 'none') continue;
       return { place, flags, dbBuildDate: database.buildDate };
     }
-    return { place: NOWHERE, flags: [failed ? 'geo_lookup_failed' : 'geo_not_found'], dbBuildDate: databases[0]!.buildDate };
+    return {
+      place: NOWHERE,
+      flags: [failed ? 'geo_lookup_failed' : 'geo_not_found'],
+      dbBuildDate: databases[0]!.buildDate,
+    };
   }
 
   /** True when at least one file is loaded for each address family. */

@@ -28,7 +28,8 @@ export const NOWHERE: Place = Object.freeze({
   accuracyRadiusKm: null,
 }) as Place;
 
-const text = (value: unknown): string | null => (typeof value === 'string' && value.trim() !== '' ? value.trim() : null);
+const text = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value.trim() : null;
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 type Names = { names?: Record<string, unknown> };
@@ -88,7 +89,8 @@ export function placeFromRecord(record: unknown): { place: Place; flags: PlaceFl
   const precision: GeoPrecision = postal ? 'postal' : city ? 'city' : region ? 'region' : 'country';
   const flags: PlaceFlag[] = [];
   const located = precision === 'postal' || precision === 'city';
-  if (!located && latitude !== null) flags.push(precision === 'country' ? 'country_centroid_dropped' : 'region_centroid_dropped');
+  if (!located && latitude !== null)
+    flags.push(precision === 'country' ? 'country_centroid_dropped' : 'region_centroid_dropped');
   return {
     place: {
       precision,

@@ -4,7 +4,12 @@ import { Metrics } from './metrics.ts';
 
 function clock(start = 1_000_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe('IntegrityWindow (header-stripping alarm)', () => {

@@ -32,13 +32,17 @@ export class Metrics {
       `geo_captures_total ${this.captures}`,
       '# HELP geo_capture_flags_total Capture flags raised since start.',
       '# TYPE geo_capture_flags_total counter',
-      ...[...this.captureFlags].sort(([a], [b]) => a.localeCompare(b)).map(([flag, n]) => `geo_capture_flags_total{flag="${flag}"} ${n}`),
+      ...[...this.captureFlags]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([flag, n]) => `geo_capture_flags_total{flag="${flag}"} ${n}`),
       '# HELP geo_sales_events_total sales.v1 events handled since start, by type and outcome.',
       '# TYPE geo_sales_events_total counter',
-      ...[...this.salesEvents].sort(([a], [b]) => a.localeCompare(b)).map(([key, n]) => {
-        const [type, outcome] = key.split('|');
-        return `geo_sales_events_total{type="${type}",outcome="${outcome}"} ${n}`;
-      }),
+      ...[...this.salesEvents]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([key, n]) => {
+          const [type, outcome] = key.split('|');
+          return `geo_sales_events_total{type="${type}",outcome="${outcome}"} ${n}`;
+        }),
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -11,7 +11,10 @@ beforeAll(async () => {
   await geo.load();
 });
 const lookupIp = (ip: string) => geo.lookup(ip);
-const london = { place: { ...NOWHERE, precision: 'city' as const, country: 'GB', region: 'ENG', city: 'London' }, flags: [] };
+const london = {
+  place: { ...NOWHERE, precision: 'city' as const, country: 'GB', region: 'ENG', city: 'London' },
+  flags: [],
+};
 
 describe('locateSale precedence: shipping > billing > capture > browser_ip > none', () => {
   const everything = {
@@ -44,13 +47,20 @@ describe('locateSale precedence: shipping > billing > capture > browser_ip > non
 
   it('falls to the checkout capture when no address names a country', () => {
     const fan = { billingZip: '10001', browserIp: '216.160.83.56' };
-    expect(locateSale({ fan, capture: london, lookupIp })).toEqual({ source: 'geo_capture', place: london.place, flags: [] });
+    expect(locateSale({ fan, capture: london, lookupIp })).toEqual({
+      source: 'geo_capture',
+      place: london.place,
+      flags: [],
+    });
   });
 
   it('falls to browser_ip when the capture has no place, flagging that', () => {
     const capture = { place: NOWHERE, flags: ['xff_missing'] };
     const located = locateSale({ fan: { browserIp: '216.160.83.56' }, capture, lookupIp });
-    expect(located).toMatchObject({ source: 'browser_ip', place: { city: 'Milton', postal: '98354', precision: 'postal' } });
+    expect(located).toMatchObject({
+      source: 'browser_ip',
+      place: { city: 'Milton', postal: '98354', precision: 'postal' },
+    });
     expect(located.flags).toEqual(['capture_unlocated']);
   });
 
@@ -60,12 +70,18 @@ describe('locateSale precedence: shipping > billing > capture > browser_ip > non
       place: NOWHERE,
       flags: ['browser_ip_special', 'location_missing'],
     });
-    expect(locateSale({ fan: {}, capture: null, lookupIp })).toMatchObject({ source: 'none', flags: ['location_missing'] });
+    expect(locateSale({ fan: {}, capture: null, lookupIp })).toMatchObject({
+      source: 'none',
+      flags: ['location_missing'],
+    });
   });
 
   it('keeps a country-only browser_ip at country precision without its centroid', () => {
     const located = locateSale({ fan: { browserIp: '2a02:cf40::1' }, capture: null, lookupIp });
-    expect(located).toMatchObject({ source: 'browser_ip', place: { precision: 'country', country: 'NO', latitude: null } });
+    expect(located).toMatchObject({
+      source: 'browser_ip',
+      place: { precision: 'country', country: 'NO', latitude: null },
+    });
     expect(located.flags).toContain('country_centroid_dropped');
   });
 

@@ -68,7 +68,9 @@ export interface LocateInput {
  */
 export function locateSale({ fan, capture, lookupIp, shippingIsPhysical = true }: LocateInput): Located {
   const flags: string[] = [];
-  const shipping = shippingIsPhysical ? placeFromAddress(fan.shippingZip, fan.shippingCountry, fan.shippingProvince) : null;
+  const shipping = shippingIsPhysical
+    ? placeFromAddress(fan.shippingZip, fan.shippingCountry, fan.shippingProvince)
+    : null;
   if (shipping) return { source: 'shipping_address', place: shipping, flags };
   const billing = placeFromAddress(fan.billingZip, fan.billingCountry, fan.billingProvince);
   if (billing) return { source: 'billing_address', place: billing, flags };
@@ -79,7 +81,8 @@ export function locateSale({ fan, capture, lookupIp, shippingIsPhysical = true }
   const browserIp = clean(fan.browserIp);
   if (browserIp) {
     const result = lookupIp(browserIp);
-    if (result.place.precision !== 'none') return { source: 'browser_ip', place: result.place, flags: [...flags, ...result.flags] };
+    if (result.place.precision !== 'none')
+      return { source: 'browser_ip', place: result.place, flags: [...flags, ...result.flags] };
     flags.push(...result.flags.map((flag) => `browser_ip_${flag.replace(/^ip_/, '')}`));
   }
   return { source: 'none', place: NOWHERE, flags: [...flags, 'location_missing'] };

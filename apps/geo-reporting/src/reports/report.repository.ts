@@ -26,7 +26,12 @@ export async function regionReport(
       ORDER BY units DESC, code, currency`,
     [query.releaseId, query.level, query.from, query.to],
   );
-  return rows.map((r) => ({ code: r.code === '' ? null : r.code, currency: r.currency, units: r.units, netAmount: r.net_amount }));
+  return rows.map((r) => ({
+    code: r.code === '' ? null : r.code,
+    currency: r.currency,
+    units: r.units,
+    netAmount: r.net_amount,
+  }));
 }
 
 export interface ChartFile {
@@ -51,6 +56,8 @@ export async function chartFile(pool: Pool, chart: string, date: string, retaile
 /** The chart's time zone from its current rules; undefined for a chart without rules. */
 export async function chartTimeZone(pool: Pool, chart: string, at: Date): Promise<string | undefined> {
   const sets = await chartRuleSets(pool, chart);
-  const current = sets.filter((s) => s.effectiveFrom <= at).sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime())[0];
+  const current = sets
+    .filter((s) => s.effectiveFrom <= at)
+    .sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime())[0];
   return current?.rules.timeZone;
 }

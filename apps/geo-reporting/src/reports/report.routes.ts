@@ -35,7 +35,9 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
     async (request) => {
       const { releaseId, from, to, level } = request.query;
       if (!isIsoDate(from) || !isIsoDate(to) || from > to) {
-        throw new ProblemError(400, 'invalid_range', 'Invalid date range', { detail: 'from and to are dates with from <= to' });
+        throw new ProblemError(400, 'invalid_range', 'Invalid date range', {
+          detail: 'from and to are dates with from <= to',
+        });
       }
       const rows = await regionReport(options.pool, { releaseId, from, to, level });
       return { releaseId, from, to, level, rows, attribution: options.attribution };
@@ -57,9 +59,12 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
       const { chart, date: day } = request.query;
       if (!isIsoDate(day)) throw new ProblemError(400, 'invalid_date', 'Invalid date');
       const timeZone = await chartTimeZone(options.pool, chart, now());
-      if (!timeZone) throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
+      if (!timeZone)
+        throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
       if (!isClosedDay(day, now(), timeZone)) {
-        throw new ProblemError(409, 'day_not_closed', 'Business day not over', { detail: `${day} is not over in ${timeZone}` });
+        throw new ProblemError(409, 'day_not_closed', 'Business day not over', {
+          detail: `${day} is not over in ${timeZone}`,
+        });
       }
       const file = await chartFile(options.pool, chart, day, options.retailerAccount);
       return reply

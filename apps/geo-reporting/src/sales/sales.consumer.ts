@@ -22,7 +22,12 @@ export function salesEventHandler(service: SalesService, logger: Logger, metrics
     if (!parsed.success || !UUID.test(parsed.data.releaseId)) {
       metrics.countSalesEvent('unknown', 'invalid');
       logger.warn(
-        { topic: message.topic, partition: message.partition, offset: message.offset, issues: parsed.error?.issues.length ?? 0 },
+        {
+          topic: message.topic,
+          partition: message.partition,
+          offset: message.offset,
+          issues: parsed.error?.issues.length ?? 0,
+        },
         'sales event skipped: not a valid sales.v1 event',
       );
       return;

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Place } from '../geoip/record.ts';
 import type { FanRegistry, LineEvent, SaleLineRow } from '../charts/eligibility.ts';
 import { type ChartRuleSet, chartRulesSchema } from '../charts/rules.ts';
+import type { Place } from '../geoip/record.ts';
 import type { Located } from '../locating/locate.ts';
 
 export type Queryable = Pool | PoolClient;
@@ -13,7 +13,11 @@ export interface StoredCapture {
 }
 
 /** The checkout's best capture: a located one first, then the newest. */
-export async function latestCapture(db: Queryable, shopDomain: string, checkoutToken: string): Promise<StoredCapture | null> {
+export async function latestCapture(
+  db: Queryable,
+  shopDomain: string,
+  checkoutToken: string,
+): Promise<StoredCapture | null> {
   const { rows } = await db.query(
     `SELECT client_ip, flags, precision, country, region, city, postal, latitude, longitude, accuracy_radius_km
        FROM geo_capture WHERE shop_domain = $1 AND checkout_token = $2
@@ -34,6 +38,35 @@ export async function latestCapture(db: Queryable, shopDomain: string, checkoutT
       latitude: r.latitude,
       longitude: r.longitude,
       accuracyRadiusKm: r.accuracy_radius_km,
+    },
+  };
+}
+
+/** Where the line's sale was located: a reversal is taken off the same place, whatever its own fan data says. */
+export async function recordedLocation(
+  db: Queryable,
+  shopDomain: string,
+  orderLineId: string,
+): Promise<Located | null> {
+  const { rows } = await db.query(
+    `SELECT source, precision, country, region, city, postal, flags FROM located_sale
+      WHERE shop_domain = $1 AND order_line_id = $2 AND type = 'sale.recorded' ORDER BY occurred_at, event_id LIMIT 1`,
+    [shopDomain, orderLineId],
+  );
+  const r = rows[0];
+  if (!r) return null;
+  return {
+    source: r.source,
+    flags: r.flags ?? [],
+    place: {
+      precision: r.precision,
+      country: r.country,
+      region: r.region,
+      city: r.city,
+      postal: r.postal,
+      latitude: null,
+      longitude: null,
+      accuracyRadiusKm: null,
     },
   };
 }
@@ -147,10 +180,10 @@ function toSaleLine(r: Record<string, unknown>): SaleLineRow {
 }
 
 export async function saleLinesOfLine(db: Queryable, chart: string, orderLineId: string): Promise<SaleLineRow[]> {
-  const { rows } = await db.query(`SELECT ${SALE_LINE_COLUMNS} FROM sale_line WHERE chart = $1 AND order_line_id = $2`, [
-    chart,
-    orderLineId,
-  ]);
+  const { rows } = await db.query(
+    `SELECT ${SALE_LINE_COLUMNS} FROM sale_line WHERE chart = $1 AND order_line_id = $2`,
+    [chart, orderLineId],
+  );
   return rows.map(toSaleLine);
 }
 
@@ -249,10 +282,14 @@ export async function isTestOrder(db: Queryable, shopDomain: string, orderId: st
 }
 
 export async function chartRuleSets(db: Queryable, chart: string): Promise<ChartRuleSet[]> {
-  const { rows } = await db.query('SELECT chart, version, effective_from, rules FROM chart_rule_set WHERE chart = $1', [chart]);
+  const { rows } = await db.query('SELECT chart, version, effective_from, rules FROM chart_rule_set WHERE chart = $1', [
+    chart,
+  ]);
   return rows.flatMap((r) => {
     const rules = chartRulesSchema.safeParse(r.rules);
-    return rules.success ? [{ chart: r.chart, version: r.version, effectiveFrom: r.effective_from, rules: rules.data }] : [];
+    return rules.success
+      ? [{ chart: r.chart, version: r.version, effectiveFrom: r.effective_from, rules: rules.data }]
+      : [];
   });
 }
 

@@ -15,6 +15,7 @@ import {
   latestCapture,
   lineEvents,
   PgFanRegistry,
+  recordedLocation,
   releaseFacts,
   saleLinesOfLine,
   upsertSaleLines,
@@ -58,14 +59,21 @@ export class SalesService {
 
   async handle(event: SalesEventV1): Promise<HandleOutcome> {
     const { pool, geo } = this.deps;
-    const capture = event.fan.checkoutToken ? await latestCapture(pool, event.shopDomain, event.fan.checkoutToken) : null;
-    const located = locateSale({ fan: event.fan, capture, lookupIp: (ip) => geo.lookup(ip) });
+    const capture = event.fan.checkoutToken
+      ? await latestCapture(pool, event.shopDomain, event.fan.checkoutToken)
+      : null;
+    // A reversal comes off the place its sale was counted in (its capture may be gone by then).
+    const original =
+      event.type === 'sale.reversed' ? await recordedLocation(pool, event.shopDomain, event.orderLineId) : null;
+    const located = original ?? locateSale({ fan: event.fan, capture, lookupIp: (ip) => geo.lookup(ip) });
     const occurredAt = new Date(event.occurredAt);
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
       // One order line at a time: its units are planned from all its events.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`order-line:${event.shopDomain}:${event.orderLineId}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `order-line:${event.shopDomain}:${event.orderLineId}`,
+      ]);
       const inserted = await insertLocatedSale(client, {
         eventId: event.eventId,
         type: event.type,
@@ -106,7 +114,13 @@ export class SalesService {
         const planned = await planLine(
           events,
           existing,
-          { chart, ruleSets, testOrder, releaseInstant: release.releaseInstant, releaseTerritories: release.territories },
+          {
+            chart,
+            ruleSets,
+            testOrder,
+            releaseInstant: release.releaseInstant,
+            releaseTerritories: release.territories,
+          },
           fans,
         );
         await upsertSaleLines(client, planned);

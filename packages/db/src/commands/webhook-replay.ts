@@ -3,7 +3,10 @@
 
 /** Anything with pg's `query` (a Pool, a PoolClient). */
 export interface Queryable {
-  query<R extends Record<string, unknown> = Record<string, unknown>>(text: string, values?: unknown[]): Promise<{ rows: R[] }>;
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }>;
 }
 
 export interface ReplayRequest {
@@ -15,7 +18,10 @@ export interface ReplayRequest {
   shopDomains?: readonly string[];
 }
 
-export type ReplayResult = { status: 'queued'; outboxId: string } | { status: 'not_found' } | { status: 'payload_expired' };
+export type ReplayResult =
+  | { status: 'queued'; outboxId: string }
+  | { status: 'not_found' }
+  | { status: 'payload_expired' };
 
 /**
  * Queues a stored delivery for re-publication: one dispatch_outbox row with `replay_requested_by`; the

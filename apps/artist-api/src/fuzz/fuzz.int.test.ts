@@ -1,0 +1,138 @@
+import { createMemoryMessaging, type Messaging } from '@single/messaging';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../test-support/harness.ts';
+import {
+  seedAccount,
+  seedArtist,
+  seedDelivery,
+  seedKey,
+  seedMapping,
+  seedPaidOrder,
+  seedRelease,
+  seedSales,
+  seedShop,
+  writeArchive,
+} from '../test-support/seed.ts';
+import { arbitraryFor, type JsonSchema } from './schema-arbitrary.ts';
+
+interface Operation {
+  method: string;
+  path: string;
+  parameters?: { in: 'path' | 'query'; name: string; schema: JsonSchema }[];
+  requestBody?: { content: Record<string, { schema: JsonSchema }> };
+}
+
+const RUNS_PER_OPERATION = 100;
+
+// Every operation of the OpenAPI document, with parameters and bodies drawn from its own schemas (plus
+// off-schema and hostile values): the answer is always 2xx/3xx, or 4xx problem+json; never 5xx.
+describe('fuzzing every endpoint', () => {
+  let h: Harness;
+  let messaging: Messaging;
+  let operations: Operation[];
+  let known: string[];
+  let auth: Record<string, string>;
+  let otherAuth: Record<string, string>;
+
+  beforeAll(async () => {
+    messaging = createMemoryMessaging({ topology: { exchanges: [], queues: [{ name: 'fuzz.dlq' }] } });
+    h = await startHarness({ messaging, deadLetterQueues: ['fuzz.dlq'] });
+    const mine = await seedAccount(h.pool, 'Fuzz');
+    const other = await seedAccount(h.pool, 'Other');
+    auth = mine.auth;
+    otherAuth = other.auth;
+    const shopId = await seedShop(h.pool, mine.accountId, 'fuzz.myshopify.com');
+    const artistId = await seedArtist(h.pool, mine.accountId);
+    const release = await seedRelease(h.pool, artistId);
+    const mappingId = await seedMapping(h.pool, 'fuzz.myshopify.com', release.id, 77);
+    const order = await seedPaidOrder(h.pool, {
+      shopDomain: 'fuzz.myshopify.com',
+      releaseId: release.id,
+      downloadLimit: 1_000,
+    });
+    const deliveryId = await seedDelivery(h.pool, 'fuzz.myshopify.com');
+    await seedSales(h.pool, release.id, '2026-11-27');
+    for (const format of ['mp3', 'wav', 'flac', 'alac'])
+      await writeArchive(h.storageDir, release.id, format, Buffer.from('zip'));
+    const spare = await seedKey(h.pool, mine.accountId, ['read']);
+    known = [
+      spare.keyId,
+      shopId,
+      artistId,
+      release.id,
+      mappingId,
+      order.orderId,
+      order.token,
+      deliveryId,
+      'fuzz.myshopify.com',
+      release.upc,
+    ];
+
+    const doc = h.api.app.swagger() as { paths: Record<string, Record<string, Omit<Operation, 'method' | 'path'>>> };
+    operations = Object.entries(doc.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, op]) => ({ method: method.toUpperCase(), path, ...op })),
+    );
+  });
+  afterAll(async () => {
+    await h?.close();
+    await messaging?.close();
+  });
+
+  it('finds every operation', () => {
+    expect(operations.length).toBeGreaterThanOrEqual(25);
+  });
+
+  it('never answers 5xx, and every 4xx is problem+json', async () => {
+    const failures: string[] = [];
+    for (const op of operations) {
+      const pathParams = (op.parameters ?? []).filter((p) => p.in === 'path');
+      const queryParams = (op.parameters ?? []).filter((p) => p.in === 'query');
+      const bodySchema = op.requestBody?.content['application/json']?.schema;
+      const request = fc.record({
+        path: fc.record(
+          Object.fromEntries(
+            pathParams.map((p) => [p.name, fc.oneof(arbitraryFor(p.schema, known), fc.constantFrom(...known))]),
+          ),
+        ),
+        query: fc.record(Object.fromEntries(queryParams.map((p) => [p.name, arbitraryFor(p.schema, known)])), {
+          requiredKeys: [],
+        }),
+        body: bodySchema ? arbitraryFor(bodySchema, known) : fc.constant(undefined),
+        who: fc.constantFrom('me', 'me', 'me', 'other', 'nobody'),
+      });
+      await fc
+        .assert(
+          fc.asyncProperty(request, async ({ path, query, body, who }) => {
+            const url =
+              op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(path[name] ?? ''))) +
+              (Object.keys(query).length > 0
+                ? `?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]))}`
+                : '');
+            const headers = who === 'me' ? auth : who === 'other' ? otherAuth : {};
+            const res = await h.api.app.inject({
+              method: op.method as 'GET',
+              url,
+              headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+              ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+            });
+            const ok =
+              res.statusCode < 400
+                ? true
+                : res.statusCode < 500 && String(res.headers['content-type']).startsWith('application/problem+json');
+            if (!ok)
+              failures.push(
+                `${op.method} ${url.slice(0, 200)} ${JSON.stringify(body)?.slice(0, 300)} -> ${res.statusCode} ${res.body.slice(0, 300)}`,
+              );
+            return ok;
+          }),
+          { numRuns: RUNS_PER_OPERATION, endOnFailure: true },
+        )
+        .catch(() => undefined);
+    }
+    expect(failures).toEqual([]);
+    // the process is still up and healthy
+    expect((await h.api.app.inject({ url: '/health/ready' })).statusCode).toBe(200);
+    expect((await h.api.app.inject({ url: '/v1/me', headers: auth })).statusCode).toBe(200);
+  });
+});

@@ -1,0 +1,187 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { parse } from 'yaml';
+import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import type { Context } from './context.ts';
+
+/**
+ * Local-only stand-ins for the secrets the apps require, used when the environment does not set them.
+ * They are public by design: never use them outside a laptop.
+ */
+const LOCAL_SECRETS: Record<string, string> = {
+  SHOPIFY_WEBHOOK_SECRETS: 'local-shopify-webhook-secret-not-for-production',
+  DOWNLOAD_TOKEN_SECRETS: 'local-download-token-secret-not-for-production-0000',
+};
+
+interface LocalApp {
+  name: string;
+  dir: string;
+  port: number;
+}
+
+function localApps(ctx: Context, only: string[] | undefined): LocalApp[] {
+  const ws = ctx.workspace();
+  const apps: LocalApp[] = [];
+  for (const project of ws.file.projects) {
+    if (only && !only.includes(project.name)) continue;
+    const dir = join(ws.root, 'apps', project.name);
+    if (!existsSync(join(dir, 'src', 'main.ts'))) {
+      ctx.output.info(`skipping ${project.name}: apps/${project.name}/src/main.ts does not exist`);
+      continue;
+    }
+    const values = parse(readFileSync(join(ws.root, project.chart, 'values.yaml'), 'utf8')) as {
+      containerPort: number;
+    };
+    apps.push({ name: project.name, dir, port: values.containerPort });
+  }
+  const unknown = (only ?? []).filter((name) => !ws.file.projects.some((p) => p.name === name));
+  if (unknown.length > 0) throw new CmdrError(`unknown project(s): ${unknown.join(', ')}`, ExitCode.notFound);
+  return apps;
+}
+
+function run(ctx: Context, command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', (chunk: Buffer) => ctx.io.err(chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => ctx.io.err(chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new CmdrError(`${command} ${args.join(' ')} exited with ${code}`, ExitCode.failure)),
+    );
+  });
+}
+
+function prefixLines(name: string, write: (s: string) => void) {
+  let pending = '';
+  return (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) write(`[${name}] ${line}\n`);
+  };
+}
+
+async function waitReady(app: LocalApp, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new CmdrError(`${app.name} exited with ${child.exitCode}`, ExitCode.failure);
+    try {
+      const response = await fetch(`http://127.0.0.1:${app.port}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new CmdrError(`${app.name} not ready on :${app.port} after ${timeoutMs / 1000} s`, ExitCode.unavailable);
+}
+
+function stop(children: Map<string, ChildProcess>): Promise<void> {
+  return Promise.all(
+    [...children.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  ).then(() => undefined);
+}
+
+export function registerUpCommand(program: Command, context: () => Context) {
+  program
+    .command('up')
+    .description('the local platform in one command: servers, migrations, every app (Ctrl-C stops the apps)')
+    .option('--no-infra', 'do not run scripts/infra.sh up (servers already running)')
+    .option('--no-migrate', 'skip database migrations')
+    .option('--only <apps>', 'comma-separated projects to start')
+    .option('--exit-when-ready', 'stop the apps and exit 0 once every app is ready (smoke test)')
+    .option('--ready-timeout <seconds>', 'how long each app may take to become ready', '60')
+    .option('--port-offset <n>', 'added to every app port (run a second platform beside the first)', '0')
+    .action(
+      async (options: {
+        infra: boolean;
+        migrate: boolean;
+        only?: string;
+        exitWhenReady?: boolean;
+        readyTimeout: string;
+        portOffset: string;
+      }) => {
+        const ctx = context();
+        const root = ctx.workspace().root;
+        const env = { ...ctx.io.env } as NodeJS.ProcessEnv;
+        const offset = Number(options.portOffset);
+        if (!Number.isInteger(offset) || offset < 0 || offset > 60_000)
+          throw usageError('--port-offset must be 0..60000');
+        const apps = localApps(
+          ctx,
+          options.only
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+        ).map((a) => ({
+          ...a,
+          port: a.port + offset,
+        }));
+        if (options.infra) {
+          ctx.output.info('starting servers (scripts/infra.sh up)');
+          await run(ctx, 'bash', ['scripts/infra.sh', 'up'], root, env);
+        }
+        if (options.migrate) {
+          ctx.output.info('applying database migrations');
+          await run(
+            ctx,
+            process.execPath,
+            ['--conditions=source', 'scripts/migrate.ts', 'deploy'],
+            join(root, 'packages/db'),
+            env,
+          );
+        }
+        const children = new Map<string, ChildProcess>();
+        const shutdown = () => void stop(children);
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+        try {
+          for (const app of apps) {
+            const child = spawn(
+              process.execPath,
+              ['--conditions=source', '--import', '@single/tracing/register', 'src/main.ts'],
+              {
+                cwd: app.dir,
+                env: { ...LOCAL_SECRETS, ...env, PORT: String(app.port), HOST: '127.0.0.1', DD_ENV: 'local' },
+                stdio: ['ignore', 'pipe', 'pipe'],
+              },
+            );
+            child.stdout?.on('data', prefixLines(app.name, ctx.io.err));
+            child.stderr?.on('data', prefixLines(app.name, ctx.io.err));
+            children.set(app.name, child);
+          }
+          const progress = ctx.output.progress('ready');
+          let ready = 0;
+          await Promise.all(
+            apps.map(async (app) => {
+              await waitReady(app, children.get(app.name) as ChildProcess, Number(options.readyTimeout) * 1000);
+              progress(++ready, apps.length);
+            }),
+          );
+          const summary = apps.map((a) => ({
+            app: a.name,
+            url: `http://127.0.0.1:${a.port}`,
+            pid: children.get(a.name)?.pid,
+          }));
+          ctx.output.result(summary, () => summary.map((s) => `${s.app.padEnd(20)} ${s.url}`).join('\n'));
+          if (!options.exitWhenReady) {
+            await Promise.all([...children.values()].map((c) => new Promise((r) => c.once('exit', r))));
+          }
+        } finally {
+          await stop(children);
+          process.off('SIGINT', shutdown);
+          process.off('SIGTERM', shutdown);
+        }
+      },
+    );
+}

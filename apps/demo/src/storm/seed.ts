@@ -1,0 +1,147 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { writeReleaseAudio } from './audio.ts';
+import { requestJson } from './http.ts';
+import type { DemoLine } from './shopify.ts';
+
+export const SHOP_DOMAIN = 'harbour-lights.myshopify.com';
+export const SHOP_ID = 61_000_001;
+
+export interface SeededRelease {
+  id: string;
+  title: string;
+  upc: string;
+  releaseInstant: string;
+  preorder: boolean;
+  line: DemoLine;
+}
+
+export interface Seeded {
+  accountId: string;
+  apiKey: string;
+  artistId: string;
+  outNow: SeededRelease;
+  preorder: SeededRelease;
+}
+
+/** EAN-13 check digit (GS1 mod 10). */
+function ean13(body12: string): string {
+  const sum = [...body12].reduce((acc, digit, i) => acc + Number(digit) * (i % 2 === 0 ? 1 : 3), 0);
+  return `${body12}${(10 - (sum % 10)) % 10}`;
+}
+
+/**
+ * What onboarding leaves behind: the label's account, an API key and the installed shop are written the
+ * way cmdr and the app install write them; the artist, the releases and the product mappings are created
+ * through the artist API with that key, like a label's dashboard would; the audio archives are generated.
+ */
+export async function seed(options: {
+  pool: pg.Pool;
+  artistApiUrl: string;
+  audioDir: string;
+  preorderInstant: Date;
+}): Promise<Seeded> {
+  const { pool } = options;
+  const account = await pool.query<{ id: string }>(
+    `INSERT INTO account (kind, name, updated_at) VALUES ('label', 'Harbour Lights Records', now()) RETURNING id`,
+  );
+  const accountId = account.rows[0]?.id as string;
+  const apiKey = `sgl_${randomBytes(32).toString('base64url')}`;
+  await pool.query(`INSERT INTO api_key (account_id, name, hash, scopes) VALUES ($1, 'demo', $2, $3)`, [
+    accountId,
+    createHash('sha256').update(apiKey).digest('hex'),
+    ['read', 'write'],
+  ]);
+  await pool.query(
+    `INSERT INTO shop (domain, account_id, access_token, updated_at) VALUES ($1, $2, 'shpat_demo_token', now())`,
+    [SHOP_DOMAIN, accountId],
+  );
+
+  const api = options.artistApiUrl;
+  const auth = { authorization: `Bearer ${apiKey}` };
+  const artist = await requestJson<{ id: string }>(`${api}/v1/artists`, {
+    headers: auth,
+    body: { name: 'Neon Harbor' },
+    expect: 201,
+  });
+  const tracks = ['Low Tide', 'Salt Lines', 'Harbour Lights'];
+  const now = Date.now();
+  const release = async (input: {
+    title: string;
+    upc: string;
+    instant: Date;
+    preorder: boolean;
+    isrcBase: number;
+    line: DemoLine;
+  }): Promise<SeededRelease> => {
+    const created = await requestJson<{ id: string; upc: string; releaseInstant: string }>(`${api}/v1/releases`, {
+      headers: auth,
+      expect: 201,
+      body: {
+        artistId: artist.id,
+        title: input.title,
+        upc: input.upc,
+        releaseInstant: input.instant.toISOString(),
+        preorder: input.preorder,
+        ...(input.preorder ? { preorderStartsAt: new Date(now - 7 * 86_400_000).toISOString() } : {}),
+        downloadLimit: 5,
+        tracks: tracks.map((title, i) => ({ position: i + 1, title, isrc: `USS1Z26${input.isrcBase + i}` })),
+      },
+    });
+    await requestJson(`${api}/v1/product-mappings`, {
+      headers: auth,
+      expect: 201,
+      body: {
+        shopDomain: SHOP_DOMAIN,
+        productId: String(input.line.productId),
+        variantId: String(input.line.variantId),
+        sku: input.line.sku,
+        releaseId: created.id,
+      },
+    });
+    await writeReleaseAudio(
+      options.audioDir,
+      created.id,
+      tracks.map((title) => ({ title })),
+    );
+    return {
+      id: created.id,
+      title: input.title,
+      upc: created.upc,
+      releaseInstant: created.releaseInstant,
+      preorder: input.preorder,
+      line: input.line,
+    };
+  };
+  const outNow = await release({
+    title: 'Low Tide',
+    upc: ean13('019628000001'),
+    instant: new Date(now - 3 * 86_400_000),
+    preorder: false,
+    isrcBase: 10_001,
+    line: {
+      lineId: 0,
+      productId: 8_100_001,
+      variantId: 45_000_001,
+      sku: 'NH-LT-DIG',
+      title: 'Low Tide (Digital Album)',
+      price: '9.99',
+    },
+  });
+  const preorder = await release({
+    title: 'High Water',
+    upc: ean13('019628000002'),
+    instant: options.preorderInstant,
+    preorder: true,
+    isrcBase: 20_001,
+    line: {
+      lineId: 0,
+      productId: 8_100_002,
+      variantId: 45_000_002,
+      sku: 'NH-HW-DIG',
+      title: 'High Water (Digital Album, pre-order)',
+      price: '10.99',
+    },
+  });
+  return { accountId, apiKey, artistId: artist.id, outNow, preorder };
+}

@@ -1,0 +1,176 @@
+import type { Db } from '@single/db';
+import { useTestDatabase } from '@single/testing';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DownloadTokens } from '../grants/tokens.ts';
+import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
+import { customersRedact } from '../shopify/payloads.ts';
+import { paidOrder, SHOP, seedCatalogue, shopifyFixture } from '../test-support/fixtures.ts';
+import { redactCustomer, redactShop } from './privacy.service.ts';
+
+const tokens = new DownloadTokens(['privacy-secret-privacy-secret-privacy-01']);
+const OTHER_SHOP = 'other-label.myshopify.com';
+const CHECKOUT = 'c1a2b3c4d5e6f708192a3b4c5d6e7f80'; // the fixture order's checkout token
+
+/** What geo-reporting, the dispatcher and artist-api hold about one order (as their own code writes it). */
+async function seedCopies(db: Db, shopDomain: string, orderId: string, checkoutToken: string, releaseId: string) {
+  await db.geoCapture.create({
+    data: {
+      shopDomain,
+      checkoutToken,
+      clientIp: '216.160.83.56',
+      chain: ['216.160.83.56', '10.0.0.1'],
+      flags: [],
+      precision: 'postal',
+      country: 'US',
+      region: 'WA',
+      city: 'Milton',
+      postal: '98354',
+      latitude: 47.2484,
+      longitude: -122.3129,
+      accuracyRadiusKm: 20,
+    },
+  });
+  // Shopify line ids are unique across shops (sale_line's unique key relies on it).
+  const orderLineId = shopDomain === SHOP ? '13001001' : '23001001';
+  const common = { shopDomain, orderId, orderLineId, releaseId, quantity: 1, netPrice: '9.99' };
+  await db.locatedSale.create({
+    data: {
+      ...common,
+      eventId: crypto.randomUUID(),
+      type: 'sale.recorded',
+      currency: 'USD',
+      source: 'billing_address',
+      precision: 'postal',
+      country: 'US',
+      region: 'WA',
+      city: 'Milton',
+      postal: '98354',
+      fanKeys: ['a'.repeat(64)],
+      occurredAt: new Date(),
+    },
+  });
+  const line = await db.saleLine.create({
+    data: {
+      ...common,
+      chart: 'luminate',
+      kind: 'sale',
+      eligibility: 'eligible',
+      unitIndex: 0,
+      zip: '98354',
+      country: 'US',
+      currency: 'USD',
+      occurredAt: new Date(),
+    },
+  });
+  await db.chartFanKey.create({
+    data: { chart: 'luminate', product: 'upc:0602445790128', fanKey: `${shopDomain}:${'b'.repeat(40)}`, saleLineId: line.id },
+  });
+  await db.webhookDelivery.create({
+    data: {
+      shopDomain,
+      topic: 'orders/paid',
+      webhookId: `w-${shopDomain}`,
+      bodySha256: `sha-${shopDomain}`,
+      dedupeFamily: 'orders/snapshot',
+      lane: 'orders',
+      payload: { ...shopifyFixture('orders/paid'), id: Number(orderId) } as object,
+    },
+  });
+}
+
+describe('privacy: redaction reaches every owner’s copy through the purges exported by @single/db', () => {
+  const database = useTestDatabase();
+  let pool: pg.Pool;
+  let releaseId: string;
+  const db = () => database().db;
+
+  beforeEach(async () => {
+    pool = new pg.Pool({ connectionString: database().url, max: 3 });
+    const catalogue = await seedCatalogue(db());
+    await seedCatalogue(db(), { shopDomain: OTHER_SHOP });
+    releaseId = catalogue.releasedAlbum;
+    const now = new Date();
+    await applySnapshots({ pool, tokens, now: () => now }, [
+      { shopDomain: SHOP, snapshot: paidOrder() },
+      { shopDomain: OTHER_SHOP, snapshot: paidOrder() },
+    ]);
+    // The fan downloaded once from each shop (artist-api's redemption route records the IP).
+    for (const grant of await db().downloadGrant.findMany({ where: { status: 'active' } })) {
+      await db().download.create({ data: { grantId: grant.id, format: 'flac', clientIp: '216.160.83.56' } });
+    }
+    await seedCopies(db(), SHOP, '5550001001', CHECKOUT, releaseId);
+    await seedCopies(db(), OTHER_SHOP, '5550001001', CHECKOUT, releaseId);
+  });
+  afterEach(async () => {
+    await pool.end();
+  });
+
+  /** Every personal field the other owners hold for a shop, as one comparable record. */
+  async function personal(shopDomain: string) {
+    const capture = await db().geoCapture.findFirstOrThrow({ where: { shopDomain } });
+    const located = await db().locatedSale.findFirstOrThrow({ where: { shopDomain } });
+    const line = await db().saleLine.findFirstOrThrow({ where: { shopDomain } });
+    const delivery = await db().webhookDelivery.findFirstOrThrow({ where: { shopDomain } });
+    const ips = await db().download.findMany({
+      where: { grant: { orderLine: { order: { shopDomain } } } },
+      select: { clientIp: true },
+    });
+    const outbox = await db().salesOutbox.findMany();
+    return {
+      capture: [capture.clientIp, capture.chain, capture.postal, capture.city, capture.latitude, capture.longitude],
+      captureCountry: capture.country,
+      located: [located.postal, located.city, located.region, located.fanKeys],
+      locatedCountry: located.country,
+      saleLine: [line.zip, line.country, line.eligibility],
+      fanKeys: await db().chartFanKey.count({ where: { saleLineId: line.id } }),
+      deliveryPayload: delivery.payload === null ? null : 'kept',
+      downloadIps: ips.map((d) => d.clientIp),
+      outboxFans: outbox
+        .map((r) => r.payload as { shopDomain: string; fan: Record<string, string> })
+        .filter((p) => p.shopDomain === shopDomain)
+        .map((p) => Object.keys(p.fan).length > 0),
+    };
+  }
+
+  const untouched = {
+    capture: ['216.160.83.56', ['216.160.83.56', '10.0.0.1'], '98354', 'Milton', 47.2484, -122.3129],
+    captureCountry: 'US',
+    located: ['98354', 'Milton', 'WA', ['a'.repeat(64)]],
+    locatedCountry: 'US',
+    saleLine: ['98354', 'US', 'eligible'],
+    fanKeys: 1,
+    deliveryPayload: 'kept',
+    downloadIps: ['216.160.83.56', '216.160.83.56'],
+    outboxFans: [true, true, true],
+  };
+  const purged = {
+    capture: [null, [], null, null, null, null],
+    captureCountry: 'US',
+    located: [null, null, null, []],
+    locatedCountry: 'US',
+    saleLine: [null, 'US', 'eligible'],
+    fanKeys: 0,
+    deliveryPayload: null,
+    downloadIps: [null, null],
+    outboxFans: [false, false, false],
+  };
+
+  it('customers/redact: the customer’s geo data, delivery payloads, download IPs and event fan blocks; other shops keep theirs', async () => {
+    expect(await personal(SHOP)).toEqual(untouched);
+    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    expect(await personal(SHOP)).toEqual(purged);
+    expect(await personal(OTHER_SHOP)).toEqual(untouched);
+    // Non-identifying sale data stays: the grants, the sale line, the located sale.
+    expect(await db().downloadGrant.count({ where: { orderLine: { order: { shopDomain: SHOP } } } })).toBe(3);
+    // A second request (Shopify repeats them) changes nothing and does not fail.
+    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    expect(await personal(SHOP)).toEqual(purged);
+  });
+
+  it('shop/redact: everything personal of the shop, in every owner’s tables; other shops keep theirs', async () => {
+    await redactShop(pool, SHOP, new Date());
+    expect(await personal(SHOP)).toEqual(purged);
+    expect(await personal(OTHER_SHOP)).toEqual(untouched);
+  });
+});

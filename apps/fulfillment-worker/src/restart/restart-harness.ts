@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { EVENTS_EXCHANGE, shopifyRoutingKey } from '@single/contracts';
+import { createAmqpMessaging, type Messaging } from '@single/messaging';
+import { createKafkaTestContext, createTestVhost, type TestDatabase, type TestVhost } from '@single/testing';
+import pg from 'pg';
+import { envelope, shopifyFixture } from '../test-support/fixtures.ts';
+import { startTestSmtpServer, type TestSmtpServer } from '../test-support/smtp.ts';
+import { spawnWorker, type WorkerProcess } from '../test-support/worker-process.ts';
+import { QUEUES, workerTopology } from '../topology.ts';
+
+/**
+ * Test-scale retry ladder of the restart tests: about 30 s in all, so a database restart (a few seconds)
+ * is outlasted by the ladder and nothing reaches the dead-letter queue.
+ */
+export const RESTART_RETRY_DELAYS_MS = [250, 500, 1_000, 2_000, 4_000, 8_000, 16_000];
+
+/** The pieces around a worker process: its vhost, an in-process SMTP server, a publisher, a pg pool. */
+export interface RestartHarness {
+  vhost: TestVhost;
+  smtp: TestSmtpServer;
+  /** Publishes to the vhost and reads its dead-letter queue. */
+  messaging: Messaging;
+  pool: pg.Pool;
+  /** The Kafka topic the workers relay `sales.v1` to (a test topic, deleted by close()). */
+  salesTopic: string;
+  kafka: ReturnType<typeof createKafkaTestContext>;
+  /** Workers spawned so far (all stopped by close()). */
+  workers: WorkerProcess[];
+  spawn(env?: Record<string, string>): Promise<WorkerProcess>;
+  /** Publishes paid orders 0..count-1 of this test (ids 7000000000 + offset + i), like the dispatcher does. */
+  publishPaidOrders(count: number, offset?: number): Promise<string[]>;
+  deadLetters(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export async function startRestartHarness(database: TestDatabase): Promise<RestartHarness> {
+  const vhost = await createTestVhost();
+  const smtp = await startTestSmtpServer();
+  const messaging = createAmqpMessaging({
+    url: vhost.url,
+    connectionName: 'restart-test',
+    topology: workerTopology(RESTART_RETRY_DELAYS_MS),
+  });
+  await messaging.waitUntilConnected(10_000);
+  const pool = new pg.Pool({ connectionString: database.url, max: 3 });
+  // A database restart breaks idle connections; the next query opens a new one.
+  pool.on('error', () => undefined);
+  const workers: WorkerProcess[] = [];
+  const kafka = createKafkaTestContext();
+  const salesTopic = kafka.topic();
+  return {
+    vhost,
+    smtp,
+    messaging,
+    pool,
+    salesTopic,
+    kafka,
+    workers,
+    async spawn(env = {}) {
+      const worker = await spawnWorker({
+        DATABASE_URL: database.url,
+        RABBITMQ_URL: vhost.url,
+        SMTP_URL: smtp.url,
+        SALES_TOPIC: salesTopic,
+        RETRY_DELAYS_MS: RESTART_RETRY_DELAYS_MS.join(','),
+        ...env,
+      });
+      workers.push(worker);
+      await worker.ready();
+      return worker;
+    },
+    async publishPaidOrders(count, offset = 0) {
+      const ids = Array.from({ length: count }, (_, i) => String(7_000_000_000 + offset + i));
+      await Promise.all(
+        ids.map((id) => {
+          const payload = { ...shopifyFixture('orders/paid'), id: Number(id), name: `#R${id}` };
+          const webhookId = `w-${id}`;
+          const body = Buffer.from(JSON.stringify(envelope('orders/paid', payload, webhookId)));
+          return messaging.publish(EVENTS_EXCHANGE, shopifyRoutingKey('orders/paid'), body, {
+            messageId: webhookId,
+            contentType: 'application/json',
+          });
+        }),
+      );
+      return ids;
+    },
+    async deadLetters() {
+      return (await messaging.inspectQueue(QUEUES.deadLetter)).messageCount;
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.stop()));
+      await messaging.close();
+      await smtp.close();
+      await pool.end();
+      await vhost.dispose();
+      await kafka.cleanup();
+    },
+  };
+}
+
+/** Grants, sales outbox rows and email rows of the test's orders (one query, on the harness pool). */
+export async function effects(pool: pg.Pool): Promise<{ orders: number; grants: number; sales: number; emails: number }> {
+  const { rows } = await pool.query<{ orders: number; grants: number; sales: number; emails: number }>(
+    `SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM download_grant)::int AS grants,
+            (SELECT count(*) FROM sales_outbox)::int AS sales, (SELECT count(*) FROM email_message)::int AS emails`,
+  );
+  return rows[0]!;
+}
+
+const infraScript = fileURLToPath(new URL('../../../../scripts/infra.sh', import.meta.url));
+
+/** Stops, starts or restarts the local PostgreSQL through scripts/infra.sh; returns how long it took. */
+export async function postgresServer(action: 'stop' | 'start' | 'restart'): Promise<number> {
+  const started = Date.now();
+  await promisify(execFile)('bash', [infraScript, action, 'postgres'], { timeout: 120_000 });
+  return Date.now() - started;
+}

@@ -36,7 +36,17 @@ function provision() {
   // --ignore-scripts: pnpm's wrapper then runs through Node, which is what we want.
   const npm = spawnSync(
     'npm',
-    ['install', '--no-save', '--no-package-lock', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', toolchain, ...specs],
+    [
+      'install',
+      '--no-save',
+      '--no-package-lock',
+      '--ignore-scripts',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      toolchain,
+      ...specs,
+    ],
     { stdio: 'inherit', shell: process.platform === 'win32' },
   );
   if (npm.status !== 0) {

@@ -9,7 +9,9 @@ if (existsSync(reportPath)) {
   const report = JSON.parse(readFileSync(reportPath, 'utf8'));
   passed = report.numPassedTests ?? 0;
   // Files that failed to load count as failures too: their tests never ran.
-  const brokenFiles = (report.testResults ?? []).filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  const brokenFiles = (report.testResults ?? []).filter(
+    (f) => f.status === 'failed' && f.assertionResults.length === 0,
+  ).length;
   failed = (report.numFailedTests ?? 0) + brokenFiles;
 }
 if (Number(vitestStatus) !== 0 && failed === 0) failed = 1;

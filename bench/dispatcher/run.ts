@@ -6,7 +6,13 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createAmqpMessaging } from '@single/messaging';
-import { createTestDatabase, createTestRedisPrefix, createTestVhost, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import {
+  createTestDatabase,
+  createTestRedisPrefix,
+  createTestVhost,
+  deleteRedisPrefix,
+  testRedisUrl,
+} from '@single/testing';
 import autocannon from 'autocannon';
 
 const SECRET = 'bench-secret-bench-secret-bench';
@@ -147,7 +153,12 @@ try {
   }
   const stats = await sink.inspectQueue('bench.sink');
   const accepted = await database.db.$queryRawUnsafe<{ n: bigint }[]>('SELECT count(*) AS n FROM webhook_delivery');
-  drain = { owed, queued: stats.messageCount, accepted: Number(accepted[0]?.n), seconds: (Date.now() - drainStarted) / 1000 };
+  drain = {
+    owed,
+    queued: stats.messageCount,
+    accepted: Number(accepted[0]?.n),
+    seconds: (Date.now() - drainStarted) / 1000,
+  };
   dispatcher.child.kill('SIGTERM');
   await new Promise((resolve) => dispatcher.child.once('exit', resolve));
 } finally {

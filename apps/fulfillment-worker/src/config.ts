@@ -45,7 +45,7 @@ export const workerEnv = {
     .transform(commaList)
     .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters')).min(1)),
   /** Public base of the download links (artist-api serves GET /d/:token). */
-  DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3000'),
+  DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3003'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:2525'),
   /** SMTP connections the mailer keeps open and sends over concurrently. */
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),

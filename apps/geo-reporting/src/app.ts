@@ -1,5 +1,4 @@
-import rateLimit from '@fastify/rate-limit';
-import { createHttpApp, type HttpApp, ProblemError, type ReadinessCheck } from '@single/http';
+import { createHttpApp, type HttpApp, type ReadinessCheck } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { HeaderSource, TrustedProxies } from '@single/trusted-proxy';
 import { registerCaptureRoutes } from './captures/capture.routes.ts';
@@ -19,6 +18,7 @@ export interface GeoReportingDeps {
   integrity: IntegrityWindow;
   metrics: Metrics;
   attribution: string;
+  /** Captures per client IP per window (an in-process token bucket on the capture route). */
   rateLimit: { max: number; windowMs: number };
   /** Reports read Postgres; left out, only the capture side is served (HTTP-layer tests). */
   reports?: Omit<ReportRouteOptions, 'attribution'>;
@@ -43,15 +43,6 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
     metrics: deps.metrics,
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
-  });
-  http.app.register(rateLimit, {
-    global: false,
-    // Distinct clients tracked per window (LRU): above it the least recent ones start afresh.
-    cache: 50_000,
-    // Limit headers only on the 429 (retry-after and the limit): a beacon never reads them on a 204.
-    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
-    errorResponseBuilder: (_request, context) =>
-      new ProblemError(429, 'rate_limited', 'Too many requests', { detail: `retry in ${context.after}` }),
   });
   http.app.register(async (app) => {
     registerCaptureRoutes(app, { service: captures, rateLimit: deps.rateLimit });

@@ -1,20 +1,17 @@
-import { createHash, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 // Account and ApiKey belong to the artist API; cmdr is the operator's way to bootstrap them (the first
 // account and its `ops` key exist before anyone can call the API). The key format matches
-// apps/artist-api/src/auth/api-keys.ts: `sgl_` + 256 random bits in base64url, stored as its sha256.
+// @single/db/commands/api-keys (shared with the artist API).
 
 export const ACCOUNT_KINDS = ['artist', 'label'] as const;
 export const KEY_SCOPES = ['read', 'write', 'ops'] as const;
-const KEY_PREFIX = 'sgl_';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function generateApiKey(): { secret: string; hash: string } {
-  const secret = `${KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
-  return { secret, hash: createHash('sha256').update(secret).digest('hex') };
-}
+import { generateApiKey } from '@single/db/commands/api-keys';
+
+export { generateApiKey };
 
 export interface AccountRow {
   id: string;

@@ -1,7 +1,7 @@
 import type { Logger } from '@single/logger';
 import { type ClientIpResult, type HeaderSource, resolveClientIp, type TrustedProxies } from '@single/trusted-proxy';
 import type { GeoIp } from '../geoip/geoip.ts';
-import type { Place } from '../geoip/record.ts';
+import { NOWHERE, type Place } from '../geoip/record.ts';
 import type { IntegrityWindow } from '../integrity/integrity-window.ts';
 import type { Metrics } from '../integrity/metrics.ts';
 
@@ -72,23 +72,24 @@ export class CaptureService {
     resolved: ClientIpResult,
   ): Promise<GeoCaptureRecord> {
     const geo = resolved.clientIp === null ? null : this.deps.geo.lookup(resolved.clientIp);
-    const flags: string[] = [...resolved.flags, ...(geo?.flags ?? [])];
+    const flags: string[] =
+      geo !== null && geo.flags.length > 0 ? [...resolved.flags, ...geo.flags] : resolved.flags.slice();
+    const place = geo?.place ?? NOWHERE;
+    // Field by field rather than spreading the place in: this runs on every capture.
     const record: GeoCaptureRecord = {
       shopDomain: body.shopDomain,
       checkoutToken: body.checkoutToken,
       clientIp: resolved.clientIp,
       chain: resolved.chain,
       flags,
-      ...(geo?.place ?? {
-        precision: 'none',
-        country: null,
-        region: null,
-        city: null,
-        postal: null,
-        latitude: null,
-        longitude: null,
-        accuracyRadiusKm: null,
-      }),
+      precision: place.precision,
+      country: place.country,
+      region: place.region,
+      city: place.city,
+      postal: place.postal,
+      latitude: place.latitude,
+      longitude: place.longitude,
+      accuracyRadiusKm: place.accuracyRadiusKm,
       geoDbBuildDate: geo?.dbBuildDate ?? null,
       capturedAt: this.now(),
     };

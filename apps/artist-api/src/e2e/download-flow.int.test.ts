@@ -1,0 +1,380 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createRedisCache } from '@single/cache';
+import { createKafkaEventBus } from '@single/events';
+import { type EmbeddedWorker, loadWorkerConfig, startEmbeddedWorker } from '@single/fulfillment-worker/embedded';
+import {
+  type EmbeddedGeoReporting,
+  loadGeoReportingConfig,
+  startEmbeddedGeoReporting,
+} from '@single/geo-reporting/embedded';
+import { silentLogger } from '@single/logger';
+import { type AmqpMessagingOptions, createAmqpMessaging } from '@single/messaging';
+import {
+  createKafkaTestContext,
+  createTestDatabase,
+  createTestRedisPrefix,
+  createTestVhost,
+  deleteRedisPrefix,
+  type TestDatabase,
+  type TestVhost,
+  testRedisUrl,
+} from '@single/testing';
+import { compileTrustedProxies } from '@single/trusted-proxy';
+import {
+  type EmbeddedDispatcher,
+  loadDispatcherConfig,
+  startEmbeddedDispatcher,
+} from '@single/webhook-dispatcher/embedded';
+import nodemailer from 'nodemailer';
+import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ArtistApi, buildApp } from '../app.ts';
+import { localAudioStorage } from '../downloads/storage.ts';
+import { seedAccount, seedShop, uniqueUpc, writeArchive } from '../test-support/seed.ts';
+
+// Issue 6's must-show, on the real servers: a signed `orders/paid` webhook through the dispatcher's HTTP
+// route -> outbox relay -> RabbitMQ -> fulfillment worker -> grant + email over SMTP -> the fan opens
+// the link on the artist API -> the bytes of the stored archive -> `sale.redeemed` through the sales
+// outbox relay -> Kafka -> geo-reporting: the unit becomes reportable; the download limit then answers 410.
+// Each app is wired by its own `embedded.ts` (the artist API by buildApp: its embedded cache invalidator
+// joins a fixed consumer group on the shared `sales.v1`, which an isolated test must not do).
+
+const WEBHOOK_SECRET = 'fixture-secret-do-not-use-in-production';
+const SHOP = 'e2e-harbour-lights.myshopify.com';
+const FAN = 'riley.fan@example.com';
+const DOWNLOAD_LIMIT = 3;
+const order = JSON.parse(
+  readFileSync(new URL('../../../../../shared/fixtures/shopify/orders-paid.json', import.meta.url), 'utf8'),
+) as { id: number; line_items: { id: number; product_id: number; variant_id: number; sku: string }[] };
+const digitalLine = order.line_items[0]!;
+
+interface ReceivedMail {
+  to: string[];
+  /** Raw message, quoted-printable soft breaks and escapes decoded so links read whole. */
+  source: string;
+}
+
+const decodeQuotedPrintable = (s: string) =>
+  s
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+
+/** A real SMTP server on 127.0.0.1 that records what it accepts. */
+async function startSmtpServer() {
+  const received: ReceivedMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        received.push({
+          to: session.envelope.rcptTo.map((r) => r.address),
+          source: decodeQuotedPrintable(Buffer.concat(chunks).toString('utf8')),
+        });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    port,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Shopify's signature: base64 HMAC-SHA256 of the raw body with the app's client secret. */
+function signedWebhook(topic: string, body: Buffer) {
+  return {
+    method: 'POST' as const,
+    url: '/webhooks/shopify',
+    payload: body,
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': topic,
+      'x-shopify-shop-domain': SHOP,
+      'x-shopify-webhook-id': randomUUID(),
+      'x-shopify-event-id': randomUUID(),
+      'x-shopify-triggered-at': new Date().toISOString(),
+      'x-shopify-api-version': '2026-10',
+      'x-shopify-hmac-sha256': createHmac('sha256', WEBHOOK_SECRET).update(body).digest('base64'),
+    },
+  };
+}
+
+/** Polls until `check` stops throwing, or rethrows its last failure at the deadline. */
+async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+
+describe('download flow end to end on the real servers', () => {
+  const kafka = createKafkaTestContext();
+  const salesTopic = kafka.topic();
+  const redisPrefix = createTestRedisPrefix();
+  const archive = randomBytes(256 * 1024);
+  const logger = silentLogger();
+  /** Run in reverse order in afterAll; each one is attempted even if an earlier one fails. */
+  const closers: (() => Promise<unknown>)[] = [];
+  let database: TestDatabase;
+  let vhost: TestVhost;
+  let pool: pg.Pool;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  let api: ArtistApi;
+  let apiUrl: string;
+  let dispatcher: EmbeddedDispatcher;
+  let worker: EmbeddedWorker;
+  let geo: EmbeddedGeoReporting;
+  let auth: { authorization: string };
+  let releaseId: string;
+  let upc: string;
+
+  const events = (clientId: string) => createKafkaEventBus({ brokers: kafka.brokers, clientId, logger });
+  const messaging = (options: Omit<AmqpMessagingOptions, 'url'>) =>
+    createAmqpMessaging({ url: vhost.url, logger, ...options });
+
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    closers.push(() => database.drop());
+    vhost = await createTestVhost();
+    closers.push(() => vhost.dispose());
+    closers.push(() => kafka.cleanup());
+    closers.push(() => deleteRedisPrefix(redisPrefix));
+    pool = new pg.Pool({ connectionString: database.url, max: 3 });
+    closers.push(() => pool.end());
+    smtp = await startSmtpServer();
+    closers.push(() => smtp.close());
+    const audioDir = await mkdtemp(path.join(tmpdir(), 'e2e-audio-'));
+    closers.push(() => rm(audioDir, { recursive: true, force: true }));
+
+    // The artist API first: its address is the base of the links the worker emails.
+    const apiCache = createRedisCache({ url: testRedisUrl(), keyPrefix: `${redisPrefix}artist-api:` });
+    closers.push(() => apiCache.close());
+    const apiPool = new pg.Pool({ connectionString: database.url, max: 5 });
+    closers.push(() => apiPool.end());
+    api = buildApp({
+      logger,
+      pool: apiPool,
+      cache: apiCache,
+      storage: localAudioStorage(audioDir),
+      // The loopback peer plays our proxies; without X-Forwarded-For the fan is unknown, as the route intends.
+      trustedProxies: compileTrustedProxies(['127.0.0.1']),
+      limits: { perKeyPerMinute: 10_000, downloadsPerIpPerMinute: 10_000, downloadsPerTokenPerMinute: 10_000 },
+    });
+    apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
+    closers.push(() => api.app.close());
+
+    const common = {
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DD_TRACE_ENABLED: 'false',
+      DATABASE_URL: database.url,
+      RABBITMQ_URL: vhost.url,
+      REDIS_URL: testRedisUrl(),
+      KAFKA_BROKERS: kafka.brokers.join(','),
+      TRUSTED_PROXIES: '127.0.0.1/32',
+    };
+
+    // geo-reporting joins its (test-only) consumer group on the test's sales topic.
+    geo = await startEmbeddedGeoReporting(
+      loadGeoReportingConfig({
+        ...common,
+        GEOIP_RELOAD_INTERVAL_MS: '0',
+        SALES_TOPIC: salesTopic,
+        SALES_CONSUMER_GROUP: kafka.groupId(),
+      }),
+      { logger, events },
+    );
+    closers.push(() => geo.close());
+    closers.push(() => geo.app.app.close());
+
+    const transport = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port: smtp.port,
+      secure: false,
+      ignoreTLS: true,
+    });
+    closers.push(async () => transport.close());
+    worker = await startEmbeddedWorker(
+      loadWorkerConfig({
+        ...common,
+        SALES_TOPIC: salesTopic,
+        DOWNLOAD_TOKEN_SECRETS: randomBytes(32).toString('hex'),
+        DOWNLOAD_BASE_URL: apiUrl,
+        RETRY_DELAYS_MS: '100,300,1000',
+        POLL_INTERVAL_MS: '100',
+      }),
+      { logger, messaging, events, mail: transport },
+    );
+    closers.push(() => worker.close());
+    closers.push(() => worker.worker.http.app.close());
+    // Its queues must be bound before the relay publishes, or the delivery would be unroutable.
+    await worker.messaging.waitUntilConnected(10_000);
+
+    dispatcher = await startEmbeddedDispatcher(
+      loadDispatcherConfig({ ...common, SHOPIFY_WEBHOOK_SECRETS: WEBHOOK_SECRET }),
+      {
+        logger,
+        messaging,
+        cache: (keyPrefix) => createRedisCache({ url: testRedisUrl(), keyPrefix: `${redisPrefix}${keyPrefix}` }),
+      },
+    );
+    closers.push(() => dispatcher.close());
+    closers.push(() => dispatcher.dispatcher.app.close());
+
+    // Onboarding writes the account, its key and the installed shop (cmdr / app install); the label's
+    // dashboard then creates the artist, the release and the product mapping through the API.
+    const account = await seedAccount(pool, 'Harbour Lights Records');
+    auth = account.auth;
+    await seedShop(pool, account.accountId, SHOP);
+    const artist = await post<{ id: string }>('/v1/artists', { name: 'Neon Harbor' });
+    const release = await post<{ id: string; upc: string }>('/v1/releases', {
+      artistId: artist.id,
+      title: 'Low Tide',
+      upc: uniqueUpc(),
+      releaseInstant: '2026-01-16T05:00:00Z',
+      downloadLimit: DOWNLOAD_LIMIT,
+      tracks: [{ position: 1, title: 'Low Tide', isrc: 'USS1Z2600001' }],
+    });
+    releaseId = release.id;
+    upc = release.upc;
+    await post('/v1/product-mappings', {
+      shopDomain: SHOP,
+      productId: String(digitalLine.product_id),
+      variantId: String(digitalLine.variant_id),
+      sku: digitalLine.sku,
+      releaseId,
+    });
+    await writeArchive(audioDir, releaseId, 'flac', archive);
+  });
+
+  afterAll(async () => {
+    const failures: unknown[] = [];
+    for (const close of closers.reverse()) await close().catch((error: unknown) => failures.push(error));
+    expect(failures).toEqual([]);
+  });
+
+  async function post<T = unknown>(url: string, body: unknown): Promise<T> {
+    const res = await api.app.inject({ method: 'POST', url, headers: auth, payload: body as object });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json() as T;
+  }
+
+  /** geo-reporting's Luminate sale line of the order's digital unit. */
+  async function saleLine() {
+    const { rows } = await pool.query<{
+      eligibility: string;
+      reason_code: string | null;
+      business_date: string | null;
+      occurred_at: Date;
+    }>(
+      `SELECT eligibility, reason_code, to_char(business_date, 'YYYY-MM-DD') AS business_date, occurred_at
+       FROM sale_line WHERE chart = 'luminate' AND kind = 'sale' AND order_id = $1 AND order_line_id = $2`,
+      [String(order.id), String(digitalLine.id)],
+    );
+    expect(rows).toHaveLength(1);
+    return rows[0]!;
+  }
+
+  it('delivers the paid order as a link, counts the first download for the chart, then refuses past the limit', async () => {
+    // Shopify -> dispatcher: durable and answered 200.
+    const delivered = await dispatcher.dispatcher.app.inject(
+      signedWebhook('orders/paid', Buffer.from(JSON.stringify(order))),
+    );
+    expect(delivered.statusCode, delivered.body).toBe(200);
+
+    // relay -> RabbitMQ -> worker: one grant for the mapped line, and the fan's email over SMTP.
+    const mail = await eventually(async () => {
+      const found = smtp.received.find((m) => m.to.includes(FAN));
+      if (!found) throw new Error('no email for the fan yet');
+      return found;
+    });
+    const links = [...mail.source.matchAll(/(https?:\/\/[^\s"'<>]+)\/d\/([A-Za-z0-9_-]{20,128})/g)];
+    expect(links.length).toBeGreaterThan(0);
+    const [, base, token] = links[0]!;
+    expect(base).toBe(apiUrl);
+    const grants = await pool.query<{ status: string; download_limit: number; release_id: string }>(
+      `SELECT g.status, g.download_limit, g.release_id FROM download_grant g
+       JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id
+       WHERE o.shop_domain = $1 AND o.shopify_order_id = $2`,
+      [SHOP, order.id],
+    );
+    expect(grants.rows).toEqual([{ status: 'active', download_limit: DOWNLOAD_LIMIT, release_id: releaseId }]);
+
+    // sale.recorded reached geo-reporting: sold, but not reportable before the fan downloads.
+    const before = await eventually(saleLine);
+    expect(before).toMatchObject({ eligibility: 'pending', reason_code: 'not_redeemed', business_date: null });
+
+    // The fan opens the link: the stored archive's bytes.
+    const link = `${base}/d/${token}?format=flac`;
+    const first = await fetch(link);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('content-type')).toBe('application/zip');
+    expect(Buffer.from(await first.arrayBuffer()).equals(archive)).toBe(true);
+
+    // sale.redeemed -> sales outbox relay -> Kafka -> geo-reporting: the unit is now reportable.
+    const after = await eventually(async () => {
+      const line = await saleLine();
+      expect(line.eligibility).toBe('eligible');
+      return line;
+    });
+    expect(after.reason_code).toBeNull();
+    expect(after.business_date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    const redeemed = await pool.query(
+      `SELECT count(*)::int AS n FROM located_sale WHERE type = 'sale.redeemed' AND order_id = $1`,
+      [String(order.id)],
+    );
+    expect(redeemed.rows[0].n).toBe(1);
+
+    // The dashboard's "sold vs reported" and chart file count it (account-wide: not cached).
+    const today = new Date();
+    const range = `from=${isoDay(new Date(today.getTime() - 364 * 86_400_000))}&to=${isoDay(today)}`;
+    const svr = await api.app.inject({ url: `/v1/sales/sold-vs-reported?chart=luminate&${range}`, headers: auth });
+    expect(svr.statusCode, svr.body).toBe(200);
+    expect(svr.json()).toMatchObject({ sold: 1, reported: 1, pending: 0, excluded: [] });
+    const csv = await api.app.inject({ url: `/v1/sales/chart.csv?chart=luminate&${range}`, headers: auth });
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.body.trim().split('\n')).toEqual([
+      'business_date,kind,upc,isrc,country,zip,currency,net_price,units',
+      `${after.business_date},sale,${upc},,US,98354,USD,9.99,1`,
+    ]);
+
+    // The rest of the limit is served; the next request is refused, and the sale was redeemed once.
+    for (let n = 2; n <= DOWNLOAD_LIMIT; n++) {
+      const again = await fetch(link);
+      expect(again.status).toBe(200);
+      expect(Buffer.from(await again.arrayBuffer()).equals(archive)).toBe(true);
+    }
+    const refused = await fetch(link);
+    expect(refused.status).toBe(410);
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await refused.json()) as { code: string }).code).toBe('download_limit_reached');
+    const counted = await pool.query(
+      `SELECT g.downloads_used, (SELECT count(*)::int FROM download d WHERE d.grant_id = g.id) AS downloads,
+              (SELECT count(*)::int FROM sales_outbox s WHERE s.payload->>'type' = 'sale.redeemed') AS redeemed_events
+       FROM download_grant g WHERE g.release_id = $1`,
+      [releaseId],
+    );
+    expect(counted.rows).toEqual([{ downloads_used: DOWNLOAD_LIMIT, downloads: DOWNLOAD_LIMIT, redeemed_events: 1 }]);
+  }, 90_000);
+});

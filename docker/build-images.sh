@@ -4,7 +4,7 @@
 # database. Usage: bash docker/build-images.sh [app ...]   (default: every app of projects.yaml with a main.ts)
 #
 # The base image (Node 24 on Debian bookworm slim) is built locally when the registry's node image cannot
-# be pulled: a debootstrap minbase root plus the Node 24 binary and npm from the npm registry, tagged as
+# be found locally: a debootstrap minbase root plus the Node 24 binary and npm from the npm registry, tagged as
 # docker.io/library/node:24-bookworm-slim. Needs root (CI and the dev machines run as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,7 +30,6 @@ need() {
 
 build_base() {
   if "${B[@]}" inspect --type image "$base_image" >/dev/null 2>&1; then return; fi
-  if "${B[@]}" pull --quiet "$base_image" >/dev/null 2>&1; then return; fi
   log "building $base_image locally (debootstrap bookworm minbase + Node $node_version)"
   local rootfs=$cache/rootfs-$node_version
   if [[ ! -x $rootfs/usr/local/bin/node ]]; then

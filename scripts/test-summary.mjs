@@ -1,8 +1,9 @@
 // Prints the closing line CI reads, `tests: N passed, N failed`, from vitest's JSON report, and exits
-// non-zero on any failure (including a crash of vitest itself or a run with no tests).
+// non-zero on any failure (including a crash of vitest itself or a run with no tests). An optional third
+// argument is a file whose last `images: N passed, N failed` line (docker/build-images.sh) adds its counts.
 import { existsSync, readFileSync } from 'node:fs';
 
-const [reportPath, vitestStatus] = process.argv.slice(2);
+const [reportPath, vitestStatus, imagesLog] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 if (existsSync(reportPath)) {
@@ -15,5 +16,14 @@ if (existsSync(reportPath)) {
   failed = (report.numFailedTests ?? 0) + brokenFiles;
 }
 if (Number(vitestStatus) !== 0 && failed === 0) failed = 1;
+if (imagesLog) {
+  const line = existsSync(imagesLog) ? readFileSync(imagesLog, 'utf8').match(/images: (\d+) passed, (\d+) failed\s*$/m) : null;
+  if (line) {
+    passed += Number(line[1]);
+    failed += Number(line[2]);
+  } else {
+    failed += 1; // the image build never reported: count it as a failure
+  }
+}
 console.log(`tests: ${passed} passed, ${failed} failed`);
 process.exit(failed > 0 || passed === 0 ? 1 : 0);

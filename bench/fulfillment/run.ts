@@ -52,10 +52,10 @@ function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
-/** CPU seconds of the servers by process name (every client of theirs counts, not only this bench). */
+/** CPU seconds of the brokers by process name (every client of theirs counts, not only this bench). */
 function serverCpuSeconds(): Record<string, number> {
-  const names: Record<string, string> = { postgres: 'postgres', 'beam.smp': 'rabbitmq', java: 'kafka' };
-  const totals: Record<string, number> = { postgres: 0, rabbitmq: 0, kafka: 0 };
+  const names: Record<string, string> = { 'beam.smp': 'rabbitmq', java: 'kafka' };
+  const totals: Record<string, number> = { rabbitmq: 0, kafka: 0 };
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -151,15 +151,16 @@ async function main() {
     for (;;) {
       await new Promise((r) => setTimeout(r, 500));
       samples.push(rssMb(pid));
-      const { rows } = await pool.query<{ grants: number; sales: number; orders: number }>(
-        `SELECT (SELECT count(*) FROM download_grant)::int AS grants, (SELECT count(*) FROM sales_outbox)::int AS sales,
-                (SELECT count(*) FROM orders)::int AS orders`,
+      // Grants and sales outbox rows commit together; the relay deletes the rows once Kafka has them.
+      const { rows } = await pool.query<{ grants: number; orders: number }>(
+        `SELECT (SELECT count(*) FROM download_grant)::int AS grants, (SELECT count(*) FROM orders)::int AS orders`,
       );
       done = rows[0]!.orders;
-      if (rows[0]!.grants >= ORDERS * 3 && rows[0]!.sales >= ORDERS * 3) break;
+      if (rows[0]!.grants >= ORDERS * 3) break;
       if (Date.now() - started > 600_000) throw new Error(`timed out with ${done} orders done`);
     }
     const seconds = (Date.now() - started) / 1000;
+    const { rows: outbox } = await pool.query<{ left: number }>('SELECT count(*)::int AS left FROM sales_outbox');
     const workerCpu = cpuSeconds(pid);
     // The worker's own PostgreSQL backends (its pool lives for the whole run): database time per order.
     const { rows: backends } = await pool.query<{ pid: number }>(
@@ -181,7 +182,8 @@ async function main() {
     const quarter = (q: number) =>
       samples[Math.min(samples.length - 1, Math.floor((samples.length * q) / 4))]!.toFixed(0);
     console.log(
-      `fulfilled ${ORDERS} orders (${ORDERS * 3} grants, ${ORDERS * 3} sales outbox rows) in ${seconds.toFixed(1)} s`,
+      `fulfilled ${ORDERS} orders (${ORDERS * 3} grants and, in the same transactions, as many sales events) in ` +
+        `${seconds.toFixed(1)} s; ${outbox[0]!.left} events still in the outbox, the rest already on Kafka`,
     );
     console.log(`throughput: ${rate.toFixed(0)} orders/s end to end, including worker start-up (target >= ${TARGET})`);
     console.log(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
+import { claimInIndexOrder } from '../support/db.ts';
 import type { DownloadTokens } from '../grants/tokens.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
@@ -74,7 +75,8 @@ export class Mailer {
   /** Sends what is due; returns how many emails it handled. */
   async tick(): Promise<number> {
     const now = this.#o.now();
-    const { rows } = await this.#o.pool.query<ClaimedEmail>(
+    const rows = await claimInIndexOrder<ClaimedEmail>(
+      this.#o.pool,
       `UPDATE email_message SET attempts = attempts + 1, next_attempt_at = $2
        WHERE id IN (SELECT id FROM email_message WHERE status = 'pending' AND next_attempt_at <= $1
                     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)

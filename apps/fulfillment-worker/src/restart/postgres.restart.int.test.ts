@@ -23,7 +23,7 @@ describe('PostgreSQL restarted while orders flow through the worker process', ()
   it('loses nothing: every order ends with its grants, sales events and email; the dead-letter queue stays empty', async () => {
     const worker = await h.spawn();
     let published = await h.publishPaidOrders(40);
-    await eventually(async () => expect((await effects(h.pool)).grants).toBeGreaterThan(0));
+    await eventually(async () => expect((await effects(h)).grants).toBeGreaterThan(0));
 
     // Orders keep arriving before, during and after the restart.
     let streaming = true;
@@ -40,7 +40,7 @@ describe('PostgreSQL restarted while orders flow through the worker process', ()
     const orders = published.length;
 
     await eventually(
-      async () => expect(await effects(h.pool)).toEqual({ orders, grants: orders * 3, sales: orders * 3, emails: orders }),
+      async () => expect(await effects(h)).toEqual({ orders, grants: orders * 3, sales: orders * 3, emails: orders }),
       90_000,
     );
     const { rows } = await h.pool.query<{ complete: number }>(

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { EVENTS_EXCHANGE, shopifyRoutingKey } from '@single/contracts';
+import { createKafkaEventBus, type EventBus } from '@single/events';
 import { createAmqpMessaging, type Messaging } from '@single/messaging';
 import { createKafkaTestContext, createTestVhost, type TestDatabase, type TestVhost } from '@single/testing';
 import pg from 'pg';
@@ -26,6 +27,8 @@ export interface RestartHarness {
   /** The Kafka topic the workers relay `sales.v1` to (a test topic, deleted by close()). */
   salesTopic: string;
   kafka: ReturnType<typeof createKafkaTestContext>;
+  /** Every `sales.v1` event a consumer of that topic received, in order (duplicates included). */
+  received: { eventId: string; payload: unknown }[];
   /** Workers spawned so far (all stopped by close()). */
   workers: WorkerProcess[];
   spawn(env?: Record<string, string>): Promise<WorkerProcess>;
@@ -50,7 +53,20 @@ export async function startRestartHarness(database: TestDatabase): Promise<Resta
   const workers: WorkerProcess[] = [];
   const kafka = createKafkaTestContext();
   const salesTopic = kafka.topic();
+  const bus: EventBus = createKafkaEventBus({ brokers: kafka.brokers, clientId: 'fulfillment-restart-test' });
+  await bus.ensureTopics([salesTopic], 3);
+  const received: RestartHarness['received'] = [];
+  await bus.subscribe({
+    topics: [salesTopic],
+    groupId: kafka.groupId(),
+    fromBeginning: true,
+    handler: async (event) => {
+      const payload = JSON.parse(event.value.toString()) as { eventId: string };
+      received.push({ eventId: payload.eventId, payload });
+    },
+  });
   return {
+    received,
     vhost,
     smtp,
     messaging,
@@ -95,18 +111,26 @@ export async function startRestartHarness(database: TestDatabase): Promise<Resta
       await smtp.close();
       await pool.end();
       await vhost.dispose();
+      await bus.close();
       await kafka.cleanup();
     },
   };
 }
 
-/** Grants, sales outbox rows and email rows of the test's orders (one query, on the harness pool). */
-export async function effects(pool: pg.Pool): Promise<{ orders: number; grants: number; sales: number; emails: number }> {
-  const { rows } = await pool.query<{ orders: number; grants: number; sales: number; emails: number }>(
+/**
+ * Orders, grants and email rows of the test, and its sales events: those still in the outbox plus the
+ * distinct ones already on Kafka (the relay deletes a row once Kafka has it).
+ */
+export async function effects(
+  h: Pick<RestartHarness, 'pool' | 'received'>,
+): Promise<{ orders: number; grants: number; sales: number; emails: number }> {
+  const { rows } = await h.pool.query<{ orders: number; grants: number; emails: number; waiting: string[] }>(
     `SELECT (SELECT count(*) FROM orders)::int AS orders, (SELECT count(*) FROM download_grant)::int AS grants,
-            (SELECT count(*) FROM sales_outbox)::int AS sales, (SELECT count(*) FROM email_message)::int AS emails`,
+            (SELECT count(*) FROM email_message)::int AS emails,
+            ARRAY(SELECT event_id::text FROM sales_outbox) AS waiting`,
   );
-  return rows[0]!;
+  const { waiting, ...counts } = rows[0]!;
+  return { ...counts, sales: new Set([...waiting, ...h.received.map((e) => e.eventId)]).size };
 }
 
 const infraScript = fileURLToPath(new URL('../../../../scripts/infra.sh', import.meta.url));

@@ -50,17 +50,17 @@ describe('worker process killed (SIGKILL) in the middle of a handler', () => {
     await eventually(async () => {
       const { rows } = await h.pool.query<{ n: number }>(blockedHandler);
       expect(rows[0]!.n).toBe(0);
-      expect(await effects(h.pool)).toEqual({ orders: 0, grants: 0, sales: 0, emails: 0 });
+      expect(await effects(h)).toEqual({ orders: 0, grants: 0, sales: 0, emails: 0 });
     });
     expect(h.smtp.received).toHaveLength(0);
 
     await h.spawn();
     await eventually(async () => {
-      expect(await effects(h.pool)).toEqual({ orders: 3, grants: 9, sales: 9, emails: 3 });
+      expect(await effects(h)).toEqual({ orders: 3, grants: 9, sales: 9, emails: 3 });
       expect(h.smtp.received).toHaveLength(3);
     }, 30_000);
     await new Promise((r) => setTimeout(r, 1_000)); // room for a duplicate to show up, if there were one
-    expect(await effects(h.pool)).toEqual({ orders: 3, grants: 9, sales: 9, emails: 3 });
+    expect(await effects(h)).toEqual({ orders: 3, grants: 9, sales: 9, emails: 3 });
     expect(h.smtp.received).toHaveLength(3);
     const subjects = h.smtp.received.map((m) => /Subject: .*order (#R\d+)/.exec(m.source)?.[1]).sort();
     expect(subjects).toEqual(orderIds.map((id) => `#R${id}`));

@@ -17,7 +17,7 @@ export class ClaimService {
   constructor(repository: DeliveryRepository, cache: DedupeCache, logger: Logger) {
     this.cache = cache;
     this.logger = logger;
-    this.batcher = new MicroBatcher((items) => this.claimDistinct(repository, items));
+    this.batcher = new MicroBatcher((items) => this.claimDistinct(repository, items), { concurrency: 4 });
   }
 
   async claim(delivery: NewDelivery): Promise<ClaimResult> {

@@ -17,15 +17,38 @@ describe('MicroBatcher', () => {
   it('respects the maximum batch size and rejects every item of a failed batch', async () => {
     const sizes: number[] = [];
     let fail = false;
-    const batcher = new MicroBatcher<number, number>(async (items) => {
-      sizes.push(items.length);
-      if (fail) throw new Error('db down');
-      return items;
-    }, 2);
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        sizes.push(items.length);
+        if (fail) throw new Error('db down');
+        return items;
+      },
+      { maxBatch: 2 },
+    );
     await Promise.all([1, 2, 3, 4, 5].map((n) => batcher.submit(n)));
     expect(sizes).toEqual([1, 2, 2]);
     fail = true;
     await expect(batcher.submit(9)).rejects.toThrow('db down');
     await batcher.drained();
+  });
+
+  it('runs up to `concurrency` flushes at once and drains them all', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return items;
+      },
+      { concurrency: 3 },
+    );
+    const all = Promise.all(Array.from({ length: 20 }, (_, n) => batcher.submit(n)));
+    const drained = batcher.drained();
+    expect(await all).toEqual(Array.from({ length: 20 }, (_, n) => n));
+    await drained;
+    expect(peak).toBe(3);
   });
 });

@@ -1,38 +1,38 @@
 /**
- * Natural batching: the first item after an idle period is flushed at once; items that arrive while a
- * flush is running wait for it and go together in the next one. Low latency when quiet, one database
- * round trip for hundreds of requests under a release-day storm.
+ * Natural batching: an item that arrives while fewer than `concurrency` flushes run is flushed at once;
+ * items that arrive while all flush slots are busy wait and go together in the next free one. Low latency
+ * when quiet, one database round trip for hundreds of requests under a release-day storm, and a few
+ * statements in flight so PostgreSQL's cores are not idle while one commits.
  */
 export class MicroBatcher<In, Out> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
-  private running = false;
-  private idle: Promise<void> = Promise.resolve();
-  private markIdle: () => void = () => {};
+  private running = 0;
+  private idleWaiters: (() => void)[] = [];
   private readonly flush: (items: In[]) => Promise<Out[]>;
   private readonly maxBatch: number;
+  private readonly concurrency: number;
 
-  constructor(flush: (items: In[]) => Promise<Out[]>, maxBatch = 500) {
+  constructor(flush: (items: In[]) => Promise<Out[]>, options: { maxBatch?: number; concurrency?: number } = {}) {
     this.flush = flush;
-    this.maxBatch = maxBatch;
+    this.maxBatch = options.maxBatch ?? 500;
+    this.concurrency = options.concurrency ?? 1;
   }
 
   submit(item: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
-      if (!this.running) void this.drain();
+      if (this.running < this.concurrency) void this.drain();
     });
   }
 
   /** Resolves once everything submitted so far has been flushed (graceful shutdown). */
   drained(): Promise<void> {
-    return this.idle;
+    if (this.running === 0 && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   private async drain() {
-    this.running = true;
-    this.idle = new Promise((resolve) => {
-      this.markIdle = resolve;
-    });
+    this.running++;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
@@ -42,7 +42,9 @@ export class MicroBatcher<In, Out> {
         for (const b of batch) b.reject(error);
       }
     }
-    this.running = false;
-    this.markIdle();
+    this.running--;
+    if (this.running === 0) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
   }
 }

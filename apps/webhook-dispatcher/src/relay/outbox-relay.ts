@@ -6,7 +6,7 @@ import { withSpan } from '@single/tracing';
 import type { Pool, PoolClient } from 'pg';
 import type { Lane } from '../shopify/topics.ts';
 
-interface OutboxRow {
+export interface OutboxRow {
   outbox_id: string;
   delivery_id: string;
   replay_requested_by: string | null;
@@ -71,7 +71,7 @@ export interface RelayOptions {
 export class OutboxRelay {
   private readonly options: Required<RelayOptions>;
   private stopping = false;
-  private wake: () => void = () => {};
+  private readonly sleepers = new Set<() => void>();
   private listener: PoolClient | undefined;
   private loops: Promise<void>[] = [];
 
@@ -96,19 +96,21 @@ export class OutboxRelay {
     this.listener = undefined;
   }
 
+  /** Sleeps until `ms` pass or a NOTIFY (or stop) wakes every sleeping lane. */
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const previous = this.wake;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
+        this.sleepers.delete(done);
         resolve();
-      }
-      this.wake = () => {
-        previous();
-        done();
       };
+      const timer = setTimeout(done, ms);
+      this.sleepers.add(done);
     });
+  }
+
+  private wake() {
+    for (const done of [...this.sleepers]) done();
   }
 
   private async runLane(lane: Lane) {

@@ -110,7 +110,8 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
           headers: { 'retry-after': '5' },
         });
       }
-      request.log.info({ shopDomain, topic, webhookId, outcome: result.status }, 'webhook received');
+      // The one log line per request ("request completed") carries the delivery's ids and its outcome.
+      request.log = request.log.child({ shopDomain, topic, webhookId, outcome: result.status });
       return reply.code(200).send({ status: result.status });
     });
   });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
-import { claimInIndexOrder } from '../support/db.ts';
 import type { DownloadTokens } from '../grants/tokens.ts';
+import { claimInIndexOrder } from '../support/db.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
 

@@ -64,7 +64,12 @@ async function seedCopies(db: Db, shopDomain: string, orderId: string, checkoutT
     },
   });
   await db.chartFanKey.create({
-    data: { chart: 'luminate', product: 'upc:0602445790128', fanKey: `${shopDomain}:${'b'.repeat(40)}`, saleLineId: line.id },
+    data: {
+      chart: 'luminate',
+      product: 'upc:0602445790128',
+      fanKey: `${shopDomain}:${'b'.repeat(40)}`,
+      saleLineId: line.id,
+    },
   });
   await db.webhookDelivery.create({
     data: {

@@ -33,7 +33,12 @@ describe('sales.v1 events built by the worker', () => {
     const event = buildSalesEvent('sale.recorded', { ...unit, upc: '12345', email: null }, new Date());
     expect(salesEventV1.parse(event)).toEqual(event);
     expect(event.upc).toBeUndefined();
-    expect(event.fan).toEqual({ billingZip: '10001', billingCountry: 'US', browserIp: '203.0.113.7', checkoutToken: 'tok-1' });
+    expect(event.fan).toEqual({
+      billingZip: '10001',
+      billingCountry: 'US',
+      browserIp: '203.0.113.7',
+      checkoutToken: 'tok-1',
+    });
     expect(buildSalesEvent('sale.recorded', unit, new Date()).fan.emailHash).toBe(hashEmail('riley.fan@example.com'));
   });
 

@@ -164,7 +164,11 @@ export class FulfillmentSender {
       const message = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err);
       const delay = err instanceof ShopifyPermanentError ? undefined : this.#o.retryDelaysMs[row.attempts - 1];
       if (delay === undefined) return finish('failed', null, message);
-      return { ...finish('failed', null, message), status: 'pending', nextAttemptAt: new Date(this.#o.now().getTime() + delay) };
+      return {
+        ...finish('failed', null, message),
+        status: 'pending',
+        nextAttemptAt: new Date(this.#o.now().getTime() + delay),
+      };
     }
   }
 }

@@ -56,7 +56,9 @@ export async function claimInIndexOrder<R extends QueryResultRow>(
   values: unknown[],
 ): Promise<R[]> {
   return inTransaction(pool, async (client) => {
-    await client.query('SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off');
+    await client.query(
+      'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off',
+    );
     return (await client.query<R>(text, values)).rows;
   });
 }

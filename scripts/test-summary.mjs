@@ -17,7 +17,9 @@ if (existsSync(reportPath)) {
 }
 if (Number(vitestStatus) !== 0 && failed === 0) failed = 1;
 if (imagesLog) {
-  const line = existsSync(imagesLog) ? readFileSync(imagesLog, 'utf8').match(/images: (\d+) passed, (\d+) failed\s*$/m) : null;
+  const line = existsSync(imagesLog)
+    ? readFileSync(imagesLog, 'utf8').match(/images: (\d+) passed, (\d+) failed\s*$/m)
+    : null;
   if (line) {
     passed += Number(line[1]);
     failed += Number(line[2]);

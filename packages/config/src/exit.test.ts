@@ -11,7 +11,12 @@ describe('loadConfigOrExit in a real process', () => {
       loadConfigOrExit({ ...serverEnv, ...databaseEnv, ...rabbitmqEnv, ...kafkaEnv }, process.env);
       console.log('started');`;
     const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      env: { PATH: process.env.PATH, PORT: 'eighty', RABBITMQ_URL: 'http://user:hunter2@broker', KAFKA_BROKERS: 'broker' },
+      env: {
+        PATH: process.env.PATH,
+        PORT: 'eighty',
+        RABBITMQ_URL: 'http://user:hunter2@broker',
+        KAFKA_BROKERS: 'broker',
+      },
       encoding: 'utf8',
       timeout: 20_000,
     });

@@ -371,9 +371,9 @@ describe('download flow end to end on the real servers', () => {
     expect(((await refused.json()) as { code: string }).code).toBe('download_limit_reached');
     const counted = await pool.query(
       `SELECT g.downloads_used, (SELECT count(*)::int FROM download d WHERE d.grant_id = g.id) AS downloads,
-              (SELECT count(*)::int FROM sales_outbox s WHERE s.payload->>'type' = 'sale.redeemed') AS redeemed_events
+              (SELECT count(*)::int FROM located_sale l WHERE l.type = 'sale.redeemed' AND l.order_id = $2) AS redeemed_events
        FROM download_grant g WHERE g.release_id = $1`,
-      [releaseId],
+      [releaseId, String(order.id)],
     );
     expect(counted.rows).toEqual([{ downloads_used: DOWNLOAD_LIMIT, downloads: DOWNLOAD_LIMIT, redeemed_events: 1 }]);
   }, 90_000);

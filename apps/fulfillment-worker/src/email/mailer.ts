@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import type { DownloadTokens } from '../grants/tokens.ts';
-import { claimInIndexOrder } from '../support/db.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
 
@@ -75,8 +74,7 @@ export class Mailer {
   /** Sends what is due; returns how many emails it handled. */
   async tick(): Promise<number> {
     const now = this.#o.now();
-    const rows = await claimInIndexOrder<ClaimedEmail>(
-      this.#o.pool,
+    const { rows } = await this.#o.pool.query<ClaimedEmail>(
       `UPDATE email_message SET attempts = attempts + 1, next_attempt_at = $2
        WHERE id IN (SELECT id FROM email_message WHERE status = 'pending' AND next_attempt_at <= $1
                     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)

@@ -8,21 +8,22 @@ export interface SalesRelayOptions {
   batchSize?: number;
   /** Publish to this topic instead of the row's (`sales.v1`): tests use a topic of their own. */
   topic?: string;
+  /** Published rows are kept this long (audit, replays), then deleted. Default 1 day. */
+  retainPublishedMs?: number;
 }
 
 /**
  * Publishes the `sales_outbox` to Kafka in id order (key = order id, so one order's events stay in order
- * on one partition), then deletes the rows: once Kafka holds an event, the topic is its record (and the
- * place to replay from), and a delete costs PostgreSQL far less than marking each row and purging it
- * later. One relay across replicas (advisory lock held for the
+ * on one partition), then marks the rows published. One relay across replicas (advisory lock held for the
  * round). Kafka down: the publish fails, the rows stay and are published on a later round; a publish
  * whose acknowledgement was lost is published again, which consumers absorb by eventId.
  */
 export class SalesRelay {
   readonly #o: Required<Omit<SalesRelayOptions, 'topic'>> & { topic: string | undefined };
+  #lastCleanup = 0;
 
   constructor(options: SalesRelayOptions) {
-    this.#o = { batchSize: 500, topic: undefined, ...options };
+    this.#o = { batchSize: 500, retainPublishedMs: 86_400_000, topic: undefined, ...options };
   }
 
   async tick(): Promise<number> {
@@ -35,11 +36,8 @@ export class SalesRelay {
       if (!lock[0]?.ok) return 0;
       try {
         // The payload is published as stored: read as text, it is neither parsed nor serialised again.
-        // ORDER BY names the table's bigint id: the output column `id` is text, and sorting by it would
-        // both defeat the index (a sort of the whole backlog every round) and put id 10 before id 9.
         const { rows } = await client.query<{ id: string; topic: string; key: string; payload: string }>(
-          `SELECT id::text AS id, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL
-           ORDER BY sales_outbox.id LIMIT $1`,
+          `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
           [this.#o.batchSize],
         );
         if (rows.length > 0) {
@@ -56,8 +54,11 @@ export class SalesRelay {
               list.map((r) => ({ key: r.key, value: r.payload })),
             );
           }
-          await client.query('DELETE FROM sales_outbox WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+          await client.query('UPDATE sales_outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
+            rows.map((r) => r.id),
+          ]);
         }
+        await this.#cleanup(client);
         return rows.length;
       } finally {
         await client.query('SELECT pg_advisory_unlock(7015, 1)');
@@ -67,5 +68,13 @@ export class SalesRelay {
       if (!(err instanceof EventsUnavailableError || err instanceof EventBusClosedError)) discard();
       throw err;
     }
+  }
+
+  async #cleanup(client: { query: Pool['query'] }) {
+    if (Date.now() - this.#lastCleanup < 60_000) return;
+    this.#lastCleanup = Date.now();
+    await client.query("DELETE FROM sales_outbox WHERE published_at < now() - $1 * interval '1 millisecond'", [
+      this.#o.retainPublishedMs,
+    ]);
   }
 }

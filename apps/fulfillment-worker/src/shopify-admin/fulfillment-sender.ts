@@ -1,5 +1,4 @@
 import type { Pool } from 'pg';
-import { claimInIndexOrder } from '../support/db.ts';
 import { type ShopifyAdminClient, ShopifyPermanentError } from './admin-client.ts';
 
 export const FULFILLMENT_ORDERS_QUERY = `query FulfillmentOrders($id: ID!) {
@@ -40,17 +39,6 @@ interface ClaimedFulfillment {
   shopify_order_id: string;
   access_token: string | null;
   line_item_ids: string[];
-  /** The requested lines that still have an active grant (a refund since then takes a line out). */
-  active_lines: string[];
-}
-
-/** What happened to one claimed row; recorded for the whole batch in one statement. */
-interface Outcome {
-  id: string;
-  status: 'created' | 'failed' | 'pending';
-  shopifyId: string | null;
-  nextAttemptAt: Date | null;
-  error: string | null;
 }
 
 export interface FulfillmentSenderOptions {
@@ -75,59 +63,31 @@ export class FulfillmentSender {
   readonly #o: Required<Omit<FulfillmentSenderOptions, 'now'>> & { now: () => Date };
 
   constructor(options: FulfillmentSenderOptions) {
-    this.#o = { leaseMs: 120_000, batchSize: 50, now: () => new Date(), ...options };
+    this.#o = { leaseMs: 120_000, batchSize: 20, now: () => new Date(), ...options };
   }
 
   async tick(): Promise<number> {
     const now = this.#o.now();
-    const rows = await claimInIndexOrder<ClaimedFulfillment>(
-      this.#o.pool,
+    const { rows } = await this.#o.pool.query<ClaimedFulfillment>(
       `WITH claimed AS (
          UPDATE fulfillment SET attempts = attempts + 1, next_attempt_at = $2, updated_at = $1
          WHERE id IN (SELECT id FROM fulfillment WHERE status = 'pending' AND next_attempt_at <= $1
                       ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING id, attempts, order_id, line_item_ids)
        SELECT c.id, c.attempts, o.shop_domain, o.shopify_order_id::text, s.access_token,
-              c.line_item_ids::text[] AS line_item_ids,
-              ARRAY(SELECT DISTINCT ol.shopify_line_id::text FROM order_line ol
-                    JOIN download_grant g ON g.order_line_id = ol.id
-                    WHERE ol.order_id = c.order_id AND ol.shopify_line_id = ANY(c.line_item_ids)
-                      AND g.status = 'active') AS active_lines
+              c.line_item_ids::text[] AS line_item_ids
        FROM claimed c JOIN orders o ON o.id = c.order_id LEFT JOIN shop s ON s.domain = o.shop_domain`,
       [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
     );
-    if (rows.length === 0) return 0;
-    const outcomes = await Promise.all(rows.map((row) => this.#send(row)));
-    await this.#o.pool.query(
-      `UPDATE fulfillment f SET status = o.status::fulfillment_status,
-         shopify_fulfillment_id = coalesce(o.shopify_id, f.shopify_fulfillment_id),
-         next_attempt_at = coalesce(o.next_attempt_at, f.next_attempt_at), last_error = o.error, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[])
-         AS o(id, status, shopify_id, next_attempt_at, error)
-       WHERE f.id = o.id`,
-      [
-        outcomes.map((o) => o.id),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.shopifyId),
-        outcomes.map((o) => o.nextAttemptAt),
-        outcomes.map((o) => o.error),
-      ],
-    );
+    await Promise.all(rows.map((row) => this.#send(row)));
     return rows.length;
   }
 
-  async #send(row: ClaimedFulfillment): Promise<Outcome> {
-    const finish = (status: 'created' | 'failed', shopifyId: string | null, error: string | null): Outcome => ({
-      id: row.id,
-      status,
-      shopifyId,
-      nextAttemptAt: null,
-      error,
-    });
+  async #send(row: ClaimedFulfillment): Promise<void> {
     try {
       if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
-      const lines = row.active_lines;
-      if (lines.length === 0) return finish('failed', null, 'grants_revoked');
+      const lines = await this.#stillActive(row);
+      if (lines.length === 0) return await this.#finish(row.id, 'failed', null, 'grants_revoked');
       const data = await this.#o.client.graphql<FulfillmentOrdersData>(
         row.shop_domain,
         row.access_token,
@@ -146,7 +106,7 @@ export class FulfillmentSender {
             .map((li) => ({ id: li.id, quantity: li.remainingQuantity })),
         }))
         .filter((fo) => fo.fulfillmentOrderLineItems.length > 0);
-      if (byFulfillmentOrder.length === 0) return finish('created', null, null); // already done
+      if (byFulfillmentOrder.length === 0) return await this.#finish(row.id, 'created', null, null); // already done
       const created = await this.#o.client.graphql<FulfillmentCreateData>(
         row.shop_domain,
         row.access_token,
@@ -159,16 +119,34 @@ export class FulfillmentSender {
       if (userErrors.length > 0 || !fulfillment) {
         throw new ShopifyPermanentError(userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned');
       }
-      return finish('created', fulfillment.id.split('/').pop() ?? null, null);
+      await this.#finish(row.id, 'created', fulfillment.id.split('/').pop() ?? null, null);
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err);
       const delay = err instanceof ShopifyPermanentError ? undefined : this.#o.retryDelaysMs[row.attempts - 1];
-      if (delay === undefined) return finish('failed', null, message);
-      return {
-        ...finish('failed', null, message),
-        status: 'pending',
-        nextAttemptAt: new Date(this.#o.now().getTime() + delay),
-      };
+      if (delay === undefined) return await this.#finish(row.id, 'failed', null, message);
+      await this.#o.pool.query(
+        'UPDATE fulfillment SET next_attempt_at = $2, last_error = $3, updated_at = now() WHERE id = $1',
+        [row.id, new Date(this.#o.now().getTime() + delay), message],
+      );
     }
+  }
+
+  /** The requested lines that still have an active grant (a refund since then takes a line out). */
+  async #stillActive(row: ClaimedFulfillment): Promise<string[]> {
+    const { rows } = await this.#o.pool.query<{ lid: string }>(
+      `SELECT DISTINCT ol.shopify_line_id::text AS lid FROM order_line ol
+       JOIN orders o ON o.id = ol.order_id JOIN download_grant g ON g.order_line_id = ol.id
+       WHERE o.shop_domain = $1 AND o.shopify_order_id = $2 AND ol.shopify_line_id = ANY($3::bigint[]) AND g.status = 'active'`,
+      [row.shop_domain, row.shopify_order_id, row.line_item_ids],
+    );
+    return rows.map((r) => r.lid);
+  }
+
+  async #finish(id: string, status: 'created' | 'failed', shopifyId: string | null, error: string | null) {
+    await this.#o.pool.query(
+      `UPDATE fulfillment SET status = $2::fulfillment_status, shopify_fulfillment_id = $3::bigint, last_error = $4, updated_at = now()
+       WHERE id = $1`,
+      [id, status, shopifyId, error],
+    );
   }
 }

@@ -37,7 +37,7 @@ export class SalesRelay {
       try {
         // The payload is published as stored: read as text, it is neither parsed nor serialised again.
         const { rows } = await client.query<{ id: string; topic: string; key: string; payload: string }>(
-          `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL ORDER BY id LIMIT $1`,
+          `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL ORDER BY sales_outbox.id LIMIT $1`,
           [this.#o.batchSize],
         );
         if (rows.length > 0) {

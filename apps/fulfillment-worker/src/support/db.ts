@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 
 export type Sql = Pick<PoolClient, 'query'>;
 
@@ -40,6 +40,26 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
       await client.query('ROLLBACK').catch(discard);
       throw error;
     }
+  });
+}
+
+/**
+ * Runs an outbox claim (`... WHERE status = 'pending' AND next_attempt_at <= now ORDER BY next_attempt_at
+ * LIMIT n FOR UPDATE SKIP LOCKED`) so that it walks the (status, next_attempt_at) index in order and stops
+ * after n rows. An outbox table grows faster than autovacuum re-analyses it, and with stale statistics the
+ * planner picks a bitmap scan of every due row plus a sort: each claim then costs the whole backlog
+ * (quadratic under a burst of orders). Planner settings are local to the claim's transaction.
+ */
+export async function claimInIndexOrder<R extends QueryResultRow>(
+  pool: Pool,
+  text: string,
+  values: unknown[],
+): Promise<R[]> {
+  return inTransaction(pool, async (client) => {
+    await client.query(
+      'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off',
+    );
+    return (await client.query<R>(text, values)).rows;
   });
 }
 

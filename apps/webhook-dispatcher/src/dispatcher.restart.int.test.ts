@@ -11,7 +11,9 @@ afterEach(async () => {
 
 describe('with servers stopped', () => {
   it('RabbitMQ stopped: every webhook answered 200 from the outbox, each published exactly once after it returns', async () => {
-    h = await startHarness();
+    // Quorum queues elect their leaders after a restart: confirms can take seconds, and a publish given up
+    // too early would be published again (consumers would absorb it by messageId, but this test wants none).
+    h = await startHarness({ publishTimeoutMs: 15_000 });
     await h.relay.start();
     await server('stop', 'rabbitmq');
     const requests = Array.from({ length: 100 }, (_, i) => signedRequest('orders/paid', uniqueOrderBody(i)));

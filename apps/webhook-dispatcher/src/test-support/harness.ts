@@ -100,7 +100,13 @@ export interface Harness {
 }
 
 export async function startHarness(
-  options: { redisUrl?: string; secrets?: string[]; bodyLimit?: number; traced?: boolean } = {},
+  options: {
+    redisUrl?: string;
+    secrets?: string[];
+    bodyLimit?: number;
+    traced?: boolean;
+    publishTimeoutMs?: number;
+  } = {},
 ): Promise<Harness> {
   const logger = silentLogger();
   const database = await createTestDatabase();
@@ -117,7 +123,7 @@ export async function startHarness(
     url: vhost.url,
     connectionName: 'dispatcher-test',
     topology: testTopology,
-    publishTimeoutMs: 1_500,
+    publishTimeoutMs: options.publishTimeoutMs ?? 1_500,
     ...(options.traced ? { hooks: messagingTraceHooks() } : {}),
   });
   await messaging.waitUntilConnected(10_000);
@@ -146,7 +152,7 @@ export async function startHarness(
     logger,
     lanes: ['privacy', 'orders'],
     idlePollMs: 100,
-    publishTimeoutMs: 1_500,
+    publishTimeoutMs: options.publishTimeoutMs ?? 1_500,
   });
   return {
     database,

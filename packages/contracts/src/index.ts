@@ -1,2 +1,3 @@
 export * from './sales-event.ts';
+export * from './sales-event-builder.ts';
 export * from './webhook-envelope.ts';

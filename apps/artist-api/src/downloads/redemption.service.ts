@@ -1,5 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { SALES_TOPIC } from '@single/contracts';
+import { createHash } from 'node:crypto';
+import { buildSalesEvent, SALES_TOPIC, type SalesUnitFacts } from '@single/contracts';
 import type { Pool } from 'pg';
 import { inTransaction, type Sql } from '../support/db.ts';
 import type { DownloadFormat } from './storage.ts';
@@ -87,29 +87,13 @@ export class RedemptionService {
 }
 
 /**
- * The `sale.redeemed` event of a grant's unit, shaped like the fulfillment worker's `sale.recorded` (one
- * event per unit, quantity 1, `unitIndex` as an extra field, Shopify ids as order and line ids), so that
+ * The `sale.redeemed` event of a grant's unit, built by the same builder as the fulfillment worker's
+ * `sale.recorded` (one event per unit, quantity 1, `unitIndex`, Shopify ids as order and line ids), so that
  * geo-reporting pairs the two. Written to the sales outbox; the worker's relay publishes it to Kafka.
  */
 async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
-  const { rows } = await sql.query<{
-    shopDomain: string;
-    orderId: string;
-    orderLineId: string;
-    unitIndex: number;
-    releaseId: string;
-    upc: string | null;
-    unitPrice: string;
-    currency: string;
-    email: string | null;
-    billingZip: string | null;
-    billingCountry: string | null;
-    shippingZip: string | null;
-    shippingCountry: string | null;
-    browserIp: string | null;
-    checkoutToken: string | null;
-  }>(
-    `SELECT o.shop_domain AS "shopDomain", o.shopify_order_id::text AS "orderId", ol.shopify_line_id::text AS "orderLineId",
+  const { rows } = await sql.query<SalesUnitFacts>(
+    `SELECT o.shop_domain AS "shopDomain", o.shopify_order_id::text AS "shopifyOrderId", ol.shopify_line_id::text AS "shopifyLineId",
             g.unit_index AS "unitIndex", g.release_id AS "releaseId", r.upc, ol.price::text AS "unitPrice", o.currency, o.email,
             o.billing_zip AS "billingZip", o.billing_country AS "billingCountry", o.shipping_zip AS "shippingZip",
             o.shipping_country AS "shippingCountry", o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken"
@@ -117,39 +101,11 @@ async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
      JOIN release r ON r.id = g.release_id WHERE g.id = $1`,
     [grantId],
   );
-  const u = rows[0]!;
-  const optional = (key: string, value: string | null) => (value ? { [key]: value } : {});
-  const event = {
-    version: 1,
-    eventId: randomUUID(),
-    type: 'sale.redeemed',
-    occurredAt: at.toISOString(),
-    shopDomain: u.shopDomain,
-    orderId: u.orderId,
-    orderLineId: u.orderLineId,
-    unitIndex: u.unitIndex,
-    releaseId: u.releaseId,
-    ...(u.upc && /^\d{13}$/.test(u.upc) ? { upc: u.upc } : {}),
-    quantity: 1,
-    unitPriceNet: u.unitPrice,
-    currency: u.currency,
-    fan: {
-      ...optional(
-        'emailHash',
-        u.email ? createHash('sha256').update(u.email.trim().toLowerCase()).digest('hex') : null,
-      ),
-      ...optional('billingZip', u.billingZip),
-      ...optional('billingCountry', u.billingCountry),
-      ...optional('shippingZip', u.shippingZip),
-      ...optional('shippingCountry', u.shippingCountry),
-      ...optional('browserIp', u.browserIp),
-      ...optional('checkoutToken', u.checkoutToken),
-    },
-  };
+  const event = buildSalesEvent('sale.redeemed', rows[0]!, at);
   await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [
     event.eventId,
     SALES_TOPIC,
-    u.orderId,
+    event.orderId,
     event,
   ]);
   await sql.query(`SELECT pg_notify('sales_outbox', '')`);

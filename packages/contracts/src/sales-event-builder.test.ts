@@ -1,8 +1,8 @@
-import { salesEventV1 } from '@single/contracts';
 import { describe, expect, it } from 'vitest';
-import { buildSalesEvent, hashEmail, type UnitFacts } from './sales-events.ts';
+import { salesEventV1 } from './sales-event.ts';
+import { buildSalesEvent, hashEmail, type SalesUnitFacts } from './sales-event-builder.ts';
 
-const unit: UnitFacts = {
+const unit: SalesUnitFacts = {
   shopDomain: 'single-demo.myshopify.com',
   shopifyOrderId: '5550001001',
   shopifyLineId: '13001002',
@@ -20,7 +20,7 @@ const unit: UnitFacts = {
   checkoutToken: 'tok-1',
 };
 
-describe('sales.v1 events built by the worker', () => {
+describe('sales.v1 events built for one unit', () => {
   it('validate against the shared contract, unit index included (nothing stripped)', () => {
     for (const type of ['sale.recorded', 'sale.redeemed', 'sale.reversed'] as const) {
       const event = buildSalesEvent(type, unit, new Date('2026-11-20T05:03:20Z'));

@@ -1,25 +1,5 @@
-import type { Pool, PoolClient } from 'pg';
-
-export type Sql = Pick<PoolClient, 'query'>;
-
-/** Runs `work` in one transaction on a pooled connection; a connection that failed is not reused. */
-export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
-  }
-}
+// The transaction helper is shared with the fulfillment worker.
+export { inTransaction, type Sql } from '@single/db/transaction';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -2,13 +2,10 @@ import type { Cache } from '@single/cache';
 import type { Logger } from '@single/logger';
 import type { Messaging, MessagingHooks, Topology } from '@single/messaging';
 import { traceHeaders } from '@single/tracing';
-import pg from 'pg';
-import { buildApp, type Dispatcher } from './app.ts';
+import type { Dispatcher } from './app.ts';
 import type { DispatcherConfig } from './config.ts';
-import { dedupeCache } from './deliveries/dedupe-cache.ts';
-import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from './maintenance.ts';
-import { OutboxRelay } from './relay/outbox-relay.ts';
-import { dispatcherTopology } from './runtime.ts';
+import type { OutboxRelay } from './relay/outbox-relay.ts';
+import { wireDispatcher } from './runtime.ts';
 
 export { type DispatcherConfig, loadDispatcherConfig } from './config.ts';
 
@@ -36,46 +33,26 @@ export async function startEmbeddedDispatcher(
   config: DispatcherConfig,
   ports: EmbeddedDispatcherPorts,
 ): Promise<EmbeddedDispatcher> {
-  const { logger } = ports;
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-  const cache = ports.cache('dispatcher:');
-  const messaging = ports.messaging({
-    connectionName: 'webhook-dispatcher',
-    topology: dispatcherTopology,
-    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-    hooks: { onPublishHeaders: (headers) => ({ ...headers, ...traceHeaders() }) },
-  });
-  const dispatcher = buildApp({
-    logger,
-    pool,
-    dedupe: dedupeCache(cache, logger),
-    maintenance: maintenanceSwitch({
-      envFlag: config.MAINTENANCE_MODE,
-      readFlag: () => cache.get(MAINTENANCE_FLAG_KEY),
-    }),
-    secrets: config.SHOPIFY_WEBHOOK_SECRETS,
-    bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
-    payloadRetentionDays: config.DELIVERY_PAYLOAD_RETENTION_DAYS,
-    claimDeadlineMs: config.WEBHOOK_CLAIM_DEADLINE_MS,
-  });
-  const relay = new OutboxRelay({
-    pool,
-    messaging,
-    logger,
-    lanes: ['privacy', 'orders'],
-    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-  });
-  await relay.start();
+  const runtime = wireDispatcher(
+    config,
+    {
+      logger: ports.logger,
+      cache: ports.cache('dispatcher:'),
+      messaging: (connection) =>
+        ports.messaging({
+          ...connection,
+          hooks: { onPublishHeaders: (headers) => ({ ...headers, ...traceHeaders() }) },
+        }),
+    },
+    // No payload retention sweep: the embedded dispatcher has never scheduled one.
+    { relay: true, payloadSweep: false },
+  );
+  await runtime.relay.start();
   return {
-    dispatcher,
-    relay,
+    dispatcher: runtime.dispatcher,
+    relay: runtime.relay,
     async close() {
-      await dispatcher.claims.drained();
-      await relay.stop();
-      await messaging.close();
-      await cache.close();
-      await pool.end();
+      for (const close of runtime.closers) await close();
     },
   };
 }

@@ -1,7 +1,7 @@
-import { createRedisCache } from '@single/cache';
+import { type Cache, createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createLogger, type Logger } from '@single/logger';
-import { createAmqpMessaging, type Messaging } from '@single/messaging';
+import { createAmqpMessaging, type Messaging, type Topology } from '@single/messaging';
 import { messagingTraceHooks, traceLogFields } from '@single/tracing';
 import pg from 'pg';
 import { buildApp, type Dispatcher } from './app.ts';
@@ -23,6 +23,14 @@ export interface DispatcherRuntime {
   closers: (() => Promise<void>)[];
 }
 
+/** The clients the dispatcher runs on: real ones in createRuntime, the host's in embedded.ts. */
+export interface DispatcherAdapters {
+  logger: Logger;
+  cache: Cache;
+  /** The broker connection, given the dispatcher's own connection name, topology and publish deadline. */
+  messaging(options: { connectionName: string; topology: Topology; publishTimeoutMs: number }): Messaging;
+}
+
 /** Wires real clients from the configuration: used by main.ts and lambda.ts alike. */
 export function createRuntime(config: DispatcherConfig, options: { relay: boolean }): DispatcherRuntime {
   const logger = createLogger({
@@ -31,16 +39,34 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
     base: { env: config.DD_ENV, version: config.DD_VERSION },
     mixin: traceLogFields,
   });
+  return wireDispatcher(
+    config,
+    {
+      logger,
+      cache: createRedisCache({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger }),
+      messaging: (connection) =>
+        createAmqpMessaging({ url: config.RABBITMQ_URL, ...connection, logger, hooks: messagingTraceHooks() }),
+    },
+    { relay: options.relay, payloadSweep: options.relay },
+  );
+}
+
+/**
+ * The dispatcher on the given clients: pool, app and relay (not started; the caller starts it). With
+ * `relay`, the closers stop it; with `payloadSweep`, the payload retention sweep is scheduled.
+ */
+export function wireDispatcher(
+  config: DispatcherConfig,
+  adapters: DispatcherAdapters,
+  options: { relay: boolean; payloadSweep: boolean },
+): DispatcherRuntime {
+  const { logger, cache } = adapters;
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-  const cache = createRedisCache({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger });
-  const messaging = createAmqpMessaging({
-    url: config.RABBITMQ_URL,
+  const messaging = adapters.messaging({
     connectionName: 'webhook-dispatcher',
     topology: dispatcherTopology,
-    logger,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-    hooks: messagingTraceHooks(),
   });
   const dispatcher = buildApp({
     logger,
@@ -62,7 +88,7 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
     lanes: ['privacy', 'orders'],
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   });
-  const stopSweep = options.relay ? schedulePayloadSweep(pool, logger) : () => {};
+  const stopSweep = options.payloadSweep ? schedulePayloadSweep(pool, logger) : () => {};
   const closers = [
     async () => stopSweep(),
     () => dispatcher.claims.drained(),

@@ -25,73 +25,35 @@ export interface GeoReportingRuntime {
   start(): Promise<RunningServer>;
 }
 
+/** The clients geo-reporting runs on: Kafka in createRuntime, the host's event bus in embedded.ts. */
+export interface GeoReportingPorts {
+  logger: Logger;
+  events(clientId: string): EventBus;
+}
+
+export interface GeoReportingWiring extends Omit<GeoReportingRuntime, 'start'> {
+  captureStore: PgCaptureStore;
+  /** Seeds chart rules, creates the sales topic with this many partitions, joins the sales consumer group. */
+  consumeSales(partitions: number): Promise<Subscription>;
+}
+
 /** Wires real clients from the configuration; nothing connects until start(). Used by main.ts and the integration tests. */
 export function createRuntime(config: GeoReportingConfig, options: { logger?: Logger } = {}): GeoReportingRuntime {
   // The geo pipeline is the one place allowed to log client IPs.
   const logger =
     options.logger ??
     createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
-  const trusted = compileTrustedProxies(config.TRUSTED_PROXIES);
-  for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
-  const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
-  pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
-  const bus = createKafkaEventBus({
-    brokers: config.KAFKA_BROKERS,
-    clientId: config.KAFKA_CLIENT_ID ?? 'geo-reporting',
-    logger,
-  });
-  const captureStore = new PgCaptureStore(pool);
-  const integrity = new IntegrityWindow({
-    windowSeconds: config.INTEGRITY_WINDOW_SECONDS,
-    threshold: config.INTEGRITY_THRESHOLD,
-    minSamples: config.INTEGRITY_MIN_SAMPLES,
-  });
-  const metrics = new Metrics();
-  const app = buildApp({
-    logger,
-    geo,
-    trusted,
-    headerSource: config.CLIENT_IP_HEADER,
-    captureStore,
-    integrity,
-    metrics,
-    attribution: config.GEOIP_ATTRIBUTION,
-    rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
-    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT },
-    readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
-      { name: 'kafka', check: () => bus.health() },
-    ],
-  });
-  const sales = new SalesService({
-    pool,
-    geo,
-    logger,
-    charts: [LUMINATE_V1.chart],
-    reportTimeZone: config.REPORT_TIME_ZONE,
-  });
-
+  const events = (clientId: string) => createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger });
+  const { captureStore, consumeSales, ...parts } = wireGeoReporting(config, { logger, events }, { busName: 'kafka' });
+  const { app, geo, pool, bus } = parts;
   return {
-    app,
-    geo,
-    logger,
-    pool,
-    bus,
+    ...parts,
     async start() {
       await geo.load();
       if (config.GEOIP_RELOAD_INTERVAL_MS > 0) geo.watch(config.GEOIP_RELOAD_INTERVAL_MS);
       const onHangup = () => void geo.reload();
       process.on('SIGHUP', onHangup);
-      await seedChartRules(pool, LUMINATE_V1);
-      const topic = config.SALES_TOPIC;
-      await bus.ensureTopics([topic], 6);
-      const subscription: Subscription = await bus.subscribe({
-        topics: [topic],
-        groupId: config.SALES_CONSUMER_GROUP,
-        fromBeginning: true,
-        handler: salesEventHandler(sales, logger, metrics),
-      });
+      const subscription = await consumeSales(6);
       // The alarm as a DogStatsD gauge too (a no-op without the Datadog agent).
       const gauge = setInterval(() => {
         const snapshot = app.integrity.snapshot();
@@ -122,6 +84,72 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
           () => bus.close(),
           () => pool.end(),
         ],
+      });
+    },
+  };
+}
+
+/**
+ * The service on the given clients, without side effects: the app (its readiness checks the bus under
+ * `busName`), the capture store and the sales consumer, not yet joined.
+ */
+export function wireGeoReporting(
+  config: GeoReportingConfig,
+  ports: GeoReportingPorts,
+  options: { busName: string },
+): GeoReportingWiring {
+  const { logger } = ports;
+  const trusted = compileTrustedProxies(config.TRUSTED_PROXIES);
+  for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
+  const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+  pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
+  const bus = ports.events(config.KAFKA_CLIENT_ID ?? 'geo-reporting');
+  const captureStore = new PgCaptureStore(pool);
+  const integrity = new IntegrityWindow({
+    windowSeconds: config.INTEGRITY_WINDOW_SECONDS,
+    threshold: config.INTEGRITY_THRESHOLD,
+    minSamples: config.INTEGRITY_MIN_SAMPLES,
+  });
+  const metrics = new Metrics();
+  const app = buildApp({
+    logger,
+    geo,
+    trusted,
+    headerSource: config.CLIENT_IP_HEADER,
+    captureStore,
+    integrity,
+    metrics,
+    attribution: config.GEOIP_ATTRIBUTION,
+    rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
+    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT },
+    readiness: [
+      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: options.busName, check: () => bus.health() },
+    ],
+  });
+  const sales = new SalesService({
+    pool,
+    geo,
+    logger,
+    charts: [LUMINATE_V1.chart],
+    reportTimeZone: config.REPORT_TIME_ZONE,
+  });
+  return {
+    app,
+    geo,
+    logger,
+    pool,
+    bus,
+    captureStore,
+    async consumeSales(partitions) {
+      await seedChartRules(pool, LUMINATE_V1);
+      await bus.ensureTopics([config.SALES_TOPIC], partitions);
+      return bus.subscribe({
+        topics: [config.SALES_TOPIC],
+        groupId: config.SALES_CONSUMER_GROUP,
+        fromBeginning: true,
+        handler: salesEventHandler(sales, logger, metrics),
       });
     },
   };

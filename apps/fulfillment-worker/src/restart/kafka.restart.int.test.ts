@@ -1,32 +1,23 @@
 import { salesEventV1 } from '@single/contracts';
-import { kafkaServer, useTestDatabase } from '@single/testing';
-import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { seedCatalogue } from '../test-support/fixtures.ts';
+import { kafkaServer } from '@single/testing';
+import { describe, expect, it } from 'vitest';
+import { effects, useRestartHarness } from '../test-support/restart-harness.ts';
 import { eventually } from '../test-support/worker-harness.ts';
-import { effects, type RestartHarness, startRestartHarness } from './restart-harness.ts';
 
 // Stops and starts the shared Kafka: `restart` project only (runs alone, after the other integration tests).
 describe('Kafka stopped while the worker process fulfils orders', () => {
-  const database = useTestDatabase();
-  let h: RestartHarness;
-
-  beforeEach(async () => {
-    await seedCatalogue(database().db);
-    h = await startRestartHarness(database());
-    onTestFailed(() => {
-      for (const w of h.workers) console.error(`worker ${w.pid} output:\n${w.output()}`);
-    });
-  });
-  afterEach(async () => {
-    await kafkaServer('start'); // whatever happened, leave Kafka running for everyone else
-    await h.close();
-  });
+  // Whatever happened, leave Kafka running for everyone else.
+  const harness = useRestartHarness({ beforeClose: () => kafkaServer('start') });
 
   const unpublished = async () =>
-    (await h.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM sales_outbox WHERE published_at IS NULL'))
-      .rows[0]!.n;
+    (
+      await harness().pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM sales_outbox WHERE published_at IS NULL',
+      )
+    ).rows[0]!.n;
 
   it('fulfilment goes on and the outbox grows; after the restart it drains and consumers see each event once', async () => {
+    const h = harness();
     const { received } = h; // the harness consumes the worker's sales topic from the beginning
     await h.spawn();
     await h.publishPaidOrders(10);

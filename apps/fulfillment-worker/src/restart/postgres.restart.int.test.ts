@@ -1,26 +1,13 @@
-import { useTestDatabase } from '@single/testing';
-import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { seedCatalogue } from '../test-support/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { effects, postgresServer, useRestartHarness } from '../test-support/restart-harness.ts';
 import { eventually } from '../test-support/worker-harness.ts';
-import { effects, postgresServer, type RestartHarness, startRestartHarness } from './restart-harness.ts';
 
 // Restarts the shared PostgreSQL: `restart` project only (runs alone, after the other integration tests).
 describe('PostgreSQL restarted while orders flow through the worker process', () => {
-  const database = useTestDatabase();
-  let h: RestartHarness;
-
-  beforeEach(async () => {
-    await seedCatalogue(database().db);
-    h = await startRestartHarness(database());
-    onTestFailed(() => {
-      for (const w of h.workers) console.error(`worker ${w.pid} output:\n${w.output()}`);
-    });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const harness = useRestartHarness();
 
   it('loses nothing: every order ends with its grants, sales events and email; the dead-letter queue stays empty', async () => {
+    const h = harness();
     const worker = await h.spawn();
     let published = await h.publishPaidOrders(40);
     await eventually(async () => expect((await effects(h)).grants).toBeGreaterThan(0));

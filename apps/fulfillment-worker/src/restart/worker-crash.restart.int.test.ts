@@ -1,27 +1,14 @@
-import { useTestDatabase } from '@single/testing';
-import { afterEach, beforeEach, describe, expect, it, onTestFailed } from 'vitest';
-import { seedCatalogue } from '../test-support/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { effects, useRestartHarness } from '../test-support/restart-harness.ts';
 import { eventually } from '../test-support/worker-harness.ts';
-import { effects, type RestartHarness, startRestartHarness } from './restart-harness.ts';
 
 // Runs the real worker process (src/main.ts) and SIGKILLs it; in the `restart` project with the other
 // tests that break things on purpose.
 describe('worker process killed (SIGKILL) in the middle of a handler', () => {
-  const database = useTestDatabase();
-  let h: RestartHarness;
-
-  beforeEach(async () => {
-    await seedCatalogue(database().db);
-    h = await startRestartHarness(database());
-    onTestFailed(() => {
-      for (const w of h.workers) console.error(`worker ${w.pid} output:\n${w.output()}`);
-    });
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const harness = useRestartHarness();
 
   it('the messages are redelivered to the next worker: one grant per unit and one email per order', async () => {
+    const h = harness();
     // The test holds a lock the handler needs late in its transaction: the order, its lines, grants and
     // sales events are written (uncommitted) when queuing the email blocks. No hook in the worker's code.
     const blocker = await h.pool.connect();

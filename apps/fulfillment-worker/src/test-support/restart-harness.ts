@@ -4,12 +4,19 @@ import { promisify } from 'node:util';
 import { EVENTS_EXCHANGE, shopifyRoutingKey } from '@single/contracts';
 import { createKafkaEventBus, type EventBus } from '@single/events';
 import { createAmqpMessaging, type Messaging } from '@single/messaging';
-import { createKafkaTestContext, createTestVhost, type TestDatabase, type TestVhost } from '@single/testing';
+import {
+  createKafkaTestContext,
+  createTestVhost,
+  type TestDatabase,
+  type TestVhost,
+  useTestDatabase,
+} from '@single/testing';
 import pg from 'pg';
-import { envelope, shopifyFixture } from '../test-support/fixtures.ts';
-import { startTestSmtpServer, type TestSmtpServer } from '../test-support/smtp.ts';
-import { spawnWorker, type WorkerProcess } from '../test-support/worker-process.ts';
+import { afterEach, beforeEach, onTestFailed } from 'vitest';
 import { QUEUES, workerTopology } from '../topology.ts';
+import { envelope, seedCatalogue, shopifyFixture } from './fixtures.ts';
+import { startTestSmtpServer, type TestSmtpServer } from './smtp.ts';
+import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 
 /**
  * Test-scale retry ladder of the restart tests: about 30 s in all, so a database restart (a few seconds)
@@ -36,6 +43,30 @@ export interface RestartHarness {
   publishPaidOrders(count: number, offset?: number): Promise<string[]>;
   deadLetters(): Promise<number>;
   close(): Promise<void>;
+}
+
+/**
+ * The setup every restart test shares: a test database with the catalogue seeded and a harness started
+ * before each test, the workers' output printed when a test fails, the harness closed after each test.
+ * `beforeClose` runs first in afterEach (e.g. start again a server the test stopped). Returns a getter for
+ * the current test's harness.
+ */
+export function useRestartHarness(options: { beforeClose?: () => Promise<unknown> } = {}): () => RestartHarness {
+  const database = useTestDatabase();
+  let h: RestartHarness;
+
+  beforeEach(async () => {
+    await seedCatalogue(database().db);
+    h = await startRestartHarness(database());
+    onTestFailed(() => {
+      for (const w of h.workers) console.error(`worker ${w.pid} output:\n${w.output()}`);
+    });
+  });
+  afterEach(async () => {
+    await options.beforeClose?.();
+    await h.close();
+  });
+  return () => h;
 }
 
 export async function startRestartHarness(database: TestDatabase): Promise<RestartHarness> {

@@ -11,3 +11,4 @@ export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';
 export * from './redis.ts';
+export * from './shopify.ts';

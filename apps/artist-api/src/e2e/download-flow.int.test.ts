@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +20,7 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  shopifyWebhookHeaders,
   type TestDatabase,
   type TestVhost,
   testRedisUrl,
@@ -93,22 +94,13 @@ async function startSmtpServer() {
   };
 }
 
-/** Shopify's signature: base64 HMAC-SHA256 of the raw body with the app's client secret. */
+/** An `orders/paid`-style webhook request as Shopify sends it, signed with the app's client secret. */
 function signedWebhook(topic: string, body: Buffer) {
   return {
     method: 'POST' as const,
     url: '/webhooks/shopify',
     payload: body,
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': topic,
-      'x-shopify-shop-domain': SHOP,
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-triggered-at': new Date().toISOString(),
-      'x-shopify-api-version': '2026-10',
-      'x-shopify-hmac-sha256': createHmac('sha256', WEBHOOK_SECRET).update(body).digest('base64'),
-    },
+    headers: shopifyWebhookHeaders(topic, body, { shopDomain: SHOP, secret: WEBHOOK_SECRET }),
   };
 }
 

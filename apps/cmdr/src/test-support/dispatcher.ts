@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHmac, randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { shopifyWebhookHeaders } from '@single/testing';
 import { REPO_ROOT } from './run.ts';
 
 export const WEBHOOK_SECRET = 'cmdr-test-webhook-secret-0123456789';
@@ -81,16 +81,10 @@ export async function sendWebhook(url: string, orderId: number): Promise<Respons
   });
   return fetch(`${url}/webhooks/shopify`, {
     method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-shopify-topic': 'orders/paid',
-      'x-shopify-shop-domain': 'cmdr-test.myshopify.com',
-      'x-shopify-webhook-id': randomUUID(),
-      'x-shopify-event-id': randomUUID(),
-      'x-shopify-triggered-at': new Date().toISOString(),
-      'x-shopify-api-version': '2026-10',
-      'x-shopify-hmac-sha256': createHmac('sha256', WEBHOOK_SECRET).update(body).digest('base64'),
-    },
+    headers: shopifyWebhookHeaders('orders/paid', body, {
+      shopDomain: 'cmdr-test.myshopify.com',
+      secret: WEBHOOK_SECRET,
+    }),
     body,
   });
 }

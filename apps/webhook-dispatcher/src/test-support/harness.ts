@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Cache, createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
@@ -9,6 +8,7 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  shopifyWebhookHeaders,
   type TestDatabase,
   type TestVhost,
   testRedisUrl,
@@ -19,7 +19,6 @@ import { buildApp, type Dispatcher } from '../app.ts';
 import { dedupeCache } from '../deliveries/dedupe-cache.ts';
 import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from '../maintenance.ts';
 import { OutboxRelay } from '../relay/outbox-relay.ts';
-import { signShopifyBody } from '../shopify/verify-hmac.ts';
 
 export const SECRET = 'fixture-secret-do-not-use-in-production';
 export const SHOP = 'single-demo.myshopify.com';
@@ -47,16 +46,7 @@ export function signedRequest(
   overrides: Record<string, string | undefined> = {},
   secret = SECRET,
 ) {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-shopify-topic': topic,
-    'x-shopify-shop-domain': SHOP,
-    'x-shopify-webhook-id': randomUUID(),
-    'x-shopify-event-id': randomUUID(),
-    'x-shopify-triggered-at': new Date().toISOString(),
-    'x-shopify-api-version': '2026-10',
-    'x-shopify-hmac-sha256': signShopifyBody(body, secret),
-  };
+  const headers: Record<string, string> = shopifyWebhookHeaders(topic, body, { shopDomain: SHOP, secret });
   // An override of `undefined` removes the header.
   for (const [name, value] of Object.entries(overrides)) {
     if (value === undefined) delete headers[name];

@@ -1,7 +1,7 @@
 import { EVENTS_EXCHANGE } from '@single/contracts';
-import { createMemoryMessaging, type Messaging, PermanentError } from '@single/messaging';
+import { type Messaging, PermanentError } from '@single/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../test-support/harness.ts';
+import { createWorkQueueMessaging, type Harness, startHarness } from '../test-support/harness.ts';
 import {
   seedAccount,
   seedArtist,
@@ -203,19 +203,7 @@ describe('tenant isolation', () => {
   let b: Tenant;
 
   beforeAll(async () => {
-    messaging = createMemoryMessaging({
-      topology: {
-        exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
-        queues: [
-          {
-            name: 'work',
-            bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }],
-            deadLetterQueue: 'work.dlq',
-          },
-          { name: 'work.dlq' },
-        ],
-      },
-    });
+    messaging = createWorkQueueMessaging();
     h = await startHarness({ messaging, deadLetterQueues: ['work.dlq'] });
     a = await seedTenant(h, 'Alpha', 1);
     b = await seedTenant(h, 'Bravo', 2);

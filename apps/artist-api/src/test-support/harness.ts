@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Cache, createRedisCache } from '@single/cache';
+import { EVENTS_EXCHANGE } from '@single/contracts';
 import { silentLogger } from '@single/logger';
+import { createMemoryMessaging, type Messaging } from '@single/messaging';
 import {
   createTestDatabase,
   createTestRedisPrefix,
@@ -25,6 +27,26 @@ export interface Harness {
   /** Every route the app registered (method + url), for coverage checks. */
   routes: { method: string; url: string }[];
   close(): Promise<void>;
+}
+
+/**
+ * An in-memory broker with one consumer queue, `work`, bound to every Shopify routing key and
+ * dead-lettering to `work.dlq`: pass it and `deadLetterQueues: ['work.dlq']` to startHarness.
+ */
+export function createWorkQueueMessaging(): Messaging {
+  return createMemoryMessaging({
+    topology: {
+      exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
+      queues: [
+        {
+          name: 'work',
+          bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }],
+          deadLetterQueue: 'work.dlq',
+        },
+        { name: 'work.dlq' },
+      ],
+    },
+  });
 }
 
 /** A test database, a Redis key prefix, a temporary audio folder and the app on them (not listening). */

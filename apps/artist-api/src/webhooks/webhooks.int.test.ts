@@ -1,7 +1,7 @@
 import { EVENTS_EXCHANGE } from '@single/contracts';
-import { createMemoryMessaging, type Messaging, PermanentError } from '@single/messaging';
+import { type Messaging, PermanentError } from '@single/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../test-support/harness.ts';
+import { createWorkQueueMessaging, type Harness, startHarness } from '../test-support/harness.ts';
 import { seedAccount, seedDelivery, seedKey, seedShop } from '../test-support/seed.ts';
 
 describe('webhook deliveries and dead letters', () => {
@@ -12,19 +12,7 @@ describe('webhook deliveries and dead letters', () => {
   let failing = true;
 
   beforeAll(async () => {
-    messaging = createMemoryMessaging({
-      topology: {
-        exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' }],
-        queues: [
-          {
-            name: 'work',
-            bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: 'shopify.#' }],
-            deadLetterQueue: 'work.dlq',
-          },
-          { name: 'work.dlq' },
-        ],
-      },
-    });
+    messaging = createWorkQueueMessaging();
     h = await startHarness({ messaging, deadLetterQueues: ['work.dlq'] });
     account = await seedAccount(h.pool, 'Hooks');
     await seedShop(h.pool, account.accountId, 'hooks.myshopify.com');

@@ -11,7 +11,7 @@ import pg from 'pg';
 import { publicAddresses } from './addresses.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const CONNECTIONS = 64;
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const TARGET_RATIO = 0.5;
 const server = fileURLToPath(new URL('./capture-server.ts', import.meta.url));
 const { v4, v6 } = publicAddresses(2_048);
@@ -22,7 +22,9 @@ const body = JSON.stringify({
 });
 
 async function start(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--conditions=source', server], {
+  // BENCH_NODE_ARGS: extra flags for the servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
+  const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, '--conditions=source', server], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });

@@ -54,15 +54,24 @@ describe('PgCaptureStore', () => {
     capturedAt: new Date('2026-03-02T15:00:00.999Z'),
   };
 
+  // No usable socket peer and no flag: empty lists must come back empty (not null, not [""]).
+  const empty: GeoCaptureRecord = {
+    ...unlocated,
+    checkoutToken: 'tok_empty_lists',
+    chain: [],
+    flags: [],
+    capturedAt: new Date('2026-03-02T15:00:01.500Z'),
+  };
+
   it('stores every field of a batch as given, the capture instant to the millisecond', async () => {
     const store = new PgCaptureStore(pool);
-    await Promise.all([store.save(located), store.save(unlocated)]);
+    await Promise.all([store.save(located), store.save(unlocated), store.save(empty)]);
     const { rows } = await pool.query(
       `SELECT shop_domain AS "shopDomain", checkout_token AS "checkoutToken", client_ip AS "clientIp", chain, flags,
               precision, country, region, city, postal, latitude, longitude, accuracy_radius_km AS "accuracyRadiusKm",
               to_char(geo_db_build_date, 'YYYY-MM-DD') AS "geoDbBuildDate", captured_at AS "capturedAt"
        FROM geo_capture ORDER BY captured_at`,
     );
-    expect(rows).toEqual([located, unlocated]);
+    expect(rows).toEqual([located, unlocated, empty]);
   });
 });

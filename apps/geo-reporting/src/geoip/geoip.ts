@@ -151,7 +151,9 @@ export class GeoIp {
   }
 
   lookup(ip: string): GeoResult {
-    const address = IPV4_MAPPED.exec(ip.trim())?.[1] ?? ip.trim();
+    const trimmed = ip.trim();
+    // Only a text starting with ':' can be IPv4-mapped: most lookups skip the regex.
+    const address = trimmed.charCodeAt(0) === 58 ? (IPV4_MAPPED.exec(trimmed)?.[1] ?? trimmed) : trimmed;
     const { kind, family } = classifyAddress(address);
     if (kind === 'invalid') return { place: NOWHERE, flags: ['ip_invalid'], dbBuildDate: null };
     if (kind === 'special') return { place: NOWHERE, flags: ['ip_special'], dbBuildDate: null };

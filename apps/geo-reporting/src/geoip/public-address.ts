@@ -1,4 +1,4 @@
-import { BlockList, isIP } from 'node:net';
+import { isIP } from 'node:net';
 
 // Addresses that never identify a fan's place: private, shared (CGNAT), loopback, link-local, documentation,
 // multicast and other special-purpose ranges (IANA special-purpose registries). Such an address reaching the
@@ -26,8 +26,7 @@ const ipv4Ranges = IPV4_SPECIAL.map(([network, prefix]) => {
   return [((ipv4ToInt(network) ?? 0) & mask) >>> 0, mask] as const;
 });
 
-const special = new BlockList();
-for (const [network, prefix] of [
+export const IPV6_SPECIAL = [
   ['::', 96], // unspecified, loopback and the deprecated IPv4-compatible range
   ['64:ff9b:1::', 48],
   ['100::', 64],
@@ -36,35 +35,70 @@ for (const [network, prefix] of [
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],
-] as const) {
-  special.addSubnet(network, prefix, 'ipv6');
-}
+] as const;
+
+/** IPv6 ranges as their first six hextets and a prefix (none is longer than /96). */
+const ipv6Ranges = IPV6_SPECIAL.map(([network, prefix]) => [ipv6Hextets(network)!, prefix] as const);
 
 export type AddressKind = 'public' | 'special' | 'invalid';
 
-/** Classifies a canonical address (IPv4-mapped IPv6 is expected to be converted to dotted quad already). */
-/** A strict dotted quad as an unsigned integer, or null. */
+/** A strict dotted quad (no leading zeros) as an unsigned integer, or null. A char loop: runs per capture. */
 function ipv4ToInt(address: string): number | null {
-  const parts = address.split('.');
-  if (parts.length !== 4) return null;
   let value = 0;
-  for (const part of parts) {
-    if (!/^(0|[1-9]\d{0,2})$/.test(part)) return null;
-    const octet = Number(part);
-    if (octet > 255) return null;
-    value = value * 256 + octet;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return null;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && octet === 0) return null; // leading zero
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return null;
+    } else return null;
   }
-  return value;
+  if (dots !== 3 || digits === 0) return null;
+  return value * 256 + octet;
 }
 
+/** The first six hextets of a valid IPv6 text (checked by the caller), or null when it does not parse. */
+function ipv6Hextets(address: string): number[] | null {
+  const [head = '', tail] = address.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':'));
+  const left = groups(head);
+  const right = tail === undefined ? [] : groups(tail);
+  // A trailing dotted quad stands for the last two hextets, which the ranges never reach.
+  const last = right.length > 0 ? right : left;
+  if (last.length > 0 && last[last.length - 1]!.includes('.')) last.splice(-1, 1, '0', '0');
+  const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
+  const all = [...left, ...Array<string>(zeros).fill('0'), ...right];
+  if (all.length !== 8) return null;
+  return all.slice(0, 6).map((group) => Number.parseInt(group, 16));
+}
+
+function inIpv6Range(hextets: readonly number[], network: readonly number[], prefix: number): boolean {
+  for (let i = 0, bits = prefix; bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if ((hextets[i]! & mask) !== network[i]) return false;
+  }
+  return true;
+}
+
+/** Classifies a canonical address (IPv4-mapped IPv6 is expected to be converted to dotted quad already). */
 export function classifyAddress(address: string): { kind: AddressKind; family: 4 | 6 | null } {
   const v4 = ipv4ToInt(address);
   if (v4 !== null) {
     const isSpecial = ipv4Ranges.some(([network, mask]) => (v4 & mask) >>> 0 === network);
     return { kind: isSpecial ? 'special' : 'public', family: 4 };
   }
-  const family = isIP(address);
-  if (family === 0) return { kind: 'invalid', family: null };
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  return { kind: special.check(address, type) ? 'special' : 'public', family: family as 4 | 6 };
+  if (isIP(address) !== 6) return { kind: 'invalid', family: null };
+  const hextets = ipv6Hextets(address);
+  if (hextets === null) return { kind: 'invalid', family: null };
+  const isSpecial = ipv6Ranges.some(([network, prefix]) => inIpv6Range(hextets, network, prefix));
+  return { kind: isSpecial ? 'special' : 'public', family: 6 };
 }

@@ -1,8 +1,8 @@
+import { MicroBatcher } from '@single/db/micro-batcher';
 import type { Logger } from '@single/logger';
 import type { DedupeCache } from './dedupe-cache.ts';
 import type { ClaimResult, DeliveryRepository, NewDelivery } from './delivery.repository.ts';
 import { dedupeKeys } from './delivery.repository.ts';
-import { MicroBatcher } from './micro-batcher.ts';
 
 /**
  * Claims deliveries exactly once. Redis only remembers claims already committed to PostgreSQL, so a

@@ -1,18 +1,26 @@
+export interface MicroBatcherOptions {
+  /** Items per flush at most. */
+  maxBatch?: number;
+  /** Flushes in flight at once. */
+  concurrency?: number;
+}
+
 /**
  * Natural batching: an item that arrives while fewer than `concurrency` flushes run is flushed at once;
- * items that arrive while all flush slots are busy wait and go together in the next free one. Low latency
- * when quiet, one database round trip for hundreds of requests under a release-day storm, and a few
- * statements in flight so PostgreSQL's cores are not idle while one commits.
+ * items that arrive while all flush slots are busy wait and go together in the next free
+ * one. Each submitter waits for its own flush, so what it submitted is durable when its promise resolves:
+ * one database round trip for hundreds of requests under a release-day storm.
  */
-export class MicroBatcher<In, Out> {
+export class MicroBatcher<In, Out = void> {
   private queue: { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
   private running = 0;
   private idleWaiters: (() => void)[] = [];
-  private readonly flush: (items: In[]) => Promise<Out[]>;
+  private readonly flush: (items: In[]) => Promise<Out[] | undefined>;
   private readonly maxBatch: number;
   private readonly concurrency: number;
 
-  constructor(flush: (items: In[]) => Promise<Out[]>, options: { maxBatch?: number; concurrency?: number } = {}) {
+  /** `flush` returns one result per item, in order (or nothing when Out is void). */
+  constructor(flush: (items: In[]) => Promise<Out[] | undefined>, options: MicroBatcherOptions = {}) {
     this.flush = flush;
     this.maxBatch = options.maxBatch ?? 500;
     this.concurrency = options.concurrency ?? 1;
@@ -37,7 +45,7 @@ export class MicroBatcher<In, Out> {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
         const results = await this.flush(batch.map((b) => b.item));
-        for (const [i, b] of batch.entries()) b.resolve(results[i] as Out);
+        for (const [i, b] of batch.entries()) b.resolve(results?.[i] as Out);
       } catch (error) {
         for (const b of batch) b.reject(error);
       }

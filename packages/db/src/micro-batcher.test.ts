@@ -51,4 +51,32 @@ describe('MicroBatcher', () => {
     await drained;
     expect(peak).toBe(3);
   });
+
+  it('is not durable before its flush completes', async () => {
+    let release: () => void = () => {};
+    const batcher = new MicroBatcher<number>(async () => {
+      await new Promise<void>((resolve) => (release = resolve));
+      return undefined;
+    });
+    const first = batcher.submit(1);
+    let done = false;
+    void first.then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(done).toBe(false);
+    release();
+    await first;
+    await batcher.drained();
+  });
+
+  it('rejects every submitter of a failed batch and keeps working', async () => {
+    let fail = true;
+    const batcher = new MicroBatcher<string>(async () => {
+      if (fail) throw new Error('database down');
+      return undefined;
+    });
+    await expect(batcher.submit('a')).rejects.toThrow('database down');
+    fail = false;
+    await expect(batcher.submit('b')).resolves.toBeUndefined();
+    await batcher.drained();
+  });
 });

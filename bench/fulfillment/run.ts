@@ -184,7 +184,7 @@ async function main() {
     const rate = ORDERS / seconds;
     // Then the rest of the pipeline: every download email sent, every sales event on Kafka (not part of the
     // target, which is grants and outbox rows committed; printed so that a lagging loop shows).
-    const drained: Record<string, number | null> = { emails: null, events: null };
+    const drained: { emails: number | null; events: number | null } = { emails: null, events: null };
     while (drained.emails === null || drained.events === null) {
       const { rows } = await pool.query<{ emails: number; events: number }>(
         `SELECT (SELECT count(*) FROM email_message WHERE status = 'pending')::int AS emails,

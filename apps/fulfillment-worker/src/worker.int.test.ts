@@ -103,7 +103,7 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
         bodySha256: 'x',
         dedupeFamily: 'orders/snapshot',
         lane: 'orders',
-        payload: shopifyFixture('orders/paid') as object,
+        payload: JSON.stringify(shopifyFixture('orders/paid')),
       },
     });
 

@@ -5,6 +5,7 @@ import { ClaimService } from './deliveries/claim-service.ts';
 import type { DedupeCache } from './deliveries/dedupe-cache.ts';
 import { DeliveryRepository } from './deliveries/delivery.repository.ts';
 import type { MaintenanceSwitch } from './maintenance.ts';
+import { OutboxWaker } from './relay/outbox-waker.ts';
 import { registerShopifyWebhookRoute } from './shopify/webhook.routes.ts';
 
 export interface DispatcherDeps {
@@ -16,6 +17,8 @@ export interface DispatcherDeps {
   bodyLimit?: number;
   payloadRetentionDays?: number;
   claimDeadlineMs?: number;
+  /** Wakes the outbox relay after each committed claim; default: a throttled NOTIFY (no relay in-process). */
+  waker?: OutboxWaker;
   now?: () => Date;
 }
 
@@ -31,7 +34,10 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     bodyLimit,
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
   });
-  const claims = new ClaimService(new DeliveryRepository(deps.pool), deps.dedupe, deps.logger);
+  const waker = deps.waker ?? new OutboxWaker({ pool: deps.pool, logger: deps.logger });
+  const claims = new ClaimService(new DeliveryRepository(deps.pool), deps.dedupe, deps.logger, (lanes) =>
+    waker.claimed(lanes),
+  );
   registerShopifyWebhookRoute(http.app, {
     secrets: deps.secrets,
     claims,

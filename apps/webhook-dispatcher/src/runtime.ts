@@ -10,6 +10,7 @@ import { dedupeCache } from './deliveries/dedupe-cache.ts';
 import { schedulePayloadSweep } from './deliveries/payload-sweeper.ts';
 import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from './maintenance.ts';
 import { OutboxRelay } from './relay/outbox-relay.ts';
+import { OutboxWaker } from './relay/outbox-waker.ts';
 
 /** The dispatcher only declares the exchange; consumers own their queues and bindings. */
 export const dispatcherTopology = { exchanges: [{ name: EVENTS_EXCHANGE, type: 'topic' as const }], queues: [] };
@@ -68,6 +69,16 @@ export function wireDispatcher(
     topology: dispatcherTopology,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   });
+  const relay = new OutboxRelay({
+    pool,
+    messaging,
+    logger,
+    lanes: ['privacy', 'orders'],
+    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+  });
+  // A started relay is woken in-process; without one (Lambda intake) or on a replica whose relay does not
+  // hold the lane, the waker NOTIFYs the one that does.
+  const waker = new OutboxWaker({ pool, logger, local: (lane) => relay.wakeIfHeld(lane) });
   const dispatcher = buildApp({
     logger,
     pool,
@@ -80,18 +91,13 @@ export function wireDispatcher(
     bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
     payloadRetentionDays: config.DELIVERY_PAYLOAD_RETENTION_DAYS,
     claimDeadlineMs: config.WEBHOOK_CLAIM_DEADLINE_MS,
-  });
-  const relay = new OutboxRelay({
-    pool,
-    messaging,
-    logger,
-    lanes: ['privacy', 'orders'],
-    publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    waker,
   });
   const stopSweep = options.payloadSweep ? schedulePayloadSweep(pool, logger) : () => {};
   const closers = [
     async () => stopSweep(),
     () => dispatcher.claims.drained(),
+    async () => waker.close(),
     ...(options.relay ? [() => relay.stop()] : []),
     () => messaging.close(),
     () => cache.close(),

@@ -122,7 +122,7 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       const domains = await shops.domains(principalOf(request).accountId);
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
       const { rows } = await pool.query<Row>(
-        `SELECT ${COLUMNS}, d.payload FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
+        `SELECT ${COLUMNS}, d.payload::jsonb AS payload FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
         [id, domains],
       );
       const row = rows[0];

@@ -79,7 +79,7 @@ async function seedCopies(db: Db, shopDomain: string, orderId: string, checkoutT
       bodySha256: `sha-${shopDomain}`,
       dedupeFamily: 'orders/snapshot',
       lane: 'orders',
-      payload: { ...shopifyFixture('orders/paid'), id: Number(orderId) } as object,
+      payload: JSON.stringify({ ...shopifyFixture('orders/paid'), id: Number(orderId) }),
     },
   });
 }

@@ -1,5 +1,6 @@
 import { MicroBatcher } from '@single/db/micro-batcher';
 import type { Logger } from '@single/logger';
+import type { Lane } from '../shopify/topics.ts';
 import type { DedupeCache } from './dedupe-cache.ts';
 import type { ClaimResult, DeliveryRepository, NewDelivery } from './delivery.repository.ts';
 import { dedupeKeys } from './delivery.repository.ts';
@@ -14,9 +15,18 @@ export class ClaimService {
   private readonly cache: DedupeCache;
   private readonly logger: Logger;
 
-  constructor(repository: DeliveryRepository, cache: DedupeCache, logger: Logger) {
+  private readonly onClaimed: (lanes: Set<Lane>) => void;
+
+  /** `onClaimed` learns the lanes of each committed batch that queued something (to wake the relay). */
+  constructor(
+    repository: DeliveryRepository,
+    cache: DedupeCache,
+    logger: Logger,
+    onClaimed: (lanes: Set<Lane>) => void = () => {},
+  ) {
     this.cache = cache;
     this.logger = logger;
+    this.onClaimed = onClaimed;
     this.batcher = new MicroBatcher((items) => this.claimDistinct(repository, items), { concurrency: 4 });
   }
 
@@ -50,6 +60,8 @@ export class ClaimService {
       distinct.push(item);
     }
     const results = await repository.claimBatch(distinct);
+    const lanes = new Set(distinct.filter((_, i) => results[i]?.status === 'accepted').map((d) => d.lane));
+    if (lanes.size > 0) this.onClaimed(lanes);
     if (distinct.length > 1) this.logger.debug({ batch: distinct.length }, 'claimed batch');
     return firstIndex.map((i) => (i < 0 ? { status: 'duplicate' } : (results[i] as ClaimResult)));
   }

@@ -12,7 +12,7 @@ export interface NewDelivery {
   triggeredAt: string | null;
   receivedAt: string;
   apiVersion: string | null;
-  /** The raw JSON text as Shopify sent it; stored as jsonb for the delivery log and replay. */
+  /** The raw JSON text as Shopify sent it; stored as is (text) for the delivery log and replay. */
   payloadJson: string;
   payloadExpiresAt: string;
   /** JSON of the request span's trace headers. */
@@ -31,14 +31,15 @@ export function dedupeKeys(
 }
 
 // One statement claims a whole batch: the delivery rows (the unique constraints are the dedupe guard)
-// and, in the same transaction, the outbox rows that oblige the relay to publish them; then wakes the relay.
+// and, in the same transaction, the outbox rows that oblige the relay to publish them. No pg_notify here
+// (see OutboxWaker): the caller wakes the relay once the batch has committed.
 // Rows travel as plain parameters of a multi-row VALUES: array parameters would make the driver escape
 // every 7 KB payload into an array literal, which costs more than the insert itself.
 const COLUMNS = 13;
 function claimSql(rows: number): string {
   const values = Array.from({ length: rows }, (_, r) => {
     const p = (c: number) => `$${r * COLUMNS + c}`;
-    return `(${r}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::timestamptz, ${p(9)}::timestamptz, ${p(10)}, ${p(11)}::jsonb, ${p(12)}::timestamptz, ${p(13)}::jsonb)`;
+    return `(${r}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::timestamptz, ${p(9)}::timestamptz, ${p(10)}, ${p(11)}, ${p(12)}::timestamptz, ${p(13)}::jsonb)`;
   });
   return `
 WITH input (ord, shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_family, lane, triggered_at, received_at,
@@ -57,7 +58,7 @@ WITH input (ord, shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_f
   FROM inserted i JOIN input ON input.shop_domain = i.shop_domain AND input.webhook_id = i.webhook_id
   ORDER BY i.id
 )
-SELECT id::text, shop_domain, webhook_id, pg_notify('dispatch_outbox', lane) FROM inserted`;
+SELECT id::text, shop_domain, webhook_id FROM inserted`;
 }
 
 export class DeliveryRepository {

@@ -5,6 +5,7 @@ import type { Messaging } from '@single/messaging';
 import { withSpan } from '@single/tracing';
 import type { Pool, PoolClient } from 'pg';
 import type { Lane } from '../shopify/topics.ts';
+import { OUTBOX_CHANNEL } from './outbox-waker.ts';
 
 export interface OutboxRow {
   outbox_id: string;
@@ -25,7 +26,7 @@ export interface OutboxRow {
 
 const SELECT_BATCH = `
 SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.trace_headers, o.created_at,
-       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload::text AS payload
+       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload
 FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
 WHERE o.lane = $1 ORDER BY o.id LIMIT $2`;
 
@@ -74,6 +75,8 @@ export class OutboxRelay {
   private readonly sleepers = new Set<() => void>();
   private listener: PoolClient | undefined;
   private loops: Promise<void>[] = [];
+  /** Lanes whose advisory lock this relay holds: only it publishes them, cluster-wide. */
+  private readonly held = new Set<Lane>();
 
   constructor(options: RelayOptions) {
     this.options = { batchSize: 200, publishTimeoutMs: 5_000, idlePollMs: 1_000, ...options };
@@ -83,7 +86,7 @@ export class OutboxRelay {
     this.listener = await this.options.pool.connect();
     this.listener.on('notification', () => this.wake());
     this.listener.on('error', (err) => this.options.logger.warn({ err }, 'outbox listener connection lost'));
-    await this.listener.query('LISTEN dispatch_outbox');
+    await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
     this.loops = this.options.lanes.map((lane) => this.runLane(lane));
   }
 
@@ -113,6 +116,13 @@ export class OutboxRelay {
     for (const done of [...this.sleepers]) done();
   }
 
+  /** Wakes the relay when it is the one publishing `lane`; false when another replica holds the lane. */
+  wakeIfHeld(lane: Lane): boolean {
+    if (!this.held.has(lane)) return false;
+    this.wake();
+    return true;
+  }
+
   private async runLane(lane: Lane) {
     const { pool, logger } = this.options;
     const lockKey = lane === 'privacy' ? 2 : 1;
@@ -130,13 +140,16 @@ export class OutboxRelay {
           await this.sleep(this.options.idlePollMs);
           continue;
         }
+        this.held.add(lane);
         while (!this.stopping) {
           const published = await this.publishBatch(client, lane);
           backoffMs = 0;
           if (published === 0) await this.sleep(this.options.idlePollMs);
         }
+        this.held.delete(lane);
         await client.query('SELECT pg_advisory_unlock(7013, $1)', [lockKey]);
       } catch (err) {
+        this.held.delete(lane);
         backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000);
         logger.warn({ err, lane, retryInMs: backoffMs }, 'outbox relay paused');
         // A broken connection must not go back to the pool holding the lock.

@@ -22,8 +22,8 @@ export async function purgeWebhookDeliveryPayloads(
   const { rowCount } = await db.query(
     `UPDATE webhook_delivery SET payload = NULL
      WHERE shop_domain = $1 AND payload IS NOT NULL
-       AND (payload->>'id' = ANY($2::text[]) OR payload->>'order_id' = ANY($2::text[])
-            OR ($3::text IS NOT NULL AND payload->'customer'->>'id' = $3))`,
+       AND (payload::jsonb->>'id' = ANY($2::text[]) OR payload::jsonb->>'order_id' = ANY($2::text[])
+            OR ($3::text IS NOT NULL AND payload::jsonb->'customer'->>'id' = $3))`,
     [scope.shopDomain, scope.orderIds, scope.customerId ?? null],
   );
   return rowCount ?? 0;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@single/logger';
 import { Reader } from 'maxmind';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { geoipFixture, shippedGeoLite2 } from '../test-support/fixtures.ts';
+import { geoipFixture, MILTON_WA, shippedGeoLite2 } from '../test-support/fixtures.ts';
 import { GeoIp } from './geoip.ts';
 import { classifyAddress } from './public-address.ts';
 
@@ -19,16 +19,7 @@ describe('GeoIp on the MaxMind test databases', () => {
   it('locates the fixture buyer IPv4 to Milton, WA 98354 with postal precision and the build date', async () => {
     const geo = await open(geoipFixture('GeoIP2-City-Test'));
     expect(geo.lookup('216.160.83.56')).toEqual({
-      place: {
-        precision: 'postal',
-        country: 'US',
-        region: 'WA',
-        city: 'Milton',
-        postal: '98354',
-        latitude: 47.2513,
-        longitude: -122.3149,
-        accuracyRadiusKm: 22,
-      },
+      place: MILTON_WA,
       flags: [],
       dbBuildDate: '2026-02-04',
     });
@@ -171,6 +162,19 @@ describe('GeoIp files that are missing, corrupt or replaced', () => {
     geo.watch(20);
     try {
       copyFileSync(geoipFixture('GeoIP2-City-Test'), path);
+      await vi.waitFor(() => expect(geo.lookup('216.160.83.56').place.precision).toBe('postal'), { timeout: 3_000 });
+    } finally {
+      geo.close();
+    }
+  });
+
+  it('catches a file replaced between its load and the start of watching', async () => {
+    const path = join(dir, 'city.mmdb');
+    copyFileSync(geoipFixture('GeoLite2-Country-Test'), path);
+    const geo = await open(path);
+    copyFileSync(geoipFixture('GeoIP2-City-Test'), path);
+    geo.watch(60_000); // no poll within the test: only the check at the start of watching can see it
+    try {
       await vi.waitFor(() => expect(geo.lookup('216.160.83.56').place.precision).toBe('postal'), { timeout: 3_000 });
     } finally {
       geo.close();

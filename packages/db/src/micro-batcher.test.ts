@@ -52,6 +52,25 @@ describe('MicroBatcher', () => {
     expect(peak).toBe(3);
   });
 
+  it('lingers before each flush that is not full, so what arrives meanwhile rides along', async () => {
+    const batches: number[][] = [];
+    const batcher = new MicroBatcher<number>(
+      async (items) => {
+        batches.push(items);
+        return undefined;
+      },
+      { lingerMs: 30, maxBatch: 3 },
+    );
+    const first = batcher.submit(1);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(batches).toEqual([]); // still lingering
+    const rest = [2, 3, 4].map((n) => batcher.submit(n));
+    await Promise.all([first, ...rest]);
+    // One batch of the maximum size, then the remainder after a linger of its own.
+    expect(batches).toEqual([[1, 2, 3], [4]]);
+    await batcher.drained();
+  });
+
   it('is not durable before its flush completes', async () => {
     let release: () => void = () => {};
     const batcher = new MicroBatcher<number>(async () => {

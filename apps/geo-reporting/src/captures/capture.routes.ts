@@ -1,21 +1,21 @@
 import { ProblemError } from '@single/http';
 import type { ClientIpResult } from '@single/trusted-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { ipv6Hextets } from '../geoip/public-address.ts';
 import { type CaptureBody, captureBodySchema } from './capture.schemas.ts';
 import { type CaptureService, forwardingHeaderLines } from './capture.service.ts';
 import { ClientRateLimiter } from './client-rate-limiter.ts';
 
-/**
- * Rate-limit key of a client: an IPv4 address as is, an IPv6 address as its /64 (one subscriber's prefix).
- * Input is trusted-proxy's canonical text (lower case, compressed), so expanding the first four groups is enough.
- */
+/** Rate-limit key of a client: an IPv4 address as is, an IPv6 address as its /64 (one subscriber's prefix). */
 export function rateLimitKey(clientIp: string): string {
   if (!clientIp.includes(':')) return clientIp;
-  const [head = '', tail] = clientIp.split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === undefined || tail === '' ? [] : tail.split(':');
-  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
-  return `${groups.slice(0, 4).join(':')}::/64`;
+  const hextets = ipv6Hextets(clientIp);
+  return hextets === null
+    ? clientIp
+    : `${hextets
+        .slice(0, 4)
+        .map((h) => h.toString(16))
+        .join(':')}::/64`;
 }
 
 declare module 'fastify' {

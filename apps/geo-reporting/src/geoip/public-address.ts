@@ -67,7 +67,7 @@ function ipv4ToInt(address: string): number | null {
 }
 
 /** The first six hextets of a valid IPv6 text (checked by the caller), or null when it does not parse. */
-function ipv6Hextets(address: string): number[] | null {
+export function ipv6Hextets(address: string): number[] | null {
   const [head = '', tail] = address.split('::');
   const groups = (part: string) => (part === '' ? [] : part.split(':'));
   const left = groups(head);

@@ -27,6 +27,18 @@ describe('GeoIp on the MaxMind test databases', () => {
     expect(geo.lookup('::ffff:216.160.83.56').place.city).toBe('Milton');
   });
 
+  it('normalises a place once per decoded record and shares it frozen, so no caller can alter another', async () => {
+    const geo = await open(geoipFixture('GeoIP2-City-Test'));
+    const first = geo.lookup('216.160.83.56');
+    const second = geo.lookup('216.160.83.57'); // the same network, so the same record
+    expect(second.place).toBe(first.place);
+    expect(Object.isFrozen(first.place) && Object.isFrozen(first.flags)).toBe(true);
+    expect(() => {
+      (first.place as { city: string | null }).city = 'Elsewhere';
+    }).toThrow(TypeError);
+    expect(geo.lookup('216.160.83.56').place).toEqual(MILTON_WA);
+  });
+
   it('looks IPv6 addresses up in an IPv6 database', async () => {
     const geo = await open(geoipFixture('GeoIP2-City-Test'));
     expect(geo.lookup('2001:480:10::1').place).toMatchObject({

@@ -18,8 +18,9 @@ export type GeoFlag =
   | 'geo_lookup_failed';
 
 export interface GeoResult {
+  /** Shared between lookups of the same place (frozen): copy before changing. */
   place: Place;
-  flags: GeoFlag[];
+  flags: readonly GeoFlag[];
   /** Build date (UTC, YYYY-MM-DD) of the database that answered, or of the first one asked. */
   dbBuildDate: string | null;
 }
@@ -68,6 +69,24 @@ class DecoderCache {
     if (this.entries.size >= this.max) this.entries.clear();
     this.entries.set(key, value);
   }
+}
+
+/**
+ * The place of a decoded record, kept on the record itself (frozen: every lookup of that place shares it).
+ * mmdb-lib's decoder cache hands back the same object for the same data offset, so a city that many fans
+ * buy from is normalised once per cache lifetime instead of on every capture.
+ */
+const PLACE = Symbol('place');
+type RecordPlace = { readonly place: Place; readonly flags: readonly PlaceFlag[] };
+function placeOf(record: Response): RecordPlace {
+  const holder = record as { [PLACE]?: RecordPlace };
+  let cached = holder[PLACE];
+  if (cached === undefined) {
+    const { place, flags } = placeFromRecord(record);
+    cached = Object.freeze({ place: Object.freeze(place), flags: Object.freeze(flags) });
+    holder[PLACE] = cached;
+  }
+  return cached;
 }
 
 const IPV4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
@@ -178,7 +197,7 @@ export class GeoIp {
         continue;
       }
       if (record === null) continue;
-      const { place, flags } = placeFromRecord(record);
+      const { place, flags } = placeOf(record);
       if (place.precision === 'none') continue;
       return { place, flags, dbBuildDate: database.buildDate };
     }

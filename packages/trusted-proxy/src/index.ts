@@ -1,4 +1,4 @@
-export type { IpAddress } from './ip-address.ts';
+export { type IpAddress, parseIPv4, parseIPv6 } from './ip-address.ts';
 export {
   CLIENT_IP_FLAGS,
   type ClientIpFlag,

@@ -1,7 +1,6 @@
 import { ProblemError } from '@single/http';
-import type { ClientIpResult } from '@single/trusted-proxy';
+import { type ClientIpResult, parseIPv6 } from '@single/trusted-proxy';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
-import { ipv6Hextets } from '../geoip/public-address.ts';
 import { type CaptureBody, captureBodySchema } from './capture.schemas.ts';
 import { type CaptureService, forwardingHeaderLines } from './capture.service.ts';
 import { ClientRateLimiter } from './client-rate-limiter.ts';
@@ -9,13 +8,10 @@ import { ClientRateLimiter } from './client-rate-limiter.ts';
 /** Rate-limit key of a client: an IPv4 address as is, an IPv6 address as its /64 (one subscriber's prefix). */
 export function rateLimitKey(clientIp: string): string {
   if (!clientIp.includes(':')) return clientIp;
-  const hextets = ipv6Hextets(clientIp);
-  return hextets === null
+  const groups = parseIPv6(clientIp);
+  return groups === null
     ? clientIp
-    : `${hextets
-        .slice(0, 4)
-        .map((h) => h.toString(16))
-        .join(':')}::/64`;
+    : `${groups[0]!.toString(16)}:${groups[1]!.toString(16)}:${groups[2]!.toString(16)}:${groups[3]!.toString(16)}::/64`;
 }
 
 declare module 'fastify' {

@@ -1,4 +1,4 @@
-import { BlockList } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { classifyAddress, IPV4_SPECIAL, IPV6_SPECIAL } from './public-address.ts';
 
@@ -53,6 +53,47 @@ describe('classifyAddress (IPv6)', () => {
     for (const address of addresses) {
       const expected = reference.check(address, 'ipv6') ? 'special' : 'public';
       expect(classifyAddress(address), address).toEqual({ kind: expected, family: 6 });
+    }
+  });
+
+  it('takes as IPv6 exactly what node:net takes, except zone ids, which never name a fan', () => {
+    const samples = [
+      '::',
+      '::1',
+      '1::',
+      '1:2:3:4:5:6:7:8',
+      '1:2:3:4:5:6:7::',
+      '::2:3:4:5:6:7:8',
+      '1:2:3:4:5:6::8',
+      '1::2::3',
+      ':::',
+      '1:2:3:4:5:6:7:8:9',
+      '1:2:3:4:5:6:7',
+      '12345::',
+      'g::1',
+      ':1::',
+      '1::2:',
+      '::ffff:1.2.3.4',
+      '::1.2.3.4',
+      '1:2:3:4:5:6:1.2.3.4',
+      '1:2:3:4:5:6:7:1.2.3.4',
+      '::1.2.3',
+      '::1.2.3.04',
+      '::256.1.1.1',
+      'FE80::ABCD',
+      '2001:DB8::',
+      ' ::1',
+      '::1 ',
+      '[::1]',
+      '2001:db8::/32',
+      '1.2.3.4',
+    ];
+    for (const address of samples) {
+      expect(classifyAddress(address).family === 6, address).toBe(isIP(address) === 6);
+    }
+    for (const zoned of ['fe80::1%eth0', '::1%1']) {
+      expect(isIP(zoned)).toBe(6);
+      expect(classifyAddress(zoned), zoned).toEqual({ kind: 'invalid', family: null });
     }
   });
 });

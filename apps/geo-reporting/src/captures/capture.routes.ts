@@ -86,9 +86,13 @@ export function registerCaptureRoutes(app: FastifyInstance, options: CaptureRout
         schema: { body: captureBodySchema },
         onRequest: limitClient,
       },
-      async (request, reply) => {
-        await options.service.capture(request.body, resolve(request));
-        return reply.code(204).header('access-control-allow-origin', '*').send();
+      // Not async: answered from the store's own promise (the capture is durable when it settles), without
+      // an async frame and a second promise on every capture.
+      (request, reply) => {
+        options.service.capture(request.body, resolve(request)).then(
+          () => reply.code(204).header('access-control-allow-origin', '*').send(),
+          (error: unknown) => reply.send(error),
+        );
       },
     );
   });

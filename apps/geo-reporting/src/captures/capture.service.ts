@@ -66,11 +66,8 @@ export class CaptureService {
     return resolveClientIp(address, this.deps.trusted, { headerSource: this.deps.headerSource });
   }
 
-  /** Locates and stores one capture. Header problems never fail it: they become flags. */
-  async capture(
-    body: { shopDomain: string; checkoutToken: string },
-    resolved: ClientIpResult,
-  ): Promise<GeoCaptureRecord> {
+  /** Locates and stores one capture; settles once it is stored. Header problems never fail it: they become flags. */
+  capture(body: { shopDomain: string; checkoutToken: string }, resolved: ClientIpResult): Promise<void> {
     const geo = resolved.clientIp === null ? null : this.deps.geo.lookup(resolved.clientIp);
     const flags: string[] =
       geo !== null && geo.flags.length > 0 ? [...resolved.flags, ...geo.flags] : resolved.flags.slice();
@@ -95,7 +92,6 @@ export class CaptureService {
     };
     this.deps.integrity.record(flags);
     this.deps.metrics.countCapture(flags);
-    await this.deps.store.save(record);
-    return record;
+    return this.deps.store.save(record);
   }
 }

@@ -1,6 +1,6 @@
 import { silentLogger } from '@single/logger';
 import { compileTrustedProxies, type HeaderSource } from '@single/trusted-proxy';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { buildApp } from '../app.ts';
 import { GeoIp } from '../geoip/geoip.ts';
 import { IntegrityWindow } from '../integrity/integrity-window.ts';
@@ -44,6 +44,19 @@ const capture = (
 ) => app.inject({ method: 'POST', url: '/v1/geo/captures', remoteAddress, headers, payload: body });
 
 describe('POST /v1/geo/captures', () => {
+  it('answers a store failure with a problem, not a 204 for a capture that was not stored, and carries on', async () => {
+    const { app, store } = await build();
+    const save = vi.spyOn(store, 'save').mockRejectedValueOnce(new Error('connection terminated'));
+    const failed = await capture(app, ALB, { 'x-forwarded-for': '216.160.83.56' });
+    expect(failed.statusCode).toBe(500);
+    expect(failed.json()).toMatchObject({ code: 'internal_error' });
+    expect(failed.body).not.toContain('connection terminated');
+    const next = await capture(app, ALB, { 'x-forwarded-for': '216.160.83.56' });
+    expect(next.statusCode).toBe(204);
+    expect(save).toHaveBeenCalledTimes(2);
+    expect(store.records).toHaveLength(1);
+  });
+
   it('resolves the fan from the raw dual-stack socket peer and X-Forwarded-For, locates and stores it, 204', async () => {
     const { app, store } = await build();
     const res = await capture(app, TRAEFIK_DUAL_STACK, { 'x-forwarded-for': `216.160.83.56, ${ALB}` });

@@ -1,7 +1,7 @@
 // Captures per second against a bare fastify route, in the same run on the same machine (target: the capture
 // route at >= 50% of the bare route). Each server runs in its own process; autocannon drives it from this one.
 // The Postgres variant needs the local servers (`bash scripts/infra.sh up`) and writes to a throw-away
-// database. Usage: pnpm --filter @single/bench geo-captures   (BENCH_SECONDS=5, BENCH_ROUNDS=3 by default)
+// database. Usage: pnpm --filter @single/bench geo-captures   (BENCH_SECONDS=5, BENCH_ROUNDS=5 by default)
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +105,7 @@ async function measure(variant: Variant) {
   };
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 console.log(
   `node ${process.version}; ${CONNECTIONS} connections; best of ${ROUNDS} rounds x ${SECONDS} s per server, ` +
     'servers taking turns (the machine is shared: contention only ever slows a run down)',

@@ -1,4 +1,4 @@
-export { type IpAddress, parseIPv4, parseIPv6 } from './ip-address.ts';
+export { formatIp, fromIPv6, type IpAddress, parseIPv4, parseIPv6 } from './ip-address.ts';
 export {
   CLIENT_IP_FLAGS,
   type ClientIpFlag,

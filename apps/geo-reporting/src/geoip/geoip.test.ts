@@ -27,6 +27,20 @@ describe('GeoIp on the MaxMind test databases', () => {
     expect(geo.lookup('::ffff:216.160.83.56').place.city).toBe('Milton');
   });
 
+  it('looks IPv4-mapped IPv6 up as IPv4 in every text form', async () => {
+    const geo = await open(geoipFixture('GeoIP2-City-Test'));
+    for (const mapped of ['::ffff:216.160.83.56', '::FFFF:d8a0:5338', '0:0:0:0:0:ffff:216.160.83.56']) {
+      expect(geo.lookup(mapped), mapped).toEqual({ place: MILTON_WA, flags: [], dbBuildDate: '2026-02-04' });
+    }
+    expect(geo.lookup('::ffff:10.0.0.1').flags).toEqual(['ip_special']);
+    // With an IPv4-only file, only the IPv4 reading finds a place (an IPv6 one would be refused there).
+    const v4only = await open(shippedGeoLite2('ipv4'));
+    for (const mapped of ['::ffff:8.8.8.8', '::ffff:808:808', '0:0:0:0:0:ffff:8.8.8.8']) {
+      expect(v4only.lookup(mapped), mapped).toEqual(v4only.lookup('8.8.8.8'));
+    }
+    expect(v4only.lookup('8.8.8.8').place.country).toBe('US');
+  });
+
   it('normalises a place once per decoded record and shares it frozen, so no caller can alter another', async () => {
     const geo = await open(geoipFixture('GeoIP2-City-Test'));
     const first = geo.lookup('216.160.83.56');

@@ -1,6 +1,7 @@
 import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '@single/logger';
+import { formatIp, fromIPv6, parseIPv6 } from '@single/trusted-proxy';
 import { Reader, type Response } from 'maxmind';
 import { classifyAddress } from './public-address.ts';
 import { NOWHERE, type Place, type PlaceFlag, placeFromRecord } from './record.ts';
@@ -89,7 +90,19 @@ function placeOf(record: Response): RecordPlace {
   return cached;
 }
 
-const IPV4_MAPPED = /^::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/i;
+/**
+ * IPv4-mapped IPv6, in any text form (`::ffff:1.2.3.4`, `::ffff:102:304`, `0:0:0:0:0:ffff:...`), as its dotted
+ * quad, to be looked up in IPv4 trees (@single/trusted-proxy's rule); any other text as it is. Only a text
+ * starting with ':' or '0' can be mapped, so a fan's usual address is not parsed here.
+ */
+function ipv4IfMapped(text: string): string {
+  const first = text.charCodeAt(0);
+  if (first !== 58 && first !== 48) return text;
+  const groups = parseIPv6(text);
+  if (groups === null) return text;
+  const ip = fromIPv6(groups);
+  return ip.kind === 4 ? formatIp(ip) : text;
+}
 
 export interface GeoIpOptions {
   logger: Logger;
@@ -176,9 +189,7 @@ export class GeoIp {
   }
 
   lookup(ip: string): GeoResult {
-    const trimmed = ip.trim();
-    // Only a text starting with ':' can be IPv4-mapped: most lookups skip the regex.
-    const address = trimmed.charCodeAt(0) === 58 ? (IPV4_MAPPED.exec(trimmed)?.[1] ?? trimmed) : trimmed;
+    const address = ipv4IfMapped(ip.trim());
     const { kind, family } = classifyAddress(address);
     if (kind === 'invalid') return { place: NOWHERE, flags: ['ip_invalid'], dbBuildDate: null };
     if (kind === 'special') return { place: NOWHERE, flags: ['ip_special'], dbBuildDate: null };

@@ -11,6 +11,7 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  sharedFixture,
   testRedisUrl,
 } from '@single/testing';
 import autocannon from 'autocannon';
@@ -18,7 +19,7 @@ import autocannon from 'autocannon';
 const SECRET = 'bench-secret-bench-secret-bench';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const FIXED_RATE = 2_000;
-const template = readFileSync(new URL('../../../shared/fixtures/shopify/orders-paid.json', import.meta.url), 'utf8');
+const template = readFileSync(sharedFixture('shopify/orders-paid.json'), 'utf8');
 // Ids start at a random base so no two runs share a body (the dedupe keys outlive a run in Redis).
 let counter = Math.floor(Math.random() * 1e9);
 

@@ -12,7 +12,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { createAmqpMessaging } from '@single/messaging';
-import { createKafkaTestContext, createTestDatabase, createTestVhost, testEnv } from '@single/testing';
+import { createKafkaTestContext, createTestDatabase, createTestVhost, sharedFixture, testEnv } from '@single/testing';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { SHOP, seedCatalogue } from '../../apps/fulfillment-worker/src/test-support/fixtures.ts';
@@ -20,9 +20,7 @@ import { workerTopology } from '../../apps/fulfillment-worker/src/topology.ts';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 50_000);
 const TARGET = 1_000;
-const template = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/shopify/orders-paid.json', import.meta.url), 'utf8'),
-) as Record<string, unknown>;
+const template = JSON.parse(readFileSync(sharedFixture('shopify/orders-paid.json'), 'utf8')) as Record<string, unknown>;
 const workerMain = fileURLToPath(new URL('../../apps/fulfillment-worker/src/main.ts', import.meta.url));
 
 function envelope(i: number): Buffer {

@@ -11,4 +11,5 @@ export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';
 export * from './redis.ts';
+export * from './shared-fixtures.ts';
 export * from './shopify.ts';

@@ -20,6 +20,7 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  sharedFixture,
   shopifyWebhookHeaders,
   type TestDatabase,
   type TestVhost,
@@ -50,9 +51,10 @@ const WEBHOOK_SECRET = 'fixture-secret-do-not-use-in-production';
 const SHOP = 'e2e-harbour-lights.myshopify.com';
 const FAN = 'riley.fan@example.com';
 const DOWNLOAD_LIMIT = 3;
-const order = JSON.parse(
-  readFileSync(new URL('../../../../../shared/fixtures/shopify/orders-paid.json', import.meta.url), 'utf8'),
-) as { id: number; line_items: { id: number; product_id: number; variant_id: number; sku: string }[] };
+const order = JSON.parse(readFileSync(sharedFixture('shopify/orders-paid.json'), 'utf8')) as {
+  id: number;
+  line_items: { id: number; product_id: number; variant_id: number; sku: string }[];
+};
 const digitalLine = order.line_items[0]!;
 
 interface ReceivedMail {

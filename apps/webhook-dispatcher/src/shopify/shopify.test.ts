@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { sharedFixture } from '@single/testing';
 import { describe, expect, it } from 'vitest';
 import { parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
 import { dedupeFamily, laneOf } from './topics.ts';
 import { signShopifyBody, verifyShopifyHmac } from './verify-hmac.ts';
 
-const fixture = (name: string) =>
-  readFileSync(new URL(`../../../../../shared/fixtures/shopify/${name}.json`, import.meta.url));
+const fixture = (name: string) => readFileSync(sharedFixture(`shopify/${name}.json`));
 const SECRET = 'fixture-secret-do-not-use-in-production';
 
 describe('verifyShopifyHmac', () => {

@@ -8,6 +8,7 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  sharedFixture,
   shopifyWebhookHeaders,
   type TestDatabase,
   type TestVhost,
@@ -24,7 +25,7 @@ export const SECRET = 'fixture-secret-do-not-use-in-production';
 export const SHOP = 'single-demo.myshopify.com';
 
 export function fixture(name: string): Buffer {
-  return readFileSync(new URL(`../../../../../shared/fixtures/shopify/${name}.json`, import.meta.url));
+  return readFileSync(sharedFixture(`shopify/${name}.json`));
 }
 
 /** A test queue bound to every Shopify routing key, standing in for the fulfillment workers. */

@@ -123,10 +123,15 @@ wait_ready() {
   local svc=$1 logf=$2 t0 deadline
   t0=$(now_ms); deadline=$((SECONDS + INFRA_TIMEOUT))
   until ready "$svc"; do
-    if ((SECONDS >= deadline)) || ! svc_alive "$svc"; then
+    if ! svc_alive "$svc"; then
+      log "$svc exited after $(elapsed "$t0") before it was ready; last lines of $logf:"
+      tail -n 25 "$logf" >&2 2>/dev/null || true
+      die "$svc failed to start (process exited; log: $logf)"
+    fi
+    if ((SECONDS >= deadline)); then
       log "$svc did not become ready within ${INFRA_TIMEOUT}s; last lines of $logf:"
       tail -n 25 "$logf" >&2 2>/dev/null || true
-      die "$svc failed to start$(svc_alive "$svc" || echo ' (process exited)') (log: $logf)"
+      die "$svc failed to start (log: $logf)"
     fi
     sleep 0.25
   done
@@ -228,6 +233,7 @@ postgres_logfile() { pg_log; }
 # ---------------------------------------------------------------- redis
 redis_start() {
   mkdir -p "$REDIS_HOME"
+  rm -f "$REDIS_HOME/redis.pid" # stale after a kill; redis writes its own once daemonized
   local args=(--daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_HOME"
     --pidfile "$REDIS_HOME/redis.pid" --logfile "$REDIS_HOME/redis.log")
   [[ -n "$REDIS_PASS" ]] && args+=(--requirepass "$REDIS_PASS")
@@ -386,6 +392,8 @@ EOF
 kafka_start() {
   kafka_fetch
   kafka_configure
+  # A pid file left by a killed broker names a dead process: wait_ready would take it for ours and give up.
+  rm -f "$KAFKA_HOME/kafka.pid"
   (cd "$KAFKA_HOME" && exec setsid bash -c 'echo $$ >"$1/kafka.pid"; shift; exec "$@"' _ "$KAFKA_HOME" \
     java -Xms128m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" -Dkafka.logs.dir="$KAFKA_HOME/logs" \

@@ -1,10 +1,11 @@
 import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import type { Logger } from '@single/logger';
-import { formatIp, fromIPv6, parseIPv6 } from '@single/trusted-proxy';
+import { fromIPv6, type IpAddress, parseIPv4, parseIPv6 } from '@single/trusted-proxy';
 import { Reader, type Response } from 'maxmind';
-import { classifyAddress } from './public-address.ts';
+import { isSpecialIPv4, isSpecialIPv6 } from './public-address.ts';
 import { NOWHERE, type Place, type PlaceFlag, placeFromRecord } from './record.ts';
+import { recordReader, TreeIndex } from './tree-index.ts';
 
 export type GeoFlag =
   | PlaceFlag
@@ -39,6 +40,13 @@ export interface GeoDatabaseStatus {
 
 interface LoadedDatabase {
   reader: Reader<Response>;
+  /** The search tree indexed for IPv4 addresses (from the root of an IPv4 file, from ::/96 in an IPv6 one). */
+  v4Index: TreeIndex;
+  /** The same for IPv6 addresses, in IPv6 files only. */
+  v6Index: TreeIndex | null;
+  /** The decoded record a data pointer of the tree leads to (through the reader's decoder cache). */
+  recordAt: (pointer: number) => Response;
+  nodeCount: number;
   ipVersion: 4 | 6;
   databaseType: string;
   buildDate: string;
@@ -91,17 +99,37 @@ function placeOf(record: Response): RecordPlace {
 }
 
 /**
- * IPv4-mapped IPv6, in any text form (`::ffff:1.2.3.4`, `::ffff:102:304`, `0:0:0:0:0:ffff:...`), as its dotted
- * quad, to be looked up in IPv4 trees (@single/trusted-proxy's rule); any other text as it is. Only a text
- * starting with ':' or '0' can be mapped, so a fan's usual address is not parsed here.
+ * An address text as the trees are walked with it: IPv4, and IPv4-mapped IPv6 in any text form (`::ffff:1.2.3.4`,
+ * `::ffff:102:304`, `0:0:0:0:0:ffff:...`), as a 32-bit number (@single/trusted-proxy's rule); other IPv6 as its
+ * groups; null when it is not an address.
  */
-function ipv4IfMapped(text: string): string {
-  const first = text.charCodeAt(0);
-  if (first !== 58 && first !== 48) return text;
+function parseLookupAddress(text: string): IpAddress | null {
+  const v4 = parseIPv4(text);
+  if (v4 >= 0) return { kind: 4, value: v4 };
   const groups = parseIPv6(text);
-  if (groups === null) return text;
-  const ip = fromIPv6(groups);
-  return ip.kind === 4 ? formatIp(ip) : text;
+  return groups === null ? null : fromIPv6(groups);
+}
+
+/** Bits resolved by each tree's first-level table: 2^16 slots (256 KB); most GeoLite2 networks are /14 to /24. */
+const INDEX_BITS = 16;
+
+/** Indexes a loaded reader's search tree (see TreeIndex); the records themselves are still mmdb-lib's to decode. */
+function indexTree(reader: Reader<Response>, bytes: Buffer) {
+  const { nodeCount, recordSize, ipVersion } = reader.metadata;
+  const read = recordReader(bytes, recordSize);
+  // IPv4 addresses sit under ::/96 of an IPv6 tree: 96 left turns from the root.
+  let v4Start = 0;
+  for (let depth = 0; ipVersion === 6 && depth < 96 && v4Start < nodeCount; depth++) v4Start = read(v4Start, 0);
+  // mmdb-lib keeps data-pointer resolution private; this pinned version's method resolves it through the
+  // reader's decoder and cache (a test fails if an upgrade renames it).
+  const resolver = reader as unknown as { resolveDataPointer(pointer: number): Response };
+  if (typeof resolver.resolveDataPointer !== 'function') throw new Error('mmdb-lib has no resolveDataPointer');
+  return {
+    v4Index: new TreeIndex({ read, nodeCount, startNode: v4Start, bits: INDEX_BITS }),
+    v6Index: ipVersion === 6 ? new TreeIndex({ read, nodeCount, startNode: 0, bits: INDEX_BITS }) : null,
+    recordAt: (pointer: number) => resolver.resolveDataPointer(pointer),
+    nodeCount,
+  };
 }
 
 export interface GeoIpOptions {
@@ -162,6 +190,7 @@ export class GeoIp {
       reader.get(ipVersion === 4 ? '1.1.1.1' : '2001:4860::1');
       slot.current = {
         reader,
+        ...indexTree(reader, bytes),
         ipVersion,
         databaseType,
         buildDate: buildEpoch.toISOString().slice(0, 10),
@@ -189,25 +218,28 @@ export class GeoIp {
   }
 
   lookup(ip: string): GeoResult {
-    const address = ipv4IfMapped(ip.trim());
-    const { kind, family } = classifyAddress(address);
-    if (kind === 'invalid') return { place: NOWHERE, flags: ['ip_invalid'], dbBuildDate: null };
-    if (kind === 'special') return { place: NOWHERE, flags: ['ip_special'], dbBuildDate: null };
-    const databases = family === 4 ? this.v4 : this.v6;
+    const address = parseLookupAddress(ip.trim());
+    if (address === null) return { place: NOWHERE, flags: ['ip_invalid'], dbBuildDate: null };
+    const v4 = address.kind === 4;
+    if (v4 ? isSpecialIPv4(address.value) : isSpecialIPv6(address.groups)) {
+      return { place: NOWHERE, flags: ['ip_special'], dbBuildDate: null };
+    }
+    const databases = v4 ? this.v4 : this.v6;
     if (databases.length === 0) {
-      const v4Only = family === 6 && this.v4.length > 0 && this.slots.every((s) => s.error === null);
+      const v4Only = !v4 && this.v4.length > 0 && this.slots.every((s) => s.error === null);
       return { place: NOWHERE, flags: [v4Only ? 'ipv6_no_db' : 'geo_unavailable'], dbBuildDate: null };
     }
     let failed = false;
     for (const database of databases) {
       let record: Response | null;
       try {
-        record = database.reader.get(address);
+        const pointer = v4 ? database.v4Index.lookupIPv4(address.value) : database.v6Index!.lookupIPv6(address.groups);
+        record = pointer > database.nodeCount ? database.recordAt(pointer) : null;
       } catch {
         failed = true;
         continue;
       }
-      if (record === null) continue;
+      if (record === null || typeof record !== 'object') continue;
       const { place, flags } = placeOf(record);
       if (place.precision === 'none') continue;
       return { place, flags, dbBuildDate: database.buildDate };

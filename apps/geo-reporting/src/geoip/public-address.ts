@@ -50,18 +50,24 @@ function inIpv6Range(groups: Uint16Array, network: Uint16Array, prefix: number):
   return true;
 }
 
+/** A parsed IPv4 address (unsigned 32-bit) in a special-purpose range. */
+export function isSpecialIPv4(value: number): boolean {
+  return ipv4Ranges.some(([network, mask]) => (value & mask) >>> 0 === network);
+}
+
+/** A parsed IPv6 address in a special-purpose range. */
+export function isSpecialIPv6(groups: Uint16Array): boolean {
+  return ipv6Ranges.some(([network, prefix]) => inIpv6Range(groups, network, prefix));
+}
+
 /**
  * Classifies a canonical address (IPv4-mapped IPv6 is expected to be converted to dotted quad already), with
  * @single/trusted-proxy's strict parsers: char loops that run on every capture, no regex, no zone ids.
  */
 export function classifyAddress(address: string): { kind: AddressKind; family: 4 | 6 | null } {
   const v4 = parseIPv4(address);
-  if (v4 >= 0) {
-    const isSpecial = ipv4Ranges.some(([network, mask]) => (v4 & mask) >>> 0 === network);
-    return { kind: isSpecial ? 'special' : 'public', family: 4 };
-  }
+  if (v4 >= 0) return { kind: isSpecialIPv4(v4) ? 'special' : 'public', family: 4 };
   const groups = parseIPv6(address);
   if (groups === null) return { kind: 'invalid', family: null };
-  const isSpecial = ipv6Ranges.some(([network, prefix]) => inIpv6Range(groups, network, prefix));
-  return { kind: isSpecial ? 'special' : 'public', family: 6 };
+  return { kind: isSpecialIPv6(groups) ? 'special' : 'public', family: 6 };
 }

@@ -427,6 +427,24 @@ svc_port() { case $1 in postgres) echo "$PG_PORT" ;; redis) echo "$REDIS_PORT" ;
 svc_url() { case $1 in postgres) echo "$DATABASE_URL" ;; redis) echo "$REDIS_URL" ;; rabbitmq) echo "$RABBITMQ_URL (mgmt $RMQ_MGMT_API)" ;; kafka) echo "$KAFKA_BROKERS" ;; esac; }
 owned() { [[ -f "$STATE/started/$1" ]]; }
 
+# resume_stopped PORT : a server frozen by SIGSTOP keeps its port (the kernel still accepts connections) and
+# never answers, so waiting on it cannot succeed. Resume every stopped process of the listener's session.
+resume_stopped() {
+  command -v ss >/dev/null || return 0
+  local pid sid p
+  for pid in $(ss -Htlnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do
+    sid=$(awk '{print $6}' "/proc/$pid/stat" 2>/dev/null) || continue
+    for p in /proc/[0-9]*; do
+      read -r -a st <"$p/stat" 2>/dev/null || continue
+      # fields after "pid (comm)": state is 3rd, session 6th (comm holds no spaces for these servers)
+      if [[ "${st[2]}" == T && "${st[5]}" == "$sid" ]]; then
+        log "pid ${st[0]} ${st[1]} (session of the listener on port $1) is stopped; resuming it"
+        kill -CONT "${st[0]}" 2>/dev/null || true
+      fi
+    done
+  done
+}
+
 # svc_up SVC : reuse if ready, else install+start+provision
 svc_up() {
   local svc=$1 t0; t0=$(now_ms)
@@ -436,6 +454,7 @@ svc_up() {
   if tcp_open "$(svc_host "$svc")" "$(svc_port "$svc")"; then
     # Something listens but the readiness check fails: maybe still booting or users missing.
     log "$svc: port $(svc_port "$svc") is open but not ready yet; waiting/provisioning"
+    resume_stopped "$(svc_port "$svc")"
   else
     log "$svc: starting"
     "${svc}_start"

@@ -259,7 +259,9 @@ if (!geo) notes.push('geo-reporting is not available yet: sales are not located.
 if (!worker) notes.push('fulfillment-worker is not available yet: deliveries are published but nobody fulfils them.');
 notes.push('dashboard: not available yet');
 
-const chartDay = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+// A chart file exists only for a closed business day, Luminate's in America/New_York: link the last one there
+// (the UTC date of yesterday is still open in New York until 05:00 UTC, and would answer 409).
+const chartDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(Date.now() - 86_400_000);
 const urls: Record<string, string> = {
   'API docs': `${artistApi.url}/docs`,
   ...(answers.workingDownloadLink ? { 'a download link': `${answers.workingDownloadLink}?format=flac` } : {}),

@@ -171,9 +171,10 @@ export class PgliteWireServer {
   private async deallocateLeftovers() {
     const names = this.leftovers;
     this.leftovers = [];
-    await this.db.runExclusive(async () => {
-      for (const name of names) await this.db.exec(`DEALLOCATE "${name}"`).catch(() => undefined);
-    });
+    // Not inside db.runExclusive: exec takes that same lock itself, so wrapping it deadlocked the session
+    // for good (idle pool clients closing after a storm froze every app). Nothing else runs here: the pump
+    // is ours and no connection owns the session.
+    for (const name of names) await this.db.exec(`DEALLOCATE "${name}"`).catch(() => undefined);
   }
 
   /** The session is free again: the connection queues behind the others if it has more to say. */
@@ -215,10 +216,10 @@ export class PgliteWireServer {
       return;
     }
     // The client left mid-transaction or mid-extended-query: give the session back clean.
+    // The session stays owned by the departed connection until then, so nobody else runs in between; exec
+    // queues behind a message of its still in flight (PGlite's own lock, which runExclusive would deadlock on).
     try {
-      await this.db.runExclusive(async () => {
-        if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
-      });
+      if (this.db.isInTransaction()) await this.db.exec('ROLLBACK').catch(() => undefined);
     } finally {
       this.owner = undefined;
       void this.pump();

@@ -1,3 +1,4 @@
+import { guardPoolClients } from '@single/db/transaction';
 import type { EventBus } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { Messaging, MessagingHooks, Topology } from '@single/messaging';
@@ -40,6 +41,7 @@ export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedW
     connectionTimeoutMillis: 2_000,
   });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
   const messaging = ports.messaging({
     connectionName: 'fulfillment-worker',
     topology: workerTopology(config.RETRY_DELAYS_MS),

@@ -1,3 +1,4 @@
+import { guardPoolClients } from '@single/db/transaction';
 import { createKafkaEventBus } from '@single/events';
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
@@ -25,6 +26,7 @@ const pool = new pg.Pool({
   connectionTimeoutMillis: 2_000,
 });
 pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
 const messaging = createAmqpMessaging({
   url: config.RABBITMQ_URL,
   connectionName: 'fulfillment-worker',

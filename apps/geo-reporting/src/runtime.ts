@@ -1,3 +1,4 @@
+import { guardPoolClients } from '@single/db/transaction';
 import { createKafkaEventBus, type EventBus, type Subscription } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
@@ -104,6 +105,7 @@ export function wireGeoReporting(
   const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
   pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
+  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
   const bus = ports.events(config.KAFKA_CLIENT_ID ?? 'geo-reporting');
   const captureStore = new PgCaptureStore(pool);
   const integrity = new IntegrityWindow({

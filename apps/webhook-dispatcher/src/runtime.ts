@@ -1,5 +1,6 @@
 import { type Cache, createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
+import { guardPoolClients } from '@single/db/transaction';
 import { createLogger, type Logger } from '@single/logger';
 import { createAmqpMessaging, type Messaging, type Topology } from '@single/messaging';
 import { messagingTraceHooks, traceLogFields } from '@single/tracing';
@@ -64,6 +65,7 @@ export function wireDispatcher(
   const { logger, cache } = adapters;
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
   pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
   const messaging = adapters.messaging({
     connectionName: 'webhook-dispatcher',
     topology: dispatcherTopology,

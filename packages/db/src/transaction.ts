@@ -42,3 +42,14 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     }
   });
 }
+
+/**
+ * Keeps a server that goes away (restart, failover) from crashing the process through a pooled client. pg's
+ * pool listens for errors only on idle clients; a client checked out outside `withClient` (pool.query's own,
+ * a driver adapter's, one between two queries) would otherwise raise an uncaught 'error'. With the guard its
+ * next query fails instead (the caller retries), and the pool drops the broken client on release.
+ */
+export function guardPoolClients(pool: Pool, onError: (err: Error) => void): Pool {
+  pool.on('connect', (client) => client.on('error', onError));
+  return pool;
+}

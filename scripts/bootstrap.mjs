@@ -47,7 +47,9 @@ function provision() {
       toolchain,
       ...specs,
     ],
-    { stdio: 'inherit', shell: process.platform === 'win32' },
+    // npm's own output ("added 3 packages") goes to stderr: with no command this script's stdout is the PATH
+    // that `export PATH=$(node scripts/bootstrap.mjs)` takes, and nothing else may reach it.
+    { stdio: ['ignore', process.stderr.fd, process.stderr.fd], shell: process.platform === 'win32' },
   );
   if (npm.status !== 0) {
     console.error('[bootstrap] npm install of the toolchain failed');

@@ -4,7 +4,7 @@ import type { Db } from '@single/db';
 import { sharedFixture } from '@single/testing';
 import { type OrderSnapshot, orderSnapshot, type RefundCreated, refundCreated } from '../shopify/payloads.ts';
 
-// Test data: the shared Shopify fixtures (../shared/fixtures/shopify) and a catalogue that maps their
+// Test data: the Shopify fixtures of @single/testing (packages/testing/fixtures/shopify) and a catalogue that maps their
 // lines: 45000001 a released album, 45000002 a pre-order, 45000003 a tee bundled with another album.
 
 export const SHOP = 'single-demo.myshopify.com';

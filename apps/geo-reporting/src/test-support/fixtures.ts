@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { sharedFixture } from '@single/testing';
 import type { Place } from '../geoip/record.ts';
 
-/** MaxMind's test databases in ../shared/fixtures/geoip. */
+/** MaxMind's test databases in packages/testing/fixtures/geoip. */
 export const geoipFixture = (name: 'GeoIP2-City-Test' | 'GeoLite2-City-Test' | 'GeoLite2-Country-Test') =>
   sharedFixture(`geoip/${name}.mmdb`);
 

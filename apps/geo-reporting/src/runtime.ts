@@ -7,7 +7,7 @@ import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { buildApp, type GeoReportingApp } from './app.ts';
 import { PgCaptureStore, purgeCapturesOlderThan } from './captures/capture.repository.ts';
-import { LUMINATE_V1 } from './charts/rules.ts';
+import { LUMINATE_V1, LUMINATE_VERSIONS } from './charts/rules.ts';
 import type { GeoReportingConfig } from './config.ts';
 import { GeoIp } from './geoip/geoip.ts';
 import { IntegrityWindow } from './integrity/integrity-window.ts';
@@ -145,7 +145,7 @@ export function wireGeoReporting(
     bus,
     captureStore,
     async consumeSales(partitions) {
-      await seedChartRules(pool, LUMINATE_V1);
+      await seedChartRules(pool, LUMINATE_VERSIONS);
       await bus.ensureTopics([config.SALES_TOPIC], partitions);
       return bus.subscribe({
         topics: [config.SALES_TOPIC],

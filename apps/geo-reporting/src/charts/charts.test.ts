@@ -104,7 +104,7 @@ describe('chart eligibility', () => {
     ]);
   });
 
-  it('recognises the fan across orders by any shared identifier (email hash, IP, address), transitively', async () => {
+  it('recognises the fan across orders by any shared strong identifier (email, checkout, order), transitively', async () => {
     const fans = new MemoryFanRegistry();
     const buy = (orderId: string, fanKeys: string[]) =>
       run(
@@ -117,10 +117,10 @@ describe('chart eligibility', () => {
         ctx(),
         fans,
       );
-    expect((await buy('1', ['email:a', 'ip:x']))[0]).toMatchObject({ eligibility: 'eligible' });
-    expect((await buy('2', ['email:b', 'ip:x']))[0]).toMatchObject({ reasonCode: 'bulk_capped' }); // same IP
-    expect((await buy('3', ['email:b', 'ip:y']))[0]).toMatchObject({ reasonCode: 'bulk_capped' }); // linked via email:b
-    expect((await buy('4', ['email:c', 'ip:z']))[0]).toMatchObject({ eligibility: 'eligible' }); // a new fan
+    expect((await buy('1', ['p:a', 'checkout:x']))[0]).toMatchObject({ eligibility: 'eligible' });
+    expect((await buy('2', ['p:b', 'checkout:x']))[0]).toMatchObject({ reasonCode: 'bulk_capped' }); // same checkout
+    expect((await buy('3', ['p:b', 'checkout:y']))[0]).toMatchObject({ reasonCode: 'bulk_capped' }); // linked via p:b
+    expect((await buy('4', ['p:c', 'checkout:z']))[0]).toMatchObject({ eligibility: 'eligible' }); // a new fan
     // the cap is per product: the same fan buying another release counts
     const other = await run(
       [

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { businessDate } from './business-day.ts';
+import type { FanRegistry } from './fan-identity.ts';
 import { type ChartRuleSet, rulesAt } from './rules.ts';
 
 /** Why a unit is not (or not yet) in a chart file. Stored on sale_line.reason_code; the dashboard explains them. */
@@ -34,7 +35,7 @@ export interface LineEvent {
   currency: string;
   country: string | null;
   postal: string | null;
-  /** Hashed fan identifiers (email hash, IP, ...) seen on the event. */
+  /** Hashed fan identifiers seen on the event, tagged strong or weak (src/charts/fan-identity.ts). */
   fanKeys: readonly string[];
 }
 
@@ -73,10 +74,7 @@ export interface LineContext {
   releaseTerritories: readonly string[];
 }
 
-/** "One unit per UPC/ISRC per fan, ever": registers every key and answers whether none was seen before. */
-export interface FanRegistry {
-  claim(chart: string, product: string, fanKeys: readonly string[], saleLineId: string): Promise<boolean>;
-}
+export { type FanRegistry, MemoryFanRegistry } from './fan-identity.ts';
 
 const minor = (decimal: string) => Math.round(Number(decimal) * 10_000);
 const byTime = (a: LineEvent, b: LineEvent) =>
@@ -222,9 +220,17 @@ export async function planLine(
     }
     const id = current?.id ?? randomUUID();
     let decision = decideUnit(unit, ctx);
-    if (decision.eligibility === 'eligible' && rulesAt(ctx.ruleSets, decision.countedAt)?.rules.onePerFanDigital) {
+    const counting = decision.eligibility === 'eligible' ? rulesAt(ctx.ruleSets, decision.countedAt) : undefined;
+    if (counting?.rules.onePerFanDigital) {
       const product = source.upc ? `upc:${source.upc}` : `isrc:${source.isrc}`;
-      const first = await fans.claim(ctx.chart, product, source.fanKeys, id);
+      const first = await fans.claim({
+        chart: ctx.chart,
+        product,
+        fanKeys: source.fanKeys,
+        saleLineId: id,
+        seenAt: source.occurredAt,
+        ipMatchWindowHours: counting.rules.ipMatchWindowHours ?? 0,
+      });
       if (!first)
         decision = {
           eligibility: 'excluded',
@@ -247,15 +253,4 @@ export async function planLine(
     if (!current || current.eligibility !== row.eligibility || current.reasonCode !== row.reasonCode) out.push(row);
   }
   return out;
-}
-
-/** In memory, for tests and the demo; the Postgres one is chart_fan_key. */
-export class MemoryFanRegistry implements FanRegistry {
-  private readonly seen = new Set<string>();
-  async claim(chart: string, product: string, fanKeys: readonly string[]): Promise<boolean> {
-    const keys = fanKeys.map((key) => `${chart}|${product}|${key}`);
-    const first = !keys.some((key) => this.seen.has(key));
-    for (const key of keys) this.seen.add(key);
-    return first;
-  }
 }

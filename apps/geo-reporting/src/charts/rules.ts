@@ -17,6 +17,11 @@ export const chartRulesSchema = z.object({
   requireRedemption: z.boolean(),
   /** One unit per UPC/ISRC per fan, ever, for digital. */
   onePerFanDigital: z.boolean(),
+  /**
+   * How a fan is recognised by IP (src/charts/fan-identity.ts): an IP links two units only together with the same
+   * billing or shipping ZIP and country, for purchases at most this many hours apart. Absent or 0: never.
+   */
+  ipMatchWindowHours: z.number().int().min(0).max(720).optional(),
   excludeTestOrders: z.boolean(),
   refundsAsReturns: z.boolean(),
 });
@@ -53,3 +58,19 @@ export const LUMINATE_V1: ChartRuleSet = {
     refundsAsReturns: true,
   },
 };
+
+/**
+ * Luminate v2: a fan buying again without an email (redacted payloads) is still recognised by IP + ZIP within
+ * 24 hours. v1 has no window, so under it an IP never links two units (v1 was once read as "any shared IP, for
+ * ever", which capped every fan behind a carrier-grade NAT or campus address after the first).
+ * From 00:00 New York on Friday 2026-12-04, the start of a chart week.
+ */
+export const LUMINATE_V2: ChartRuleSet = {
+  chart: 'luminate',
+  version: 2,
+  effectiveFrom: new Date('2026-12-04T05:00:00.000Z'),
+  rules: { ...LUMINATE_V1.rules, ipMatchWindowHours: 24 },
+};
+
+/** The versions this code ships, seeded in order (see seedChartRules). */
+export const LUMINATE_VERSIONS: readonly ChartRuleSet[] = [LUMINATE_V1, LUMINATE_V2];

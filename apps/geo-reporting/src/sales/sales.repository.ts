@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
-import type { FanRegistry, LineEvent, SaleLineRow } from '../charts/eligibility.ts';
+import type { LineEvent, SaleLineRow } from '../charts/eligibility.ts';
+import { type FanClaim, type FanRegistry, splitFanKeys } from '../charts/fan-identity.ts';
 import { type ChartRuleSet, chartRulesSchema } from '../charts/rules.ts';
 import type { Place } from '../geoip/record.ts';
 import type { Located } from '../locating/locate.ts';
@@ -235,23 +236,36 @@ export async function upsertSaleLines(db: Queryable, rows: readonly SaleLineRow[
   }
 }
 
-/** chart_fan_key: serialised per (chart, product) so that two orders of one fan cannot both count. */
+/**
+ * chart_fan_key (rules in src/charts/fan-identity.ts): one row per key per unit. Claims of one (chart, product) are
+ * serialised by a transaction-scoped advisory lock, so two units of one fan handled at once cannot both count.
+ */
 export class PgFanRegistry implements FanRegistry {
   private readonly db: Queryable;
   constructor(db: Queryable) {
     this.db = db;
   }
-  async claim(chart: string, product: string, fanKeys: readonly string[], saleLineId: string): Promise<boolean> {
-    if (fanKeys.length === 0) return true;
+  async claim(claim: FanClaim): Promise<boolean> {
+    const { strong, weak, identified } = splitFanKeys(claim.fanKeys);
+    if (strong.length === 0 && weak.length === 0) return true;
+    const { chart, product } = claim;
     await this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`chart-fan:${chart}:${product}`]);
     const { rowCount } = await this.db.query(
-      'SELECT 1 FROM chart_fan_key WHERE chart = $1 AND product = $2 AND fan_key = ANY($3::text[]) LIMIT 1',
-      [chart, product, fanKeys],
+      `SELECT 1 FROM chart_fan_key WHERE chart = $1 AND product = $2 AND (
+          (kind = 'strong' AND fan_key = ANY($3::text[]))
+          OR (kind = 'weak' AND $5::int > 0 AND fan_key = ANY($4::text[]) AND NOT (identified AND $7::boolean)
+              AND seen_at BETWEEN $6::timestamptz - make_interval(hours => $5::int)
+                              AND $6::timestamptz + make_interval(hours => $5::int)))
+        LIMIT 1`,
+      [chart, product, strong, weak, claim.ipMatchWindowHours, claim.seenAt, identified],
     );
     await this.db.query(
-      `INSERT INTO chart_fan_key (chart, product, fan_key, sale_line_id)
-       SELECT $1, $2, key, $4::uuid FROM unnest($3::text[]) AS key ON CONFLICT DO NOTHING`,
-      [chart, product, fanKeys, saleLineId],
+      `INSERT INTO chart_fan_key (chart, product, fan_key, sale_line_id, kind, seen_at, identified)
+       SELECT $1, $2, k.key, $5::uuid, k.kind::fan_key_kind, $6, $7
+         FROM (SELECT key, 'strong' AS kind FROM unnest($3::text[]) AS key
+               UNION ALL SELECT key, 'weak' FROM unnest($4::text[]) AS key) AS k
+       ON CONFLICT DO NOTHING`,
+      [chart, product, strong, weak, claim.saleLineId, claim.seenAt, identified],
     );
     return rowCount === 0;
   }
@@ -293,12 +307,19 @@ export async function chartRuleSets(db: Queryable, chart: string): Promise<Chart
   });
 }
 
-export async function seedChartRules(db: Queryable, set: ChartRuleSet): Promise<void> {
-  await db.query(
-    `INSERT INTO chart_rule_set (chart, version, effective_from, rules) SELECT $1, $2, $3, $4::jsonb
-      WHERE NOT EXISTS (SELECT 1 FROM chart_rule_set WHERE chart = $1) ON CONFLICT DO NOTHING`,
-    [set.chart, set.version, set.effectiveFrom, JSON.stringify(set.rules)],
-  );
+/**
+ * Adds each version this code ships that the chart lacks, in order; never one behind a version already there (an
+ * operator's own version of that number or date, or a later one, wins: rules are data).
+ */
+export async function seedChartRules(db: Queryable, sets: readonly ChartRuleSet[]): Promise<void> {
+  for (const set of sets) {
+    await db.query(
+      `INSERT INTO chart_rule_set (chart, version, effective_from, rules) SELECT $1, $2, $3, $4::jsonb
+        WHERE NOT EXISTS (SELECT 1 FROM chart_rule_set WHERE chart = $1 AND (version >= $2 OR effective_from >= $3))
+       ON CONFLICT DO NOTHING`,
+      [set.chart, set.version, set.effectiveFrom, JSON.stringify(set.rules)],
+    );
+  }
 }
 
 /** Adds a sale's units and net amount to its release x day x country / region / postal rows. */

@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { SalesEventV1 } from '@single/contracts';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
 import { businessDate } from '../charts/business-day.ts';
 import { planLine } from '../charts/eligibility.ts';
+import { fanKeys } from '../charts/fan-identity.ts';
 import type { GeoIp } from '../geoip/geoip.ts';
-import { classifyAddress } from '../geoip/public-address.ts';
 import { locateSale } from '../locating/locate.ts';
 import {
   addToRollups,
@@ -32,18 +31,6 @@ export interface SalesServiceDeps {
 }
 
 export type HandleOutcome = 'processed' | 'duplicate';
-
-const hash = (value: string) => createHash('sha256').update(value).digest('hex');
-
-/** Pseudonymous identifiers of the fan for "one unit per fan, ever"; the order itself always is one. */
-export function fanKeys(event: SalesEventV1, captureIp: string | null): string[] {
-  const keys = [`order:${event.shopDomain}:${event.orderId}`];
-  if (event.fan.emailHash) keys.push(`email:${event.fan.emailHash}`);
-  for (const ip of [captureIp, event.fan.browserIp]) {
-    if (ip && classifyAddress(ip).kind === 'public') keys.push(`ip:${ip}`);
-  }
-  return [...new Set(keys)].map(hash);
-}
 
 /**
  * Handles one sales.v1 event in one transaction: stores it located (its eventId is the dedupe), adds it to the

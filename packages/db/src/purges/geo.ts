@@ -16,8 +16,9 @@ export interface GeoPurgeResult {
  * - geo_capture (by checkout token): client IP, forwarded chain, postal code, city, coordinates;
  * - located_sale (by order): postal code, city, region and the hashed fan identifiers;
  * - sale_line (by order): the ZIP;
- * - chart_fan_key: the hashed identifiers registered for those sale lines ("one unit per fan" can no
- *   longer link a later purchase to the redacted one, which is what erasure means).
+ * - chart_fan_key: the hashed identifiers registered for those sale lines, strong (order, checkout, email) and
+ *   weak (IP + ZIP) alike ("one unit per fan" can no longer link a later purchase to the redacted one, which is
+ *   what erasure means).
  * Report files already generated are records of what was reported and are not rewritten.
  */
 export async function purgeGeoPersonalData(db: PurgeSql, scope: PurgeScope): Promise<GeoPurgeResult> {

@@ -142,7 +142,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
       registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);
       registerOrderRoutes(v1, new OrderRepository(deps.pool), shops);
-      registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries);
+      registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
     },

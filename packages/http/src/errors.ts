@@ -12,18 +12,41 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'invalid_content_type', title: 'Invalid Content-Type' },
 };
 
+type ValidationEntry = NonNullable<FastifyError['validation']>[number];
+
+/**
+ * A date field's failure: zod issues of @single/contracts' date schemas carry `params.problem`; ajv's
+ * (fastify's own validator) are `format: date | date-time` and ajv-formats' `formatMinimum`/`formatMaximum`.
+ */
+function isDateFailure(v: ValidationEntry): boolean {
+  const params = v.params as { problem?: unknown; params?: { problem?: unknown }; format?: unknown } | undefined;
+  if (params?.params?.problem === 'invalid_date' || params?.problem === 'invalid_date') return true;
+  if (v.keyword === 'format') return params?.format === 'date' || params?.format === 'date-time';
+  return v.keyword === 'formatMinimum' || v.keyword === 'formatMaximum';
+}
+
 export function toProblemError(error: FastifyError | Error): ProblemError {
   if (error instanceof ProblemError) return error;
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
+    const context = fastifyError.validationContext ?? 'body';
+    const errors = fastifyError.validation.map((v) => ({
+      path: `${context}${v.instancePath || ''}`,
+      message: v.message ?? 'invalid',
+    }));
+    const date = fastifyError.validation.find(isDateFailure);
+    if (date) {
+      // One code for every impossible or out-of-range date or instant, naming the field, so that a client
+      // can tell a bad date from other bad input (see @single/contracts calendar-date).
+      const parameter = date.instancePath.replace(/^\//, '').replaceAll('/', '.');
+      return new ProblemError(400, 'invalid_date', 'Invalid date', {
+        detail: `${parameter || context}: ${date.message ?? 'not a valid date'}`,
+        extensions: { parameter, in: context, errors },
+      });
+    }
     return new ProblemError(400, 'validation_failed', 'Request failed validation', {
       detail: fastifyError.message,
-      extensions: {
-        errors: fastifyError.validation.map((v) => ({
-          path: `${fastifyError.validationContext ?? 'body'}${v.instancePath || ''}`,
-          message: v.message ?? 'invalid',
-        })),
-      },
+      extensions: { errors },
     });
   }
   const known = fastifyError.code ? FASTIFY_CODES[fastifyError.code] : undefined;

@@ -6,6 +6,7 @@ export {
   type MessagingHarness,
   memoryMessagingHarness,
 } from './contracts/messaging.harness.ts';
+export * from './dates.ts';
 export * from './env.ts';
 export * from './kafka.ts';
 export * from './postgres.ts';

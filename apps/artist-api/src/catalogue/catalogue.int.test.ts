@@ -1,3 +1,4 @@
+import { INVALID_DATES, INVALID_INSTANTS } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
 import { seedAccount, seedArtist, seedShop } from '../test-support/seed.ts';
@@ -97,6 +98,38 @@ describe('catalogue', () => {
     const res = await create({ artistId, title: 'Bad', upc: '4006381333931', releaseDate: '2026-07-17', ...change });
     expect(res.statusCode, res.body).toBe(status);
     expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  // JS Date turns years 0-99 into 19xx: a release dated 0050-01-01 was stored as 1950. Every date and
+  // instant of a release is the shared calendar type, and anything outside it is 400 invalid_date.
+  it('answers 400 invalid_date, naming the field, for release dates and instants that cannot exist', async () => {
+    const wrong: string[] = [];
+    const expectInvalid = async (change: Record<string, unknown>, field: string) => {
+      const res = await create({ artistId, title: 'Edge', upc: '4006381333931', releaseDate: '2026-07-17', ...change });
+      const body = res.json();
+      if (res.statusCode !== 400 || body.code !== 'invalid_date' || body.parameter !== field)
+        wrong.push(`${JSON.stringify(change).slice(0, 120)} -> ${res.statusCode} ${res.body.slice(0, 160)}`);
+    };
+    for (const value of INVALID_DATES) await expectInvalid({ releaseDate: value }, 'releaseDate');
+    for (const value of INVALID_INSTANTS) {
+      await expectInvalid({ releaseDate: undefined, releaseInstant: value }, 'releaseInstant');
+      await expectInvalid({ preorder: true, preorderStartsAt: value }, 'preorderStartsAt');
+      await expectInvalid(
+        { tracks: [{ position: 1, title: 'x', isrc: 'USS1Z2600009', releaseInstant: value }] },
+        'tracks.0.releaseInstant',
+      );
+    }
+    expect(wrong).toEqual([]);
+    expect((await h.pool.query(`SELECT count(*)::int AS n FROM release WHERE title = 'Edge'`)).rows[0].n).toBe(0);
+  });
+
+  it('accepts the first and last day of the range', async () => {
+    const first = await create({ artistId, title: 'First day', upc: '5012345678900', releaseDate: '1900-01-01' });
+    expect(first.statusCode, first.body).toBe(201);
+    expect(first.json().releaseInstant).toBe('1900-01-01T05:00:00.000Z');
+    const last = await create({ artistId, title: 'Last day', upc: '5000112548167', releaseDate: '2199-12-31' });
+    expect(last.statusCode, last.body).toBe(201);
+    expect(last.json().releaseInstant).toBe('2199-12-31T05:00:00.000Z');
   });
 
   it('lists releases newest first across pages without gaps or repeats', async () => {

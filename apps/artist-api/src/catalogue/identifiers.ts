@@ -30,40 +30,5 @@ export function normaliseIsrc(input: string): string | undefined {
   return ISRC.test(compact) ? compact : undefined;
 }
 
-/** 00:00 on a calendar date in a time zone, as an instant (release dates are midnight America/New_York). */
-export function zonedMidnight(date: string, timeZone = 'America/New_York'): Date {
-  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const utcMidnight = Date.UTC(y, m - 1, d);
-  // The zone's offset at that moment, then once more at the corrected instant (DST changes at 02:00, so
-  // midnight itself is never skipped or repeated in America/New_York).
-  let instant = utcMidnight - offsetMs(new Date(utcMidnight), timeZone);
-  instant = utcMidnight - offsetMs(new Date(instant), timeZone);
-  return new Date(instant);
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function offsetMs(at: Date, timeZone: string): number {
-  let format = formatters.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(timeZone, format);
-  }
-  const parts = Object.fromEntries(format.formatToParts(at).map((p) => [p.type, p.value]));
-  const asUtc = Date.UTC(+parts.year!, +parts.month! - 1, +parts.day!, +parts.hour!, +parts.minute!, +parts.second!);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
-}
-
-/** Calendar date (YYYY-MM-DD) of an instant in a time zone. */
-export function zonedDate(at: Date, timeZone = 'America/New_York'): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
+// Release dates are 00:00 America/New_York: the zone arithmetic is shared with the charts (@single/contracts).
+export { businessDate as zonedDate, zonedMidnight } from '@single/contracts';

@@ -1,8 +1,7 @@
+import { calendarDate, instant } from '@single/contracts';
 import { z } from 'zod';
 import { pageOf, pageQuery } from '../support/pagination.ts';
 import { normaliseIsrc, normaliseUpc } from './identifiers.ts';
-
-const instant = z.iso.datetime({ offset: true }).describe('RFC 3339 instant');
 
 const upc = z
   .string()
@@ -39,7 +38,7 @@ const releaseFields = {
   artistId: z.uuid(),
   title: z.string().trim().min(1).max(300),
   upc,
-  releaseDate: z.iso.date().describe('Release date; the release instant is 00:00 America/New_York on it'),
+  releaseDate: calendarDate.describe('Release date; the release instant is 00:00 America/New_York on it'),
   releaseInstant: instant.describe('Explicit release instant (instead of releaseDate)'),
   preorder: z.boolean(),
   preorderStartsAt: instant.nullable().describe('Opening of the pre-order window (it closes at the release instant)'),

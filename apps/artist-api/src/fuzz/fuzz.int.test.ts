@@ -1,3 +1,4 @@
+import { createLogger } from '@single/logger';
 import { createMemoryMessaging, type Messaging } from '@single/messaging';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,10 +35,16 @@ describe('fuzzing every endpoint', () => {
   let known: string[];
   let auth: Record<string, string>;
   let otherAuth: Record<string, string>;
+  const loggedErrors: string[] = [];
 
   beforeAll(async () => {
     messaging = createMemoryMessaging({ topology: { exchanges: [], queues: [{ name: 'fuzz.dlq' }] } });
-    h = await startHarness({ messaging, deadLetterQueues: ['fuzz.dlq'] });
+    // Every line the app logs at error level is kept: an error it caught and answered anyway still fails.
+    const logger = createLogger({
+      level: 'error',
+      destination: { write: (line: string) => void loggedErrors.push(line) },
+    });
+    h = await startHarness({ messaging, deadLetterQueues: ['fuzz.dlq'], logger });
     const mine = await seedAccount(h.pool, 'Fuzz');
     const other = await seedAccount(h.pool, 'Other');
     auth = mine.auth;
@@ -86,6 +93,7 @@ describe('fuzzing every endpoint', () => {
   it('never answers 5xx, and every 4xx is problem+json', async () => {
     const failures: string[] = [];
     for (const op of operations) {
+      const listedBefore = failures.length;
       const pathParams = (op.parameters ?? []).filter((p) => p.in === 'path');
       const queryParams = (op.parameters ?? []).filter((p) => p.in === 'query');
       const bodySchema = op.requestBody?.content['application/json']?.schema;
@@ -105,31 +113,45 @@ describe('fuzzing every endpoint', () => {
         .assert(
           fc.asyncProperty(request, async ({ path, query, body, who }) => {
             const url =
-              op.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(path[name] ?? ''))) +
+              // A lone surrogate cannot be sent in a URL: replaced by U+FFFD, as any client (and URLSearchParams) does.
+              op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
+                encodeURIComponent(String(path[name] ?? '').toWellFormed()),
+              ) +
               (Object.keys(query).length > 0
                 ? `?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]))}`
                 : '');
             const headers = who === 'me' ? auth : who === 'other' ? otherAuth : {};
-            const res = await h.api.app.inject({
-              method: op.method as 'GET',
-              url,
-              headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-              ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
-            });
+            const request = `${op.method} ${url.slice(0, 200)} ${JSON.stringify(body)?.slice(0, 300)}`;
+            let res: Awaited<ReturnType<typeof h.api.app.inject>>;
+            try {
+              res = await h.api.app.inject({
+                method: op.method as 'GET',
+                url,
+                headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+                ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+              });
+            } catch (error) {
+              failures.push(`${request} -> threw ${(error as Error).stack?.slice(0, 500)}`);
+              return false;
+            }
             const ok =
               res.statusCode < 400
                 ? true
                 : res.statusCode < 500 && String(res.headers['content-type']).startsWith('application/problem+json');
-            if (!ok)
-              failures.push(
-                `${op.method} ${url.slice(0, 200)} ${JSON.stringify(body)?.slice(0, 300)} -> ${res.statusCode} ${res.body.slice(0, 300)}`,
-              );
+            if (!ok) failures.push(`${request} -> ${res.statusCode} ${res.body.slice(0, 300)}`);
             return ok;
           }),
           { numRuns: RUNS_PER_OPERATION, endOnFailure: true },
         )
-        .catch(() => undefined);
+        // A failed property is already listed; anything else fast-check throws (an error inside the
+        // generator or the property) is a failure too, never dropped.
+        .catch((error: Error) => {
+          if (failures.length === listedBefore)
+            failures.push(`${op.method} ${op.path}: ${error.message.slice(0, 800)}`);
+        });
     }
+    // Errors the app logged while answering (a 5xx, or an error swallowed behind a 2xx/4xx) fail the run.
+    failures.push(...loggedErrors.map((line) => `logged: ${line.slice(0, 500)}`));
     expect(failures).toEqual([]);
     // the process is still up and healthy
     expect((await h.api.app.inject({ url: '/health/ready' })).statusCode).toBe(200);

@@ -1,3 +1,4 @@
+import { EDGE_VALID_DATES, EDGE_VALID_INSTANTS, INVALID_DATES, INVALID_INSTANTS } from '@single/testing';
 import fc from 'fast-check';
 
 /** A JSON schema as found in the generated OpenAPI document (the subset zod emits). */
@@ -47,7 +48,22 @@ const NASTY = [
 ];
 
 const nasty = fc.constantFrom(...NASTY);
-const isoDate = fc.date({ min: new Date('1900-01-01'), max: new Date('2200-12-31'), noInvalidDate: true });
+// Dates drawn around the edges as often as from the middle: the range bounds and the day either side of
+// them, leap days, impossible days and other spellings (each has answered 500 or been stored wrong before).
+const anyDay = fc
+  .date({ min: new Date('1900-01-01T00:00:00Z'), max: new Date('2199-12-31T23:59:59Z'), noInvalidDate: true })
+  .map((d) => d.toISOString().slice(0, 10));
+const edgeDate = fc.oneof(
+  { weight: 2, arbitrary: anyDay },
+  { weight: 2, arbitrary: fc.constantFrom(...EDGE_VALID_DATES) },
+  { weight: 3, arbitrary: fc.constantFrom(...INVALID_DATES) },
+);
+const edgeInstant = fc.oneof(
+  { weight: 2, arbitrary: anyDay.map((d) => `${d}T05:00:00Z`) },
+  { weight: 1, arbitrary: fc.constantFrom(...EDGE_VALID_INSTANTS) },
+  { weight: 2, arbitrary: fc.constantFrom(...INVALID_INSTANTS) },
+  { weight: 1, arbitrary: fc.constantFrom(...INVALID_DATES).map((d) => `${d}T00:00:00Z`) },
+);
 
 /**
  * Values for a schema: mostly shaped like it (so requests get past validation and reach the database),
@@ -112,15 +128,9 @@ function stringFor(schema: JsonSchema, known: readonly string[]): fc.Arbitrary<s
     case 'uuid':
       return fc.oneof(fc.uuid(), knownIds, nasty);
     case 'date':
-      return fc.oneof(
-        isoDate.map((d) => d.toISOString().slice(0, 10)),
-        nasty,
-      );
+      return fc.oneof({ weight: 6, arbitrary: edgeDate }, { weight: 1, arbitrary: nasty });
     case 'date-time':
-      return fc.oneof(
-        isoDate.map((d) => d.toISOString()),
-        nasty,
-      );
+      return fc.oneof({ weight: 6, arbitrary: edgeInstant }, { weight: 1, arbitrary: nasty });
     default:
       return fc.oneof(
         fc.string({ maxLength: schema.maxLength ?? 64 }),

@@ -1,6 +1,7 @@
 import { SALES_TOPIC } from '@single/contracts';
 import { createMemoryEventBus } from '@single/events';
 import { silentLogger } from '@single/logger';
+import { EDGE_VALID_DATES, INVALID_DATES } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
 import { seedAccount, seedArtist, seedRelease, seedSales } from '../test-support/seed.ts';
@@ -74,16 +75,41 @@ describe('sales', () => {
     );
   });
 
-  it('rejects impossible periods', async () => {
-    for (const query of [
-      'from=2026-12-04&to=2026-11-27',
-      'from=2020-01-01&to=2026-01-01',
-      'week=2026-11-27&from=2026-11-27',
+  it('rejects impossible periods with a 400 and a code of their own', async () => {
+    for (const [query, code] of [
+      ['from=2026-12-04&to=2026-11-27', 'invalid_range'],
+      ['from=2020-01-01&to=2026-01-01', 'range_too_long'],
+      ['week=2026-11-27&from=2026-11-27', 'invalid_period'],
+      ['from=2026-02-30', 'invalid_date'],
     ]) {
-      expect((await get(`/v1/sales/summary?releaseId=${releaseId}&${query}`)).statusCode).toBe(422);
+      const res = await get(`/v1/sales/summary?releaseId=${releaseId}&${query}`);
+      expect([res.statusCode, res.headers['content-type'], res.json().code]).toEqual([
+        400,
+        'application/problem+json; charset=utf-8',
+        code,
+      ]);
     }
-    expect((await get(`/v1/sales/summary?releaseId=${releaseId}&from=2026-02-30`)).statusCode).toBe(400);
   });
+
+  it.each(['/v1/sales/summary', '/v1/sales/sold-vs-reported', '/v1/sales/chart.csv'])(
+    '%s answers 400 invalid_date, naming the parameter, for dates that cannot exist',
+    async (path) => {
+      const answers: string[] = [];
+      for (const parameter of ['week', 'from', 'to'])
+        for (const value of INVALID_DATES) {
+          const res = await get(`${path}?releaseId=${releaseId}&${parameter}=${encodeURIComponent(value)}`);
+          const body = res.json();
+          if (res.statusCode !== 400 || body.code !== 'invalid_date' || body.parameter !== parameter)
+            answers.push(`${parameter}=${JSON.stringify(value)} -> ${res.statusCode} ${res.body.slice(0, 120)}`);
+        }
+      expect(answers).toEqual([]);
+      // Both range bounds and leap days are real dates, answered (empty periods are still 200).
+      for (const value of EDGE_VALID_DATES)
+        expect((await get(`${path}?releaseId=${releaseId}&week=${value}`)).statusCode, value).toBe(200);
+      expect((await get(`${path}?releaseId=${releaseId}&from=2199-12-31&to=2199-12-31`)).statusCode).toBe(200);
+      expect((await get(`${path}?releaseId=${releaseId}&to=1900-01-01`)).statusCode).toBe(200);
+    },
+  );
 
   it('serves summaries from the cache until a sales event for the release arrives', async () => {
     const url = `/v1/sales/summary?releaseId=${releaseId}&week=2026-11-27&level=postal`; // not requested before
@@ -116,5 +142,38 @@ describe('sales', () => {
       await invalidator.stop();
       await events.close();
     }
+  });
+});
+
+// Charts live in America/New_York: at 03:00 UTC on Friday Dec 4 it is still Thursday Dec 3 there, the last
+// day of the chart week that began on Friday Nov 27. The UTC date would name the next week.
+describe('sales periods by default: the chart week of the business day in New York', () => {
+  let h: Harness;
+  let auth: Record<string, string>;
+  let releaseId: string;
+  beforeAll(async () => {
+    h = await startHarness({ now: () => new Date('2026-12-04T03:00:00Z') });
+    const account = await seedAccount(h.pool, 'Clock');
+    auth = account.auth;
+    releaseId = (await seedRelease(h.pool, await seedArtist(h.pool, account.accountId))).id;
+    await seedSales(h.pool, releaseId, '2026-12-03'); // Thursday in New York, the night of the clock
+    await seedSales(h.pool, releaseId, '2026-12-04');
+  });
+  afterAll(() => h?.close());
+
+  const get = (url: string) => h.api.app.inject({ url, headers: auth });
+
+  it('summary and sold-vs-reported default to the week of Thursday Dec 3', async () => {
+    const summary = (await get(`/v1/sales/summary?releaseId=${releaseId}`)).json();
+    expect([summary.from, summary.to]).toEqual(['2026-11-27', '2026-12-03']);
+    expect(summary.periods.map((p: { key: string }) => p.key)).toEqual(['2026-12-03']);
+    const svr = (await get(`/v1/sales/sold-vs-reported?releaseId=${releaseId}`)).json();
+    expect([svr.from, svr.to, svr.sold]).toEqual(['2026-11-27', '2026-12-03', 4]);
+  });
+
+  it('the chart CSV names and holds that week', async () => {
+    const res = await get(`/v1/sales/chart.csv?releaseId=${releaseId}`);
+    expect(res.headers['content-disposition']).toContain('luminate-2026-11-27-2026-12-03.csv');
+    expect(res.body.split('\n').slice(1, -1)).toEqual(['2026-12-03,sale,0036000291452,,US,98354,USD,9.99,2']);
   });
 });

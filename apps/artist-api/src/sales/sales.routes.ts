@@ -1,21 +1,25 @@
+import { addDays, businessDate, CHART_TIME_ZONE, calendarDate, chartWeek, daysBetween } from '@single/contracts';
+import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { principalOf } from '../auth/authenticate.ts';
-import { notFound, unprocessable } from '../support/problems.ts';
+import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
-import { addDays, chartWeek, daysBetween, isIsoDate } from './chart-week.ts';
 import type { SalesRepository } from './sales.repository.ts';
 import type { SalesSummaryCache } from './summary-cache.ts';
 
 const MAX_DAYS = 366;
-const date = z.string().refine(isIsoDate, 'a calendar date YYYY-MM-DD');
 
 const period = {
   releaseId: z.uuid().optional().describe('One release; omitted = every release of the account'),
-  week: date.optional().describe('Any day of a chart week (Friday to Thursday); instead of from/to'),
-  from: date.optional(),
-  to: date.optional(),
+  week: calendarDate
+    .optional()
+    .describe(
+      "Any day of a chart week (Friday to Thursday); instead of from/to. With no week, from or to: the week of the chart's current business day (America/New_York for Luminate)",
+    ),
+  from: calendarDate.optional().describe(`First business day (inclusive); at most ${MAX_DAYS} days before to`),
+  to: calendarDate.optional().describe('Last business day (inclusive), not before from'),
 };
 
 const chartName = z
@@ -51,18 +55,24 @@ const reconciliation = z
   })
   .meta({ id: 'SoldVsReported' });
 
-/** from/to, or the chart week of `week`, or the current chart week; bounded so no request scans years. */
+const badPeriod = (code: string, title: string, detail: string) => new ProblemError(400, code, title, { detail });
+
+/**
+ * from/to, or the chart week of `week`, or the chart week of `today` (the chart's business day, never the
+ * UTC date); bounded so no request scans years.
+ */
 function range(q: { week?: string | undefined; from?: string | undefined; to?: string | undefined }, today: string) {
   if (q.week !== undefined) {
     if (q.from !== undefined || q.to !== undefined)
-      throw unprocessable('invalid_period', 'Give either week or from/to');
+      throw badPeriod('invalid_period', 'Give either week or from/to', 'week names a whole chart week');
     return chartWeek(q.week);
   }
   if (q.from === undefined && q.to === undefined) return chartWeek(today);
   const from = q.from ?? addDays(q.to!, -(MAX_DAYS - 1));
   const to = q.to ?? addDays(from, MAX_DAYS - 1);
-  if (to < from) throw unprocessable('invalid_period', 'to is before from');
-  if (daysBetween(from, to) > MAX_DAYS) throw unprocessable('invalid_period', `At most ${MAX_DAYS} days`);
+  if (to < from) throw badPeriod('invalid_range', 'Invalid date range', `from ${from} is after to ${to}`);
+  if (daysBetween(from, to) > MAX_DAYS)
+    throw badPeriod('range_too_long', 'Date range too long', `at most ${MAX_DAYS} days from ${from}`);
   return { from, to };
 }
 
@@ -72,10 +82,16 @@ function csvField(value: string | number | null): string {
   return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
-export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository, summaries: SalesSummaryCache) {
+export function registerSalesRoutes(
+  app: FastifyInstance,
+  sales: SalesRepository,
+  summaries: SalesSummaryCache,
+  now: () => Date = () => new Date(),
+) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['sales'];
-  const today = () => new Date().toISOString().slice(0, 10);
+  /** The chart's current business day; the summary is not per chart and follows the US chart's zone. */
+  const today = (timeZone: string = CHART_TIME_ZONE) => businessDate(now(), timeZone);
 
   async function scopeOf(accountId: string, releaseId: string | undefined) {
     if (releaseId !== undefined && !(await sales.ownsRelease(accountId, releaseId))) throw notFound('Release');
@@ -125,11 +141,9 @@ export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository
     async (request) => {
       const q = request.query;
       const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
-      const { from, to } = range(q, today());
-      const compute = async () => {
-        const timeZone = await sales.chartTimeZone(q.chart);
-        return sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone });
-      };
+      const timeZone = await sales.chartTimeZone(q.chart);
+      const { from, to } = range(q, today(timeZone));
+      const compute = () => sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone });
       // Cached like the summary: sale lines change with the same sales events that invalidate it.
       const figures = scope.releaseId
         ? (await summaries.getOrCompute(scope.releaseId, `svr:${q.chart}:${from}:${to}`, compute)).value
@@ -151,7 +165,7 @@ export function registerSalesRoutes(app: FastifyInstance, sales: SalesRepository
     async (request, reply) => {
       const q = request.query;
       const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
-      const { from, to } = range(q, today());
+      const { from, to } = range(q, today(await sales.chartTimeZone(q.chart)));
       const rows = await sales.chartLines(scope, { chart: q.chart, from, to });
       const columns = ['business_date', 'kind', 'upc', 'isrc', 'country', 'zip', 'currency', 'net_price', 'units'];
       const body = [

@@ -1,3 +1,4 @@
+import { isInstant } from '@single/contracts';
 import { ProblemError } from '@single/http';
 import { z } from 'zod';
 
@@ -21,7 +22,8 @@ const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const BIGINT = /^-?[0-9]{1,19}$/;
 const valid: Record<CursorPart, (v: string) => boolean> = {
-  timestamp: (v) => ISO.test(v) && !Number.isNaN(Date.parse(v)),
+  // In the shared instant range: Date.parse takes year 0000, which PostgreSQL refuses (a 500, not a 400).
+  timestamp: (v) => ISO.test(v) && isInstant(v),
   uuid: (v) => UUID.test(v),
   bigint: (v) => BIGINT.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n && BigInt(v) >= -9_223_372_036_854_775_808n,
 };

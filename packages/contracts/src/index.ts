@@ -2,4 +2,5 @@ export * from './business-day.ts';
 export * from './calendar-date.ts';
 export * from './sales-event.ts';
 export * from './sales-event-builder.ts';
+export * from './unit-price.ts';
 export * from './webhook-envelope.ts';

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SalesEventV1 } from './sales-event.ts';
+import { unitAmounts } from './unit-price.ts';
 
 /**
  * The facts of one granted unit that a sales event carries, read in the transaction that changes it. Both
@@ -12,9 +13,20 @@ export interface SalesUnitFacts {
   shopifyLineId: string;
   unitIndex: number;
   releaseId: string;
+  /** The album's UPC; null for a track sale (the line maps to one track: `isrc`). */
   upc: string | null;
+  isrc: string | null;
+  /** The line's list price per unit (Shopify's `price`). */
   unitPrice: string;
+  /** The line as ordered: its quantity and its discount and tax totals, spread over the units by unitIndex. */
+  lineQuantity: number;
+  lineDiscount: string;
+  lineTax: string;
+  taxesIncluded: boolean;
   currency: string;
+  /** The line ships physical goods alongside the music, and whether its mapping is an approved fan pack. */
+  merchBundle: boolean;
+  fanPack: boolean;
   email: string | null;
   billingZip: string | null;
   billingCountry: string | null;
@@ -32,8 +44,22 @@ export type SalesUnitEvent = SalesEventV1 & { unitIndex: number };
 const optional = <K extends string>(key: K, value: string | null | undefined) =>
   value ? ({ [key]: value } as Record<K, string>) : {};
 
-/** One sales.v1 event for one unit; Shopify ids as order and line ids, a malformed UPC and missing fan facts left out. */
+/**
+ * One sales.v1 event for one unit; Shopify ids as order and line ids, a malformed UPC or ISRC and missing fan
+ * facts left out. The unit's net, gross, discount and tax come from the line's amounts and the unit index.
+ */
 export function buildSalesEvent(type: SalesEventType, unit: SalesUnitFacts, occurredAt: Date): SalesUnitEvent {
+  const amounts = unitAmounts(
+    {
+      price: unit.unitPrice,
+      quantity: unit.lineQuantity,
+      discount: unit.lineDiscount,
+      tax: unit.lineTax,
+      taxesIncluded: unit.taxesIncluded,
+      currency: unit.currency,
+    },
+    unit.unitIndex,
+  );
   return {
     version: 1,
     eventId: randomUUID(),
@@ -45,9 +71,14 @@ export function buildSalesEvent(type: SalesEventType, unit: SalesUnitFacts, occu
     unitIndex: unit.unitIndex,
     releaseId: unit.releaseId,
     ...(unit.upc && /^\d{13}$/.test(unit.upc) ? { upc: unit.upc } : {}),
+    ...(unit.isrc && /^[A-Z]{2}[A-Z0-9]{3}\d{7}$/.test(unit.isrc) ? { isrc: unit.isrc } : {}),
     quantity: 1,
-    unitPriceNet: unit.unitPrice,
+    unitPriceNet: amounts.net,
+    unitPriceGross: amounts.gross,
+    unitDiscount: amounts.discount,
+    unitTax: amounts.tax,
     currency: unit.currency,
+    ...(unit.merchBundle ? { merchBundle: true, fanPack: unit.fanPack } : {}),
     fan: {
       ...optional('emailHash', unit.email ? hashEmail(unit.email) : null),
       ...optional('billingZip', unit.billingZip),

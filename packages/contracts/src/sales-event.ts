@@ -28,7 +28,22 @@ export const salesEventV1 = z.object({
     .regex(/^[A-Z]{2}[A-Z0-9]{3}\d{7}$/)
     .optional(),
   quantity: z.number().int().positive(),
+  /** What the fan paid for the unit: list price less its share of the line's discounts, without tax. */
   unitPriceNet: money,
+  /**
+   * Beside the net, so that a chart rule can choose (optional: events without them stay valid): the list
+   * price, the unit's share of the line's discounts, and its share of the line's taxes (contained in the
+   * list price when the shop's prices include tax, else added on top). Same currency and digits as the net.
+   */
+  unitPriceGross: money.optional(),
+  unitDiscount: money.optional(),
+  unitTax: money.optional(),
+  /**
+   * The line ships physical goods (Shopify `requires_shipping`) alongside the music: a merch bundle, which
+   * counts for charts only when its mapping is an approved fan pack (`fanPack`). Absent = false.
+   */
+  merchBundle: z.boolean().optional(),
+  fanPack: z.boolean().optional(),
   currency: z.string().regex(/^[A-Z]{3}$/),
   fan: z.object({
     emailHash: z.string().optional(),

@@ -88,20 +88,30 @@ export class RedemptionService {
 
 /**
  * The `sale.redeemed` event of a grant's unit, built by the same builder as the fulfillment worker's
- * `sale.recorded` (one event per unit, quantity 1, `unitIndex`, Shopify ids as order and line ids), so that
- * geo-reporting pairs the two. Written to the sales outbox; the worker's relay publishes it to Kafka.
+ * `sale.recorded` (one event per unit, quantity 1, `unitIndex`, Shopify ids as order and line ids, the same
+ * unit amounts and product code), so that geo-reporting pairs the two by unit. Written to the sales outbox;
+ * the worker's relay publishes it to Kafka.
+ *
+ * Only a grant of the line's reported release (order_line.release_id) redeems its unit: a bundle grants
+ * every release, but its unit reports one, and the other releases' downloads must neither count a second
+ * redemption nor stand in for the reported release's.
  */
 async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
   const { rows } = await sql.query<SalesUnitFacts>(
     `SELECT o.shop_domain AS "shopDomain", o.shopify_order_id::text AS "shopifyOrderId", ol.shopify_line_id::text AS "shopifyLineId",
-            g.unit_index AS "unitIndex", g.release_id AS "releaseId", r.upc, ol.price::text AS "unitPrice", o.currency, o.email,
+            g.unit_index AS "unitIndex", g.release_id AS "releaseId", CASE WHEN t.isrc IS NULL THEN r.upc END AS upc, t.isrc,
+            ol.price::text AS "unitPrice", ol.quantity AS "lineQuantity", ol.discount_total::text AS "lineDiscount",
+            ol.tax_total::text AS "lineTax", o.taxes_included AS "taxesIncluded", ol.requires_shipping AS "merchBundle",
+            ol.fan_pack AS "fanPack", o.currency, o.email,
             o.billing_zip AS "billingZip", o.billing_country AS "billingCountry", o.shipping_zip AS "shippingZip",
             o.shipping_country AS "shippingCountry", o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken"
      FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id
-     JOIN release r ON r.id = g.release_id WHERE g.id = $1`,
+     JOIN release r ON r.id = g.release_id LEFT JOIN track t ON t.id = g.track_id
+     WHERE g.id = $1 AND g.release_id = ol.release_id`,
     [grantId],
   );
-  const event = buildSalesEvent('sale.redeemed', rows[0]!, at);
+  if (!rows[0]) return;
+  const event = buildSalesEvent('sale.redeemed', rows[0], at);
   await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [
     event.eventId,
     SALES_TOPIC,

@@ -57,24 +57,3 @@ export function planGrants(terms: ReleaseTerms, owedUnits: number, now: Date): P
   }
   return grants;
 }
-
-/** A line's releases: its variant's mappings, else its SKU's; none means unmapped (recorded, ignored). */
-export interface MappingRow {
-  variantId: string | null;
-  sku: string | null;
-  reportedRelease: boolean;
-  terms: ReleaseTerms;
-}
-
-export function releasesForLine(
-  line: { variantId: string | null; sku: string | null },
-  mappings: readonly MappingRow[],
-): { releases: ReleaseTerms[]; reportedReleaseId: string | null } {
-  let matched = line.variantId ? mappings.filter((m) => m.variantId === line.variantId) : [];
-  if (matched.length === 0 && line.sku) matched = mappings.filter((m) => m.sku === line.sku);
-  const byRelease = new Map<string, MappingRow>();
-  for (const m of matched) if (!byRelease.has(m.terms.releaseId)) byRelease.set(m.terms.releaseId, m);
-  const unique = [...byRelease.values()];
-  const reported = unique.find((m) => m.reportedRelease) ?? unique[0];
-  return { releases: unique.map((m) => m.terms), reportedReleaseId: reported?.terms.releaseId ?? null };
-}

@@ -26,7 +26,13 @@ export const orderLineItem = z.object({
   quantity: z.number().int().nonnegative(),
   price: money,
   requires_shipping: z.boolean().default(false),
+  /** The line's share of each discount, for the whole line (all its units). */
+  discount_allocations: z.array(z.object({ amount: money })).default([]),
+  /** The line's taxes, for the whole line: inside `price` when the order's `taxes_included`, else on top. */
+  tax_lines: z.array(z.object({ price: money })).default([]),
 });
+
+export type OrderLineItem = z.infer<typeof orderLineItem>;
 
 /** orders/create, orders/paid, orders/updated and orders/cancelled all carry the full order. */
 export const orderSnapshot = z.object({
@@ -39,6 +45,8 @@ export const orderSnapshot = z.object({
   cancelled_at: timestamp.nullish(),
   test: z.boolean().default(false),
   currency: z.string().regex(/^[A-Z]{3}$/),
+  /** The shop's prices include tax (VAT shops): the net of a unit is then also without its tax. */
+  taxes_included: z.boolean().default(false),
   email: z.string().nullish(),
   contact_email: z.string().nullish(),
   customer: z.object({ id: shopifyId, email: z.string().nullish() }).nullish(),

@@ -13,6 +13,10 @@ export const REASON_CODES = [
   'refunded',
   'no_product_code',
   'no_rules',
+  /** A merch bundle (physical goods with the music) whose mapping is not an approved fan pack. */
+  'not_fan_pack',
+  /** Given away (net 0, e.g. a 100 % discount code): never charts, whatever the floor. */
+  'free_unit',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -32,6 +36,15 @@ export interface LineEvent {
   isrc: string | null;
   quantity: number;
   unitPriceNet: string;
+  /** The producer's unit of the line (sales.v1 `unitIndex`); absent on older events. */
+  unitIndex?: number | null;
+  /** List price, discount and tax of the unit beside the net, when the event carried them. */
+  grossPrice?: string | null;
+  discountAmount?: string | null;
+  taxAmount?: string | null;
+  /** A merch bundle's unit, and whether its mapping is an approved fan pack. */
+  merchBundle?: boolean;
+  fanPack?: boolean;
   currency: string;
   country: string | null;
   postal: string | null;
@@ -57,6 +70,9 @@ export interface SaleLineRow {
   country: string | null;
   quantity: number;
   netPrice: string;
+  grossPrice?: string | null;
+  discountAmount?: string | null;
+  taxAmount?: string | null;
   currency: string;
   occurredAt: Date;
   countedAt: Date | null;
@@ -113,6 +129,9 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
   if (!set) return { eligibility: 'pending', reason: 'no_rules', countedAt, rulesVersion: null };
   const { rules } = set;
   if (ctx.testOrder && rules.excludeTestOrders) return excluded('test_order');
+  if (source.merchBundle && !source.fanPack) return excluded('not_fan_pack');
+  // Before the floors: a chart with a floor of 0 must still never count a unit given away.
+  if (minor(source.unitPriceNet) <= 0) return excluded('free_unit');
   if (!product) return excluded('no_product_code');
   const country = source.country;
   if (country !== null) {
@@ -135,6 +154,57 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
 const isFinal = (row: SaleLineRow | undefined) => row !== undefined && row.eligibility !== 'pending';
 
 /**
+ * A line's units from its sale.recorded events. When every event names its unit (sales.v1 `unitIndex`, one
+ * event per unit) and no unit twice, the unit is the producer's: the same unit index on every event of it.
+ * Older lines (events without it, or several releases recorded for one unit before bundles reported one)
+ * keep their units in time order, as they were first planned.
+ */
+function unitsOf(recorded: readonly LineEvent[]): Unit[] {
+  const indexes = recorded.map((e) => e.unitIndex);
+  const named =
+    recorded.length > 0 &&
+    recorded.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number') &&
+    new Set(indexes).size === indexes.length;
+  if (named) {
+    return recorded
+      .map((event) => ({ index: event.unitIndex as number, source: event, redeemedAt: null, reversedAt: null }))
+      .sort((a, b) => a.index - b.index);
+  }
+  const units: Unit[] = [];
+  for (const event of recorded) {
+    for (let q = 0; q < event.quantity; q++) {
+      units.push({ index: units.length, source: event, redeemedAt: null, reversedAt: null });
+    }
+  }
+  return units;
+}
+
+/**
+ * First redemptions to units. A redemption that names its unit goes to that unit only, and only if it is of
+ * the unit's release (a download of another release of a bundle is not the reported unit's); a unit keeps
+ * its earliest one (one per unit). Redemptions without a unit index (older producers) go to the units
+ * still unredeemed, in index order.
+ */
+function pairRedemptions(units: Unit[], redemptions: readonly LineEvent[]): void {
+  const byIndex = new Map(units.map((u) => [u.index, u]));
+  const anonymous: Date[] = [];
+  for (const event of redemptions) {
+    if (typeof event.unitIndex === 'number' && event.quantity === 1) {
+      const unit = byIndex.get(event.unitIndex);
+      if (unit && unit.source.releaseId === event.releaseId && unit.redeemedAt === null)
+        unit.redeemedAt = event.occurredAt;
+    } else {
+      for (let q = 0; q < event.quantity; q++) anonymous.push(event.occurredAt);
+    }
+  }
+  const open = units.filter((u) => u.redeemedAt === null);
+  anonymous.forEach((at, i) => {
+    const unit = open[i];
+    if (unit) unit.redeemedAt = at;
+  });
+}
+
+/**
  * Reconciles one order line's units for one chart from all its events, in any arrival order: units come from
  * sale.recorded events (in time order), first redemptions are given to units in index order, reversals to
  * units already refunded or returned first, then to uncounted units (highest index first), then counted
@@ -148,18 +218,11 @@ export async function planLine(
   fans: FanRegistry,
 ): Promise<SaleLineRow[]> {
   const sorted = [...events].sort(byTime);
-  const units: Unit[] = [];
-  for (const event of sorted.filter((e) => e.type === 'sale.recorded')) {
-    for (let q = 0; q < event.quantity; q++) {
-      units.push({ index: units.length, source: event, redeemedAt: null, reversedAt: null });
-    }
-  }
-  const redemptions = sorted
-    .filter((e) => e.type === 'sale.redeemed')
-    .flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
-  units.forEach((unit, i) => {
-    unit.redeemedAt = redemptions[i] ?? null;
-  });
+  const units = unitsOf(sorted.filter((e) => e.type === 'sale.recorded'));
+  pairRedemptions(
+    units,
+    sorted.filter((e) => e.type === 'sale.redeemed'),
+  );
 
   const saleRow = new Map(existing.filter((r) => r.kind === 'sale').map((r) => [r.unitIndex, r]));
   const returnRow = new Map(existing.filter((r) => r.kind === 'return').map((r) => [r.unitIndex, r]));
@@ -196,6 +259,9 @@ export async function planLine(
       country: source.country,
       quantity: 1,
       netPrice: source.unitPriceNet,
+      grossPrice: source.grossPrice ?? null,
+      discountAmount: source.discountAmount ?? null,
+      taxAmount: source.taxAmount ?? null,
       currency: source.currency,
     };
     const current = saleRow.get(unit.index);

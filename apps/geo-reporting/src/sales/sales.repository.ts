@@ -87,6 +87,13 @@ export interface LocatedSaleInput {
   occurredAt: Date;
   located: Located;
   fanKeys: string[];
+  /** sales.v1 unitIndex, and the unit's list price, discount and tax beside the net (null when absent). */
+  unitIndex?: number | null;
+  grossPrice?: string | null;
+  discountAmount?: string | null;
+  taxAmount?: string | null;
+  merchBundle?: boolean;
+  fanPack?: boolean;
 }
 
 /** Inserts the event once (its eventId is the consumer-side dedupe); false when it was already there. */
@@ -94,9 +101,10 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
   const { place } = sale.located;
   const { rowCount } = await db.query(
     `INSERT INTO located_sale (event_id, type, shop_domain, order_id, order_line_id, release_id, quantity, net_price,
-        currency, source, precision, country, region, city, postal, flags, fan_keys, upc, isrc, occurred_at)
+        currency, source, precision, country, region, city, postal, flags, fan_keys, upc, isrc, occurred_at,
+        unit_index, gross_price, discount_amount, tax_amount, merch_bundle, fan_pack)
      VALUES ($1, $2, $3, $4, $5, $6::uuid, $7, $8::numeric, $9, $10::location_source, $11::geo_precision, $12, $13,
-        $14, $15, $16::text[], $17::text[], $18, $19, $20)
+        $14, $15, $16::text[], $17::text[], $18, $19, $20, $21, $22::numeric, $23::numeric, $24::numeric, $25, $26)
      ON CONFLICT (event_id) DO NOTHING`,
     [
       sale.eventId,
@@ -119,6 +127,12 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
       sale.upc,
       sale.isrc,
       sale.occurredAt,
+      sale.unitIndex ?? null,
+      sale.grossPrice ?? null,
+      sale.discountAmount ?? null,
+      sale.taxAmount ?? null,
+      sale.merchBundle ?? false,
+      sale.fanPack ?? false,
     ],
   );
   return rowCount === 1;
@@ -127,7 +141,9 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
 export async function lineEvents(db: Queryable, shopDomain: string, orderLineId: string): Promise<LineEvent[]> {
   const { rows } = await db.query(
     `SELECT event_id, type, occurred_at, shop_domain, order_id, order_line_id, release_id, upc, isrc, quantity,
-            net_price::text AS net_price, currency, country, postal, fan_keys
+            net_price::text AS net_price, currency, country, postal, fan_keys, unit_index,
+            gross_price::text AS gross_price, discount_amount::text AS discount_amount,
+            tax_amount::text AS tax_amount, merch_bundle, fan_pack
        FROM located_sale WHERE shop_domain = $1 AND order_line_id = $2`,
     [shopDomain, orderLineId],
   );
@@ -143,6 +159,12 @@ export async function lineEvents(db: Queryable, shopDomain: string, orderLineId:
     isrc: r.isrc,
     quantity: r.quantity,
     unitPriceNet: r.net_price,
+    unitIndex: r.unit_index,
+    grossPrice: r.gross_price,
+    discountAmount: r.discount_amount,
+    taxAmount: r.tax_amount,
+    merchBundle: r.merch_bundle,
+    fanPack: r.fan_pack,
     currency: r.currency,
     country: r.country,
     postal: r.postal,
@@ -151,7 +173,8 @@ export async function lineEvents(db: Queryable, shopDomain: string, orderLineId:
 }
 
 const SALE_LINE_COLUMNS = `id, chart, kind, eligibility, reason_code, shop_domain, order_id, order_line_id, unit_index,
-  release_id, upc, isrc, zip, country, quantity, net_price::text AS net_price, currency, occurred_at, counted_at,
+  release_id, upc, isrc, zip, country, quantity, net_price::text AS net_price, gross_price::text AS gross_price,
+  discount_amount::text AS discount_amount, tax_amount::text AS tax_amount, currency, occurred_at, counted_at,
   rules_version, to_char(business_date, 'YYYY-MM-DD') AS business_date`;
 
 function toSaleLine(r: Record<string, unknown>): SaleLineRow {
@@ -172,6 +195,9 @@ function toSaleLine(r: Record<string, unknown>): SaleLineRow {
     country: r.country as string | null,
     quantity: r.quantity as number,
     netPrice: r.net_price as string,
+    grossPrice: r.gross_price as string | null,
+    discountAmount: r.discount_amount as string | null,
+    taxAmount: r.tax_amount as string | null,
     currency: r.currency as string,
     occurredAt: r.occurred_at as Date,
     countedAt: r.counted_at as Date | null,
@@ -202,9 +228,9 @@ export async function upsertSaleLines(db: Queryable, rows: readonly SaleLineRow[
     await db.query(
       `INSERT INTO sale_line (id, chart, kind, eligibility, reason_code, shop_domain, order_id, order_line_id, unit_index,
           release_id, upc, isrc, zip, country, quantity, net_price, currency, occurred_at, counted_at, rules_version,
-          business_date, updated_at)
+          business_date, updated_at, gross_price, discount_amount, tax_amount)
        VALUES ($1::uuid, $2, $3::sale_kind, $4::sale_eligibility, $5, $6, $7, $8, $9, $10::uuid, $11, $12, $13, $14, $15,
-          $16::numeric, $17, $18, $19, $20, $21::date, now())
+          $16::numeric, $17, $18, $19, $20, $21::date, now(), $22::numeric, $23::numeric, $24::numeric)
        ON CONFLICT (chart, order_line_id, unit_index, kind) DO UPDATE SET
           eligibility = EXCLUDED.eligibility, reason_code = EXCLUDED.reason_code, counted_at = EXCLUDED.counted_at,
           rules_version = EXCLUDED.rules_version, business_date = EXCLUDED.business_date, updated_at = now()
@@ -231,6 +257,9 @@ export async function upsertSaleLines(db: Queryable, rows: readonly SaleLineRow[
         r.countedAt,
         r.rulesVersion,
         r.businessDate,
+        r.grossPrice ?? null,
+        r.discountAmount ?? null,
+        r.taxAmount ?? null,
       ],
     );
   }

@@ -74,6 +74,12 @@ export class SalesService {
         upc: event.upc ?? null,
         isrc: event.isrc ?? null,
         occurredAt,
+        unitIndex: event.unitIndex ?? null,
+        grossPrice: event.unitPriceGross ?? null,
+        discountAmount: event.unitDiscount ?? null,
+        taxAmount: event.unitTax ?? null,
+        merchBundle: event.merchBundle ?? false,
+        fanPack: event.fanPack ?? false,
         located,
         fanKeys: fanKeys(event, capture?.clientIp ?? null),
       });

@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
+import { type LineAmounts, lineNet } from '@single/contracts';
 import type { Pool } from 'pg';
 import { type DownloadEmailPayload, type NewEmail, queueEmails } from '../../email/outbox.ts';
-import { type MappingRow, planGrants, releasesForLine } from '../../grants/plan.ts';
+import {
+  type LineRelease,
+  type MappingRow,
+  type ReportedRelease,
+  releasesForLine,
+} from '../../grants/line-releases.ts';
+import { planGrants } from '../../grants/plan.ts';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
 import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
+import { lineAmounts } from '../../shopify/line-amounts.ts';
 import { type OrderSnapshot, PAID_STATUSES } from '../../shopify/payloads.ts';
 import { queueDigitalFulfillments } from '../../shopify-admin/fulfillment-outbox.ts';
 import { inTransaction, lockOrders, type Sql } from '../../support/db.ts';
@@ -37,6 +45,7 @@ interface StoredOrder {
   cancelled: boolean;
   test: boolean;
   currency: string;
+  taxes_included: boolean;
   email: string | null;
   browser_ip: string | null;
   checkout_token: string | null;
@@ -53,7 +62,7 @@ const orderKey = (shopDomain: string, shopifyOrderId: string) => `${shopDomain}\
 const UPSERT_ORDERS = `
 INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, cancelled_at, test, currency, email,
   customer_id, browser_ip, checkout_token, billing_zip, billing_country, billing_province, shipping_zip,
-  shipping_country, shipping_province, shopify_created_at, shopify_updated_at, updated_at)
+  shipping_country, shipping_province, shopify_created_at, shopify_updated_at, updated_at, taxes_included)
 SELECT i.shop, i.oid, i.name, i.fin, i.cancelled_at, i.test, i.currency,
   CASE WHEN rc.customer_id IS NULL THEN i.email END, i.customer_id,
   CASE WHEN rc.customer_id IS NULL THEN i.browser_ip END, i.checkout_token,
@@ -61,13 +70,13 @@ SELECT i.shop, i.oid, i.name, i.fin, i.cancelled_at, i.test, i.currency,
   CASE WHEN rc.customer_id IS NULL THEN i.billing_province END,
   CASE WHEN rc.customer_id IS NULL THEN i.shipping_zip END, i.shipping_country,
   CASE WHEN rc.customer_id IS NULL THEN i.shipping_province END,
-  i.created_at, i.updated_at, $20
+  i.created_at, i.updated_at, $20, i.taxes_included
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[], $7::text[],
             $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-            $16::text[], $17::text[], $18::timestamptz[], $19::timestamptz[])
+            $16::text[], $17::text[], $18::timestamptz[], $19::timestamptz[], $21::boolean[])
   AS i(shop, oid, name, fin, cancelled_at, test, currency, email, customer_id, browser_ip, checkout_token,
        billing_zip, billing_country, billing_province, shipping_zip, shipping_country, shipping_province,
-       created_at, updated_at)
+       created_at, updated_at, taxes_included)
 LEFT JOIN redacted_customer rc ON rc.shop_domain = i.shop AND rc.customer_id = i.customer_id
 ON CONFLICT (shop_domain, shopify_order_id) DO UPDATE SET
   name = EXCLUDED.name, financial_status = EXCLUDED.financial_status,
@@ -77,36 +86,45 @@ ON CONFLICT (shop_domain, shopify_order_id) DO UPDATE SET
   billing_country = EXCLUDED.billing_country, billing_province = EXCLUDED.billing_province,
   shipping_zip = EXCLUDED.shipping_zip, shipping_country = EXCLUDED.shipping_country,
   shipping_province = EXCLUDED.shipping_province, shopify_created_at = EXCLUDED.shopify_created_at,
-  shopify_updated_at = EXCLUDED.shopify_updated_at, updated_at = EXCLUDED.updated_at
+  shopify_updated_at = EXCLUDED.shopify_updated_at, updated_at = EXCLUDED.updated_at,
+  taxes_included = EXCLUDED.taxes_included
 WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
 RETURNING id, shop_domain, shopify_order_id::text, name, financial_status, cancelled_at IS NOT NULL AS cancelled,
-  test, currency, email, browser_ip, checkout_token, billing_zip, billing_country, shipping_zip, shipping_country`;
+  test, currency, taxes_included, email, browser_ip, checkout_token, billing_zip, billing_country, shipping_zip, shipping_country`;
 
 const UPSERT_LINES = `
 INSERT INTO order_line (order_id, shopify_line_id, product_id, variant_id, sku, quantity, price, requires_shipping,
-  release_id, unmapped, refunded_quantity)
+  release_id, unmapped, refunded_quantity, discount_total, tax_total, net_total, fan_pack)
 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::numeric[],
-                     $8::boolean[], $9::uuid[], $10::boolean[], $11::int[])
+                     $8::boolean[], $9::uuid[], $10::boolean[], $11::int[], $12::numeric[], $13::numeric[],
+                     $14::numeric[], $15::boolean[])
 ON CONFLICT (order_id, shopify_line_id) DO UPDATE SET
   product_id = EXCLUDED.product_id, variant_id = EXCLUDED.variant_id, sku = EXCLUDED.sku,
   quantity = EXCLUDED.quantity, price = EXCLUDED.price, requires_shipping = EXCLUDED.requires_shipping,
   release_id = EXCLUDED.release_id, unmapped = EXCLUDED.unmapped,
-  refunded_quantity = greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity)
-RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity, price::text`;
+  refunded_quantity = greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity),
+  discount_total = EXCLUDED.discount_total, tax_total = EXCLUDED.tax_total, net_total = EXCLUDED.net_total,
+  fan_pack = EXCLUDED.fan_pack
+RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity`;
 
+// In creation order: releasesForLine's choice of a reported release among equals relies on it. A mapping
+// that names only a product (no variant, no SKU) matches every line of that product.
 const SELECT_MAPPINGS = `
-SELECT pm.shop_domain, pm.variant_id::text AS variant_id, pm.sku, pm.reported_release, r.id AS release_id, r.title,
+SELECT pm.shop_domain, pm.product_id::text AS product_id, pm.variant_id::text AS variant_id, pm.sku,
+  pm.reported_release, pm.fan_pack, pm.track_id, tr.isrc AS track_isrc, r.id AS release_id, r.title,
   r.upc, r.release_instant, r.download_limit, r.download_expiry_days,
   (SELECT min(t.release_instant) FROM track t WHERE t.release_id = r.id) AS first_track_instant
-FROM product_mapping pm JOIN release r ON r.id = pm.release_id
-WHERE pm.shop_domain = ANY($1::text[]) AND (pm.variant_id = ANY($2::bigint[]) OR pm.sku = ANY($3::text[]))`;
+FROM product_mapping pm JOIN release r ON r.id = pm.release_id LEFT JOIN track tr ON tr.id = pm.track_id
+WHERE pm.shop_domain = ANY($1::text[]) AND (pm.variant_id = ANY($2::bigint[]) OR pm.sku = ANY($3::text[])
+  OR (pm.product_id = ANY($4::bigint[]) AND pm.variant_id IS NULL AND pm.sku IS NULL))
+ORDER BY pm.created_at, pm.id`;
 
 const INSERT_GRANTS = `
 INSERT INTO download_grant (id, token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at,
-  download_limit, activated_at)
-SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END
+  download_limit, activated_at, track_id)
+SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END, tr
 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::timestamptz[],
-            $8::timestamptz[], $9::int[]) AS g(id, h, l, r, u, s, a, e, lim)
+            $8::timestamptz[], $9::int[], $10::uuid[]) AS g(id, h, l, r, u, s, a, e, lim, tr)
 ON CONFLICT (order_line_id, release_id, unit_index) DO NOTHING
 RETURNING id`;
 
@@ -192,6 +210,7 @@ async function upsertOrders(client: Sql, work: readonly SnapshotWork[], now: Dat
     col((s) => s.created_at ?? null),
     col((s) => s.updated_at),
     now,
+    col((s) => s.taxes_included),
   ]);
   return rows;
 }
@@ -201,19 +220,25 @@ type Mappings = Map<string, MappingRow[]>;
 async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise<Mappings> {
   const variants = new Set<string>();
   const skus = new Set<string>();
+  const products = new Set<string>();
   for (const w of work) {
     for (const line of w.snapshot.line_items) {
       if (line.variant_id) variants.add(line.variant_id);
       if (line.sku) skus.add(line.sku);
+      if (line.product_id) products.add(line.product_id);
     }
   }
   const byShop: Mappings = new Map();
-  if (work.length === 0 || (variants.size === 0 && skus.size === 0)) return byShop;
+  if (work.length === 0 || (variants.size === 0 && skus.size === 0 && products.size === 0)) return byShop;
   const { rows } = await client.query<{
     shop_domain: string;
+    product_id: string | null;
     variant_id: string | null;
     sku: string | null;
     reported_release: boolean;
+    fan_pack: boolean;
+    track_id: string | null;
+    track_isrc: string | null;
     release_id: string;
     title: string;
     upc: string;
@@ -221,13 +246,16 @@ async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise
     download_limit: number;
     download_expiry_days: number;
     first_track_instant: Date | null;
-  }>(SELECT_MAPPINGS, [[...new Set(work.map((w) => w.shopDomain))], [...variants], [...skus]]);
+  }>(SELECT_MAPPINGS, [[...new Set(work.map((w) => w.shopDomain))], [...variants], [...skus], [...products]]);
   for (const r of rows) {
     const list = byShop.get(r.shop_domain) ?? [];
     list.push({
+      productId: r.product_id,
       variantId: r.variant_id,
       sku: r.sku,
       reportedRelease: r.reported_release,
+      fanPack: r.fan_pack,
+      track: r.track_id && r.track_isrc ? { id: r.track_id, isrc: r.track_isrc } : null,
       terms: {
         releaseId: r.release_id,
         title: r.title,
@@ -261,11 +289,15 @@ interface StoredLine {
   id: string;
   orderId: string;
   shopifyLineId: string;
-  price: string;
   order: StoredOrder;
   quantity: number;
   refunded: number;
-  releases: MappingRow['terms'][];
+  releases: LineRelease[];
+  /** What each unit reports to charts (one release per unit, also for bundles). */
+  reported: ReportedRelease | null;
+  amounts: LineAmounts;
+  /** Physical goods on the line beside the music: a merch bundle. */
+  merchBundle: boolean;
 }
 
 async function upsertLines(
@@ -275,17 +307,18 @@ async function upsertLines(
   mappings: Mappings,
   refunded: Map<string, number>,
 ): Promise<StoredLine[]> {
-  const rows: (string | number | boolean | null)[][] = Array.from({ length: 11 }, () => []);
-  const releasesByLine = new Map<string, MappingRow['terms'][]>();
+  const rows: (string | number | boolean | null)[][] = Array.from({ length: 15 }, () => []);
+  const facts = new Map<string, Pick<StoredLine, 'releases' | 'reported' | 'amounts' | 'merchBundle'>>();
   for (const w of work) {
     const key = orderKey(w.shopDomain, w.snapshot.id);
     const order = stored.get(key)!;
     for (const line of w.snapshot.line_items) {
-      const { releases, reportedReleaseId } = releasesForLine(
-        { variantId: line.variant_id ?? null, sku: line.sku ?? null },
+      const { releases, reported } = releasesForLine(
+        { productId: line.product_id ?? null, variantId: line.variant_id ?? null, sku: line.sku ?? null },
         mappings.get(w.shopDomain) ?? [],
       );
-      releasesByLine.set(`${order.id}\0${line.id}`, releases);
+      const amounts = lineAmounts(w.snapshot, line);
+      facts.set(`${order.id}\0${line.id}`, { releases, reported, amounts, merchBundle: line.requires_shipping });
       const values = [
         order.id,
         line.id,
@@ -295,9 +328,13 @@ async function upsertLines(
         line.quantity,
         line.price,
         line.requires_shipping,
-        reportedReleaseId,
+        reported?.releaseId ?? null,
         releases.length === 0,
         refunded.get(`${key}\0${line.id}`) ?? 0,
+        amounts.discount,
+        amounts.tax,
+        lineNet(amounts),
+        reported?.fanPack ?? false,
       ];
       for (const [i, v] of values.entries()) rows[i]!.push(v);
     }
@@ -310,7 +347,6 @@ async function upsertLines(
     shopify_line_id: string;
     quantity: number;
     refunded_quantity: number;
-    price: string;
   }>(UPSERT_LINES, rows);
   return result.rows.map((r) => ({
     id: r.id,
@@ -318,9 +354,8 @@ async function upsertLines(
     order: byId.get(r.order_id)!,
     quantity: r.quantity,
     refunded: r.refunded_quantity,
-    releases: releasesByLine.get(`${r.order_id}\0${r.shopify_line_id}`) ?? [],
     shopifyLineId: r.shopify_line_id,
-    price: r.price,
+    ...facts.get(`${r.order_id}\0${r.shopify_line_id}`)!,
   }));
 }
 
@@ -336,18 +371,18 @@ async function grantOwedUnits(
   now: Date,
 ): Promise<{ countByOrder: Map<string, number>; activeOrderIds: string[] }> {
   const payable = new Set(orders.filter(owesGrants).map((o) => o.id));
-  const cols: unknown[][] = Array.from({ length: 9 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 10 }, () => []);
   const planned: {
     id: string;
     line: StoredLine;
-    terms: StoredLine['releases'][number];
+    terms: StoredLine['releases'][number]['terms'];
     unitIndex: number;
     status: string;
     activateAt: Date;
   }[] = [];
   for (const line of lines) {
     if (!payable.has(line.orderId)) continue;
-    for (const terms of line.releases) {
+    for (const { terms, trackId } of line.releases) {
       for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now)) {
         const id = randomUUID();
         const values = [
@@ -360,6 +395,7 @@ async function grantOwedUnits(
           grant.activateAt,
           grant.expiresAt,
           grant.downloadLimit,
+          trackId,
         ];
         for (const [i, v] of values.entries()) cols[i]!.push(v);
         planned.push({
@@ -386,29 +422,42 @@ async function grantOwedUnits(
     const order = grant.line.order;
     countByOrder.set(order.id, (countByOrder.get(order.id) ?? 0) + 1);
     if (grant.status === 'active') activeOrderIds.push(order.id);
-    events.push(
-      buildSalesEvent(
-        'sale.recorded',
-        {
-          shopDomain: order.shop_domain,
-          shopifyOrderId: order.shopify_order_id,
-          shopifyLineId: grant.line.shopifyLineId,
-          unitIndex: grant.unitIndex,
-          releaseId: grant.terms.releaseId,
-          upc: grant.terms.upc,
-          unitPrice: grant.line.price,
-          currency: order.currency,
-          email: order.email,
-          billingZip: order.billing_zip,
-          billingCountry: order.billing_country,
-          shippingZip: order.shipping_zip,
-          shippingCountry: order.shipping_country,
-          browserIp: order.browser_ip,
-          checkoutToken: order.checkout_token,
-        },
-        now,
-      ),
-    );
+    // Every release of a bundle is granted and delivered, but each unit reports one release: a second
+    // release's sale.recorded would chart the bundle twice.
+    const reported = grant.line.reported;
+    if (reported?.releaseId === grant.terms.releaseId) {
+      events.push(
+        buildSalesEvent(
+          'sale.recorded',
+          {
+            shopDomain: order.shop_domain,
+            shopifyOrderId: order.shopify_order_id,
+            shopifyLineId: grant.line.shopifyLineId,
+            unitIndex: grant.unitIndex,
+            releaseId: reported.releaseId,
+            // A track sale reports its ISRC, not the album's UPC.
+            upc: reported.isrc ? null : reported.upc,
+            isrc: reported.isrc,
+            unitPrice: grant.line.amounts.price,
+            lineQuantity: grant.line.amounts.quantity,
+            lineDiscount: grant.line.amounts.discount,
+            lineTax: grant.line.amounts.tax,
+            taxesIncluded: grant.line.amounts.taxesIncluded,
+            merchBundle: grant.line.merchBundle,
+            fanPack: reported.fanPack,
+            currency: order.currency,
+            email: order.email,
+            billingZip: order.billing_zip,
+            billingCountry: order.billing_country,
+            shippingZip: order.shipping_zip,
+            shippingCountry: order.shipping_country,
+            browserIp: order.browser_ip,
+            checkoutToken: order.checkout_token,
+          },
+          now,
+        ),
+      );
+    }
     const email = emails.get(order.id) ?? { order, items: new Map() };
     const itemKey = `${grant.terms.releaseId}\0${grant.activateAt.toISOString()}`;
     const item = email.items.get(itemKey) ?? {

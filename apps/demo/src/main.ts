@@ -8,6 +8,7 @@ import { SALES_TOPIC } from '@single/contracts';
 import { createLogger, type Logger } from '@single/logger';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
+import { chartFileEntry, luminateSalesDays } from './chart-link.ts';
 import { FolderMailbox } from './embedded/mailbox.ts';
 import { createDemoPorts } from './embedded/ports.ts';
 import { type EmbeddedPostgres, startEmbeddedPostgres } from './embedded/postgres.ts';
@@ -259,15 +260,17 @@ if (!geo) notes.push('geo-reporting is not available yet: sales are not located.
 if (!worker) notes.push('fulfillment-worker is not available yet: deliveries are published but nobody fulfils them.');
 notes.push('dashboard: not available yet');
 
-// A chart file exists only for a closed business day, Luminate's in America/New_York: link the last one there
-// (the UTC date of yesterday is still open in New York until 05:00 UTC, and would answer 409).
-const chartDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(Date.now() - 86_400_000);
+// A chart file exists only for a closed New York business day: the last one with the demo's sales, or when
+// the first one will exist (the storm's sales are "today" in New York).
+const chartFile = geo
+  ? chartFileEntry({ now: new Date(), geoUrl: geo.url, salesDays: await luminateSalesDays(pool) })
+  : undefined;
 const urls: Record<string, string> = {
   'API docs': `${artistApi.url}/docs`,
   ...(answers.workingDownloadLink ? { 'a download link': `${answers.workingDownloadLink}?format=flac` } : {}),
   'sales summary': `curl -H 'authorization: Bearer ${seeded.apiKey}' '${artistApi.url}/v1/sales/summary?releaseId=${seeded.outNow.id}'`,
   'chart CSV (artist API)': `curl -H 'authorization: Bearer ${seeded.apiKey}' '${artistApi.url}/v1/sales/chart.csv?releaseId=${seeded.outNow.id}'`,
-  ...(geo ? { 'chart file (Luminate)': `${geo.url}/v1/reports/chart?chart=luminate&date=${chartDay}` } : {}),
+  ...(chartFile ? { 'chart file (Luminate)': chartFile } : {}),
   'webhook endpoint': `${dispatcher.url}/webhooks/shopify`,
   mailbox: mailboxDir,
   ...(embedded ? { psql: `psql ${embedded.url}` } : {}),

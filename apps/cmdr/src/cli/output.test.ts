@@ -32,6 +32,9 @@ describe('output helpers', () => {
     expect(parseSince('7d', now).toISOString()).toBe('2026-11-13T12:00:00.000Z');
     expect(parseSince('2026-11-01T00:00:00Z').toISOString()).toBe('2026-11-01T00:00:00.000Z');
     expect(() => parseSince('yesterday')).toThrow(/invalid --since/);
+    expect(parseSince('2026-11-01').toISOString()).toBe('2026-11-01T00:00:00.000Z');
+    for (const impossible of ['0050-01-01', '2026-02-30', '2026-11-01T00:00:00', '+02026-11-01T00:00:00Z'])
+      expect(() => parseSince(impossible), impossible).toThrow(/invalid --since/);
   });
 
   it('pads table columns to the widest cell', () => {

@@ -1,3 +1,4 @@
+import { isCalendarDate, parseInstant } from '@single/contracts';
 /** Where a command writes: injected so tests capture it and `--json` stays machine-readable. */
 export interface Io {
   out(text: string): void;
@@ -72,14 +73,16 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
 }
 
-/** `2h`, `30m`, `7d` (ago) or an ISO date/time. */
+/** `2h`, `30m`, `7d` (ago), a calendar date (00:00 UTC) or an RFC 3339 instant with offset, 1900-2199. */
 export function parseSince(value: string, now: Date = new Date()): Date {
   const relative = /^(\d+)([mhd])$/.exec(value);
   if (relative) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
     return new Date(now.getTime() - Number(relative[1]) * unit);
   }
-  const parsed = new Date(value);
-  if (Number.isNaN(parsed.getTime())) throw new Error(`invalid --since "${value}" (use 30m, 2h, 7d or an ISO date)`);
+  // The shared calendar types, not new Date(value): that takes 0050-01-01 as 1950 and 2026-02-30 as March 2.
+  const parsed = isCalendarDate(value) ? new Date(`${value}T00:00:00Z`) : parseInstant(value);
+  if (!parsed)
+    throw new Error(`invalid --since "${value}" (use 30m, 2h, 7d, a date YYYY-MM-DD or an instant with offset)`);
   return parsed;
 }

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { INVALID_DATES } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.ts';
 import { cmdr } from '../test-support/run.ts';
@@ -103,5 +104,10 @@ describe('cmdr reports export', () => {
   it('dateRange spans calendar days inclusively and refuses inverted ranges', () => {
     expect(dateRange('2026-02-27', '2026-03-01')).toEqual(['2026-02-27', '2026-02-28', '2026-03-01']);
     expect(() => dateRange('2026-03-02', '2026-03-01')).toThrow(/from <= to/);
+  });
+
+  it.each(INVALID_DATES)('dateRange refuses %j before asking geo-reporting', (date) => {
+    expect(() => dateRange(date, '2026-03-01')).toThrow(/not a calendar date/);
+    expect(() => dateRange('2026-03-01', date)).toThrow(/not a calendar date/);
   });
 });

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
+import { addDays, CALENDAR_DATE_MAX, CALENDAR_DATE_MIN, daysBetween, isCalendarDate } from '@single/contracts';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export interface ExportedFile {
   chart: string;
@@ -11,15 +10,17 @@ export interface ExportedFile {
   content: string;
 }
 
-/** Every date from `from` to `to` inclusive (UTC calendar days). */
+const MAX_DAYS = 366;
+
+/** Every business day from `from` to `to` inclusive: the shared calendar dates (1900-01-01..2199-12-31). */
 export function dateRange(from: string, to: string): string[] {
-  if (!DATE.test(from) || !DATE.test(to) || from > to) throw usageError('dates are YYYY-MM-DD with from <= to');
-  const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += 86_400_000) {
-    days.push(new Date(t).toISOString().slice(0, 10));
-    if (days.length > 366) throw usageError('at most 366 days per export');
-  }
-  return days;
+  for (const date of [from, to])
+    if (!isCalendarDate(date))
+      throw usageError(`"${date}" is not a calendar date YYYY-MM-DD from ${CALENDAR_DATE_MIN} to ${CALENDAR_DATE_MAX}`);
+  if (from > to) throw usageError('dates are YYYY-MM-DD with from <= to');
+  const count = daysBetween(from, to);
+  if (count > MAX_DAYS) throw usageError(`at most ${MAX_DAYS} days per export`);
+  return Array.from({ length: count }, (_, i) => addDays(from, i));
 }
 
 /**

@@ -62,6 +62,8 @@ export interface ArtistApiDeps {
   messaging?: Messaging;
   deadLetterQueues?: readonly string[];
   limits?: Partial<ArtistApiLimits>;
+  /** How long a counted download's file link serves (range re-requests count nothing). Default 15 min. */
+  downloadFileLinkTtlMs?: number;
   salesCacheTtlMs?: number;
   now?: () => Date;
 }
@@ -151,7 +153,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
 
   app.register(async (downloads) => {
     registerDownloadRoute(downloads, {
-      redemptions: new RedemptionService(deps.pool, now),
+      redemptions: new RedemptionService(deps.pool, now, deps.downloadFileLinkTtlMs),
       storage: deps.storage,
       trustedProxies: deps.trustedProxies,
       perIp: createRateLimit(downloads, 'dl-ip', limits.downloadsPerIpPerMinute, 60_000),

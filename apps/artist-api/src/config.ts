@@ -26,7 +26,7 @@ export const artistApiEnv = {
   ...datadogEnv,
   /** Where download links point (the fan-facing origin); used in the OpenAPI servers list. */
   PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:3003'),
-  /** Audio archives (`<releaseId>/<format>.zip`) are served from this S3 bucket; unset = local folder. */
+  /** Audio (`<releaseId>/<format>.zip`, `<releaseId>/tracks/<position>/<format>.<ext>`) is served from this S3 bucket; unset = local folder. */
   S3_BUCKET: optionalText,
   S3_REGION: z.string().min(1).default('us-east-1'),
   /** For S3-compatible stores (MinIO, LocalStack); unset = AWS. */
@@ -38,6 +38,8 @@ export const artistApiEnv = {
   /** Download redemptions per minute per client IP and per token. */
   DOWNLOAD_RATE_LIMIT_PER_IP: z.coerce.number().int().min(1).max(10_000).default(30),
   DOWNLOAD_RATE_LIMIT_PER_TOKEN: z.coerce.number().int().min(1).max(10_000).default(10),
+  /** A counted download's file link serves this long: resumed and range requests within it count nothing. */
+  DOWNLOAD_FILE_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   /** Sales summaries stay cached this long at most; new sales events invalidate them earlier. */
   SALES_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   /** Dead-letter queues the ops endpoints may read and redrive. */

@@ -66,6 +66,7 @@ export async function startEmbeddedArtistApi(
       downloadsPerIpPerMinute: config.DOWNLOAD_RATE_LIMIT_PER_IP,
       downloadsPerTokenPerMinute: config.DOWNLOAD_RATE_LIMIT_PER_TOKEN,
     },
+    downloadFileLinkTtlMs: config.DOWNLOAD_FILE_LINK_TTL_SECONDS * 1000,
     salesCacheTtlMs: config.SALES_CACHE_TTL_SECONDS * 1000,
   });
   const invalidator = new SalesCacheInvalidator({ events, summaries: api.summaries, logger });

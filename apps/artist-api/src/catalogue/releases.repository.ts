@@ -47,6 +47,8 @@ const RELEASE_COLUMNS = `r.id, r.artist_id AS "artistId", r.title, r.upc, r.rele
   r.download_expiry_days AS "downloadExpiryDays", r.territories, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
 export class UpcTakenError extends Error {}
+/** A track that was sold on its own (a grant points at it) cannot be removed from its release. */
+export class TrackInUseError extends Error {}
 
 export interface ReleaseFilters {
   limit: number;
@@ -161,10 +163,7 @@ export class ReleaseRepository {
           ],
         )
         .catch(rethrowUpc);
-      if (replaceTracks) {
-        await client.query('DELETE FROM track WHERE release_id = $1', [id]);
-        await insertTracks(client, id, next.tracks);
-      }
+      if (replaceTracks) await syncTracks(client, id, next.tracks);
       return true;
     });
   }
@@ -191,6 +190,38 @@ async function insertTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['
   await sql.query(
     `INSERT INTO track (release_id, position, title, isrc, release_instant)
      SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])`,
+    [
+      releaseId,
+      tracks.map((t) => t.position),
+      tracks.map((t) => t.title),
+      tracks.map((t) => t.isrc),
+      tracks.map((t) => t.releaseInstant),
+    ],
+  );
+}
+
+/**
+ * Replaces a release's track list, matched by position: a kept position keeps its track row (and id), so
+ * the grants and mappings of a track sale still point at it, and a changed instant re-times them at once
+ * (what a track serves, and when, is derived from these instants whenever it is read). A position that
+ * goes away is deleted, which the database refuses while a grant of that track exists.
+ */
+async function syncTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['tracks']) {
+  await sql
+    .query('DELETE FROM track WHERE release_id = $1 AND NOT (position = ANY($2::int[]))', [
+      releaseId,
+      tracks.map((t) => t.position),
+    ])
+    .catch((error: unknown) => {
+      if ((error as { code?: string })?.code === '23503') throw new TrackInUseError();
+      throw error;
+    });
+  if (tracks.length === 0) return;
+  await sql.query(
+    `INSERT INTO track (release_id, position, title, isrc, release_instant)
+     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])
+     ON CONFLICT (release_id, position) DO UPDATE SET
+       title = EXCLUDED.title, isrc = EXCLUDED.isrc, release_instant = EXCLUDED.release_instant`,
     [
       releaseId,
       tracks.map((t) => t.position),

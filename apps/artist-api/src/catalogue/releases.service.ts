@@ -2,7 +2,7 @@ import { ProblemError } from '@single/http';
 import { notFound, unprocessable } from '../support/problems.ts';
 import type { ArtistRepository } from './artists.ts';
 import { zonedMidnight } from './identifiers.ts';
-import { type ReleaseRepository, type ReleaseValues, UpcTakenError } from './releases.repository.ts';
+import { type ReleaseRepository, type ReleaseValues, TrackInUseError, UpcTakenError } from './releases.repository.ts';
 import type { CreateReleaseBody, Release, TrackInput, UpdateReleaseBody } from './releases.schemas.ts';
 
 export class ReleaseService {
@@ -117,5 +117,7 @@ function checkConsistency(values: ReleaseValues) {
 
 function mapUpcTaken(error: unknown): never {
   if (error instanceof UpcTakenError) throw new ProblemError(409, 'upc_taken', 'This UPC/EAN is already registered');
+  if (error instanceof TrackInUseError)
+    throw new ProblemError(409, 'track_in_use', 'A track sold on its own cannot be removed from its release');
   throw error;
 }

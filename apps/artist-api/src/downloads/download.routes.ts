@@ -1,12 +1,24 @@
+import { negotiate } from '@fastify/accept-negotiator';
+import send from '@fastify/send';
 import { ProblemError } from '@single/http';
 import { resolveClientIp, type TrustedProxies } from '@single/trusted-proxy';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RateLimit } from '../support/rate-limits.ts';
-import { problemResponses } from '../support/responses.ts';
+import { problem, problemResponses } from '../support/responses.ts';
+import { checkFile, type FileCheck, grantContents } from './availability.ts';
+import { PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
+import { landingView, toLandingView } from './landing-view.ts';
 import { type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
-import { type AudioStorage, DOWNLOAD_FORMATS } from './storage.ts';
+import {
+  type AudioFile,
+  type AudioStorage,
+  contentDisposition,
+  contentTypeOf,
+  DOWNLOAD_FORMATS,
+  fileExtension,
+} from './storage.ts';
 
 export interface DownloadRouteDeps {
   redemptions: RedemptionService;
@@ -17,83 +29,265 @@ export interface DownloadRouteDeps {
 }
 
 const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
+const FILE_KEY = /^[A-Za-z0-9_-]{43}$/;
 
 function refuse(state: Exclude<GrantState, 'ok'>): ProblemError {
   if (state === 'expired') return new ProblemError(410, 'download_expired', 'This download link has expired');
   if (state === 'used_up')
     return new ProblemError(410, 'download_limit_reached', 'This download link has been used up');
-  // Unknown, revoked and not-yet-delivered links all look the same: no oracle for guessed tokens.
+  // Unknown and revoked links look the same: no oracle for guessed tokens.
   return new ProblemError(404, 'not_found', 'Download not found');
 }
 
-/** `GET /d/:token`: the public link in the fan's email. */
+/** Why a file cannot be served now: not out yet (with its instant), or not covered by this link. */
+function unavailable(check: Exclude<FileCheck, { state: 'available' }>): ProblemError {
+  if (check.state === 'not_yet') {
+    return new ProblemError(409, 'not_available_yet', 'This file is not out yet', {
+      extensions: { availableAt: check.availableAt.toISOString() },
+    });
+  }
+  return new ProblemError(404, 'file_not_found', 'This link has no such file');
+}
+
+/** The name the fan's browser saves a file under. */
+export function downloadFilename(file: AudioFile, releaseTitle: string, trackTitle: string | null): string {
+  const format = file.format.toUpperCase();
+  if (file.track === null) return `${releaseTitle} (${format}).zip`;
+  return `${String(file.track).padStart(2, '0')} ${trackTitle ?? releaseTitle} (${format}).${fileExtension(file)}`;
+}
+
+const problemJson = { content: { 'application/problem+json': { schema: problem } } };
+const tokenParams = z.object({ token: z.string().max(200) });
+
+// A form sends an empty track field for "the whole release"; a JSON client may omit it or send null.
+const trackField = z.preprocess(
+  (v) => (v === '' || v === null ? undefined : v),
+  z.coerce.number().int().min(1).max(10_000).optional(),
+);
+
+/**
+ * The fan's download link, in three steps, so that only a fan's own action counts a download:
+ * - `GET /d/:token`: the landing page (HTML for browsers, JSON for `Accept: application/json`): the release,
+ *   its tracks and when each is out, the formats and the downloads left. Counts nothing: mail scanners,
+ *   link previews and HEAD requests fetch it freely.
+ * - `POST /d/:token/download` (format, optional track): the fan's button. Counts one download and answers
+ *   with a file link (303, or JSON for `Accept: application/json`). Scanners prefetch GETs, not forms.
+ * - `GET /d/:token/file/:key`: that file, for a short window; range re-requests and HEAD count nothing.
+ */
 export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteDeps) {
-  app.withTypeProvider<ZodTypeProvider>().get(
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  // HTML forms post urlencoded bodies; URLSearchParams is the WHATWG parser (what @fastify/formbody wraps).
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 1024 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  const privateHeaders = (reply: FastifyReply) =>
+    reply
+      .header('cache-control', 'no-store')
+      .header('referrer-policy', 'no-referrer')
+      .header('x-robots-tag', 'noindex')
+      .header('x-content-type-options', 'nosniff');
+
+  const clientIpOf = (request: FastifyRequest) =>
+    resolveClientIp({ remoteAddress: request.socket.remoteAddress, headers: request.headers }, deps.trustedProxies, {
+      headerSource: 'x-forwarded-for',
+    }).clientIp;
+
+  /** Rate limits (per client IP, then per link) and the token's shape; returns its hash. */
+  async function admit(request: FastifyRequest, token: string, clientIp: string | null, perToken = true) {
+    await deps.perIp.consume(request, clientIp ?? request.socket.remoteAddress ?? 'unknown');
+    if (!TOKEN.test(token)) throw refuse('not_found');
+    const tokenHash = hashToken(token);
+    if (perToken) await deps.perToken.consume(request, tokenHash);
+    return tokenHash;
+  }
+
+  r.get(
     '/d/:token',
     {
       schema: {
         tags: ['downloads'],
-        summary: "Redeem a fan's download link",
+        summary: "A fan's download link: the landing page",
         description:
-          'Counts a download and answers 302 to a short-lived presigned URL (or the file itself when no bucket is configured). ' +
-          'Unknown or revoked links 404; expired or used-up links 410. Rate-limited per client IP and per link.',
-        params: z.object({ token: z.string().max(200) }),
-        querystring: z.object({ format: z.enum(DOWNLOAD_FORMATS).default('mp3') }),
+          'What the link delivers and when: the release, its tracks with the instant each is out (an "instant grat" ' +
+          'track before the release), the whole-release archive from the release instant, the formats and the ' +
+          'downloads left. HTML for browsers, JSON for `Accept: application/json`. Counts nothing (nor does HEAD): ' +
+          'the file is sent only after the fan submits the page (`POST /d/{token}/download`). Unknown or revoked ' +
+          'links 404; expired or used-up links 410. Rate-limited per client IP and per link.',
+        params: tokenParams,
         response: {
-          200: { description: 'The archive (local storage)', content: { 'application/zip': { schema: z.any() } } },
-          302: z.undefined().describe('Redirect to the presigned archive URL'),
-          410: problemResponses[404],
+          200: {
+            description: 'The landing page',
+            content: {
+              'application/json': { schema: landingView },
+              'text/html': { schema: z.string() },
+            },
+          },
+          410: problemJson,
           ...problemResponses,
         },
       },
     },
     async (request, reply) => {
-      reply
-        .header('cache-control', 'no-store')
-        .header('referrer-policy', 'no-referrer')
-        .header('x-robots-tag', 'noindex');
-      const { clientIp } = resolveClientIp(
-        { remoteAddress: request.socket.remoteAddress, headers: request.headers },
-        deps.trustedProxies,
-        {
-          headerSource: 'x-forwarded-for',
-        },
-      );
-      await deps.perIp.consume(request, clientIp ?? request.socket.remoteAddress ?? 'unknown');
-      const { token } = request.params;
-      if (!TOKEN.test(token)) throw refuse('not_found');
-      const tokenHash = hashToken(token);
-      await deps.perToken.consume(request, tokenHash);
+      privateHeaders(reply);
+      const html = negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'text/html';
+      try {
+        const tokenHash = await admit(request, request.params.token, clientIpOf(request));
+        const grant = await deps.redemptions.find(tokenHash);
+        const state = grantState(grant, deps.redemptions.now());
+        if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
+        const view = toLandingView(grant, request.params.token, deps.redemptions.now());
+        if (!html) return view;
+        return reply
+          .header('content-security-policy', PAGE_CSP)
+          .type('text/html; charset=utf-8')
+          .send(renderLandingPage(view));
+      } catch (error) {
+        // A browser gets a page it can show; API clients the problem+json of every other error.
+        if (!html || !(error instanceof ProblemError)) throw error;
+        return reply
+          .code(error.status as 404 | 410 | 429)
+          .headers(error.headers)
+          .header('content-security-policy', PAGE_CSP)
+          .type('text/html; charset=utf-8')
+          .send(renderErrorPage(error.status, error.title));
+      }
+    },
+  );
 
+  r.post(
+    '/d/:token/download',
+    {
+      schema: {
+        tags: ['downloads'],
+        summary: "Download a file of the link (the fan's button): counts one download",
+        description:
+          'Counts one download of the link and answers with a link to the file: 303 to it, or `{ url, serveUntil }` ' +
+          'for `Accept: application/json`. `track` (a position) asks for one track, served from its own instant; ' +
+          'without it, the whole release as a zip, served from the release instant. A file not out yet is ' +
+          'refused (409 `not_available_yet`, with `availableAt`) and counts nothing; so do 404, 410 and a ' +
+          'missing file (503). The first counted download records the redemption (`sale.redeemed`). ' +
+          'Accepts an HTML form (urlencoded) or JSON.',
+        params: tokenParams,
+        body: z.object({ format: z.enum(DOWNLOAD_FORMATS), track: trackField }),
+        response: {
+          200: z
+            .object({
+              url: z.string().describe('The file link: range requests within the window count nothing'),
+              serveUntil: z.string(),
+            })
+            .describe('The file link (Accept: application/json)'),
+          303: z.undefined().describe('See Other: the file link'),
+          410: problemJson,
+          503: problemJson,
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      privateHeaders(reply);
+      const clientIp = clientIpOf(request);
+      const tokenHash = await admit(request, request.params.token, clientIp);
+      const { format, track = null } = request.body;
       const grant = await deps.redemptions.find(tokenHash);
       const state = grantState(grant, deps.redemptions.now());
       if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
-      const format = request.query.format;
-      const target = await deps.storage.open(
-        grant.releaseId,
-        format,
-        `${grant.releaseTitle} (${format.toUpperCase()}).zip`,
-      );
-      if (!target) {
-        request.log.error({ releaseId: grant.releaseId, format }, 'audio archive missing');
+      // Refused before anything is counted: a file not out yet, or one the link does not cover.
+      const check = checkFile(grantContents(grant, deps.redemptions.now()), track);
+      if (check.state !== 'available') throw unavailable(check);
+      // The file must exist before a download is counted.
+      const file: AudioFile = { releaseId: grant.releaseId, format, track };
+      if (!(await deps.storage.open(file, downloadFilename(file, grant.releaseTitle, null)))) {
+        request.log.error({ releaseId: grant.releaseId, format, track }, 'audio file missing');
         throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
           headers: { 'retry-after': '300' },
         });
       }
-      const redeemed = await deps.redemptions.redeem(tokenHash, format, clientIp).catch((error: unknown) => {
-        if (target.kind === 'stream') target.body.destroy();
-        throw error;
-      });
-      if (redeemed.state !== 'ok') {
-        if (target.kind === 'stream') target.body.destroy();
-        throw refuse(redeemed.state);
+      const redeemed = await deps.redemptions.redeem(tokenHash, { format, track }, clientIp);
+      // Counted under the grant's lock, the availability checked again (the catalogue may have changed).
+      if (redeemed.state === 'not_yet' || redeemed.state === 'no_such_file') throw unavailable(redeemed);
+      if (redeemed.state !== 'ok') throw refuse(redeemed.state);
+      const url = `/d/${request.params.token}/file/${redeemed.link.key}`;
+      if (negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'application/json') {
+        return { url, serveUntil: redeemed.link.serveUntil.toISOString() };
+      }
+      return reply.redirect(url, 303);
+    },
+  );
+
+  r.get(
+    '/d/:token/file/:key',
+    {
+      schema: {
+        tags: ['downloads'],
+        summary: 'The file of a counted download',
+        description:
+          'Sends the file a `POST /d/{token}/download` counted, for a short window: range requests (206) and HEAD ' +
+          'count nothing, so a resumed or segmented download uses up one download. Local storage streams the ' +
+          'file; a bucket answers 302 to a short-lived presigned URL. After the window: 410 ' +
+          '`download_link_expired` (ask for the file again on the landing page).',
+        params: tokenParams.extend({ key: z.string().max(100) }),
+        response: {
+          200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any() } } },
+          206: { description: 'A range of the file', content: { 'application/octet-stream': { schema: z.any() } } },
+          302: z.undefined().describe('Redirect to the presigned URL (bucket storage)'),
+          304: z.undefined().describe('Not modified (If-None-Match / If-Modified-Since)'),
+          410: problemJson,
+          412: z.undefined().describe('Precondition failed (If-Match / If-Unmodified-Since)'),
+          416: z.undefined().describe('Range not satisfiable'),
+          503: problemJson,
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      privateHeaders(reply);
+      // Not limited per link: a segmented download asks for many ranges at once; the key is unguessable.
+      const tokenHash = await admit(request, request.params.token, clientIpOf(request), false);
+      const { key } = request.params;
+      const link = FILE_KEY.test(key) ? await deps.redemptions.fileLink(tokenHash, key) : undefined;
+      if (!link || link.grantStatus === 'revoked') throw refuse('not_found');
+      if (link.serveUntil <= deps.redemptions.now()) {
+        throw new ProblemError(410, 'download_link_expired', 'This file link has expired: download it again');
+      }
+      const file: AudioFile = { releaseId: link.releaseId, format: link.format, track: link.track };
+      const filename = downloadFilename(file, link.releaseTitle, link.trackTitle);
+      const target = await deps.storage.open(file, filename);
+      if (!target) {
+        request.log.error({ releaseId: link.releaseId, format: link.format, track: link.track }, 'audio file missing');
+        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
+          headers: { 'retry-after': '300' },
+        });
       }
       if (target.kind === 'redirect') return reply.redirect(target.url, 302);
+      // @fastify/send: single and multiple ranges, If-Range, ETag/Last-Modified validators, HEAD.
+      const sent = await send(request.raw, `/${target.key}`, {
+        root: target.root,
+        acceptRanges: true,
+        cacheControl: false,
+        index: false,
+        dotfiles: 'deny',
+        contentType: false,
+      });
+      if (sent.type === 'error' && (sent.statusCode === 412 || sent.statusCode === 416)) {
+        sent.stream.destroy();
+        return reply
+          .code(sent.statusCode as 412 | 416)
+          .headers(sent.headers)
+          .send();
+      }
+      if (sent.type !== 'file') {
+        sent.stream.destroy();
+        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now');
+      }
       return reply
-        .type(target.contentType)
-        .header('content-length', String(target.size))
-        .header('content-disposition', `attachment; filename="${target.filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"`)
-        .send(target.body);
+        .code(sent.statusCode as 200 | 206 | 304)
+        .headers(sent.headers)
+        .header('content-type', contentTypeOf(file))
+        .header('content-disposition', contentDisposition(filename))
+        .send(sent.stream);
     },
   );
 }

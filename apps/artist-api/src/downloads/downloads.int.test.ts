@@ -28,21 +28,25 @@ describe('download redemption over HTTP', () => {
     await h?.close();
   });
 
+  /** The fan's button on the landing page: a form POST, then (fetch follows the 303) the file link. */
+  const download = (token: string, fields: Record<string, string>, headers: Record<string, string> = {}) =>
+    fetch(`${server.address}/d/${token}/download`, { method: 'POST', body: new URLSearchParams(fields), headers });
+
   it('streams the file, records each download, emits sale.redeemed once, then 410 at the limit', async () => {
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId, downloadLimit: 2 });
-    const first = await fetch(`${server.address}/d/${token}?format=flac`, {
-      headers: { 'x-forwarded-for': '198.51.100.23' },
-    });
+    const first = await download(token, { format: 'flac' }, { 'x-forwarded-for': '198.51.100.23' });
     expect(first.status).toBe(200);
+    expect(first.redirected).toBe(true);
     expect(first.headers.get('content-disposition')).toContain('Big Album (FLAC).zip');
     expect(first.headers.get('cache-control')).toBe('no-store');
+    expect(first.headers.get('referrer-policy')).toBe('no-referrer');
     expect(Buffer.from(await first.arrayBuffer()).equals(archive)).toBe(true);
 
-    const second = await fetch(`${server.address}/d/${token}?format=flac`);
+    const second = await download(token, { format: 'flac', track: '' });
     expect(second.status).toBe(200);
     await second.arrayBuffer();
 
-    const third = await fetch(`${server.address}/d/${token}?format=flac`);
+    const third = await download(token, { format: 'flac' });
     expect(third.status).toBe(410);
     expect(third.headers.get('content-type')).toContain('application/problem+json');
     expect(((await third.json()) as { code: string }).code).toBe('download_limit_reached');
@@ -73,7 +77,7 @@ describe('download redemption over HTTP', () => {
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId, downloadLimit: 3 });
     const statuses = await Promise.all(
       Array.from({ length: 8 }, async () => {
-        const res = await fetch(`${server.address}/d/${token}?format=flac`);
+        const res = await download(token, { format: 'flac' });
         await res.arrayBuffer();
         return res.status;
       }),
@@ -84,18 +88,87 @@ describe('download redemption over HTTP', () => {
     expect(rows[0].n).toBe(3);
   });
 
+  it('counts nothing for link scanners and HEAD; the button counts once, and its file link serves ranges without counting', async () => {
+    const { token, grantId, shopifyOrderId } = await seedPaidOrder(h.pool, { shopDomain, releaseId, downloadLimit: 3 });
+    const tally = async () =>
+      (
+        await h.pool.query(
+          `SELECT g.downloads_used AS used, (SELECT count(*)::int FROM download d WHERE d.grant_id = g.id) AS downloads,
+                  (SELECT count(*)::int FROM sales_outbox s WHERE s.payload->>'type' = 'sale.redeemed'
+                     AND s.payload->>'orderId' = $2) AS redeemed
+           FROM download_grant g WHERE g.id = $1`,
+          [grantId, shopifyOrderId],
+        )
+      ).rows[0];
+
+    // What mail scanners and link previews do: HEAD, GET with any Accept, the old `?format=` link, following
+    // the form's action with a GET. None of it sends a file or counts.
+    const link = `${server.address}/d/${token}`;
+    for (const [method, url, accept] of [
+      ['HEAD', link, '*/*'],
+      ['HEAD', `${link}?format=flac`, 'text/html'],
+      ['GET', link, '*/*'],
+      ['GET', `${link}?format=flac`, 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
+      ['GET', `${link}/download`, '*/*'],
+    ] as const) {
+      const res = await fetch(url, { method, headers: { accept, range: 'bytes=0-' } });
+      const body = Buffer.from(await res.arrayBuffer());
+      expect(res.headers.get('content-type') ?? '', `${method} ${url}`).not.toContain('zip');
+      expect(body.includes(archive.subarray(0, 64)), `${method} ${url}`).toBe(false);
+      if (!url.endsWith('/download')) expect(res.headers.get('cache-control')).toBe('no-store');
+    }
+    expect(await tally()).toEqual({ used: 0, downloads: 0, redeemed: 0 });
+
+    // The page for a browser: one POST form per file, nothing fetched from elsewhere.
+    const page = await fetch(link, { headers: { accept: 'text/html' } });
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(await page.text()).toContain(`<form method="post" action="/d/${token}/download">`);
+    const view = (await (await fetch(link, { headers: { accept: 'application/json' } })).json()) as {
+      downloadsLeft: number;
+      archive: { available: boolean };
+    };
+    expect(view).toMatchObject({ downloadsLeft: 3, archive: { available: true } });
+
+    // The fan's button (a JSON client here): one download counted, a file link back.
+    const button = await fetch(`${link}/download`, {
+      method: 'POST',
+      headers: { accept: 'application/json', 'content-type': 'application/json' },
+      body: JSON.stringify({ format: 'flac' }),
+    });
+    expect(button.status).toBe(200);
+    const { url } = (await button.json()) as { url: string };
+    expect(await tally()).toEqual({ used: 1, downloads: 1, redeemed: 1 });
+
+    // The download manager: HEAD, ranges, a resumed request, the whole file again. Counted once in all.
+    const head = await fetch(`${server.address}${url}`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length'), head.headers.get('accept-ranges')]).toEqual([
+      200,
+      String(archive.length),
+      'bytes',
+    ]);
+    const part = await fetch(`${server.address}${url}`, { headers: { range: 'bytes=100-1123' } });
+    expect(part.status).toBe(206);
+    expect(part.headers.get('content-range')).toBe(`bytes 100-1123/${archive.length}`);
+    expect(Buffer.from(await part.arrayBuffer()).equals(archive.subarray(100, 1124))).toBe(true);
+    const rest = await fetch(`${server.address}${url}`, { headers: { range: 'bytes=1124-' } });
+    expect(Buffer.from(await rest.arrayBuffer()).equals(archive.subarray(1124))).toBe(true);
+    const whole = await fetch(`${server.address}${url}`);
+    expect(Buffer.from(await whole.arrayBuffer()).equals(archive)).toBe(true);
+    expect(await tally()).toEqual({ used: 1, downloads: 1, redeemed: 1 });
+
+    // A file link is bound to its link's token: another grant's token cannot use it.
+    const other = await seedPaidOrder(h.pool, { shopDomain, releaseId });
+    const key = url.split('/').at(-1);
+    expect((await fetch(`${server.address}/d/${other.token}/file/${key}`)).status).toBe(404);
+  });
+
   it.each([
     ['an unknown token', async () => randomBytes(32).toString('base64url'), 404, 'not_found'],
     ['a malformed token', async () => 'x', 404, 'not_found'],
     [
       'a revoked grant',
       async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'revoked' })).token,
-      404,
-      'not_found',
-    ],
-    [
-      'a scheduled grant',
-      async () => (await seedPaidOrder(h.pool, { shopDomain, releaseId, status: 'scheduled' })).token,
       404,
       'not_found',
     ],
@@ -112,23 +185,35 @@ describe('download redemption over HTTP', () => {
       410,
       'download_expired',
     ],
-  ])('answers %s with %s', async (_name, tokenOf, status, code) => {
-    const res = await fetch(`${server.address}/d/${await tokenOf()}?format=flac`);
-    expect(res.status).toBe(status);
-    expect(((await res.json()) as { code: string }).code).toBe(code);
+  ])('answers %s with %s, on the page and on the button', async (_name, tokenOf, status, code) => {
+    const token = await tokenOf();
+    const page = await fetch(`${server.address}/d/${token}`);
+    expect(page.status).toBe(status);
+    expect(((await page.json()) as { code: string }).code).toBe(code);
+    const button = await download(token, { format: 'flac' });
+    expect(button.status).toBe(status);
+    expect(((await button.json()) as { code: string }).code).toBe(code);
+    // A browser gets a page it can show, with the same status.
+    const html = await fetch(`${server.address}/d/${token}`, { headers: { accept: 'text/html' } });
+    expect([html.status, html.headers.get('content-type')]).toEqual([status, 'text/html; charset=utf-8']);
   });
 
   it('answers 503 without counting when the archive is missing', async () => {
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId });
-    const res = await fetch(`${server.address}/d/${token}?format=wav`);
+    const res = await download(token, { format: 'wav' });
     expect(res.status).toBe(503);
     const { rows } = await h.pool.query('SELECT downloads_used FROM download_grant WHERE id = $1', [grantId]);
     expect(rows[0].downloads_used).toBe(0);
   });
 
   it('rejects an unknown format', async () => {
-    const { token } = await seedPaidOrder(h.pool, { shopDomain, releaseId });
-    expect((await fetch(`${server.address}/d/${token}?format=ogg`)).status).toBe(400);
+    const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId });
+    const res = await download(token, { format: 'ogg' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe('validation_failed');
+    expect((await download(token, { format: 'flac', track: 'x' })).status).toBe(400);
+    const { rows } = await h.pool.query('SELECT downloads_used FROM download_grant WHERE id = $1', [grantId]);
+    expect(rows[0].downloads_used).toBe(0);
   });
 });
 
@@ -154,7 +239,14 @@ describe('download redemption limits and S3', () => {
     await seedShop(h.pool, account.accountId, 's3.myshopify.com');
     const release = await seedRelease(h.pool, await seedArtist(h.pool, account.accountId), { title: 'Cloud' });
     const { token } = await seedPaidOrder(h.pool, { shopDomain: 's3.myshopify.com', releaseId: release.id });
-    const res = await h.api.app.inject({ url: `/d/${token}?format=alac`, remoteAddress: '203.0.113.50' });
+    const button = await h.api.app.inject({
+      method: 'POST',
+      url: `/d/${token}/download`,
+      payload: { format: 'alac' },
+      remoteAddress: '203.0.113.50',
+    });
+    expect(button.statusCode, button.body).toBe(303);
+    const res = await h.api.app.inject({ url: button.headers.location as string, remoteAddress: '203.0.113.50' });
     expect(res.statusCode).toBe(302);
     const location = new URL(res.headers.location as string);
     expect(location.hostname).toBe('single-audio.s3.eu-west-1.amazonaws.com');
@@ -163,8 +255,9 @@ describe('download redemption limits and S3', () => {
     expect(location.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     expect(location.searchParams.get('response-content-disposition')).toContain('Cloud (ALAC).zip');
 
-    // per token: 2 per minute (the third is limited before the grant is even looked up)
-    expect((await h.api.app.inject({ url: `/d/${token}`, remoteAddress: '203.0.113.50' })).statusCode).toBe(302);
+    // per token: 2 per minute (the third is limited before the grant is even looked up); the file link is
+    // limited per IP only (a segmented download asks for many ranges)
+    expect((await h.api.app.inject({ url: `/d/${token}`, remoteAddress: '203.0.113.50' })).statusCode).toBe(200);
     const limited = await h.api.app.inject({ url: `/d/${token}`, remoteAddress: '203.0.113.51' });
     expect(limited.statusCode).toBe(429);
     expect(limited.json().code).toBe('rate_limited');

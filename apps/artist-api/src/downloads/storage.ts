@@ -1,24 +1,59 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 
 export const DOWNLOAD_FORMATS = ['mp3', 'wav', 'flac', 'alac'] as const;
 export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];
 
-export type DownloadTarget =
-  | { kind: 'redirect'; url: string }
-  | { kind: 'stream'; body: Readable; size: number; filename: string; contentType: string };
-
-/** Where the audio archives live: one zip per release and format, `<releaseId>/<format>.zip`. */
-export interface AudioStorage {
-  /** The archive, ready to send; undefined when it is missing (checked before a download is counted). */
-  open(releaseId: string, format: DownloadFormat, filename: string): Promise<DownloadTarget | undefined>;
+/** One file a grant can deliver: the release's archive (all tracks) or one track of it. */
+export interface AudioFile {
+  releaseId: string;
+  format: DownloadFormat;
+  /** The track's position in the release; null = the release archive. */
+  track: number | null;
 }
 
-export const objectKey = (releaseId: string, format: DownloadFormat) => `${releaseId}/${format}.zip`;
+/** A track's own file per format: ALAC lives in an MP4 container (.m4a). */
+const TRACK_FILES: Record<DownloadFormat, { extension: string; contentType: string }> = {
+  mp3: { extension: 'mp3', contentType: 'audio/mpeg' },
+  wav: { extension: 'wav', contentType: 'audio/wav' },
+  flac: { extension: 'flac', contentType: 'audio/flac' },
+  alac: { extension: 'm4a', contentType: 'audio/mp4' },
+};
+
+export const fileExtension = (file: Pick<AudioFile, 'format' | 'track'>) =>
+  file.track === null ? 'zip' : TRACK_FILES[file.format].extension;
+
+export const contentTypeOf = (file: Pick<AudioFile, 'format' | 'track'>) =>
+  file.track === null ? 'application/zip' : TRACK_FILES[file.format].contentType;
+
+/**
+ * The storage layout, shared by the bucket and the local folder:
+ * - `<releaseId>/<format>.zip`: the release archive, served from the release instant;
+ * - `<releaseId>/tracks/<position>/<format>.<mp3|wav|flac|m4a>`: one track, served from the track's own
+ *   instant (so an "instant grat" track can be delivered without the archive that holds the rest).
+ */
+export function objectKey(file: AudioFile): string {
+  return file.track === null
+    ? `${file.releaseId}/${file.format}.zip`
+    : `${file.releaseId}/tracks/${file.track}/${file.format}.${fileExtension(file)}`;
+}
+
+/** Where the bytes of a counted download come from. */
+export type DownloadTarget =
+  /** A short-lived presigned URL (S3): the bucket serves the bytes, range requests included. */
+  | { kind: 'redirect'; url: string }
+  /** A file under `root` that the API sends itself (local folder), range requests included. */
+  | { kind: 'local'; root: string; key: string; size: number };
+
+export interface AudioStorage {
+  /**
+   * Where the file is, ready to send; undefined when it is missing (checked before a download is counted).
+   * `filename` is the name the fan's browser saves it under.
+   */
+  open(file: AudioFile, filename: string): Promise<DownloadTarget | undefined>;
+}
 
 const contentDisposition = (filename: string) =>
   `attachment; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
@@ -27,18 +62,13 @@ const contentDisposition = (filename: string) =>
 export function localAudioStorage(root: string): AudioStorage {
   const base = path.resolve(root);
   return {
-    async open(releaseId, format, filename) {
-      const file = path.join(base, objectKey(releaseId, format));
-      if (!file.startsWith(`${base}${path.sep}`)) return undefined; // ids are uuids; belt and braces
-      const info = await stat(file).catch(() => undefined);
+    async open(file) {
+      const key = objectKey(file);
+      const full = path.join(base, key);
+      if (!full.startsWith(`${base}${path.sep}`)) return undefined; // ids are uuids; belt and braces
+      const info = await stat(full).catch(() => undefined);
       if (!info?.isFile()) return undefined;
-      return {
-        kind: 'stream',
-        body: createReadStream(file),
-        size: info.size,
-        filename,
-        contentType: 'application/zip',
-      };
+      return { kind: 'local', root: base, key, size: info.size };
     },
   };
 }
@@ -57,12 +87,12 @@ export interface S3StorageOptions {
  */
 export function s3AudioStorage(options: S3StorageOptions): AudioStorage {
   return {
-    async open(releaseId, format, filename) {
+    async open(file, filename) {
       const command = new GetObjectCommand({
         Bucket: options.bucket,
-        Key: objectKey(releaseId, format),
+        Key: objectKey(file),
         ResponseContentDisposition: contentDisposition(filename),
-        ResponseContentType: 'application/zip',
+        ResponseContentType: contentTypeOf(file),
       });
       return {
         kind: 'redirect',

@@ -319,9 +319,14 @@ describe('download flow end to end on the real servers', () => {
     const before = await eventually(saleLine);
     expect(before).toMatchObject({ eligibility: 'pending', reason_code: 'not_redeemed', business_date: null });
 
-    // The fan opens the link: the stored archive's bytes.
-    const link = `${base}/d/${token}?format=flac`;
-    const first = await fetch(link);
+    // The fan opens the link (the landing page: counts nothing), presses the button: the archive's bytes.
+    const landing = await fetch(`${base}/d/${token}`, { method: 'HEAD' });
+    expect(landing.status).toBe(200);
+    const page = await fetch(`${base}/d/${token}`, { headers: { accept: 'application/json' } });
+    expect(await page.json()).toMatchObject({ downloadsLeft: DOWNLOAD_LIMIT, archive: { available: true } });
+    const download = () =>
+      fetch(`${base}/d/${token}/download`, { method: 'POST', body: new URLSearchParams({ format: 'flac' }) });
+    const first = await download();
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toBe('application/zip');
     expect(Buffer.from(await first.arrayBuffer()).equals(archive)).toBe(true);
@@ -355,11 +360,11 @@ describe('download flow end to end on the real servers', () => {
 
     // The rest of the limit is served; the next request is refused, and the sale was redeemed once.
     for (let n = 2; n <= DOWNLOAD_LIMIT; n++) {
-      const again = await fetch(link);
+      const again = await download();
       expect(again.status).toBe(200);
       expect(Buffer.from(await again.arrayBuffer()).equals(archive)).toBe(true);
     }
-    const refused = await fetch(link);
+    const refused = await download();
     expect(refused.status).toBe(410);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(((await refused.json()) as { code: string }).code).toBe('download_limit_reached');

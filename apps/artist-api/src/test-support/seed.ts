@@ -6,6 +6,7 @@ import { issueApiKey } from '../auth/api-key.repository.ts';
 import type { Scope } from '../auth/api-keys.ts';
 import { gtinCheckDigit } from '../catalogue/identifiers.ts';
 import { hashToken } from '../downloads/redemption.service.ts';
+import { type AudioFile, type DownloadFormat, objectKey } from '../downloads/storage.ts';
 
 let counter = 0;
 const next = () => ++counter + Math.floor(Math.random() * 1_000_000) * 1000;
@@ -50,18 +51,33 @@ export async function seedArtist(pool: pg.Pool, accountId: string, name = 'Artis
 export async function seedRelease(
   pool: pg.Pool,
   artistId: string,
-  options: { title?: string; downloadLimit?: number } = {},
+  options: {
+    title?: string;
+    downloadLimit?: number;
+    releaseInstant?: Date;
+    /** Default: one track, 'Track one', at the release's instant. */
+    tracks?: { title: string; releaseInstant?: Date | null }[];
+  } = {},
 ) {
   const { rows } = await pool.query<{ id: string; upc: string }>(
     `INSERT INTO release (artist_id, title, upc, release_instant, download_limit, territories, updated_at)
-     VALUES ($1, $2, $3, '2026-01-16T05:00:00Z', $4, '{}', now()) RETURNING id, upc`,
-    [artistId, options.title ?? 'Release', uniqueUpc(), options.downloadLimit ?? 3],
+     VALUES ($1, $2, $3, $4, $5, '{}', now()) RETURNING id, upc`,
+    [
+      artistId,
+      options.title ?? 'Release',
+      uniqueUpc(),
+      options.releaseInstant ?? new Date('2026-01-16T05:00:00Z'),
+      options.downloadLimit ?? 3,
+    ],
   );
-  await pool.query(
-    `INSERT INTO track (release_id, position, title, isrc) VALUES ($1, 1, 'Track one', 'USS1Z2600001')`,
-    [rows[0]!.id],
+  const tracks = options.tracks ?? [{ title: 'Track one' }];
+  const ids = await pool.query<{ id: string }>(
+    `INSERT INTO track (release_id, position, title, isrc, release_instant)
+     SELECT $1, p, title, 'USS1Z26' || lpad(p::text, 5, '0'), instant
+     FROM unnest($2::text[], $3::timestamptz[]) WITH ORDINALITY AS t(title, instant, p) ORDER BY p RETURNING id`,
+    [rows[0]!.id, tracks.map((t) => t.title), tracks.map((t) => t.releaseInstant ?? null)],
   );
-  return rows[0]!;
+  return { ...rows[0]!, trackIds: ids.rows.map((r) => r.id) };
 }
 
 export async function seedMapping(pool: pg.Pool, shopDomain: string, releaseId: string, variantId: number) {
@@ -90,6 +106,8 @@ export async function seedPaidOrder(
     expiresAt?: Date | null;
     status?: string;
     shopifyOrderId?: number;
+    /** A track sale's grant: serves only this track. */
+    trackId?: string;
   },
 ): Promise<SeededOrder> {
   const shopifyOrderId = input.shopifyOrderId ?? 5_000_000_000 + next();
@@ -109,8 +127,8 @@ export async function seedPaidOrder(
   const lineId = line.rows[0]!.id;
   const token = randomBytes(32).toString('base64url');
   const grant = await pool.query<{ id: string }>(
-    `INSERT INTO download_grant (token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at, download_limit, activated_at)
-     VALUES ($1, $2, $3, 0, $4::grant_status, now() - interval '1 minute', $5, $6, now()) RETURNING id`,
+    `INSERT INTO download_grant (token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at, download_limit, activated_at, track_id)
+     VALUES ($1, $2, $3, 0, $4::grant_status, now() - interval '1 minute', $5, $6, now(), $7) RETURNING id`,
     [
       hashToken(token),
       lineId,
@@ -118,6 +136,7 @@ export async function seedPaidOrder(
       input.status ?? 'active',
       input.expiresAt === undefined ? new Date(Date.now() + 30 * 86_400_000) : input.expiresAt,
       input.downloadLimit ?? 3,
+      input.trackId ?? null,
     ],
   );
   await pool.query(
@@ -180,6 +199,12 @@ export async function seedSales(pool: pg.Pool, releaseId: string, day: string) {
 }
 
 export async function writeArchive(storageDir: string, releaseId: string, format: string, content: Buffer) {
-  await mkdir(path.join(storageDir, releaseId), { recursive: true });
-  await writeFile(path.join(storageDir, releaseId, `${format}.zip`), content);
+  await writeAudio(storageDir, { releaseId, format: format as DownloadFormat, track: null }, content);
+}
+
+/** A release archive or one track's file, where the storage layout puts it. */
+export async function writeAudio(storageDir: string, file: AudioFile, content: Buffer) {
+  const full = path.join(storageDir, objectKey(file));
+  await mkdir(path.dirname(full), { recursive: true });
+  await writeFile(full, content);
 }

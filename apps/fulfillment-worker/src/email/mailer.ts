@@ -44,7 +44,10 @@ interface GrantRow {
   id: string;
   token_hash: string;
   status: string;
-  activate_at: Date;
+  /** When the grant opens, from the catalogue as it is now (a re-timed release shows its new date). */
+  opens_at: Date;
+  /** A release grant's tracks out before the release ("instant grat"), by instant. */
+  early: { title: string; at: string }[];
 }
 
 /** What happened to one claimed email; recorded for the whole batch in one statement. */
@@ -130,32 +133,49 @@ export class Mailer {
 
   async #grants(ids: readonly string[]): Promise<Map<string, GrantRow>> {
     const { rows } = await this.#o.pool.query<GrantRow>(
-      'SELECT id, token_hash, status, activate_at FROM download_grant WHERE id = ANY($1::uuid[])',
+      `SELECT g.id, g.token_hash, g.status, coalesce(t.release_instant, r.release_instant) AS opens_at,
+              CASE WHEN g.track_id IS NULL THEN coalesce(
+                (SELECT json_agg(json_build_object('title', e.title, 'at', e.release_instant) ORDER BY e.release_instant, e.position)
+                 FROM track e WHERE e.release_id = g.release_id AND e.release_instant < r.release_instant), '[]')
+              ELSE '[]' END AS early
+       FROM download_grant g JOIN release r ON r.id = g.release_id LEFT JOIN track t ON t.id = g.track_id
+       WHERE g.id = ANY($1::uuid[])`,
       [ids],
     );
     return new Map(rows.map((g) => [g.id, g]));
   }
 
-  /** Items with a link per grant still active (revoked ones drop out), or the date for those scheduled. */
+  /**
+   * Items with a link per grant still live (revoked ones drop out). A pre-order shows its date (derived
+   * from the catalogue now, so a re-timed release shows the new one) and, when tracks of it come out before
+   * the release ("instant grat"), those tracks with their dates and the link already: the link serves each
+   * file from its own instant, so the order email is where the fan learns what is out and when the rest is.
+   */
   #linkedItems(payload: DownloadEmailPayload, grants: Map<string, GrantRow>): LinkedItem[] {
     const base = this.#o.downloadBaseUrl.replace(/\/$/, '');
+    const now = this.#o.now();
     const items: LinkedItem[] = [];
     for (const item of payload.items) {
       const live = item.grantIds
         .map((id) => grants.get(id))
-        .filter((g) => g && g.status !== 'revoked' && g.status !== 'expired');
+        .filter((g): g is GrantRow => !!g && g.status !== 'revoked' && g.status !== 'expired');
       if (live.length === 0) continue;
       const artworkUrl = `${base}/releases/${item.releaseId}/artwork`;
-      if (live.every((g) => g!.status === 'scheduled')) {
-        items.push({ title: item.title, artworkUrl, links: [], availableAt: live[0]!.activate_at });
+      const first = live[0]!;
+      const preorder = live.every((g) => g.status === 'scheduled');
+      const early = preorder
+        ? first.early.map((e) => ({ title: e.title, availableAt: new Date(e.at), out: new Date(e.at) <= now }))
+        : [];
+      if (preorder && early.length === 0) {
+        items.push({ title: item.title, artworkUrl, links: [], availableAt: first.opens_at, early });
         continue;
       }
       const links = live.flatMap((g) => {
-        const token = this.#o.tokens.recover(g!.id, g!.token_hash);
+        const token = this.#o.tokens.recover(g.id, g.token_hash);
         return token ? [`${base}/d/${token}`] : [];
       });
       if (links.length === 0) throw new Error('no configured secret derives the stored token hashes');
-      items.push({ title: item.title, artworkUrl, links, availableAt: null });
+      items.push({ title: item.title, artworkUrl, links, availableAt: preorder ? first.opens_at : null, early });
     }
     return items;
   }

@@ -11,10 +11,12 @@ export interface RenderedEmail {
 export interface LinkedItem {
   title: string;
   artworkUrl: string;
-  /** One link per active grant (per unit bought). */
+  /** One link per grant (per unit bought); none for a pre-order with nothing out before its date. */
   links: string[];
-  /** Set when the music is not available yet (pre-order): no links, the date instead. */
+  /** Set when the release is not out yet (pre-order): its date. */
   availableAt: Date | null;
+  /** A pre-order's tracks out before the release ("instant grat"): the link serves each from its date. */
+  early: { title: string; availableAt: Date; out: boolean }[];
 }
 
 const escapeHtml = (s: string) =>
@@ -30,7 +32,7 @@ export function renderDownloadEmail(
   payload: Pick<DownloadEmailPayload, 'orderName'>,
   items: readonly LinkedItem[],
 ): RenderedEmail {
-  const ready = items.some((i) => i.links.length > 0);
+  const ready = items.some((i) => i.links.length > 0 && (!i.availableAt || i.early.some((e) => e.out)));
   const subject = ready
     ? `Your music from order ${payload.orderName} is ready to download`
     : `Your pre-order ${payload.orderName} is confirmed`;
@@ -39,10 +41,29 @@ export function renderDownloadEmail(
   for (const item of items) {
     text.push(item.title, `Artwork: ${item.artworkUrl}`);
     html.push(`<h2>${escapeHtml(item.title)}</h2>`, `<img src="${escapeHtml(item.artworkUrl)}" alt="" width="300">`);
-    if (item.availableAt) {
+    if (item.availableAt && item.links.length === 0) {
       const when = `${dateFormat.format(item.availableAt)} (New York time)`;
       text.push(`Available on ${when}: we will email your download link then.`);
       html.push(`<p>Available on ${escapeHtml(when)}: we will email your download link then.</p>`);
+    } else if (item.availableAt) {
+      // A pre-order with instant-grat tracks: what the link serves now, what later, and when the rest comes.
+      const when = (d: Date) => `${dateFormat.format(d)} (New York time)`;
+      const tracks = item.early.map((e) => `${e.title}: ${e.out ? 'out now' : `out on ${when(e.availableAt)}`}`);
+      const rest = `The full release arrives on ${when(item.availableAt)}: the same link will have it, and we will email you then.`;
+      text.push('Before the release:', ...tracks.map((t) => `- ${t}`), rest);
+      for (const link of item.links) text.push(`Your link: ${link}`);
+      text.push(`Formats: ${DOWNLOAD_FORMATS.join(', ')}`);
+      html.push(
+        '<p>Before the release:</p>',
+        '<ul>',
+        ...tracks.map((t) => `<li>${escapeHtml(t)}</li>`),
+        '</ul>',
+        `<p>${escapeHtml(rest)}</p>`,
+        '<ul>',
+        ...item.links.map((link) => `<li><a href="${escapeHtml(link)}">Your link</a></li>`),
+        '</ul>',
+        `<p>Formats: ${DOWNLOAD_FORMATS.join(', ')}</p>`,
+      );
     } else {
       for (const link of item.links) text.push(`Download: ${link}`);
       text.push(`Formats: ${DOWNLOAD_FORMATS.join(', ')}`);

@@ -5,7 +5,10 @@ export interface ReleaseTerms {
   upc: string;
   /** 00:00 America/New_York on the release date unless the release names another instant. */
   releaseInstant: Date;
-  /** The earliest track instant ("instant grat" tracks), if any track has its own. */
+  /**
+   * The earliest track instant ("instant grat" tracks), if any track has its own. It does not open the
+   * grant (that is the release instant): the download route serves each track from its own instant.
+   */
   firstTrackInstant: Date | null;
   downloadLimit: number;
   /** 0 = links never expire. */
@@ -24,12 +27,14 @@ export interface PlannedGrant {
 const DAY_MS = 86_400_000;
 
 /**
- * When a grant opens: the release instant, or earlier if a track of it has its own earlier instant (the fan
- * gets the link then, and the download route serves each track from its own instant).
+ * When a grant opens (becomes active: the fulfilment, the "it's here" email and the expiry clock start):
+ * the release instant, or for a track sale (`track`) that track's own instant (null = the release's).
+ * Never an earlier "instant grat" track's instant: before the release instant the link is already live and
+ * serves only the files that are out (the download route decides per file), and the order email says so.
+ * The scheduler derives this again from the catalogue at each tick, so a re-timed release is honoured.
  */
-export function availableAt(terms: ReleaseTerms): Date {
-  const track = terms.firstTrackInstant;
-  return track && track < terms.releaseInstant ? track : terms.releaseInstant;
+export function availableAt(terms: ReleaseTerms, track?: { releaseInstant: Date | null } | null): Date {
+  return track?.releaseInstant ?? terms.releaseInstant;
 }
 
 export function expiryFrom(activatedAt: Date, expiryDays: number): Date | null {
@@ -41,8 +46,13 @@ export function expiryFrom(activatedAt: Date, expiryDays: number): Date | null {
  * refund that arrived before the order simply lowers the count). Released music is active now; a
  * pre-order is scheduled for the instant it becomes available.
  */
-export function planGrants(terms: ReleaseTerms, owedUnits: number, now: Date): PlannedGrant[] {
-  const opensAt = availableAt(terms);
+export function planGrants(
+  terms: ReleaseTerms,
+  owedUnits: number,
+  now: Date,
+  track?: { releaseInstant: Date | null } | null,
+): PlannedGrant[] {
+  const opensAt = availableAt(terms, track);
   const released = opensAt.getTime() <= now.getTime();
   const grants: PlannedGrant[] = [];
   for (let unitIndex = 0; unitIndex < owedUnits; unitIndex++) {

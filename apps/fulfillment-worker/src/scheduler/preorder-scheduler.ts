@@ -21,6 +21,16 @@ interface ActivatedGrant {
 }
 
 /**
+ * When a scheduled grant opens, derived from the catalogue at each tick (never from a copy taken at
+ * purchase): its track's own instant for a track sale, else the release instant. So when the artist moves
+ * a release or a track (artist API), earlier or later, no schedule is left stale: the grant, its Shopify
+ * fulfilment and its "it's here" email follow at the next tick. An instant-grat track does not open a
+ * release's grant (its link already serves that track; the order email told the fan when the rest comes).
+ */
+const OPENS_AT_JOIN = 'JOIN release r ON r.id = g.release_id LEFT JOIN track t ON t.id = g.track_id';
+const OPENS_AT = 'coalesce(t.release_instant, r.release_instant)';
+
+/**
  * Activates scheduled grants whose instant has come, durably: the schedule is the grant row itself, so it
  * survives restarts, and one transaction flips the status (the guard: a grant activates once), queues the
  * email and the Shopify fulfilment. One replica at a time runs a round (advisory lock); the orders' locks
@@ -40,8 +50,8 @@ export class PreorderScheduler {
       if (!lock[0]?.ok) return 0;
       const { rows: due } = await client.query<{ shop_domain: string; oid: string }>(
         `SELECT DISTINCT o.shop_domain, o.shopify_order_id::text AS oid
-         FROM (SELECT order_line_id FROM download_grant WHERE status = 'scheduled' AND activate_at <= $1
-               ORDER BY activate_at LIMIT $2) g
+         FROM (SELECT g.order_line_id FROM download_grant g ${OPENS_AT_JOIN}
+               WHERE g.status = 'scheduled' AND ${OPENS_AT} <= $1 ORDER BY ${OPENS_AT} LIMIT $2) g
          JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id`,
         [now, this.#o.batchSize],
       );
@@ -50,15 +60,20 @@ export class PreorderScheduler {
         client,
         due.map((d) => ({ shopDomain: d.shop_domain, shopifyOrderId: d.oid })),
       );
+      // activate_at is rewritten to the instant the grant really opened (the catalogue's, not the one
+      // planned at purchase), so what the dashboard shows for it is true after a re-timing too.
       const { rows } = await client.query<ActivatedGrant>(
         `WITH activated AS (
-           UPDATE download_grant g SET status = 'active', activated_at = $1,
-             expires_at = CASE WHEN r.download_expiry_days > 0 THEN $1 + make_interval(days => r.download_expiry_days) END
-           FROM order_line ol, orders o, release r
-           WHERE ol.id = g.order_line_id AND o.id = ol.order_id AND r.id = g.release_id
-             AND (o.shop_domain, o.shopify_order_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[]))
-             AND g.status = 'scheduled' AND g.activate_at <= $1
-           RETURNING g.id, o.id AS order_id, o.name AS order_name, o.email, r.id AS release_id, r.title, g.activate_at
+           UPDATE download_grant g SET status = 'active', activated_at = $1, activate_at = d.opens_at,
+             expires_at = CASE WHEN d.expiry_days > 0 THEN $1 + make_interval(days => d.expiry_days) END
+           FROM (SELECT g.id, ${OPENS_AT} AS opens_at, r.download_expiry_days AS expiry_days, r.title,
+                        o.id AS order_id, o.name AS order_name, o.email
+                 FROM download_grant g ${OPENS_AT_JOIN}
+                 JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id
+                 WHERE (o.shop_domain, o.shopify_order_id) IN (SELECT * FROM unnest($2::text[], $3::bigint[]))
+                   AND g.status = 'scheduled' AND ${OPENS_AT} <= $1) d
+           WHERE g.id = d.id AND g.status = 'scheduled'
+           RETURNING g.id, d.order_id, d.order_name, d.email, g.release_id, d.title, g.activate_at
          ) SELECT * FROM activated ORDER BY order_id, release_id, id`,
         [now, due.map((d) => d.shop_domain), due.map((d) => d.oid)],
       );

@@ -35,7 +35,7 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
       (row) => row.payload as Record<string, unknown>,
     );
 
-  it('grants a paid order: released lines active, the pre-order scheduled at its first track instant; one email; one sale per unit', async () => {
+  it('grants a paid order: released lines active, the pre-order scheduled at its release instant; one email; one sale per unit', async () => {
     const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     expect(outcome).toMatchObject({ status: 'applied', grantsCreated: 3 });
 
@@ -46,7 +46,8 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
       [13001003n, catalogue.bundleAlbum, 'active'],
     ]);
     const preorder = stored[1]!;
-    expect(preorder.activateAt).toEqual(catalogue.trackInstant);
+    // Scheduled for the release instant, not its instant-grat track's (the link serves that track already).
+    expect(preorder.activateAt).toEqual(catalogue.preorderInstant);
     expect(preorder.downloadLimit).toBe(3);
     expect(stored[0]!.expiresAt?.getTime()).toBe(now.getTime() + 30 * 86_400_000);
     expect(stored[0]!.tokenHash).toBe(tokens.issue(stored[0]!.id).hash);

@@ -28,7 +28,17 @@ export const productMapping = z
     reportedRelease: z
       .boolean()
       .describe('For a bundle (several releases on one product), the one release reported to charts'),
-    fanPack: z.boolean().describe('Merch bundle pre-approved as a fan pack (counts for charts)'),
+    fanPack: z
+      .boolean()
+      .describe(
+        'Merch bundle (the product ships physical goods with the music) pre-approved as a fan pack: only then does it count for charts',
+      ),
+    trackId: z
+      .uuid()
+      .nullable()
+      .describe(
+        'A track sale: the product is this one track of the release (reports its ISRC); null = the whole release',
+      ),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -43,13 +53,20 @@ const createBody = z
     releaseId: z.uuid(),
     reportedRelease: z.boolean().default(true),
     fanPack: z.boolean().default(false),
+    trackId: z.uuid().optional().describe('A track of the release: the product sells that one track'),
   })
   .strict()
   .refine((b) => b.productId !== undefined || b.variantId !== undefined || b.sku !== undefined, {
     message: 'give at least one of productId, variantId and sku',
   });
 
-const updateBody = z.object({ reportedRelease: z.literal(true).optional(), fanPack: z.boolean().optional() }).strict();
+const updateBody = z
+  .object({
+    reportedRelease: z.literal(true).optional(),
+    fanPack: z.boolean().optional(),
+    trackId: z.uuid().nullable().optional().describe('A track of the mapped release; null = the whole release again'),
+  })
+  .strict();
 
 const listQuery = z.object({
   ...pageQuery,
@@ -75,12 +92,13 @@ interface MappingRow {
   releaseId: string;
   reportedRelease: boolean;
   fanPack: boolean;
+  trackId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
 
 const COLUMNS = `m.id, m.shop_domain AS "shopDomain", m.product_id::text AS "productId", m.variant_id::text AS "variantId", m.sku,
-  m.release_id AS "releaseId", m.reported_release AS "reportedRelease", m.fan_pack AS "fanPack",
+  m.release_id AS "releaseId", m.reported_release AS "reportedRelease", m.fan_pack AS "fanPack", m.track_id AS "trackId",
   m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
 const SCOPED = 'product_mapping m JOIN release r ON r.id = m.release_id JOIN artist a ON a.id = r.artist_id';
 
@@ -136,6 +154,7 @@ export class MappingRepository {
         [accountId, body.releaseId],
       );
       if (owned.rowCount === 0) throw notFound('Release');
+      if (body.trackId !== undefined) await assertTrackOf(client, body.releaseId, body.trackId);
       const group = [body.shopDomain, body.productId ?? null, body.variantId ?? null, body.sku ?? null];
       // Serialises writers of one product group so that exactly one mapping of a bundle is reported.
       await client.query(
@@ -156,9 +175,9 @@ export class MappingRepository {
       const reported = same.rowCount === 0 || body.reportedRelease;
       if (reported) await clearReported(client, group);
       const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO product_mapping (shop_domain, product_id, variant_id, sku, release_id, reported_release, fan_pack, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, now()) RETURNING id`,
-        [...group, body.releaseId, reported, body.fanPack],
+        `INSERT INTO product_mapping (shop_domain, product_id, variant_id, sku, release_id, reported_release, fan_pack, track_id, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id`,
+        [...group, body.releaseId, reported, body.fanPack, body.trackId ?? null],
       );
       return (await this.get(accountId, rows[0]!.id, client))!;
     });
@@ -170,10 +189,12 @@ export class MappingRepository {
       const current = await this.get(accountId, id, client);
       if (!current) return undefined;
       const group = [current.shopDomain, current.productId, current.variantId, current.sku];
+      if (body.trackId) await assertTrackOf(client, current.releaseId, body.trackId);
       if (body.reportedRelease) await clearReported(client, group);
       await client.query(
-        `UPDATE product_mapping SET reported_release = reported_release OR $2, fan_pack = COALESCE($3, fan_pack), updated_at = now() WHERE id = $1`,
-        [id, body.reportedRelease ?? false, body.fanPack ?? null],
+        `UPDATE product_mapping SET reported_release = reported_release OR $2, fan_pack = COALESCE($3, fan_pack),
+           track_id = CASE WHEN $4 THEN $5::uuid ELSE track_id END, updated_at = now() WHERE id = $1`,
+        [id, body.reportedRelease ?? false, body.fanPack ?? null, body.trackId !== undefined, body.trackId ?? null],
       );
       return this.get(accountId, id, client);
     });
@@ -188,6 +209,12 @@ export class MappingRepository {
     );
     return rowCount === 1;
   }
+}
+
+/** A track sale's track must be one of the mapped release's tracks (its ISRC is what the charts get). */
+async function assertTrackOf(sql: Sql, releaseId: string, trackId: string) {
+  const { rowCount } = await sql.query('SELECT 1 FROM track WHERE id = $1 AND release_id = $2', [trackId, releaseId]);
+  if (rowCount === 0) throw unprocessable('track_not_in_release', 'trackId is not a track of the mapped release');
 }
 
 async function clearReported(sql: Sql, group: unknown[]) {
@@ -251,14 +278,16 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
     {
       schema: {
         tags,
-        summary: 'Make this mapping the reported release of its bundle, or change its fan-pack approval',
+        summary:
+          'Make this mapping the reported release of its bundle, change its fan-pack approval, or its track (a track sale)',
         params: idParams,
         body: updateBody,
         response: { 200: productMapping, ...problemResponses },
       },
     },
     async (request) => {
-      if (request.body.reportedRelease === undefined && request.body.fanPack === undefined) {
+      const { reportedRelease, fanPack, trackId } = request.body;
+      if (reportedRelease === undefined && fanPack === undefined && trackId === undefined) {
         throw unprocessable('empty_update', 'Nothing to change');
       }
       return (

@@ -50,7 +50,16 @@ const reconciliation = z
     sold: z.number().int(),
     reported: z.number().int(),
     pending: z.number().int().describe('Not decided yet (e.g. not downloaded yet)'),
-    excluded: z.array(z.object({ reasonCode: z.string(), units: z.number().int() })),
+    excluded: z.array(
+      z.object({
+        reasonCode: z
+          .string()
+          .describe(
+            'below_floor, bulk_capped, out_of_territory, test_order, refunded, no_product_code, no_rules, not_fan_pack (a merch bundle not approved as a fan pack), free_unit (net 0: given away)',
+          ),
+        units: z.number().int(),
+      }),
+    ),
     returns: z.object({ total: z.number().int(), reported: z.number().int() }),
   })
   .meta({ id: 'SoldVsReported' });

@@ -267,7 +267,7 @@ const chartFile = geo
   : undefined;
 const urls: Record<string, string> = {
   'API docs': `${artistApi.url}/docs`,
-  ...(answers.workingDownloadLink ? { 'a download link': `${answers.workingDownloadLink}?format=flac` } : {}),
+  ...(answers.workingDownloadLink ? { 'a download link': answers.workingDownloadLink } : {}),
   'sales summary': `curl -H 'authorization: Bearer ${seeded.apiKey}' '${artistApi.url}/v1/sales/summary?releaseId=${seeded.outNow.id}'`,
   'chart CSV (artist API)': `curl -H 'authorization: Bearer ${seeded.apiKey}' '${artistApi.url}/v1/sales/chart.csv?releaseId=${seeded.outNow.id}'`,
   ...(chartFile ? { 'chart file (Luminate)': chartFile } : {}),

@@ -198,6 +198,11 @@ describe('a pre-order link serves each file from its own instant', () => {
     });
     expect((await button(token, { format: 'flac' })).statusCode).toBe(409);
     expect((await page(sold.token)).tracks[0]).toMatchObject({ position: 3, available: false });
+    // The dashboard shows each scheduled grant's opening as the catalogue has it now.
+    const order = await h.api.app.inject({ url: `/v1/orders/${sold.orderId}`, headers: auth });
+    expect(order.statusCode, order.body).toBe(200);
+    const grants = order.json().lines.flatMap((l: { grants: { activateAt: string }[] }) => l.grants);
+    expect(grants.map((g: { activateAt: string }) => g.activateAt)).toEqual([cascadeInstant.toISOString()]);
     // The sold track keeps its row; removing it is refused while its grant exists.
     const { rows } = await h.pool.query('SELECT id FROM track WHERE release_id = $1 ORDER BY position', [releaseId]);
     expect(rows.map((r) => r.id)).toEqual(trackIds);

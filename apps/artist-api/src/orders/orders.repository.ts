@@ -97,11 +97,15 @@ export class OrderRepository {
         [id],
       ),
       this.#pool.query(
+        // A scheduled grant opens at its release's (or its track's) instant as the catalogue has it now: the
+        // worker's scheduler derives it the same way, so a re-timed release shows its new date here.
         `SELECT g.id, g.order_line_id AS "orderLineId", g.release_id AS "releaseId", g.unit_index AS "unitIndex", g.status,
-                g.activate_at AS "activateAt", g.expires_at AS "expiresAt", g.download_limit AS "downloadLimit",
+                CASE WHEN g.status = 'scheduled' THEN coalesce(t.release_instant, r.release_instant) ELSE g.activate_at END
+                  AS "activateAt", g.expires_at AS "expiresAt", g.download_limit AS "downloadLimit",
                 g.downloads_used AS "downloadsUsed", g.revoked_at AS "revokedAt",
                 (SELECT min(d.at) FROM download d WHERE d.grant_id = g.id) AS "firstDownloadAt"
-         FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id WHERE ol.order_id = $1
+         FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN release r ON r.id = g.release_id
+         LEFT JOIN track t ON t.id = g.track_id WHERE ol.order_id = $1
          ORDER BY g.order_line_id, g.release_id, g.unit_index`,
         [id],
       ),

@@ -73,16 +73,27 @@ export function zipStored(entries: readonly { name: string; data: Buffer }[]): B
   return Buffer.concat([...parts, ...centrals, end]);
 }
 
+/** A track's own file per format (the artist API's storage layout): ALAC in an MP4 container. */
+const TRACK_EXTENSIONS = { mp3: 'mp3', wav: 'wav', flac: 'flac', alac: 'm4a' } as const;
+
 /**
- * Writes `<root>/<releaseId>/<format>.zip` for every format, as the catalogue pipeline would: the demo's
- * tracks are generated tones in WAV, packed the same way for each format.
+ * Writes what the artist API serves, as the catalogue pipeline would: the release archive
+ * `<root>/<releaseId>/<format>.zip` and each track on its own, `<root>/<releaseId>/tracks/<position>/<format>.<ext>`
+ * (an "instant grat" track is delivered before the archive). The demo's tracks are generated tones in WAV,
+ * written the same way for each format.
  */
 export async function writeReleaseAudio(root: string, releaseId: string, tracks: readonly { title: string }[]) {
-  const entries = tracks.map((track, i) => ({
-    name: `${String(i + 1).padStart(2, '0')} ${track.title}.wav`,
-    data: toneWav(220 * 2 ** (i / 4)),
-  }));
-  const archive = zipStored(entries);
+  const tones = tracks.map((_, i) => toneWav(220 * 2 ** (i / 4)));
+  const archive = zipStored(
+    tracks.map((track, i) => ({ name: `${String(i + 1).padStart(2, '0')} ${track.title}.wav`, data: tones[i]! })),
+  );
   await mkdir(path.join(root, releaseId), { recursive: true });
   await Promise.all(FORMATS.map((format) => writeFile(path.join(root, releaseId, `${format}.zip`), archive)));
+  for (const [i, tone] of tones.entries()) {
+    const dir = path.join(root, releaseId, 'tracks', String(i + 1));
+    await mkdir(dir, { recursive: true });
+    await Promise.all(
+      FORMATS.map((format) => writeFile(path.join(dir, `${format}.${TRACK_EXTENSIONS[format]}`), tone)),
+    );
+  }
 }

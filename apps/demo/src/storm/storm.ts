@@ -274,9 +274,13 @@ export async function runStorm(
     const fans = [...links.entries()].filter(([email]) => email !== refunded?.order.email);
     const formats = ['mp3', 'flac', 'wav', 'alac'] as const;
     for (const [i, [, link]] of fans.slice(0, options.downloads).entries()) {
-      const url = `${link}?format=${formats[i % formats.length]}`;
-      const response = await fetch(url, {
-        headers: { 'x-forwarded-for': `${FAN_ADDRESSES[i % FAN_ADDRESSES.length]}, ${ALB}` },
+      // As a fan does: the link's landing page (counts nothing), then its button (one download, the file).
+      const headers = { 'x-forwarded-for': `${FAN_ADDRESSES[i % FAN_ADDRESSES.length]}, ${ALB}` };
+      await (await fetch(link, { headers: { ...headers, accept: 'text/html' } })).arrayBuffer();
+      const response = await fetch(`${link}/download`, {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ format: formats[i % formats.length]! }),
       });
       await response.arrayBuffer();
       tally(answers.downloads, String(response.status));
@@ -286,7 +290,10 @@ export async function runStorm(
     answers.workingDownloadLink = fans.at(-1)?.[1];
     const refundedLink = refunded ? links.get(refunded.order.email) : undefined;
     if (refundedLink) {
-      const response = await fetch(`${refundedLink}?format=mp3`);
+      const response = await fetch(`${refundedLink}/download`, {
+        method: 'POST',
+        body: new URLSearchParams({ format: 'mp3' }),
+      });
       await response.arrayBuffer();
       tally(answers.downloads, String(response.status));
       sent.downloads.attempted += 1;

@@ -14,6 +14,7 @@ import {
   seedSales,
   seedShop,
   writeArchive,
+  writeAudio,
 } from '../test-support/seed.ts';
 import { arbitraryFor, type JsonSchema } from './schema-arbitrary.ts';
 
@@ -60,8 +61,10 @@ describe('fuzzing every endpoint', () => {
     });
     const deliveryId = await seedDelivery(h.pool, 'fuzz.myshopify.com');
     await seedSales(h.pool, release.id, '2026-11-27');
-    for (const format of ['mp3', 'wav', 'flac', 'alac'])
+    for (const format of ['mp3', 'wav', 'flac', 'alac'] as const) {
       await writeArchive(h.storageDir, release.id, format, Buffer.from('zip'));
+      await writeAudio(h.storageDir, { releaseId: release.id, format, track: 1 }, Buffer.from('track'));
+    }
     const spare = await seedKey(h.pool, mine.accountId, ['read']);
     known = [
       spare.keyId,

@@ -8,16 +8,16 @@ export interface MappingRow {
   reportedRelease: boolean;
   /** A merch bundle of this mapping is pre-approved as a fan pack (counts for charts). */
   fanPack: boolean;
-  /** A track sale: the product is this one track of the release. */
-  track: { id: string; isrc: string } | null;
+  /** A track sale: the product is this one track of the release (its own instant, if it has one). */
+  track: { id: string; isrc: string; releaseInstant: Date | null } | null;
   terms: ReleaseTerms;
 }
 
 /** A release the line grants (every release of a bundle is granted and delivered). */
 export interface LineRelease {
   terms: ReleaseTerms;
-  /** The grant serves only this track (a track sale); null = the whole release. */
-  trackId: string | null;
+  /** The grant serves only this track (a track sale), and opens at its instant; null = the whole release. */
+  track: { id: string; releaseInstant: Date | null } | null;
 }
 
 /** The one release each unit of the line reports to charts, with what the chart needs to judge it. */
@@ -54,7 +54,10 @@ export function releasesForLine(
   const unique = [...byRelease.values()];
   const chosen = unique.find((m) => m.reportedRelease) ?? unique[0];
   return {
-    releases: unique.map((m) => ({ terms: m.terms, trackId: m.track?.id ?? null })),
+    releases: unique.map((m) => ({
+      terms: m.terms,
+      track: m.track ? { id: m.track.id, releaseInstant: m.track.releaseInstant } : null,
+    })),
     reported: chosen
       ? {
           releaseId: chosen.terms.releaseId,

@@ -111,7 +111,8 @@ RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity`;
 // that names only a product (no variant, no SKU) matches every line of that product.
 const SELECT_MAPPINGS = `
 SELECT pm.shop_domain, pm.product_id::text AS product_id, pm.variant_id::text AS variant_id, pm.sku,
-  pm.reported_release, pm.fan_pack, pm.track_id, tr.isrc AS track_isrc, r.id AS release_id, r.title,
+  pm.reported_release, pm.fan_pack, pm.track_id, tr.isrc AS track_isrc, tr.release_instant AS track_instant,
+  r.id AS release_id, r.title,
   r.upc, r.release_instant, r.download_limit, r.download_expiry_days,
   (SELECT min(t.release_instant) FROM track t WHERE t.release_id = r.id) AS first_track_instant
 FROM product_mapping pm JOIN release r ON r.id = pm.release_id LEFT JOIN track tr ON tr.id = pm.track_id
@@ -239,6 +240,7 @@ async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise
     fan_pack: boolean;
     track_id: string | null;
     track_isrc: string | null;
+    track_instant: Date | null;
     release_id: string;
     title: string;
     upc: string;
@@ -255,7 +257,8 @@ async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise
       sku: r.sku,
       reportedRelease: r.reported_release,
       fanPack: r.fan_pack,
-      track: r.track_id && r.track_isrc ? { id: r.track_id, isrc: r.track_isrc } : null,
+      track:
+        r.track_id && r.track_isrc ? { id: r.track_id, isrc: r.track_isrc, releaseInstant: r.track_instant } : null,
       terms: {
         releaseId: r.release_id,
         title: r.title,
@@ -382,8 +385,9 @@ async function grantOwedUnits(
   }[] = [];
   for (const line of lines) {
     if (!payable.has(line.orderId)) continue;
-    for (const { terms, trackId } of line.releases) {
-      for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now)) {
+    for (const { terms, track } of line.releases) {
+      // A track sale opens at its track's own instant (an "instant grat" single before its album).
+      for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now, track)) {
         const id = randomUUID();
         const values = [
           id,
@@ -395,7 +399,7 @@ async function grantOwedUnits(
           grant.activateAt,
           grant.expiresAt,
           grant.downloadLimit,
-          trackId,
+          track?.id ?? null,
         ];
         for (const [i, v] of values.entries()) cols[i]!.push(v);
         planned.push({

@@ -200,4 +200,16 @@ describe('reported units: net price, bundles, product mappings and track sales (
     expect(reversed).toMatchObject({ isrc: 'USABC2600101' });
     expect(reversed!.upc).toBeUndefined();
   });
+
+  it("a pre-order album's instant-grat track sold on its own opens at the track's instant, not the album's", async () => {
+    const track = await db().track.findFirstOrThrow({ where: { isrc: 'USABC2600001' } });
+    await db().productMapping.create({
+      data: { shopDomain: SHOP, variantId: 45000601n, releaseId: catalogue.preorderAlbum, trackId: track.id },
+    });
+    await apply(oneLine(1, { product_id: 8100601, variant_id: 45000601, sku: null, price: '1.29' }));
+    const grant = await db().downloadGrant.findFirstOrThrow();
+    expect([grant.trackId, grant.status, grant.activateAt]).toEqual([track.id, 'scheduled', catalogue.trackInstant]);
+    const [event] = await sales();
+    expect(event).toMatchObject({ isrc: 'USABC2600001', releaseId: catalogue.preorderAlbum });
+  });
 });

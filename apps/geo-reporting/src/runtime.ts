@@ -30,6 +30,8 @@ export interface GeoReportingRuntime {
 export interface GeoReportingPorts {
   logger: Logger;
   events(clientId: string): EventBus;
+  /** The clock the report routes close business days by; default the real one (tests move it a day on). */
+  now?: () => Date;
 }
 
 export interface GeoReportingWiring extends Omit<GeoReportingRuntime, 'start'> {
@@ -124,7 +126,7 @@ export function wireGeoReporting(
     metrics,
     attribution: config.GEOIP_ATTRIBUTION,
     rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
-    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT },
+    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT, ...(ports.now ? { now: ports.now } : {}) },
     readiness: [
       { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
       { name: options.busName, check: () => bus.health() },

@@ -1,53 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { createRedisCache } from '@single/cache';
-import { createKafkaEventBus } from '@single/events';
-import { type EmbeddedWorker, loadWorkerConfig, startEmbeddedWorker } from '@single/fulfillment-worker/embedded';
-import {
-  type EmbeddedGeoReporting,
-  loadGeoReportingConfig,
-  startEmbeddedGeoReporting,
-} from '@single/geo-reporting/embedded';
-import { silentLogger } from '@single/logger';
-import { type AmqpMessagingOptions, createAmqpMessaging } from '@single/messaging';
-import {
-  createKafkaTestContext,
-  createTestDatabase,
-  createTestRedisPrefix,
-  createTestVhost,
-  deleteRedisPrefix,
-  sharedFixture,
-  shopifyWebhookHeaders,
-  type TestDatabase,
-  type TestVhost,
-  testRedisUrl,
-} from '@single/testing';
-import { compileTrustedProxies } from '@single/trusted-proxy';
-import {
-  type EmbeddedDispatcher,
-  loadDispatcherConfig,
-  startEmbeddedDispatcher,
-} from '@single/webhook-dispatcher/embedded';
-import nodemailer from 'nodemailer';
-import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
+import { sharedFixture } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ArtistApi, buildApp } from '../app.ts';
-import { localAudioStorage } from '../downloads/storage.ts';
+import { eventually, linkTokens, type Platform, startPlatform } from '../test-support/platform.ts';
 import { seedAccount, seedShop, uniqueUpc, writeArchive } from '../test-support/seed.ts';
 
 // Issue 6's must-show, on the real servers: a signed `orders/paid` webhook through the dispatcher's HTTP
 // route -> outbox relay -> RabbitMQ -> fulfillment worker -> grant + email over SMTP -> the fan opens
 // the link on the artist API -> the bytes of the stored archive -> `sale.redeemed` through the sales
 // outbox relay -> Kafka -> geo-reporting: the unit becomes reportable; the download limit then answers 410.
-// Each app is wired by its own `embedded.ts` (the artist API by buildApp: its embedded cache invalidator
-// joins a fixed consumer group on the shared `sales.v1`, which an isolated test must not do).
+// The platform is wired by test-support/platform.ts (each app by its own embedded.ts).
 
-const WEBHOOK_SECRET = 'fixture-secret-do-not-use-in-production';
 const SHOP = 'e2e-harbour-lights.myshopify.com';
 const FAN = 'riley.fan@example.com';
 const DOWNLOAD_LIMIT = 3;
@@ -57,185 +20,21 @@ const order = JSON.parse(readFileSync(sharedFixture('shopify/orders-paid.json'),
 };
 const digitalLine = order.line_items[0]!;
 
-interface ReceivedMail {
-  to: string[];
-  /** Raw message, quoted-printable soft breaks and escapes decoded so links read whole. */
-  source: string;
-}
-
-const decodeQuotedPrintable = (s: string) =>
-  s
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-
-/** A real SMTP server on 127.0.0.1 that records what it accepts. */
-async function startSmtpServer() {
-  const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          source: decodeQuotedPrintable(Buffer.concat(chunks).toString('utf8')),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    port,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** An `orders/paid`-style webhook request as Shopify sends it, signed with the app's client secret. */
-function signedWebhook(topic: string, body: Buffer) {
-  return {
-    method: 'POST' as const,
-    url: '/webhooks/shopify',
-    payload: body,
-    headers: shopifyWebhookHeaders(topic, body, { shopDomain: SHOP, secret: WEBHOOK_SECRET }),
-  };
-}
-
-/** Polls until `check` stops throwing, or rethrows its last failure at the deadline. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
 const isoDay = (at: Date) => at.toISOString().slice(0, 10);
 
 describe('download flow end to end on the real servers', () => {
-  const kafka = createKafkaTestContext();
-  const salesTopic = kafka.topic();
-  const redisPrefix = createTestRedisPrefix();
   const archive = randomBytes(256 * 1024);
-  const logger = silentLogger();
-  /** Run in reverse order in afterAll; each one is attempted even if an earlier one fails. */
-  const closers: (() => Promise<unknown>)[] = [];
-  let database: TestDatabase;
-  let vhost: TestVhost;
-  let pool: pg.Pool;
-  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
-  let api: ArtistApi;
+  let platform: Platform;
+  let pool: Platform['pool'];
+  let api: Platform['api'];
   let apiUrl: string;
-  let dispatcher: EmbeddedDispatcher;
-  let worker: EmbeddedWorker;
-  let geo: EmbeddedGeoReporting;
   let auth: { authorization: string };
   let releaseId: string;
   let upc: string;
 
-  const events = (clientId: string) => createKafkaEventBus({ brokers: kafka.brokers, clientId, logger });
-  const messaging = (options: Omit<AmqpMessagingOptions, 'url'>) =>
-    createAmqpMessaging({ url: vhost.url, logger, ...options });
-
   beforeAll(async () => {
-    database = await createTestDatabase();
-    closers.push(() => database.drop());
-    vhost = await createTestVhost();
-    closers.push(() => vhost.dispose());
-    closers.push(() => kafka.cleanup());
-    closers.push(() => deleteRedisPrefix(redisPrefix));
-    pool = new pg.Pool({ connectionString: database.url, max: 3 });
-    closers.push(() => pool.end());
-    smtp = await startSmtpServer();
-    closers.push(() => smtp.close());
-    const audioDir = await mkdtemp(path.join(tmpdir(), 'e2e-audio-'));
-    closers.push(() => rm(audioDir, { recursive: true, force: true }));
-
-    // The artist API first: its address is the base of the links the worker emails.
-    const apiCache = createRedisCache({ url: testRedisUrl(), keyPrefix: `${redisPrefix}artist-api:` });
-    closers.push(() => apiCache.close());
-    const apiPool = new pg.Pool({ connectionString: database.url, max: 5 });
-    closers.push(() => apiPool.end());
-    api = buildApp({
-      logger,
-      pool: apiPool,
-      cache: apiCache,
-      storage: localAudioStorage(audioDir),
-      // The loopback peer plays our proxies; without X-Forwarded-For the fan is unknown, as the route intends.
-      trustedProxies: compileTrustedProxies(['127.0.0.1']),
-      limits: { perKeyPerMinute: 10_000, downloadsPerIpPerMinute: 10_000, downloadsPerTokenPerMinute: 10_000 },
-    });
-    apiUrl = await api.app.listen({ host: '127.0.0.1', port: 0 });
-    closers.push(() => api.app.close());
-
-    const common = {
-      HOST: '127.0.0.1',
-      PORT: '0',
-      LOG_LEVEL: 'silent',
-      DD_TRACE_ENABLED: 'false',
-      DATABASE_URL: database.url,
-      RABBITMQ_URL: vhost.url,
-      REDIS_URL: testRedisUrl(),
-      KAFKA_BROKERS: kafka.brokers.join(','),
-      TRUSTED_PROXIES: '127.0.0.1/32',
-    };
-
-    // geo-reporting joins its (test-only) consumer group on the test's sales topic.
-    geo = await startEmbeddedGeoReporting(
-      loadGeoReportingConfig({
-        ...common,
-        GEOIP_RELOAD_INTERVAL_MS: '0',
-        SALES_TOPIC: salesTopic,
-        SALES_CONSUMER_GROUP: kafka.groupId(),
-      }),
-      { logger, events },
-    );
-    closers.push(() => geo.close());
-    closers.push(() => geo.app.app.close());
-
-    const transport = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      secure: false,
-      ignoreTLS: true,
-    });
-    closers.push(async () => transport.close());
-    worker = await startEmbeddedWorker(
-      loadWorkerConfig({
-        ...common,
-        SALES_TOPIC: salesTopic,
-        DOWNLOAD_TOKEN_SECRETS: randomBytes(32).toString('hex'),
-        DOWNLOAD_BASE_URL: apiUrl,
-        RETRY_DELAYS_MS: '100,300,1000',
-        POLL_INTERVAL_MS: '100',
-      }),
-      { logger, messaging, events, mail: transport },
-    );
-    closers.push(() => worker.close());
-    closers.push(() => worker.worker.http.app.close());
-    // Its queues must be bound before the relay publishes, or the delivery would be unroutable.
-    await worker.messaging.waitUntilConnected(10_000);
-
-    dispatcher = await startEmbeddedDispatcher(
-      loadDispatcherConfig({ ...common, SHOPIFY_WEBHOOK_SECRETS: WEBHOOK_SECRET }),
-      {
-        logger,
-        messaging,
-        cache: (keyPrefix) => createRedisCache({ url: testRedisUrl(), keyPrefix: `${redisPrefix}${keyPrefix}` }),
-      },
-    );
-    closers.push(() => dispatcher.close());
-    closers.push(() => dispatcher.dispatcher.app.close());
-
+    platform = await startPlatform();
+    ({ pool, api, apiUrl } = platform);
     // Onboarding writes the account, its key and the installed shop (cmdr / app install); the label's
     // dashboard then creates the artist, the release and the product mapping through the API.
     const account = await seedAccount(pool, 'Harbour Lights Records');
@@ -259,13 +58,11 @@ describe('download flow end to end on the real servers', () => {
       sku: digitalLine.sku,
       releaseId,
     });
-    await writeArchive(audioDir, releaseId, 'flac', archive);
+    await writeArchive(platform.audioDir, releaseId, 'flac', archive);
   });
 
   afterAll(async () => {
-    const failures: unknown[] = [];
-    for (const close of closers.reverse()) await close().catch((error: unknown) => failures.push(error));
-    expect(failures).toEqual([]);
+    await platform?.close();
   });
 
   async function post<T = unknown>(url: string, body: unknown): Promise<T> {
@@ -292,20 +89,18 @@ describe('download flow end to end on the real servers', () => {
 
   it('delivers the paid order as a link, counts the first download for the chart, then refuses past the limit', async () => {
     // Shopify -> dispatcher: durable and answered 200.
-    const delivered = await dispatcher.dispatcher.app.inject(
-      signedWebhook('orders/paid', Buffer.from(JSON.stringify(order))),
-    );
+    const delivered = await platform.deliver('orders/paid', Buffer.from(JSON.stringify(order)), SHOP);
     expect(delivered.statusCode, delivered.body).toBe(200);
 
     // relay -> RabbitMQ -> worker: one grant for the mapped line, and the fan's email over SMTP.
     const mail = await eventually(async () => {
-      const found = smtp.received.find((m) => m.to.includes(FAN));
+      const found = platform.smtp.received.find((m) => m.to.includes(FAN));
       if (!found) throw new Error('no email for the fan yet');
       return found;
     });
-    const links = [...mail.source.matchAll(/(https?:\/\/[^\s"'<>]+)\/d\/([A-Za-z0-9_-]{20,128})/g)];
+    const links = linkTokens(mail);
     expect(links.length).toBeGreaterThan(0);
-    const [, base, token] = links[0]!;
+    const { base, token } = links[0]!;
     expect(base).toBe(apiUrl);
     const grants = await pool.query<{ status: string; download_limit: number; release_id: string }>(
       `SELECT g.status, g.download_limit, g.release_id FROM download_grant g

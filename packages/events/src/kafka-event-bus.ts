@@ -78,6 +78,8 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   let closed = false;
   const subscriptions = new Set<KafkaSubscription>();
 
+  const isRetriable = (error: unknown) =>
+    error instanceof Error && (error as { retriable?: boolean }).retriable === true;
   const unavailable = (what: string, cause?: unknown) =>
     new EventsUnavailableError(`kafka: ${what}${cause instanceof Error ? `: ${cause.message}` : ''}`, { cause });
   const assertOpen = () => {
@@ -168,13 +170,28 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
       });
       const missing = topics.filter((t) => !existing.has(t));
       if (missing.length === 0) return;
-      // Creation waits for partition leaders, which takes longer than one request.
+      // Creation waits for partition leaders, which takes longer than one request. While a new topic's
+      // metadata spreads, the broker may answer "does not host this topic-partition" (retriable), which
+      // kafkajs's own wait for leaders does not retry: wait for the metadata ourselves until the deadline.
       await bounded('create topics', adminTimeoutMs, admins, async () => {
         const a = await admins.get();
-        await a.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
-        });
+        await a
+          .createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+          })
+          .catch((error: unknown) => {
+            if (!isRetriable(error)) throw error;
+          });
+        for (;;) {
+          try {
+            const { topics } = await a.fetchTopicMetadata({ topics: missing });
+            if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+          } catch (error) {
+            if (!isRetriable(error)) throw error;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       });
     },
 

@@ -8,9 +8,11 @@ export {
 } from './contracts/messaging.harness.ts';
 export * from './dates.ts';
 export * from './env.ts';
+export * from './eventually.ts';
 export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';
 export * from './redis.ts';
 export * from './shared-fixtures.ts';
 export * from './shopify.ts';
+export * from './smtp.ts';

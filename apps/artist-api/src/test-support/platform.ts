@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createRedisCache } from '@single/cache';
@@ -19,8 +18,12 @@ import {
   createTestRedisPrefix,
   createTestVhost,
   deleteRedisPrefix,
+  eventually as poll,
+  type ReceivedMail,
   shopifyWebhookHeaders,
+  startTestSmtpServer,
   type TestDatabase,
+  type TestSmtpServer,
   testRedisUrl,
 } from '@single/testing';
 import { compileTrustedProxies } from '@single/trusted-proxy';
@@ -29,9 +32,7 @@ import {
   loadDispatcherConfig,
   startEmbeddedDispatcher,
 } from '@single/webhook-dispatcher/embedded';
-import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { expect } from 'vitest';
 import { type ArtistApi, buildApp } from '../app.ts';
 import { localAudioStorage } from '../downloads/storage.ts';
@@ -42,59 +43,10 @@ import { localAudioStorage } from '../downloads/storage.ts';
 // each on its own database, vhost, Kafka topic and Redis prefix, and a real SMTP server that records what
 // it accepts.
 
+/** Polls until `check` passes: the whole platform is slower to settle than one app (30 s by default). */
+export const eventually = <T>(check: () => Promise<T>, timeoutMs = 30_000) => poll(check, timeoutMs, 100);
+
 export const WEBHOOK_SECRET = 'fixture-secret-do-not-use-in-production';
-
-export interface ReceivedMail {
-  to: string[];
-  /** Raw message, quoted-printable soft breaks and escapes decoded so links read whole. */
-  source: string;
-}
-
-const decodeQuotedPrintable = (s: string) =>
-  s
-    .replace(/=\r?\n/g, '')
-    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
-
-/** A real SMTP server on 127.0.0.1 that records what it accepts. */
-export async function startSmtpServer() {
-  const received: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          source: decodeQuotedPrintable(Buffer.concat(chunks).toString('utf8')),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return {
-    port,
-    received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
-/** Polls until `check` stops throwing, or rethrows its last failure at the deadline. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** The download tokens of the links in an email, in the order they appear (each once). */
 export function linkTokens(mail: ReceivedMail): { base: string; token: string }[] {
@@ -113,7 +65,7 @@ export interface Platform {
   api: ArtistApi;
   apiUrl: string;
   audioDir: string;
-  smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  smtp: TestSmtpServer;
   dispatcher: EmbeddedDispatcher;
   worker: EmbeddedWorker;
   geo: EmbeddedGeoReporting;
@@ -148,7 +100,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     closers.push(() => deleteRedisPrefix(redisPrefix));
     const pool = new pg.Pool({ connectionString: database.url, max: 3 });
     closers.push(() => pool.end());
-    const smtp = await startSmtpServer();
+    const smtp = await startTestSmtpServer();
     closers.push(() => smtp.close());
     const audioDir = await mkdtemp(path.join(tmpdir(), 'e2e-audio-'));
     closers.push(() => rm(audioDir, { recursive: true, force: true }));
@@ -197,12 +149,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     closers.push(() => geo.close());
     closers.push(() => geo.app.app.close());
 
-    const transport = nodemailer.createTransport({
-      host: '127.0.0.1',
-      port: smtp.port,
-      secure: false,
-      ignoreTLS: true,
-    });
+    const transport = smtp.transport();
     closers.push(async () => transport.close());
     const worker = await startEmbeddedWorker(
       loadWorkerConfig({

@@ -1,11 +1,10 @@
-import { useTestDatabase } from '@single/testing';
+import { startTestSmtpServer, type TestSmtpServer, useTestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadTokens, hashToken } from '../grants/tokens.ts';
 import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
 import { applyRefund } from '../handlers/refund-create/apply-refund.ts';
 import { paidOrder, refundFixture, SHOP, seedCatalogue } from '../test-support/fixtures.ts';
-import { startTestSmtpServer, type TestSmtpServer } from '../test-support/smtp.ts';
 import { Mailer } from './mailer.ts';
 
 const tokens = new DownloadTokens(['mailer-secret-mailer-secret-mailer-001']);

@@ -7,7 +7,9 @@ import { createAmqpMessaging, type Messaging } from '@single/messaging';
 import {
   createKafkaTestContext,
   createTestVhost,
+  startTestSmtpServer,
   type TestDatabase,
+  type TestSmtpServer,
   type TestVhost,
   useTestDatabase,
 } from '@single/testing';
@@ -15,7 +17,6 @@ import pg from 'pg';
 import { afterEach, beforeEach, onTestFailed } from 'vitest';
 import { QUEUES, workerTopology } from '../topology.ts';
 import { envelope, seedCatalogue, shopifyFixture } from './fixtures.ts';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp.ts';
 import { spawnWorker, type WorkerProcess } from './worker-process.ts';
 
 /**

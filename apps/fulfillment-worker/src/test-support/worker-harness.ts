@@ -1,13 +1,12 @@
 import { EVENTS_EXCHANGE, shopifyRoutingKey } from '@single/contracts';
 import { silentLogger } from '@single/logger';
 import { createAmqpMessaging, type Messaging } from '@single/messaging';
-import { createTestVhost, type TestVhost } from '@single/testing';
+import { createTestVhost, startTestSmtpServer, type TestSmtpServer, type TestVhost } from '@single/testing';
 import pg from 'pg';
 import { buildWorker, type Worker, type WorkerDeps } from '../app.ts';
 import { DownloadTokens } from '../grants/tokens.ts';
 import { workerTopology } from '../topology.ts';
 import { envelope } from './fixtures.ts';
-import { startTestSmtpServer, type TestSmtpServer } from './smtp.ts';
 
 export const TEST_RETRY_DELAYS_MS = [50, 100, 200];
 
@@ -70,15 +69,4 @@ export async function startWorkerHarness(databaseUrl: string, extra: Partial<Wor
   };
 }
 
-/** Polls until `check` passes (returns without throwing), or rethrows its last failure at the deadline. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
+export { eventually } from '@single/testing';

@@ -47,8 +47,14 @@ const RELEASE_COLUMNS = `r.id, r.artist_id AS "artistId", r.title, r.upc, r.rele
   r.download_expiry_days AS "downloadExpiryDays", r.territories, r.created_at AS "createdAt", r.updated_at AS "updatedAt"`;
 
 export class UpcTakenError extends Error {}
-/** A track that was sold on its own (a grant points at it) cannot be removed from its release. */
-export class TrackInUseError extends Error {}
+/** A track sold on its own (a grant or a product mapping points at it) cannot be removed from its release. */
+export class TrackInUseError extends Error {
+  readonly isrcs: string[];
+  constructor(isrcs: string[]) {
+    super(`tracks in use: ${isrcs.join(', ')}`);
+    this.isrcs = isrcs;
+  }
+}
 
 export interface ReleaseFilters {
   limit: number;
@@ -201,34 +207,53 @@ async function insertTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['
 }
 
 /**
- * Replaces a release's track list, matched by position: a kept position keeps its track row (and id), so
- * the grants and mappings of a track sale still point at it, and a changed instant re-times them at once
- * (what a track serves, and when, is derived from these instants whenever it is read). A position that
- * goes away is deleted, which the database refuses while a grant of that track exists.
+ * Replaces a release's track list, matched by ISRC (a track's identity): a kept ISRC keeps its track row
+ * (and id) whatever its new position, title or instant, so the grants, mappings and downloads of a track
+ * sale still name the same recording after a reorder, and a changed instant re-times them at once (what a
+ * track serves, and when, is derived from these instants whenever it is read). An ISRC that goes away is
+ * deleted, refused while a grant or a product mapping of that track exists (the foreign keys refuse it
+ * too). Called under the release's row lock.
  */
 async function syncTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['tracks']) {
+  const isrcs = tracks.map((t) => t.isrc);
+  const inUse = await sql.query<{ isrc: string }>(
+    `SELECT t.isrc FROM track t
+     WHERE t.release_id = $1 AND NOT (t.isrc = ANY($2::text[]))
+       AND (EXISTS (SELECT 1 FROM download_grant g WHERE g.track_id = t.id)
+            OR EXISTS (SELECT 1 FROM product_mapping m WHERE m.track_id = t.id))
+     ORDER BY t.position`,
+    [releaseId, isrcs],
+  );
+  if (inUse.rows.length > 0) throw new TrackInUseError(inUse.rows.map((r) => r.isrc));
   await sql
-    .query('DELETE FROM track WHERE release_id = $1 AND NOT (position = ANY($2::int[]))', [
-      releaseId,
-      tracks.map((t) => t.position),
-    ])
+    .query('DELETE FROM track WHERE release_id = $1 AND NOT (isrc = ANY($2::text[]))', [releaseId, isrcs])
     .catch((error: unknown) => {
-      if ((error as { code?: string })?.code === '23503') throw new TrackInUseError();
+      // A grant or mapping written since the check above: the database's guard.
+      if ((error as { code?: string })?.code === '23503') throw new TrackInUseError([]);
       throw error;
     });
   if (tracks.length === 0) return;
+  // The kept tracks step aside first (negative positions): the unique (release_id, position) is checked
+  // row by row, so swapping two positions in one UPDATE would collide.
+  await sql.query('UPDATE track SET position = -position WHERE release_id = $1 AND position > 0', [releaseId]);
+  const values = [
+    releaseId,
+    tracks.map((t) => t.position),
+    tracks.map((t) => t.title),
+    isrcs,
+    tracks.map((t) => t.releaseInstant),
+  ];
+  await sql.query(
+    `UPDATE track t SET position = n.position, title = n.title, release_instant = n.release_instant
+     FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[]) AS n(position, title, isrc, release_instant)
+     WHERE t.release_id = $1 AND t.isrc = n.isrc`,
+    values,
+  );
   await sql.query(
     `INSERT INTO track (release_id, position, title, isrc, release_instant)
-     SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[])
-     ON CONFLICT (release_id, position) DO UPDATE SET
-       title = EXCLUDED.title, isrc = EXCLUDED.isrc, release_instant = EXCLUDED.release_instant`,
-    [
-      releaseId,
-      tracks.map((t) => t.position),
-      tracks.map((t) => t.title),
-      tracks.map((t) => t.isrc),
-      tracks.map((t) => t.releaseInstant),
-    ],
+     SELECT $1, n.* FROM unnest($2::int[], $3::text[], $4::text[], $5::timestamptz[]) AS n(position, title, isrc, release_instant)
+     WHERE NOT EXISTS (SELECT 1 FROM track t WHERE t.release_id = $1 AND t.isrc = n.isrc)`,
+    values,
   );
 }
 

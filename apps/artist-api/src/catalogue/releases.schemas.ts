@@ -78,7 +78,13 @@ export const updateReleaseBody = z
     downloadLimit: releaseFields.downloadLimit.optional(),
     downloadExpiryDays: releaseFields.downloadExpiryDays.optional(),
     territories: releaseFields.territories.optional(),
-    tracks: releaseFields.tracks.optional().describe('Replaces every track when given'),
+    tracks: releaseFields.tracks
+      .optional()
+      .describe(
+        'Replaces the track list when given, matched by ISRC (a track is its ISRC): a listed ISRC keeps its track ' +
+          '(position, title and instant may change, e.g. a reorder); an ISRC left out is removed, refused with ' +
+          '409 `track_in_use` while a track sale (a grant or a product mapping) points at it',
+      ),
   })
   .strict()
   .refine((b) => b.releaseDate === undefined || b.releaseInstant === undefined, {

@@ -117,7 +117,15 @@ function checkConsistency(values: ReleaseValues) {
 
 function mapUpcTaken(error: unknown): never {
   if (error instanceof UpcTakenError) throw new ProblemError(409, 'upc_taken', 'This UPC/EAN is already registered');
-  if (error instanceof TrackInUseError)
-    throw new ProblemError(409, 'track_in_use', 'A track sold on its own cannot be removed from its release');
+  if (error instanceof TrackInUseError) {
+    // A track is its ISRC: leaving one out of `tracks` removes it, which a track sale (a grant or a
+    // product mapping of it) forbids. Reordering or retitling keeps the ISRC and is always allowed.
+    throw new ProblemError(409, 'track_in_use', 'A track sold on its own cannot be removed from its release', {
+      detail:
+        error.isrcs.length > 0
+          ? `a grant or product mapping points at ${error.isrcs.join(', ')}: keep it in tracks (any position)`
+          : 'a grant or product mapping points at a removed track: keep it in tracks (any position)',
+    });
+  }
   throw error;
 }

@@ -3,6 +3,7 @@ export interface TrackTerms {
   id: string;
   position: number;
   title: string;
+  isrc: string;
   releaseInstant: Date | null;
 }
 
@@ -18,10 +19,13 @@ export interface FileAvailability {
   available: boolean;
 }
 
+/** One track file of a grant: the track row (its id and ISRC are its identity) and when it is out. */
+export type TrackFile = FileAvailability & Omit<TrackTerms, 'releaseInstant'>;
+
 export interface GrantContents {
   /** The release archive; null for a track grant (it never serves the archive). */
   archive: FileAvailability | null;
-  tracks: (FileAvailability & { position: number; title: string })[];
+  tracks: TrackFile[];
   /** When the next file that is not out yet arrives; null once everything is out. */
   nextAvailableAt: Date | null;
 }
@@ -38,7 +42,7 @@ export function grantContents(scope: GrantScope, now: Date): GrantContents {
   const covered = scope.trackId === null ? scope.tracks : scope.tracks.filter((t) => t.id === scope.trackId);
   const tracks = [...covered]
     .sort((a, b) => a.position - b.position)
-    .map((t) => ({ position: t.position, title: t.title, ...at(trackInstant(t)) }));
+    .map((t) => ({ id: t.id, position: t.position, title: t.title, isrc: t.isrc, ...at(trackInstant(t)) }));
   let archive: FileAvailability | null = null;
   if (scope.trackId === null) {
     const latest = Math.max(scope.releaseInstant.getTime(), ...scope.tracks.map((t) => trackInstant(t).getTime()));
@@ -49,12 +53,25 @@ export function grantContents(scope: GrantScope, now: Date): GrantContents {
   return { archive, tracks, nextAvailableAt: next };
 }
 
-export type FileCheck = { state: 'available' } | { state: 'not_yet'; availableAt: Date } | { state: 'no_such_file' };
+/**
+ * A file of a grant: null = the archive; `{ position }` = the track at that position now (what the landing
+ * page's button names); `{ id }` = that track row, wherever it sits now (what a counted download names).
+ */
+export type FileSelector = null | { position: number } | { id: string };
 
-/** Whether `track` (null = the archive) may be served now under these contents. */
-export function checkFile(contents: GrantContents, track: number | null): FileCheck {
-  const file = track === null ? contents.archive : contents.tracks.find((t) => t.position === track);
+export type FileCheck =
+  | { state: 'available'; track: TrackFile | null }
+  | { state: 'not_yet'; availableAt: Date }
+  | { state: 'no_such_file' };
+
+/** Whether a file may be served now under these contents; an available track comes with its row. */
+export function checkFile(contents: GrantContents, which: FileSelector): FileCheck {
+  const track =
+    which === null
+      ? null
+      : contents.tracks.find((t) => ('id' in which ? t.id === which.id : t.position === which.position));
+  const file = which === null ? contents.archive : track;
   if (!file) return { state: 'no_such_file' };
   if (!file.available) return { state: 'not_yet', availableAt: file.availableAt };
-  return { state: 'available' };
+  return { state: 'available', track: track ?? null };
 }

@@ -10,7 +10,7 @@ import { problem, problemResponses } from '../support/responses.ts';
 import { checkFile, type FileCheck, grantContents } from './availability.ts';
 import { PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
 import { landingView, toLandingView } from './landing-view.ts';
-import { type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
+import { downloadsLeft, type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
 import {
   type AudioFile,
   type AudioStorage,
@@ -31,10 +31,10 @@ export interface DownloadRouteDeps {
 const TOKEN = /^[A-Za-z0-9_-]{20,128}$/;
 const FILE_KEY = /^[A-Za-z0-9_-]{43}$/;
 
-function refuse(state: Exclude<GrantState, 'ok'>): ProblemError {
+function refuse(state: Exclude<GrantState, 'ok'> | 'used_up'): ProblemError {
   if (state === 'expired') return new ProblemError(410, 'download_expired', 'This download link has expired');
   if (state === 'used_up')
-    return new ProblemError(410, 'download_limit_reached', 'This download link has been used up');
+    return new ProblemError(410, 'download_limit_reached', 'This file has no downloads left on this link');
   // Unknown and revoked links look the same: no oracle for guessed tokens.
   return new ProblemError(404, 'not_found', 'Download not found');
 }
@@ -53,16 +53,29 @@ function unavailable(check: Exclude<FileCheck, { state: 'available' }>): Problem
 export function downloadFilename(file: AudioFile, releaseTitle: string, trackTitle: string | null): string {
   const format = file.format.toUpperCase();
   if (file.track === null) return `${releaseTitle} (${format}).zip`;
-  return `${String(file.track).padStart(2, '0')} ${trackTitle ?? releaseTitle} (${format}).${fileExtension(file)}`;
+  const position = String(file.track.position).padStart(2, '0');
+  return `${position} ${trackTitle ?? releaseTitle} (${format}).${fileExtension(file)}`;
 }
 
 const problemJson = { content: { 'application/problem+json': { schema: problem } } };
 const tokenParams = z.object({ token: z.string().max(200) });
 
 // A form sends an empty track field for "the whole release"; a JSON client may omit it or send null.
+// Otherwise a position: a JSON integer, or a form's string of decimal digits. Nothing else is read as a
+// number (no true, [1], "0x1", "1e0", " 1", "+1" or "1.0" as track 1).
 const trackField = z.preprocess(
   (v) => (v === '' || v === null ? undefined : v),
-  z.coerce.number().int().min(1).max(10_000).optional(),
+  z
+    .union([
+      z.number().int().min(1).max(10_000),
+      z
+        .string()
+        .regex(/^[0-9]{1,5}$/, 'a track position: decimal digits')
+        .transform(Number),
+    ])
+    .pipe(z.number().int().min(1).max(10_000))
+    .optional()
+    .describe('A track position (1..n): a JSON integer or, from a form, decimal digits; absent or empty = the archive'),
 );
 
 /**
@@ -115,7 +128,8 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           'track before the release), the whole-release archive from the release instant, the formats and the ' +
           'downloads left. HTML for browsers, JSON for `Accept: application/json`. Counts nothing (nor does HEAD): ' +
           'the file is sent only after the fan submits the page (`POST /d/{token}/download`). Unknown or revoked ' +
-          'links 404; expired or used-up links 410. Rate-limited per client IP and per link.',
+          'links 404; expired links 410. Each file (each track, and the archive) has its own allowance of ' +
+          '`downloadLimit` downloads; the page shows what is left of each. Rate-limited per client IP and per link.',
         params: tokenParams,
         response: {
           200: {
@@ -167,8 +181,10 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           'Counts one download of the link and answers with a link to the file: 303 to it, or `{ url, serveUntil }` ' +
           'for `Accept: application/json`. `track` (a position) asks for one track, served from its own instant; ' +
           'without it, the whole release as a zip, served from the release instant. A file not out yet is ' +
-          'refused (409 `not_available_yet`, with `availableAt`) and counts nothing; so do 404, 410 and a ' +
-          'missing file (503). The first counted download records the redemption (`sale.redeemed`). ' +
+          'refused (409 `not_available_yet`, with `availableAt`) and counts nothing; so do 404, 410 ' +
+          '(`download_expired`, or `download_limit_reached` when this file has no downloads left: the limit is ' +
+          "per file, so early tracks never use up the album's) and a missing file (503). The grant's first " +
+          'counted download, of any file, records the redemption (`sale.redeemed`). ' +
           'Accepts an HTML form (urlencoded) or JSON.',
         params: tokenParams,
         body: z.object({ format: z.enum(DOWNLOAD_FORMATS), track: trackField }),
@@ -194,12 +210,17 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       const grant = await deps.redemptions.find(tokenHash);
       const state = grantState(grant, deps.redemptions.now());
       if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
-      // Refused before anything is counted: a file not out yet, or one the link does not cover.
-      const check = checkFile(grantContents(grant, deps.redemptions.now()), track);
+      // Refused before anything is counted: a file not out yet, one the link does not cover, or used up.
+      const check = checkFile(
+        grantContents(grant, deps.redemptions.now()),
+        track === null ? null : { position: track },
+      );
       if (check.state !== 'available') throw unavailable(check);
+      if (downloadsLeft(grant, check.track?.id ?? null) === 0) throw refuse('used_up');
       // The file must exist before a download is counted.
-      const file: AudioFile = { releaseId: grant.releaseId, format, track };
-      if (!(await deps.storage.open(file, downloadFilename(file, grant.releaseTitle, null)))) {
+      const audioTrack = check.track ? { isrc: check.track.isrc, position: check.track.position } : null;
+      const file: AudioFile = { releaseId: grant.releaseId, format, track: audioTrack };
+      if (!(await deps.storage.open(file, downloadFilename(file, grant.releaseTitle, check.track?.title ?? null)))) {
         request.log.error({ releaseId: grant.releaseId, format, track }, 'audio file missing');
         throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
           headers: { 'retry-after': '300' },
@@ -226,8 +247,13 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
         description:
           'Sends the file a `POST /d/{token}/download` counted, for a short window: range requests (206) and HEAD ' +
           'count nothing, so a resumed or segmented download uses up one download. Local storage streams the ' +
-          'file; a bucket answers 302 to a short-lived presigned URL. After the window: 410 ' +
-          '`download_link_expired` (ask for the file again on the landing page).',
+          'file; a bucket answers 302 to a short-lived presigned URL. One range per request: a request for ' +
+          'several ranges (`bytes=0-9,20-29`) is answered with the whole file (200). Checked on every request: ' +
+          'after the window 410 `download_link_expired` (ask for the file again on the landing page); a revoked ' +
+          'link 404, an expired one 410 `download_expired`; a file moved back into the future 409 ' +
+          '`not_available_yet`; a track removed from the release 404 `file_not_found`. A range beyond the file ' +
+          'is 416 `range_not_satisfiable` (with `Content-Range: bytes */<size>`); a failed If-Match or ' +
+          'If-Unmodified-Since 412 `precondition_failed`.',
         params: tokenParams.extend({ key: z.string().max(100) }),
         response: {
           200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any() } } },
@@ -235,8 +261,8 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           302: z.undefined().describe('Redirect to the presigned URL (bucket storage)'),
           304: z.undefined().describe('Not modified (If-None-Match / If-Modified-Since)'),
           410: problemJson,
-          412: z.undefined().describe('Precondition failed (If-Match / If-Unmodified-Since)'),
-          416: z.undefined().describe('Range not satisfiable'),
+          412: problemJson,
+          416: problemJson,
           503: problemJson,
           ...problemResponses,
         },
@@ -247,22 +273,27 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       // Not limited per link: a segmented download asks for many ranges at once; the key is unguessable.
       const tokenHash = await admit(request, request.params.token, clientIpOf(request), false);
       const { key } = request.params;
-      const link = FILE_KEY.test(key) ? await deps.redemptions.fileLink(tokenHash, key) : undefined;
-      if (!link || link.grantStatus === 'revoked') throw refuse('not_found');
-      if (link.serveUntil <= deps.redemptions.now()) {
+      const link = FILE_KEY.test(key)
+        ? await deps.redemptions.fileLink(tokenHash, key)
+        : { state: 'not_found' as const };
+      if (link.state === 'link_expired') {
         throw new ProblemError(410, 'download_link_expired', 'This file link has expired: download it again');
       }
-      const file: AudioFile = { releaseId: link.releaseId, format: link.format, track: link.track };
-      const filename = downloadFilename(file, link.releaseTitle, link.trackTitle);
+      if (link.state === 'not_yet' || link.state === 'no_such_file') throw unavailable(link);
+      if (link.state !== 'ok') throw refuse(link.state);
+      const { releaseId, releaseTitle, format, track } = link.file;
+      const file: AudioFile = { releaseId, format, track: track && { isrc: track.isrc, position: track.position } };
+      const filename = downloadFilename(file, releaseTitle, track?.title ?? null);
       const target = await deps.storage.open(file, filename);
       if (!target) {
-        request.log.error({ releaseId: link.releaseId, format: link.format, track: link.track }, 'audio file missing');
+        request.log.error({ releaseId, format, track: track?.position ?? null }, 'audio file missing');
         throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
           headers: { 'retry-after': '300' },
         });
       }
       if (target.kind === 'redirect') return reply.redirect(target.url, 302);
-      // @fastify/send: single and multiple ranges, If-Range, ETag/Last-Modified validators, HEAD.
+      // @fastify/send: one range per request (several ranges get the whole file, 200), If-Range,
+      // ETag/Last-Modified validators, HEAD.
       const sent = await send(request.raw, `/${target.key}`, {
         root: target.root,
         acceptRanges: true,
@@ -273,10 +304,13 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       });
       if (sent.type === 'error' && (sent.statusCode === 412 || sent.statusCode === 416)) {
         sent.stream.destroy();
-        return reply
-          .code(sent.statusCode as 412 | 416)
-          .headers(sent.headers)
-          .send();
+        // problem+json like every other refusal; a 416 keeps Content-Range (the file's size, RFC 9110).
+        const contentRange = sent.headers['Content-Range'] ?? sent.headers['content-range'];
+        throw sent.statusCode === 416
+          ? new ProblemError(416, 'range_not_satisfiable', 'Range not satisfiable', {
+              headers: contentRange ? { 'content-range': String(contentRange) } : {},
+            })
+          : new ProblemError(412, 'precondition_failed', 'Precondition failed');
       }
       if (sent.type !== 'file') {
         sent.stream.destroy();

@@ -53,17 +53,24 @@ function downloadForm(view: LandingView, label: string, track: number | null): s
   ].join('');
 }
 
+/** A file that is out: its button and what is left of it, or that nothing is left. */
+function fileEntry(view: LandingView, label: string, track: number | null, left: number): string {
+  const counted = `${left} of ${view.downloadLimit} downloads left`;
+  if (left === 0) return `no downloads left (${escapeHtml(counted)})`;
+  return `${downloadForm(view, label, track)} <small>${escapeHtml(counted)}</small>`;
+}
+
 export function renderLandingPage(view: LandingView): string {
   const body: string[] = [`<h1>${escapeHtml(view.release.title)}</h1>`];
-  const left = `${view.downloadsLeft} of ${view.downloadLimit} downloads left`;
+  const limit = `Each file may be downloaded ${view.downloadLimit} times`;
   body.push(
-    `<p>${escapeHtml(left)}${view.expiresAt ? `; this link works until ${escapeHtml(when(view.expiresAt))}` : ''}.</p>`,
+    `<p>${escapeHtml(limit)}${view.expiresAt ? `; this link works until ${escapeHtml(when(view.expiresAt))}` : ''}.</p>`,
   );
   if (view.archive) {
     body.push('<h2>The whole release</h2>');
     body.push(
       view.archive.available
-        ? `<p>${downloadForm(view, `Download ${view.release.title} (zip)`, null)}</p>`
+        ? `<p>${fileEntry(view, `Download ${view.release.title} (zip)`, null, view.archive.downloadsLeft)}</p>`
         : `<p>Arrives on ${escapeHtml(when(view.archive.availableAt))}. Come back to this page then.</p>`,
     );
   }
@@ -72,7 +79,7 @@ export function renderLandingPage(view: LandingView): string {
     const title = `${t.position}. ${t.title}`;
     body.push(
       t.available
-        ? `<li>${escapeHtml(title)}: ${downloadForm(view, `Download ${title}`, t.position)}</li>`
+        ? `<li>${escapeHtml(title)}: ${fileEntry(view, `Download ${title}`, t.position, t.downloadsLeft)}</li>`
         : `<li>${escapeHtml(title)}: arrives on ${escapeHtml(when(t.availableAt))}</li>`,
     );
   }
@@ -80,7 +87,7 @@ export function renderLandingPage(view: LandingView): string {
   if (view.nextAvailableAt) {
     body.push(`<p>More arrives on ${escapeHtml(when(view.nextAvailableAt))}; this same link will have it.</p>`);
   }
-  body.push('<p>Each file you download counts as one download.</p>');
+  body.push('<p>Each time you download a file counts as one download of that file.</p>');
   return page(view.release.title, body);
 }
 

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { grantContents } from './availability.ts';
-import type { GrantView } from './redemption.service.ts';
+import { downloadsLeft, type GrantView } from './redemption.service.ts';
 import { DOWNLOAD_FORMATS } from './storage.ts';
 
 const availability = {
   available: z.boolean().describe('Out now: a download may be asked for'),
   availableAt: z.string().describe('ISO instant the file is (or was) out'),
+  downloadsLeft: z.number().int().describe('Downloads left of this file (each file has its own downloadLimit)'),
 };
 
 /** The JSON view of a download link: what `GET /d/:token` shows, counted nothing. Reused by the fan page. */
@@ -15,8 +16,11 @@ export const landingView = z
     /** A track sale's link delivers that one track; a release's delivers the archive and each track. */
     scope: z.enum(['release', 'track']),
     formats: z.array(z.enum(DOWNLOAD_FORMATS)),
-    downloadsLeft: z.number().int(),
-    downloadLimit: z.number().int(),
+    downloadsLeft: z
+      .number()
+      .int()
+      .describe("The most downloads left of any one file (each file's own count is beside it)"),
+    downloadLimit: z.number().int().describe('Downloads of each file: every track and the archive'),
     expiresAt: z.string().nullable().describe('ISO instant the link stops working; null = never, or not started'),
     archive: z
       .object(availability)
@@ -36,22 +40,27 @@ export type LandingView = z.infer<typeof landingView>;
 export function toLandingView(grant: GrantView, token: string, now: Date): LandingView {
   const contents = grantContents(grant, now);
   const iso = (d: Date) => d.toISOString();
+  const archive = contents.archive && {
+    available: contents.archive.available,
+    availableAt: iso(contents.archive.availableAt),
+    downloadsLeft: downloadsLeft(grant, null),
+  };
+  const tracks = contents.tracks.map((t) => ({
+    position: t.position,
+    title: t.title,
+    available: t.available,
+    availableAt: iso(t.availableAt),
+    downloadsLeft: downloadsLeft(grant, t.id),
+  }));
   return {
     release: { id: grant.releaseId, title: grant.releaseTitle },
     scope: grant.trackId === null ? 'release' : 'track',
     formats: [...DOWNLOAD_FORMATS],
-    downloadsLeft: Math.max(0, grant.downloadLimit - grant.downloadsUsed),
+    downloadsLeft: Math.max(0, ...[...(archive ? [archive] : []), ...tracks].map((f) => f.downloadsLeft)),
     downloadLimit: grant.downloadLimit,
     expiresAt: grant.expiresAt ? iso(grant.expiresAt) : null,
-    archive: contents.archive
-      ? { available: contents.archive.available, availableAt: iso(contents.archive.availableAt) }
-      : null,
-    tracks: contents.tracks.map((t) => ({
-      position: t.position,
-      title: t.title,
-      available: t.available,
-      availableAt: iso(t.availableAt),
-    })),
+    archive,
+    tracks,
     nextAvailableAt: contents.nextAvailableAt ? iso(contents.nextAvailableAt) : null,
     download: { method: 'POST', url: `/d/${token}/download` },
   };

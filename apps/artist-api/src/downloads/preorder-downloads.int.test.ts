@@ -40,7 +40,7 @@ describe('a pre-order link serves each file from its own instant', () => {
     trackIds = release.trackIds;
     await writeAudio(h.storageDir, { releaseId, format: 'flac', track: null }, archive);
     for (const [i, bytes] of trackBytes.entries()) {
-      await writeAudio(h.storageDir, { releaseId, format: 'flac', track: i + 1 }, bytes);
+      await writeAudio(h.storageDir, { releaseId, format: 'flac', track: i + 1 }, bytes, h.pool);
     }
   });
   afterAll(() => h?.close());

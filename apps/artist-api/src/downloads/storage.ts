@@ -6,12 +6,18 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 export const DOWNLOAD_FORMATS = ['mp3', 'wav', 'flac', 'alac'] as const;
 export type DownloadFormat = (typeof DOWNLOAD_FORMATS)[number];
 
+/** A track as a file: its ISRC names the stored object (its identity); its position names the download. */
+export interface AudioTrack {
+  isrc: string;
+  position: number;
+}
+
 /** One file a grant can deliver: the release's archive (all tracks) or one track of it. */
 export interface AudioFile {
   releaseId: string;
   format: DownloadFormat;
-  /** The track's position in the release; null = the release archive. */
-  track: number | null;
+  /** The track; null = the release archive. */
+  track: AudioTrack | null;
 }
 
 /** A track's own file per format: ALAC lives in an MP4 container (.m4a). */
@@ -31,13 +37,15 @@ export const contentTypeOf = (file: Pick<AudioFile, 'format' | 'track'>) =>
 /**
  * The storage layout, shared by the bucket and the local folder:
  * - `<releaseId>/<format>.zip`: the release archive, served from the release instant;
- * - `<releaseId>/tracks/<position>/<format>.<mp3|wav|flac|m4a>`: one track, served from the track's own
- *   instant (so an "instant grat" track can be delivered without the archive that holds the rest).
+ * - `<releaseId>/tracks/<ISRC>/<format>.<mp3|wav|flac|m4a>`: one track, served from the track's own
+ *   instant (so an "instant grat" track can be delivered without the archive that holds the rest). Keyed
+ *   by ISRC, the track's identity, not by its position: reordering a release's tracks must not make a
+ *   position serve another track's audio. ISRCs are stored normalised (12 upper-case letters and digits).
  */
 export function objectKey(file: AudioFile): string {
   return file.track === null
     ? `${file.releaseId}/${file.format}.zip`
-    : `${file.releaseId}/tracks/${file.track}/${file.format}.${fileExtension(file)}`;
+    : `${file.releaseId}/tracks/${file.track.isrc}/${file.format}.${fileExtension(file)}`;
 }
 
 /** Where the bytes of a counted download come from. */

@@ -108,11 +108,13 @@ describe('what the charts count, end to end on the real servers', () => {
     });
     for (const key of Object.keys(releaseId) as (keyof typeof upc)[]) {
       await writeAudio(platform.audioDir, { releaseId: releaseId[key], format: 'mp3', track: null }, Buffer.from(key));
-      for (const track of [1, 2])
+      const tracks = await platform.pool.query('SELECT position FROM track WHERE release_id = $1', [releaseId[key]]);
+      for (const { position: track } of tracks.rows)
         await writeAudio(
           platform.audioDir,
           { releaseId: releaseId[key], format: 'mp3', track },
           Buffer.from(`${key}-${track}`),
+          platform.pool,
         );
     }
     const map = (variantId: number, key: keyof typeof upc, extra: Record<string, unknown> = {}) =>

@@ -63,7 +63,7 @@ describe('fuzzing every endpoint', () => {
     await seedSales(h.pool, release.id, '2026-11-27');
     for (const format of ['mp3', 'wav', 'flac', 'alac'] as const) {
       await writeArchive(h.storageDir, release.id, format, Buffer.from('zip'));
-      await writeAudio(h.storageDir, { releaseId: release.id, format, track: 1 }, Buffer.from('track'));
+      await writeAudio(h.storageDir, { releaseId: release.id, format, track: 1 }, Buffer.from('track'), h.pool);
     }
     const spare = await seedKey(h.pool, mine.accountId, ['read']);
     known = [

@@ -78,19 +78,28 @@ const TRACK_EXTENSIONS = { mp3: 'mp3', wav: 'wav', flac: 'flac', alac: 'm4a' } a
 
 /**
  * Writes what the artist API serves, as the catalogue pipeline would: the release archive
- * `<root>/<releaseId>/<format>.zip` and each track on its own, `<root>/<releaseId>/tracks/<position>/<format>.<ext>`
- * (an "instant grat" track is delivered before the archive). The demo's tracks are generated tones in WAV,
+ * `<root>/<releaseId>/<format>.zip` and each track on its own, `<root>/<releaseId>/tracks/<ISRC>/<format>.<ext>`
+ * (an "instant grat" track is delivered before the archive; keyed by ISRC, the track's identity, so a
+ * reordered release still serves each track's own audio). The demo's tracks are generated tones in WAV,
  * written the same way for each format.
  */
-export async function writeReleaseAudio(root: string, releaseId: string, tracks: readonly { title: string }[]) {
-  const tones = tracks.map((_, i) => toneWav(220 * 2 ** (i / 4)));
+export async function writeReleaseAudio(
+  root: string,
+  releaseId: string,
+  tracks: readonly { title: string; isrc: string; position: number }[],
+) {
+  const ordered = [...tracks].sort((a, b) => a.position - b.position);
+  const tones = ordered.map((_, i) => toneWav(220 * 2 ** (i / 4)));
   const archive = zipStored(
-    tracks.map((track, i) => ({ name: `${String(i + 1).padStart(2, '0')} ${track.title}.wav`, data: tones[i]! })),
+    ordered.map((track, i) => ({
+      name: `${String(track.position).padStart(2, '0')} ${track.title}.wav`,
+      data: tones[i]!,
+    })),
   );
   await mkdir(path.join(root, releaseId), { recursive: true });
   await Promise.all(FORMATS.map((format) => writeFile(path.join(root, releaseId, `${format}.zip`), archive)));
   for (const [i, tone] of tones.entries()) {
-    const dir = path.join(root, releaseId, 'tracks', String(i + 1));
+    const dir = path.join(root, releaseId, 'tracks', ordered[i]!.isrc);
     await mkdir(dir, { recursive: true });
     await Promise.all(
       FORMATS.map((format) => writeFile(path.join(dir, `${format}.${TRACK_EXTENSIONS[format]}`), tone)),

@@ -74,6 +74,12 @@ export async function seed(options: {
     isrcBase: number;
     line: DemoLine;
   }): Promise<SeededRelease> => {
+    // Stored audio is keyed by ISRC (the track's identity), as the artist API reads it.
+    const catalogueTracks = tracks.map((title, i) => ({
+      position: i + 1,
+      title,
+      isrc: `USS1Z26${input.isrcBase + i}`,
+    }));
     const created = await requestJson<{ id: string; upc: string; releaseInstant: string }>(`${api}/v1/releases`, {
       headers: auth,
       expect: 201,
@@ -85,7 +91,7 @@ export async function seed(options: {
         preorder: input.preorder,
         ...(input.preorder ? { preorderStartsAt: new Date(now - 7 * 86_400_000).toISOString() } : {}),
         downloadLimit: 5,
-        tracks: tracks.map((title, i) => ({ position: i + 1, title, isrc: `USS1Z26${input.isrcBase + i}` })),
+        tracks: catalogueTracks,
       },
     });
     await requestJson(`${api}/v1/product-mappings`, {
@@ -99,11 +105,7 @@ export async function seed(options: {
         releaseId: created.id,
       },
     });
-    await writeReleaseAudio(
-      options.audioDir,
-      created.id,
-      tracks.map((title) => ({ title })),
-    );
+    await writeReleaseAudio(options.audioDir, created.id, catalogueTracks);
     return {
       id: created.id,
       title: input.title,

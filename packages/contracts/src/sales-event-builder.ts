@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { SalesEventV1 } from './sales-event.ts';
-import { unitAmounts } from './unit-price.ts';
+import { inCurrency, type UnitAmounts, unitAmounts } from './unit-price.ts';
 
 /**
  * The facts of one granted unit that a sales event carries, read in the transaction that changes it. Both
@@ -24,6 +24,15 @@ export interface SalesUnitFacts {
   lineTax: string;
   taxesIncluded: boolean;
   currency: string;
+  /**
+   * The unit's amounts as recorded when it was granted (download_grant.unit_*): when present, every event of the
+   * unit carries these, whatever the line says now (an order edit must not reprice a sale already reported).
+   * Null for grants made before they were kept: the share is then computed from the line as above.
+   */
+  recordedGross?: string | null;
+  recordedDiscount?: string | null;
+  recordedTax?: string | null;
+  recordedNet?: string | null;
   /** The line ships physical goods alongside the music, and whether its mapping is an approved fan pack. */
   merchBundle: boolean;
   fanPack: boolean;
@@ -49,17 +58,19 @@ const optional = <K extends string>(key: K, value: string | null | undefined) =>
  * facts left out. The unit's net, gross, discount and tax come from the line's amounts and the unit index.
  */
 export function buildSalesEvent(type: SalesEventType, unit: SalesUnitFacts, occurredAt: Date): SalesUnitEvent {
-  const amounts = unitAmounts(
-    {
-      price: unit.unitPrice,
-      quantity: unit.lineQuantity,
-      discount: unit.lineDiscount,
-      tax: unit.lineTax,
-      taxesIncluded: unit.taxesIncluded,
-      currency: unit.currency,
-    },
-    unit.unitIndex,
-  );
+  const amounts =
+    recordedAmounts(unit) ??
+    unitAmounts(
+      {
+        price: unit.unitPrice,
+        quantity: unit.lineQuantity,
+        discount: unit.lineDiscount,
+        tax: unit.lineTax,
+        taxesIncluded: unit.taxesIncluded,
+        currency: unit.currency,
+      },
+      unit.unitIndex,
+    );
   return {
     version: 1,
     eventId: randomUUID(),
@@ -89,6 +100,14 @@ export function buildSalesEvent(type: SalesEventType, unit: SalesUnitFacts, occu
       ...optional('checkoutToken', unit.checkoutToken),
     },
   };
+}
+
+/** The unit's recorded amounts in the currency's digits, or null when the grant predates them. */
+function recordedAmounts(unit: SalesUnitFacts): UnitAmounts | null {
+  const { recordedGross: gross, recordedDiscount: discount, recordedTax: tax, recordedNet: net } = unit;
+  if (gross == null || discount == null || tax == null || net == null) return null;
+  const at = (amount: string) => inCurrency(amount, unit.currency);
+  return { gross: at(gross), discount: at(discount), tax: at(tax), net: at(net) };
 }
 
 /** The fan key across stores without the address itself: sha256 of the trimmed, lower-cased email. */

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { MONEY_PATTERN } from './unit-price.ts';
 
 /** Kafka topic of the sales stream; key = order id. */
 export const SALES_TOPIC = 'sales.v1';
 
-const money = z.string().regex(/^-?\d+(\.\d{1,4})?$/, 'decimal string');
+/** A unit's amount: non-negative, bounded, at most 4 decimals (see MONEY_PATTERN). */
+const money = z.string().regex(MONEY_PATTERN, 'a non-negative decimal amount (at most 9 digits, 4 decimals)');
 
 export const salesEventV1 = z.object({
   version: z.literal(1),

@@ -50,6 +50,22 @@ export function currencyDigits(currency: string): number {
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 /**
+ * Money as it may enter the platform (Shopify's amounts, sales.v1's): a plain, non-negative decimal, at most
+ * 9 digits before the point and 4 after (CLF, the most precise currency, has 4). Bounded so that a line's total
+ * in minor units stays an exact integer and nothing downstream overflows or throws on a value that passed.
+ */
+export const MONEY_PATTERN = /^\d{1,9}(\.\d{1,4})?$/;
+
+/**
+ * Whether a decimal amount is exact in the currency's minor units: digits past the currency's are zeros only
+ * (Shopify writes JPY as "1200.00"; "9.999" USD or "1.2345" KWD cannot have been charged).
+ */
+export function isExactIn(amount: string, currency: string): boolean {
+  const fraction = DECIMAL.exec(amount.trim())?.[3] ?? '';
+  return /^0*$/.test(fraction.slice(currencyDigits(currency)));
+}
+
+/**
  * A decimal string as an integer count of minor units. Digits beyond the currency's are rounded half away
  * from zero (Shopify writes JPY as "1200.00", which is exact; a stray third decimal on USD is not expected).
  */
@@ -65,12 +81,19 @@ export function toMinor(amount: string, digits: number): number {
 }
 
 /** Minor units back to a decimal string with exactly the currency's digits ("7.49", "1200", "0.000"). */
-export function fromMinor(minor: number, digits: number): string {
-  const sign = minor < 0 ? '-' : '';
-  const abs = Math.abs(minor);
+export function fromMinor(minor: number | bigint, digits: number): string {
+  const value = BigInt(minor);
+  const sign = value < 0n ? '-' : '';
+  const abs = String(value < 0n ? -value : value);
   if (digits === 0) return `${sign}${abs}`;
-  const scale = 10 ** digits;
-  return `${sign}${Math.floor(abs / scale)}.${String(abs % scale).padStart(digits, '0')}`;
+  const padded = abs.padStart(digits + 1, '0');
+  return `${sign}${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+}
+
+/** A decimal amount printed with exactly the currency's digits ("7.4900" USD is "7.49", "1.2" KWD "1.200"). */
+export function inCurrency(amount: string, currency: string): string {
+  const digits = currencyDigits(currency);
+  return fromMinor(toMinor(amount, digits), digits);
 }
 
 /** Unit `unitIndex`'s share of a line amount: the equal share, plus one minor unit for the first `rest` units. */
@@ -109,9 +132,10 @@ export function unitAmounts(line: LineAmounts, unitIndex: number): UnitAmounts {
 /** The whole line net of discount (and of tax when included): what the order line stores beside its price. */
 export function lineNet(line: LineAmounts): string {
   const digits = currencyDigits(line.currency);
+  // In BigInt: a bounded price times a large quantity may pass 2^53.
   const total =
-    toMinor(line.price, digits) * line.quantity -
-    toMinor(line.discount, digits) -
-    (line.taxesIncluded ? toMinor(line.tax, digits) : 0);
-  return fromMinor(Math.max(0, total), digits);
+    BigInt(toMinor(line.price, digits)) * BigInt(line.quantity) -
+    BigInt(toMinor(line.discount, digits)) -
+    BigInt(line.taxesIncluded ? toMinor(line.tax, digits) : 0);
+  return fromMinor(total > 0n ? total : 0n, digits);
 }

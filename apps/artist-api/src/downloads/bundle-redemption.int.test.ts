@@ -5,7 +5,7 @@ import { type Harness, startHarness } from '../test-support/harness.ts';
 import { seedAccount, seedArtist, seedRelease, seedShop } from '../test-support/seed.ts';
 import { hashToken, RedemptionService } from './redemption.service.ts';
 
-// A bundle line grants every release, but each unit reports one (order_line.release_id). Only a download
+// A bundle line grants every release, but each unit reports one (download_grant.reported). Only a download
 // of the reported release's grant redeems its unit, once, naming the unit; the other releases' downloads
 // emit nothing.
 
@@ -47,9 +47,9 @@ describe('sale.redeemed for a bundle line (PostgreSQL)', () => {
         const token = randomBytes(32).toString('base64url');
         await h.pool.query(
           `INSERT INTO download_grant (token_hash, order_line_id, release_id, unit_index, status, activate_at,
-                                       download_limit, activated_at)
-           VALUES ($1, $2, $3, $4, 'active', now() - interval '1 minute', 3, now())`,
-          [hashToken(token), line.rows[0]!.id, releaseId, unit],
+                                       download_limit, activated_at, reported)
+           VALUES ($1, $2, $3, $4, 'active', now() - interval '1 minute', 3, now(), $5)`,
+          [hashToken(token), line.rows[0]!.id, releaseId, unit, releaseId === reported],
         );
         tokens.set(`${releaseId}:${unit}`, token);
       }
@@ -79,5 +79,45 @@ describe('sale.redeemed for a bundle line (PostgreSQL)', () => {
     expect(events.map((e) => [e.releaseId, e.unitIndex, e.quantity])).toEqual([[reported, 1, 1]]);
     // The same amounts as the unit's sale.recorded: 1.00 off two units is 0.50 each.
     expect(events[0]).toMatchObject({ unitPriceNet: '9.49', unitPriceGross: '9.99', unitDiscount: '0.50' });
+  });
+
+  it('redeems the release and amounts the unit was recorded under, whatever the line and its mapping say now', async () => {
+    // A merch bundle unit recorded for `reported` at 9.67 (0.33 off) as an approved fan pack. Since then the
+    // line was edited (3.00 off), its reported release moved to `other` and the fan-pack approval was revoked.
+    const order = await h.pool.query<{ id: string }>(
+      `INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, currency, email, billing_zip,
+                           billing_country, shopify_created_at, shopify_updated_at, updated_at)
+       VALUES ($1, $2, '#2002', 'paid', 'USD', 'fan@example.com', '98354', 'US', now(), now(), now()) RETURNING id`,
+      [shopDomain, 6_100_000_000 + Math.floor(Math.random() * 1e6)],
+    );
+    const line = await h.pool.query<{ id: string }>(
+      `INSERT INTO order_line (order_id, shopify_line_id, variant_id, quantity, price, discount_total, tax_total,
+                               net_total, requires_shipping, release_id, fan_pack)
+       VALUES ($1, $2, 43, 3, '10.00', '3.00', '0', '27.00', true, $3, false) RETURNING id`,
+      [order.rows[0]!.id, 8_100_000_000 + Math.floor(Math.random() * 1e6), other],
+    );
+    const token = randomBytes(32).toString('base64url');
+    await h.pool.query(
+      `INSERT INTO download_grant (token_hash, order_line_id, release_id, unit_index, status, activate_at,
+                                   download_limit, activated_at, reported, unit_gross, unit_discount, unit_tax,
+                                   unit_net, merch_bundle, fan_pack)
+       VALUES ($1, $2, $3, 2, 'active', now() - interval '1 minute', 3, now(), true, 10, 0.33, 0, 9.67, true, true)`,
+      [hashToken(token), line.rows[0]!.id, reported],
+    );
+    const before = (await redeemed()).length;
+    expect(await service.redeem(hashToken(token), { format: 'flac', track: null }, null)).toMatchObject({
+      state: 'ok',
+      first: true,
+    });
+    const [event] = (await redeemed()).slice(before);
+    expect(event).toMatchObject({
+      releaseId: reported,
+      unitIndex: 2,
+      unitPriceNet: '9.67',
+      unitPriceGross: '10.00',
+      unitDiscount: '0.33',
+      merchBundle: true,
+      fanPack: true,
+    });
   });
 });

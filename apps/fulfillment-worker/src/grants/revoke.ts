@@ -28,7 +28,8 @@ export async function revokeGrants(
        FROM order_line ol
        WHERE g.order_line_id = ol.id AND ol.order_id = ANY($1::uuid[]) AND g.status IN ('scheduled', 'active')
          AND ($2::boolean OR g.unit_index >= ol.quantity - ol.refunded_quantity)
-       RETURNING g.id, g.order_line_id, g.release_id, g.unit_index, g.track_id
+       RETURNING g.id, g.order_line_id, g.release_id, g.unit_index, g.track_id, g.reported, g.unit_gross,
+         g.unit_discount, g.unit_tax, g.unit_net, g.merch_bundle, g.fan_pack
      )
      SELECT ${UNIT_FACTS_COLUMNS}, ${REPORTED_UNIT} AS reported
      FROM revoked g JOIN order_line ol ON ol.id = g.order_line_id JOIN orders o ON o.id = ol.order_id

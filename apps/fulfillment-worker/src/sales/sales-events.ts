@@ -26,20 +26,24 @@ export async function appendSalesEvents(client: Sql, events: readonly SalesUnitE
 /**
  * SQL columns that produce UnitFacts from `download_grant g`, `order_line ol`, `orders o`, `release r`, and
  * `track t` (LEFT JOIN track t ON t.id = g.track_id): a track sale reports the track's ISRC and no UPC. The
- * unit's amounts are computed from the line's by the shared builder, so every event of a unit agrees.
+ * unit's amounts, merch-bundle flag and fan-pack approval are the grant's, as recorded (g.unit_*); grants made
+ * before those were kept compute the unit's share from the line, as their sale.recorded did.
  */
 export const UNIT_FACTS_COLUMNS = `
   o.shop_domain AS "shopDomain", o.shopify_order_id::text AS "shopifyOrderId", ol.shopify_line_id::text AS "shopifyLineId",
   g.unit_index AS "unitIndex", g.release_id AS "releaseId", CASE WHEN t.isrc IS NULL THEN r.upc END AS upc, t.isrc,
   ol.price::text AS "unitPrice", ol.quantity AS "lineQuantity", ol.discount_total::text AS "lineDiscount",
-  ol.tax_total::text AS "lineTax", o.taxes_included AS "taxesIncluded", ol.requires_shipping AS "merchBundle",
-  ol.fan_pack AS "fanPack", o.currency,
+  ol.tax_total::text AS "lineTax", o.taxes_included AS "taxesIncluded",
+  g.unit_gross::text AS "recordedGross", g.unit_discount::text AS "recordedDiscount", g.unit_tax::text AS "recordedTax",
+  g.unit_net::text AS "recordedNet", coalesce(g.merch_bundle, ol.requires_shipping) AS "merchBundle",
+  coalesce(g.fan_pack, ol.fan_pack) AS "fanPack", o.currency,
   o.email, o.billing_zip AS "billingZip", o.billing_country AS "billingCountry", o.shipping_zip AS "shippingZip",
   o.shipping_country AS "shippingCountry", o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken"`;
 
 /**
- * Only the line's reported release (order_line.release_id) has a sale in the stream: the other releases of
- * a bundle are granted and delivered but never reported, so they have nothing to redeem or reverse.
- * A condition on `g` and `ol`.
+ * Only the grant its unit reports (download_grant.reported, fixed when the unit was recorded) has a sale in the
+ * stream: the other releases of a bundle are granted and delivered but never reported, so they have nothing to
+ * redeem or reverse. Never the line's current release: a mapping changed after the order must not move a sale.
+ * A condition on `g`.
  */
-export const REPORTED_UNIT = 'g.release_id = ol.release_id';
+export const REPORTED_UNIT = 'g.reported';

@@ -1,3 +1,4 @@
+import { isExactIn, MONEY_PATTERN } from '@single/contracts';
 import { z } from 'zod';
 
 // The slices of Shopify's webhook payloads the worker relies on. Everything else is ignored (zod strips
@@ -7,7 +8,16 @@ import { z } from 'zod';
 
 /** Shopify ids are 64-bit: accept numbers and numeric strings, keep them as decimal strings. */
 const shopifyId = z.union([z.number().int().nonnegative(), z.string().regex(/^\d{1,20}$/)]).transform(String);
-const money = z.union([z.string().regex(/^-?\d+(\.\d+)?$/), z.number()]).transform(String);
+/**
+ * Money: a non-negative decimal, at most 9 digits before the point and 4 after (MONEY_PATTERN), as a string or
+ * a JSON number written plainly (1e-7 prints as "1e-7" and is refused). A negative price or discount, or an
+ * amount that would overflow the arithmetic, is refused here as invalid (the message goes to the dead-letter
+ * queue with the reason) instead of failing inside the handler.
+ */
+const money = z
+  .union([z.string(), z.number()])
+  .transform(String)
+  .pipe(z.string().regex(MONEY_PATTERN, 'a non-negative decimal amount (at most 9 digits and 4 decimals)'));
 const timestamp = z.iso.datetime({ offset: true });
 
 const address = z
@@ -35,28 +45,47 @@ export const orderLineItem = z.object({
 export type OrderLineItem = z.infer<typeof orderLineItem>;
 
 /** orders/create, orders/paid, orders/updated and orders/cancelled all carry the full order. */
-export const orderSnapshot = z.object({
-  id: shopifyId,
-  admin_graphql_api_id: z.string().nullish(),
-  name: z.string(),
-  created_at: timestamp.nullish(),
-  updated_at: timestamp,
-  financial_status: z.string().nullish(),
-  cancelled_at: timestamp.nullish(),
-  test: z.boolean().default(false),
-  currency: z.string().regex(/^[A-Z]{3}$/),
-  /** The shop's prices include tax (VAT shops): the net of a unit is then also without its tax. */
-  taxes_included: z.boolean().default(false),
-  email: z.string().nullish(),
-  contact_email: z.string().nullish(),
-  customer: z.object({ id: shopifyId, email: z.string().nullish() }).nullish(),
-  browser_ip: z.string().nullish(),
-  client_details: z.object({ browser_ip: z.string().nullish() }).nullish(),
-  checkout_token: z.string().nullish(),
-  billing_address: address,
-  shipping_address: address,
-  line_items: z.array(orderLineItem),
-});
+export const orderSnapshot = z
+  .object({
+    id: shopifyId,
+    admin_graphql_api_id: z.string().nullish(),
+    name: z.string(),
+    created_at: timestamp.nullish(),
+    updated_at: timestamp,
+    financial_status: z.string().nullish(),
+    cancelled_at: timestamp.nullish(),
+    test: z.boolean().default(false),
+    currency: z.string().regex(/^[A-Z]{3}$/),
+    /** The shop's prices include tax (VAT shops): the net of a unit is then also without its tax. */
+    taxes_included: z.boolean().default(false),
+    email: z.string().nullish(),
+    contact_email: z.string().nullish(),
+    customer: z.object({ id: shopifyId, email: z.string().nullish() }).nullish(),
+    browser_ip: z.string().nullish(),
+    client_details: z.object({ browser_ip: z.string().nullish() }).nullish(),
+    checkout_token: z.string().nullish(),
+    billing_address: address,
+    shipping_address: address,
+    line_items: z.array(orderLineItem),
+  })
+  // Every amount exact in the order's currency: a fraction of a minor unit cannot have been charged.
+  .superRefine((order, ctx) => {
+    order.line_items.forEach((line, i) => {
+      const amounts: [string, (string | number)[]][] = [
+        ['price', [line.price]],
+        ['discount_allocations', line.discount_allocations.map((a) => a.amount)],
+        ['tax_lines', line.tax_lines.map((t) => t.price)],
+      ];
+      for (const [field, values] of amounts) {
+        if (values.some((v) => !isExactIn(String(v), order.currency)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['line_items', i, field],
+            message: `more decimals than ${order.currency} has`,
+          });
+      }
+    });
+  });
 export type OrderSnapshot = z.infer<typeof orderSnapshot>;
 
 export const refundCreated = z.object({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type LineAmounts, lineNet } from '@single/contracts';
+import { type LineAmounts, lineNet, type UnitAmounts, unitAmounts } from '@single/contracts';
 import type { Pool } from 'pg';
 import { type DownloadEmailPayload, type NewEmail, queueEmails } from '../../email/outbox.ts';
 import {
@@ -92,6 +92,10 @@ WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
 RETURNING id, shop_domain, shopify_order_id::text, name, financial_status, cancelled_at IS NOT NULL AS cancelled,
   test, currency, taxes_included, email, browser_ip, checkout_token, billing_zip, billing_country, shipping_zip, shipping_country`;
 
+const LINE_GRANTED = 'EXISTS (SELECT 1 FROM download_grant g WHERE g.order_line_id = order_line.id)';
+
+// A line that has grants keeps the release, unmapped flag and fan-pack approval it was granted under: its
+// units are recorded (see recordedReleases), and a mapping changed or deleted later must not move them.
 const UPSERT_LINES = `
 INSERT INTO order_line (order_id, shopify_line_id, product_id, variant_id, sku, quantity, price, requires_shipping,
   release_id, unmapped, refunded_quantity, discount_total, tax_total, net_total, fan_pack)
@@ -101,10 +105,11 @@ SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::t
 ON CONFLICT (order_id, shopify_line_id) DO UPDATE SET
   product_id = EXCLUDED.product_id, variant_id = EXCLUDED.variant_id, sku = EXCLUDED.sku,
   quantity = EXCLUDED.quantity, price = EXCLUDED.price, requires_shipping = EXCLUDED.requires_shipping,
-  release_id = EXCLUDED.release_id, unmapped = EXCLUDED.unmapped,
+  release_id = CASE WHEN ${LINE_GRANTED} THEN order_line.release_id ELSE EXCLUDED.release_id END,
+  unmapped = CASE WHEN ${LINE_GRANTED} THEN order_line.unmapped ELSE EXCLUDED.unmapped END,
   refunded_quantity = greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity),
   discount_total = EXCLUDED.discount_total, tax_total = EXCLUDED.tax_total, net_total = EXCLUDED.net_total,
-  fan_pack = EXCLUDED.fan_pack
+  fan_pack = CASE WHEN ${LINE_GRANTED} THEN order_line.fan_pack ELSE EXCLUDED.fan_pack END
 RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity`;
 
 // In creation order: releasesForLine's choice of a reported release among equals relies on it. A mapping
@@ -120,12 +125,27 @@ WHERE pm.shop_domain = ANY($1::text[]) AND (pm.variant_id = ANY($2::bigint[]) OR
   OR (pm.product_id = ANY($4::bigint[]) AND pm.variant_id IS NULL AND pm.sku IS NULL))
 ORDER BY pm.created_at, pm.id`;
 
+// The releases a line was granted under, once it has grants: new units of the line (its quantity grew) use
+// these, never the current mappings, and the reported one stays the reported one.
+const SELECT_RECORDED_RELEASES = `
+SELECT DISTINCT ON (g.order_line_id, g.release_id) g.order_line_id, g.release_id, g.track_id, g.reported,
+  g.merch_bundle, coalesce(g.fan_pack, ol.fan_pack) AS fan_pack, tr.isrc AS track_isrc,
+  tr.release_instant AS track_instant, r.title, r.upc, r.release_instant, r.download_limit, r.download_expiry_days,
+  (SELECT min(t.release_instant) FROM track t WHERE t.release_id = r.id) AS first_track_instant
+FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN release r ON r.id = g.release_id
+LEFT JOIN track tr ON tr.id = g.track_id
+WHERE g.order_line_id = ANY($1::uuid[])
+ORDER BY g.order_line_id, g.release_id, g.unit_index`;
+
 const INSERT_GRANTS = `
 INSERT INTO download_grant (id, token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at,
-  download_limit, activated_at, track_id)
-SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END, tr
+  download_limit, activated_at, track_id, reported, unit_gross, unit_discount, unit_tax, unit_net, merch_bundle,
+  fan_pack)
+SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END, tr, rep, ug, ud, ut, un, mb, fp
 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::timestamptz[],
-            $8::timestamptz[], $9::int[], $10::uuid[]) AS g(id, h, l, r, u, s, a, e, lim, tr)
+            $8::timestamptz[], $9::int[], $10::uuid[], $11::boolean[], $12::numeric[], $13::numeric[],
+            $14::numeric[], $15::numeric[], $16::boolean[], $17::boolean[])
+  AS g(id, h, l, r, u, s, a, e, lim, tr, rep, ug, ud, ut, un, mb, fp)
 ON CONFLICT (order_line_id, release_id, unit_index) DO NOTHING
 RETURNING id`;
 
@@ -157,7 +177,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
 
     const mappings = await loadMappings(client, fresh);
     const refunded = await refundedQuantities(client, fresh);
-    const lines = await upsertLines(client, fresh, storedByKey, mappings, refunded);
+    const lines = await useRecordedReleases(client, await upsertLines(client, fresh, storedByKey, mappings, refunded));
 
     const cancelled = stored.filter((o) => o.cancelled).map((o) => o.id);
     const revokedForCancel = await revokeGrants(client, cancelled, { wholeOrder: true, now });
@@ -362,6 +382,60 @@ async function upsertLines(
   }));
 }
 
+/**
+ * Lines that already have grants keep the releases they were granted under (and the reported one among them):
+ * once a unit is recorded, its sale is in the stream, so a mapping changed, re-pointed or deleted afterwards must
+ * neither grant (and report) the unit again under another release nor leave it without one. Later snapshots only
+ * change what is owed (refunds, cancellation), and new units of a line whose quantity grew get the same releases.
+ * A line without grants (unmapped, or not paid yet) still follows the current mappings, so a mapping added after
+ * the order grants it on the next snapshot.
+ */
+async function useRecordedReleases(client: Sql, lines: StoredLine[]): Promise<StoredLine[]> {
+  if (lines.length === 0) return lines;
+  const { rows } = await client.query<{
+    order_line_id: string;
+    release_id: string;
+    track_id: string | null;
+    reported: boolean;
+    merch_bundle: boolean | null;
+    fan_pack: boolean;
+    track_isrc: string | null;
+    track_instant: Date | null;
+    title: string;
+    upc: string;
+    release_instant: Date;
+    download_limit: number;
+    download_expiry_days: number;
+    first_track_instant: Date | null;
+  }>(SELECT_RECORDED_RELEASES, [lines.map((l) => l.id)]);
+  const recorded = new Map<string, typeof rows>();
+  for (const r of rows) recorded.set(r.order_line_id, [...(recorded.get(r.order_line_id) ?? []), r]);
+  return lines.map((line) => {
+    const granted = recorded.get(line.id);
+    if (!granted) return line;
+    const reported = granted.find((r) => r.reported);
+    return {
+      ...line,
+      releases: granted.map((r) => ({
+        terms: {
+          releaseId: r.release_id,
+          title: r.title,
+          upc: r.upc,
+          releaseInstant: r.release_instant,
+          firstTrackInstant: r.first_track_instant,
+          downloadLimit: r.download_limit,
+          downloadExpiryDays: r.download_expiry_days,
+        },
+        track: r.track_id ? { id: r.track_id, releaseInstant: r.track_instant } : null,
+      })),
+      reported: reported
+        ? { releaseId: reported.release_id, upc: reported.upc, isrc: reported.track_isrc, fanPack: reported.fan_pack }
+        : null,
+      merchBundle: reported?.merch_bundle ?? line.merchBundle,
+    };
+  });
+}
+
 function owesGrants(order: StoredOrder): boolean {
   return PAID_STATUSES.has(order.financial_status) && !order.test && !order.cancelled;
 }
@@ -374,7 +448,7 @@ async function grantOwedUnits(
   now: Date,
 ): Promise<{ countByOrder: Map<string, number>; activeOrderIds: string[] }> {
   const payable = new Set(orders.filter(owesGrants).map((o) => o.id));
-  const cols: unknown[][] = Array.from({ length: 10 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 17 }, () => []);
   const planned: {
     id: string;
     line: StoredLine;
@@ -382,6 +456,7 @@ async function grantOwedUnits(
     unitIndex: number;
     status: string;
     activateAt: Date;
+    amounts: UnitAmounts;
   }[] = [];
   for (const line of lines) {
     if (!payable.has(line.orderId)) continue;
@@ -389,6 +464,8 @@ async function grantOwedUnits(
       // A track sale opens at its track's own instant (an "instant grat" single before its album).
       for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now, track)) {
         const id = randomUUID();
+        // What the unit is recorded under, kept on its grant for life (its later events carry these).
+        const amounts = unitAmounts(line.amounts, grant.unitIndex);
         const values = [
           id,
           ctx.tokens.issue(id).hash,
@@ -400,6 +477,13 @@ async function grantOwedUnits(
           grant.expiresAt,
           grant.downloadLimit,
           track?.id ?? null,
+          line.reported?.releaseId === terms.releaseId,
+          amounts.gross,
+          amounts.discount,
+          amounts.tax,
+          amounts.net,
+          line.merchBundle,
+          line.reported?.fanPack ?? false,
         ];
         for (const [i, v] of values.entries()) cols[i]!.push(v);
         planned.push({
@@ -409,6 +493,7 @@ async function grantOwedUnits(
           unitIndex: grant.unitIndex,
           status: grant.status,
           activateAt: grant.activateAt,
+          amounts,
         });
       }
     }
@@ -447,6 +532,10 @@ async function grantOwedUnits(
             lineDiscount: grant.line.amounts.discount,
             lineTax: grant.line.amounts.tax,
             taxesIncluded: grant.line.amounts.taxesIncluded,
+            recordedGross: grant.amounts.gross,
+            recordedDiscount: grant.amounts.discount,
+            recordedTax: grant.amounts.tax,
+            recordedNet: grant.amounts.net,
             merchBundle: grant.line.merchBundle,
             fanPack: reported.fanPack,
             currency: order.currency,

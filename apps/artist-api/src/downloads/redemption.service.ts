@@ -3,7 +3,7 @@ import { buildSalesEvent, SALES_TOPIC, type SalesUnitFacts } from '@single/contr
 import type { Pool } from 'pg';
 import { inTransaction, type Sql } from '../support/db.ts';
 import { checkFile, type FileCheck, type GrantScope, grantContents, type TrackTerms } from './availability.ts';
-import type { DownloadFormat } from './storage.ts';
+import type { AudioTrack, DownloadFormat } from './storage.ts';
 
 export interface GrantView extends GrantScope {
   grantId: string;
@@ -11,22 +11,37 @@ export interface GrantView extends GrantScope {
   releaseTitle: string;
   status: 'scheduled' | 'active' | 'revoked' | 'expired';
   expiresAt: Date | null;
+  /** Counted downloads of the whole grant (any file): the first one redeems the unit. */
   downloadsUsed: number;
+  /** The allowance of each file: every track and the archive may be downloaded this many times. */
   downloadLimit: number;
+  /** Counted downloads of the archive. */
+  archiveDownloads: number;
+  /** Each track with its counted downloads under this grant. */
+  tracks: (TrackTerms & { downloads: number })[];
 }
 
-export type GrantState = 'ok' | 'not_found' | 'expired' | 'used_up';
+export type GrantState = 'ok' | 'not_found' | 'expired';
 
 /**
  * What the fan may do with a link right now. Revoked links look unknown (no oracle for guessed tokens). A
  * scheduled grant (a pre-order) is a live link: it shows what is out already (instant-grat tracks) and
- * when the rest arrives; which files it may serve is decided per file by `grantContents`.
+ * when the rest arrives; which files it may serve is decided per file by `grantContents`, and how many
+ * times per file by `downloadsLeft`.
  */
 export function grantState(grant: GrantView | undefined, now: Date): GrantState {
   if (!grant || grant.status === 'revoked') return 'not_found';
   if (grant.status === 'expired' || (grant.expiresAt && grant.expiresAt <= now)) return 'expired';
-  if (grant.downloadsUsed >= grant.downloadLimit) return 'used_up';
   return 'ok';
+}
+
+/**
+ * Downloads left of one file (a track id, or null = the archive). The limit is per file ("5 downloads of
+ * each file"): downloading an instant-grat track before the release must never use up the album.
+ */
+export function downloadsLeft(grant: GrantView, trackId: string | null): number {
+  const used = trackId === null ? grant.archiveDownloads : (grant.tracks.find((t) => t.id === trackId)?.downloads ?? 0);
+  return Math.max(0, grant.downloadLimit - used);
 }
 
 export const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -39,25 +54,28 @@ export interface FileLink {
 
 export type RedeemResult =
   | { state: 'ok'; first: boolean; link: FileLink }
-  | { state: Exclude<GrantState, 'ok'> }
+  | { state: Exclude<GrantState, 'ok'> | 'used_up' }
   | Exclude<FileCheck, { state: 'available' }>;
 
-/** What a file link serves: the file of the download that issued it. */
+/** What a file link serves: the file of the download that issued it, as the catalogue has it now. */
 export interface FileLinkView {
   releaseId: string;
   releaseTitle: string;
-  grantStatus: GrantView['status'];
   format: DownloadFormat;
-  track: number | null;
-  trackTitle: string | null;
-  serveUntil: Date;
+  track: (AudioTrack & { title: string }) | null;
 }
+
+export type FileLinkResult =
+  | { state: 'ok'; file: FileLinkView }
+  | { state: Exclude<GrantState, 'ok'> | 'link_expired' }
+  | Exclude<FileCheck, { state: 'available' }>;
 
 /**
  * Download redemption. The grant belongs to the fulfillment worker; this is the one other writer, by
- * design: downloads_used is incremented under the grant's row lock (the limit holds under concurrent
- * downloads), with the Download row and, on the first download, the `sale.redeemed` outbox row, all in one
- * transaction. Only `redeem` counts; reading a grant (the landing page) and serving a file link never do.
+ * design: downloads_used is incremented under the grant's row lock (the per-file limit holds under
+ * concurrent downloads), with the Download row and, on the grant's first counted download, the
+ * `sale.redeemed` outbox row, all in one transaction. Only `redeem` counts; reading a grant (the landing
+ * page) and serving a file link never do.
  */
 export class RedemptionService {
   readonly #pool: Pool;
@@ -75,14 +93,21 @@ export class RedemptionService {
   }
 
   async find(tokenHash: string, sql: Sql = this.#pool): Promise<GrantView | undefined> {
-    const { rows } = await sql.query<
-      Omit<GrantView, 'tracks'> & { tracks: (Omit<TrackTerms, 'releaseInstant'> & { releaseInstant: string | null })[] }
-    >(
+    type Row = Omit<GrantView, 'tracks'> & {
+      tracks: (Omit<GrantView['tracks'][number], 'releaseInstant'> & { releaseInstant: string | null })[];
+    };
+    // A track's downloads are counted by its row (its identity), the archive's by rows naming no track.
+    const { rows } = await sql.query<Row>(
       `SELECT g.id AS "grantId", g.release_id AS "releaseId", r.title AS "releaseTitle", r.release_instant AS "releaseInstant",
               g.status, g.expires_at AS "expiresAt", g.downloads_used AS "downloadsUsed",
               g.download_limit AS "downloadLimit", g.track_id AS "trackId",
+              (SELECT count(*)::int FROM download d
+               WHERE d.grant_id = g.id AND d.track_id IS NULL AND d.track_position IS NULL) AS "archiveDownloads",
               coalesce((SELECT json_agg(json_build_object('id', t.id, 'position', t.position, 'title', t.title,
-                                                          'releaseInstant', t.release_instant) ORDER BY t.position)
+                                                          'isrc', t.isrc, 'releaseInstant', t.release_instant,
+                                                          'downloads', (SELECT count(*) FROM download d
+                                                                        WHERE d.grant_id = g.id AND d.track_id = t.id))
+                                         ORDER BY t.position)
                         FROM track t WHERE t.release_id = g.release_id), '[]') AS tracks
        FROM download_grant g JOIN release r ON r.id = g.release_id WHERE g.token_hash = $1`,
       [tokenHash],
@@ -96,8 +121,9 @@ export class RedemptionService {
   }
 
   /**
-   * Counts one download of one file (`track` null = the archive) and issues the link that serves it. Refused
-   * without counting when the link is unknown, expired or used up, or the file is not out yet.
+   * Counts one download of one file (`track` a position; null = the archive) and issues the link that
+   * serves it. Refused without counting when the link is unknown or expired, the file is not out yet, or
+   * that file's own allowance is used up.
    */
   async redeem(
     tokenHash: string,
@@ -106,13 +132,14 @@ export class RedemptionService {
   ): Promise<RedeemResult> {
     const now = this.#now();
     return inTransaction(this.#pool, async (client) => {
-      // The row lock serialises concurrent downloads of one link: each sees the count the previous left.
+      // The row lock serialises concurrent downloads of one link: each sees the counts the previous left.
       await client.query('SELECT 1 FROM download_grant WHERE token_hash = $1 FOR UPDATE', [tokenHash]);
       const grant = await this.find(tokenHash, client);
       const state = grantState(grant, now);
       if (state !== 'ok' || !grant) return { state: state === 'ok' ? 'not_found' : state };
-      const check = checkFile(grantContents(grant, now), file.track);
+      const check = checkFile(grantContents(grant, now), file.track === null ? null : { position: file.track });
       if (check.state !== 'available') return check;
+      if (downloadsLeft(grant, check.track?.id ?? null) === 0) return { state: 'used_up' };
       await client.query('UPDATE download_grant SET downloads_used = downloads_used + 1 WHERE id = $1', [
         grant.grantId,
       ]);
@@ -121,27 +148,61 @@ export class RedemptionService {
         serveUntil: new Date(now.getTime() + this.#fileLinkTtlMs),
       };
       await client.query(
-        `INSERT INTO download (grant_id, format, at, client_ip, track_position, file_key_hash, serve_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [grant.grantId, file.format, now, clientIp, file.track, hashToken(link.key), link.serveUntil],
+        `INSERT INTO download (grant_id, format, at, client_ip, track_position, track_id, file_key_hash, serve_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          grant.grantId,
+          file.format,
+          now,
+          clientIp,
+          check.track?.position ?? null,
+          check.track?.id ?? null,
+          hashToken(link.key),
+          link.serveUntil,
+        ],
       );
+      // The grant's first counted download, whichever file: the fan has redeemed the unit.
       const first = grant.downloadsUsed === 0;
       if (first) await appendRedeemedEvent(client, grant.grantId, now);
       return { state: 'ok', first, link };
     });
   }
 
-  /** The file behind a counted download's link (read only: a range re-request counts nothing). */
-  async fileLink(tokenHash: string, key: string): Promise<FileLinkView | undefined> {
-    const { rows } = await this.#pool.query<FileLinkView>(
-      `SELECT g.release_id AS "releaseId", r.title AS "releaseTitle", g.status AS "grantStatus", d.format,
-              d.track_position AS track, t.title AS "trackTitle", d.serve_until AS "serveUntil"
-       FROM download d JOIN download_grant g ON g.id = d.grant_id JOIN release r ON r.id = g.release_id
-       LEFT JOIN track t ON t.release_id = g.release_id AND t.position = d.track_position
+  /**
+   * The file behind a counted download's link (read only: a range re-request counts nothing). Checked again
+   * on every request, as the landing page is: the grant must still be live (not revoked, not expired), the
+   * link within its window, and the file out now (the artist may have moved it back into the future) and
+   * still in the release (the download names the track row, so a reorder keeps serving the same track).
+   */
+  async fileLink(tokenHash: string, key: string): Promise<FileLinkResult> {
+    const now = this.#now();
+    const { rows } = await this.#pool.query<{
+      format: DownloadFormat;
+      trackId: string | null;
+      archive: boolean;
+      serveUntil: Date;
+    }>(
+      `SELECT d.format, d.track_id AS "trackId", d.track_position IS NULL AS archive, d.serve_until AS "serveUntil"
+       FROM download d JOIN download_grant g ON g.id = d.grant_id
        WHERE d.file_key_hash = $1 AND g.token_hash = $2`,
       [hashToken(key), tokenHash],
     );
-    return rows[0];
+    const link = rows[0];
+    const grant = link ? await this.find(tokenHash) : undefined;
+    const state = grantState(grant, now);
+    if (!link || !grant || state !== 'ok') return { state: state === 'ok' ? 'not_found' : state };
+    if (link.serveUntil <= now) return { state: 'link_expired' };
+    // A track removed from the release since (track_id set null) is no file of this link any more.
+    if (!link.archive && link.trackId === null) return { state: 'no_such_file' };
+    const check = checkFile(grantContents(grant, now), link.trackId === null ? null : { id: link.trackId });
+    if (check.state !== 'available') return check;
+    const track = check.track
+      ? { isrc: check.track.isrc, position: check.track.position, title: check.track.title }
+      : null;
+    return {
+      state: 'ok',
+      file: { releaseId: grant.releaseId, releaseTitle: grant.releaseTitle, format: link.format, track },
+    };
   }
 }
 

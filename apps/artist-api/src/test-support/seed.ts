@@ -202,9 +202,29 @@ export async function writeArchive(storageDir: string, releaseId: string, format
   await writeAudio(storageDir, { releaseId, format: format as DownloadFormat, track: null }, content);
 }
 
-/** A release archive or one track's file, where the storage layout puts it. */
-export async function writeAudio(storageDir: string, file: AudioFile, content: Buffer) {
-  const full = path.join(storageDir, objectKey(file));
+/**
+ * A release archive (`track: null`) or one track's file, where the storage layout puts it: by the track's
+ * ISRC, given as such or as the track's position in the release (looked up in `db`, which is then needed).
+ */
+export async function writeAudio(
+  storageDir: string,
+  file: { releaseId: string; format: DownloadFormat; track: number | { isrc: string } | null },
+  content: Buffer,
+  db?: pg.Pool,
+) {
+  let track: AudioFile['track'] = null;
+  if (typeof file.track === 'number') {
+    if (!db) throw new Error('writeAudio: a track position needs the database to find its ISRC');
+    const { rows } = await db.query<{ isrc: string }>(
+      'SELECT isrc FROM track WHERE release_id = $1 AND position = $2',
+      [file.releaseId, file.track],
+    );
+    if (!rows[0]) throw new Error(`writeAudio: release ${file.releaseId} has no track ${file.track}`);
+    track = { isrc: rows[0].isrc, position: file.track };
+  } else if (file.track !== null) {
+    track = { isrc: file.track.isrc, position: 0 };
+  }
+  const full = path.join(storageDir, objectKey({ releaseId: file.releaseId, format: file.format, track }));
   await mkdir(path.dirname(full), { recursive: true });
   await writeFile(full, content);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { inCurrency } from '@single/contracts';
 import type { SaleLineRow } from './eligibility.ts';
 
 export const CHART_CSV_COLUMNS = [
@@ -23,11 +24,11 @@ function field(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
-/** Net price with exactly two decimals, from the decimal string (never through a float). */
-function price(value: string): string {
-  const [whole = '0', fraction = ''] = value.split('.');
-  return `${whole}.${fraction.padEnd(2, '0').slice(0, 2)}`;
-}
+/**
+ * Net price with exactly the currency's ISO 4217 digits (USD 7.49, JPY 1200, KWD 1.234, CLF 0.0125), from the
+ * decimal string in exact minor units (never through a float, never cut to two decimals).
+ */
+const price = (value: string, currency: string) => inCurrency(value, currency);
 
 const order = (a: SaleLineRow, b: SaleLineRow) =>
   (a.countedAt?.getTime() ?? 0) - (b.countedAt?.getTime() ?? 0) ||
@@ -57,7 +58,7 @@ export function chartCsv(
         row.zip ?? '',
         row.country ?? '',
         String(row.quantity),
-        price(row.netPrice),
+        price(row.netPrice, row.currency),
         row.currency,
         row.occurredAt.toISOString(),
         row.countedAt?.toISOString() ?? '',

@@ -154,21 +154,31 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
 const isFinal = (row: SaleLineRow | undefined) => row !== undefined && row.eligibility !== 'pending';
 
 /**
- * A line's units from its sale.recorded events. When every event names its unit (sales.v1 `unitIndex`, one
- * event per unit) and no unit twice, the unit is the producer's: the same unit index on every event of it.
+ * A line's units from its sale.recorded events (in time order). When every event names its unit (sales.v1
+ * `unitIndex`, one event per unit), the unit is the producer's: the same unit index on every event of it, and a
+ * second event of the same unit and release (a replay under a new eventId) is the same unit, not another one.
  * Older lines (events without it, or several releases recorded for one unit before bundles reported one)
- * keep their units in time order, as they were first planned.
+ * keep their units in time order, as they were first planned. `named`: units are the producer's.
  */
-function unitsOf(recorded: readonly LineEvent[]): Unit[] {
-  const indexes = recorded.map((e) => e.unitIndex);
+function unitsOf(recorded: readonly LineEvent[]): { units: Unit[]; named: boolean } {
+  const seen = new Set<string>();
+  const distinct = recorded.filter((e) => {
+    if (e.quantity !== 1 || typeof e.unitIndex !== 'number') return true;
+    const key = `${e.unitIndex}|${e.releaseId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const indexes = distinct.map((e) => e.unitIndex);
   const named =
-    recorded.length > 0 &&
-    recorded.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number') &&
+    distinct.length > 0 &&
+    distinct.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number') &&
     new Set(indexes).size === indexes.length;
   if (named) {
-    return recorded
+    const units = distinct
       .map((event) => ({ index: event.unitIndex as number, source: event, redeemedAt: null, reversedAt: null }))
       .sort((a, b) => a.index - b.index);
+    return { units, named };
   }
   const units: Unit[] = [];
   for (const event of recorded) {
@@ -176,7 +186,7 @@ function unitsOf(recorded: readonly LineEvent[]): Unit[] {
       units.push({ index: units.length, source: event, redeemedAt: null, reversedAt: null });
     }
   }
-  return units;
+  return { units, named };
 }
 
 /**
@@ -206,9 +216,11 @@ function pairRedemptions(units: Unit[], redemptions: readonly LineEvent[]): void
 
 /**
  * Reconciles one order line's units for one chart from all its events, in any arrival order: units come from
- * sale.recorded events (in time order), first redemptions are given to units in index order, reversals to
- * units already refunded or returned first, then to uncounted units (highest index first), then counted
- * ones. Final rows (eligible or excluded) never change; a counted unit that is reversed gets a return row.
+ * sale.recorded events (in time order), first redemptions are given to units in index order, and a reversal that
+ * names its unit (unitIndex, on a line whose units are the producer's) to that unit: the refund named it, and
+ * the unit it names may be the counted one. Reversals without one (older producers) go to units already refunded
+ * or returned first, then to uncounted units (highest index first), then counted ones. Final rows (eligible or
+ * excluded) never change; a counted unit that is reversed gets a return row.
  * Returns the rows to insert or update (the store only updates rows still pending).
  */
 export async function planLine(
@@ -218,7 +230,7 @@ export async function planLine(
   fans: FanRegistry,
 ): Promise<SaleLineRow[]> {
   const sorted = [...events].sort(byTime);
-  const units = unitsOf(sorted.filter((e) => e.type === 'sale.recorded'));
+  const { units, named } = unitsOf(sorted.filter((e) => e.type === 'sale.recorded'));
   pairRedemptions(
     units,
     sorted.filter((e) => e.type === 'sale.redeemed'),
@@ -226,13 +238,20 @@ export async function planLine(
 
   const saleRow = new Map(existing.filter((r) => r.kind === 'sale').map((r) => [r.unitIndex, r]));
   const returnRow = new Map(existing.filter((r) => r.kind === 'return').map((r) => [r.unitIndex, r]));
-  const reversals = sorted
-    .filter((e) => e.type === 'sale.reversed')
-    .flatMap((e) => Array(e.quantity).fill(e.occurredAt) as Date[]);
-  const alreadyReversed = units.filter(
-    (u) => saleRow.get(u.index)?.reasonCode === 'refunded' || returnRow.has(u.index),
-  );
-  const rest = units.filter((u) => !alreadyReversed.includes(u)).reverse();
+  const byIndex = new Map(units.map((u) => [u.index, u]));
+  const reversals: Date[] = [];
+  for (const event of sorted.filter((e) => e.type === 'sale.reversed')) {
+    if (named && event.quantity === 1 && typeof event.unitIndex === 'number') {
+      // The unit the refund names; a second reversal of it (a replay) takes nothing more off.
+      const unit = byIndex.get(event.unitIndex);
+      if (unit && unit.reversedAt === null) unit.reversedAt = event.occurredAt;
+    } else {
+      for (let q = 0; q < event.quantity; q++) reversals.push(event.occurredAt);
+    }
+  }
+  const open = units.filter((u) => u.reversedAt === null);
+  const alreadyReversed = open.filter((u) => saleRow.get(u.index)?.reasonCode === 'refunded' || returnRow.has(u.index));
+  const rest = open.filter((u) => !alreadyReversed.includes(u)).reverse();
   const candidates = [
     ...alreadyReversed,
     ...rest.filter((u) => saleRow.get(u.index)?.eligibility !== 'eligible'),

@@ -111,11 +111,21 @@ describe('fan identity: an IP never merges two fans on its own', () => {
     ]);
   });
 
-  it('a redacted repeat after an identified purchase from the same IP and ZIP is the same fan', async () => {
+  it('IP + ZIP links only purchases without an email: one guest checkout does not cap the emailed fans behind it', async () => {
     const place = { browserIp: NAT, billingZip: '98354', billingCountry: 'US' };
-    expect(await chart([purchase('a', { ...place, emailHash: 'x' }, T0), purchase('b', place, T0 + 2 * HOUR)])).toEqual(
-      ['eligible', 'bulk_capped'],
+    // The purchase without an email could be any of the fans behind the address: it links none of the emailed ones.
+    const emailed = Array.from({ length: 49 }, (_, i) =>
+      purchase(`e${i}`, { ...place, emailHash: `fan-${i}` }, T0 + i),
     );
+    expect(await chart([purchase('guest', place, T0 - HOUR), ...emailed])).toEqual(Array(50).fill('eligible'));
+    expect(await chart([purchase('a', { ...place, emailHash: 'x' }, T0), purchase('b', place, T0 + 2 * HOUR)])).toEqual(
+      ['eligible', 'eligible'],
+    );
+    // Two purchases without an email from one address and ZIP within the window: one fan buying twice.
+    expect(await chart([purchase('a', place, T0), purchase('b', place, T0 + 2 * HOUR)])).toEqual([
+      'eligible',
+      'bulk_capped',
+    ]);
   });
 
   it('the window is a versioned rule: under Luminate v1 (no window) IP + ZIP links nothing', async () => {

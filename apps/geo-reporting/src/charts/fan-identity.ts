@@ -8,8 +8,10 @@ import { isSpecialIPv4, isSpecialIPv6 } from '../geoip/public-address.ts';
 // email hash. A public IP does not: a carrier-grade NAT, a campus or a relay puts thousands of fans behind one
 // address. So an IP is only ever a weak key, composed with a second, non-IP signal (the billing or shipping
 // ZIP and country), and a weak key links two units only when their purchases are at most the chart rule's
-// `ipMatchWindowHours` apart, and never two units that both carry an email (two different emails are two fans;
-// the same email already matched as a strong key). A ZIP alone is never a key: thousands of fans share one.
+// `ipMatchWindowHours` apart, and only when neither carries an email: two different emails are two fans, the
+// same email already matched as a strong key, and a purchase without an email says nothing about who of the
+// emailed fans behind that address it was (else one guest checkout would cap every emailed fan behind one NAT
+// and ZIP). A ZIP alone is never a key: thousands of fans share one.
 //
 // Keys are stored hashed in located_sale.fan_keys, tagged with their kind:
 //   <sha256 hex>     strong (order, checkout; also every key registered before kinds existed)
@@ -83,7 +85,7 @@ export function fanKeys(
 export interface SplitFanKeys {
   strong: string[];
   weak: string[];
-  /** The unit carries a person identifier (an email): a weak key never links it to another identified unit. */
+  /** The unit carries a person identifier (an email): a weak key never links it to any other unit. */
   identified: boolean;
 }
 
@@ -141,10 +143,9 @@ export class MemoryFanRegistry implements FanRegistry {
     const known =
       strong.some((key) => sightings(key).some((s) => s.kind === 'strong')) ||
       (windowMs > 0 &&
+        !identified &&
         weak.some((key) =>
-          sightings(key).some(
-            (s) => s.kind === 'weak' && Math.abs(s.seenAt - at) <= windowMs && !(s.identified && identified),
-          ),
+          sightings(key).some((s) => s.kind === 'weak' && Math.abs(s.seenAt - at) <= windowMs && !s.identified),
         ));
     for (const [kind, keys] of [
       ['strong', strong],

@@ -122,6 +122,19 @@ describe('fan identity on PostgreSQL', () => {
     expect(await outcomes(upc)).toEqual({ eligible: 50 });
   });
 
+  it('one purchase without an email, then 49 fans with their own emails behind the same address and ZIP: 50 chart', async () => {
+    const upc = '0602445789067';
+    const place = { browserIp: NAT, billingZip: '98354', billingCountry: 'US' };
+    // The guest checkout is judged first, so its IP + ZIP key is registered before every emailed fan claims.
+    await handleAll(purchase(upc, place, T0));
+    await handleAll(
+      Array.from({ length: 49 }, (_, i) =>
+        purchase(upc, { ...place, emailHash: `mixed-${i}` }, T0 + (i + 1) * 60_000),
+      ).flat(),
+    );
+    expect(await outcomes(upc)).toEqual({ eligible: 50 });
+  });
+
   it('one fan buying 50 times with one email, handled concurrently, charts once; the rest are bulk_capped', async () => {
     const upc = '0602445789029';
     await handleAll(

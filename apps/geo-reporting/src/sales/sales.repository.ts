@@ -138,6 +138,29 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
   return rowCount === 1;
 }
 
+/**
+ * Whether another event of the same unit, type and release is already stored: producers send one event per unit
+ * and type, so a second one under a new eventId (a replay, a re-run outbox) is a duplicate, not another unit.
+ */
+export async function unitEventSeen(
+  db: Queryable,
+  event: {
+    eventId: string;
+    type: string;
+    shopDomain: string;
+    orderLineId: string;
+    unitIndex: number;
+    releaseId: string;
+  },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `SELECT 1 FROM located_sale WHERE shop_domain = $1 AND order_line_id = $2 AND unit_index = $3 AND type = $4
+        AND release_id = $5::uuid AND event_id <> $6::uuid LIMIT 1`,
+    [event.shopDomain, event.orderLineId, event.unitIndex, event.type, event.releaseId, event.eventId],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 export async function lineEvents(db: Queryable, shopDomain: string, orderLineId: string): Promise<LineEvent[]> {
   const { rows } = await db.query(
     `SELECT event_id, type, occurred_at, shop_domain, order_id, order_line_id, release_id, upc, isrc, quantity,
@@ -282,7 +305,7 @@ export class PgFanRegistry implements FanRegistry {
     const { rowCount } = await this.db.query(
       `SELECT 1 FROM chart_fan_key WHERE chart = $1 AND product = $2 AND (
           (kind = 'strong' AND fan_key = ANY($3::text[]))
-          OR (kind = 'weak' AND $5::int > 0 AND fan_key = ANY($4::text[]) AND NOT (identified AND $7::boolean)
+          OR (kind = 'weak' AND $5::int > 0 AND fan_key = ANY($4::text[]) AND NOT identified AND NOT $7::boolean
               AND seen_at BETWEEN $6::timestamptz - make_interval(hours => $5::int)
                               AND $6::timestamptz + make_interval(hours => $5::int)))
         LIMIT 1`,

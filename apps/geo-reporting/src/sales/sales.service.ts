@@ -17,6 +17,7 @@ import {
   recordedLocation,
   releaseFacts,
   saleLinesOfLine,
+  unitEventSeen,
   upsertSaleLines,
 } from './sales.repository.ts';
 
@@ -61,6 +62,19 @@ export class SalesService {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
         `order-line:${event.shopDomain}:${event.orderLineId}`,
       ]);
+      if (
+        event.quantity === 1 &&
+        event.unitIndex !== undefined &&
+        (await unitEventSeen(client, { ...event, unitIndex: event.unitIndex }))
+      ) {
+        await client.query('ROLLBACK');
+        // Ids and the unit only: no fan facts in logs.
+        this.deps.logger.warn(
+          { eventId: event.eventId, type: event.type, orderLineId: event.orderLineId, unitIndex: event.unitIndex },
+          'second event of the same unit dropped as a duplicate',
+        );
+        return 'duplicate';
+      }
       const inserted = await insertLocatedSale(client, {
         eventId: event.eventId,
         type: event.type,

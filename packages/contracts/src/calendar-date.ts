@@ -89,6 +89,12 @@ export function parseInstant(value: unknown): Date | undefined {
 
 export const isInstant = (value: unknown): value is string => parseInstant(value) !== undefined;
 
+/** Whether an instant computed elsewhere (e.g. "7d ago") lies in the declared range (1900-01-01 to 2199). */
+export const isInstantInRange = (instant: Date): boolean => {
+  const at = instant.getTime();
+  return Number.isFinite(at) && at >= INSTANT_MIN_MS && at < INSTANT_END_MS;
+};
+
 /** The date `days` after (or before) a date. */
 export function addDays(date: string, days: number): string {
   return fromEpochDay(epochDay(...parts(date)) + days);

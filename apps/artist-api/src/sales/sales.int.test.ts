@@ -4,7 +4,7 @@ import { silentLogger } from '@single/logger';
 import { EDGE_VALID_DATES, INVALID_DATES } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
-import { seedAccount, seedArtist, seedRelease, seedSales } from '../test-support/seed.ts';
+import { seedAccount, seedArtist, seedChartRules, seedRelease, seedSales } from '../test-support/seed.ts';
 import { SalesCacheInvalidator } from './cache-invalidator.ts';
 
 describe('sales', () => {
@@ -111,6 +111,37 @@ describe('sales', () => {
     },
   );
 
+  // A bound derived from the other one, or from a week, never leaves the date type's range (it echoed
+  // 1899-01-01, 2200-12-31, 1899-12-29 and 2200-01-02 before).
+  it.each(['/v1/sales/summary', '/v1/sales/sold-vs-reported', '/v1/sales/chart.csv'])(
+    '%s keeps derived bounds inside 1900-01-01..2199-12-31',
+    async (path) => {
+      for (const [query, from, to] of [
+        ['to=1900-01-01', '1900-01-01', '1900-01-01'],
+        ['from=2199-12-31', '2199-12-31', '2199-12-31'],
+        ['to=1900-06-30', '1900-01-01', '1900-06-30'],
+        ['week=1900-01-01', '1900-01-01', '1900-01-04'],
+        ['week=2199-12-31', '2199-12-27', '2199-12-31'],
+      ]) {
+        const res = await get(`${path}?releaseId=${releaseId}&${query}`);
+        expect(res.statusCode, `${query}: ${res.body}`).toBe(200);
+        if (path.endsWith('.csv')) expect(res.headers['content-disposition'], query).toContain(`-${from}-${to}.csv`);
+        else expect([query, res.json().from, res.json().to]).toEqual([query, from, to]);
+      }
+    },
+  );
+
+  it.each(['/v1/sales/sold-vs-reported', '/v1/sales/chart.csv'])(
+    '%s answers 404 unknown_chart for a chart without rules',
+    async (path) => {
+      for (const chart of ['occ', 'nochart']) {
+        const res = await get(`${path}?releaseId=${releaseId}&chart=${chart}`);
+        expect([chart, res.statusCode, res.json().code]).toEqual([chart, 404, 'unknown_chart']);
+      }
+      expect((await get(`${path}?releaseId=${releaseId}&chart=luminate`)).statusCode).toBe(200);
+    },
+  );
+
   it('serves summaries from the cache until a sales event for the release arrives', async () => {
     const url = `/v1/sales/summary?releaseId=${releaseId}&week=2026-11-27&level=postal`; // not requested before
     const first = (await get(url)).json();
@@ -169,6 +200,17 @@ describe('sales periods by default: the chart week of the business day in New Yo
     expect(summary.periods.map((p: { key: string }) => p.key)).toEqual(['2026-12-03']);
     const svr = (await get(`/v1/sales/sold-vs-reported?releaseId=${releaseId}`)).json();
     expect([svr.from, svr.to, svr.sold]).toEqual(['2026-11-27', '2026-12-03', 4]);
+  });
+
+  it("reads a chart's rules by the app's clock, not the database's", async () => {
+    // The app's clock (Dec 4, 03:00 UTC) decides which rules are in force, whatever the database's clock says:
+    // rules from Dec 3 are; rules from Dec 5 are not yet (a chart unknown at that instant).
+    await seedChartRules(h.pool, 'later', { effectiveFrom: new Date('2026-12-03T05:00:00Z') });
+    await seedChartRules(h.pool, 'future', { effectiveFrom: new Date('2026-12-05T05:00:00Z') });
+    const known = await get(`/v1/sales/sold-vs-reported?releaseId=${releaseId}&chart=later`);
+    expect(known.statusCode, known.body).toBe(200);
+    const notYet = await get(`/v1/sales/sold-vs-reported?releaseId=${releaseId}&chart=future`);
+    expect([notYet.statusCode, notYet.json().code]).toEqual([404, 'unknown_chart']);
   });
 
   it('the chart CSV names and holds that week', async () => {

@@ -35,13 +35,19 @@ export class SalesRepository {
     return rowCount === 1;
   }
 
-  /** The chart's time zone from its current rules (business days are in it); New York when unknown. */
-  async chartTimeZone(chart: string): Promise<string> {
+  /**
+   * The chart's time zone from its rules in force at `at` (the app's clock, not the database's), or
+   * undefined when the chart has none then: an unknown chart, as geo-reporting answers it (404).
+   */
+  async chartTimeZone(chart: string, at: Date): Promise<string | undefined> {
     const { rows } = await this.#pool.query<{ tz: string | null }>(
-      `SELECT rules->>'timeZone' AS tz FROM chart_rule_set WHERE chart = $1 AND effective_from <= now() ORDER BY effective_from DESC LIMIT 1`,
-      [chart],
+      `SELECT rules->>'timeZone' AS tz FROM chart_rule_set WHERE chart = $1 AND effective_from <= $2
+       ORDER BY effective_from DESC LIMIT 1`,
+      [chart, at],
     );
-    const tz = rows[0]?.tz;
+    if (!rows[0]) return undefined;
+    const tz = rows[0].tz;
+    // Rules without a usable zone: the charts' business days are New York's (DOMAIN.md).
     return tz && isTimeZone(tz) ? tz : 'America/New_York';
   }
 

@@ -1,4 +1,13 @@
-import { addDays, businessDate, CHART_TIME_ZONE, calendarDate, chartWeek, daysBetween } from '@single/contracts';
+import {
+  addDays,
+  businessDate,
+  CALENDAR_DATE_MAX,
+  CALENDAR_DATE_MIN,
+  CHART_TIME_ZONE,
+  calendarDate,
+  chartWeek,
+  daysBetween,
+} from '@single/contracts';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -16,10 +25,18 @@ const period = {
   week: calendarDate
     .optional()
     .describe(
-      "Any day of a chart week (Friday to Thursday); instead of from/to. With no week, from or to: the week of the chart's current business day (America/New_York for Luminate)",
+      "Any day of a chart week (Friday to Thursday); instead of from/to. With no week, from or to: the week of the chart's current business day (America/New_York for Luminate). The weeks of 1900-01-01 and 2199-12-31 are cut at the range's ends",
     ),
-  from: calendarDate.optional().describe(`First business day (inclusive); at most ${MAX_DAYS} days before to`),
-  to: calendarDate.optional().describe('Last business day (inclusive), not before from'),
+  from: calendarDate
+    .optional()
+    .describe(
+      `First business day (inclusive); at most ${MAX_DAYS} days before to. Omitted: ${MAX_DAYS} days up to to, from 1900-01-01 at the earliest`,
+    ),
+  to: calendarDate
+    .optional()
+    .describe(
+      `Last business day (inclusive), not before from. Omitted: ${MAX_DAYS} days from from, to 2199-12-31 at the latest`,
+    ),
 };
 
 const chartName = z
@@ -66,19 +83,33 @@ const reconciliation = z
 
 const badPeriod = (code: string, title: string, detail: string) => new ProblemError(400, code, title, { detail });
 
+/** A derived bound kept inside the calendar-date range: a period never names a day the type cannot hold. */
+const clamp = (date: string) =>
+  date < CALENDAR_DATE_MIN ? CALENDAR_DATE_MIN : date > CALENDAR_DATE_MAX ? CALENDAR_DATE_MAX : date;
+
+/** A chart week, cut at the ends of the range (the weeks of 1900-01-01 and 2199-12-31 start or end outside it). */
+const weekOf = (date: string) => {
+  const { from, to } = chartWeek(date);
+  return { from: clamp(from), to: clamp(to) };
+};
+
 /**
  * from/to, or the chart week of `week`, or the chart week of `today` (the chart's business day, never the
- * UTC date); bounded so no request scans years.
+ * UTC date); bounded so no request scans years. Bounds derived from the other one, or from a week, are
+ * clamped into 1900-01-01..2199-12-31.
  */
-function range(q: { week?: string | undefined; from?: string | undefined; to?: string | undefined }, today: string) {
+export function range(
+  q: { week?: string | undefined; from?: string | undefined; to?: string | undefined },
+  today: string,
+) {
   if (q.week !== undefined) {
     if (q.from !== undefined || q.to !== undefined)
       throw badPeriod('invalid_period', 'Give either week or from/to', 'week names a whole chart week');
-    return chartWeek(q.week);
+    return weekOf(q.week);
   }
-  if (q.from === undefined && q.to === undefined) return chartWeek(today);
-  const from = q.from ?? addDays(q.to!, -(MAX_DAYS - 1));
-  const to = q.to ?? addDays(from, MAX_DAYS - 1);
+  if (q.from === undefined && q.to === undefined) return weekOf(today);
+  const from = q.from ?? clamp(addDays(q.to!, -(MAX_DAYS - 1)));
+  const to = q.to ?? clamp(addDays(from, MAX_DAYS - 1));
   if (to < from) throw badPeriod('invalid_range', 'Invalid date range', `from ${from} is after to ${to}`);
   if (daysBetween(from, to) > MAX_DAYS)
     throw badPeriod('range_too_long', 'Date range too long', `at most ${MAX_DAYS} days from ${from}`);
@@ -101,6 +132,14 @@ export function registerSalesRoutes(
   const tags = ['sales'];
   /** The chart's current business day; the summary is not per chart and follows the US chart's zone. */
   const today = (timeZone: string = CHART_TIME_ZONE) => businessDate(now(), timeZone);
+
+  /** The chart's time zone by its rules in force now (the app's clock); 404 unknown_chart without rules. */
+  async function chartZone(chart: string) {
+    const timeZone = await sales.chartTimeZone(chart, now());
+    if (!timeZone)
+      throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
+    return timeZone;
+  }
 
   async function scopeOf(accountId: string, releaseId: string | undefined) {
     if (releaseId !== undefined && !(await sales.ownsRelease(accountId, releaseId))) throw notFound('Release');
@@ -143,6 +182,7 @@ export function registerSalesRoutes(
       schema: {
         tags,
         summary: 'Sold vs reported for a chart, with the reason codes of excluded units',
+        description: 'A chart without rules in force (geo-reporting keeps them) is 404 `unknown_chart`.',
         querystring: z.object({ ...period, chart: chartName.default('luminate') }),
         response: { 200: reconciliation, ...problemResponses },
       },
@@ -150,7 +190,7 @@ export function registerSalesRoutes(
     async (request) => {
       const q = request.query;
       const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
-      const timeZone = await sales.chartTimeZone(q.chart);
+      const timeZone = await chartZone(q.chart);
       const { from, to } = range(q, today(timeZone));
       const compute = () => sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone });
       // Cached like the summary: sale lines change with the same sales events that invalidate it.
@@ -167,6 +207,7 @@ export function registerSalesRoutes(
       schema: {
         tags,
         summary: "The account's reported units for a chart week, as CSV",
+        description: 'A chart without rules in force (geo-reporting keeps them) is 404 `unknown_chart`.',
         querystring: z.object({ ...period, chart: chartName.default('luminate') }),
         response: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses },
       },
@@ -174,7 +215,7 @@ export function registerSalesRoutes(
     async (request, reply) => {
       const q = request.query;
       const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
-      const { from, to } = range(q, today(await sales.chartTimeZone(q.chart)));
+      const { from, to } = range(q, today(await chartZone(q.chart)));
       const rows = await sales.chartLines(scope, { chart: q.chart, from, to });
       const columns = ['business_date', 'kind', 'upc', 'isrc', 'country', 'zip', 'currency', 'net_price', 'units'];
       const body = [

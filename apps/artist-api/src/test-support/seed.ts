@@ -164,8 +164,29 @@ export async function seedDelivery(pool: pg.Pool, shopDomain: string, options: {
   return rows[0]!.id;
 }
 
-/** Roll-up and sale-line rows for a release, as geo-reporting writes them. */
+/**
+ * A chart's rules, as geo-reporting seeds them at start-up (the artist API answers 404 unknown_chart for a
+ * chart without rules in force). Idempotent.
+ */
+export async function seedChartRules(
+  pool: pg.Pool,
+  chart = 'luminate',
+  options: { effectiveFrom?: Date; timeZone?: string } = {},
+) {
+  await pool.query(
+    `INSERT INTO chart_rule_set (chart, version, effective_from, rules) VALUES ($1, 1, $2, $3)
+     ON CONFLICT DO NOTHING`,
+    [
+      chart,
+      options.effectiveFrom ?? new Date('2020-01-01T05:00:00Z'),
+      { timeZone: options.timeZone ?? 'America/New_York' },
+    ],
+  );
+}
+
+/** Roll-up and sale-line rows for a release, as geo-reporting writes them (and the Luminate rules). */
 export async function seedSales(pool: pg.Pool, releaseId: string, day: string) {
+  await seedChartRules(pool);
   for (const [level, code] of [
     ['country', 'US'],
     ['region', 'US-WA'],

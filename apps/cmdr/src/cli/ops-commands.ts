@@ -17,6 +17,9 @@ const positiveInt = (value: string) => {
   return n;
 };
 
+const SINCE_HELP =
+  '30m, 2h, 7d (ago), a date YYYY-MM-DD (from 00:00 America/New_York, the business day) or an instant with offset; 1900-2199';
+
 const since = (value: string) => {
   try {
     return parseSince(value);
@@ -84,7 +87,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
   const webhooks = program.command('webhooks').description("the webhook dispatcher's delivery log");
   webhooks
     .command('list')
-    .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
+    .option('--since <when>', SINCE_HELP, since)
     .option('--topic <topic>')
     .option('--shop <domain>')
     .option('--status <status>', 'received, published or failed')
@@ -108,7 +111,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .command('replay')
     .description("re-publish one delivery, or every delivery since a time (the dispatcher's relay publishes them)")
     .argument('[deliveryId]')
-    .option('--since <when>', '30m, 2h, 7d or an ISO date', since)
+    .option('--since <when>', SINCE_HELP, since)
     .option('--topic <topic>')
     .option('--shop <domain>')
     .action(async (deliveryId: string | undefined, options: { since?: Date; topic?: string; shop?: string }) => {

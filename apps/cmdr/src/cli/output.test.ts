@@ -32,9 +32,24 @@ describe('output helpers', () => {
     expect(parseSince('7d', now).toISOString()).toBe('2026-11-13T12:00:00.000Z');
     expect(parseSince('2026-11-01T00:00:00Z').toISOString()).toBe('2026-11-01T00:00:00.000Z');
     expect(() => parseSince('yesterday')).toThrow(/invalid --since/);
-    expect(parseSince('2026-11-01').toISOString()).toBe('2026-11-01T00:00:00.000Z');
     for (const impossible of ['0050-01-01', '2026-02-30', '2026-11-01T00:00:00', '+02026-11-01T00:00:00Z'])
       expect(() => parseSince(impossible), impossible).toThrow(/invalid --since/);
+  });
+
+  it('reads a --since date as the start of that New York business day', () => {
+    expect(parseSince('2026-11-01').toISOString()).toBe('2026-11-01T04:00:00.000Z'); // EDT
+    expect(parseSince('2026-01-01').toISOString()).toBe('2026-01-01T05:00:00.000Z'); // EST
+    expect(parseSince('1900-01-01').getTime()).toBeGreaterThan(Date.UTC(1900, 0, 1));
+  });
+
+  it('refuses relative --since values that leave 1900-2199', () => {
+    const now = new Date('2026-11-20T12:00:00Z');
+    for (const far of ['99999999d', '100000d', '9999999999999999999999m', `${'9'.repeat(400)}h`])
+      expect(() => parseSince(far, now), far).toThrow(/invalid --since/);
+    // 1900-01-01T00:00Z is the first instant: the whole days back to it are in range, one more is not.
+    const days = Math.floor((now.getTime() - Date.UTC(1900, 0, 1)) / 86_400_000);
+    expect(parseSince(`${days}d`, now).getUTCFullYear()).toBe(1900);
+    expect(() => parseSince(`${days + 1}d`, now)).toThrow(/invalid --since/);
   });
 
   it('pads table columns to the widest cell', () => {

@@ -1,4 +1,4 @@
-import { isCalendarDate, parseInstant } from '@single/contracts';
+import { CHART_TIME_ZONE, isCalendarDate, isInstantInRange, parseInstant, zonedMidnight } from '@single/contracts';
 /** Where a command writes: injected so tests capture it and `--json` stays machine-readable. */
 export interface Io {
   out(text: string): void;
@@ -73,16 +73,26 @@ export function table(rows: Record<string, unknown>[], columns: string[]): strin
   return [line(columns), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))].join('\n');
 }
 
-/** `2h`, `30m`, `7d` (ago), a calendar date (00:00 UTC) or an RFC 3339 instant with offset, 1900-2199. */
+/**
+ * `2h`, `30m`, `7d` (ago), a calendar date (the start of that New York business day, 00:00
+ * America/New_York, as the charts and the artist API name days) or an RFC 3339 instant with offset; the
+ * result, relative forms included, must lie in 1900-01-01..2199 (no year -271764 or Invalid Date is ever
+ * sent to a service).
+ */
 export function parseSince(value: string, now: Date = new Date()): Date {
+  const invalid = () =>
+    new Error(
+      `invalid --since "${value}" (use 30m, 2h, 7d, a date YYYY-MM-DD or an instant with offset, within 1900-2199)`,
+    );
   const relative = /^(\d+)([mhd])$/.exec(value);
   if (relative) {
     const unit = { m: 60_000, h: 3_600_000, d: 86_400_000 }[relative[2] as 'm' | 'h' | 'd'];
-    return new Date(now.getTime() - Number(relative[1]) * unit);
+    const at = new Date(now.getTime() - Number(relative[1]) * unit);
+    if (!isInstantInRange(at)) throw invalid();
+    return at;
   }
   // The shared calendar types, not new Date(value): that takes 0050-01-01 as 1950 and 2026-02-30 as March 2.
-  const parsed = isCalendarDate(value) ? new Date(`${value}T00:00:00Z`) : parseInstant(value);
-  if (!parsed)
-    throw new Error(`invalid --since "${value}" (use 30m, 2h, 7d, a date YYYY-MM-DD or an instant with offset)`);
+  const parsed = isCalendarDate(value) ? zonedMidnight(value, CHART_TIME_ZONE) : parseInstant(value);
+  if (!parsed || !isInstantInRange(parsed)) throw invalid();
   return parsed;
 }

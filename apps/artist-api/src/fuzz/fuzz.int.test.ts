@@ -160,4 +160,131 @@ describe('fuzzing every endpoint', () => {
     expect((await h.api.app.inject({ url: '/health/ready' })).statusCode).toBe(200);
     expect((await h.api.app.inject({ url: '/v1/me', headers: auth })).statusCode).toBe(200);
   });
+
+  /** A 4xx must be problem+json; a 5xx, a throw or a logged error is a failure. */
+  const judge = (
+    failures: string[],
+    request: string,
+    res: { statusCode: number; headers: Record<string, unknown>; body: string },
+  ) => {
+    const ok =
+      res.statusCode < 400 ||
+      (res.statusCode < 500 && String(res.headers['content-type']).startsWith('application/problem+json'));
+    if (!ok) failures.push(`${request} -> ${res.statusCode} ${res.body.slice(0, 300)}`);
+    return ok;
+  };
+  const hostile = fc.oneof(
+    fc.string(),
+    fc.constantFrom('', '0', '1', '01', '2', '99999', '100000', '0x1', '1e0', ' 1', '+1', '1.0', '-1', 'NaN', '\u0000'),
+    fc.integer().map(String),
+  );
+
+  // The landing page's button is an HTML form (urlencoded), not only the JSON the OpenAPI describes.
+  it("the download button's form body: never 5xx", async () => {
+    const failures: string[] = [];
+    const body = fc.oneof(
+      fc
+        .record(
+          { format: fc.oneof(fc.constantFrom('mp3', 'wav', 'flac', 'alac'), hostile), track: hostile, extra: hostile },
+          { requiredKeys: [] },
+        )
+        .map((fields) => new URLSearchParams(fields as Record<string, string>).toString()),
+      fc.string({ maxLength: 2_000 }),
+    );
+    await fc
+      .assert(
+        fc.asyncProperty(body, fc.constantFrom('text/html', 'application/json', '*/*'), async (payload, accept) => {
+          const request = `POST /d/<token>/download ${JSON.stringify(payload).slice(0, 300)}`;
+          try {
+            const res = await h.api.app.inject({
+              method: 'POST',
+              url: `/d/${known[6]}/download`,
+              headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+              payload,
+            });
+            return judge(failures, request, res);
+          } catch (error) {
+            failures.push(`${request} -> threw ${(error as Error).stack?.slice(0, 500)}`);
+            return false;
+          }
+        }),
+        { numRuns: 200, endOnFailure: true },
+      )
+      .catch((error: Error) => {
+        if (failures.length === 0) failures.push(error.message.slice(0, 800));
+      });
+    failures.push(...loggedErrors.map((line) => `logged: ${line.slice(0, 500)}`));
+    expect(failures).toEqual([]);
+  });
+
+  // The file link is sent by @fastify/send: every Range and conditional header it reads, well-formed or not.
+  it('the file link under Range and If-* headers: never 5xx, every refusal problem+json', async () => {
+    const failures: string[] = [];
+    const links: string[] = [];
+    for (const payload of [{ format: 'flac' }, { format: 'mp3', track: 1 }]) {
+      const res = await h.api.app.inject({
+        method: 'POST',
+        url: `/d/${known[6]}/download`,
+        headers: { accept: 'application/json' },
+        payload,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      links.push(res.json().url);
+    }
+    const date = fc.oneof(
+      fc
+        .date({ min: new Date(0), max: new Date('2100-01-01') })
+        .map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toUTCString())),
+      hostile,
+    );
+    const range = fc.oneof(
+      hostile,
+      fc
+        .array(fc.tuple(fc.option(fc.nat(10)), fc.option(fc.nat(10))), { minLength: 1, maxLength: 3 })
+        .map((parts) => `bytes=${parts.map(([a, b]) => `${a ?? ''}-${b ?? ''}`).join(',')}`),
+    );
+    const etag = fc.oneof(hostile, fc.constantFrom('*', '"x"', 'W/"x"'));
+    const headers = fc.record(
+      {
+        range,
+        'if-range': fc.oneof(date, etag),
+        'if-match': etag,
+        'if-none-match': etag,
+        'if-modified-since': date,
+        'if-unmodified-since': date,
+      },
+      { requiredKeys: [] },
+    );
+    await fc
+      .assert(
+        fc.asyncProperty(
+          fc.constantFrom(...links),
+          fc.constantFrom('GET', 'HEAD'),
+          headers,
+          async (url, method, sent) => {
+            const request = `${method} <file link> ${JSON.stringify(sent).slice(0, 300)}`;
+            try {
+              const res = await h.api.app.inject({
+                method: method as 'GET',
+                url,
+                headers: sent as Record<string, string>,
+              });
+              if (![200, 206, 304, 412, 416].includes(res.statusCode)) failures.push(`${request} -> ${res.statusCode}`);
+              if (res.statusCode === 416 && !String(res.headers['content-range']).startsWith('bytes */'))
+                failures.push(`${request} -> 416 without Content-Range`);
+              return judge(failures, request, res);
+            } catch (error) {
+              failures.push(`${request} -> threw ${(error as Error).stack?.slice(0, 500)}`);
+              return false;
+            }
+          },
+        ),
+        { numRuns: 300, endOnFailure: true },
+      )
+      .catch((error: Error) => {
+        if (failures.length === 0) failures.push(error.message.slice(0, 800));
+      });
+    failures.push(...loggedErrors.map((line) => `logged: ${line.slice(0, 500)}`));
+    expect(failures).toEqual([]);
+  });
 });

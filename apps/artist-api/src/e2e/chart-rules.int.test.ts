@@ -10,9 +10,11 @@ import { seedAccount, seedShop, uniqueUpc, writeAudio } from '../test-support/se
 // fulfillment worker (grants, emails over SMTP, sales.v1 through the outbox and Kafka), the fans'
 // downloads on the artist API, geo-reporting's eligibility, and the business day's chart file, whose lines
 // and the reason codes of every unit left out are asserted exactly:
-//   - a discounted order (2 units, 4.99 off the line; a 100 %-off pre-order line) and a tax-included UK order;
+//   - a discounted order (2 units, 4.99 off the line; a 100 %-off pre-order line), a tax-included UK order
+//     (outside the chart) and the same VAT-included prices from a US fan (charted net of tax);
 //   - a two-release bundle (one reported release, both delivered) and a merch bundle without fan-pack approval;
 //   - a pre-order with one instant-grat track (that track now, the album only at the release instant);
+//   - a product mapped by product id only, and a product that is one track (a track sale: its ISRC);
 //   - 50 fans behind one public address and one ZIP, each charting once.
 
 const SHOP = 'e2e-chart-rules.myshopify.com';
@@ -47,9 +49,14 @@ interface SaleLine {
   order_line_id: string;
   unit_index: number;
   upc: string | null;
+  isrc: string | null;
   eligibility: string;
   reason_code: string | null;
   net_price: string;
+  /** What the fan paid broken down: the list price, the unit's share of discounts and of tax. */
+  gross_price: string;
+  discount_amount: string;
+  tax_amount: string;
   currency: string;
   business_date: string | null;
 }
@@ -130,6 +137,12 @@ describe('what the charts count, end to end on the real servers', () => {
     // A two-album bundle: Breakwater reported, Low Tide delivered with it.
     await map(45000004, 'second', { reportedRelease: true });
     await map(45000004, 'album', { reportedRelease: false });
+    // Mapped by product only (no variant, no SKU): any variant of product 8100005 is Tee Sessions.
+    await post('/v1/product-mappings', { shopDomain: SHOP, productId: '8100005', releaseId: releaseId.bundleOnly });
+    // A track sale: Breakwater's title track on its own.
+    const second = await platform.api.app.inject({ url: `/v1/releases/${releaseId.second}`, headers: auth });
+    const trackId = (second.json() as { tracks: { id: string }[] }).tracks[0]!.id;
+    await map(45000006, 'second', { trackId });
 
     const paid = fixture('orders-paid');
     const discounted = fixture('orders-paid-discounted');
@@ -140,6 +153,19 @@ describe('what the charts count, end to end on the real servers', () => {
       reorder(taxIncluded, 2, 'uk.fan@example.co.uk'),
       reorder(paid, 3, 'sam.fan@example.com'),
       reorder(paid, 4, 'alex.fan@example.com', { line_items: [{ ...bundleLine, price: '19.99' }] }),
+      // The UK shop's VAT-included prices, bought by a fan in Milton, WA: the chart sees 5.82, not 7.99.
+      reorder(taxIncluded, 5, 'taylor.fan@example.com', {
+        currency: 'USD',
+        billing_address: { ...(paid.billing_address as object) },
+      }),
+      reorder(paid, 6, 'dana.fan@example.com', {
+        line_items: [{ ...paid.line_items[0]!, product_id: 8100005, variant_id: 45000005, sku: 'TEE-SESS-DIG' }],
+      }),
+      reorder(paid, 7, 'jo.fan@example.com', {
+        line_items: [
+          { ...paid.line_items[0]!, product_id: 8100006, variant_id: 45000006, sku: 'BW-T1', price: '1.29' },
+        ],
+      }),
     );
     for (let n = 0; n < FANS; n++) {
       // Same public address and ZIP (one campus behind one NAT), each fan with an email of their own.
@@ -190,7 +216,8 @@ describe('what the charts count, end to end on the real servers', () => {
   const saleLines = async () =>
     (
       await platform.pool.query<SaleLine>(
-        `SELECT order_id, order_line_id, unit_index, upc, eligibility::text, reason_code, net_price::text, currency,
+        `SELECT order_id, order_line_id, unit_index, upc, isrc, eligibility::text, reason_code, net_price::text,
+                gross_price::text, discount_amount::text, tax_amount::text, currency,
                 to_char(business_date, 'YYYY-MM-DD') AS business_date
            FROM sale_line WHERE chart = 'luminate' AND kind = 'sale' ORDER BY order_id, order_line_id, unit_index`,
       )
@@ -232,8 +259,11 @@ describe('what the charts count, end to end on the real servers', () => {
       for (const link of linkTokens(await mailTo(order.email))) {
         const view = (await (
           await fetch(`${link.base}/d/${link.token}`, { headers: { accept: 'application/json' } })
-        ).json()) as { release: { id: string } };
-        const got = await download(link.base, link.token, view.release.id === releaseId.preorder ? 1 : undefined);
+        ).json()) as { release: { id: string }; scope: 'release' | 'track'; tracks: { position: number }[] };
+        // What is out now: a pre-order's instant-grat track, a track sale's one track, else the whole release.
+        const track =
+          view.release.id === releaseId.preorder ? 1 : view.scope === 'track' ? view.tracks[0]!.position : undefined;
+        const got = await download(link.base, link.token, track);
         expect(got.status, `${order.name} ${view.release.id}`).toBe(200);
       }
     }
@@ -246,42 +276,67 @@ describe('what the charts count, end to end on the real servers', () => {
   }, 180_000);
 
   it('reports exactly the units that count, and says why each other unit does not', async () => {
-    const [riley, uk, sam, alex] = orders.map((o) => ({
+    const [riley, uk, sam, alex, taylor, dana, jo] = orders.map((o) => ({
       id: String(o.id),
       lines: o.line_items.map((l) => String(l.id)),
     }));
-    const campus = orders.slice(4).map((o) => ({ id: String(o.id), line: String(o.line_items[0]!.id) }));
+    const campus = orders.slice(7).map((o) => ({ id: String(o.id), line: String(o.line_items[0]!.id) }));
+    type Decided = Pick<SaleLine, 'eligibility' | 'reason_code' | 'currency' | 'business_date'>;
+    /** One unit: what it was sold as (UPC, or a track's ISRC) and its price as list, discount, tax and net. */
     const row = (
       order: { id: string },
       line: string,
       unit: number,
-      key: keyof typeof upc,
-      decided: Pick<SaleLine, 'eligibility' | 'reason_code' | 'net_price' | 'currency' | 'business_date'>,
-    ): SaleLine => ({ order_id: order.id, order_line_id: line, unit_index: unit, upc: upc[key], ...decided });
-    const counted = (net: string) =>
-      ({ eligibility: 'eligible', reason_code: null, net_price: net, currency: 'USD', business_date: today }) as const;
-    const left = (reason: string, net: string, currency = 'USD') =>
-      ({ eligibility: 'excluded', reason_code: reason, net_price: net, currency, business_date: null }) as const;
+      product: { upc: string } | { isrc: string },
+      [gross, discount, tax, net]: [string, string, string, string],
+      decided: Decided,
+    ): SaleLine => ({
+      order_id: order.id,
+      order_line_id: line,
+      unit_index: unit,
+      upc: 'upc' in product ? product.upc : null,
+      isrc: 'isrc' in product ? product.isrc : null,
+      gross_price: gross,
+      discount_amount: discount,
+      tax_amount: tax,
+      net_price: net,
+      ...decided,
+    });
+    const album = (key: keyof typeof upc) => ({ upc: upc[key] });
+    const counted: Decided = { eligibility: 'eligible', reason_code: null, currency: 'USD', business_date: today };
+    const left = (reason: string, currency = 'USD'): Decided => ({
+      eligibility: 'excluded',
+      reason_code: reason,
+      currency,
+      business_date: null,
+    });
+    // Tax on top in the US fixtures (0.65 a line): kept beside the net, never taken off it.
     const expected = [
-      // 2 × 9.99 with 4.99 off the line: 2.50 off the first unit, 2.49 off the second (Shopify's spread);
-      // the same fan's second copy of the album never charts.
-      row(riley!, riley!.lines[0]!, 0, 'album', counted('7.49')),
-      row(riley!, riley!.lines[0]!, 1, 'album', left('bulk_capped', '7.50')),
+      // 2 × 9.99 with 4.99 off the line: 2.50 off the first unit, 2.49 off the second (Shopify's spread), the
+      // line's 0.97 tax likewise; the same fan's second copy of the album never charts.
+      row(riley!, riley!.lines[0]!, 0, album('album'), ['9.99', '2.50', '0.49', '7.49'], counted),
+      row(riley!, riley!.lines[0]!, 1, album('album'), ['9.99', '2.49', '0.48', '7.50'], left('bulk_capped')),
       // The pre-order line at 100 % off (a staff copy): delivered, never charted.
-      row(riley!, riley!.lines[1]!, 0, 'preorder', left('free_unit', '0.00')),
+      row(riley!, riley!.lines[1]!, 0, album('preorder'), ['10.99', '10.99', '0.00', '0.00'], left('free_unit')),
       // GBP, VAT included: 7.99 − 1.00 off − 1.17 VAT = 5.82; bought in Bristol, outside Luminate's territory.
-      row(uk!, uk!.lines[0]!, 0, 'album', left('out_of_territory', '5.82', 'GBP')),
-      row(sam!, sam!.lines[0]!, 0, 'album', counted('9.99')),
+      row(uk!, uk!.lines[0]!, 0, album('album'), ['7.99', '1.00', '1.17', '5.82'], left('out_of_territory', 'GBP')),
+      // The same VAT-included prices from a US fan: charted at 5.82.
+      row(taylor!, taylor!.lines[0]!, 0, album('album'), ['7.99', '1.00', '1.17', '5.82'], counted),
+      row(sam!, sam!.lines[0]!, 0, album('album'), ['9.99', '0.00', '0.65', '9.99'], counted),
       // The pre-order counts at its release instant (the instant-grat track was downloaded today).
-      row(sam!, sam!.lines[1]!, 0, 'preorder', {
-        ...counted('10.99'),
+      row(sam!, sam!.lines[1]!, 0, album('preorder'), ['10.99', '0.00', '0.65', '10.99'], {
+        ...counted,
         business_date: businessDate(preorderInstant),
       }),
       // A tee with the album: a merch bundle without fan-pack approval.
-      row(sam!, sam!.lines[2]!, 0, 'bundleOnly', left('not_fan_pack', '34.00')),
+      row(sam!, sam!.lines[2]!, 0, album('bundleOnly'), ['34.00', '0.00', '0.65', '34.00'], left('not_fan_pack')),
       // The two-album bundle reports one release, Breakwater, once.
-      row(alex!, alex!.lines[0]!, 0, 'second', counted('19.99')),
-      ...campus.map((fan) => row(fan, fan.line, 0, 'album', counted('9.99'))),
+      row(alex!, alex!.lines[0]!, 0, album('second'), ['19.99', '0.00', '0.65', '19.99'], counted),
+      // Matched by the product-only mapping.
+      row(dana!, dana!.lines[0]!, 0, album('bundleOnly'), ['9.99', '0.00', '0.65', '9.99'], counted),
+      // A track sale reports the track's ISRC, not the album's UPC.
+      row(jo!, jo!.lines[0]!, 0, { isrc: 'USS1Z2600021' }, ['1.29', '0.00', '0.65', '1.29'], counted),
+      ...campus.map((fan) => row(fan, fan.line, 0, album('album'), ['9.99', '0.00', '0.65', '9.99'], counted)),
     ].sort(
       (a, b) =>
         a.order_id.localeCompare(b.order_id) ||
@@ -293,7 +348,7 @@ describe('what the charts count, end to end on the real servers', () => {
       expect(rows).toEqual(expected);
       return rows;
     }, 60_000);
-    expect(decided).toHaveLength(8 + FANS);
+    expect(decided).toHaveLength(11 + FANS);
 
     // The day's chart file: exactly the counted units of today, with the fan's ZIP, the net price and the
     // order, line and unit they came from.
@@ -311,15 +366,26 @@ describe('what the charts count, end to end on the real servers', () => {
       return [...fields.slice(1, 10), ...fields.slice(12)].join(',');
     });
     const csvLine = (r: SaleLine) =>
-      [today, 'S', r.upc, '', '98354', 'US', '1', r.net_price, 'USD', r.order_id, r.order_line_id, r.unit_index].join(
-        ',',
-      );
+      [
+        today,
+        'S',
+        r.upc ?? '',
+        r.isrc ?? '',
+        '98354',
+        'US',
+        '1',
+        r.net_price,
+        'USD',
+        r.order_id,
+        r.order_line_id,
+        r.unit_index,
+      ].join(',');
     expect(withoutStamps.sort()).toEqual(
       expected
         .filter((r) => r.business_date === today)
         .map(csvLine)
         .sort(),
     );
-    expect(lines).toHaveLength(3 + FANS);
+    expect(lines).toHaveLength(6 + FANS);
   }, 120_000);
 });

@@ -68,3 +68,12 @@ function offsetMs(at: Date, timeZone: string): number {
   local.setUTCHours(+parts.hour!, +parts.minute!, +parts.second!);
   return local.getTime() - Math.floor(at.getTime() / 1000) * 1000;
 }
+
+const chartInstantFormat = new Intl.DateTimeFormat('en-US', {
+  dateStyle: 'long',
+  timeStyle: 'short',
+  timeZone: CHART_TIME_ZONE,
+});
+
+/** An instant as fans read it in emails and on the download page: release instants are New York midnights. */
+export const formatChartInstant = (at: Date) => `${chartInstantFormat.format(at)} (New York time)`;

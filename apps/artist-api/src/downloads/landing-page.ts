@@ -1,15 +1,8 @@
+import { formatChartInstant } from '@single/contracts';
+import escapeHtml from 'escape-html';
 import type { LandingView } from './landing-view.ts';
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const dateFormat = new Intl.DateTimeFormat('en-US', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'America/New_York',
-});
-
-const when = (iso: string) => `${dateFormat.format(new Date(iso))} (New York time)`;
+const when = (iso: string) => formatChartInstant(new Date(iso));
 
 /** The headers every download page and file answer carries. The page loads nothing from elsewhere. */
 export const PAGE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'";

@@ -1,3 +1,5 @@
+import { formatChartInstant } from '@single/contracts';
+import escapeHtml from 'escape-html';
 import type { DownloadEmailPayload } from './outbox.ts';
 
 export const DOWNLOAD_FORMATS = ['MP3', 'WAV', 'FLAC', 'ALAC'] as const;
@@ -19,15 +21,6 @@ export interface LinkedItem {
   early: { title: string; availableAt: Date; out: boolean }[];
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
-const dateFormat = new Intl.DateTimeFormat('en-US', {
-  dateStyle: 'long',
-  timeStyle: 'short',
-  timeZone: 'America/New_York',
-});
-
 export function renderDownloadEmail(
   payload: Pick<DownloadEmailPayload, 'orderName'>,
   items: readonly LinkedItem[],
@@ -42,12 +35,12 @@ export function renderDownloadEmail(
     text.push(item.title, `Artwork: ${item.artworkUrl}`);
     html.push(`<h2>${escapeHtml(item.title)}</h2>`, `<img src="${escapeHtml(item.artworkUrl)}" alt="" width="300">`);
     if (item.availableAt && item.links.length === 0) {
-      const when = `${dateFormat.format(item.availableAt)} (New York time)`;
+      const when = formatChartInstant(item.availableAt);
       text.push(`Available on ${when}: we will email your download link then.`);
       html.push(`<p>Available on ${escapeHtml(when)}: we will email your download link then.</p>`);
     } else if (item.availableAt) {
       // A pre-order with instant-grat tracks: what the link serves now, what later, and when the rest comes.
-      const when = (d: Date) => `${dateFormat.format(d)} (New York time)`;
+      const when = formatChartInstant;
       const tracks = item.early.map((e) => `${e.title}: ${e.out ? 'out now' : `out on ${when(e.availableAt)}`}`);
       const rest = `The full release arrives on ${when(item.availableAt)}: the same link will have it, and we will email you then.`;
       text.push('Before the release:', ...tracks.map((t) => `- ${t}`), rest);

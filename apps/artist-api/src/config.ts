@@ -26,7 +26,7 @@ export const artistApiEnv = {
   ...datadogEnv,
   /** Where download links point (the fan-facing origin); used in the OpenAPI servers list. */
   PUBLIC_BASE_URL: z.url().default('http://127.0.0.1:3003'),
-  /** Audio (`<releaseId>/<format>.zip`, `<releaseId>/tracks/<position>/<format>.<ext>`) is served from this S3 bucket; unset = local folder. */
+  /** Audio (`<releaseId>/<format>.zip`, `<releaseId>/tracks/<ISRC>/<format>.<ext>`) is served from this S3 bucket; unset = local folder. */
   S3_BUCKET: optionalText,
   S3_REGION: z.string().min(1).default('us-east-1'),
   /** For S3-compatible stores (MinIO, LocalStack); unset = AWS. */

@@ -42,28 +42,35 @@ export function expiryFrom(activatedAt: Date, expiryDays: number): Date | null {
 }
 
 /**
- * One grant per unit still owed: units 0 .. quantity - refunded - 1 (refunds take the highest units, so a
- * refund that arrived before the order simply lowers the count). Released music is active now; a
+ * One grant per unit index given (the caller picks them: see `newUnitIndexes`). Released music is active now; a
  * pre-order is scheduled for the instant it becomes available.
  */
 export function planGrants(
   terms: ReleaseTerms,
-  owedUnits: number,
+  unitIndexes: readonly number[],
   now: Date,
   track?: { releaseInstant: Date | null } | null,
 ): PlannedGrant[] {
   const opensAt = availableAt(terms, track);
   const released = opensAt.getTime() <= now.getTime();
-  const grants: PlannedGrant[] = [];
-  for (let unitIndex = 0; unitIndex < owedUnits; unitIndex++) {
-    grants.push({
-      releaseId: terms.releaseId,
-      unitIndex,
-      status: released ? 'active' : 'scheduled',
-      activateAt: released ? now : opensAt,
-      expiresAt: released ? expiryFrom(now, terms.downloadExpiryDays) : null,
-      downloadLimit: terms.downloadLimit,
-    });
-  }
-  return grants;
+  return unitIndexes.map((unitIndex) => ({
+    releaseId: terms.releaseId,
+    unitIndex,
+    status: released ? 'active' : 'scheduled',
+    activateAt: released ? now : opensAt,
+    expiresAt: released ? expiryFrom(now, terms.downloadExpiryDays) : null,
+    downloadLimit: terms.downloadLimit,
+  }));
+}
+
+/**
+ * The unit indexes of a line's new units. A unit index is never reused: a unit revoked by a refund or an order
+ * edit that lowered the quantity stays revoked (its sale was reversed), and units owed again (the quantity rose
+ * again) are new units with indexes above every index the line has used, so they get new grants, new links, a new
+ * email and their own sale.recorded, which geo-reporting counts as new units (its duplicate rule is one
+ * sale.recorded per line and unit index). `live`: the line's units not revoked; `maxIndex`: its highest unit index
+ * ever (-1 without grants). Units 0 .. owed-1 for a line granted for the first time.
+ */
+export function newUnitIndexes(owed: number, live: number, maxIndex: number): number[] {
+  return Array.from({ length: Math.max(0, owed - live) }, (_, k) => maxIndex + 1 + k);
 }

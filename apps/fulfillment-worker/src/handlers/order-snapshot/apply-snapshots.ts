@@ -8,7 +8,7 @@ import {
   type ReportedRelease,
   releasesForLine,
 } from '../../grants/line-releases.ts';
-import { planGrants } from '../../grants/plan.ts';
+import { newUnitIndexes, planGrants } from '../../grants/plan.ts';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
 import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
@@ -107,7 +107,7 @@ ON CONFLICT (order_id, shopify_line_id) DO UPDATE SET
   quantity = EXCLUDED.quantity, price = EXCLUDED.price, requires_shipping = EXCLUDED.requires_shipping,
   release_id = CASE WHEN ${LINE_GRANTED} THEN order_line.release_id ELSE EXCLUDED.release_id END,
   unmapped = CASE WHEN ${LINE_GRANTED} THEN order_line.unmapped ELSE EXCLUDED.unmapped END,
-  refunded_quantity = greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity),
+  refunded_quantity = least(EXCLUDED.quantity, greatest(order_line.refunded_quantity, EXCLUDED.refunded_quantity)),
   discount_total = EXCLUDED.discount_total, tax_total = EXCLUDED.tax_total, net_total = EXCLUDED.net_total,
   fan_pack = CASE WHEN ${LINE_GRANTED} THEN order_line.fan_pack ELSE EXCLUDED.fan_pack END
 RETURNING id, order_id, shopify_line_id::text, quantity, refunded_quantity`;
@@ -181,8 +181,10 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
 
     const cancelled = stored.filter((o) => o.cancelled).map((o) => o.id);
     const revokedForCancel = await revokeGrants(client, cancelled, { wholeOrder: true, now });
-    const refundedOrders = [...new Set(lines.filter((l) => l.refunded > 0).map((l) => l.orderId))];
-    const revokedForRefund = await revokeGrants(client, refundedOrders, { wholeOrder: false, now });
+    // Every other order: units above what each line still owes (quantity - refunded) are revoked and their sales
+    // reversed, whether a refund or an order edit that lowered the quantity took them.
+    const owing = stored.filter((o) => !o.cancelled).map((o) => o.id);
+    const revokedAboveOwed = await revokeGrants(client, owing, { wholeOrder: false, now });
 
     const created = await grantOwedUnits(client, ctx, stored, lines, now);
     await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)], now);
@@ -192,7 +194,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
         status: 'applied',
         orderId: order.id,
         grantsCreated: created.countByOrder.get(order.id) ?? 0,
-        grantsRevoked: order.cancelled ? revokedForCancel : refundedOrders.includes(order.id) ? revokedForRefund : 0,
+        grantsRevoked: (order.cancelled ? revokedForCancel : revokedAboveOwed).get(order.id) ?? 0,
       });
     }
     return work.map((w) => outcomes.get(orderKey(w.shopDomain, w.snapshot.id)) ?? { status: 'stale' });
@@ -353,7 +355,8 @@ async function upsertLines(
         line.requires_shipping,
         reported?.releaseId ?? null,
         releases.length === 0,
-        refunded.get(`${key}\0${line.id}`) ?? 0,
+        // A refund never takes more units than the line has (a refund of 5 on a 2-unit line refunds 2).
+        Math.min(line.quantity, refunded.get(`${key}\0${line.id}`) ?? 0),
         amounts.discount,
         amounts.tax,
         lineNet(amounts),
@@ -436,6 +439,20 @@ async function useRecordedReleases(client: Sql, lines: StoredLine[]): Promise<St
   });
 }
 
+/** Per line: how many units are not revoked, and the highest unit index it ever had (-1 without grants). */
+async function grantedUnits(client: Sql, lineIds: string[]): Promise<Map<string, { live: number; maxIndex: number }>> {
+  const result = new Map<string, { live: number; maxIndex: number }>();
+  if (lineIds.length === 0) return result;
+  const { rows } = await client.query<{ order_line_id: string; live: number; max_index: number }>(
+    `SELECT order_line_id, count(DISTINCT unit_index) FILTER (WHERE status <> 'revoked')::int AS live,
+       max(unit_index) AS max_index
+     FROM download_grant WHERE order_line_id = ANY($1::uuid[]) GROUP BY order_line_id`,
+    [lineIds],
+  );
+  for (const r of rows) result.set(r.order_line_id, { live: r.live, maxIndex: r.max_index });
+  return result;
+}
+
 function owesGrants(order: StoredOrder): boolean {
   return PAID_STATUSES.has(order.financial_status) && !order.test && !order.cancelled;
 }
@@ -448,6 +465,10 @@ async function grantOwedUnits(
   now: Date,
 ): Promise<{ countByOrder: Map<string, number>; activeOrderIds: string[] }> {
   const payable = new Set(orders.filter(owesGrants).map((o) => o.id));
+  const units = await grantedUnits(
+    client,
+    lines.filter((l) => payable.has(l.orderId)).map((l) => l.id),
+  );
   const cols: unknown[][] = Array.from({ length: 17 }, () => []);
   const planned: {
     id: string;
@@ -460,12 +481,15 @@ async function grantOwedUnits(
   }[] = [];
   for (const line of lines) {
     if (!payable.has(line.orderId)) continue;
+    const { live, maxIndex } = units.get(line.id) ?? { live: 0, maxIndex: -1 };
+    const indexes = newUnitIndexes(Math.max(0, line.quantity - line.refunded), live, maxIndex);
     for (const { terms, track } of line.releases) {
       // A track sale opens at its track's own instant (an "instant grat" single before its album).
-      for (const grant of planGrants(terms, Math.max(0, line.quantity - line.refunded), now, track)) {
+      for (const [k, grant] of planGrants(terms, indexes, now, track).entries()) {
         const id = randomUUID();
-        // What the unit is recorded under, kept on its grant for life (its later events carry these).
-        const amounts = unitAmounts(line.amounts, grant.unitIndex);
+        // What the unit is recorded under, kept on its grant for life (its later events carry these): the line's
+        // amounts spread over its units, this one taking the place after the units still live.
+        const amounts = unitAmounts(line.amounts, live + k);
         const values = [
           id,
           ctx.tokens.issue(id).hash,

@@ -48,7 +48,7 @@ export async function applyRefund(
        WHERE ol.order_id = $3 AND ol.shopify_line_id = r.shopify_line_id AND ol.refunded_quantity <> least(ol.quantity, r.refunded)`,
       [shopDomain, refund.order_id, orderId],
     );
-    const grantsRevoked = await revokeGrants(client, [orderId], { wholeOrder: false, now });
-    return { status: 'applied', grantsRevoked };
+    const revoked = await revokeGrants(client, [orderId], { wholeOrder: false, now });
+    return { status: 'applied', grantsRevoked: revoked.get(orderId) ?? 0 };
   });
 }

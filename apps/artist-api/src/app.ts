@@ -2,7 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Cache } from '@single/cache';
-import { createHttpApp, type HttpApp, ProblemError, sendProblem, toProblemError } from '@single/http';
+import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Messaging } from '@single/messaging';
 import type { TrustedProxies } from '@single/trusted-proxy';
@@ -85,20 +85,8 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   const http = createHttpApp({
     logger: deps.logger,
     bodyLimit: 256 * 1024,
+    // Errors of Node's parser and fastify's router are problem+json in @single/http for every service.
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
-    fastify: {
-      // Errors the router raises before any handler (over-long path parameters, malformed URLs) would
-      // otherwise answer fastify's own JSON: make them problem+json like every other error.
-      frameworkErrors: (error, request, reply) => {
-        const problem =
-          error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-            ? new ProblemError(414, 'uri_too_long', 'URI too long')
-            : error.code === 'FST_ERR_BAD_URL'
-              ? new ProblemError(400, 'bad_url', 'Malformed URL')
-              : toProblemError(error);
-        void sendProblem(reply, request, problem);
-      },
-    },
   });
   const { app } = http;
   app.setValidatorCompiler(validatorCompiler);

@@ -2,14 +2,19 @@ import { randomUUID } from 'node:crypto';
 import underPressure from '@fastify/under-pressure';
 import type { Logger } from '@single/logger';
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify';
-import { registerErrorHandling } from './errors.ts';
+import { trackAllowedMethods } from './allowed-methods.ts';
+import { clientErrorHandler, refuseConnect } from './client-error.ts';
+import { frameworkErrors, registerErrorHandling } from './errors.ts';
 import { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
-import { PROBLEM_CONTENT_TYPE } from './problem.ts';
+import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem.ts';
 
 export interface HttpAppOptions {
   logger: Logger;
   readiness?: readonly ReadinessCheck[];
   bodyLimit?: number;
+  /** Longest request target (path and query) answered; longer is 414. Node's own limit (16 KiB of
+   * request line and headers together) answers 431 or 414 before this. Default 8 KiB. */
+  maxUrlLength?: number;
   /** Load shedding: above these, requests get 503 + Retry-After instead of queueing until timeouts. */
   pressure?: { maxEventLoopDelayMs?: number; maxEventLoopUtilization?: number; retryAfterSeconds?: number };
   fastify?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'>;
@@ -36,9 +41,36 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     },
     // One line per request (below) instead of fastify's two; health probes are not logged.
     logController: new LogController({ disableRequestLogging: true }),
+    // Every error is problem+json, also those raised before a request reaches a route: by Node's parser
+    // (clientError), by the router (frameworkErrors) and while closing (the hook below, not fastify's
+    // own JSON 503).
+    clientErrorHandler: clientErrorHandler(options.logger),
+    frameworkErrors,
+    return503OnClosing: false,
     ...(options.fastify as object),
   }) as unknown as FastifyInstance;
   const health: HealthState = { shuttingDown: false };
+  const allowed = trackAllowedMethods(app);
+  app.server.on('connect', refuseConnect(options.logger));
+
+  const maxUrlLength = options.maxUrlLength ?? 8 * 1024;
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (closing) {
+      // A request on a kept-alive connection after close() began: the client retries elsewhere.
+      done(
+        new ProblemError(503, 'shutting_down', 'Shutting down', {
+          headers: { 'retry-after': '1', connection: 'close' },
+        }),
+      );
+    } else if ((request.raw.url?.length ?? 0) > maxUrlLength) {
+      done(new ProblemError(414, 'uri_too_long', 'URI too long', { detail: `longer than ${maxUrlLength} characters` }));
+    } else done();
+  });
 
   // Callback hooks, not async ones: each async hook costs a promise and a microtask on every request.
   app.addHook('onSend', (request, reply, payload, done) => {
@@ -59,7 +91,7 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     }
     done();
   });
-  registerErrorHandling(app);
+  registerErrorHandling(app, allowed);
   app.register(underPressure, {
     maxEventLoopDelay: options.pressure?.maxEventLoopDelayMs ?? 1_000,
     // Utilisation alone is off by default: a busy loop that still answers in time is working, not overloaded.

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AllowedMethods } from './allowed-methods.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem.ts';
 
 // fastify's own error codes mapped to stable problem codes, so that bad input is always a clear 4xx.
@@ -10,6 +11,10 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_json', title: 'Invalid JSON body' },
   FST_ERR_CTP_EMPTY_TYPE: { status: 400, code: 'invalid_content_type', title: 'Invalid Content-Type' },
   FST_ERR_CTP_INVALID_TYPE: { status: 400, code: 'invalid_content_type', title: 'Invalid Content-Type' },
+  // The router's own (fastify's `frameworkErrors`): a `%` not followed by two hex digits, an over-long
+  // path parameter.
+  FST_ERR_BAD_URL: { status: 400, code: 'bad_url', title: 'Malformed URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'uri_too_long', title: 'URI too long' },
 };
 
 type ValidationEntry = NonNullable<FastifyError['validation']>[number];
@@ -68,15 +73,38 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
     .send({ ...problem, requestId: request.id });
 }
 
-export function registerErrorHandling(app: FastifyInstance) {
-  app.setErrorHandler((error: FastifyError, request, reply) => {
-    const problem = toProblemError(error);
-    // 4xx are the client's doing: logged at info with the code; 5xx with the error (never the body).
-    if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
-    else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
-    return sendProblem(reply, request, problem);
-  });
+function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblemError(error);
+  // 4xx are the client's doing: logged at info with the code; 5xx with the error (never the body).
+  if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
+  else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+  return sendProblem(reply, request, problem);
+}
+
+/** fastify's `frameworkErrors` option: errors its router raises before any route or hook runs. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  void handleError(error, request, reply);
+}
+
+export function registerErrorHandling(app: FastifyInstance, allowed?: AllowedMethods) {
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => {
+    // A path that exists under other methods is 405 with what it does allow; a handler's own
+    // callNotFound() (the method matched) stays 404.
+    const methods = allowed?.of(request.url) ?? [];
+    if (methods.length > 0 && !methods.includes(request.method)) {
+      request.log.info({ code: 'method_not_allowed' }, 'method not allowed');
+      const allow = methods.join(', ');
+      return sendProblem(
+        reply,
+        request,
+        new ProblemError(405, 'method_not_allowed', 'Method not allowed', {
+          detail: `${request.method} is not allowed here; allowed: ${allow}`,
+          headers: { allow },
+          extensions: { allowed: methods },
+        }),
+      );
+    }
     request.log.info({ code: 'not_found' }, 'route not found');
     return sendProblem(reply, request, new ProblemError(404, 'not_found', 'Not found'));
   });

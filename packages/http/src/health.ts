@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { PROBLEM_CONTENT_TYPE } from './problem.ts';
 
 /** A dependency the service needs to do its work; `check` rejects or returns false when unreachable. */
 export interface ReadinessCheck {
@@ -32,7 +33,19 @@ export function registerHealthRoutes(app: FastifyInstance, checks: readonly Read
     const results = await Promise.all(checks.map(async (c) => [c.name, (await runCheck(c)) ? 'up' : 'down'] as const));
     const dependencies = Object.fromEntries(results);
     const ready = !state.shuttingDown && results.every(([, status]) => status === 'up');
-    reply.code(ready ? 200 : 503);
-    return { status: state.shuttingDown ? 'shutting_down' : ready ? 'ready' : 'unavailable', dependencies };
+    if (ready) return { status: 'ready', dependencies };
+    // Not ready is an error answer like any other: problem+json, with which dependency is down.
+    const code = state.shuttingDown ? 'shutting_down' : 'not_ready';
+    return reply
+      .code(503)
+      .type(PROBLEM_CONTENT_TYPE)
+      .send({
+        type: `https://docs.single.example/problems/${code}`,
+        title: state.shuttingDown ? 'Shutting down' : 'Not ready',
+        status: 503,
+        code,
+        instance: '/health/ready',
+        dependencies,
+      });
   });
 }

@@ -1,5 +1,12 @@
 export { type CacheHarness, cacheContract } from './contracts/cache.contract.ts';
 export { type EventsHarness, eventsContract } from './contracts/events.contract.ts';
+export {
+  type HttpErrorsHarness,
+  type HttpErrorsService,
+  httpErrorsContract,
+  type RawResponse,
+  rawHttp,
+} from './contracts/http-errors.contract.ts';
 export { messagingContract } from './contracts/messaging.contract.ts';
 export {
   amqpMessagingHarness,

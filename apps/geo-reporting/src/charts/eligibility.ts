@@ -155,25 +155,22 @@ const isFinal = (row: SaleLineRow | undefined) => row !== undefined && row.eligi
 
 /**
  * A line's units from its sale.recorded events (in time order). When every event names its unit (sales.v1
- * `unitIndex`, one event per unit), the unit is the producer's: the same unit index on every event of it, and a
- * second event of the same unit and release (a replay under a new eventId) is the same unit, not another one.
- * Older lines (events without it, or several releases recorded for one unit before bundles reported one)
- * keep their units in time order, as they were first planned. `named`: units are the producer's.
+ * `unitIndex`, one event per unit), the unit is the producer's: one unit per index, the same unit index on every
+ * event of it, and a second sale.recorded of the same unit under any release (a replay under a new eventId, or the
+ * old worker recording a unit again under a re-pointed mapping's release) is the same unit, not another one: the
+ * first recorded stands. Older lines (events without it) keep their units in time order, as they were first
+ * planned. `named`: units are the producer's.
  */
 function unitsOf(recorded: readonly LineEvent[]): { units: Unit[]; named: boolean } {
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   const distinct = recorded.filter((e) => {
     if (e.quantity !== 1 || typeof e.unitIndex !== 'number') return true;
-    const key = `${e.unitIndex}|${e.releaseId}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+    if (seen.has(e.unitIndex)) return false;
+    seen.add(e.unitIndex);
     return true;
   });
-  const indexes = distinct.map((e) => e.unitIndex);
   const named =
-    distinct.length > 0 &&
-    distinct.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number') &&
-    new Set(indexes).size === indexes.length;
+    distinct.length > 0 && distinct.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number');
   if (named) {
     const units = distinct
       .map((event) => ({ index: event.unitIndex as number, source: event, redeemedAt: null, reversedAt: null }))

@@ -129,4 +129,22 @@ describe('units judged on what the fan paid and what was sold', () => {
       [1, 'pending'],
     ]);
   });
+
+  it('a unit recorded under two releases (the old worker, a re-pointed mapping) is one unit: the first recorded stands', async () => {
+    const A = (type: LineEvent['type'], unitIndex: number, at: string) => event(type, at, { unitIndex });
+    const B = (type: LineEvent['type'], unitIndex: number, at: string) =>
+      event(type, at, { unitIndex, releaseId: OTHER_RELEASE, upc: '0602445789029' });
+    const rows = await plan([
+      A('sale.recorded', 0, RECORDED),
+      A('sale.recorded', 1, RECORDED),
+      A('sale.redeemed', 0, REDEEMED),
+      B('sale.recorded', 0, '2026-03-04T15:00:00Z'),
+      B('sale.recorded', 1, '2026-03-04T15:00:00Z'),
+      B('sale.reversed', 1, '2026-03-05T15:00:00Z'),
+    ]);
+    expect(rows.map((r) => [r.unitIndex, r.releaseId, r.kind, r.reasonCode ?? r.eligibility])).toEqual([
+      [0, RELEASE, 'sale', 'eligible'],
+      [1, RELEASE, 'sale', 'refunded'],
+    ]);
+  });
 });

@@ -189,6 +189,32 @@ describe('recorded sales on PostgreSQL', () => {
     expect(rows.map((r) => r.type)).toEqual(['sale.recorded', 'sale.redeemed', 'sale.reversed']);
   });
 
+  it('a second sale.recorded of a unit under another release is a duplicate: one unit per index, its reversal on it', async () => {
+    // The old worker recorded a line again under a re-pointed mapping's release (review P, D3).
+    const other = randomUUID();
+    await pool.query(
+      `INSERT INTO release (id, artist_id, title, upc, release_instant, updated_at)
+       SELECT $1, artist_id, 'High Tide', '0602445789029', release_instant, now() FROM release WHERE id = $2`,
+      [other, releaseId],
+    );
+    const line = orderLine();
+    const underB = { releaseId: other, upc: '0602445789029' };
+    expect(
+      await handle(
+        line.event('sale.recorded', 0, T0),
+        line.event('sale.recorded', 1, T0),
+        line.event('sale.redeemed', 0, T0 + MINUTE),
+        line.event('sale.recorded', 0, T0 + 2 * MINUTE, underB),
+        line.event('sale.recorded', 1, T0 + 2 * MINUTE, underB),
+        line.event('sale.reversed', 1, T0 + 3 * MINUTE, underB),
+      ),
+    ).toEqual(['processed', 'processed', 'processed', 'duplicate', 'duplicate', 'processed']);
+    expect((await saleLines(line.orderLineId)).map((r) => [r.unit_index, r.kind, r.outcome])).toEqual([
+      [0, 'sale', 'eligible'],
+      [1, 'sale', 'refunded'],
+    ]);
+  });
+
   it("three-decimal currencies (KWD, BHD) keep their digits in the database and in the day's chart file", async () => {
     const kw = orderLine({
       currency: 'KWD',

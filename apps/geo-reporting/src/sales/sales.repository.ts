@@ -139,8 +139,12 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
 }
 
 /**
- * Whether another event of the same unit, type and release is already stored: producers send one event per unit
- * and type, so a second one under a new eventId (a replay, a re-run outbox) is a duplicate, not another unit.
+ * Whether another event of the same unit and type is already stored: producers send one event per unit and type,
+ * so a second one under a new eventId (a replay, a re-run outbox) is a duplicate, not another unit. A unit has one
+ * release: a second sale.recorded or sale.reversed of the same (line, unitIndex) under any release is a duplicate
+ * too (the old worker recorded a unit again under another release when its mapping was re-pointed; the first one
+ * stands). A redemption is keyed with its release: a download of another release of a bundle is not the unit's and
+ * must not shadow the unit's own (planLine pairs redemptions by release).
  */
 export async function unitEventSeen(
   db: Queryable,
@@ -155,7 +159,7 @@ export async function unitEventSeen(
 ): Promise<boolean> {
   const { rowCount } = await db.query(
     `SELECT 1 FROM located_sale WHERE shop_domain = $1 AND order_line_id = $2 AND unit_index = $3 AND type = $4
-        AND release_id = $5::uuid AND event_id <> $6::uuid LIMIT 1`,
+        AND ($4 <> 'sale.redeemed' OR release_id = $5::uuid) AND event_id <> $6::uuid LIMIT 1`,
     [event.shopDomain, event.orderLineId, event.unitIndex, event.type, event.releaseId, event.eventId],
   );
   return (rowCount ?? 0) > 0;

@@ -103,6 +103,10 @@ async function load(url: string, rate: number | undefined): Promise<Result> {
 }
 
 const database = await createTestDatabase();
+// The dispatcher takes deliveries only for connected shops (a row in `shop`).
+await database.db.$executeRawUnsafe(
+  "INSERT INTO shop (domain, updated_at) VALUES ('single-demo.myshopify.com', now())",
+);
 const redisPrefix = createTestRedisPrefix();
 const vhost = await createTestVhost();
 // A queue standing in for the fulfillment workers, so the relay's mandatory publishes route.

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { ClaimService } from './deliveries/claim-service.ts';
 import type { DedupeCache } from './deliveries/dedupe-cache.ts';
 import { DeliveryRepository } from './deliveries/delivery.repository.ts';
+import { type KnownShops, knownShops } from './deliveries/known-shops.ts';
 import type { MaintenanceSwitch } from './maintenance.ts';
 import { OutboxWaker } from './relay/outbox-waker.ts';
 import { registerShopifyWebhookRoute } from './shopify/webhook.routes.ts';
@@ -19,6 +20,8 @@ export interface DispatcherDeps {
   claimDeadlineMs?: number;
   /** Wakes the outbox relay after each committed claim; default: a throttled NOTIFY (no relay in-process). */
   waker?: OutboxWaker;
+  /** Default: the `shop` table, known shops kept in process for a minute. */
+  shops?: KnownShops;
   now?: () => Date;
 }
 
@@ -41,6 +44,7 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
   registerShopifyWebhookRoute(http.app, {
     secrets: deps.secrets,
     claims,
+    shops: deps.shops ?? knownShops(deps.pool),
     maintenance: deps.maintenance,
     bodyLimit,
     payloadRetentionDays: deps.payloadRetentionDays ?? 7,

@@ -4,7 +4,13 @@ import { createTestDatabase, createTestVhost, type TestDatabase, type TestVhost,
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../exit-codes.ts';
-import { eventually, type RunningDispatcher, sendWebhook, startDispatcher } from '../test-support/dispatcher.ts';
+import {
+  eventually,
+  type RunningDispatcher,
+  sendWebhook,
+  startDispatcher,
+  TEST_SHOP,
+} from '../test-support/dispatcher.ts';
 import { cmdr } from '../test-support/run.ts';
 
 // The real dispatcher process on its own database, vhost and Redis logical database (its maintenance key
@@ -24,6 +30,7 @@ let env: Record<string, string>;
 
 beforeAll(async () => {
   database = await createTestDatabase();
+  await database.db.$executeRaw`INSERT INTO shop (domain, updated_at) VALUES (${TEST_SHOP}, now())`;
   vhost = await createTestVhost();
   messaging = createAmqpMessaging({
     url: vhost.url,

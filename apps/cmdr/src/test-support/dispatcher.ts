@@ -69,6 +69,9 @@ export async function startDispatcher(env: Record<string, string>): Promise<Runn
   };
 }
 
+/** The shop sendWebhook delivers for: the dispatcher takes deliveries only for a shop with a row in `shop`. */
+export const TEST_SHOP = 'cmdr-test.myshopify.com';
+
 /** A signed orders/paid delivery, as Shopify sends it. */
 export async function sendWebhook(url: string, orderId: number): Promise<Response> {
   const body = JSON.stringify({
@@ -82,7 +85,7 @@ export async function sendWebhook(url: string, orderId: number): Promise<Respons
   return fetch(`${url}/webhooks/shopify`, {
     method: 'POST',
     headers: shopifyWebhookHeaders('orders/paid', body, {
-      shopDomain: 'cmdr-test.myshopify.com',
+      shopDomain: TEST_SHOP,
       secret: WEBHOOK_SECRET,
     }),
     body,

@@ -3,7 +3,7 @@ import type { Logger } from '@single/logger';
 import type { Lane } from '../shopify/topics.ts';
 import type { DedupeCache } from './dedupe-cache.ts';
 import type { ClaimResult, DeliveryRepository, NewDelivery } from './delivery.repository.ts';
-import { dedupeKeys } from './delivery.repository.ts';
+import { dedupeKeys, shopScopedKeys } from './delivery.repository.ts';
 
 /**
  * Claims deliveries exactly once. Redis only remembers claims already committed to PostgreSQL, so a
@@ -34,8 +34,9 @@ export class ClaimService {
     const keys = dedupeKeys(delivery);
     if (await this.cache.anySeen(keys)) return { status: 'duplicate' };
     const result = await this.batcher.submit(delivery);
-    // Remember the claim (or the duplicate) for the fast path; losing this write is harmless.
-    void this.cache.remember(keys);
+    // Remember the claim (or the duplicate) for the fast path; losing this write is harmless. A refused
+    // delivery (unknown shop) claimed nothing, and its keys must stay free.
+    if (result.status !== 'unknown_shop') void this.cache.remember(keys);
     return result;
   }
 
@@ -44,13 +45,15 @@ export class ClaimService {
   }
 
   // Within one batch the same delivery may appear twice (Shopify retried while we were busy): only the
-  // first of each key goes to the database, the rest are duplicates of it.
+  // first of each shop-scoped key goes to the database, the rest are duplicates of it. The body key is left
+  // to the database: the first item with that body may be refused (unknown shop), and then the next one
+  // with a connected shop is the delivery (the statement's unique key decides, in batch order).
   private async claimDistinct(repository: DeliveryRepository, items: NewDelivery[]): Promise<ClaimResult[]> {
     const taken = new Set<string>();
     const firstIndex: number[] = [];
     const distinct: NewDelivery[] = [];
     for (const item of items) {
-      const keys = dedupeKeys(item);
+      const keys = shopScopedKeys(dedupeKeys(item));
       if (keys.some((k) => taken.has(k))) {
         firstIndex.push(-1);
         continue;

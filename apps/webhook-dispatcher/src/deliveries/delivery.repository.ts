@@ -19,20 +19,36 @@ export interface NewDelivery {
   traceHeadersJson: string;
 }
 
-export type ClaimResult = { status: 'accepted'; deliveryId: string } | { status: 'duplicate' };
+export type ClaimResult =
+  | { status: 'accepted'; deliveryId: string }
+  | { status: 'duplicate' }
+  /** No row in `shop`: never connected. Nothing was stored. */
+  | { status: 'unknown_shop' };
 
-/** The three keys a delivery is claimed under; any of them already taken makes it a duplicate. */
+/**
+ * The three keys a delivery is claimed under; any of them already taken makes it a duplicate. The body key
+ * has no shop in it: Shopify signs only the body and order payloads do not name their shop, so the same
+ * bytes under another shop's header are a replay, never a second delivery.
+ */
 export function dedupeKeys(
   d: Pick<NewDelivery, 'shopDomain' | 'webhookId' | 'topic' | 'eventId' | 'dedupeFamily' | 'bodySha256'>,
 ): string[] {
-  const keys = [`w:${d.shopDomain}:${d.webhookId}`, `b:${d.shopDomain}:${d.dedupeFamily}:${d.bodySha256}`];
+  const keys = [`w:${d.shopDomain}:${d.webhookId}`, `b:${d.dedupeFamily}:${d.bodySha256}`];
   if (d.eventId) keys.push(`e:${d.shopDomain}:${d.topic}:${d.eventId}`);
   return keys;
+}
+
+/** The keys scoped to one shop (webhook id, event id): the body key alone may span shops. */
+export function shopScopedKeys(keys: readonly string[]): string[] {
+  return keys.filter((k) => !k.startsWith('b:'));
 }
 
 // One statement claims a whole batch: the delivery rows (the unique constraints are the dedupe guard)
 // and, in the same transaction, the outbox rows that oblige the relay to publish them. No pg_notify here
 // (see OutboxWaker): the caller wakes the relay once the batch has committed.
+// Only shops with a row in `shop` are inserted (checked here, in the statement, even though the route asked
+// first: a cached answer is never the guard). Two items of one batch with the same body but different shops
+// are both sent: the unique key on (family, body) keeps the first one whose shop exists (ORDER BY ord).
 // Rows travel as plain parameters of a multi-row VALUES: array parameters would make the driver escape
 // every 7 KB payload into an array literal, which costs more than the insert itself.
 const COLUMNS = 13;
@@ -49,7 +65,7 @@ WITH input (ord, shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_f
                                 triggered_at, received_at, api_version, payload, payload_expires_at)
   SELECT shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_family, lane,
          triggered_at, received_at, api_version, payload, payload_expires_at
-  FROM input ORDER BY ord
+  FROM input WHERE EXISTS (SELECT 1 FROM shop WHERE shop.domain = input.shop_domain) ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id, shop_domain, webhook_id, lane
 ), queued AS (
@@ -58,7 +74,9 @@ WITH input (ord, shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_f
   FROM inserted i JOIN input ON input.shop_domain = i.shop_domain AND input.webhook_id = i.webhook_id
   ORDER BY i.id
 )
-SELECT id::text, shop_domain, webhook_id FROM inserted`;
+SELECT id::text, shop_domain, webhook_id FROM inserted
+UNION ALL
+SELECT NULL, shop_domain, webhook_id FROM input WHERE NOT EXISTS (SELECT 1 FROM shop WHERE shop.domain = input.shop_domain)`;
 }
 
 export class DeliveryRepository {
@@ -68,7 +86,7 @@ export class DeliveryRepository {
     this.pool = pool;
   }
 
-  /** Claims a batch whose items are pairwise distinct on every dedupe key (the caller guarantees it). */
+  /** Claims a batch whose items are pairwise distinct on their shop-scoped keys (the caller guarantees it). */
   async claimBatch(items: readonly NewDelivery[]): Promise<ClaimResult[]> {
     if (items.length === 0) return [];
     const params = items.flatMap((i) => [
@@ -86,13 +104,14 @@ export class DeliveryRepository {
       i.payloadExpiresAt,
       i.traceHeadersJson,
     ]);
-    const { rows } = await this.pool.query<{ id: string; shop_domain: string; webhook_id: string }>(
+    const { rows } = await this.pool.query<{ id: string | null; shop_domain: string; webhook_id: string }>(
       claimSql(items.length),
       params,
     );
     const ids = new Map(rows.map((r) => [`${r.shop_domain}\n${r.webhook_id}`, r.id]));
     return items.map((i) => {
       const id = ids.get(`${i.shopDomain}\n${i.webhookId}`);
+      if (id === null) return { status: 'unknown_shop' };
       return id ? { status: 'accepted', deliveryId: id } : { status: 'duplicate' };
     });
   }

@@ -3,6 +3,7 @@ import { ProblemError } from '@single/http';
 import { traceHeaders, withSpan } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClaimService } from '../deliveries/claim-service.ts';
+import type { KnownShops } from '../deliveries/known-shops.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
 import { parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
@@ -12,6 +13,8 @@ import { verifyShopifyHmac } from './verify-hmac.ts';
 export interface WebhookRouteDeps {
   secrets: readonly string[];
   claims: ClaimService;
+  /** Only shops the platform connected (a row in `shop`, any install state) may deliver. */
+  shops: KnownShops;
   maintenance: MaintenanceSwitch;
   bodyLimit: number;
   payloadRetentionDays: number;
@@ -34,9 +37,12 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
   const now = deps.now ?? (() => new Date());
   // Encapsulated: only this route keeps the raw bytes, which the HMAC is computed over.
   app.register(async (scope) => {
+    // Shopify sends JSON only: any other media type is 415 (before the signature is checked).
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.bodyLimit }, (_req, body, done) =>
-      done(null, body),
+    scope.addContentTypeParser(
+      'application/json',
+      { parseAs: 'buffer', bodyLimit: deps.bodyLimit },
+      (_req, body, done) => done(null, body),
     );
 
     scope.addHook('onRequest', async (request: FastifyRequest) => {
@@ -99,7 +105,11 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         const tags = { 'shop.domain': shopDomain, 'shopify.topic': topic, 'shopify.webhook_id': webhookId };
         result = await withSpan('webhook.accept', { resource: topic, tags }, () =>
           withDeadline(
-            deps.claims.claim({ ...delivery, traceHeadersJson: JSON.stringify(traceHeaders()) }),
+            (async () => {
+              // Before the dedupe fast path, so that a shop never connected is refused whatever the body.
+              if (!(await deps.shops.isKnown(shopDomain))) return { status: 'unknown_shop' as const };
+              return deps.claims.claim({ ...delivery, traceHeadersJson: JSON.stringify(traceHeaders()) });
+            })(),
             deps.claimDeadlineMs,
           ),
         );
@@ -109,6 +119,14 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         throw new ProblemError(503, 'storage_unavailable', 'Cannot store the delivery right now', {
           headers: { 'retry-after': '5' },
         });
+      }
+      if (result.status === 'unknown_shop') {
+        // A 4xx, not a 200: acknowledging would hide a shop we do not serve (or a forged header). Shopify
+        // retries any non-2xx 8 times over 4 hours, so a shop connected meanwhile is taken on a retry.
+        // Uninstalled and redacted shops keep their row: their deliveries are taken (privacy topics must
+        // be), and the worker judges the rest by the order's own time.
+        request.log = request.log.child({ shopDomain, topic, webhookId, outcome: 'unknown_shop' });
+        throw new ProblemError(403, 'unknown_shop', 'This shop is not connected to the platform');
       }
       // The one log line per request ("request completed") carries the delivery's ids and its outcome.
       request.log = request.log.child({ shopDomain, topic, webhookId, outcome: result.status });

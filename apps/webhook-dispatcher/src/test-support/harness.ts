@@ -74,6 +74,19 @@ export function uniqueOrderBody(n: number): Buffer {
   return Buffer.from(JSON.stringify(order));
 }
 
+/** Connects a shop as the install would (the fulfillment worker owns `shop`; tests write it directly). */
+export async function connectShop(
+  pool: pg.Pool,
+  domain: string,
+  state: 'installed' | 'uninstalled' | 'redacted' = 'installed',
+): Promise<void> {
+  await pool.query(
+    `INSERT INTO shop (domain, install_state, uninstalled_at, updated_at)
+     VALUES ($1, $2::shop_install_state, CASE WHEN $2 = 'installed' THEN NULL ELSE now() END, now())`,
+    [domain, state],
+  );
+}
+
 export interface Harness {
   database: TestDatabase;
   pool: pg.Pool;
@@ -102,6 +115,8 @@ export async function startHarness(
   const logger = silentLogger();
   const database = await createTestDatabase();
   const pool = new pg.Pool({ connectionString: database.url, max: 6 });
+  // The dispatcher takes deliveries only for shops the platform connected (a row in `shop`).
+  await connectShop(pool, SHOP);
   const vhost = await createTestVhost();
   const prefix = createTestRedisPrefix();
   const cache = createRedisCache({

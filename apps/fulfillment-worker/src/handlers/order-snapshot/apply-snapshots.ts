@@ -126,7 +126,8 @@ WHERE pm.shop_domain = ANY($1::text[]) AND (pm.variant_id = ANY($2::bigint[]) OR
 ORDER BY pm.created_at, pm.id`;
 
 // The releases a line was granted under, once it has grants: new units of the line (its quantity grew) use
-// these, never the current mappings, and the reported one stays the reported one.
+// these, never the current mappings, and the reported one stays the reported one (a release is reported when any of
+// its grants is: grants backfilled from the recorded events may mark only the units an event named).
 const SELECT_RECORDED_RELEASES = `
 SELECT DISTINCT ON (g.order_line_id, g.release_id) g.order_line_id, g.release_id, g.track_id, g.reported,
   g.merch_bundle, coalesce(g.fan_pack, ol.fan_pack) AS fan_pack, tr.isrc AS track_isrc,
@@ -135,7 +136,7 @@ SELECT DISTINCT ON (g.order_line_id, g.release_id) g.order_line_id, g.release_id
 FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN release r ON r.id = g.release_id
 LEFT JOIN track tr ON tr.id = g.track_id
 WHERE g.order_line_id = ANY($1::uuid[])
-ORDER BY g.order_line_id, g.release_id, g.unit_index`;
+ORDER BY g.order_line_id, g.release_id, g.reported DESC, g.unit_index`;
 
 const INSERT_GRANTS = `
 INSERT INTO download_grant (id, token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at,

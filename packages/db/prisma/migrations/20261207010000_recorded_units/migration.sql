@@ -11,9 +11,39 @@ ALTER TABLE "download_grant" ADD COLUMN "unit_net" NUMERIC;
 ALTER TABLE "download_grant" ADD COLUMN "merch_bundle" BOOLEAN;
 ALTER TABLE "download_grant" ADD COLUMN "fan_pack" BOOLEAN;
 
--- Until now the reported release was the line's current release_id.
+-- Which existing grants are their unit's reported release: the release the unit's sale.recorded named. The line's
+-- release_id cannot say it: a mapping deleted after the order left it NULL, and a reported release moved from A to B
+-- after A was recorded left it B. The events can: geo-reporting's located_sale holds every sale.recorded it consumed
+-- (same database), and sales_outbox those not published yet (published rows are deleted). This migration reads
+-- another service's table once, here, because it is the only record of what was reported. Rules, per grant:
+--   the unit's own event (same line and unit index), the first one when the old worker recorded a unit twice under
+--   two releases (geo-reporting keeps the first too)
+--   else any recorded event of the line naming the grant's release (events without a unit index, older producers)
+--   else, no event at all for the line, its release_id as before.
+WITH recorded AS (
+  SELECT shop_domain, order_line_id, release_id, unit_index, occurred_at, event_id::text AS event_id
+    FROM "located_sale" WHERE type = 'sale.recorded'
+  UNION ALL
+  SELECT payload->>'shopDomain', payload->>'orderLineId',
+    CASE WHEN payload->>'releaseId' ~* '^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$' THEN (payload->>'releaseId')::uuid END,
+    CASE WHEN payload->>'unitIndex' ~ '^[0-9]{1,9}$' THEN (payload->>'unitIndex')::int END,
+    (payload->>'occurredAt')::timestamptz, payload->>'eventId'
+    FROM "sales_outbox" WHERE payload->>'type' = 'sale.recorded'
+)
 UPDATE "download_grant" g SET "reported" = true
-  FROM "order_line" ol WHERE ol."id" = g."order_line_id" AND g."release_id" = ol."release_id";
+  FROM "order_line" ol JOIN "orders" o ON o."id" = ol."order_id"
+ WHERE ol."id" = g."order_line_id" AND CASE
+   WHEN EXISTS (SELECT 1 FROM recorded r WHERE r.shop_domain = o."shop_domain"
+                   AND r.order_line_id = ol."shopify_line_id"::text AND r.unit_index = g."unit_index")
+     THEN g."release_id" = (SELECT r.release_id FROM recorded r WHERE r.shop_domain = o."shop_domain"
+                              AND r.order_line_id = ol."shopify_line_id"::text AND r.unit_index = g."unit_index"
+                            ORDER BY r.occurred_at, r.event_id LIMIT 1)
+   WHEN EXISTS (SELECT 1 FROM recorded r WHERE r.shop_domain = o."shop_domain"
+                   AND r.order_line_id = ol."shopify_line_id"::text)
+     THEN EXISTS (SELECT 1 FROM recorded r WHERE r.shop_domain = o."shop_domain"
+                     AND r.order_line_id = ol."shopify_line_id"::text AND r.release_id = g."release_id")
+   ELSE g."release_id" = ol."release_id"
+ END;
 
 -- Money kept exactly in the currency's own digits (KWD and BHD have 3, CLF 4): NUMERIC without a scale stores
 -- and prints the decimal as the producer wrote it, so 1.234 KWD stays 1.234 and 7.49 USD stays 7.49.

@@ -1,6 +1,9 @@
 import { createHttpApp, type HttpApp, type ReadinessCheck } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { HeaderSource, TrustedProxies } from '@single/trusted-proxy';
+import { activeKeyScopes } from './auth/api-key-scopes.ts';
+import { registerReportAuth } from './auth/authenticate.ts';
+import { serviceTokenDigests } from './auth/service-tokens.ts';
 import { registerCaptureRoutes } from './captures/capture.routes.ts';
 import { CaptureService, type CaptureStore } from './captures/capture.service.ts';
 import type { GeoIp } from './geoip/geoip.ts';
@@ -20,6 +23,8 @@ export interface GeoReportingDeps {
   attribution: string;
   /** Captures per client IP per window (an in-process token bucket on the capture route). */
   rateLimit: { max: number; windowMs: number };
+  /** GEO_REPORTS_TOKENS: service tokens that open every route but the capture (besides an ops-scoped API key). */
+  serviceTokens?: readonly string[];
   /** Reports read Postgres; left out, only the capture side is served (HTTP-layer tests). */
   reports?: Omit<ReportRouteOptions, 'attribution'>;
   readiness?: readonly ReadinessCheck[];
@@ -44,8 +49,18 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
     logger: deps.logger,
     ...(deps.now ? { now: deps.now } : {}),
   });
+  // The one public route: the checkout beacon (and its CORS preflight). The health endpoints are @single/http's.
   http.app.register(async (app) => {
     registerCaptureRoutes(app, { service: captures, rateLimit: deps.rateLimit });
+  });
+  // Everything else names every label's sales or our operations: a service token or an ops-scoped API key,
+  // checked here whatever the ingress routes (the public IngressRoute only routes the capture path).
+  http.app.register(async (app) => {
+    const pool = deps.reports?.pool;
+    registerReportAuth(app, {
+      serviceTokens: serviceTokenDigests(deps.serviceTokens ?? []),
+      ...(pool ? { keyScopes: (secret: string) => activeKeyScopes(pool, secret) } : {}),
+    });
     registerIntegrityRoutes(app, {
       integrity: deps.integrity,
       metrics: deps.metrics,

@@ -70,6 +70,20 @@ export const geoReportingEnv = {
   REPORT_TIME_ZONE: timeZone.default('America/New_York'),
   /** Our retailer account at Luminate, written on every chart line. */
   LUMINATE_RETAILER_ACCOUNT: z.string().min(1).default('SINGLE-DEV'),
+  /**
+   * Service tokens for everything but the capture route (reports, GeoIP status, the alarm, metrics), besides an
+   * artist-API key with the `ops` scope. Comma-separated so a rotation can list the old and the new one; from
+   * the chart's Secret, never the ConfigMap. Empty: only ops keys get in.
+   */
+  GEO_REPORTS_TOKENS: z
+    .string()
+    .default('')
+    .transform(commaList)
+    .pipe(z.array(z.string().min(32, 'each token must be at least 32 characters (e.g. openssl rand -hex 32)'))),
+  /** Minutes after a business day closes (its zone's midnight) at which the chart-file job runs: the CronJob's schedule. */
+  CHART_FILE_DELAY_MINUTES: z.coerce.number().int().min(0).max(1_439).default(30),
+  /** The job also produces any of this many last closed days that has no file yet (a run that was missed). */
+  CHART_FILE_CATCH_UP_DAYS: z.coerce.number().int().min(1).max(366).default(7),
 };
 
 export type GeoReportingConfig = ReturnType<typeof loadGeoReportingConfig>;

@@ -24,6 +24,24 @@ describe('geo-reporting on Postgres and Kafka', () => {
   let producer: EventBus;
   const releaseId = randomUUID();
   const UPC = '0602445789012';
+  // Reports need a credential (GEO_REPORTS_TOKENS here; an ops-scoped API key works too).
+  const TOKEN = 'geo-int-test-service-token-0123456789abcdef';
+  const ops = { authorization: `Bearer ${TOKEN}` };
+  const read = (path: string) => fetch(`${server.address}${path}`, { headers: ops });
+  /** What the scheduled job does for one day (cmdr reports produce), then the GET of the file it made. */
+  const produce = async (date: string) => {
+    const res = await fetch(`${server.address}/v1/reports/chart-files`, {
+      method: 'POST',
+      headers: { ...ops, 'content-type': 'application/json' },
+      body: JSON.stringify({ chart: 'luminate', date }),
+    });
+    expect(res.status).toBe(200);
+    return (await res.json()) as { sha256: string; stored: boolean };
+  };
+  const chartFile = async (date: string) => {
+    await produce(date);
+    return read(`/v1/reports/chart?chart=luminate&date=${date}`);
+  };
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -55,6 +73,7 @@ describe('geo-reporting on Postgres and Kafka', () => {
       SALES_TOPIC: topic,
       SALES_CONSUMER_GROUP: kafka.groupId(),
       LOG_LEVEL: 'silent',
+      GEO_REPORTS_TOKENS: TOKEN,
     });
     runtime = createRuntime(config, { logger: silentLogger() });
     server = await runtime.start();
@@ -141,22 +160,27 @@ describe('geo-reporting on Postgres and Kafka', () => {
       postal: '98354',
     });
 
-    const regions = await fetch(
-      `${server.address}/v1/reports/regions?releaseId=${releaseId}&from=2026-03-02&to=2026-03-02&level=postal`,
-    );
+    const regions = await read(`/v1/reports/regions?releaseId=${releaseId}&from=2026-03-02&to=2026-03-02&level=postal`);
     expect(await regions.json()).toMatchObject({
       rows: [{ code: 'US-98354', currency: 'USD', units: 1, netAmount: '9.99' }],
       attribution: expect.stringContaining('MaxMind'),
     });
 
-    const first = await fetch(`${server.address}/v1/reports/chart?chart=luminate&date=2026-03-02`);
+    expect((await read('/v1/reports/chart?chart=luminate&date=2026-03-02')).status, 'a GET never makes the file').toBe(
+      404,
+    );
+    const made = await produce('2026-03-02');
+    expect(made.stored).toBe(true);
+    const remade = await produce('2026-03-02'); // regenerated with no change: the same bytes, no new row
+    expect(remade).toMatchObject({ sha256: made.sha256, stored: false });
+    const first = await read('/v1/reports/chart?chart=luminate&date=2026-03-02');
     expect(first.status).toBe(200);
     expect(first.headers.get('content-type')).toContain('text/csv');
     const csv = await first.text();
     expect(csv.split('\r\n')[1]).toBe(
       'SINGLE-DEV,2026-03-02,S,0602445789012,,98354,US,1,9.99,USD,2026-03-02T15:00:00.000Z,2026-03-02T16:00:00.000Z,5550001001,13001001,0',
     );
-    const again = await fetch(`${server.address}/v1/reports/chart?chart=luminate&date=2026-03-02`);
+    const again = await read('/v1/reports/chart?chart=luminate&date=2026-03-02');
     expect(await again.text()).toBe(csv);
     expect(again.headers.get('x-content-sha256')).toBe(first.headers.get('x-content-sha256'));
     const files = await pool.query(`SELECT count(*)::int AS n FROM report_file WHERE chart = 'luminate'`);
@@ -193,32 +217,30 @@ describe('geo-reporting on Postgres and Kafka', () => {
       { source: 'none', precision: 'none', flags: ['capture_unlocated', 'browser_ip_special', 'location_missing'] },
     ]);
 
-    const regions = await fetch(
-      `${server.address}/v1/reports/regions?releaseId=${releaseId}&from=2026-03-03&to=2026-03-03&level=country`,
+    const regions = await read(
+      `/v1/reports/regions?releaseId=${releaseId}&from=2026-03-03&to=2026-03-03&level=country`,
     );
     expect(((await regions.json()) as { rows: unknown[] }).rows).toEqual([
       { code: null, currency: 'USD', units: 1, netAmount: '9.99' },
     ]);
-    const csv = await (await fetch(`${server.address}/v1/reports/chart?chart=luminate&date=2026-03-03`)).text();
+    const csv = await (await chartFile('2026-03-03')).text();
     expect(csv.split('\r\n')[1]).toBe(
       'SINGLE-DEV,2026-03-03,S,0602445789012,,,,1,9.99,USD,2026-03-03T15:00:00.000Z,2026-03-03T15:30:00.000Z,5550002002,13002001,0',
     );
 
-    const integrity = await (await fetch(`${server.address}/v1/geo/integrity`)).json();
+    const integrity = await (await read('/v1/geo/integrity')).json();
     expect(integrity).toMatchObject({ captures: 2, flagged: 1, byFlag: { xff_missing: 1 } });
   });
 
   it('a refund after the unit counted is a return line on its own day, taken off the place of the sale', async () => {
     await publish(sale('sale.reversed', '2026-03-04T14:00:00Z', { fan: {} }));
     await vi.waitFor(async () => expect(await locatedCount('5550001001')).toBe(3), { timeout: 30_000, interval: 200 });
-    const regions = await fetch(
-      `${server.address}/v1/reports/regions?releaseId=${releaseId}&from=2026-03-02&to=2026-03-04&level=postal`,
-    );
+    const regions = await read(`/v1/reports/regions?releaseId=${releaseId}&from=2026-03-02&to=2026-03-04&level=postal`);
     // The sale (+1) and the refund (-1) net out at US-98354; the refund carried no location of its own.
     expect(((await regions.json()) as { rows: unknown[] }).rows).toEqual([
       { code: null, currency: 'USD', units: 1, netAmount: '9.99' },
     ]);
-    const csv = await (await fetch(`${server.address}/v1/reports/chart?chart=luminate&date=2026-03-04`)).text();
+    const csv = await (await chartFile('2026-03-04')).text();
     expect(csv.split('\r\n').slice(1)).toEqual([
       'SINGLE-DEV,2026-03-04,R,0602445789012,,98354,US,1,9.99,USD,2026-03-04T14:00:00.000Z,2026-03-04T14:00:00.000Z,5550001001,13001001,0',
       '',
@@ -237,7 +259,7 @@ describe('geo-reporting on Postgres and Kafka', () => {
 
   it('refuses the file of a business day that is not over yet', async () => {
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date());
-    const res = await fetch(`${server.address}/v1/reports/chart?chart=luminate&date=${today}`);
+    const res = await read(`/v1/reports/chart?chart=luminate&date=${today}`);
     expect(res.status).toBe(409);
     expect(await res.json()).toMatchObject({ code: 'day_not_closed' });
   });

@@ -16,6 +16,9 @@ import { salesEventHandler } from './sales/sales.consumer.ts';
 import { seedChartRules } from './sales/sales.repository.ts';
 import { SalesService } from './sales/sales.service.ts';
 
+/** How often units waiting for a resolved UPC conflict are re-planned. */
+const UPC_REVIEW_REPLAN_MS = 60_000;
+
 export interface GeoReportingRuntime {
   app: GeoReportingApp;
   geo: GeoIp;
@@ -126,7 +129,13 @@ export function wireGeoReporting(
     metrics,
     attribution: config.GEOIP_ATTRIBUTION,
     rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
-    reports: { pool, retailerAccount: config.LUMINATE_RETAILER_ACCOUNT, ...(ports.now ? { now: ports.now } : {}) },
+    serviceTokens: config.GEO_REPORTS_TOKENS,
+    reports: {
+      pool,
+      retailerAccount: config.LUMINATE_RETAILER_ACCOUNT,
+      chartFileDelayMinutes: config.CHART_FILE_DELAY_MINUTES,
+      ...(ports.now ? { now: ports.now } : {}),
+    },
     readiness: [
       { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
       { name: options.busName, check: () => bus.health() },
@@ -149,12 +158,25 @@ export function wireGeoReporting(
     async consumeSales(partitions) {
       await seedChartRules(pool, LUMINATE_VERSIONS);
       await bus.ensureTopics([config.SALES_TOPIC], partitions);
-      return bus.subscribe({
+      const subscription = await bus.subscribe({
         topics: [config.SALES_TOPIC],
         groupId: config.SALES_CONSUMER_GROUP,
         fromBeginning: true,
         handler: salesEventHandler(sales, logger, metrics),
       });
+      // Units kept pending as upc_under_review get no event when ops resolves the UPC: re-plan them.
+      const reviews = setInterval(
+        () => void sales.replanUpcReviews().catch((err: unknown) => logger.error({ err }, 'UPC review re-plan failed')),
+        UPC_REVIEW_REPLAN_MS,
+      );
+      reviews.unref();
+      return {
+        groupId: subscription.groupId,
+        async stop() {
+          clearInterval(reviews);
+          await subscription.stop();
+        },
+      };
     },
   };
 }

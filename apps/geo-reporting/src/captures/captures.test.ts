@@ -13,6 +13,9 @@ import { forwardingHeaderLines } from './capture.service.ts';
 const ALB = '10.0.1.34';
 const TRAEFIK_DUAL_STACK = '::ffff:10.42.1.7';
 const body = { shopDomain: 'single-demo.myshopify.com', checkoutToken: 'c1a2b3c4d5e6f708192a3b4c5d6e7f80' };
+// A service token (GEO_REPORTS_TOKENS): every route but the capture needs one, or an ops-scoped API key.
+const OPS_TOKEN = 'test-service-token-0123456789abcdef0123456789';
+const asOps = (url: string) => ({ url, headers: { authorization: `Bearer ${OPS_TOKEN}` } });
 
 async function build(
   options: { rateLimitMax?: number; geoPaths?: string[]; headerSource?: HeaderSource; minSamples?: number } = {},
@@ -32,6 +35,7 @@ async function build(
     metrics: new Metrics(),
     attribution: 'GeoLite2 data created by MaxMind',
     rateLimit: { max: options.rateLimitMax ?? 100, windowMs: 60_000 },
+    serviceTokens: [OPS_TOKEN],
     now: () => new Date('2026-03-02T15:00:00Z'),
   });
   return { ...built, store };
@@ -213,7 +217,7 @@ describe('GET /v1/geo/integrity, /metrics and /v1/geo/databases', () => {
   it('turns degraded when the share of header-less captures passes the threshold', async () => {
     const { app } = await build({ minSamples: 4 });
     for (let i = 0; i < 19; i++) await capture(app, TRAEFIK_DUAL_STACK, { 'x-forwarded-for': `216.160.83.${i}` });
-    const healthy = (await app.inject('/v1/geo/integrity')).json();
+    const healthy = (await app.inject(asOps('/v1/geo/integrity'))).json();
     expect(healthy).toMatchObject({
       status: 'ok',
       captures: 19,
@@ -222,23 +226,25 @@ describe('GET /v1/geo/integrity, /metrics and /v1/geo/databases', () => {
     });
     await capture(app, TRAEFIK_DUAL_STACK); // xff_missing
     await capture(app, '203.0.113.50'); // peer_untrusted: traffic bypassing the proxies
-    const degraded = (await app.inject('/v1/geo/integrity')).json();
+    const degraded = (await app.inject(asOps('/v1/geo/integrity'))).json();
     expect(degraded).toMatchObject({
       status: 'degraded',
       captures: 21,
       flagged: 2,
       byFlag: { xff_missing: 1, peer_untrusted: 1 },
     });
-    const metrics = await app.inject('/metrics');
+    const metrics = await app.inject(asOps('/metrics'));
     expect(metrics.body).toContain('geo_capture_integrity_degraded 1');
     expect(metrics.body).toMatch(/geo_capture_header_loss_ratio\{window_seconds="60"\} 0\.095/);
   });
 
   it('lists the databases with build date and attribution', async () => {
     const { app } = await build();
-    const res = (await app.inject('/v1/geo/databases')).json();
+    const res = (await app.inject(asOps('/v1/geo/databases'))).json();
     expect(res).toMatchObject({
-      databases: [{ loaded: true, ipVersion: 6, databaseType: 'GeoIP2-City', buildDate: '2026-02-04', error: null }],
+      databases: [
+        { file: 1, loaded: true, ipVersion: 6, databaseType: 'GeoIP2-City', buildDate: '2026-02-04', error: null },
+      ],
       available: { ipv4: true, ipv6: true },
       attribution: 'GeoLite2 data created by MaxMind',
     });

@@ -20,6 +20,7 @@ describe('report routes: dates at the edges', () => {
   let pool: pg.Pool;
   let built: GeoReportingApp;
   const releaseId = randomUUID();
+  const TOKEN = 'report-dates-service-token-0123456789abcdef';
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -38,6 +39,7 @@ describe('report routes: dates at the edges', () => {
       metrics: new Metrics(),
       attribution: 'test',
       rateLimit: { max: 100, windowMs: 60_000 },
+      serviceTokens: [TOKEN],
       reports: { pool, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T03:00:00Z') },
     });
     await built.app.ready();
@@ -48,7 +50,7 @@ describe('report routes: dates at the edges', () => {
     await database?.drop();
   });
 
-  const get = (url: string) => built.app.inject({ url });
+  const get = (url: string) => built.app.inject({ url, headers: { authorization: `Bearer ${TOKEN}` } });
   const regions = (query: string) => get(`/v1/reports/regions?releaseId=${releaseId}&${query}`);
 
   it('answers 400 invalid_date naming the parameter for every date that cannot exist', async () => {
@@ -64,6 +66,7 @@ describe('report routes: dates at the edges', () => {
       await check(`/v1/reports/regions?releaseId=${releaseId}&from=${v}&to=2026-12-01`, 'from');
       await check(`/v1/reports/regions?releaseId=${releaseId}&from=2026-12-01&to=${v}`, 'to');
       await check(`/v1/reports/chart?chart=luminate&date=${v}`, 'date');
+      await check(`/v1/reports/chart/preview?chart=luminate&date=${v}`, 'date');
     }
     expect(wrong).toEqual([]);
   });
@@ -76,15 +79,17 @@ describe('report routes: dates at the edges', () => {
     expect((await regions('from=1900-01-01&to=2199-12-31')).statusCode).toBe(200);
     const reversed = await regions('from=2026-12-02&to=2026-12-01');
     expect([reversed.statusCode, reversed.json().code]).toEqual([400, 'invalid_range']);
+    // A closed day the job never produced: the date was accepted, the file is not there.
     const first = await get('/v1/reports/chart?chart=luminate&date=1900-01-01');
-    expect(first.statusCode).toBe(200);
+    expect([first.statusCode, first.json().code]).toEqual([404, 'chart_file_not_ready']);
+    expect((await get('/v1/reports/chart/preview?chart=luminate&date=1900-01-01')).statusCode).toBe(200);
     const last = await get('/v1/reports/chart?chart=luminate&date=2199-12-31');
     expect([last.statusCode, last.json().code]).toEqual([409, 'day_not_closed']);
   });
 
   it("serves New York's last closed business day, not the UTC one", async () => {
     const closed = await get('/v1/reports/chart?chart=luminate&date=2026-12-05');
-    expect(closed.statusCode).toBe(200);
+    expect([closed.statusCode, closed.json().code]).toEqual([404, 'chart_file_not_ready']); // closed, not produced
     const open = await get('/v1/reports/chart?chart=luminate&date=2026-12-06'); // over in UTC, not in New York
     expect([open.statusCode, open.json().code]).toEqual([409, 'day_not_closed']);
   });

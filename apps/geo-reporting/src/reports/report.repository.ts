@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { chartCsv, sha256 } from '../charts/chart-csv.ts';
-import { chartRuleSets, saleLinesOfDay } from '../sales/sales.repository.ts';
+import { chartRuleSets, type Queryable, saleLinesOfDay } from '../sales/sales.repository.ts';
 
 export const ROLLUP_LEVELS = ['country', 'region', 'postal'] as const;
 export type RollupLevel = (typeof ROLLUP_LEVELS)[number];
@@ -40,17 +40,67 @@ export interface ChartFile {
   lines: number;
 }
 
-/** Builds a day's file from the eligible units and keeps each distinct version in report_file. */
-export async function chartFile(pool: Pool, chart: string, date: string, retailerAccount: string): Promise<ChartFile> {
-  const rows = await saleLinesOfDay(pool, chart, date);
+/** Builds a day's file from the eligible units, reading only: the preview, and what produceChartFile stores. */
+export async function buildChartFile(
+  db: Queryable,
+  chart: string,
+  date: string,
+  retailerAccount: string,
+): Promise<ChartFile> {
+  const rows = await saleLinesOfDay(db, chart, date);
   const content = chartCsv(rows, { retailerAccount, businessDate: date });
-  const digest = sha256(content);
-  await pool.query(
+  return { content, sha256: sha256(content), lines: rows.length };
+}
+
+/**
+ * Builds a day's file and keeps it in report_file, once per distinct content: a day regenerated with no change
+ * has the same bytes and sha256, so it adds no row (`stored: false`). Only the scheduled job
+ * (produce-chart-files.ts) and POST /v1/reports/chart-files (cmdr reports produce) call this; GET never writes.
+ */
+export async function produceChartFile(
+  pool: Pool,
+  chart: string,
+  date: string,
+  retailerAccount: string,
+): Promise<ChartFile & { stored: boolean }> {
+  const file = await buildChartFile(pool, chart, date, retailerAccount);
+  const { rowCount } = await pool.query(
     `INSERT INTO report_file (chart, business_date, sha256, content) VALUES ($1, $2::date, $3, $4)
      ON CONFLICT (chart, business_date, sha256) DO NOTHING`,
-    [chart, date, digest, content],
+    [chart, date, file.sha256, file.content],
   );
-  return { content, sha256: digest, lines: rows.length };
+  return { ...file, stored: rowCount === 1 };
+}
+
+/** The day's file as last produced; undefined when the job has not produced it yet. */
+export async function producedChartFile(
+  pool: Pool,
+  chart: string,
+  date: string,
+): Promise<{ content: Buffer; sha256: string; producedAt: Date } | undefined> {
+  const { rows } = await pool.query<{ content: Buffer; sha256: string; created_at: Date }>(
+    `SELECT content, sha256, created_at FROM report_file WHERE chart = $1 AND business_date = $2::date
+      ORDER BY created_at DESC, id DESC LIMIT 1`,
+    [chart, date],
+  );
+  const row = rows[0];
+  return row && { content: row.content, sha256: row.sha256, producedAt: row.created_at };
+}
+
+/** The business days of `chart` from `from` to `to` that already have a file. */
+export async function producedDays(pool: Pool, chart: string, from: string, to: string): Promise<Set<string>> {
+  const { rows } = await pool.query<{ day: string }>(
+    `SELECT DISTINCT to_char(business_date, 'YYYY-MM-DD') AS day FROM report_file
+      WHERE chart = $1 AND business_date BETWEEN $2::date AND $3::date`,
+    [chart, from, to],
+  );
+  return new Set(rows.map((r) => r.day));
+}
+
+/** Every chart that has rules (the charts the job produces files for). */
+export async function chartsWithRules(pool: Pool): Promise<string[]> {
+  const { rows } = await pool.query<{ chart: string }>('SELECT DISTINCT chart FROM chart_rule_set ORDER BY chart');
+  return rows.map((r) => r.chart);
 }
 
 /** The chart's time zone from its current rules; undefined for a chart without rules. */

@@ -1,13 +1,24 @@
 import { calendarDateJsonSchema, isClosedDay } from '@single/contracts';
 import { ProblemError } from '@single/http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
-import { chartFile, chartTimeZone, ROLLUP_LEVELS, type RollupLevel, regionReport } from './report.repository.ts';
+import { chartFileReadyAt } from './chart-files.ts';
+import {
+  buildChartFile,
+  chartTimeZone,
+  produceChartFile,
+  producedChartFile,
+  ROLLUP_LEVELS,
+  type RollupLevel,
+  regionReport,
+} from './report.repository.ts';
 
 export interface ReportRouteOptions {
   pool: Pool;
   retailerAccount: string;
   attribution: string;
+  /** Minutes after a day closes at which the scheduled job produces its file (CHART_FILE_DELAY_MINUTES). */
+  chartFileDelayMinutes?: number;
   now?: () => Date;
 }
 
@@ -45,33 +56,93 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
     },
   );
 
+  const chartQuery = {
+    type: 'object',
+    required: ['chart', 'date'],
+    properties: { chart: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' }, date },
+  } as const;
+
+  /** The chart's zone, or 404 unknown_chart. */
+  const zoneOf = async (chart: string) => {
+    const timeZone = await chartTimeZone(options.pool, chart, now());
+    if (!timeZone)
+      throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
+    return timeZone;
+  };
+  const readyAt = (day: string, timeZone: string) =>
+    chartFileReadyAt(day, timeZone, options.chartFileDelayMinutes ?? 30).toISOString();
+  /** 409 day_not_closed for a day still open in the chart's zone. */
+  const closedDay = (day: string, timeZone: string) => {
+    if (!isClosedDay(day, now(), timeZone)) {
+      throw new ProblemError(409, 'day_not_closed', 'Business day not over', {
+        detail: `${day} is not over in ${timeZone}; its file is produced at ${readyAt(day, timeZone)}`,
+        extensions: { readyAt: readyAt(day, timeZone) },
+      });
+    }
+  };
+  const csv = (reply: FastifyReply, name: string, file: { content: Buffer; sha256: string }) =>
+    reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${name}.csv"`)
+      .header('x-content-sha256', file.sha256)
+      .send(file.content);
+
+  // The file the scheduled job produced (produce-chart-files.ts, or cmdr reports produce). Reading only: a GET
+  // never makes or stores a file.
   app.get<{ Querystring: { chart: string; date: string } }>(
     '/v1/reports/chart',
-    {
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['chart', 'date'],
-          properties: { chart: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' }, date },
-        },
-      },
-    },
+    { schema: { querystring: chartQuery } },
     async (request, reply) => {
       const { chart, date: day } = request.query;
-      const timeZone = await chartTimeZone(options.pool, chart, now());
-      if (!timeZone)
-        throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
-      if (!isClosedDay(day, now(), timeZone)) {
-        throw new ProblemError(409, 'day_not_closed', 'Business day not over', {
-          detail: `${day} is not over in ${timeZone}`,
+      const timeZone = await zoneOf(chart);
+      closedDay(day, timeZone);
+      const file = await producedChartFile(options.pool, chart, day);
+      if (!file) {
+        const at = readyAt(day, timeZone);
+        const due = new Date(at) <= now();
+        throw new ProblemError(404, 'chart_file_not_ready', 'Chart file not produced yet', {
+          detail: due
+            ? `the ${chart} file of ${day} was due at ${at} and has not been produced: run cmdr reports produce`
+            : `the ${chart} file of ${day} is produced at ${at}`,
+          extensions: { readyAt: at },
         });
       }
-      const file = await chartFile(options.pool, chart, day, options.retailerAccount);
-      return reply
-        .type('text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${chart}-${day}.csv"`)
-        .header('x-content-sha256', file.sha256)
-        .send(file.content);
+      reply.header('last-modified', file.producedAt.toUTCString());
+      return csv(reply, `${chart}-${day}`, file);
+    },
+  );
+
+  // The same file built from the units as they are now, for any day (an open one too), written nowhere.
+  app.get<{ Querystring: { chart: string; date: string } }>(
+    '/v1/reports/chart/preview',
+    { schema: { querystring: chartQuery } },
+    async (request, reply) => {
+      const { chart, date: day } = request.query;
+      await zoneOf(chart);
+      const file = await buildChartFile(options.pool, chart, day, options.retailerAccount);
+      reply.header('x-chart-preview', 'true').header('cache-control', 'no-store');
+      return csv(reply, `${chart}-${day}-preview`, file);
+    },
+  );
+
+  // Produces (or re-produces) one closed day's file: what the job does, for one day on demand (cmdr reports
+  // produce). An unchanged day gives the same bytes and stores nothing new.
+  app.post<{ Body: { chart: string; date: string } }>(
+    '/v1/reports/chart-files',
+    { schema: { body: { ...chartQuery, additionalProperties: false } } },
+    async (request) => {
+      const { chart, date: day } = request.body;
+      const timeZone = await zoneOf(chart);
+      closedDay(day, timeZone);
+      const file = await produceChartFile(options.pool, chart, day, options.retailerAccount);
+      return {
+        chart,
+        date: day,
+        sha256: file.sha256,
+        bytes: file.content.length,
+        lines: file.lines,
+        stored: file.stored,
+      };
     },
   );
 }

@@ -6,7 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChartRuleSet, LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { GeoIp } from '../geoip/geoip.ts';
-import { chartFile } from '../reports/report.repository.ts';
+import { buildChartFile } from '../reports/report.repository.ts';
 import { geoipFixture } from '../test-support/fixtures.ts';
 import { seedChartRules } from './sales.repository.ts';
 import { SalesService } from './sales.service.ts';
@@ -245,7 +245,7 @@ describe('recorded sales on PostgreSQL', () => {
     ]);
     expect(rows.map((r) => r.net)).toEqual(['1.234', '1.234']);
     // 15:01 UTC is 18:01 in Kuwait: that business day's file.
-    const file = await chartFile(pool, 'gulf', '2027-01-08', 'SINGLE-GULF');
+    const file = await buildChartFile(pool, 'gulf', '2027-01-08', 'SINGLE-GULF');
     const prices = file.content
       .toString('utf8')
       .trim()

@@ -1,0 +1,50 @@
+import { addDays, businessDayEnd, lastClosedBusinessDay } from '@single/contracts';
+import type { Pool } from 'pg';
+import { chartsWithRules, chartTimeZone, produceChartFile, producedDays } from './report.repository.ts';
+
+export interface ProducedFile {
+  chart: string;
+  date: string;
+  sha256: string;
+  bytes: number;
+  lines: number;
+  /** false: the same bytes were already there (a rerun of an unchanged day). */
+  stored: boolean;
+}
+
+/** When the scheduled job makes a day's file: `delayMinutes` after the day closes in the chart's zone. */
+export const chartFileReadyAt = (date: string, timeZone: string, delayMinutes: number): Date =>
+  new Date(businessDayEnd(date, timeZone).getTime() + delayMinutes * 60_000);
+
+/**
+ * What the scheduled job does (produce-chart-files.ts, the chart's CronJob after New York midnight): for every
+ * chart with rules, the file of the business day that just closed in the chart's zone, and of each of the
+ * `catchUpDays` days before it that has none yet (a run that was missed). Rerunning it is harmless: an
+ * unchanged day gives the same bytes and adds no row.
+ */
+export async function produceDueChartFiles(
+  pool: Pool,
+  options: { now: Date; retailerAccount: string; catchUpDays: number },
+): Promise<ProducedFile[]> {
+  const produced: ProducedFile[] = [];
+  for (const chart of await chartsWithRules(pool)) {
+    const timeZone = await chartTimeZone(pool, chart, options.now);
+    if (!timeZone) continue;
+    const last = lastClosedBusinessDay(options.now, timeZone);
+    const first = addDays(last, 1 - options.catchUpDays);
+    const done = await producedDays(pool, chart, first, last);
+    for (let day = first; day <= last; day = addDays(day, 1)) {
+      if (day !== last && done.has(day)) continue;
+      const file = await produceChartFile(pool, chart, day, options.retailerAccount);
+      produced.push({
+        chart,
+        date: day,
+        sha256: file.sha256,
+        bytes: file.content.length,
+        lines: file.lines,
+        stored: file.stored,
+      });
+    }
+  }
+  return produced;
+}

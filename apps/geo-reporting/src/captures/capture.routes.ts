@@ -56,10 +56,13 @@ export function registerCaptureRoutes(app: FastifyInstance, options: CaptureRout
   // for a fraction of the per-request cost (the capture route is the platform's busiest).
   const limiter = new ClientRateLimiter({ max: options.rateLimit.max, windowMs: options.rateLimit.windowMs });
   const limitClient = (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) => {
-    const { clientIp, chain } = resolve(request);
+    const resolved = resolve(request);
+    const { clientIp, chain } = resolved;
     // Per fan: the resolved client (an IPv6 fan owns a whole /64). Without one (our proxies lost the
     // header), per socket peer, so the flagged traffic is still bounded. No address starts with "peer:".
     const waitSeconds = limiter.take(clientIp !== null ? rateLimitKey(clientIp) : `peer:${chain[0] ?? 'unknown'}`);
+    // Counted whatever the limiter said, refused ones included: the header-stripping alarm sees them all.
+    options.service.observe(resolved, waitSeconds !== 0);
     if (waitSeconds === 0) {
       done();
       return;

@@ -66,7 +66,16 @@ export class CaptureService {
     return resolveClientIp(address, this.deps.trusted, { headerSource: this.deps.headerSource });
   }
 
-  /** Locates and stores one capture; settles once it is stored. Header problems never fail it: they become flags. */
+  /**
+   * Every capture request, before the rate limiter decides: the header-stripping alarm must see the captures
+   * it refuses (`limited`), or header loss hides itself (header-less captures share one bucket per proxy).
+   */
+  observe(resolved: ClientIpResult, limited: boolean): void {
+    this.deps.integrity.record(resolved.flags, limited);
+    if (limited) this.deps.metrics.countLimited();
+  }
+
+  /** Locates and stores one capture (already observed by the route); settles once it is stored. Header problems never fail it: they become flags. */
   capture(body: { shopDomain: string; checkoutToken: string }, resolved: ClientIpResult): Promise<void> {
     const geo = resolved.clientIp === null ? null : this.deps.geo.lookup(resolved.clientIp);
     const flags: string[] =
@@ -90,7 +99,6 @@ export class CaptureService {
       geoDbBuildDate: geo?.dbBuildDate ?? null,
       capturedAt: this.now(),
     };
-    this.deps.integrity.record(flags);
     this.deps.metrics.countCapture(flags);
     return this.deps.store.save(record);
   }

@@ -10,6 +10,8 @@ export interface IntegritySnapshot {
   minSamples: number;
   captures: number;
   flagged: number;
+  /** Captures refused by the per-client limiter (429) over the window, counted in `captures` too. */
+  limited: number;
   /** flagged / captures over the window; null without captures. */
   share: number | null;
   byFlag: { xff_missing: number; peer_untrusted: number };
@@ -30,6 +32,7 @@ export class IntegrityWindow {
   private readonly total: Uint32Array;
   private readonly missing: Uint32Array;
   private readonly untrusted: Uint32Array;
+  private readonly refused: Uint32Array;
   private readonly second: Float64Array;
   private readonly options: Required<IntegrityWindowOptions>;
 
@@ -39,10 +42,16 @@ export class IntegrityWindow {
     this.total = new Uint32Array(slots);
     this.missing = new Uint32Array(slots);
     this.untrusted = new Uint32Array(slots);
+    this.refused = new Uint32Array(slots);
     this.second = new Float64Array(slots).fill(-1);
   }
 
-  record(flags: readonly string[]): void {
+  /**
+   * One capture request, recorded before the rate limiter decides (`limited`: it refused it). Counting
+   * after the limiter hid header loss: header-less captures share one bucket per proxy pod, so most of them
+   * were refused and never counted, and the alarm stayed "ok" while captures were lost.
+   */
+  record(flags: readonly string[], limited = false): void {
     const second = Math.floor(this.options.now() / 1000);
     const slot = second % this.options.windowSeconds;
     if (this.second[slot] !== second) {
@@ -50,10 +59,12 @@ export class IntegrityWindow {
       this.total[slot] = 0;
       this.missing[slot] = 0;
       this.untrusted[slot] = 0;
+      this.refused[slot] = 0;
     }
     this.total[slot]! += 1;
     if (flags.includes('xff_missing')) this.missing[slot]! += 1;
     if (flags.includes('peer_untrusted')) this.untrusted[slot]! += 1;
+    if (limited) this.refused[slot]! += 1;
   }
 
   snapshot(): IntegritySnapshot {
@@ -62,12 +73,14 @@ export class IntegrityWindow {
     let captures = 0;
     let xffMissing = 0;
     let peerUntrusted = 0;
+    let limited = 0;
     for (let slot = 0; slot < windowSeconds; slot++) {
       const second = this.second[slot]!;
       if (second < 0 || now - second >= windowSeconds) continue;
       captures += this.total[slot]!;
       xffMissing += this.missing[slot]!;
       peerUntrusted += this.untrusted[slot]!;
+      limited += this.refused[slot]!;
     }
     // A capture carries at most one of the two flags (trusted-proxy raises xff_missing only for trusted peers).
     const flagged = xffMissing + peerUntrusted;
@@ -81,6 +94,7 @@ export class IntegrityWindow {
       minSamples,
       captures,
       flagged,
+      limited,
       share,
       byFlag: { xff_missing: xffMissing, peer_untrusted: peerUntrusted },
     };

@@ -4,11 +4,17 @@ import type { IntegritySnapshot } from './integrity-window.ts';
 export class Metrics {
   readonly captureFlags = new Map<string, number>();
   captures = 0;
+  /** Captures the per-client limiter refused (429): each is also in the integrity window's captures. */
+  limitedCaptures = 0;
   readonly salesEvents = new Map<string, number>();
 
   countCapture(flags: readonly string[]): void {
     this.captures += 1;
     for (const flag of flags) this.captureFlags.set(flag, (this.captureFlags.get(flag) ?? 0) + 1);
+  }
+
+  countLimited(): void {
+    this.limitedCaptures += 1;
   }
 
   countSalesEvent(type: string, outcome: string): void {
@@ -27,6 +33,12 @@ export class Metrics {
       '# HELP geo_capture_window_captures Captures in the sliding window.',
       '# TYPE geo_capture_window_captures gauge',
       `geo_capture_window_captures ${integrity.captures}`,
+      '# HELP geo_capture_window_limited Captures refused by the per-client rate limit in the sliding window.',
+      '# TYPE geo_capture_window_limited gauge',
+      `geo_capture_window_limited ${integrity.limited}`,
+      '# HELP geo_captures_limited_total Captures refused by the per-client rate limit (429) since start.',
+      '# TYPE geo_captures_limited_total counter',
+      `geo_captures_limited_total ${this.limitedCaptures}`,
       '# HELP geo_captures_total Captures stored since start.',
       '# TYPE geo_captures_total counter',
       `geo_captures_total ${this.captures}`,

@@ -28,8 +28,8 @@ httpErrorsContract('@single/http', {
   getPath: '/items/1',
   methodNotAllowed: { method: 'PUT', url: '/items/1', allow: ['DELETE', 'GET', 'HEAD'] },
   paramRoute: '/items/{param}',
+  postPath: '/items',
   body: {
-    postPath: '/items',
     tooLarge: {
       method: 'POST',
       url: '/items',

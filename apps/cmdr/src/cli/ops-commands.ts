@@ -10,6 +10,7 @@ import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts'
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
 import { parseSince, table } from './output.ts';
+import { registerReportProduce } from './report-commands.ts';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -192,9 +193,9 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       ctx.output.result(result, () => `maintenance ${result.on ? 'on' : 'off'} for ${result.service}`);
     });
 
-  program
-    .command('reports')
-    .description('chart report files')
+  const reports = program.command('reports').description('chart report files (geo-reporting; GEO_REPORTS_TOKEN)');
+  registerReportProduce(reports, context);
+  reports
     .command('export')
     .requiredOption('--chart <chart>', 'e.g. luminate-us')
     .option('--date <date>', 'one business day (YYYY-MM-DD)')
@@ -214,7 +215,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       const progress = ctx.output.progress('export');
       const files: (Omit<ExportedFile, 'content'> & { path?: string })[] = [];
       for (const [i, day] of days.entries()) {
-        const file = await fetchChartFile(base, options.chart, day);
+        const file = await fetchChartFile(base, options.chart, day, ctx.ops().GEO_REPORTS_TOKEN);
         const { content, ...meta } = file;
         if (options.out) {
           const dir = resolve(ctx.io.cwd, options.out);

@@ -7,8 +7,10 @@ export const opsEnv = {
   DATABASE_URL: databaseEnv.DATABASE_URL.default('postgres://single:single@127.0.0.1:5432/single'),
   REDIS_URL: redisEnv.REDIS_URL.default('redis://127.0.0.1:6379'),
   RABBITMQ_URL: rabbitmqEnv.RABBITMQ_URL.default('amqp://single:single@127.0.0.1:5672'),
-  /** geo-reporting's HTTP base, for `cmdr reports export`. */
+  /** geo-reporting's HTTP base, for `cmdr reports export` and `cmdr reports produce` (in-cluster or port-forwarded). */
   GEO_REPORTING_URL: z.url().default('http://127.0.0.1:3004'),
+  /** Bearer credential for geo-reporting's reports: one of its GEO_REPORTS_TOKENS, or an API key with the ops scope. */
+  GEO_REPORTS_TOKEN: z.string().min(1).optional(),
   /** How long a command waits for a server before exiting 5. */
   CMDR_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 };

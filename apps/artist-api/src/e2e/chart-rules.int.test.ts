@@ -4,7 +4,7 @@ import { businessDate } from '@single/contracts';
 import { sharedFixture } from '@single/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, linkTokens, type Platform, startPlatform } from '../test-support/platform.ts';
-import { seedAccount, seedShop, uniqueUpc, writeAudio } from '../test-support/seed.ts';
+import { seedAccount, seedKey, seedShop, uniqueUpc, writeAudio } from '../test-support/seed.ts';
 
 // Issue 13's must-show, on the real servers: signed webhooks through the dispatcher, RabbitMQ, the
 // fulfillment worker (grants, emails over SMTP, sales.v1 through the outbox and Kafka), the fans'
@@ -67,6 +67,7 @@ describe('what the charts count, end to end on the real servers', () => {
   // geo-reporting's clock a day on: today's business day is then closed and its file can be made.
   let platform: Platform;
   let auth: { authorization: string };
+  let ops: { authorization: string }; // an ops-scoped key (cmdr issues them): geo-reporting's reports need it
   const upc: Record<'album' | 'preorder' | 'second' | 'bundleOnly', string> = {
     album: uniqueUpc(),
     preorder: uniqueUpc(),
@@ -81,6 +82,7 @@ describe('what the charts count, end to end on the real servers', () => {
     platform = await startPlatform({ geoNow: () => new Date(Date.now() + 86_400_000) });
     const account = await seedAccount(platform.pool, 'Chart Rules Records');
     auth = account.auth;
+    ops = (await seedKey(platform.pool, account.accountId, ['ops'])).auth;
     await seedShop(platform.pool, account.accountId, SHOP);
     const artist = await post<{ id: string }>('/v1/artists', { name: 'Neon Harbor' });
     const release = async (key: keyof typeof upc, title: string, extra: Record<string, unknown>) => {
@@ -352,7 +354,19 @@ describe('what the charts count, end to end on the real servers', () => {
 
     // The day's chart file: exactly the counted units of today, with the fan's ZIP, the net price and the
     // order, line and unit they came from.
-    const file = await platform.geo.app.app.inject({ url: `/v1/reports/chart?chart=luminate&date=${today}` });
+    // The file is made by the scheduled job (here on demand, as `cmdr reports produce` does), then read, both
+    // with an ops-scoped key: geo-reporting's reports answer no one else.
+    const produced = await platform.geo.app.app.inject({
+      method: 'POST',
+      url: '/v1/reports/chart-files',
+      headers: ops,
+      payload: { chart: 'luminate', date: today },
+    });
+    expect(produced.statusCode, produced.body).toBe(200);
+    const file = await platform.geo.app.app.inject({
+      url: `/v1/reports/chart?chart=luminate&date=${today}`,
+      headers: ops,
+    });
     expect(file.statusCode, file.body).toBe(200);
     const [header, ...lines] = file.body.trimEnd().split('\r\n');
     expect(header).toBe(

@@ -1,8 +1,14 @@
+import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { type ApiKeyRepository, type ApiKeyRow, issueApiKey } from '../auth/api-key.repository.ts';
+import {
+  type ApiKeyRepository,
+  type ApiKeyRow,
+  issueApiKey,
+  MintingKeyRevokedError,
+} from '../auth/api-key.repository.ts';
 import { SELF_SERVICE_SCOPES } from '../auth/api-keys.ts';
 import { principalOf } from '../auth/authenticate.ts';
 import { isUuid } from '../support/db.ts';
@@ -24,6 +30,7 @@ const apiKey = z
     createdAt: z.string(),
     lastUsedAt: z.string().nullable(),
     revokedAt: z.string().nullable(),
+    createdByKeyId: z.uuid().nullable().describe('The key that minted this one; null when cmdr issued it'),
   })
   .meta({ id: 'ApiKey' });
 
@@ -34,6 +41,25 @@ const toApiKey = (k: ApiKeyRow) => ({
   createdAt: k.createdAt.toISOString(),
   lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
   revokedAt: k.revokedAt?.toISOString() ?? null,
+  createdByKeyId: k.createdByKeyId,
+});
+
+const revokedKey = apiKey
+  .extend({
+    minted: z
+      .array(apiKey)
+      .describe(
+        'Every key this key minted, directly or through keys it minted (oldest generation first). Without ' +
+          '`cascade=true` they stay active: revoke them with `cascade=true` (or one by one)',
+      ),
+  })
+  .meta({ id: 'RevokedApiKey' });
+
+const revokeQuery = z.object({
+  cascade: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true: also revoke every key this key minted (directly or not)'),
 });
 
 const idParams = z.object({ id: z.string().max(100) });
@@ -100,22 +126,39 @@ export function registerAccountRoutes(
   r.post(
     '/api-keys',
     {
+      // Minting keys is key management: a write key could otherwise mint keys that outlive its revocation.
+      config: { scope: 'admin' },
       schema: {
         tags: ['account'],
-        summary: 'Create an API key; the secret is in this response only',
+        summary: 'Create an API key (scope `admin`); the secret is in this response only',
+        description:
+          'Needs the `admin` scope. The new key gets only scopes the calling key holds (403 `scope_not_held` ' +
+          'otherwise) and records the calling key as `createdByKeyId`; `ops` keys are issued by cmdr only.',
         body: z
           .object({
             name: z.string().trim().min(1).max(100),
-            scopes: z.array(z.enum(SELF_SERVICE_SCOPES)).min(1).max(2),
+            scopes: z.array(z.enum(SELF_SERVICE_SCOPES)).min(1).max(SELF_SERVICE_SCOPES.length),
           })
           .strict(),
         response: { 201: apiKey.extend({ secret: z.string() }), ...problemResponses },
       },
     },
     async (request, reply) => {
+      const principal = principalOf(request);
+      const missing = request.body.scopes.filter((s) => !principal.scopes.includes(s));
+      if (missing.length > 0) {
+        throw new ProblemError(403, 'scope_not_held', 'A key cannot grant a scope it does not hold', {
+          detail: `the calling key lacks ${missing.map((s) => `"${s}"`).join(', ')}`,
+        });
+      }
       const { key, secret } = await issueApiKey(deps.pool, {
-        accountId: principalOf(request).accountId,
+        accountId: principal.accountId,
         ...request.body,
+        createdByKeyId: principal.keyId,
+      }).catch((error: unknown) => {
+        if (error instanceof MintingKeyRevokedError)
+          throw new ProblemError(401, 'unauthorized', 'Missing, unknown or revoked API key');
+        throw error;
       });
       return reply
         .code(201)
@@ -128,16 +171,24 @@ export function registerAccountRoutes(
     {
       schema: {
         tags: ['account'],
-        summary: 'Revoke an API key (idempotent)',
+        summary: 'Revoke an API key (scope `admin`; idempotent), naming the keys it minted',
+        description:
+          'The answer lists `minted`: every key the revoked key minted, directly or through keys it minted. ' +
+          'They stay active unless `cascade=true`, which revokes them in the same statement (a stolen key and ' +
+          'everything it made go at once; without it, keys a person minted for CI keep working).',
         params: idParams,
-        response: { 200: apiKey, ...problemResponses },
+        querystring: revokeQuery,
+        response: { 200: revokedKey, ...problemResponses },
       },
+      config: { scope: 'admin' },
     },
     async (request) => {
       const { id } = request.params;
-      const revoked = isUuid(id) ? await deps.keys.revoke(principalOf(request).accountId, id, deps.now()) : undefined;
+      const revoked = isUuid(id)
+        ? await deps.keys.revoke(principalOf(request).accountId, id, deps.now(), request.query.cascade === 'true')
+        : undefined;
       if (!revoked) throw notFound('API key');
-      return toApiKey(revoked);
+      return { ...toApiKey(revoked.key), minted: revoked.minted.map(toApiKey) };
     },
   );
 }

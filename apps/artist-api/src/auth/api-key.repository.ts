@@ -1,3 +1,4 @@
+import { revokeApiKeyLineage } from '@single/db/commands/api-keys';
 import type { Pool } from 'pg';
 import type { Sql } from '../support/db.ts';
 import { generateApiKey, type Scope } from './api-keys.ts';
@@ -19,9 +20,11 @@ export interface ApiKeyRow {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  createdByKeyId: string | null;
 }
 
-const KEY_COLUMNS = `id, name, scopes, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt"`;
+const KEY_COLUMNS = `id, name, scopes, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt",
+  created_by_key_id AS "createdByKeyId"`;
 
 /** Throttles last-used writes: one UPDATE per key per minute is enough for "last used" and costs nothing. */
 const LAST_USED_GRANULARITY_MS = 60_000;
@@ -69,22 +72,37 @@ export class ApiKeyRepository {
     return rows[0];
   }
 
-  /** Revokes the account's key (idempotent); undefined when the key is not the account's. */
-  async revoke(accountId: string, id: string, now: Date): Promise<ApiKeyRow | undefined> {
-    const { rows } = await this.#pool.query<ApiKeyRow>(
-      `UPDATE api_key SET revoked_at = COALESCE(revoked_at, $3) WHERE account_id = $1 AND id = $2 RETURNING ${KEY_COLUMNS}`,
-      [accountId, id, now],
-    );
-    return rows[0];
+  /**
+   * Revokes the account's key (idempotent) and names every key it minted, directly or not; `cascade`
+   * revokes those too. Undefined when the key is not the account's.
+   */
+  async revoke(accountId: string, id: string, now: Date, cascade: boolean) {
+    return revokeApiKeyLineage(this.#pool, { keyId: id, accountId, cascade, now });
   }
 }
 
-/** Creates a key for an account; the secret is returned once and never stored. Also used by cmdr. */
-export async function issueApiKey(sql: Sql, input: { accountId: string; name: string; scopes: readonly Scope[] }) {
+/**
+ * Creates a key for an account; the secret is returned once and never stored. `createdByKeyId`: the key that
+ * mints it, which must still be active when the row is written (its row is share-locked, so a concurrent
+ * revocation either sees this key in the lineage or makes this insert write nothing: MintingKeyRevokedError).
+ */
+export async function issueApiKey(
+  sql: Sql,
+  input: { accountId: string; name: string; scopes: readonly Scope[]; createdByKeyId?: string },
+) {
   const { secret, hash } = generateApiKey();
   const { rows } = await sql.query<ApiKeyRow>(
-    `INSERT INTO api_key (account_id, name, hash, scopes) VALUES ($1, $2, $3, $4) RETURNING ${KEY_COLUMNS}`,
-    [input.accountId, input.name, hash, [...new Set(input.scopes)]],
+    `INSERT INTO api_key (account_id, name, hash, scopes, created_by_key_id)
+     SELECT $1, $2, $3, $4, $5::uuid
+      WHERE $5::uuid IS NULL
+         OR EXISTS (SELECT 1 FROM api_key c WHERE c.id = $5::uuid AND c.account_id = $1 AND c.revoked_at IS NULL FOR SHARE)
+     RETURNING ${KEY_COLUMNS}`,
+    [input.accountId, input.name, hash, [...new Set(input.scopes)], input.createdByKeyId ?? null],
   );
-  return { key: rows[0]!, secret };
+  const key = rows[0];
+  if (key === undefined) throw new MintingKeyRevokedError();
+  return { key, secret };
 }
+
+/** The minting key was revoked between authentication and the insert. */
+export class MintingKeyRevokedError extends Error {}

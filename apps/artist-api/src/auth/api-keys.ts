@@ -1,10 +1,14 @@
-import { API_KEY_FORMAT } from '@single/db/commands/api-keys';
+import { API_KEY_FORMAT, API_KEY_SCOPES, type ApiKeyScope } from '@single/db/commands/api-keys';
 
-export const SCOPES = ['read', 'write', 'ops'] as const;
-export type Scope = (typeof SCOPES)[number];
+/** The platform's one list of scopes (@single/db), shared with cmdr and geo-reporting. */
+export const SCOPES = API_KEY_SCOPES;
+export type Scope = ApiKeyScope;
 
-/** Scopes an account can give its own keys; `ops` (cross-account operations) is issued by cmdr only. */
-export const SELF_SERVICE_SCOPES = ['read', 'write'] as const;
+/**
+ * Scopes a key with `admin` can give the account's new keys (only scopes it holds itself); `ops`
+ * (cross-account operations) is issued by cmdr only.
+ */
+export const SELF_SERVICE_SCOPES = ['read', 'write', 'admin'] as const;
 
 export { generateApiKey, hashApiKey } from '@single/db/commands/api-keys';
 

@@ -10,7 +10,7 @@ describe('API keys', () => {
   let account: Awaited<ReturnType<typeof seedAccount>>;
   beforeAll(async () => {
     h = await startHarness();
-    account = await seedAccount(h.pool, 'Keys');
+    account = await seedAccount(h.pool, 'Keys', ['read', 'write', 'admin']);
   });
   afterAll(() => h?.close());
 
@@ -76,6 +76,90 @@ describe('API keys', () => {
       payload: { name: 'x', scopes: ['ops'] },
     });
     expect(res.statusCode).toBe(400);
+  });
+
+  const mint = (auth: Record<string, string>, scopes: string[], name = 'minted') =>
+    h.api.app.inject({ method: 'POST', url: '/v1/api-keys', headers: auth, payload: { name, scopes } });
+  const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+  it('needs the admin scope to mint a key: a write key gets 403 and mints nothing', async () => {
+    const writer = await seedKey(h.pool, account.accountId, ['read', 'write']);
+    const before = await h.pool.query('SELECT count(*)::int AS n FROM api_key');
+    const res = await mint(writer.auth, ['read']);
+    expect(res.statusCode).toBe(403);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(res.json()).toMatchObject({ code: 'insufficient_scope' });
+    expect((await h.pool.query('SELECT count(*)::int AS n FROM api_key')).rows[0].n).toBe(before.rows[0].n);
+    // nor revoke one (key management is admin's)
+    const revoke = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/api-keys/${account.keyId}`,
+      headers: writer.auth,
+    });
+    expect(revoke.statusCode).toBe(403);
+  });
+
+  it('never grants more than the minting key holds (403 scope_not_held), and records who minted', async () => {
+    const admin = await seedKey(h.pool, account.accountId, ['read', 'admin']);
+    const wider = await mint(admin.auth, ['read', 'write']);
+    expect(wider.statusCode).toBe(403);
+    expect(wider.json()).toMatchObject({ code: 'scope_not_held', status: 403 });
+    expect(wider.json().detail).toContain('"write"');
+
+    const narrower = await mint(admin.auth, ['read']);
+    expect(narrower.statusCode).toBe(201);
+    expect(narrower.json()).toMatchObject({ scopes: ['read'], createdByKeyId: admin.keyId });
+    const { rows } = await h.pool.query('SELECT created_by_key_id FROM api_key WHERE id = $1', [narrower.json().id]);
+    expect(rows[0].created_by_key_id).toBe(admin.keyId);
+  });
+
+  it('revoking a key lists every key it minted; cascade=true revokes them with it', async () => {
+    const root = await seedKey(h.pool, account.accountId, ['read', 'write', 'admin']);
+    const child = (await mint(root.auth, ['read', 'admin'], 'child')).json();
+    const grandchild = (await mint(bearer(child.secret), ['read'], 'grandchild')).json();
+    const sibling = (await mint(root.auth, ['write'], 'sibling')).json();
+
+    const listed = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/api-keys/${root.keyId}`,
+      headers: account.auth,
+    });
+    expect(listed.statusCode).toBe(200);
+    expect(listed.json().revokedAt).not.toBeNull();
+    expect(
+      listed
+        .json()
+        .minted.map((k: { id: string }) => k.id)
+        .sort(),
+    ).toEqual([child.id, grandchild.id, sibling.id].sort());
+    expect(listed.json().minted.every((k: { revokedAt: string | null }) => k.revokedAt === null)).toBe(true);
+    // without cascade, what the key made still works (and is named above)
+    expect((await h.api.app.inject({ url: '/v1/me', headers: bearer(grandchild.secret) })).statusCode).toBe(200);
+
+    const cascaded = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/api-keys/${root.keyId}?cascade=true`,
+      headers: account.auth,
+    });
+    expect(cascaded.statusCode).toBe(200);
+    expect(cascaded.json().revokedAt).toBe(listed.json().revokedAt);
+    expect(cascaded.json().minted).toHaveLength(3);
+    expect(cascaded.json().minted.every((k: { revokedAt: string | null }) => k.revokedAt !== null)).toBe(true);
+    for (const k of [child, grandchild, sibling]) {
+      expect((await h.api.app.inject({ url: '/v1/me', headers: bearer(k.secret) })).statusCode).toBe(401);
+    }
+    // a revoked minter's keys cannot be replaced by it either
+    expect((await mint(root.auth, ['read'])).statusCode).toBe(401);
+  });
+
+  it('rejects an unknown cascade value with a 400 problem', async () => {
+    const res = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/api-keys/${account.keyId}?cascade=yes`,
+      headers: account.auth,
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().code).toBeDefined();
   });
 
   it('needs the ops scope to redrive dead letters', async () => {

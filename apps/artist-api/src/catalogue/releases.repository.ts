@@ -1,3 +1,4 @@
+import { flagUpcClaim } from '@single/db/commands/upc-conflicts';
 import type { Pool } from 'pg';
 import { inTransaction, isUniqueViolation, isUuid, type Sql } from '../support/db.ts';
 import { decodeCursor, toPage } from '../support/pagination.ts';
@@ -108,8 +109,9 @@ export class ReleaseRepository {
     return toRelease(row, (await this.#tracks(sql, [row.id])).get(row.id) ?? []);
   }
 
-  async create(values: ReleaseValues): Promise<string> {
+  async create(accountId: string, values: ReleaseValues): Promise<string> {
     return inTransaction(this.#pool, async (client) => {
+      await claimUpc(client, accountId, values.upc, null);
       const { rows } = await client
         .query<{ id: string }>(
           `INSERT INTO release (artist_id, title, upc, release_instant, preorder, preorder_starts_at, download_limit,
@@ -129,6 +131,7 @@ export class ReleaseRepository {
         )
         .catch(rethrowUpc);
       const id = rows[0]!.id;
+      await flagUpcClaim(client, { releaseId: id, upc: values.upc, accountId });
       await insertTracks(client, id, values.tracks);
       return id;
     });
@@ -150,6 +153,8 @@ export class ReleaseRepository {
       if (locked.rowCount === 0) return false;
       const current = (await this.get(accountId, id, client))!;
       const next = await change(current);
+      const upcChanged = next.upc !== current.upc;
+      if (upcChanged) await claimUpc(client, accountId, next.upc, id);
       await client
         .query(
           `UPDATE release SET artist_id = $2, title = $3, upc = $4, release_instant = $5, preorder = $6, preorder_starts_at = $7,
@@ -169,6 +174,8 @@ export class ReleaseRepository {
           ],
         )
         .catch(rethrowUpc);
+      // A release that takes another UPC is judged afresh for it (and its old UPC's review no longer applies).
+      if (upcChanged) await flagUpcClaim(client, { releaseId: id, upc: next.upc, accountId });
       if (replaceTracks) await syncTracks(client, id, next.tracks);
       return true;
     });
@@ -257,8 +264,24 @@ async function syncTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['tr
   );
 }
 
+/**
+ * Serialises every write of one UPC (a transaction-scoped advisory lock) and refuses a UPC the account already
+ * uses: a duplicate within one account is the account's own data, so a plain 409. Another account's use of
+ * the UPC is never looked at here (it must not change this account's answer): flagUpcClaim records it.
+ */
+async function claimUpc(sql: Sql, accountId: string, upc: string, exceptReleaseId: string | null) {
+  await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`release-upc:${upc}`]);
+  const { rows } = await sql.query(
+    `SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id
+      WHERE a.account_id = $1 AND r.upc = $2 AND r.id IS DISTINCT FROM $3::uuid LIMIT 1`,
+    [accountId, upc, exceptReleaseId],
+  );
+  if (rows.length > 0) throw new UpcTakenError();
+}
+
 function rethrowUpc(error: unknown): never {
-  if (isUniqueViolation(error, 'release_upc_key')) throw new UpcTakenError();
+  // The per-artist unique index, should two writes of one account race past claimUpc's check.
+  if (isUniqueViolation(error, 'release_artist_id_upc_key')) throw new UpcTakenError();
   throw error;
 }
 

@@ -29,7 +29,7 @@ export class ReleaseService {
       tracks: toTracks(body.tracks),
     };
     checkConsistency(values);
-    const id = await this.#releases.create(values).catch(mapUpcTaken);
+    const id = await this.#releases.create(accountId, values).catch(mapUpcTaken);
     return (await this.#releases.get(accountId, id))!;
   }
 
@@ -116,7 +116,10 @@ function checkConsistency(values: ReleaseValues) {
 }
 
 function mapUpcTaken(error: unknown): never {
-  if (error instanceof UpcTakenError) throw new ProblemError(409, 'upc_taken', 'This UPC/EAN is already registered');
+  // Only ever about the caller's own account: another account's release with the UPC is a conflict ops
+  // resolves (upc_conflict), never an answer here.
+  if (error instanceof UpcTakenError)
+    throw new ProblemError(409, 'upc_taken', 'This account already has a release with this UPC/EAN');
   if (error instanceof TrackInUseError) {
     // A track is its ISRC: leaving one out of `tracks` removes it, which a track sale (a grant or a
     // product mapping of it) forbids. Reordering or retitling keeps the ISRC and is always allowed.

@@ -19,7 +19,7 @@ import {
 type Tenant = Awaited<ReturnType<typeof seedTenant>>;
 
 async function seedTenant(h: Harness, name: string, n: number) {
-  const account = await seedAccount(h.pool, name);
+  const account = await seedAccount(h.pool, name, ['read', 'write', 'admin']);
   const shopDomain = `${name.toLowerCase()}.myshopify.com`;
   const shopId = await seedShop(h.pool, account.accountId, shopDomain);
   const artistId = await seedArtist(h.pool, account.accountId, `${name} artist`);

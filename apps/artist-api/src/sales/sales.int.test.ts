@@ -58,6 +58,7 @@ describe('sales', () => {
       sold: 8,
       reported: 4,
       pending: 2,
+      pendingByReason: [{ reasonCode: 'unspecified', units: 2 }],
       excluded: [{ reasonCode: 'below_floor', units: 2 }],
       returns: { total: 0, reported: 0 },
     });

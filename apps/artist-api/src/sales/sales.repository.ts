@@ -105,18 +105,23 @@ export class SalesRepository {
     );
     const sales = rows.filter((r) => r.kind === 'sale');
     const sum = (list: typeof rows) => list.reduce((n, r) => n + r.units, 0);
-    const reasons = new Map<string, number>();
-    for (const r of sales.filter((s) => s.eligibility === 'excluded')) {
-      const reason = r.reason ?? 'unspecified';
-      reasons.set(reason, (reasons.get(reason) ?? 0) + r.units);
-    }
+    const byReason = (eligibility: 'excluded' | 'pending') => {
+      const reasons = new Map<string, number>();
+      for (const r of sales.filter((s) => s.eligibility === eligibility)) {
+        const reason = r.reason ?? 'unspecified';
+        reasons.set(reason, (reasons.get(reason) ?? 0) + r.units);
+      }
+      return [...reasons]
+        .map(([reasonCode, units]) => ({ reasonCode, units }))
+        .sort((a, b) => b.units - a.units || a.reasonCode.localeCompare(b.reasonCode));
+    };
     return {
       sold: sum(sales),
       reported: sum(sales.filter((r) => r.eligibility === 'eligible')),
       pending: sum(sales.filter((r) => r.eligibility === 'pending')),
-      excluded: [...reasons]
-        .map(([reasonCode, units]) => ({ reasonCode, units }))
-        .sort((a, b) => b.units - a.units || a.reasonCode.localeCompare(b.reasonCode)),
+      // Why units wait: not_redeemed, no_rules, or upc_under_review (the owner's view of a UPC conflict).
+      pendingByReason: byReason('pending'),
+      excluded: byReason('excluded'),
       returns: {
         total: sum(rows.filter((r) => r.kind === 'return')),
         reported: sum(rows.filter((r) => r.kind === 'return' && r.eligibility === 'eligible')),

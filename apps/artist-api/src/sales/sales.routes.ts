@@ -67,12 +67,18 @@ const reconciliation = z
     sold: z.number().int(),
     reported: z.number().int(),
     pending: z.number().int().describe('Not decided yet (e.g. not downloaded yet)'),
+    pendingByReason: z
+      .array(z.object({ reasonCode: z.string(), units: z.number().int() }))
+      .describe(
+        'Why pending units wait: not_redeemed (not downloaded yet), no_rules, upc_under_review (another account ' +
+          'claims the UPC too; ops is reviewing it, nothing of it charts until then)',
+      ),
     excluded: z.array(
       z.object({
         reasonCode: z
           .string()
           .describe(
-            'below_floor, bulk_capped, out_of_territory, test_order, refunded, no_product_code, no_rules, not_fan_pack (a merch bundle not approved as a fan pack), free_unit (net 0: given away)',
+            'below_floor, bulk_capped, out_of_territory, test_order, refunded, no_product_code, no_rules, not_fan_pack (a merch bundle not approved as a fan pack), free_unit (net 0: given away), upc_not_owned (ops named another release the owner of the UPC)',
           ),
         units: z.number().int(),
       }),

@@ -3,10 +3,11 @@ import { join, resolve } from 'node:path';
 import { createAmqpMessaging, type Messaging } from '@single/messaging';
 import type { Command } from 'commander';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
-import { createAccount, createKey, revokeKey } from '../ops/accounts.ts';
+import { createAccount, createKey, KEY_SCOPES, revokeKey } from '../ops/accounts.ts';
 import { DEFAULT_DLQ, listDlq, redriveDlq } from '../ops/dlq.ts';
 import { getMaintenance, maintenanceService, setMaintenance } from '../ops/maintenance.ts';
 import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts';
+import { describeConflict, listConflicts, resolveConflict } from '../ops/upc-conflicts.ts';
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
 import { parseSince, table } from './output.ts';
@@ -61,7 +62,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .command('create')
     .requiredOption('--account <id>', 'account id (uuid)')
     .requiredOption('--name <name>', 'what the key is for')
-    .option('--scopes <scopes>', 'comma-separated: read, write, ops', 'read')
+    .option('--scopes <scopes>', `comma-separated: ${KEY_SCOPES.join(', ')}`, 'read')
     .action(async (options: { account: string; name: string; scopes: string }) => {
       const ctx = context();
       const scopes = options.scopes
@@ -79,13 +80,47 @@ export function registerOpsCommands(program: Command, context: () => Context) {
   keys
     .command('revoke')
     .argument('<keyId>')
-    .action(async (keyId: string) => {
+    .option('--cascade', 'also revoke every key this key minted (directly or not)', false)
+    .action(async (keyId: string, options: { cascade: boolean }) => {
       const ctx = context();
-      const result = await ctx.withPool((pool) => revokeKey(pool, keyId));
-      ctx.output.result(result, () => `${result.alreadyRevoked ? 'already revoked' : 'revoked'} key ${keyId}`);
+      const result = await ctx.withPool((pool) => revokeKey(pool, keyId, options));
+      ctx.output.result(result, () =>
+        [
+          `${result.alreadyRevoked ? 'already revoked' : 'revoked'} key ${keyId}`,
+          ...result.minted.map(
+            (k) =>
+              `  minted ${k.id} [${k.scopes.join(',')}] ${k.revokedAt ? 'revoked' : 'ACTIVE (revoke with --cascade)'}`,
+          ),
+        ].join('\n'),
+      );
     });
 
   const webhooks = program.command('webhooks').description("the webhook dispatcher's delivery log");
+  const upcConflicts = program
+    .command('upc-conflicts')
+    .description('UPCs claimed by more than one account: neither charts until ops names the owner');
+  upcConflicts
+    .command('list')
+    .option('--all', 'resolved conflicts too', false)
+    .action(async (options: { all: boolean }) => {
+      const ctx = context();
+      const conflicts = await ctx.withPool((pool) => listConflicts(pool, options));
+      ctx.output.result(conflicts, () =>
+        conflicts.length === 0 ? 'no UPC conflicts' : conflicts.map(describeConflict).join('\n'),
+      );
+    });
+  upcConflicts
+    .command('resolve')
+    .argument('<conflictId>')
+    .requiredOption('--owner <releaseId>', 'the release that owns the UPC (the others are rejected for it)')
+    .action(async (conflictId: string, options: { owner: string }) => {
+      const ctx = context();
+      const conflict = await ctx.withPool((pool) =>
+        resolveConflict(pool, { conflictId, ownerReleaseId: options.owner, resolvedBy: 'cmdr' }),
+      );
+      ctx.output.result(conflict, () => describeConflict(conflict));
+    });
+
   webhooks
     .command('list')
     .option('--since <when>', SINCE_HELP, since)

@@ -52,6 +52,27 @@ describe('cmdr accounts and keys', () => {
     expect(new Date(again.json<{ revokedAt: string }>().revokedAt).getTime()).toBe(revokedAt.getTime());
   });
 
+  it('revoking a key names the keys it minted; --cascade revokes them too', async () => {
+    const accountId = (await cmdr(['--json', 'accounts', 'create', '--name', 'Lineage'], env)).json<{ id: string }>()
+      .id;
+    const root = (
+      await cmdr(['--json', 'keys', 'create', '--account', accountId, '--name', 'root', '--scopes', 'read,admin'], env)
+    ).json<{ id: string }>();
+    // a key the root key minted through the artist API
+    const minted = await pool.query<{ id: string }>(
+      `INSERT INTO api_key (account_id, name, hash, scopes, created_by_key_id)
+       VALUES ($1, 'ci', md5(random()::text), '{read}', $2) RETURNING id::text`,
+      [accountId, root.id],
+    );
+    const mintedId = minted.rows[0]!.id;
+    const named = await cmdr(['--json', 'keys', 'revoke', root.id], env);
+    expect(named.json()).toMatchObject({ alreadyRevoked: false, minted: [{ id: mintedId, revokedAt: null }] });
+    const cascaded = await cmdr(['--json', 'keys', 'revoke', root.id, '--cascade'], env);
+    expect(cascaded.json<{ minted: { revokedAt: string | null }[] }>().minted[0]!.revokedAt).not.toBeNull();
+    const { rows } = await pool.query('SELECT revoked_at FROM api_key WHERE id = $1', [mintedId]);
+    expect(rows[0].revoked_at).toBeInstanceOf(Date);
+  });
+
   it.each([
     [['keys', 'create', '--account', '00000000-0000-4000-8000-000000000000', '--name', 'x'], ExitCode.notFound],
     [['keys', 'revoke', '00000000-0000-4000-8000-000000000000'], ExitCode.notFound],

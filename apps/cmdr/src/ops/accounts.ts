@@ -6,10 +6,11 @@ import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 // @single/db/commands/api-keys (shared with the artist API).
 
 export const ACCOUNT_KINDS = ['artist', 'label'] as const;
-export const KEY_SCOPES = ['read', 'write', 'ops'] as const;
+/** The platform's one list of scopes (read, write, admin, ops), shared with the artist API. */
+export const KEY_SCOPES = API_KEY_SCOPES;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-import { generateApiKey } from '@single/db/commands/api-keys';
+import { API_KEY_SCOPES, generateApiKey, revokeApiKeyLineage } from '@single/db/commands/api-keys';
 
 export { generateApiKey };
 
@@ -64,22 +65,40 @@ export async function createKey(
   return { id, accountId: input.accountId, name: input.name, scopes: [...new Set(input.scopes)], secret };
 }
 
-/** Revoking is idempotent: a key already revoked stays revoked at its first revocation time. */
+export interface MintedKey {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdByKeyId: string | null;
+  revokedAt: Date | null;
+}
+
+/**
+ * Revoking is idempotent: a key already revoked stays revoked at its first revocation time. The answer names
+ * every key the revoked key minted (directly or not); `cascade` revokes them too (as the artist API's
+ * `DELETE /v1/api-keys/{id}?cascade=true`).
+ */
 export async function revokeKey(
   pool: pg.Pool,
   keyId: string,
-): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean }> {
+  options: { cascade?: boolean } = {},
+): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean; minted: MintedKey[] }> {
   if (!UUID.test(keyId)) throw usageError(`invalid key id "${keyId}"`);
-  const { rows } = await pool.query<{ revokedAt: Date; was: Date | null }>(
-    `UPDATE api_key k SET revoked_at = coalesce(k.revoked_at, now())
-       FROM (SELECT id, revoked_at FROM api_key WHERE id = $1::uuid FOR UPDATE) before
-      WHERE k.id = before.id
-      RETURNING k.revoked_at AS "revokedAt", before.revoked_at AS was`,
-    [keyId],
-  );
-  const row = rows[0];
-  if (row === undefined) throw notFound(`API key ${keyId} not found`);
-  return { id: keyId, revokedAt: row.revokedAt, alreadyRevoked: row.was !== null };
+  const result = await revokeApiKeyLineage(pool, { keyId, cascade: options.cascade === true, now: new Date() });
+  if (result === undefined) throw notFound(`API key ${keyId} not found`);
+  const { key, minted } = result;
+  return {
+    id: keyId,
+    revokedAt: key.revokedAt as Date,
+    alreadyRevoked: key.wasRevoked,
+    minted: minted.map((k) => ({
+      id: k.id,
+      name: k.name,
+      scopes: k.scopes,
+      createdByKeyId: k.createdByKeyId,
+      revokedAt: k.revokedAt,
+    })),
+  };
 }
 
 export function assertConnected(error: unknown): never {

@@ -17,6 +17,10 @@ export const REASON_CODES = [
   'not_fan_pack',
   /** Given away (net 0, e.g. a 100 % discount code): never charts, whatever the floor. */
   'free_unit',
+  /** Another account claims the release's UPC too: pending until ops names the owner (never a lock-out). */
+  'upc_under_review',
+  /** Ops named another release the owner of this UPC: the unit never charts under it. */
+  'upc_not_owned',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
@@ -88,6 +92,8 @@ export interface LineContext {
   releaseInstant: Date | null;
   /** The artist's territory limits for the release; empty = everywhere. */
   releaseTerritories: readonly string[];
+  /** The release's claim on its UPC (release.upc_review); null or absent = nobody else claims it. */
+  upcReview?: 'under_review' | 'confirmed' | 'rejected' | null;
 }
 
 export { type FanRegistry, MemoryFanRegistry } from './fan-identity.ts';
@@ -126,6 +132,10 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
     rulesVersion: version,
   });
   if (unit.reversedAt !== null) return excluded('refunded');
+  // An album unit charts under its UPC only once the UPC is known to be the release's own.
+  if (source.upc && ctx.upcReview === 'rejected') return excluded('upc_not_owned');
+  if (source.upc && ctx.upcReview === 'under_review')
+    return { eligibility: 'pending', reason: 'upc_under_review', countedAt, rulesVersion: version };
   if (!set) return { eligibility: 'pending', reason: 'no_rules', countedAt, rulesVersion: null };
   const { rules } = set;
   if (ctx.testOrder && rules.excludeTestOrders) return excluded('test_order');

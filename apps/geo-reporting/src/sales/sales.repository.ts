@@ -332,14 +332,22 @@ export async function releaseFacts(
   db: Queryable,
   releaseId: string,
   isrc: string | null,
-): Promise<{ releaseInstant: Date | null; territories: string[] }> {
+): Promise<{
+  releaseInstant: Date | null;
+  territories: string[];
+  upcReview: 'under_review' | 'confirmed' | 'rejected' | null;
+}> {
   const { rows } = await db.query(
-    `SELECT coalesce(t.release_instant, r.release_instant) AS instant, r.territories
+    `SELECT coalesce(t.release_instant, r.release_instant) AS instant, r.territories, r.upc_review::text AS upc_review
        FROM release r LEFT JOIN track t ON t.release_id = r.id AND t.isrc = $2
       WHERE r.id = $1::uuid LIMIT 1`,
     [releaseId, isrc],
   );
-  return { releaseInstant: rows[0]?.instant ?? null, territories: rows[0]?.territories ?? [] };
+  return {
+    releaseInstant: rows[0]?.instant ?? null,
+    territories: rows[0]?.territories ?? [],
+    upcReview: rows[0]?.upc_review ?? null,
+  };
 }
 
 /** Whether the order is a Shopify test order (by our order id or Shopify's). Unknown orders are not. */

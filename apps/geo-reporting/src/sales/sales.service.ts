@@ -127,6 +127,7 @@ export class SalesService {
             testOrder,
             releaseInstant: release.releaseInstant,
             releaseTerritories: release.territories,
+            upcReview: release.upcReview,
           },
           fans,
         );
@@ -144,5 +145,59 @@ export class SalesService {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * Re-plans the order lines whose units wait as `upc_under_review` once ops has resolved their release's UPC
+   * conflict (the release is then `confirmed` or `rejected`): no event arrives for them, so nothing else
+   * would. Each line in its own transaction under the line's lock, as `handle` plans it. Returns the number
+   * of lines re-planned; run on a timer by the runtime and by tests.
+   */
+  async replanUpcReviews(limit = 500): Promise<number> {
+    const { pool } = this.deps;
+    const { rows } = await pool.query<{ shop_domain: string; order_id: string; order_line_id: string }>(
+      `SELECT DISTINCT s.shop_domain, s.order_id, s.order_line_id
+         FROM sale_line s JOIN release r ON r.id = s.release_id
+        WHERE s.eligibility = 'pending' AND s.reason_code = 'upc_under_review'
+          AND r.upc_review IS DISTINCT FROM 'under_review'
+        LIMIT $1`,
+      [limit],
+    );
+    for (const line of rows) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+          `order-line:${line.shop_domain}:${line.order_line_id}`,
+        ]);
+        const events = await lineEvents(client, line.shop_domain, line.order_line_id);
+        const recorded = events.find((e) => e.type === 'sale.recorded');
+        if (recorded) {
+          const release = await releaseFacts(client, recorded.releaseId, recorded.isrc);
+          const testOrder = await isTestOrder(client, line.shop_domain, line.order_id);
+          const fans = new PgFanRegistry(client);
+          for (const chart of this.deps.charts) {
+            const ruleSets = await chartRuleSets(client, chart);
+            const existing = await saleLinesOfLine(client, chart, line.order_line_id);
+            const context = {
+              chart,
+              ruleSets,
+              testOrder,
+              releaseInstant: release.releaseInstant,
+              releaseTerritories: release.territories,
+              upcReview: release.upcReview,
+            };
+            await upsertSaleLines(client, await planLine(events, existing, context, fans));
+          }
+        }
+        await client.query('COMMIT');
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+    return rows.length;
   }
 }

@@ -24,6 +24,8 @@ export interface HttpErrorsService {
   inject(request: InjectRequest): Promise<InjectResponse>;
   /** `http://host:port` of the listening app. */
   address: string;
+  /** Sent with the body cases, e.g. an API key: a refused credential would answer before the body is read. */
+  headers?: Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -218,7 +220,7 @@ export function httpErrorsContract(name: string, harness: HttpErrorsHarness) {
     for (const [what, request, status, code] of bodies) {
       if (!request) continue;
       it(`${what} is ${status} ${code}`, async () => {
-        const res = await service.inject(request);
+        const res = await service.inject({ ...request, headers: { ...service.headers, ...request.headers } });
         expectProblem(status, code, {
           status: res.statusCode,
           contentType: res.headers['content-type'],
@@ -231,7 +233,7 @@ export function httpErrorsContract(name: string, harness: HttpErrorsHarness) {
     it.runIf(big)('a body over the limit on a socket is 413 and the connection is closed', async () => {
       if (!big) return;
       const payload = typeof big.payload === 'string' ? big.payload : (big.payload?.toString('latin1') ?? '');
-      const headers = Object.entries({ 'content-type': 'application/json', ...big.headers })
+      const headers = Object.entries({ 'content-type': 'application/json', ...service.headers, ...big.headers })
         .map(([k, v]) => `${k}: ${v}\r\n`)
         .join('');
       const answer = await rawHttp(

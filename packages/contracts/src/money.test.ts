@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { salesEventV1 } from './sales-event.ts';
 import { buildSalesEvent, type SalesUnitFacts } from './sales-event-builder.ts';
-import { fromMinor, inCurrency, isExactIn, lineNet, MONEY_PATTERN } from './unit-price.ts';
+import { fromMinor, inCurrency, isExactIn, isIsoCurrency, lineNet, MONEY_PATTERN } from './unit-price.ts';
 
 // Money that passes a schema must never crash or misreport further on: non-negative, bounded, at most 4 decimals,
 // exact in the currency's own digits (KWD and BHD 3, CLF 4), and an event of a recorded unit carries the
@@ -59,6 +59,31 @@ describe('money at the edge', () => {
   });
 });
 
+const UNIT: SalesUnitFacts = {
+  shopDomain: 'single-demo.myshopify.com',
+  shopifyOrderId: '5550001001',
+  shopifyLineId: '13001001',
+  unitIndex: 0,
+  releaseId: '7b0a4f3e-2f7c-4a55-9a51-3f5f0d6b1c11',
+  upc: '0602445790128',
+  isrc: null,
+  unitPrice: '10.00',
+  lineQuantity: 1,
+  lineDiscount: '0',
+  lineTax: '0',
+  taxesIncluded: false,
+  merchBundle: false,
+  fanPack: false,
+  currency: 'USD',
+  email: null,
+  billingZip: null,
+  billingCountry: null,
+  shippingZip: null,
+  shippingCountry: null,
+  browserIp: null,
+  checkoutToken: null,
+};
+
 describe('an event of a recorded unit', () => {
   const unit: SalesUnitFacts = {
     shopDomain: 'single-demo.myshopify.com',
@@ -96,5 +121,15 @@ describe('an event of a recorded unit', () => {
     });
     // A grant made before the amounts were kept: the unit's share of the line, as before.
     expect(buildSalesEvent('sale.reversed', unit, new Date())).toMatchObject({ unitPriceNet: '9.00' });
+  });
+});
+
+describe('currencies', () => {
+  it('takes ISO 4217 codes only: an unknown code (ZZZ) is not a 2-decimal currency', () => {
+    expect(['USD', 'JPY', 'KWD', 'GBP', 'EUR'].every(isIsoCurrency)).toBe(true);
+    expect(['ZZZ', 'usd', 'US', ''].some(isIsoCurrency)).toBe(false);
+    const event = { ...buildSalesEvent('sale.recorded', { ...UNIT, currency: 'USD' }, new Date()) };
+    expect(salesEventV1.safeParse(event).success).toBe(true);
+    expect(salesEventV1.safeParse({ ...event, currency: 'ZZZ' }).success).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MONEY_PATTERN } from './unit-price.ts';
+import { isIsoCurrency, MONEY_PATTERN } from './unit-price.ts';
 
 /** Kafka topic of the sales stream; key = order id. */
 export const SALES_TOPIC = 'sales.v1';
@@ -46,7 +46,7 @@ export const salesEventV1 = z.object({
    */
   merchBundle: z.boolean().optional(),
   fanPack: z.boolean().optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/),
+  currency: z.string().refine(isIsoCurrency, 'an ISO 4217 currency code'),
   fan: z.object({
     emailHash: z.string().optional(),
     billingZip: z.string().optional(),

@@ -49,6 +49,17 @@ export function currencyDigits(currency: string): number {
 
 const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+/**
+ * Whether a code is an ISO 4217 currency the runtime knows (its digits come from the same ICU data). An unknown code
+ * ("ZZZ") would otherwise be taken as a 2-decimal currency. Fund and testing codes ICU does not list (CLF, XXX) are
+ * refused too: no storefront charges in them.
+ */
+export function isIsoCurrency(code: string): boolean {
+  return ISO_CURRENCIES.has(code);
+}
+
 /**
  * Money as it may enter the platform (Shopify's amounts, sales.v1's): a plain, non-negative decimal, at most
  * 9 digits before the point and 4 after (CLF, the most precise currency, has 4). Bounded so that a line's total

@@ -1,4 +1,4 @@
-import { isExactIn, MONEY_PATTERN } from '@single/contracts';
+import { isExactIn, isIsoCurrency, MONEY_PATTERN, sumAmounts } from '@single/contracts';
 import { z } from 'zod';
 
 // The slices of Shopify's webhook payloads the worker relies on. Everything else is ignored (zod strips
@@ -19,6 +19,15 @@ const money = z
   .transform(String)
   .pipe(z.string().regex(MONEY_PATTERN, 'a non-negative decimal amount (at most 9 digits and 4 decimals)'));
 const timestamp = z.iso.datetime({ offset: true });
+/**
+ * Units of one line, and of one refund line: at most 10,000 (a line is granted in one transaction, one grant per unit
+ * and release, so 50,000 units would be 50,000 grants at once; quantity sums stay far from 32-bit overflow). 0 is a
+ * line an order edit removed.
+ */
+export const MAX_LINE_QUANTITY = 10_000;
+const quantity = z.number().int().min(0).max(MAX_LINE_QUANTITY);
+/** Allocations and tax lines per line: their sum stays an exact integer of minor units. */
+const MAX_LINE_AMOUNTS = 100;
 
 const address = z
   .object({
@@ -33,13 +42,19 @@ export const orderLineItem = z.object({
   product_id: shopifyId.nullish(),
   variant_id: shopifyId.nullish(),
   sku: z.string().nullish(),
-  quantity: z.number().int().nonnegative(),
+  quantity,
   price: money,
   requires_shipping: z.boolean().default(false),
   /** The line's share of each discount, for the whole line (all its units). */
-  discount_allocations: z.array(z.object({ amount: money })).default([]),
+  discount_allocations: z
+    .array(z.object({ amount: money }))
+    .max(MAX_LINE_AMOUNTS)
+    .default([]),
   /** The line's taxes, for the whole line: inside `price` when the order's `taxes_included`, else on top. */
-  tax_lines: z.array(z.object({ price: money })).default([]),
+  tax_lines: z
+    .array(z.object({ price: money }))
+    .max(MAX_LINE_AMOUNTS)
+    .default([]),
 });
 
 export type OrderLineItem = z.infer<typeof orderLineItem>;
@@ -55,7 +70,7 @@ export const orderSnapshot = z
     financial_status: z.string().nullish(),
     cancelled_at: timestamp.nullish(),
     test: z.boolean().default(false),
-    currency: z.string().regex(/^[A-Z]{3}$/),
+    currency: z.string().refine(isIsoCurrency, 'an ISO 4217 currency code'),
     /** The shop's prices include tax (VAT shops): the net of a unit is then also without its tax. */
     taxes_included: z.boolean().default(false),
     email: z.string().nullish(),
@@ -68,8 +83,11 @@ export const orderSnapshot = z
     shipping_address: address,
     line_items: z.array(orderLineItem),
   })
-  // Every amount exact in the order's currency: a fraction of a minor unit cannot have been charged.
+  // Every amount exact in the order's currency: a fraction of a minor unit cannot have been charged. A line's
+  // discount and tax totals are bounded like an amount, so every unit's share (at most the total) fits a sales.v1
+  // event: the producer can never build an event that geo-reporting would have to refuse.
   .superRefine((order, ctx) => {
+    if (!isIsoCurrency(order.currency)) return;
     order.line_items.forEach((line, i) => {
       const amounts: [string, (string | number)[]][] = [
         ['price', [line.price]],
@@ -84,6 +102,17 @@ export const orderSnapshot = z
             message: `more decimals than ${order.currency} has`,
           });
       }
+      for (const [field, values] of amounts.slice(1)) {
+        const texts = values.map(String);
+        // A malformed amount has its own issue already.
+        if (!texts.every((t) => MONEY_PATTERN.test(t))) continue;
+        if (!MONEY_PATTERN.test(sumAmounts(texts, order.currency)))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['line_items', i, field],
+            message: 'the line total is out of range (at most 9 digits before the point)',
+          });
+      }
     });
   });
 export type OrderSnapshot = z.infer<typeof orderSnapshot>;
@@ -95,7 +124,7 @@ export const refundCreated = z.object({
   refund_line_items: z.array(
     z.object({
       line_item_id: shopifyId,
-      quantity: z.number().int().nonnegative(),
+      quantity,
     }),
   ),
 });

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { type SalesEventV1, salesEventV1 } from '@single/contracts';
-import { silentLogger } from '@single/logger';
+import { createLogger, silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ChartRuleSet, LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { GeoIp } from '../geoip/geoip.ts';
+import { Metrics } from '../integrity/metrics.ts';
 import { buildChartFile } from '../reports/report.repository.ts';
 import { geoipFixture } from '../test-support/fixtures.ts';
+import { salesEventHandler } from './sales.consumer.ts';
 import { seedChartRules } from './sales.repository.ts';
 import { SalesService } from './sales.service.ts';
 
@@ -213,6 +215,42 @@ describe('recorded sales on PostgreSQL', () => {
       [0, 'sale', 'eligible'],
       [1, 'sale', 'refunded'],
     ]);
+  });
+
+  it('an event that fails sales.v1 (a 10-digit unitTax) is skipped loudly: an error with its event id, and counted', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const metrics = new Metrics();
+    const line = orderLine();
+    const event = { ...line.event('sale.recorded', 0, T0), unitTax: '1200000000.00' };
+    await salesEventHandler(
+      sales,
+      logger,
+      metrics,
+    )({
+      topic: 'sales.v1',
+      partition: 0,
+      offset: '7',
+      key: line.orderId,
+      value: Buffer.from(JSON.stringify(event)),
+      headers: {},
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        eventId: event.eventId,
+        type: 'sale.recorded',
+        offset: '7',
+        issues: ['unitTax: invalid_format'],
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(line.fan.emailHash);
+    expect(metrics.salesEvents.get('unknown|invalid')).toBe(1);
+    const { rowCount } = await pool.query('SELECT 1 FROM located_sale WHERE order_line_id = $1', [line.orderLineId]);
+    expect(rowCount).toBe(0);
   });
 
   it("three-decimal currencies (KWD, BHD) keep their digits in the database and in the day's chart file", async () => {

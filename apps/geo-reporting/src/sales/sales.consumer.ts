@@ -7,8 +7,10 @@ import type { SalesService } from './sales.service.ts';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The sales.v1 consumer. An event that fails its contract is logged and skipped (redelivering it would only
- * block its partition forever); a store failure throws, so the event comes again.
+ * The sales.v1 consumer. An event that fails its contract is skipped (redelivering it would only block its
+ * partition forever), but never silently: a skipped event may be a granted sale that then never reaches the charts,
+ * so it is logged at error level with its event id (ids only, no fan facts) and counted
+ * (geo_sales_events_total{outcome="invalid"}) for an alert. A store failure throws, so the event comes again.
  */
 export function salesEventHandler(service: SalesService, logger: Logger, metrics: Metrics): EventHandler {
   return async (message) => {
@@ -21,14 +23,18 @@ export function salesEventHandler(service: SalesService, logger: Logger, metrics
     const parsed = salesEventV1.safeParse(json);
     if (!parsed.success || !UUID.test(parsed.data.releaseId)) {
       metrics.countSalesEvent('unknown', 'invalid');
-      logger.warn(
+      const claimed = (json ?? {}) as { eventId?: unknown; type?: unknown };
+      logger.error(
         {
           topic: message.topic,
           partition: message.partition,
           offset: message.offset,
-          issues: parsed.error?.issues.length ?? 0,
+          // Only an id-shaped value: whatever else the payload holds stays out of the logs.
+          eventId: typeof claimed.eventId === 'string' && UUID.test(claimed.eventId) ? claimed.eventId : null,
+          type: salesEventV1.shape.type.safeParse(claimed.type).data ?? null,
+          issues: parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.code}`) ?? ['releaseId: not a uuid'],
         },
-        'sales event skipped: not a valid sales.v1 event',
+        'sales event skipped: not a valid sales.v1 event (a sale that will not reach the charts)',
       );
       return;
     }

@@ -302,7 +302,7 @@ async function refundedQuantities(client: Sql, work: readonly SnapshotWork[]): P
   const result = new Map<string, number>();
   if (work.length === 0) return result;
   const { rows } = await client.query<{ shop_domain: string; oid: string; lid: string; refunded: number }>(
-    `SELECT shop_domain, shopify_order_id::text AS oid, shopify_line_id::text AS lid, sum(quantity)::int AS refunded
+    `SELECT shop_domain, shopify_order_id::text AS oid, shopify_line_id::text AS lid, least(sum(quantity), 2147483647)::int AS refunded
      FROM refund_line WHERE (shop_domain, shopify_order_id) IN (SELECT * FROM unnest($1::text[], $2::bigint[]))
      GROUP BY 1, 2, 3`,
     [work.map((w) => w.shopDomain), work.map((w) => w.snapshot.id)],

@@ -124,4 +124,24 @@ describe('order edits that change a line quantity (PostgreSQL)', () => {
     await refund(9002, 4);
     expect((await db().orderLine.findFirstOrThrow()).refundedQuantity).toBe(3);
   });
+
+  it('refund sums never overflow: quantities stored before the bound (2147483647 twice) refund the line', async () => {
+    await apply(2);
+    await db().refundLine.createMany({
+      data: [9001n, 9002n].map((id) => ({
+        shopDomain: SHOP,
+        shopifyOrderId: BigInt(paidOrder().id),
+        shopifyRefundId: id,
+        shopifyLineId: 13001001n,
+        quantity: 2147483647,
+      })),
+    });
+    await apply(2);
+    expect((await db().orderLine.findFirstOrThrow()).refundedQuantity).toBe(2);
+    expect(await refund(9003, 1)).toEqual({ status: 'applied', grantsRevoked: 0 });
+    expect(await grants()).toEqual([
+      [0, 'revoked'],
+      [1, 'revoked'],
+    ]);
+  });
 });

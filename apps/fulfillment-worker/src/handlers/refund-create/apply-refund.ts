@@ -43,7 +43,7 @@ export async function applyRefund(
     if (orderId === undefined) return { status: 'pending_order' };
     await client.query(
       `UPDATE order_line ol SET refunded_quantity = least(ol.quantity, r.refunded)
-       FROM (SELECT shopify_line_id, sum(quantity)::int AS refunded FROM refund_line
+       FROM (SELECT shopify_line_id, least(sum(quantity), 2147483647)::int AS refunded FROM refund_line
              WHERE shop_domain = $1 AND shopify_order_id = $2 GROUP BY shopify_line_id) r
        WHERE ol.order_id = $3 AND ol.shopify_line_id = r.shopify_line_id AND ol.refunded_quantity <> least(ol.quantity, r.refunded)`,
       [shopDomain, refund.order_id, orderId],

@@ -179,8 +179,7 @@ function unitsOf(recorded: readonly LineEvent[]): { units: Unit[]; named: boolea
     seen.add(e.unitIndex);
     return true;
   });
-  const named =
-    distinct.length > 0 && distinct.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number');
+  const named = distinct.length > 0 && distinct.every((e) => e.quantity === 1 && typeof e.unitIndex === 'number');
   if (named) {
     const units = distinct
       .map((event) => ({ index: event.unitIndex as number, source: event, redeemedAt: null, reversedAt: null }))
@@ -222,7 +221,8 @@ function pairRedemptions(units: Unit[], redemptions: readonly LineEvent[]): void
 }
 
 /**
- * Reconciles one order line's units for one chart from all its events, in any arrival order: units come from
+ * Reconciles one order line's units for one chart from all its events so far (final rows stay as the events that
+ * had arrived decided them: see the README's arrival order): units come from
  * sale.recorded events (in time order), first redemptions are given to units in index order, and a reversal that
  * names its unit (unitIndex, on a line whose units are the producer's) to that unit: the refund named it, and
  * the unit it names may be the counted one. Reversals without one (older producers) go to units already refunded

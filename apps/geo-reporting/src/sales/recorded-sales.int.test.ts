@@ -23,6 +23,7 @@ describe('recorded sales on PostgreSQL', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
   let sales: SalesService;
+  let geo: GeoIp;
   const releaseId = randomUUID();
   const UPC = '0602445789012';
   /** A chart of the Gulf states, as data: its floors are in KWD and BHD (three decimals). */
@@ -59,7 +60,7 @@ describe('recorded sales on PostgreSQL', () => {
       [releaseId, artistId, UPC],
     );
     await seedChartRules(pool, [...LUMINATE_VERSIONS, GULF]);
-    const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger: silentLogger() });
+    geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger: silentLogger() });
     await geo.load();
     sales = new SalesService({
       pool,
@@ -251,6 +252,32 @@ describe('recorded sales on PostgreSQL', () => {
     expect(metrics.salesEvents.get('unknown|invalid')).toBe(1);
     const { rowCount } = await pool.query('SELECT 1 FROM located_sale WHERE order_line_id = $1', [line.orderLineId]);
     expect(rowCount).toBe(0);
+  });
+
+  it('a reversal of a unit that was never recorded (unit 7) is logged with ids only, and reverses no other unit', async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      destination: { write: (line: string) => lines.push(JSON.parse(line)) },
+    });
+    const logged = new SalesService({ pool, geo, logger, charts: ['luminate'], reportTimeZone: 'America/New_York' });
+    const line = orderLine();
+    const reversal = line.event('sale.reversed', 7, T0 + 2 * MINUTE);
+    for (const event of [line.event('sale.recorded', 0, T0), line.event('sale.redeemed', 0, T0 + MINUTE), reversal])
+      await logged.handle(event);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([
+      expect.objectContaining({
+        eventId: reversal.eventId,
+        orderId: line.orderId,
+        orderLineId: line.orderLineId,
+        unitIndex: 7,
+        msg: 'sale.reversed names a unit that was never recorded: nothing reversed',
+      }),
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(line.fan.emailHash);
+    expect((await saleLines(line.orderLineId)).map((r) => [r.unit_index, r.kind, r.outcome])).toEqual([
+      [0, 'sale', 'eligible'],
+    ]);
   });
 
   it("three-decimal currencies (KWD, BHD) keep their digits in the database and in the day's chart file", async () => {

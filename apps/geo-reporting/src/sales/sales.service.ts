@@ -112,6 +112,23 @@ export class SalesService {
         });
       }
       const events = await lineEvents(client, event.shopDomain, event.orderLineId);
+      if (
+        event.type === 'sale.reversed' &&
+        event.unitIndex !== undefined &&
+        !events.some((e) => e.type === 'sale.recorded' && e.unitIndex === event.unitIndex)
+      ) {
+        // Stored, but it reverses nothing: the unit it names was never recorded (or its sale.recorded has not
+        // arrived). Said, so that a sale the charts still count is not silently left without its return. Ids only.
+        this.deps.logger.warn(
+          {
+            eventId: event.eventId,
+            orderId: event.orderId,
+            orderLineId: event.orderLineId,
+            unitIndex: event.unitIndex,
+          },
+          'sale.reversed names a unit that was never recorded: nothing reversed',
+        );
+      }
       const release = await releaseFacts(client, event.releaseId, event.isrc ?? null);
       const testOrder = await isTestOrder(client, event.shopDomain, event.orderId);
       const fans = new PgFanRegistry(client);

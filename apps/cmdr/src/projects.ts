@@ -21,10 +21,25 @@ const projectSchema = z.strictObject({
   environments: z.record(name, projectEnvironmentSchema),
 });
 
+/** A vendor's chart (e.g. Traefik's) deployed with our values: pinned to an exact version. */
+const infrastructureSchema = z.strictObject({
+  name,
+  chart: z.strictObject({
+    repository: z.url({ protocol: /^https$/ }),
+    name,
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'an exact chart version (pinned)'),
+  }),
+  namespace: name,
+  /** Our values for the chart, relative to projects.yaml; environment values are merged over them. */
+  valuesFile: z.string().min(1),
+  environments: z.record(name, z.strictObject({ values: z.record(z.string(), z.unknown()).default({}) })),
+});
+
 export const projectsFileSchema = z
   .strictObject({
     registry: z.string().min(1),
     environments: z.record(name, environmentSchema),
+    infrastructure: z.array(infrastructureSchema).default([]),
     projects: z.array(projectSchema).min(1),
   })
   .superRefine((file, ctx) => {
@@ -38,10 +53,23 @@ export const projectsFileSchema = z
         }
       }
     }
+    for (const [i, entry] of file.infrastructure.entries()) {
+      if (seen.has(entry.name)) {
+        ctx.addIssue({ code: 'custom', path: ['infrastructure', i, 'name'], message: 'duplicate' });
+      }
+      seen.add(entry.name);
+      for (const env of Object.keys(entry.environments)) {
+        if (!(env in file.environments)) {
+          const path = ['infrastructure', i, 'environments', env];
+          ctx.addIssue({ code: 'custom', path, message: 'unknown environment' });
+        }
+      }
+    }
   });
 
 export type ProjectsFile = z.infer<typeof projectsFileSchema>;
 export type Project = ProjectsFile['projects'][number];
+export type Infrastructure = ProjectsFile['infrastructure'][number];
 
 export interface Workspace {
   /** Directory holding projects.yaml; chart paths are relative to it. */

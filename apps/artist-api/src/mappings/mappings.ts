@@ -66,9 +66,7 @@ const updateBody = z
     fanPack: z.boolean().optional(),
     trackId: z.uuid().nullable().optional().describe('A track of the mapped release; null = the whole release again'),
   })
-  .strict()
-  // The handler refuses an empty change (422 `empty_update`): the document says so.
-  .meta({ minProperties: 1 });
+  .strict();
 
 const listQuery = z.object({
   ...pageQuery,

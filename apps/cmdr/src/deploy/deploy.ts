@@ -34,6 +34,9 @@ export interface DeployResult {
   dryRun: boolean;
   /** helm template output (dry run) */
   manifests?: string;
+  /** Infrastructure (vendor chart) dry runs: the merged values, and why nothing was rendered. */
+  values?: Record<string, unknown>;
+  note?: string;
   helmArgs: string[];
 }
 
@@ -76,6 +79,12 @@ function commonArgs(ws: Workspace, project: Project, env: string, valuesFile: st
  * rollback on failure. Either way the manifests are validated first: nothing invalid reaches a cluster.
  */
 export async function deploy(ws: Workspace, options: DeployOptions): Promise<DeployResult> {
+  const infrastructure = ws.file.infrastructure.find((i) => i.name === options.project);
+  if (infrastructure !== undefined) {
+    // Imported here: infrastructure.ts imports mergeValues from this module.
+    const { deployInfrastructure } = await import('./infrastructure.ts');
+    return deployInfrastructure(ws, infrastructure, options);
+  }
   const project = getProject(ws, options.project);
   const values = releaseValues(ws, project, options.env, options.tag);
   const staged = stageChart(join(ws.root, project.chart));

@@ -1,11 +1,6 @@
 {{/*
 Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and middlewares:
-- <fullname>-ratelimit: one bucket per client IP. Without a sourceCriterion Traefik keys on the socket peer,
-  which behind the ALB is the ALB node: every fan shared one bucket per node. The key is the X-Forwarded-For
-  element at `ingress.rateLimit.clientIpDepth` from the right (default 1: the ALB appends the address it saw,
-  the fan's, and one ALB hop stands between the fan and Traefik). Traefik keeps the ALB's header only from
-  its entry point's forwardedHeaders.trustedIPs (infra/traefik/values.yaml): without them the header is
-  dropped and the depth finds nothing;
+- <fullname>-ratelimit: per client IP (Traefik resolves it behind the ALB with its trusted forwardedHeaders);
 - <fullname>-maintenance: adds Retry-After to the 503 that Traefik answers in maintenance mode, when the
   route points at <fullname>-maintenance, a Service without endpoints (Traefik runs with
   providers.kubernetesCRD.allowEmptyServices=true, so an empty service answers 503 rather than 404).
@@ -16,6 +11,9 @@ Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and mi
 {{- $hosts = append $hosts (printf "Host(`%s`)" .) -}}
 {{- end -}}
 {{- $paths := list -}}
+{{- range .Values.ingress.paths -}}
+{{- $paths = append $paths (printf "Path(`%s`)" .) -}}
+{{- end -}}
 {{- range .Values.ingress.pathPrefixes -}}
 {{- $paths = append $paths (printf "PathPrefix(`%s`)" .) -}}
 {{- end -}}
@@ -71,9 +69,6 @@ spec:
     average: {{ .Values.ingress.rateLimit.average }}
     period: {{ .Values.ingress.rateLimit.period }}
     burst: {{ .Values.ingress.rateLimit.burst }}
-    sourceCriterion:
-      ipStrategy:
-        depth: {{ .Values.ingress.rateLimit.clientIpDepth | default 1 }}
 ---
 apiVersion: traefik.io/v1alpha1
 kind: Middleware

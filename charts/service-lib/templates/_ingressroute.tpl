@@ -1,6 +1,11 @@
 {{/*
 Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and middlewares:
-- <fullname>-ratelimit: per client IP (Traefik resolves it behind the ALB with its trusted forwardedHeaders);
+- <fullname>-ratelimit: one bucket per client IP. Without a sourceCriterion Traefik keys on the socket peer,
+  which behind the ALB is the ALB node: every fan shared one bucket per node. The key is the X-Forwarded-For
+  element at `ingress.rateLimit.clientIpDepth` from the right (default 1: the ALB appends the address it saw,
+  the fan's, and one ALB hop stands between the fan and Traefik). Traefik keeps the ALB's header only from
+  its entry point's forwardedHeaders.trustedIPs (infra/traefik/values.yaml): without them the header is
+  dropped and the depth finds nothing;
 - <fullname>-maintenance: adds Retry-After to the 503 that Traefik answers in maintenance mode, when the
   route points at <fullname>-maintenance, a Service without endpoints (Traefik runs with
   providers.kubernetesCRD.allowEmptyServices=true, so an empty service answers 503 rather than 404).
@@ -69,6 +74,9 @@ spec:
     average: {{ .Values.ingress.rateLimit.average }}
     period: {{ .Values.ingress.rateLimit.period }}
     burst: {{ .Values.ingress.rateLimit.burst }}
+    sourceCriterion:
+      ipStrategy:
+        depth: {{ .Values.ingress.rateLimit.clientIpDepth | default 1 }}
 ---
 apiVersion: traefik.io/v1alpha1
 kind: Middleware

@@ -28,6 +28,7 @@ import { RedemptionService } from './downloads/redemption.service.ts';
 import type { AudioStorage } from './downloads/storage.ts';
 import { MappingRepository, registerMappingRoutes } from './mappings/mappings.ts';
 import { OPENAPI_INFO } from './openapi/document.ts';
+import { withGenericResponses } from './openapi/generic-responses.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
@@ -107,7 +108,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
         securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'An API key of the account' } },
       },
     },
-    transform: createJsonSchemaTransform({ skipList: [] }),
+    transform: withGenericResponses(createJsonSchemaTransform({ skipList: [] })),
     transformObject: createJsonSchemaTransformObject({}),
   });
   app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });

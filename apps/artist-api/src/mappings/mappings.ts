@@ -66,7 +66,9 @@ const updateBody = z
     fanPack: z.boolean().optional(),
     trackId: z.uuid().nullable().optional().describe('A track of the mapped release; null = the whole release again'),
   })
-  .strict();
+  .strict()
+  // The handler refuses an empty change (422 `empty_update`): the document says so.
+  .meta({ minProperties: 1 });
 
 const listQuery = z.object({
   ...pageQuery,

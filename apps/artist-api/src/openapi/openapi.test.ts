@@ -29,6 +29,26 @@ describe('openapi.json', () => {
     expect(doc.components.schemas.Release).toBeDefined();
   });
 
+  it('lists on every operation what @single/http answers before any handler, and what a PATCH needs', async () => {
+    const doc = JSON.parse(await generateOpenApi());
+    const operations = Object.values(doc.paths).flatMap((item) => Object.values(item as Record<string, never>));
+    expect(operations.length).toBeGreaterThan(20);
+    for (const operation of operations as {
+      requestBody?: unknown;
+      responses: Record<string, { content?: Record<string, unknown> }>;
+    }[]) {
+      const statuses = Object.keys(operation.responses);
+      expect(statuses).toEqual(expect.arrayContaining(['405', '414', '431', '503']));
+      if (operation.requestBody) expect(statuses).toEqual(expect.arrayContaining(['413', '415']));
+      expect(operation.responses['414']?.content?.['application/problem+json']).toBeDefined();
+    }
+    const me = doc.paths['/v1/me'].get.responses;
+    expect(Object.keys(me['405'].headers)).toEqual(['Allow']);
+    expect(Object.keys(me['503'].headers)).toEqual(['Retry-After']);
+    const mappingPatch = doc.paths['/v1/product-mappings/{id}'].patch.requestBody.content['application/json'].schema;
+    expect(mappingPatch.minProperties).toBe(1);
+  });
+
   it('serves Swagger UI at /docs from its own assets (no CDN)', async () => {
     const { api, close } = await buildIdleApp();
     try {

@@ -43,7 +43,7 @@ describe.each(cases)('geo-reporting ($env)', ({ env, values }) => {
   it('routes only the capture beacon publicly: no report, status or metrics path matches', async () => {
     const routes = (await render(values)).filter((m) => m.kind === 'IngressRoute');
     expect(routes).toHaveLength(1);
-    const host = env === 'default' ? 'geo.single.local' : (project.environments[env]?.hosts[0] ?? '');
+    const host = env === 'default' ? 'geo.single.local' : (project.environments[env]?.hosts?.[0] ?? '');
     for (const route of routes) {
       for (const rule of route.spec.routes as { match: string }[]) {
         expect(rule.match).toBe(`(Host(\`${host}\`)) && (Path(\`/v1/geo/captures\`))`);
@@ -75,7 +75,7 @@ describe.each(cases)('geo-reporting ($env)', ({ env, values }) => {
     const [minute, hour, ...rest] = spec.schedule.split(' ');
     expect([hour, ...rest]).toEqual(['0', '*', '*', '*']); // daily, in the hour after midnight
     // GET's readyAt says when the file exists: the ConfigMap's delay is the schedule's minute.
-    const config = findManifest(manifests, 'ConfigMap', 'geo-reporting')!.data;
+    const config = findManifest(manifests, 'ConfigMap', 'geo-reporting')?.data ?? {};
     expect(config.CHART_FILE_DELAY_MINUTES).toBe(minute);
     expect(spec.concurrencyPolicy).toBe('Forbid');
     const pod = spec.jobTemplate.spec.template.spec;

@@ -95,7 +95,6 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       );
     });
 
-  const webhooks = program.command('webhooks').description("the webhook dispatcher's delivery log");
   const upcConflicts = program
     .command('upc-conflicts')
     .description('UPCs claimed by more than one account: neither charts until ops names the owner');
@@ -121,6 +120,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       ctx.output.result(conflict, () => describeConflict(conflict));
     });
 
+  const webhooks = program.command('webhooks').description("the webhook dispatcher's delivery log");
   webhooks
     .command('list')
     .option('--since <when>', SINCE_HELP, since)

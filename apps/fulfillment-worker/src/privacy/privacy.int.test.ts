@@ -80,6 +80,9 @@ async function seedCopies(db: Db, shopDomain: string, orderId: string, checkoutT
       dedupeFamily: 'orders/snapshot',
       lane: 'orders',
       payload: JSON.stringify({ ...shopifyFixture('orders/paid'), id: Number(orderId) }),
+      // As the dispatcher stores them at intake (the purges match these, never the payload).
+      shopifyOrderId: orderId,
+      shopifyCustomerId: '7770001',
     },
   });
 }
@@ -170,6 +173,38 @@ describe('privacy: redaction reaches every owner’s copy through the purges exp
     expect(await db().downloadGrant.count({ where: { orderLine: { order: { shopDomain: SHOP } } } })).toBe(3);
     // A second request (Shopify repeats them) changes nothing and does not fail.
     await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    expect(await personal(SHOP)).toEqual(purged);
+  });
+
+  it('customers/redact succeeds when stored payloads hold an escaped NUL or a lone surrogate (jsonb refuses both)', async () => {
+    // Valid JSON for Shopify and JavaScript, stored as received by the dispatcher with the ids it took at intake.
+    const stored = [
+      ['orders/updated', '5550001001', '7770001', `{"id":5550001001,"note":"gift\\u0000","customer":{"id":7770001}}`],
+      ['refunds/create', '5550001001', null, `{"id":8880001,"order_id":5550001001,"note":"\\ud800"}`],
+      // Another customer's order in the same shop, with a bad payload too: it must stay.
+      ['orders/paid', '5550009999', '7779999', `{"id":5550009999,"note":"\\udc00 \\u0000","customer":{"id":7779999}}`],
+    ] as const;
+    for (const [i, [topic, orderId, customerId, payload]] of stored.entries()) {
+      await db().webhookDelivery.create({
+        data: {
+          shopDomain: SHOP,
+          topic,
+          webhookId: `bad-${i}`,
+          bodySha256: `bad-sha-${i}`,
+          dedupeFamily: topic,
+          lane: 'orders',
+          payload,
+          shopifyOrderId: orderId,
+          shopifyCustomerId: customerId,
+        },
+      });
+    }
+    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    const kept = await db().webhookDelivery.findMany({
+      where: { shopDomain: SHOP, payload: { not: null } },
+      select: { webhookId: true },
+    });
+    expect(kept.map((d) => d.webhookId)).toEqual(['bad-2']);
     expect(await personal(SHOP)).toEqual(purged);
   });
 

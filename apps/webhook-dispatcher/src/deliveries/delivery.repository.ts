@@ -17,6 +17,9 @@ export interface NewDelivery {
   payloadExpiresAt: string;
   /** JSON of the request span's trace headers. */
   traceHeadersJson: string;
+  /** The ids the privacy purges match on, taken from the parsed payload (see purge-keys.ts); the route sets both. */
+  shopifyOrderId?: string | null;
+  shopifyCustomerId?: string | null;
 }
 
 export type ClaimResult =
@@ -51,20 +54,21 @@ export function shopScopedKeys(keys: readonly string[]): string[] {
 // are both sent: the unique key on (family, body) keeps the first one whose shop exists (ORDER BY ord).
 // Rows travel as plain parameters of a multi-row VALUES: array parameters would make the driver escape
 // every 7 KB payload into an array literal, which costs more than the insert itself.
-const COLUMNS = 13;
+const COLUMNS = 15;
 function claimSql(rows: number): string {
   const values = Array.from({ length: rows }, (_, r) => {
     const p = (c: number) => `$${r * COLUMNS + c}`;
-    return `(${r}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::timestamptz, ${p(9)}::timestamptz, ${p(10)}, ${p(11)}, ${p(12)}::timestamptz, ${p(13)}::jsonb)`;
+    return `(${r}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::timestamptz, ${p(9)}::timestamptz, ${p(10)}, ${p(11)}, ${p(12)}::timestamptz, ${p(13)}::jsonb, ${p(14)}, ${p(15)})`;
   });
   return `
 WITH input (ord, shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_family, lane, triggered_at, received_at,
-            api_version, payload, payload_expires_at, trace_headers) AS (VALUES ${values.join(',\n')}
+            api_version, payload, payload_expires_at, trace_headers, shopify_order_id, shopify_customer_id) AS (VALUES ${values.join(',\n')}
 ), inserted AS (
   INSERT INTO webhook_delivery (shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_family, lane,
-                                triggered_at, received_at, api_version, payload, payload_expires_at)
+                                triggered_at, received_at, api_version, payload, payload_expires_at,
+                                shopify_order_id, shopify_customer_id)
   SELECT shop_domain, topic, webhook_id, event_id, body_sha256, dedupe_family, lane,
-         triggered_at, received_at, api_version, payload, payload_expires_at
+         triggered_at, received_at, api_version, payload, payload_expires_at, shopify_order_id, shopify_customer_id
   FROM input WHERE EXISTS (SELECT 1 FROM shop WHERE shop.domain = input.shop_domain) ORDER BY ord
   ON CONFLICT DO NOTHING
   RETURNING id, shop_domain, webhook_id, lane
@@ -103,6 +107,8 @@ export class DeliveryRepository {
       i.payloadJson,
       i.payloadExpiresAt,
       i.traceHeadersJson,
+      i.shopifyOrderId ?? null,
+      i.shopifyCustomerId ?? null,
     ]);
     const { rows } = await this.pool.query<{ id: string | null; shop_domain: string; webhook_id: string }>(
       claimSql(items.length),

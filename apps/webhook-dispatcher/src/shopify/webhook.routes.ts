@@ -4,6 +4,7 @@ import { traceHeaders, withSpan } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ClaimService } from '../deliveries/claim-service.ts';
 import type { KnownShops } from '../deliveries/known-shops.ts';
+import { purgeKeys } from '../deliveries/purge-keys.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
 import { parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
@@ -98,6 +99,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         receivedAt: receivedAt.toISOString(),
         payloadJson: raw.toString('utf8'),
         payloadExpiresAt: new Date(receivedAt.getTime() + deps.payloadRetentionDays * DAY_MS).toISOString(),
+        ...purgeKeys(topic, payload as Record<string, unknown>),
       };
       let result: Awaited<ReturnType<ClaimService['claim']>>;
       try {

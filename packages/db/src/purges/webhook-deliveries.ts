@@ -4,9 +4,10 @@ import type { PurgeScope, PurgeSql } from './types.ts';
 
 /**
  * Nulls the stored payloads (kept for replay, they hold personal data) of the shop's deliveries, or of the
- * deliveries about the customer's orders (order topics by `id`, refunds by `order_id`) and any payload
- * naming the customer. The delivery rows stay: they are the dedupe guard and hold no personal data
- * without the payload. Returns how many payloads were purged.
+ * deliveries about the customer's orders and any delivery naming the customer. It matches on the ids the
+ * dispatcher took from each payload at intake (`shopify_order_id`, `shopify_customer_id`) and never parses a
+ * payload: one body jsonb refuses (an escaped NUL, a lone surrogate) must not fail a redaction. The delivery
+ * rows stay: they are the dedupe guard and hold no personal data without the payload. Returns how many.
  */
 export async function purgeWebhookDeliveryPayloads(
   db: PurgeSql,
@@ -22,8 +23,7 @@ export async function purgeWebhookDeliveryPayloads(
   const { rowCount } = await db.query(
     `UPDATE webhook_delivery SET payload = NULL
      WHERE shop_domain = $1 AND payload IS NOT NULL
-       AND (payload::jsonb->>'id' = ANY($2::text[]) OR payload::jsonb->>'order_id' = ANY($2::text[])
-            OR ($3::text IS NOT NULL AND payload::jsonb->'customer'->>'id' = $3))`,
+       AND (shopify_order_id = ANY($2::text[]) OR ($3::text IS NOT NULL AND shopify_customer_id = $3))`,
     [scope.shopDomain, scope.orderIds, scope.customerId ?? null],
   );
   return rowCount ?? 0;

@@ -62,6 +62,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
     downloadBaseUrl: deps.downloadBaseUrl,
     retryDelaysMs: deps.retryDelaysMs,
     now,
+    logger,
   });
   const scheduler = new PreorderScheduler({ pool, now });
   const loops: Record<string, WorkLoop> = {

@@ -37,8 +37,9 @@ export const workerEnv = {
   SNAPSHOT_BATCH_SIZE: z.coerce.number().int().min(1).max(2_000).default(250),
   SNAPSHOT_BATCH_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(4),
   /**
-   * Comma-separated secrets the download tokens are derived from (HMAC of the grant id); the first one
-   * derives new tokens, older ones stay listed during a rotation so pending emails still render.
+   * Comma-separated secrets that seal a new grant's random download token until its emails are sent (tokens are
+   * random, never derived from these). The first seals; older ones stay listed during a rotation only to open
+   * tokens sealed before it whose email is still pending (a retired one costs such an email a new link).
    */
   DOWNLOAD_TOKEN_SECRETS: z
     .string()

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Logger } from '@single/logger';
+import type { Pool, PoolClient } from 'pg';
 import type { DownloadTokens } from '../grants/tokens.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
+import { formatSmtpError, scrubSmtpError } from './smtp-error.ts';
 
 /** The slice of a nodemailer transport the mailer uses (tests pass a real one pointed at smtp-server). */
 export interface MailTransport {
@@ -29,6 +31,8 @@ export interface MailerOptions {
   leaseMs?: number;
   batchSize?: number;
   now?: () => Date;
+  /** Failed sends are logged with ids and the scrubbed error only (never the SMTP reply: it quotes the fan). */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 interface ClaimedEmail {
@@ -42,7 +46,8 @@ interface ClaimedEmail {
 
 interface GrantRow {
   id: string;
-  token_hash: string;
+  /** The link's token sealed with DOWNLOAD_TOKEN_SECRETS until its last email is sent (grants/tokens.ts). */
+  token_sealed: string | null;
   status: string;
   /** When the grant opens, from the catalogue as it is now (a re-timed release shows its new date). */
   opens_at: Date;
@@ -68,7 +73,7 @@ interface Outcome {
  * so receiving servers can still drop the copy.
  */
 export class Mailer {
-  readonly #o: Required<Omit<MailerOptions, 'now'>> & { now: () => Date };
+  readonly #o: Required<Omit<MailerOptions, 'now' | 'logger'>> & { now: () => Date; logger?: MailerOptions['logger'] };
 
   constructor(options: MailerOptions) {
     this.#o = { leaseMs: 120_000, batchSize: 50, now: () => new Date(), ...options };
@@ -86,8 +91,26 @@ export class Mailer {
     );
     if (rows.length === 0) return 0;
     const grants = await this.#grants(rows.flatMap((row) => row.payload.items.flatMap((i) => i.grantIds)));
+    await this.#reissueLost(grants);
     const outcomes = await Promise.all(rows.map((row) => this.#deliver(row, grants)));
-    await this.#o.pool.query(
+    // One transaction: the outcomes, and the sealed tokens no email will need any more wiped with them.
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await this.#record(client, outcomes);
+      await this.#wipeTokens(client, rows, outcomes);
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    return rows.length;
+  }
+
+  async #record(client: PoolClient, outcomes: readonly Outcome[]): Promise<void> {
+    await client.query(
       `UPDATE email_message m SET status = o.status::email_status, sent_at = coalesce(o.sent_at, m.sent_at),
          next_attempt_at = coalesce(o.next_attempt_at, m.next_attempt_at), last_error = o.error
        FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
@@ -101,7 +124,22 @@ export class Mailer {
         outcomes.map((o) => o.error),
       ],
     );
-    return rows.length;
+  }
+
+  /**
+   * Once an email is settled (sent, or failed for good), its grants' sealed tokens go: from then on the link
+   * exists only in the fan's mailbox and as a hash here. A scheduled grant (a pre-order) keeps its sealed token
+   * for its "it's here" email at the release instant, which is the one that wipes it.
+   */
+  async #wipeTokens(client: PoolClient, emails: readonly ClaimedEmail[], outcomes: readonly Outcome[]): Promise<void> {
+    const settled = new Set(outcomes.filter((o) => o.status !== 'pending').map((o) => o.id));
+    const grantIds = emails.filter((e) => settled.has(e.id)).flatMap((e) => e.payload.items.flatMap((i) => i.grantIds));
+    if (grantIds.length === 0) return;
+    await client.query(
+      `UPDATE download_grant SET token_sealed = NULL
+       WHERE id = ANY($1::uuid[]) AND status <> 'scheduled' AND token_sealed IS NOT NULL`,
+      [grantIds],
+    );
   }
 
   async #deliver(email: ClaimedEmail, grants: Map<string, GrantRow>): Promise<Outcome> {
@@ -122,18 +160,44 @@ export class Mailer {
       return { ...outcome, status: 'sent', sentAt: this.#o.now() };
     } catch (err) {
       const delay = this.#o.retryDelaysMs[email.attempts - 1];
+      // The error's message is the server's reply, which quotes the recipient: only its codes are kept.
+      const scrubbed = scrubSmtpError(err);
+      this.#o.logger?.warn(
+        { emailId: email.id, kind: email.kind, attempts: email.attempts, smtp: scrubbed, retry: delay !== undefined },
+        'email not sent',
+      );
       return {
         ...outcome,
         status: delay === undefined ? 'failed' : 'pending',
         nextAttemptAt: new Date(this.#o.now().getTime() + (delay ?? 0)),
-        error: err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err),
+        error: formatSmtpError(scrubbed),
       };
     }
   }
 
+  /**
+   * A live grant whose sealed token is gone or opens with no configured secret (grants made before tokens were
+   * random, or a secret retired while its email waited) gets a new random token before its email is rendered:
+   * its old link stops working, and the new one is committed before the email can carry it.
+   */
+  async #reissueLost(grants: Map<string, GrantRow>): Promise<void> {
+    const lost = [...grants.values()].filter(
+      (g) =>
+        g.status !== 'revoked' && g.status !== 'expired' && !(g.token_sealed && this.#o.tokens.open(g.token_sealed)),
+    );
+    if (lost.length === 0) return;
+    const issued = lost.map(() => this.#o.tokens.issue());
+    await this.#o.pool.query(
+      `UPDATE download_grant g SET token_hash = n.hash, token_sealed = n.sealed
+       FROM unnest($1::uuid[], $2::text[], $3::text[]) AS n(id, hash, sealed) WHERE g.id = n.id`,
+      [lost.map((g) => g.id), issued.map((t) => t.hash), issued.map((t) => t.sealed)],
+    );
+    for (const [i, g] of lost.entries()) g.token_sealed = issued[i]!.sealed;
+  }
+
   async #grants(ids: readonly string[]): Promise<Map<string, GrantRow>> {
     const { rows } = await this.#o.pool.query<GrantRow>(
-      `SELECT g.id, g.token_hash, g.status, coalesce(t.release_instant, r.release_instant) AS opens_at,
+      `SELECT g.id, g.token_sealed, g.status, coalesce(t.release_instant, r.release_instant) AS opens_at,
               CASE WHEN g.track_id IS NULL THEN coalesce(
                 (SELECT json_agg(json_build_object('title', e.title, 'at', e.release_instant) ORDER BY e.release_instant, e.position)
                  FROM track e WHERE e.release_id = g.release_id AND e.release_instant < r.release_instant), '[]')
@@ -171,10 +235,11 @@ export class Mailer {
         continue;
       }
       const links = live.flatMap((g) => {
-        const token = this.#o.tokens.recover(g.id, g.token_hash);
+        const token = g.token_sealed ? this.#o.tokens.open(g.token_sealed) : undefined;
         return token ? [`${base}/d/${token}`] : [];
       });
-      if (links.length === 0) throw new Error('no configured secret derives the stored token hashes');
+      // The sealed tokens are gone or no configured secret opens them (one retired too early).
+      if (links.length === 0) throw Object.assign(new Error('download links unavailable'), { code: 'ENOLINK' });
       items.push({ title: item.title, artworkUrl, links, availableAt: preorder ? first.opens_at : null, early });
     }
     return items;

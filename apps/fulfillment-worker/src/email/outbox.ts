@@ -1,6 +1,9 @@
 import type { Sql } from '../support/db.ts';
 
-/** What a download email shows; links are derived from the grant ids when it is sent (see DownloadTokens). */
+/**
+ * What a download email shows. It holds no link: the mailer opens each grant's sealed token when it sends
+ * (download_grant.token_sealed, see DownloadTokens) and wipes it once no email needs it.
+ */
 export interface DownloadEmailPayload {
   orderName: string;
   items: {
@@ -43,4 +46,12 @@ export async function queueEmails(client: Sql, emails: readonly NewEmail[], now:
      SELECT pg_notify('email_message', '') FROM (SELECT count(*) FROM added) AS n`,
     [JSON.stringify(emails), now],
   );
+  // An email that will never be sent needs no sealed token (a scheduled grant keeps its own for its next email).
+  const unsent = emails.filter((e) => e.to === null).flatMap((e) => e.payload.items.flatMap((i) => i.grantIds));
+  if (unsent.length > 0) {
+    await client.query(
+      `UPDATE download_grant SET token_sealed = NULL WHERE id = ANY($1::uuid[]) AND status <> 'scheduled'`,
+      [unsent],
+    );
+  }
 }

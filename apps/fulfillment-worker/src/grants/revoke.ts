@@ -33,7 +33,7 @@ export async function revokeGrants(
        FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id
        WHERE ol.order_id = ANY($1::uuid[]) AND g.status <> 'revoked'
      ), revoked AS (
-       UPDATE download_grant g SET status = 'revoked', revoked_at = $3
+       UPDATE download_grant g SET status = 'revoked', revoked_at = $3, token_sealed = NULL
        FROM live
        WHERE g.id = live.id AND g.status IN ('scheduled', 'active', 'expired')
          AND ($2::boolean OR live.position >= live.owed)

@@ -141,12 +141,12 @@ ORDER BY g.order_line_id, g.release_id, g.reported DESC, g.unit_index`;
 const INSERT_GRANTS = `
 INSERT INTO download_grant (id, token_hash, order_line_id, release_id, unit_index, status, activate_at, expires_at,
   download_limit, activated_at, track_id, reported, unit_gross, unit_discount, unit_tax, unit_net, merch_bundle,
-  fan_pack)
-SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END, tr, rep, ug, ud, ut, un, mb, fp
+  fan_pack, token_sealed)
+SELECT id, h, l, r, u, s::grant_status, a, e, lim, CASE WHEN s = 'active' THEN a END, tr, rep, ug, ud, ut, un, mb, fp, ts
 FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::timestamptz[],
             $8::timestamptz[], $9::int[], $10::uuid[], $11::boolean[], $12::numeric[], $13::numeric[],
-            $14::numeric[], $15::numeric[], $16::boolean[], $17::boolean[])
-  AS g(id, h, l, r, u, s, a, e, lim, tr, rep, ug, ud, ut, un, mb, fp)
+            $14::numeric[], $15::numeric[], $16::boolean[], $17::boolean[], $18::text[])
+  AS g(id, h, l, r, u, s, a, e, lim, tr, rep, ug, ud, ut, un, mb, fp, ts)
 ON CONFLICT (order_line_id, release_id, unit_index) DO NOTHING
 RETURNING id`;
 
@@ -470,7 +470,7 @@ async function grantOwedUnits(
     client,
     lines.filter((l) => payable.has(l.orderId)).map((l) => l.id),
   );
-  const cols: unknown[][] = Array.from({ length: 17 }, () => []);
+  const cols: unknown[][] = Array.from({ length: 18 }, () => []);
   const planned: {
     id: string;
     line: StoredLine;
@@ -491,9 +491,11 @@ async function grantOwedUnits(
         // What the unit is recorded under, kept on its grant for life (its later events carry these): the line's
         // amounts spread over its units, this one taking the place after the units still live.
         const amounts = unitAmounts(line.amounts, live + k);
+        // A random token: stored as its hash, and sealed until its emails are sent (grants/tokens.ts).
+        const token = ctx.tokens.issue();
         const values = [
           id,
-          ctx.tokens.issue(id).hash,
+          token.hash,
           line.id,
           grant.releaseId,
           grant.unitIndex,
@@ -509,6 +511,7 @@ async function grantOwedUnits(
           amounts.net,
           line.merchBundle,
           line.reported?.fanPack ?? false,
+          token.sealed,
         ];
         for (const [i, v] of values.entries()) cols[i]!.push(v);
         planned.push({

@@ -1,0 +1,6 @@
+-- Download tokens are random (issue 14): a token is no longer HMAC(secret, grant id), so neither a secret nor
+-- a database read derives one. The grant keeps the token sealed (AES-256-GCM under a key derived from
+-- DOWNLOAD_TOKEN_SECRETS) only until its last email is sent, and the mailer then sets it to NULL.
+-- Grants made before have no sealed token: a live one still waiting for an email gets a new random token
+-- when that email is sent (the mailer), and links already sent keep working by their stored hash.
+ALTER TABLE "download_grant" ADD COLUMN "token_sealed" TEXT;

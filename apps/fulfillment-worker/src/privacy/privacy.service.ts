@@ -7,6 +7,7 @@ import {
 import type { Pool } from 'pg';
 import type { CustomersDataRequest, CustomersRedact } from '../shopify/payloads.ts';
 import { inTransaction, lockOrders, type Sql } from '../support/db.ts';
+import { redactedEmailHash } from './tombstones.ts';
 
 // Personal data the worker holds: the order's email, customer id, browser IP, checkout token, ZIP and
 // province of both addresses (names and street lines are never stored), the email outbox recipient and the
@@ -54,11 +55,37 @@ async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<v
   );
 }
 
-/** customers/redact: the customer's orders lose their personal fields; a tombstone keeps late snapshots clean. */
+/**
+ * What stays redacted whatever arrives later (a late or replayed snapshot, apply-snapshots' UPSERT_ORDERS): the
+ * orders the request named or we linked to the customer, and the hashes of their emails. Guest orders have no
+ * customer id, so redacted_customer alone would let a late orders/updated write their email, IP and ZIP back.
+ */
+async function recordTombstones(
+  client: Sql,
+  shopDomain: string,
+  names: { orderIds: readonly string[]; emails: readonly (string | null | undefined)[] },
+): Promise<void> {
+  await client.query(
+    `INSERT INTO redacted_order (shop_domain, shopify_order_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
+    [shopDomain, [...new Set(names.orderIds)]],
+  );
+  const hashes = names.emails.flatMap((e) => (e?.trim() ? [redactedEmailHash(shopDomain, e)] : []));
+  await client.query(
+    `INSERT INTO redacted_email (shop_domain, email_hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+    [shopDomain, [...new Set(hashes)]],
+  );
+}
+
+/** customers/redact: the customer's orders lose their personal fields; tombstones keep late snapshots clean. */
 export async function redactCustomer(pool: Pool, shopDomain: string, request: CustomersRedact): Promise<number> {
   return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ id: string; oid: string; checkout_token: string | null }>(
-      `SELECT id, shopify_order_id::text AS oid, checkout_token FROM orders
+    const { rows } = await client.query<{
+      id: string;
+      oid: string;
+      checkout_token: string | null;
+      email: string | null;
+    }>(
+      `SELECT id, shopify_order_id::text AS oid, checkout_token, email FROM orders
        WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[]))`,
       [shopDomain, request.customer.id, request.orders_to_redact],
     );
@@ -70,6 +97,10 @@ export async function redactCustomer(pool: Pool, shopDomain: string, request: Cu
       `INSERT INTO redacted_customer (shop_domain, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
       [shopDomain, request.customer.id],
     );
+    await recordTombstones(client, shopDomain, {
+      orderIds: [...rows.map((r) => r.oid), ...request.orders_to_redact],
+      emails: [request.customer.email, ...rows.map((r) => r.email)],
+    });
     await redactOrders(
       client,
       rows.map((r) => r.id),

@@ -11,6 +11,7 @@ import {
 import { newUnitIndexes, planGrants } from '../../grants/plan.ts';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
+import { redactedEmailHash } from '../../privacy/tombstones.ts';
 import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
 import { lineAmounts } from '../../shopify/line-amounts.ts';
 import { type OrderSnapshot, PAID_STATUSES } from '../../shopify/payloads.ts';
@@ -58,26 +59,32 @@ interface StoredOrder {
 const orderKey = (shopDomain: string, shopifyOrderId: string) => `${shopDomain}\0${shopifyOrderId}`;
 
 // Newest snapshot wins (an equal one is re-applied, harmlessly); a cancellation is never undone; the
-// personal fields of a customer who was redacted are not stored again from a late or replayed snapshot.
+// personal fields (email, IP, checkout token, ZIP, province) of a redacted customer are never stored again from
+// a late or replayed snapshot: redacted by customer id, by order id (orders_to_redact: guest orders have no
+// customer) or by email hash (privacy/tombstones.ts).
 const UPSERT_ORDERS = `
 INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, cancelled_at, test, currency, email,
   customer_id, browser_ip, checkout_token, billing_zip, billing_country, billing_province, shipping_zip,
   shipping_country, shipping_province, shopify_created_at, shopify_updated_at, updated_at, taxes_included)
 SELECT i.shop, i.oid, i.name, i.fin, i.cancelled_at, i.test, i.currency,
-  CASE WHEN rc.customer_id IS NULL THEN i.email END, i.customer_id,
-  CASE WHEN rc.customer_id IS NULL THEN i.browser_ip END, i.checkout_token,
-  CASE WHEN rc.customer_id IS NULL THEN i.billing_zip END, i.billing_country,
-  CASE WHEN rc.customer_id IS NULL THEN i.billing_province END,
-  CASE WHEN rc.customer_id IS NULL THEN i.shipping_zip END, i.shipping_country,
-  CASE WHEN rc.customer_id IS NULL THEN i.shipping_province END,
+  CASE WHEN NOT r.redacted THEN i.email END, i.customer_id,
+  CASE WHEN NOT r.redacted THEN i.browser_ip END, CASE WHEN NOT r.redacted THEN i.checkout_token END,
+  CASE WHEN NOT r.redacted THEN i.billing_zip END, i.billing_country,
+  CASE WHEN NOT r.redacted THEN i.billing_province END,
+  CASE WHEN NOT r.redacted THEN i.shipping_zip END, i.shipping_country,
+  CASE WHEN NOT r.redacted THEN i.shipping_province END,
   i.created_at, i.updated_at, $20, i.taxes_included
 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::boolean[], $7::text[],
             $8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15::text[],
-            $16::text[], $17::text[], $18::timestamptz[], $19::timestamptz[], $21::boolean[])
+            $16::text[], $17::text[], $18::timestamptz[], $19::timestamptz[], $21::boolean[], $22::text[])
   AS i(shop, oid, name, fin, cancelled_at, test, currency, email, customer_id, browser_ip, checkout_token,
        billing_zip, billing_country, billing_province, shipping_zip, shipping_country, shipping_province,
-       created_at, updated_at, taxes_included)
-LEFT JOIN redacted_customer rc ON rc.shop_domain = i.shop AND rc.customer_id = i.customer_id
+       created_at, updated_at, taxes_included, email_hash)
+CROSS JOIN LATERAL (SELECT
+  EXISTS (SELECT 1 FROM redacted_customer rc WHERE rc.shop_domain = i.shop AND rc.customer_id = i.customer_id)
+  OR EXISTS (SELECT 1 FROM redacted_order ro WHERE ro.shop_domain = i.shop AND ro.shopify_order_id = i.oid)
+  OR EXISTS (SELECT 1 FROM redacted_email re WHERE re.shop_domain = i.shop AND re.email_hash = i.email_hash)
+  AS redacted) r
 ON CONFLICT (shop_domain, shopify_order_id) DO UPDATE SET
   name = EXCLUDED.name, financial_status = EXCLUDED.financial_status,
   cancelled_at = coalesce(orders.cancelled_at, EXCLUDED.cancelled_at), test = EXCLUDED.test,
@@ -235,6 +242,10 @@ async function upsertOrders(client: Sql, work: readonly SnapshotWork[], now: Dat
     col((s) => s.updated_at),
     now,
     col((s) => s.taxes_included),
+    col((s, shop) => {
+      const email = s.email ?? s.contact_email ?? s.customer?.email;
+      return email ? redactedEmailHash(shop, email) : null;
+    }),
   ]);
   return rows;
 }

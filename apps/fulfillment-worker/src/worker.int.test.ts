@@ -104,6 +104,9 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
         dedupeFamily: 'orders/snapshot',
         lane: 'orders',
         payload: JSON.stringify(shopifyFixture('orders/paid')),
+        // As the dispatcher stores them at intake: the purges match these ids, never the payload.
+        shopifyOrderId: '5550001001',
+        shopifyCustomerId: '7770001',
       },
     });
 
@@ -119,7 +122,9 @@ describe('fulfillment worker over RabbitMQ (real servers)', () => {
     await eventually(async () =>
       expect((await db().shop.findUniqueOrThrow({ where: { domain: SHOP } })).installState).toBe('uninstalled'),
     );
-    await h.publish('orders/paid', paidOrder({ id: 5550009999 }) as unknown as Record<string, unknown>, 'w-late');
+    // Placed after the uninstall (an order placed before it would still be fulfilled: install-state.int.test.ts).
+    const late = paidOrder({ id: 5550009999, created_at: new Date(Date.now() + 60_000).toISOString() });
+    await h.publish('orders/paid', late as unknown as Record<string, unknown>, 'w-late');
     await eventually(async () =>
       expect(logLines).toContainEqual(
         expect.objectContaining({ webhookId: 'w-late', msg: 'shop uninstalled: message acknowledged and dropped' }),

@@ -7,6 +7,7 @@ import { createAccount, createKey, KEY_SCOPES, revokeKey } from '../ops/accounts
 import { DEFAULT_DLQ, listDlq, redriveDlq } from '../ops/dlq.ts';
 import { getMaintenance, maintenanceService, setMaintenance } from '../ops/maintenance.ts';
 import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts';
+import { installShopCommand } from '../ops/shops.ts';
 import { describeConflict, listConflicts, resolveConflict } from '../ops/upc-conflicts.ts';
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
@@ -55,6 +56,24 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       const ctx = context();
       const account = await ctx.withPool((pool) => createAccount(pool, options));
       ctx.output.result(account, () => `created ${account.kind} account ${account.id} (${account.name})`);
+    });
+
+  const shops = program.command('shops').description('connected Shopify storefronts');
+  shops
+    .command('install')
+    .description('connect a shop, or reconnect one that uninstalled the app (its new orders fulfil again)')
+    .requiredOption('--domain <domain>', 'the myshopify domain, e.g. my-label.myshopify.com')
+    .option('--account <id>', 'account id (uuid); required for a new shop')
+    .action(async (options: { domain: string; account?: string }) => {
+      const ctx = context();
+      const shop = await ctx.withPool((pool) =>
+        installShopCommand(pool, { domain: options.domain, accountId: options.account }),
+      );
+      ctx.output.result(
+        shop,
+        () =>
+          `${shop.existed ? `reinstalled (was ${shop.previousState})` : 'installed'} shop ${shop.domain} ${shop.id}`,
+      );
     });
 
   const keys = program.command('keys').description('API keys of an account');

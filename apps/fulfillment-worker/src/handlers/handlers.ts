@@ -58,7 +58,8 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async appUninstalled(message) {
       const { envelope } = readEnvelope(message, appUninstalled);
-      await markShopUninstalled(pool, envelope.shopDomain, now());
+      const at = new Date(envelope.triggeredAt ?? envelope.receivedAt);
+      await markShopUninstalled(pool, envelope.shopDomain, at, now());
       logger.info({ shopDomain: envelope.shopDomain }, 'shop uninstalled the app');
     },
     async customersRedact(message) {

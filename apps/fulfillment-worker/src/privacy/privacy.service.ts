@@ -1,6 +1,7 @@
 import {
   type PurgeScope,
   purgeDownloadClientIps,
+  purgeFanDataKeys,
   purgeGeoPersonalData,
   purgeWebhookDeliveryPayloads,
 } from '@single/db';
@@ -15,13 +16,21 @@ import { redactedEmailHash } from './tombstones.ts';
 const PERSONAL_ORDER_FIELDS = `email = NULL, browser_ip = NULL, checkout_token = NULL, billing_zip = NULL,
   billing_province = NULL, shipping_zip = NULL, shipping_province = NULL`;
 
-export async function markShopUninstalled(pool: Pool, shopDomain: string, now: Date): Promise<void> {
+/**
+ * app/uninstalled, at the instant Shopify says it happened (X-Shopify-Triggered-At, else when the dispatcher
+ * received it), never when the message is processed: orders placed before that instant but still queued are
+ * fulfilled (apply-snapshots judges them by their own created_at). An uninstall triggered before the shop's
+ * current install (a late copy from before a reinstall) changes nothing.
+ */
+export async function markShopUninstalled(pool: Pool, shopDomain: string, at: Date, now: Date): Promise<void> {
   await pool.query(
-    `INSERT INTO shop (domain, install_state, uninstalled_at, updated_at) VALUES ($1, 'uninstalled', $2, $2)
+    `INSERT INTO shop (domain, install_state, uninstalled_at, updated_at) VALUES ($1, 'uninstalled', $2, $3)
      ON CONFLICT (domain) DO UPDATE SET
        install_state = CASE WHEN shop.install_state = 'redacted' THEN shop.install_state ELSE 'uninstalled' END,
-       uninstalled_at = coalesce(shop.uninstalled_at, $2), access_token = NULL, updated_at = $2`,
-    [shopDomain, now],
+       uninstalled_at = CASE WHEN shop.install_state = 'installed' THEN $2 ELSE coalesce(shop.uninstalled_at, $2) END,
+       access_token = NULL, updated_at = $3
+     WHERE shop.installed_at <= $2 OR shop.install_state <> 'installed'`,
+    [shopDomain, at, now],
   );
 }
 
@@ -35,6 +44,8 @@ async function purgeEveryCopy(client: Sql, scope: PurgeScope & { customerId?: st
   await purgeWebhookDeliveryPayloads(client, scope);
   await purgeGeoPersonalData(client, scope);
   await purgeDownloadClientIps(client, scope);
+  // The fan data keys: every sales.v1 version 2 copy of the fan's facts (Kafka, consumers' replays) goes dark.
+  await purgeFanDataKeys(client, scope);
   await client.query(
     `UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb)
      WHERE payload->>'shopDomain' = $1 AND ($2::boolean OR key = ANY($3::text[])) AND payload->'fan' <> '{}'::jsonb`,

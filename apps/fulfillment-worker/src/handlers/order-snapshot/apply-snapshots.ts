@@ -17,6 +17,7 @@ import { lineAmounts } from '../../shopify/line-amounts.ts';
 import { type OrderSnapshot, PAID_STATUSES } from '../../shopify/payloads.ts';
 import { queueDigitalFulfillments } from '../../shopify-admin/fulfillment-outbox.ts';
 import { inTransaction, lockOrders, type Sql } from '../../support/db.ts';
+import { placedWhileInstalled } from '../install-window.ts';
 
 export interface SnapshotWork {
   shopDomain: string;
@@ -174,7 +175,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     const outcomes = new Map<string, SnapshotOutcome>();
     const gone = await uninstalledShops(client, [...new Set(work.map((w) => w.shopDomain))]);
     const live = work.filter((w) => {
-      if (!gone.has(w.shopDomain)) return true;
+      if (placedWhileInstalled(gone.get(w.shopDomain), w.snapshot.created_at)) return true;
       outcomes.set(orderKey(w.shopDomain, w.snapshot.id), { status: 'shop_uninstalled' });
       return false;
     });
@@ -209,12 +210,14 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
   });
 }
 
-async function uninstalledShops(client: Sql, domains: string[]): Promise<Set<string>> {
-  const { rows } = await client.query<{ domain: string }>(
-    `SELECT domain FROM shop WHERE domain = ANY($1::text[]) AND install_state <> 'installed'`,
+/** Shops not installed now, with the instant they uninstalled (null once redacted, or if never recorded). */
+async function uninstalledShops(client: Sql, domains: string[]): Promise<Map<string, Date | null>> {
+  const { rows } = await client.query<{ domain: string; uninstalled_at: Date | null }>(
+    `SELECT domain, CASE WHEN install_state = 'uninstalled' THEN uninstalled_at END AS uninstalled_at
+     FROM shop WHERE domain = ANY($1::text[]) AND install_state <> 'installed'`,
     [domains],
   );
-  return new Set(rows.map((r) => r.domain));
+  return new Map(rows.map((r) => [r.domain, r.uninstalled_at]));
 }
 
 async function upsertOrders(client: Sql, work: readonly SnapshotWork[], now: Date): Promise<StoredOrder[]> {

@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { RefundCreated } from '../../shopify/payloads.ts';
 import { inTransaction, lockOrders } from '../../support/db.ts';
+import { placedWhileInstalled } from '../install-window.ts';
 
 export type RefundOutcome =
   | { status: 'applied'; grantsRevoked: number }
@@ -22,10 +23,22 @@ export async function applyRefund(
 ): Promise<RefundOutcome> {
   return inTransaction(pool, async (client) => {
     await lockOrders(client, [{ shopDomain, shopifyOrderId: refund.order_id }]);
-    const shop = await client.query(`SELECT 1 FROM shop WHERE domain = $1 AND install_state <> 'installed'`, [
-      shopDomain,
-    ]);
-    if (shop.rowCount) return { status: 'shop_uninstalled' };
+    // Judged by time, as order snapshots are: a refund made before the uninstall, or of an order placed before
+    // it (its links were sent, and the money went back), still revokes.
+    const shop = await client.query<{ uninstalled_at: Date | null; order_created_at: Date | null }>(
+      `SELECT CASE WHEN s.install_state = 'uninstalled' THEN s.uninstalled_at END AS uninstalled_at,
+         (SELECT o.shopify_created_at FROM orders o WHERE o.shop_domain = s.domain AND o.shopify_order_id = $2) AS order_created_at
+       FROM shop s WHERE s.domain = $1 AND s.install_state <> 'installed'`,
+      [shopDomain, refund.order_id],
+    );
+    const gone = shop.rows[0];
+    if (
+      gone &&
+      !placedWhileInstalled(gone.uninstalled_at, refund.created_at) &&
+      !placedWhileInstalled(gone.uninstalled_at, gone.order_created_at?.toISOString())
+    ) {
+      return { status: 'shop_uninstalled' };
+    }
     const lines = refund.refund_line_items.filter((l) => l.quantity > 0);
     if (lines.length > 0) {
       await client.query(

@@ -15,6 +15,7 @@ import {
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { registerAccountRoutes } from './accounts/account.routes.ts';
+import { registerDataRequestRoutes } from './accounts/data-requests.routes.ts';
 import { ShopRepository } from './accounts/shop.repository.ts';
 import { ApiKeyRepository } from './auth/api-key.repository.ts';
 import { principalOf, registerAuthentication } from './auth/authenticate.ts';
@@ -129,6 +130,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
 
       registerAccountRoutes(v1, { pool: deps.pool, keys, shops, now });
+      registerDataRequestRoutes(v1, { pool: deps.pool, shops, now });
       registerArtistRoutes(v1, artists);
       registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
       registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);

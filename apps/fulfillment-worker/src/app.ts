@@ -1,3 +1,4 @@
+import { sweepExpiredDataRequestExports } from '@single/db/commands/data-request-exports';
 import type { EventBus } from '@single/events';
 import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
@@ -69,6 +70,13 @@ export function buildWorker(deps: WorkerDeps): Worker {
     scheduler: new WorkLoop({ name: 'preorder-scheduler', idleMs, logger, tick: () => scheduler.tick() }),
     mailer: new WorkLoop({ name: 'mailer', idleMs, logger, tick: () => mailer.tick() }),
   };
+    // Data-request exports expire (issue 14): their payload is nulled, the row answers 410. Once a minute is plenty.
+    exportSweep: new WorkLoop({
+      name: 'data-request-export-sweep',
+      idleMs: Math.max(idleMs, 60_000),
+      logger,
+      tick: () => sweepExpiredDataRequestExports(pool, now()),
+    }),
   if (deps.shopify) {
     const sender = new FulfillmentSender({ pool, client: deps.shopify, retryDelaysMs: deps.retryDelaysMs, now });
     loops.fulfillment = new WorkLoop({ name: 'shopify-fulfillment', idleMs, logger, tick: () => sender.tick() });

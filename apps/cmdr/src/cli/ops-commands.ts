@@ -7,7 +7,7 @@ import { createAccount, createKey, KEY_SCOPES, revokeKey } from '../ops/accounts
 import { DEFAULT_DLQ, listDlq, redriveDlq } from '../ops/dlq.ts';
 import { getMaintenance, maintenanceService, setMaintenance } from '../ops/maintenance.ts';
 import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts';
-import { installShopCommand } from '../ops/shops.ts';
+import { installShopCommand, writeDataRequestExport } from '../ops/shops.ts';
 import { describeConflict, listConflicts, resolveConflict } from '../ops/upc-conflicts.ts';
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
@@ -73,6 +73,25 @@ export function registerOpsCommands(program: Command, context: () => Context) {
         shop,
         () =>
           `${shop.existed ? `reinstalled (was ${shop.previousState})` : 'installed'} shop ${shop.domain} ${shop.id}`,
+      );
+    });
+
+  shops
+    .command('data-request')
+    .description("write a customers/data_request export to a file (mode 0600: it holds fans' personal data)")
+    .requiredOption('--domain <domain>', 'the shop that sent the request')
+    .requiredOption('--id <id>', "the export's id, or Shopify's data request id")
+    .requiredOption('--out <file>', 'where to write the JSON')
+    .action(async (options: { domain: string; id: string; out: string }) => {
+      const ctx = context();
+      const path = resolve(ctx.io.cwd, options.out);
+      const written = await ctx.withPool((pool) =>
+        writeDataRequestExport(pool, { domain: options.domain, id: options.id, path }),
+      );
+      ctx.output.result(
+        written,
+        () =>
+          `wrote export ${written.id} (${written.orders} orders, expires ${written.expiresAt.toISOString()}) to ${path}`,
       );
     });
 

@@ -1,6 +1,8 @@
+import { writeFileSync } from 'node:fs';
+import { readDataRequestExport } from '@single/db/commands/data-request-exports';
 import { type InstalledShop, installShop, SHOP_DOMAIN } from '@single/db/commands/shop-install';
 import type pg from 'pg';
-import { notFound, usageError } from '../exit-codes.ts';
+import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -24,4 +26,37 @@ export async function installShopCommand(
     if (!rowCount) throw usageError(`shop ${domain} is new: --account is required`);
   }
   return installShop(pool, { domain, accountId: input.accountId ?? null, now: input.now ?? new Date() });
+}
+
+/**
+ * The export a customers/data_request collected, for the merchant (issue 14), by export id or Shopify's data
+ * request id. Written to a file only the operator can read (mode 0600): it holds fans' personal data.
+ * An expired export is a conflict (exit 4): it was deleted after its 30 days.
+ */
+export async function writeDataRequestExport(
+  pool: pg.Pool,
+  input: { domain: string; id: string; path: string; now?: Date },
+): Promise<{ id: string; path: string; expiresAt: Date; orders: number }> {
+  const domain = input.domain.trim().toLowerCase();
+  if (!SHOP_DOMAIN.test(domain)) throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
+  const found = await readDataRequestExport(pool, { shopDomain: domain, id: input.id, now: input.now ?? new Date() });
+  if (found.status === 'not_found') throw notFound(`no data request export ${input.id} for ${domain}`);
+  if (found.status === 'expired') {
+    throw new CmdrError(
+      `data request export ${found.id} expired at ${found.expiresAt.toISOString()} and was deleted`,
+      ExitCode.conflict,
+    );
+  }
+  const document = {
+    id: found.id,
+    shopDomain: found.shopDomain,
+    customerId: found.customerId,
+    dataRequestId: found.dataRequestId,
+    createdAt: found.createdAt.toISOString(),
+    expiresAt: found.expiresAt.toISOString(),
+    export: found.export,
+  };
+  writeFileSync(input.path, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
+  const orders = Array.isArray(found.export.orders) ? found.export.orders.length : 0;
+  return { id: found.id, path: input.path, expiresAt: found.expiresAt, orders };
 }

@@ -1,10 +1,13 @@
 import {
+  downloadsOfGrants,
+  geoCapturesOfCheckouts,
   type PurgeScope,
   purgeDownloadClientIps,
   purgeFanDataKeys,
   purgeGeoPersonalData,
   purgeWebhookDeliveryPayloads,
 } from '@single/db';
+import { DATA_REQUEST_EXPORT_DAYS } from '@single/db/commands/data-request-exports';
 import type { Pool } from 'pg';
 import type { CustomersDataRequest, CustomersRedact } from '../shopify/payloads.ts';
 import { inTransaction, lockOrders, type Sql } from '../support/db.ts';
@@ -149,15 +152,25 @@ export async function redactShop(pool: Pool, shopDomain: string, now: Date): Pro
   });
 }
 
-/** customers/data_request: what we hold about the customer, stored as one JSON export (once per request). */
+/**
+ * customers/data_request: everything the platform holds about the customer, as one JSON document the merchant
+ * fetches (artist API GET /v1/shops/{domain}/data-requests/{id}, `cmdr shops data-request`) until it expires
+ * (DATA_REQUEST_EXPORT_DAYS; the sweep nulls it). Per order: its personal fields, lines and their grants with
+ * every download (time, format, client IP), the emails sent, the geo beacon's captures of its checkout, and the
+ * fan facts of its sales events as stored. Once per request (a redelivery keeps the first export).
+ */
 export async function exportCustomerData(
   pool: Pool,
   shopDomain: string,
   request: CustomersDataRequest,
+  now: Date = new Date(),
 ): Promise<Record<string, unknown>> {
-  const { rows: orders } = await pool.query<{ id: string } & Record<string, unknown>>(
-    `SELECT o.id, o.shopify_order_id::text AS "orderId", o.name, o.email, o.financial_status AS "financialStatus",
-            o.cancelled_at AS "cancelledAt", o.currency, o.browser_ip AS "browserIp", o.billing_zip AS "billingZip",
+  const { rows: orders } = await pool.query<
+    { id: string; orderId: string; checkoutToken: string | null } & Record<string, unknown>
+  >(
+    `SELECT o.id, o.shopify_order_id::text AS "orderId", o.name, o.email, o.customer_id::text AS "customerId",
+            o.financial_status AS "financialStatus", o.cancelled_at AS "cancelledAt", o.currency,
+            o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken", o.billing_zip AS "billingZip",
             o.billing_country AS "billingCountry", o.billing_province AS "billingProvince",
             o.shipping_zip AS "shippingZip", o.shipping_country AS "shippingCountry",
             o.shipping_province AS "shippingProvince", o.shopify_created_at AS "createdAt"
@@ -166,35 +179,74 @@ export async function exportCustomerData(
     [shopDomain, request.customer.id, request.orders_requested],
   );
   const ids = orders.map((o) => o.id);
-  const { rows: lines } = await pool.query<{ orderId: string } & Record<string, unknown>>(
-    `SELECT ol.order_id AS "orderId", ol.shopify_line_id::text AS "lineItemId", ol.quantity, ol.price::text AS price,
-            ol.refunded_quantity AS "refundedQuantity", r.title AS release,
-            coalesce(json_agg(json_build_object('status', g.status, 'activatedAt', g.activated_at,
-              'expiresAt', g.expires_at, 'downloadLimit', g.download_limit, 'downloadsUsed', g.downloads_used)
-              ORDER BY g.unit_index) FILTER (WHERE g.id IS NOT NULL), '[]') AS downloads
-     FROM order_line ol LEFT JOIN release r ON r.id = ol.release_id LEFT JOIN download_grant g ON g.order_line_id = ol.id
-     WHERE ol.order_id = ANY($1::uuid[]) GROUP BY ol.id, r.title ORDER BY ol.shopify_line_id`,
+  const { rows: lines } = await pool.query<{ id: string; orderId: string } & Record<string, unknown>>(
+    `SELECT ol.id, ol.order_id AS "orderId", ol.shopify_line_id::text AS "lineItemId", ol.quantity,
+            ol.price::text AS price, ol.refunded_quantity AS "refundedQuantity", r.title AS release
+     FROM order_line ol LEFT JOIN release r ON r.id = ol.release_id
+     WHERE ol.order_id = ANY($1::uuid[]) ORDER BY ol.shopify_line_id`,
     [ids],
+  );
+  const { rows: grants } = await pool.query<{ id: string; lineId: string } & Record<string, unknown>>(
+    `SELECT g.id, g.order_line_id AS "lineId", r.title AS release, g.unit_index AS "unitIndex", g.status,
+            g.activated_at AS "activatedAt", g.expires_at AS "expiresAt", g.download_limit AS "downloadLimit",
+            g.downloads_used AS "downloadsUsed"
+     FROM download_grant g JOIN release r ON r.id = g.release_id
+     WHERE g.order_line_id = ANY($1::uuid[]) ORDER BY g.unit_index, r.title, g.id`,
+    [lines.map((l) => l.id)],
+  );
+  const downloads = await downloadsOfGrants(
+    pool,
+    grants.map((g) => g.id),
   );
   const { rows: emails } = await pool.query<{ orderId: string } & Record<string, unknown>>(
     `SELECT order_id AS "orderId", "to", kind, status, sent_at AS "sentAt" FROM email_message
      WHERE order_id = ANY($1::uuid[]) ORDER BY created_at`,
     [ids],
   );
+  const captures = await geoCapturesOfCheckouts(
+    pool,
+    shopDomain,
+    orders.flatMap((o) => (o.checkoutToken ? [o.checkoutToken] : [])),
+  );
+  const { rows: events } = await pool.query<{ orderId: string } & Record<string, unknown>>(
+    `SELECT key AS "orderId", event_id::text AS "eventId", payload->>'type' AS type,
+            payload->>'occurredAt' AS "occurredAt", payload->'fan' AS fan
+     FROM sales_outbox WHERE payload->>'shopDomain' = $1 AND key = ANY($2::text[]) ORDER BY id`,
+    [shopDomain, orders.map((o) => o.orderId)],
+  );
+  const expiresAt = new Date(now.getTime() + DATA_REQUEST_EXPORT_DAYS * 86_400_000);
   const payload = {
+    format: 'single.customer-data.v1',
     shopDomain,
     customerId: request.customer.id,
     dataRequestId: request.data_request?.id ?? null,
+    generatedAt: now.toISOString(),
+    expiresAt: expiresAt.toISOString(),
     orders: orders.map(({ id, ...order }) => ({
       ...order,
-      lines: lines.filter((l) => l.orderId === id).map(({ orderId: _, ...l }) => l),
+      lines: lines
+        .filter((l) => l.orderId === id)
+        .map(({ id: lineId, orderId: _, ...l }) => ({
+          ...l,
+          grants: grants
+            .filter((g) => g.lineId === lineId)
+            .map(({ id: grantId, lineId: __, ...g }) => ({
+              ...g,
+              downloads: downloads.filter((d) => d.grantId === grantId).map(({ grantId: ___, ...d }) => d),
+            })),
+        })),
       emails: emails.filter((e) => e.orderId === id).map(({ orderId: _, ...e }) => e),
+      geoCaptures: captures
+        .filter((c) => c.checkoutToken === order.checkoutToken)
+        .map(({ checkoutToken: _, ...c }) => c),
+      salesEvents: events.filter((e) => e.orderId === order.orderId).map(({ orderId: _, ...e }) => e),
     })),
   };
   await pool.query(
-    `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload) VALUES ($1, $2, $3, $4)
+    `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (shop_domain, data_request_id) DO NOTHING`,
-    [shopDomain, request.customer.id, request.data_request?.id ?? null, JSON.stringify(payload)],
+    [shopDomain, request.customer.id, request.data_request?.id ?? null, JSON.stringify(payload), now, expiresAt],
   );
   return payload;
 }

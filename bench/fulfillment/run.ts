@@ -137,6 +137,7 @@ async function main() {
         SALES_TOPIC: topic,
         SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
         DOWNLOAD_TOKEN_SECRETS: 'bench-secret-bench-secret-bench-secret-0001',
+        FAN_HASH_SECRET: 'bench-fan-hash-secret-bench-fan-hash-secret-01',
         PORT: '0',
         LOG_LEVEL: 'warn',
         DD_TRACE_ENABLED: 'false',

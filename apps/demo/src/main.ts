@@ -156,6 +156,7 @@ const worker = await optional('fulfillmentWorker', async () => {
     ...common,
     PORT: '0',
     DOWNLOAD_TOKEN_SECRETS: downloadSecret,
+    FAN_HASH_SECRET: randomBytes(32).toString('hex'),
     DOWNLOAD_BASE_URL: artistApi?.url ?? 'http://127.0.0.1:3003',
     // Quick retries: a demo has no minutes to wait (production climbs 5 s, 30 s, 5 min, 30 min).
     RETRY_DELAYS_MS: '200,1000,5000',

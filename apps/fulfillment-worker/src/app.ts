@@ -8,6 +8,7 @@ import { Mailer, type MailTransport } from './email/mailer.ts';
 import type { DownloadTokens } from './grants/tokens.ts';
 import { orderSerializationKey } from './handlers/envelope.ts';
 import { createHandlers } from './handlers/handlers.ts';
+import type { FanSealer } from './sales/fan-sealing.ts';
 import { SalesRelay } from './sales/sales-relay.ts';
 import { PreorderScheduler } from './scheduler/preorder-scheduler.ts';
 import type { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
@@ -23,7 +24,7 @@ export interface WorkerDeps {
   mail: { transport: MailTransport; from: string };
   downloadBaseUrl: string;
   /** Kafka for `sales.v1`; without it the outbox only grows (the demo without Kafka). */
-  events?: { bus: EventBus; topic?: string };
+  events?: { bus: EventBus; topic?: string; sealer: FanSealer };
   shopify?: ShopifyAdminClient;
   /** Ladder of the email and Shopify outboxes (the queues' ladder lives in the topology). */
   retryDelaysMs: readonly number[];
@@ -69,7 +70,6 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const loops: Record<string, WorkLoop> = {
     scheduler: new WorkLoop({ name: 'preorder-scheduler', idleMs, logger, tick: () => scheduler.tick() }),
     mailer: new WorkLoop({ name: 'mailer', idleMs, logger, tick: () => mailer.tick() }),
-  };
     // Data-request exports expire (issue 14): their payload is nulled, the row answers 410. Once a minute is plenty.
     exportSweep: new WorkLoop({
       name: 'data-request-export-sweep',
@@ -77,6 +77,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       logger,
       tick: () => sweepExpiredDataRequestExports(pool, now()),
     }),
+  };
   if (deps.shopify) {
     const sender = new FulfillmentSender({ pool, client: deps.shopify, retryDelaysMs: deps.retryDelaysMs, now });
     loops.fulfillment = new WorkLoop({ name: 'shopify-fulfillment', idleMs, logger, tick: () => sender.tick() });
@@ -85,6 +86,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
     const relay = new SalesRelay({
       pool,
       bus: deps.events.bus,
+      sealer: deps.events.sealer,
       ...(deps.events.topic ? { topic: deps.events.topic } : {}),
     });
     loops.sales = new WorkLoop({ name: 'sales-relay', idleMs, logger, tick: () => relay.tick() });

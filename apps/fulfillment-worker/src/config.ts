@@ -45,6 +45,11 @@ export const workerEnv = {
     .string()
     .transform(commaList)
     .pipe(z.array(z.string().min(32, 'each secret must be at least 32 characters')).min(1)),
+  /**
+   * Platform secret of the keyed email hash in sales.v1 (HMAC, never a plain sha256) and of guests' fan data key
+   * subjects. Changing it starts new fan identities (a fan's later units no longer match earlier ones).
+   */
+  FAN_HASH_SECRET: z.string().min(32, 'must be at least 32 characters'),
   /** Public base of the download links (artist-api serves GET /d/:token). */
   DOWNLOAD_BASE_URL: z.url().default('http://127.0.0.1:3003'),
   SMTP_URL: z.string().default('smtp://127.0.0.1:2525'),

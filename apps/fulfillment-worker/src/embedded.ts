@@ -7,6 +7,7 @@ import { buildWorker, type Worker } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import type { MailTransport } from './email/mailer.ts';
 import { DownloadTokens } from './grants/tokens.ts';
+import { FanSealer } from './sales/fan-sealing.ts';
 import { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
 import { workerTopology } from './topology.ts';
 import { tracingHooks } from './tracing.ts';
@@ -55,7 +56,7 @@ export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedW
     tokens: new DownloadTokens(config.DOWNLOAD_TOKEN_SECRETS),
     mail: { transport: ports.mail, from: config.EMAIL_FROM },
     downloadBaseUrl: config.DOWNLOAD_BASE_URL,
-    events: { bus, topic: config.SALES_TOPIC },
+    events: { bus, topic: config.SALES_TOPIC, sealer: new FanSealer(config.FAN_HASH_SECRET) },
     ...(config.SHOPIFY_ADMIN_URL_TEMPLATE
       ? {
           shopify: new ShopifyAdminClient({

@@ -9,6 +9,7 @@ import pg from 'pg';
 import { buildWorker } from './app.ts';
 import { loadWorkerConfig } from './config.ts';
 import { DownloadTokens } from './grants/tokens.ts';
+import { FanSealer } from './sales/fan-sealing.ts';
 import { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
 import { workerTopology } from './topology.ts';
 import { tracingHooks } from './tracing.ts';
@@ -56,7 +57,7 @@ const worker = buildWorker({
   tokens: new DownloadTokens(config.DOWNLOAD_TOKEN_SECRETS),
   mail: { transport, from: config.EMAIL_FROM },
   downloadBaseUrl: config.DOWNLOAD_BASE_URL,
-  events: { bus, topic: config.SALES_TOPIC },
+  events: { bus, topic: config.SALES_TOPIC, sealer: new FanSealer(config.FAN_HASH_SECRET) },
   shopify: new ShopifyAdminClient({
     apiVersion: config.SHOPIFY_ADMIN_API_VERSION,
     ...(config.SHOPIFY_ADMIN_URL_TEMPLATE ? { urlTemplate: config.SHOPIFY_ADMIN_URL_TEMPLATE } : {}),

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SalesEventV1 } from './sales-event.ts';
 import { inCurrency, type UnitAmounts, unitAmounts } from './unit-price.ts';
 
@@ -90,8 +90,9 @@ export function buildSalesEvent(type: SalesEventType, unit: SalesUnitFacts, occu
     unitTax: amounts.tax,
     currency: unit.currency,
     ...(unit.merchBundle ? { merchBundle: true, fanPack: unit.fanPack } : {}),
+    // No email hash here: the worker's sales relay adds the keyed one (fan-seal.ts) from the order as it seals
+    // the facts into version 2, so no unkeyed hash of the address is ever written.
     fan: {
-      ...optional('emailHash', unit.email ? hashEmail(unit.email) : null),
       ...optional('billingZip', unit.billingZip),
       ...optional('billingCountry', unit.billingCountry),
       ...optional('shippingZip', unit.shippingZip),
@@ -108,9 +109,4 @@ function recordedAmounts(unit: SalesUnitFacts): UnitAmounts | null {
   if (gross == null || discount == null || tax == null || net == null) return null;
   const at = (amount: string) => inCurrency(amount, unit.currency);
   return { gross: at(gross), discount: at(discount), tax: at(tax), net: at(net) };
-}
-
-/** The fan key across stores without the address itself: sha256 of the trimmed, lower-cased email. */
-export function hashEmail(email: string): string {
-  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex');
 }

@@ -7,8 +7,7 @@ export const SALES_TOPIC = 'sales.v1';
 /** A unit's amount: non-negative, bounded, at most 4 decimals (see MONEY_PATTERN). */
 const money = z.string().regex(MONEY_PATTERN, 'a non-negative decimal amount (at most 9 digits, 4 decimals)');
 
-export const salesEventV1 = z.object({
-  version: z.literal(1),
+const salesEventFields = {
   eventId: z.uuid(),
   type: z.enum(['sale.recorded', 'sale.redeemed', 'sale.reversed']),
   occurredAt: z.iso.datetime({ offset: true }),
@@ -47,14 +46,56 @@ export const salesEventV1 = z.object({
   merchBundle: z.boolean().optional(),
   fanPack: z.boolean().optional(),
   currency: z.string().refine(isIsoCurrency, 'an ISO 4217 currency code'),
-  fan: z.object({
-    emailHash: z.string().optional(),
-    billingZip: z.string().optional(),
-    billingCountry: z.string().length(2).optional(),
-    shippingZip: z.string().optional(),
-    shippingCountry: z.string().length(2).optional(),
-    browserIp: z.string().optional(),
-    checkoutToken: z.string().optional(),
-  }),
+};
+
+/** The fan facts that identify or locate a buyer (personal data): version 2 carries them only sealed. */
+export const fanFacts = z.object({
+  emailHash: z.string().optional(),
+  billingZip: z.string().optional(),
+  billingCountry: z.string().length(2).optional(),
+  shippingZip: z.string().optional(),
+  shippingCountry: z.string().length(2).optional(),
+  browserIp: z.string().optional(),
+  checkoutToken: z.string().optional(),
+});
+export type FanFacts = z.infer<typeof fanFacts>;
+
+/** Version 1: the fan facts in clear. Still accepted from the stream during the rollout of version 2. */
+export const salesEventV1 = z.object({
+  ...salesEventFields,
+  version: z.literal(1),
+  fan: fanFacts,
 });
 export type SalesEventV1 = z.infer<typeof salesEventV1>;
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'base64url');
+
+/**
+ * Version 2 (issue 14, crypto-shredding): a Kafka copy cannot be erased, so the facts that identify or locate
+ * the fan (keyed email hash, ZIPs, browser IP, checkout token) travel only in `fanSealed`: AES-256-GCM under
+ * the fan's data key (one per shop and customer, or per keyed email hash for guests), kept in PostgreSQL
+ * (fan_data_key) and deleted by customers/redact and shop/redact, after which every copy is unreadable.
+ * `fan` keeps only the countries (they identify nobody); `fanSealed` is absent when there was nothing to seal.
+ * The email hash inside is an HMAC with a platform secret, never a sha256 anyone could recompute.
+ */
+export const sealedFan = z.object({
+  /** fan_data_key.id: the consumer reads the key by it (@single/db readFanDataKeys). */
+  keyId: z.uuid(),
+  /** 12-byte GCM nonce, base64url. */
+  iv: base64url,
+  /** Ciphertext of the JSON of the sealed facts, then the 16-byte tag, base64url; AAD = keyId + eventId. */
+  data: base64url,
+});
+export type SealedFan = z.infer<typeof sealedFan>;
+
+export const salesEventV2 = z.object({
+  ...salesEventFields,
+  version: z.literal(2),
+  fan: fanFacts.pick({ billingCountry: true, shippingCountry: true }),
+  fanSealed: sealedFan.optional(),
+});
+export type SalesEventV2 = z.infer<typeof salesEventV2>;
+
+/** What consumers accept from the topic: version 1 and version 2, during the rollout and after. */
+export const salesEvent = z.discriminatedUnion('version', [salesEventV1, salesEventV2]);
+export type SalesEvent = z.infer<typeof salesEvent>;

@@ -18,5 +18,7 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
   return new PrismaClient({ adapter });
 }
 
+// Read-only: the fan data keys that open sales.v1 version 2 (owner: fulfillment-worker).
+export { readFanDataKeys } from './fan-data-keys.ts';
 // Privacy purges, one per owner of personal data; see src/purges/index.ts.
 export * from './purges/index.ts';

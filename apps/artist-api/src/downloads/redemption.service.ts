@@ -235,6 +235,9 @@ async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
     [grantId],
   );
   if (!rows[0]) return;
+  // Written as version 1 into the worker's outbox, which never leaves PostgreSQL so: the worker's sales relay seals
+  // the fan facts into version 2 with the fan's data key before Kafka sees them (crypto-shredding, issue 14), and
+  // adds the keyed email hash (the builder carries none), so this service needs neither key nor platform secret.
   const event = buildSalesEvent('sale.redeemed', rows[0], at);
   await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [
     event.eventId,

@@ -156,6 +156,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...common,
         SALES_TOPIC: salesTopic,
         DOWNLOAD_TOKEN_SECRETS: randomBytes(32).toString('hex'),
+        FAN_HASH_SECRET: randomBytes(32).toString('hex'),
         DOWNLOAD_BASE_URL: apiUrl,
         RETRY_DELAYS_MS: '100,300,1000',
         POLL_INTERVAL_MS: '100',

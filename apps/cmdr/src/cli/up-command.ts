@@ -13,6 +13,7 @@ import type { Context } from './context.ts';
 const LOCAL_SECRETS: Record<string, string> = {
   SHOPIFY_WEBHOOK_SECRETS: 'local-shopify-webhook-secret-not-for-production',
   DOWNLOAD_TOKEN_SECRETS: 'local-download-token-secret-not-for-production-0000',
+  FAN_HASH_SECRET: 'local-fan-hash-secret-not-for-production-00000000',
 };
 
 interface LocalApp {

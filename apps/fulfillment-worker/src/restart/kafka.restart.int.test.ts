@@ -1,4 +1,4 @@
-import { salesEventV1 } from '@single/contracts';
+import { salesEventV2 } from '@single/contracts';
 import { kafkaServer } from '@single/testing';
 import { describe, expect, it } from 'vitest';
 import { effects, useRestartHarness } from '../test-support/restart-harness.ts';
@@ -47,7 +47,8 @@ describe('Kafka stopped while the worker process fulfils orders', () => {
     // Every event published: the 30 from before the outage and the 60 that waited in the outbox.
     expect(ids).toHaveLength(90);
     expect(ids).toEqual(expect.arrayContaining(waiting.map((r) => r.event_id)));
-    for (const { payload } of received) expect(salesEventV1.parse(payload)).toEqual(payload);
+    // Version 2: the fan facts sealed (crypto-shredding).
+    for (const { payload } of received) expect(salesEventV2.parse(payload)).toEqual(payload);
     expect(await h.deadLetters()).toBe(0);
   });
 });

@@ -1,4 +1,4 @@
-import { salesEventV1 } from '@single/contracts';
+import { salesEventV2 } from '@single/contracts';
 import { createKafkaEventBus, type EventBus } from '@single/events';
 import { createKafkaTestContext, useTestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -8,6 +8,7 @@ import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
 import { applyRefund } from '../handlers/refund-create/apply-refund.ts';
 import { paidOrder, refundFixture, SHOP, seedCatalogue } from '../test-support/fixtures.ts';
 import { eventually } from '../test-support/worker-harness.ts';
+import { FanSealer } from './fan-sealing.ts';
 import { SalesRelay } from './sales-relay.ts';
 
 const tokens = new DownloadTokens(['relay-secret-relay-secret-relay-secret-1']);
@@ -49,15 +50,17 @@ describe('sales outbox relay to Kafka (real broker)', () => {
         seen.push({ key: event.key, eventId: payload.eventId, type: payload.type, payload });
       },
     });
-    const relay = new SalesRelay({ pool, bus, topic, batchSize: 4 });
+    const sealer = new FanSealer('relay-fan-hash-secret-relay-fan-hash-secret');
+    const relay = new SalesRelay({ pool, bus, sealer, topic, batchSize: 4 });
     expect(await relay.tick()).toBe(4);
     expect(await relay.tick()).toBe(3);
     expect(await relay.tick()).toBe(0);
 
     await eventually(async () => expect(seen).toHaveLength(7));
     expect(new Set(seen.map((s) => s.eventId)).size).toBe(7);
-    // What consumers receive is the shared contract, unit index included (parse strips unknown keys).
-    for (const { payload } of seen) expect(salesEventV1.parse(payload)).toEqual(payload);
+    // What consumers receive is the shared contract, version 2 (fan facts sealed), unit index included (parse
+    // strips unknown keys).
+    for (const { payload } of seen) expect(salesEventV2.parse(payload)).toEqual(payload);
     expect(seen.map((s) => (s.payload as { unitIndex?: number }).unitIndex)).not.toContain(undefined);
     expect(seen.filter((s) => s.key === '5550001001').map((s) => s.type)).toEqual([
       'sale.recorded',

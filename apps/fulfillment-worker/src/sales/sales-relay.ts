@@ -1,10 +1,13 @@
 import { type EventBus, EventBusClosedError, EventsUnavailableError } from '@single/events';
 import type { Pool, PoolClient } from 'pg';
 import { withClient } from '../support/db.ts';
+import type { FanSealer, OutboxRow } from './fan-sealing.ts';
 
 export interface SalesRelayOptions {
   pool: Pool;
   bus: EventBus;
+  /** Seals the fan facts (version 2) before anything is published: Kafka never sees them in clear. */
+  sealer: FanSealer;
   batchSize?: number;
   /** Publish to this topic instead of the row's (`sales.v1`): tests use a topic of their own. */
   topic?: string;
@@ -35,11 +38,7 @@ export class SalesRelay {
       const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(7015, 1) AS ok');
       if (!lock[0]?.ok) return 0;
       try {
-        // The payload is published as stored: read as text, it is neither parsed nor serialised again.
-        const { rows } = await client.query<{ id: string; topic: string; key: string; payload: string }>(
-          `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL ORDER BY sales_outbox.id LIMIT $1`,
-          [this.#o.batchSize],
-        );
+        const rows = await this.#sealed(client);
         if (rows.length > 0) {
           const byTopic = new Map<string, typeof rows>();
           for (const row of rows) {
@@ -66,6 +65,28 @@ export class SalesRelay {
     } catch (err) {
       // Kafka trouble leaves the connection healthy (and unlocked); a database error discards it.
       if (!(err instanceof EventsUnavailableError || err instanceof EventBusClosedError)) discard();
+      throw err;
+    }
+  }
+
+  /**
+   * The next rows, version 1 events sealed into version 2 in place (FanSealer) in one transaction with the rows
+   * locked, so a concurrent redaction either scrubs them first or finds them sealed. Rows already sealed are
+   * published as stored: read as text, neither parsed nor serialised again.
+   */
+  async #sealed(client: PoolClient): Promise<OutboxRow[]> {
+    await client.query('BEGIN');
+    try {
+      const { rows } = await client.query<OutboxRow>(
+        `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL
+         ORDER BY sales_outbox.id LIMIT $1 FOR UPDATE`,
+        [this.#o.batchSize],
+      );
+      const sealed = await this.#o.sealer.seal(client, rows);
+      await client.query('COMMIT');
+      return sealed;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
   }

@@ -44,6 +44,7 @@ export async function spawnWorker(env: Record<string, string>): Promise<WorkerPr
       ...process.env,
       KAFKA_BROKERS: testEnv.KAFKA_BROKERS,
       DOWNLOAD_TOKEN_SECRETS: 'restart-secret-restart-secret-restart-0001',
+      FAN_HASH_SECRET: 'restart-fan-hash-secret-restart-fan-hash-01',
       DOWNLOAD_BASE_URL: 'https://dl.single.example',
       HOST: '127.0.0.1',
       PORT: String(port),

@@ -1,4 +1,4 @@
-import { salesEventV1 } from '@single/contracts';
+import { salesEvent, salesEventV1 } from '@single/contracts';
 import type { EventHandler } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { Metrics } from '../integrity/metrics.ts';
@@ -20,7 +20,8 @@ export function salesEventHandler(service: SalesService, logger: Logger, metrics
     } catch {
       json = undefined;
     }
-    const parsed = salesEventV1.safeParse(json);
+    // Version 1 (fan facts in clear) and version 2 (sealed, opened by the service) alike, during the rollout.
+    const parsed = salesEvent.safeParse(json);
     if (!parsed.success || !UUID.test(parsed.data.releaseId)) {
       metrics.countSalesEvent('unknown', 'invalid');
       const claimed = (json ?? {}) as { eventId?: unknown; type?: unknown };

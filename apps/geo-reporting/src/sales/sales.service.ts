@@ -1,4 +1,5 @@
-import type { SalesEventV1 } from '@single/contracts';
+import { openSealedFan, type SalesEvent, type SalesEventV1 } from '@single/contracts';
+import { readFanDataKeys } from '@single/db';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
 import { businessDate } from '../charts/business-day.ts';
@@ -45,8 +46,9 @@ export class SalesService {
     this.deps = deps;
   }
 
-  async handle(event: SalesEventV1): Promise<HandleOutcome> {
+  async handle(received: SalesEvent): Promise<HandleOutcome> {
     const { pool, geo } = this.deps;
+    const event = await this.#opened(received);
     const capture = event.fan.checkoutToken
       ? await latestCapture(pool, event.shopDomain, event.fan.checkoutToken)
       : null;
@@ -162,6 +164,29 @@ export class SalesService {
     } finally {
       client.release();
     }
+  }
+
+  /**
+   * The event with its fan facts in clear, as version 1 carries them. A version 2 event's sealed facts are opened
+   * with the fan's data key, read from PostgreSQL (read-only, @single/db): when the key is gone (the fan was
+   * redacted) or does not open them, the sale is still located and charted from what is left (the countries, the
+   * order as its fan key), never failed or skipped.
+   */
+  async #opened(event: SalesEvent): Promise<SalesEventV1> {
+    if (event.version === 1) return event;
+    const { fanSealed, fan, version: _, ...rest } = event;
+    let sealed = {};
+    if (fanSealed) {
+      const keys = await readFanDataKeys(this.deps.pool, event.shopDomain, [fanSealed.keyId]);
+      sealed = openSealedFan(fanSealed, event.eventId, keys.get(fanSealed.keyId)) ?? {};
+      if (!keys.has(fanSealed.keyId)) {
+        this.deps.logger.debug(
+          { eventId: event.eventId },
+          'fan facts erased (data key deleted): sale kept without them',
+        );
+      }
+    }
+    return { ...rest, version: 1, fan: { ...sealed, ...fan } };
   }
 
   /**

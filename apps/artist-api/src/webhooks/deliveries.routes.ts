@@ -121,13 +121,16 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       const { id } = request.params;
       const domains = await shops.domains(principalOf(request).accountId);
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
-      const { rows } = await pool.query<Row>(
-        `SELECT ${COLUMNS}, d.payload::jsonb AS payload FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
+      // The payload is text, parsed here: jsonb refuses bodies Shopify sends and JavaScript reads (an escaped
+      // NUL, a lone surrogate), and one such body must not make its delivery unreadable (a 500).
+      const { rows } = await pool.query<Row & { payload_text: string | null }>(
+        `SELECT ${COLUMNS}, d.payload AS payload_text FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
         [id, domains],
       );
       const row = rows[0];
       if (!row) throw notFound('Webhook delivery');
-      return { ...toDelivery(row), payload: row.payload ?? null };
+      const { payload_text: text, ...delivery } = row;
+      return { ...toDelivery(delivery), payload: text === null ? null : (JSON.parse(text) as Record<string, unknown>) };
     },
   );
 

@@ -203,7 +203,7 @@ describe('domain unique constraints', () => {
     expect(await db().downloadGrant.count()).toBe(2);
   });
 
-  it('rejects a duplicate webhook id per shop, and a duplicate event id, but not two deliveries without one', async () => {
+  it('rejects a duplicate webhook id per shop, a duplicate event id and the same body under any shop, but not two deliveries without an event id', async () => {
     const delivery = (shopDomain: string, webhookId: string, eventId: string | null, body: string) =>
       db().webhookDelivery.create({
         data: {
@@ -221,8 +221,10 @@ describe('domain unique constraints', () => {
     await expect(delivery('a.myshopify.com', 'wh-1', 'ev-2', 'body-2')).rejects.toMatchObject({ code: 'P2002' });
     await expect(delivery('a.myshopify.com', 'wh-2', 'ev-1', 'body-3')).rejects.toMatchObject({ code: 'P2002' });
     await expect(delivery('a.myshopify.com', 'wh-3', 'ev-3', 'body-1')).rejects.toMatchObject({ code: 'P2002' });
+    // The same body bytes are one delivery whatever shop the headers name (a replay under another shop).
+    await expect(delivery('b.myshopify.com', 'wh-9', 'ev-9', 'body-1')).rejects.toMatchObject({ code: 'P2002' });
     // Another shop may reuse the same ids; deliveries without an event id never collide on it.
-    await delivery('b.myshopify.com', 'wh-1', 'ev-1', 'body-1');
+    await delivery('b.myshopify.com', 'wh-1', 'ev-1', 'body-6');
     await delivery('a.myshopify.com', 'wh-4', null, 'body-4');
     await delivery('a.myshopify.com', 'wh-5', null, 'body-5');
     expect(await db().webhookDelivery.count()).toBe(4);

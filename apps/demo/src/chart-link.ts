@@ -1,19 +1,33 @@
-import { businessDate, businessDayEnd, CHART_TIME_ZONE, isClosedDay } from '@single/contracts';
+import { businessDate, CHART_TIME_ZONE, chartFileReadyAt, isClosedDay } from '@single/contracts';
 import type pg from 'pg';
 
+export interface ChartFileInput {
+  now: Date;
+  geoUrl: string;
+  /** geo-reporting's reports need a credential: the demo's service token (GEO_REPORTS_TOKENS). */
+  token: string;
+  /** Minutes after New York midnight at which the chart-file job makes the day's file. */
+  delayMinutes: number;
+  salesDays: readonly string[];
+}
+
 /**
- * What the summary says about the Luminate day file. A file exists only for a closed business day
- * (New York's), and only a day with the demo's sales is worth opening: the last such day, or, when the
- * sales are all still "today" in New York (the usual case), when the first file will exist.
+ * What the summary says about the Luminate day file. The scheduled job makes a file only for a closed business
+ * day (New York's), and only a day with the demo's sales is worth opening: the last such day, or, when the
+ * sales are all still "today" in New York (the usual case), when the demo's job makes the first one, and the
+ * preview of that day so far (built on request, written nowhere).
  */
-export function chartFileEntry(input: { now: Date; geoUrl: string; salesDays: readonly string[] }): string {
+export function chartFileEntry(input: ChartFileInput): string {
+  const curl = (path: string) => `curl -H 'authorization: Bearer ${input.token}' '${input.geoUrl}${path}'`;
   const closed = input.salesDays.filter((day) => isClosedDay(day, input.now, CHART_TIME_ZONE)).sort();
   const last = closed.at(-1);
-  if (last) return `${input.geoUrl}/v1/reports/chart?chart=luminate&date=${last}`;
+  if (last) return curl(`/v1/reports/chart?chart=luminate&date=${last}`);
   const first = [...input.salesDays].sort()[0] ?? businessDate(input.now, CHART_TIME_ZONE);
   return (
-    `the first chart file, for ${first}, exists after midnight New York (${businessDayEnd(first).toISOString()}): ` +
-    `${input.geoUrl}/v1/reports/chart?chart=luminate&date=${first}; until then, see the week so far in the artist API's chart CSV`
+    `the first chart file, for ${first}, is made by the demo's chart-file job at ` +
+    `${chartFileReadyAt(first, CHART_TIME_ZONE, input.delayMinutes).toISOString()} (after midnight New York; keep the demo running): ` +
+    `${curl(`/v1/reports/chart?chart=luminate&date=${first}`)}; the day so far: ` +
+    curl(`/v1/reports/chart/preview?chart=luminate&date=${first}`)
   );
 }
 

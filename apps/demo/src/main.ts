@@ -4,7 +4,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SALES_TOPIC } from '@single/contracts';
+import { businessDate, CHART_TIME_ZONE, chartFileReadyAt, SALES_TOPIC } from '@single/contracts';
 import { createLogger, type Logger } from '@single/logger';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
@@ -138,8 +138,17 @@ const artistApi = await optional('artistApi', async () => {
   return { url };
 });
 const geo = await optional('geoReporting', async () => {
-  const { loadGeoReportingConfig, startEmbeddedGeoReporting } = await import('@single/geo-reporting/embedded');
-  const config = loadGeoReportingConfig({ ...common, PORT: '0', GEOIP_RELOAD_INTERVAL_MS: '0' });
+  const { loadGeoReportingConfig, runChartFileJob, startEmbeddedGeoReporting } = await import(
+    '@single/geo-reporting/embedded'
+  );
+  // Reports need a credential: a service token of this run's own, printed with the links that use it.
+  const token = randomBytes(24).toString('base64url');
+  const config = loadGeoReportingConfig({
+    ...common,
+    PORT: '0',
+    GEOIP_RELOAD_INTERVAL_MS: '0',
+    GEO_REPORTS_TOKENS: token,
+  });
   const started = await startEmbeddedGeoReporting(config, { ...ports, logger: child('geo-reporting') });
   const url = await listen(started.app, 3004);
   closers.unshift(async () => {
@@ -147,7 +156,13 @@ const geo = await optional('geoReporting', async () => {
     await started.app.app.close();
     await started.close();
   });
-  return { url };
+  const logger = child('geo-reporting');
+  return {
+    url,
+    token,
+    delayMinutes: config.CHART_FILE_DELAY_MINUTES,
+    produceChartFiles: () => runChartFileJob(config, { logger }),
+  };
 });
 const mailbox = new FolderMailbox(mailboxDir);
 const worker = await optional('fulfillmentWorker', async () => {
@@ -264,7 +279,13 @@ notes.push('dashboard: not available yet');
 // A chart file exists only for a closed New York business day: the last one with the demo's sales, or when
 // the first one will exist (the storm's sales are "today" in New York).
 const chartFile = geo
-  ? chartFileEntry({ now: new Date(), geoUrl: geo.url, salesDays: await luminateSalesDays(pool) })
+  ? chartFileEntry({
+      now: new Date(),
+      geoUrl: geo.url,
+      token: geo.token,
+      delayMinutes: geo.delayMinutes,
+      salesDays: await luminateSalesDays(pool),
+    })
   : undefined;
 const urls: Record<string, string> = {
   'API docs': `${artistApi.url}/docs`,
@@ -321,6 +342,23 @@ if (summary.preorder.grantsScheduled > 0) {
     }
   }, 1_000);
   watch.unref();
+}
+// The chart's CronJob, in process: after each New York midnight (plus its delay) the closed day's file is made.
+if (geo) {
+  const scheduleChartFiles = () => {
+    const today = businessDate(new Date(), CHART_TIME_ZONE);
+    const at = chartFileReadyAt(today, CHART_TIME_ZONE, geo.delayMinutes).getTime();
+    setTimeout(
+      async () => {
+        const files = await geo.produceChartFiles().catch(() => []);
+        for (const file of files.filter((f) => f.stored))
+          process.stdout.write(`\n▸ chart file ${file.chart} ${file.date}: ${file.lines} lines (${file.sha256}).\n`);
+        scheduleChartFiles();
+      },
+      Math.max(0, at - Date.now()),
+    ).unref();
+  };
+  scheduleChartFiles();
 }
 let stopping = false;
 const stop = async () => {

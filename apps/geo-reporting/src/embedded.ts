@@ -3,6 +3,8 @@ import type { GeoReportingConfig } from './config.ts';
 import { type GeoReportingPorts, wireGeoReporting } from './runtime.ts';
 
 export { type GeoReportingConfig, loadGeoReportingConfig } from './config.ts';
+/** The chart-file job, once (the chart's CronJob): for a host that schedules it itself (the demo). */
+export { runChartFileJob } from './reports/chart-file-job.ts';
 
 /** The adapters a host process hands in (the zero-setup demo: the in-memory event bus, or Kafka). */
 export type EmbeddedGeoPorts = GeoReportingPorts;

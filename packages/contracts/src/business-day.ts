@@ -77,3 +77,7 @@ const chartInstantFormat = new Intl.DateTimeFormat('en-US', {
 
 /** An instant as fans read it in emails and on the download page: release instants are New York midnights. */
 export const formatChartInstant = (at: Date) => `${chartInstantFormat.format(at)} (New York time)`;
+
+/** When the scheduled chart-file job makes a day's file: `delayMinutes` after the day closes in the chart's zone. */
+export const chartFileReadyAt = (date: string, timeZone: string, delayMinutes: number): Date =>
+  new Date(businessDayEnd(date, timeZone).getTime() + delayMinutes * 60_000);

@@ -1,4 +1,4 @@
-import { addDays, businessDayEnd, lastClosedBusinessDay } from '@single/contracts';
+import { addDays, lastClosedBusinessDay } from '@single/contracts';
 import type { Pool } from 'pg';
 import { chartsWithRules, chartTimeZone, produceChartFile, producedDays } from './report.repository.ts';
 
@@ -12,9 +12,7 @@ export interface ProducedFile {
   stored: boolean;
 }
 
-/** When the scheduled job makes a day's file: `delayMinutes` after the day closes in the chart's zone. */
-export const chartFileReadyAt = (date: string, timeZone: string, delayMinutes: number): Date =>
-  new Date(businessDayEnd(date, timeZone).getTime() + delayMinutes * 60_000);
+export { chartFileReadyAt } from '@single/contracts';
 
 /**
  * What the scheduled job does (produce-chart-files.ts, the chart's CronJob after New York midnight): for every

@@ -120,6 +120,7 @@ for app in "${apps[@]}"; do
     -e REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" -e KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}" \
     -e SHOPIFY_WEBHOOK_SECRETS=local-shopify-webhook-secret-not-for-production \
     -e DOWNLOAD_TOKEN_SECRETS=local-download-token-secret-not-for-production-0000 \
+    -e FAN_HASH_SECRET=local-fan-hash-secret-not-for-production-00000000 \
     -e DD_TRACE_ENABLED=false -e DD_ENV=ci \
     "$ctr" -- "${cmd[@]}" >"$cache/run-$app.log" 2>&1 &
   pid=$!

@@ -13,6 +13,7 @@ import {
 } from '../shopify/payloads.ts';
 import { Batcher } from '../support/batcher.ts';
 import { readEnvelope } from './envelope.ts';
+import { uninstallInstant } from './install-window.ts';
 import { applySnapshots, type SnapshotOutcome, type SnapshotWork } from './order-snapshot/apply-snapshots.ts';
 import { applyRefund } from './refund-create/apply-refund.ts';
 
@@ -58,7 +59,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async appUninstalled(message) {
       const { envelope } = readEnvelope(message, appUninstalled);
-      const at = new Date(envelope.triggeredAt ?? envelope.receivedAt);
+      const at = uninstallInstant(envelope.triggeredAt, envelope.receivedAt);
       await markShopUninstalled(pool, envelope.shopDomain, at, now());
       logger.info({ shopDomain: envelope.shopDomain }, 'shop uninstalled the app');
     },

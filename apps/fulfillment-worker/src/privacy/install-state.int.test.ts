@@ -3,6 +3,7 @@ import { useTestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadTokens } from '../grants/tokens.ts';
+import { uninstallInstant } from '../handlers/install-window.ts';
 import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
 import { applyRefund } from '../handlers/refund-create/apply-refund.ts';
 import { paidOrder, refundFixture, SHOP, seedCatalogue } from '../test-support/fixtures.ts';
@@ -72,5 +73,21 @@ describe('uninstall by the order’s own time, and reinstall', () => {
     await markShopUninstalled(pool, SHOP, UNINSTALLED_AT, new Date('2026-11-22T10:00:00Z'));
     expect((await database().db.shop.findUniqueOrThrow({ where: { domain: SHOP } })).installState).toBe('installed');
     expect((await apply(order(4, '2026-11-22T11:00:00Z')))[0]).toMatchObject({ status: 'applied', grantsCreated: 3 });
+  });
+
+  it('an unsigned Triggered-At out of bounds counts as the received time: 2099 lets no later order in, 1971 is not lost', async () => {
+    const reinstalledAt = new Date('2026-11-22T08:00:00Z');
+    await installShop(pool, { domain: SHOP, now: reinstalledAt });
+    const received = '2026-11-23T10:00:00.000Z';
+    // 1971: before the reinstall, so taken as stale today and the shop stays installed.
+    await markShopUninstalled(pool, SHOP, uninstallInstant('1971-01-01T00:00:00Z', received), now);
+    const row = await database().db.shop.findUniqueOrThrow({ where: { domain: SHOP } });
+    expect([row.installState, row.uninstalledAt?.toISOString()]).toEqual(['uninstalled', received]);
+    expect(await apply(order(5, '2026-11-23T11:00:00Z'))).toEqual([{ status: 'shop_uninstalled' }]);
+
+    await installShop(pool, { domain: SHOP, now: new Date('2026-11-24T08:00:00Z') });
+    // 2099: would let every order of the next 70 years in.
+    await markShopUninstalled(pool, SHOP, uninstallInstant('2099-01-01T00:00:00Z', '2026-11-24T10:00:00.000Z'), now);
+    expect(await apply(order(6, '2026-11-24T11:00:00Z'))).toEqual([{ status: 'shop_uninstalled' }]);
   });
 });

@@ -60,3 +60,19 @@ export function parseShopifyHeaders(
     value: { topic: topic as ShopifyTopic, shopDomain, webhookId, eventId, triggeredAt, apiVersion, hmac },
   };
 }
+
+/** How far back a delivery may say it was triggered: Shopify retries a failed delivery for 48 hours. */
+export const TRIGGERED_AT_HORIZON_MS = 48 * 3_600_000;
+
+/**
+ * X-Shopify-Triggered-At is not signed (only the body is), so it is a claim, bounded by what we saw: never
+ * after we received the delivery, never before Shopify's retry horizon; out of bounds, it is the received time
+ * (absent stays absent: the worker falls back to the received time). An app/uninstalled is judged by it: a 2099
+ * must not let later orders in, a 1971 must not make the uninstall look stale and be lost.
+ */
+export function boundedTriggeredAt(triggeredAt: string | null, receivedAt: Date): string | null {
+  if (!triggeredAt) return null;
+  const at = Date.parse(triggeredAt);
+  const received = receivedAt.getTime();
+  return new Date(at <= received && at >= received - TRIGGERED_AT_HORIZON_MS ? at : received).toISOString();
+}

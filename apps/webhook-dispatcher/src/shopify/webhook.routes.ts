@@ -6,7 +6,7 @@ import type { ClaimService } from '../deliveries/claim-service.ts';
 import type { KnownShops } from '../deliveries/known-shops.ts';
 import { purgeKeys } from '../deliveries/purge-keys.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
-import { parseShopifyHeaders } from './headers.ts';
+import { boundedTriggeredAt, parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
 import { dedupeFamily, laneOf } from './topics.ts';
 import { verifyShopifyHmac } from './verify-hmac.ts';
@@ -91,7 +91,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         topic,
         webhookId,
         eventId,
-        triggeredAt,
+        triggeredAt: boundedTriggeredAt(triggeredAt, receivedAt),
         apiVersion,
         bodySha256: createHash('sha256').update(raw).digest('hex'),
         dedupeFamily: dedupeFamily(topic),

@@ -11,6 +11,7 @@ import {
 import { newUnitIndexes, planGrants } from '../../grants/plan.ts';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
+import { purgeLateCopies } from '../../privacy/late-copies.ts';
 import { redactedEmailHash } from '../../privacy/tombstones.ts';
 import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
 import { lineAmounts } from '../../shopify/line-amounts.ts';
@@ -181,6 +182,8 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     });
 
     const stored = await upsertOrders(client, live, now);
+    // A redacted customer's late snapshot: erase the copies the redaction could not link (captures, payload).
+    await purgeLateCopies(client, work);
     const storedByKey = new Map(stored.map((o) => [orderKey(o.shop_domain, o.shopify_order_id), o]));
     const fresh = live.filter((w) => storedByKey.has(orderKey(w.shopDomain, w.snapshot.id)));
 

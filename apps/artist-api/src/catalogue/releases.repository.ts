@@ -1,4 +1,4 @@
-import { flagUpcClaim } from '@single/db/commands/upc-conflicts';
+import { flagUpcClaim, withdrawUpcClaim } from '@single/db/commands/upc-conflicts';
 import type { Pool } from 'pg';
 import { inTransaction, isUniqueViolation, isUuid, type Sql } from '../support/db.ts';
 import { decodeCursor, toPage } from '../support/pagination.ts';
@@ -154,7 +154,11 @@ export class ReleaseRepository {
       const current = (await this.get(accountId, id, client))!;
       const next = await change(current);
       const upcChanged = next.upc !== current.upc;
-      if (upcChanged) await claimUpc(client, accountId, next.upc, id);
+      if (upcChanged) {
+        // Both UPCs' locks, in one order for every writer (two releases swapping UPCs must not deadlock).
+        for (const upc of [current.upc, next.upc].sort()) await lockUpc(client, upc);
+        await claimUpc(client, accountId, next.upc, id);
+      }
       await client
         .query(
           `UPDATE release SET artist_id = $2, title = $3, upc = $4, release_instant = $5, preorder = $6, preorder_starts_at = $7,
@@ -174,8 +178,12 @@ export class ReleaseRepository {
           ],
         )
         .catch(rethrowUpc);
-      // A release that takes another UPC is judged afresh for it (and its old UPC's review no longer applies).
-      if (upcChanged) await flagUpcClaim(client, { releaseId: id, upc: next.upc, accountId });
+      // A release that takes another UPC is judged afresh for it, and its claim of the old UPC is withdrawn:
+      // a rival moving away must not leave the owner under review (nor park victim after victim).
+      if (upcChanged) {
+        await flagUpcClaim(client, { releaseId: id, upc: next.upc, accountId });
+        await withdrawUpcClaim(client, { upc: current.upc });
+      }
       if (replaceTracks) await syncTracks(client, id, next.tracks);
       return true;
     });
@@ -270,13 +278,18 @@ async function syncTracks(sql: Sql, releaseId: string, tracks: ReleaseValues['tr
  * the UPC is never looked at here (it must not change this account's answer): flagUpcClaim records it.
  */
 async function claimUpc(sql: Sql, accountId: string, upc: string, exceptReleaseId: string | null) {
-  await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`release-upc:${upc}`]);
+  await lockUpc(sql, upc);
   const { rows } = await sql.query(
     `SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id
       WHERE a.account_id = $1 AND r.upc = $2 AND r.id IS DISTINCT FROM $3::uuid LIMIT 1`,
     [accountId, upc, exceptReleaseId],
   );
   if (rows.length > 0) throw new UpcTakenError();
+}
+
+/** Every write of one UPC, across accounts, takes this transaction-scoped lock (re-entrant in one transaction). */
+async function lockUpc(sql: Sql, upc: string) {
+  await sql.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`release-upc:${upc}`]);
 }
 
 function rethrowUpc(error: unknown): never {

@@ -71,6 +71,62 @@ describe('UPC claims across accounts', () => {
     expect(await reviewOf(upc)).toEqual(['confirmed', 'rejected', 'under_review']);
   });
 
+  it('closes the conflict and clears the review when a rival withdraws its claim (moves its UPC away)', async () => {
+    const upc = uniqueUpc();
+    const victim = uniqueUpc();
+    const owner = await createRelease(a.auth, a.artistId, upc);
+    const next = await createRelease(a.auth, a.otherArtistId, victim, 'Next victim');
+    const rival = await createRelease(b.auth, b.artistId, upc, 'Squatter');
+    expect(await reviewOf(upc)).toEqual(['under_review', 'under_review']);
+    const openConflicts = (u: string) =>
+      h.pool.query('SELECT id FROM upc_conflict WHERE upc = $1 AND resolved_at IS NULL', [u]).then((r) => r.rowCount);
+
+    // The rival moves on to the next victim: the owner of the first UPC charts again, the conflict is closed.
+    const moved = await send(b.auth, 'PATCH', `/v1/releases/${rival.json().id}`, { upc: victim });
+    expect(moved.statusCode, moved.body).toBe(200);
+    expect(await reviewOf(upc)).toEqual([null]);
+    expect(await openConflicts(upc)).toBe(0);
+    const closed = await h.pool.query(
+      'SELECT owner_release_id::text AS owner, resolved_by FROM upc_conflict WHERE upc = $1',
+      [upc],
+    );
+    expect(closed.rows).toEqual([{ owner: owner.json().id, resolved_by: 'withdrawn' }]);
+    expect(await reviewOf(victim)).toEqual(['under_review', 'under_review']);
+
+    // And away again: one rival release cannot park victim after victim.
+    expect((await send(b.auth, 'PATCH', `/v1/releases/${rival.json().id}`, { upc: uniqueUpc() })).statusCode).toBe(200);
+    expect(await reviewOf(victim)).toEqual([null]);
+    expect(await openConflicts(victim)).toBe(0);
+    expect((await send(a.auth, 'GET', `/v1/releases/${next.json().id}`)).statusCode).toBe(200);
+  });
+
+  it('keeps the review while claimants of two accounts remain, and keeps a verdict ops gave', async () => {
+    const upc = uniqueUpc();
+    const owner = await createRelease(a.auth, a.artistId, upc);
+    await createRelease(b.auth, b.artistId, upc);
+    const third = await seedAccount(h.pool, 'Third');
+    const late = await createRelease(third.auth, await seedArtist(h.pool, third.accountId), upc);
+    expect(await reviewOf(upc)).toEqual(['under_review', 'under_review', 'under_review']);
+    expect((await send(third.auth, 'PATCH', `/v1/releases/${late.json().id}`, { upc: uniqueUpc() })).statusCode).toBe(
+      200,
+    );
+    expect(await reviewOf(upc)).toEqual(['under_review', 'under_review']);
+
+    // Ops names the owner; a later squatter who withdraws leaves the confirmed owner confirmed.
+    const { rows } = await h.pool.query('SELECT id::text FROM upc_conflict WHERE upc = $1 AND resolved_at IS NULL', [
+      upc,
+    ]);
+    await resolveUpcConflict(h.pool, { conflictId: rows[0].id, ownerReleaseId: owner.json().id, resolvedBy: 'test' });
+    const squat = await createRelease(third.auth, await seedArtist(h.pool, third.accountId, 'Squat'), upc);
+    expect(await reviewOf(upc)).toEqual(['confirmed', 'rejected', 'under_review']);
+    expect((await send(third.auth, 'PATCH', `/v1/releases/${squat.json().id}`, { upc: uniqueUpc() })).statusCode).toBe(
+      200,
+    );
+    expect(await reviewOf(upc)).toEqual(['confirmed', 'rejected']);
+    const open = await h.pool.query('SELECT 1 FROM upc_conflict WHERE upc = $1 AND resolved_at IS NULL', [upc]);
+    expect(open.rowCount).toBe(0);
+  });
+
   it('answers account B exactly alike whether or not account A holds the UPC', async () => {
     const taken = uniqueUpc();
     const free = uniqueUpc();

@@ -119,7 +119,7 @@ export class SalesRepository {
       sold: sum(sales),
       reported: sum(sales.filter((r) => r.eligibility === 'eligible')),
       pending: sum(sales.filter((r) => r.eligibility === 'pending')),
-      // Why units wait: not_redeemed, no_rules, or upc_under_review (the owner's view of a UPC conflict).
+      // Why units wait: not_redeemed, no_rules, or upc_under_review (held for ownership review of the UPC).
       pendingByReason: byReason('pending'),
       excluded: byReason('excluded'),
       returns: {

@@ -70,8 +70,8 @@ const reconciliation = z
     pendingByReason: z
       .array(z.object({ reasonCode: z.string(), units: z.number().int() }))
       .describe(
-        'Why pending units wait: not_redeemed (not downloaded yet), no_rules, upc_under_review (another account ' +
-          'claims the UPC too; ops is reviewing it, nothing of it charts until then)',
+        'Why pending units wait: not_redeemed (not downloaded yet), no_rules, upc_under_review (held for ' +
+          'ownership review of the UPC; decided only after every other reason, nothing of it charts until then)',
       ),
     excluded: z.array(
       z.object({

@@ -17,7 +17,7 @@ export const REASON_CODES = [
   'not_fan_pack',
   /** Given away (net 0, e.g. a 100 % discount code): never charts, whatever the floor. */
   'free_unit',
-  /** Another account claims the release's UPC too: pending until ops names the owner (never a lock-out). */
+  /** Held for ownership review (the UPC's owner is not settled yet): pending until ops decides (never a lock-out). */
   'upc_under_review',
   /** Ops named another release the owner of this UPC: the unit never charts under it. */
   'upc_not_owned',
@@ -132,10 +132,6 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
     rulesVersion: version,
   });
   if (unit.reversedAt !== null) return excluded('refunded');
-  // An album unit charts under its UPC only once the UPC is known to be the release's own.
-  if (source.upc && ctx.upcReview === 'rejected') return excluded('upc_not_owned');
-  if (source.upc && ctx.upcReview === 'under_review')
-    return { eligibility: 'pending', reason: 'upc_under_review', countedAt, rulesVersion: version };
   if (!set) return { eligibility: 'pending', reason: 'no_rules', countedAt, rulesVersion: null };
   const { rules } = set;
   if (ctx.testOrder && rules.excludeTestOrders) return excluded('test_order');
@@ -153,6 +149,12 @@ export function decideUnit(unit: Omit<Unit, 'index'>, ctx: LineContext): Decisio
   if (floor === undefined || minor(source.unitPriceNet) < minor(floor)) return excluded('below_floor');
   if (countedAt === null)
     return { eligibility: 'pending', reason: 'not_redeemed', countedAt: null, rulesVersion: version };
+  // Last: the UPC's review state depends on another account's claim, so every reason of the account's own
+  // data is decided first and a unit that would not chart anyway (a free test order, ...) answers the same
+  // whether or not a rival holds the UPC. An album unit charts only once the UPC is the release's own.
+  if (source.upc && ctx.upcReview === 'rejected') return excluded('upc_not_owned');
+  if (source.upc && ctx.upcReview === 'under_review')
+    return { eligibility: 'pending', reason: 'upc_under_review', countedAt, rulesVersion: version };
   return {
     eligibility: 'eligible',
     countedAt,

@@ -1,5 +1,6 @@
-// Owned by the artist API (release, upc_conflict); exported here so that the artist API's ops route and cmdr
-// resolve a UPC conflict with the same statement, and geo-reporting reads the same states.
+// Owned by the artist API (release, upc_conflict): it flags claims and withdraws them as releases are written;
+// ops resolves a conflict with cmdr (`cmdr upc-conflicts resolve`, the only resolution path: the artist API
+// has no ops route for it); geo-reporting reads the same states.
 //
 // A UPC is unique per account, not across accounts: when releases of two accounts claim one UPC, both are
 // kept and flagged `under_review` (neither charts), and ops names the owner. The owner's release becomes
@@ -133,5 +134,33 @@ export async function flagUpcClaim(
       WHERE r.id = $1::uuid
          OR (r.id IN (SELECT id FROM others WHERE upc_review IS NULL))`,
     [input.releaseId, input.upc, input.accountId],
+  );
+}
+
+/**
+ * Called by the artist API under the UPC's advisory lock after a release stopped claiming `upc` (its UPC
+ * changed, or it was deleted): a rival's claim withdrawn must not keep the owner under review. While
+ * claimants (releases with the UPC that were not rejected) of more than one account remain, nothing changes;
+ * otherwise the UPC's open conflict is closed (`resolved_by` = `withdrawn`; the owner is the one claimant
+ * left, if any) and the claimants' `under_review` is cleared, so geo-reporting charts their waiting units
+ * (SalesService.replanUpcReviews). A release ops confirmed or rejected keeps that verdict.
+ */
+export async function withdrawUpcClaim(sql: Queryable, input: { upc: string }): Promise<void> {
+  await sql.query(
+    `WITH claimants AS (
+       SELECT r.id, a.account_id FROM release r JOIN artist a ON a.id = r.artist_id
+        WHERE r.upc = $1 AND r.upc_review IS DISTINCT FROM 'rejected'
+     ), settled AS (
+       SELECT (SELECT count(DISTINCT account_id) FROM claimants) <= 1 AS yes
+     ), closed AS (
+       UPDATE upc_conflict u
+          SET resolved_at = now(), resolved_by = 'withdrawn',
+              owner_release_id = (SELECT id FROM claimants LIMIT 1)
+        WHERE u.upc = $1 AND u.resolved_at IS NULL AND (SELECT yes FROM settled)
+       RETURNING u.id
+     )
+     UPDATE release r SET upc_review = NULL
+      WHERE r.id IN (SELECT id FROM claimants) AND r.upc_review = 'under_review' AND (SELECT yes FROM settled)`,
+    [input.upc],
   );
 }

@@ -28,7 +28,24 @@ async function seedTenant(h: Harness, name: string, n: number) {
   const order = await seedPaidOrder(h.pool, { shopDomain, releaseId: release.id });
   const deliveryId = await seedDelivery(h.pool, shopDomain);
   await seedSales(h.pool, release.id, '2026-11-27');
-  return { ...account, shopDomain, shopId, artistId, releaseId: release.id, mappingId, ...order, deliveryId };
+  // A customer-data export of the shop, as the fulfillment worker stores it for customers/data_request.
+  const { rows } = await h.pool.query<{ id: string }>(
+    `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload, expires_at)
+     VALUES ($1, $2, $2, '{"format":"single.customer-data.v1"}', now() + interval '30 days') RETURNING id::text`,
+    [shopDomain, 7_770_000 + n],
+  );
+  const exportId = rows[0]!.id;
+  return {
+    ...account,
+    shopDomain,
+    shopId,
+    artistId,
+    releaseId: release.id,
+    mappingId,
+    ...order,
+    deliveryId,
+    exportId,
+  };
 }
 
 const UNKNOWN_UUID = '00000000-0000-4000-8000-000000000000';
@@ -140,6 +157,24 @@ function foreignIdRequests(owner: Tenant, own: Tenant) {
       'GET',
       (x) => `/v1/sales/chart.csv?releaseId=${x}&week=2026-11-27`,
       owner.releaseId,
+      UNKNOWN_UUID,
+    ),
+    // A shop's customer-data export: their shop, or my shop with their export's id.
+    {
+      ...id(
+        'their data request export',
+        'GET',
+        (x) => `/v1/shops/${owner.shopDomain}/data-requests/${x}`,
+        owner.exportId,
+        UNKNOWN_UUID,
+      ),
+      route: '/v1/shops/:domain/data-requests/:id',
+    },
+    id(
+      'their data request export under my shop',
+      'GET',
+      (x) => `/v1/shops/${own.shopDomain}/data-requests/${x}`,
+      owner.exportId,
       UNKNOWN_UUID,
     ),
   ];

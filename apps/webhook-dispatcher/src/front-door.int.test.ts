@@ -60,6 +60,34 @@ describe('the same body bytes are one delivery whatever the headers say', () => 
     expect(h.received[0]?.headers?.['x-shop-domain']).not.toBe(RIVAL);
   });
 
+  it('answers duplicate to an orders/cancelled body replayed as orders/updated under another shop (the topic is a header too)', async () => {
+    await connectShop(h.pool, RIVAL);
+    const order = JSON.parse(uniqueOrderBody(11).toString());
+    order.cancelled_at = '2026-11-21T10:00:00Z';
+    const body = Buffer.from(JSON.stringify(order));
+    const first = await h.dispatcher.app.inject(signedRequest('orders/cancelled', body));
+    expect(first.json()).toEqual({ status: 'accepted' });
+
+    const replays = [
+      signedRequest('orders/updated', body, { 'x-shopify-shop-domain': RIVAL }),
+      signedRequest('orders/paid', body, { 'x-shopify-shop-domain': SHOP }),
+    ];
+    for (const replay of replays)
+      expect((await h.dispatcher.app.inject(replay)).json()).toEqual({ status: 'duplicate' });
+    // PostgreSQL's unique key alone (Redis emptied) says the same, with fresh ids and another topic.
+    await deleteRedisPrefix(h.prefix);
+    for (const topic of ['orders/updated', 'orders/create'] as const) {
+      const replay = signedRequest(topic, body, {
+        'x-shopify-shop-domain': RIVAL,
+        'x-shopify-webhook-id': randomUUID(),
+      });
+      expect((await h.dispatcher.app.inject(replay)).json()).toEqual({ status: 'duplicate' });
+    }
+    expect(await deliveries()).toBe(1);
+    expect(await outbox()).toBe(1);
+    expect(await h.count(`SELECT count(*) AS n FROM webhook_delivery WHERE topic = 'orders/cancelled'`)).toBe(1);
+  });
+
   it('claims one body sent at once under several shops exactly once, and never for a shop not connected', async () => {
     await connectShop(h.pool, RIVAL);
     const body = uniqueOrderBody(7);

@@ -30,13 +30,14 @@ export type ClaimResult =
 
 /**
  * The three keys a delivery is claimed under; any of them already taken makes it a duplicate. The body key
- * has no shop in it: Shopify signs only the body and order payloads do not name their shop, so the same
- * bytes under another shop's header are a replay, never a second delivery.
+ * is the sha256 of the bytes alone, with neither shop nor topic in it: Shopify signs only the body, and
+ * both are headers, so the same bytes under another shop's or topic's header are a replay, never a second
+ * delivery (PostgreSQL's unique key on body_sha256 says the same).
  */
 export function dedupeKeys(
-  d: Pick<NewDelivery, 'shopDomain' | 'webhookId' | 'topic' | 'eventId' | 'dedupeFamily' | 'bodySha256'>,
+  d: Pick<NewDelivery, 'shopDomain' | 'webhookId' | 'topic' | 'eventId' | 'bodySha256'>,
 ): string[] {
-  const keys = [`w:${d.shopDomain}:${d.webhookId}`, `b:${d.dedupeFamily}:${d.bodySha256}`];
+  const keys = [`w:${d.shopDomain}:${d.webhookId}`, `b:${d.bodySha256}`];
   if (d.eventId) keys.push(`e:${d.shopDomain}:${d.topic}:${d.eventId}`);
   return keys;
 }
@@ -51,7 +52,7 @@ export function shopScopedKeys(keys: readonly string[]): string[] {
 // (see OutboxWaker): the caller wakes the relay once the batch has committed.
 // Only shops with a row in `shop` are inserted (checked here, in the statement, even though the route asked
 // first: a cached answer is never the guard). Two items of one batch with the same body but different shops
-// are both sent: the unique key on (family, body) keeps the first one whose shop exists (ORDER BY ord).
+// are both sent: the unique key on the body keeps the first one whose shop exists (ORDER BY ord).
 // Rows travel as plain parameters of a multi-row VALUES: array parameters would make the driver escape
 // every 7 KB payload into an array literal, which costs more than the insert itself.
 const COLUMNS = 15;

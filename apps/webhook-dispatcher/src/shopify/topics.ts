@@ -7,8 +7,9 @@ export function laneOf(topic: ShopifyTopic): Lane {
 }
 
 /**
- * Order snapshots (create / paid / updated) carry the same information when their bodies are identical:
- * a captured snapshot replayed under another of these topics is the same delivery, not a new job.
+ * The topic's family, stored with the delivery for the record (order snapshots create / paid / updated
+ * are one family). Not part of the body key: the topic is a header, so the same bytes under any topic are
+ * one delivery (see dedupeKeys).
  */
 export function dedupeFamily(topic: ShopifyTopic): string {
   return topic === 'orders/create' || topic === 'orders/paid' || topic === 'orders/updated' ? 'orders/snapshot' : topic;

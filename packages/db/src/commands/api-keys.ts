@@ -24,7 +24,7 @@ export function hashApiKey(secret: string): string {
 /**
  * Every scope an API key can hold, the one list the artist API, cmdr and geo-reporting check against.
  * `read`/`write`: the account's own data. `admin`: the account's API keys (minting and revoking; a key never
- * grants more than it holds). `ops`: cross-account operations (dead letters, UPC conflicts, geo-reporting's
+ * grants more than it holds). `ops`: cross-account operations (dead letters, geo-reporting's
  * reports); issued by cmdr only.
  */
 export const API_KEY_SCOPES = ['read', 'write', 'admin', 'ops'] as const;

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { type SalesEventV1, sealSalesEvent } from '@single/contracts';
 import { readDataRequestExport, sweepExpiredDataRequestExports } from '@single/db/commands/data-request-exports';
 import { useTestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -71,6 +73,59 @@ describe('customers/data_request export', () => {
   });
   afterEach(async () => {
     await pool.end();
+  });
+
+  it('holds the located sales, the chart lines’ ZIPs, the raw payloads still held, and the sealed fan facts opened', async () => {
+    const order = '5550001001';
+    await pool.query(
+      `INSERT INTO located_sale (event_id, type, shop_domain, order_id, order_line_id, release_id, quantity, net_price,
+         currency, source, precision, country, region, city, postal, occurred_at)
+       SELECT gen_random_uuid(), 'sale.recorded', $1, $2, 'l1', id, 1, 9.99, 'USD', 'geo_capture', 'postal', 'US', 'WA',
+         'Milton', '98354', now() FROM release LIMIT 1`,
+      [SHOP, order],
+    );
+    await pool.query(
+      `INSERT INTO sale_line (chart, kind, eligibility, shop_domain, order_id, order_line_id, unit_index, release_id,
+         zip, country, quantity, net_price, currency, occurred_at, updated_at)
+       SELECT 'luminate-us', 'sale', 'eligible', $1, $2, 'l1', 0, id, '98354', 'US', 1, 9.99, 'USD', now(), now()
+       FROM release LIMIT 1`,
+      [SHOP, order],
+    );
+    await pool.query(
+      `INSERT INTO webhook_delivery (shop_domain, topic, webhook_id, body_sha256, dedupe_family, lane, payload,
+         shopify_order_id) VALUES ($1, 'orders/paid', 'export-1', repeat('b', 64), 'orders', 'orders', '{"id":5550001001}', $2)`,
+      [SHOP, order],
+    );
+    // The relay sealed one event (sales.v1 version 2): only the countries stay in clear.
+    const { rows: outbox } = await pool.query<{ id: string; payload: SalesEventV1 }>(
+      'SELECT id::text, payload FROM sales_outbox ORDER BY id LIMIT 1',
+    );
+    const key = { id: crypto.randomUUID(), key: randomBytes(32) };
+    await pool.query(`INSERT INTO fan_data_key (id, shop_domain, subject, key) VALUES ($1, $2, 'customer:1', $3)`, [
+      key.id,
+      SHOP,
+      key.key,
+    ]);
+    const sealed = sealSalesEvent(outbox[0]!.payload, key);
+    expect(sealed.fanSealed).toBeDefined();
+    await pool.query('UPDATE sales_outbox SET payload = $2 WHERE id = $1', [outbox[0]!.id, JSON.stringify(sealed)]);
+
+    const data = (await exportCustomerData(
+      pool,
+      SHOP,
+      customersDataRequest.parse(shopifyFixture('customers/data_request')),
+      now,
+    )) as unknown as Exported & {
+      webhookPayloads: { payload: string }[];
+      orders: { locatedSales: unknown[]; chartLines: unknown[]; salesEvents: { fan: Record<string, unknown> }[] }[];
+    };
+    const [o] = data.orders;
+    expect(o!.locatedSales).toEqual([expect.objectContaining({ postal: '98354', city: 'Milton', region: 'WA' })]);
+    expect(o!.chartLines).toEqual([expect.objectContaining({ zip: '98354', chart: 'luminate-us' })]);
+    expect(data.webhookPayloads).toEqual([
+      expect.objectContaining({ topic: 'orders/paid', payload: '{"id":5550001001}' }),
+    ]);
+    expect(o!.salesEvents[0]!.fan).toEqual(outbox[0]!.payload.fan);
   });
 
   it('holds orders, lines, grants, downloads with IPs, emails, geo captures and sales fan facts; expires after 30 days', async () => {

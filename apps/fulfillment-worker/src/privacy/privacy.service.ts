@@ -1,11 +1,16 @@
+import { openSealedFan, type SealedFan } from '@single/contracts';
 import {
   downloadsOfGrants,
   geoCapturesOfCheckouts,
+  locatedSalesOfOrders,
   type PurgeScope,
   purgeDownloadClientIps,
   purgeFanDataKeys,
   purgeGeoPersonalData,
   purgeWebhookDeliveryPayloads,
+  readFanDataKeys,
+  saleLinesOfOrders,
+  webhookPayloadsOf,
 } from '@single/db';
 import { DATA_REQUEST_EXPORT_DAYS } from '@single/db/commands/data-request-exports';
 import type { Pool } from 'pg';
@@ -156,8 +161,10 @@ export async function redactShop(pool: Pool, shopDomain: string, now: Date): Pro
  * customers/data_request: everything the platform holds about the customer, as one JSON document the merchant
  * fetches (artist API GET /v1/shops/{domain}/data-requests/{id}, `cmdr shops data-request`) until it expires
  * (DATA_REQUEST_EXPORT_DAYS; the sweep nulls it). Per order: its personal fields, lines and their grants with
- * every download (time, format, client IP), the emails sent, the geo beacon's captures of its checkout, and the
- * fan facts of its sales events as stored. Once per request (a redelivery keeps the first export).
+ * every download (time, format, client IP), the emails sent, the geo beacon's captures of its checkout, where its
+ * sales were located, its chart lines (ZIP), the raw webhook payloads still held, and the fan facts of its sales
+ * events, the sealed ones opened with the fan's key while it exists. Once per request (a redelivery keeps the
+ * first export).
  */
 export async function exportCustomerData(
   pool: Pool,
@@ -208,11 +215,28 @@ export async function exportCustomerData(
     shopDomain,
     orders.flatMap((o) => (o.checkoutToken ? [o.checkoutToken] : [])),
   );
-  const { rows: events } = await pool.query<{ orderId: string } & Record<string, unknown>>(
+  const orderIds = orders.map((o) => o.orderId);
+  const located = await locatedSalesOfOrders(pool, shopDomain, orderIds);
+  const saleLines = await saleLinesOfOrders(pool, shopDomain, orderIds);
+  const deliveries = await webhookPayloadsOf(pool, shopDomain, orderIds, String(request.customer.id));
+  const { rows: sealedEvents } = await pool.query<{
+    orderId: string;
+    eventId: string;
+    type: string;
+    occurredAt: string;
+    fan: Record<string, unknown>;
+    sealed: SealedFan | null;
+  }>(
     `SELECT key AS "orderId", event_id::text AS "eventId", payload->>'type' AS type,
-            payload->>'occurredAt' AS "occurredAt", payload->'fan' AS fan
+            payload->>'occurredAt' AS "occurredAt", payload->'fan' AS fan, payload->'fanSealed' AS sealed
      FROM sales_outbox WHERE payload->>'shopDomain' = $1 AND key = ANY($2::text[]) ORDER BY id`,
-    [shopDomain, orders.map((o) => o.orderId)],
+    [shopDomain, orderIds],
+  );
+  // Version 2 events carry only the countries in clear: the rest is opened with the fan's key, if not yet deleted.
+  const keys = await readFanDataKeys(
+    pool,
+    shopDomain,
+    sealedEvents.flatMap((e) => (e.sealed ? [e.sealed.keyId] : [])),
   );
   const expiresAt = new Date(now.getTime() + DATA_REQUEST_EXPORT_DAYS * 86_400_000);
   const payload = {
@@ -225,6 +249,10 @@ export async function exportCustomerData(
     orders: orders.map(({ id, ...order }) => ({
       ...order,
       lines: lines
+  const events = sealedEvents.map(({ sealed, ...e }) => ({
+    ...e,
+    fan: { ...e.fan, ...(sealed ? openSealedFan(sealed, e.eventId, keys.get(sealed.keyId)) : {}) },
+  }));
         .filter((l) => l.orderId === id)
         .map(({ id: lineId, orderId: _, ...l }) => ({
           ...l,
@@ -250,3 +278,6 @@ export async function exportCustomerData(
   );
   return payload;
 }
+      locatedSales: located.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
+      chartLines: saleLines.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
+    webhookPayloads: deliveries,

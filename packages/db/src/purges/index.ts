@@ -8,7 +8,13 @@ export {
   downloadsOfGrants,
   type ExportedDownload,
   type ExportedGeoCapture,
+  type ExportedLocatedSale,
+  type ExportedSaleLine,
+  type ExportedWebhookDelivery,
   geoCapturesOfCheckouts,
+  locatedSalesOfOrders,
+  saleLinesOfOrders,
+  webhookPayloadsOf,
 } from './personal-data-readers.ts';
 export type { PurgeScope, PurgeSql } from './types.ts';
 export { purgeWebhookDeliveryPayloads } from './webhook-deliveries.ts';

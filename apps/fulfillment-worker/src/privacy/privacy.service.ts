@@ -52,13 +52,16 @@ async function purgeEveryCopy(client: Sql, scope: PurgeScope & { customerId?: st
   await purgeWebhookDeliveryPayloads(client, scope);
   await purgeGeoPersonalData(client, scope);
   await purgeDownloadClientIps(client, scope);
-  // The fan data keys: every sales.v1 version 2 copy of the fan's facts (Kafka, consumers' replays) goes dark.
-  await purgeFanDataKeys(client, scope);
+  // The outbox first: this waits for a relay round that holds these rows (FanSealer) to commit, key and all.
   await client.query(
-    `UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb)
-     WHERE payload->>'shopDomain' = $1 AND ($2::boolean OR key = ANY($3::text[])) AND payload->'fan' <> '{}'::jsonb`,
+    `UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb) - 'fanSealed'
+     WHERE payload->>'shopDomain' = $1 AND ($2::boolean OR key = ANY($3::text[]))
+       AND (payload->'fan' <> '{}'::jsonb OR payload ? 'fanSealed')`,
     [scope.shopDomain, scope.all === true, scope.all ? [] : scope.orderIds],
   );
+  // Then the fan data keys, so one that relay round just created is seen and deleted too (the relay makes no
+  // new key once the tombstones are committed): every sales.v1 version 2 copy (Kafka, replays) goes dark.
+  await purgeFanDataKeys(client, scope);
 }
 
 async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<void> {
@@ -70,6 +73,12 @@ async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<v
     `UPDATE email_message SET "to" = '', status = CASE WHEN status = 'pending' THEN 'failed'::email_status ELSE status END,
        last_error = CASE WHEN status = 'pending' THEN 'customer_redacted' ELSE last_error END
      WHERE order_id = ANY($1::uuid[])`,
+    [orderIds],
+  );
+  // A pre-order's sealed link waits for an email that can no longer be sent (its recipient is gone).
+  await client.query(
+    `UPDATE download_grant SET token_sealed = NULL WHERE token_sealed IS NOT NULL
+       AND order_line_id IN (SELECT id FROM order_line WHERE order_id = ANY($1::uuid[]))`,
     [orderIds],
   );
 }
@@ -105,8 +114,10 @@ export async function redactCustomer(pool: Pool, shopDomain: string, request: Cu
       email: string | null;
     }>(
       `SELECT id, shopify_order_id::text AS oid, checkout_token, email FROM orders
-       WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[]))`,
-      [shopDomain, request.customer.id, request.orders_to_redact],
+       WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[])
+         OR lower(btrim(email)) = lower(btrim($4::text)))`,
+      // Guest orders carry no customer id: the shop's orders under the customer's address (any case) are theirs.
+      [shopDomain, request.customer.id, request.orders_to_redact, request.customer.email?.trim() || null],
     );
     await lockOrders(
       client,

@@ -1,6 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { type FanDataKey, keyedEmailHash, salesEventV1, sealSalesEvent } from '@single/contracts';
+import {
+  type FanDataKey,
+  keyedEmailHash,
+  type SalesEventV1,
+  salesEventV1,
+  salesEventV2,
+  sealedFan,
+  sealSalesEvent,
+} from '@single/contracts';
 import type { PoolClient } from 'pg';
+import { redactedEmailHash } from '../privacy/tombstones.ts';
+import { isIsoCountry } from './country-code.ts';
 
 /** An outbox row as the relay reads it: the payload as stored text. */
 export interface OutboxRow {
@@ -8,6 +18,61 @@ export interface OutboxRow {
   topic: string;
   key: string;
   payload: string;
+}
+
+interface OrderRow {
+  shop_domain: string;
+  oid: string;
+  customer_id: string | null;
+  email: string | null;
+  tombstoned: boolean;
+}
+
+const SECRET_FACTS = ['emailHash', 'billingZip', 'shippingZip', 'browserIp', 'checkoutToken'] as const;
+const COUNTRIES = ['billingCountry', 'shippingCountry'] as const;
+
+function hasSecretFacts(event: SalesEventV1): boolean {
+  return SECRET_FACTS.some((name) => !!event.fan[name]);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The countries of a fan block that are ISO 3166-1 alpha-2: the only facts that may travel in clear. */
+function validCountries(fan: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (isRecord(fan)) for (const name of COUNTRIES) if (isIsoCountry(fan[name])) out[name] = fan[name];
+  return out;
+}
+
+/**
+ * What the relay may do with an outbox payload: publish it as stored (a clean version 2), seal it (an event read
+ * as version 1, leniently), or publish the stripped payload (no event we can validate: no fan facts at all).
+ */
+export function readOutboxPayload(
+  text: string,
+): { kind: 'clean' } | { kind: 'open'; event: SalesEventV1 } | { kind: 'stripped'; payload: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { kind: 'stripped', payload: '{}' };
+  }
+  if (!isRecord(raw)) return { kind: 'stripped', payload: '{}' };
+  const fan = isRecord(raw.fan) ? raw.fan : {};
+  const countries = validCountries(fan);
+  const fanIsClean = Object.keys(fan).every((name) => name in countries);
+  if (raw.version === 2 && fanIsClean && salesEventV2.safeParse(raw).success) return { kind: 'clean' };
+  const facts: Record<string, string> = { ...countries };
+  for (const name of SECRET_FACTS) if (typeof fan[name] === 'string' && fan[name]) facts[name] = fan[name];
+  const { fanSealed: _, ...rest } = raw;
+  const v1 = salesEventV1.safeParse({ ...rest, version: 1, fan: facts });
+  if (v1.success) return { kind: 'open', event: v1.data };
+  const sealed = sealedFan.safeParse(raw.fanSealed);
+  return {
+    kind: 'stripped',
+    payload: JSON.stringify({ ...rest, fan: countries, ...(sealed.success ? { fanSealed: sealed.data } : {}) }),
+  };
 }
 
 /**
@@ -32,25 +97,40 @@ export class FanSealer {
     this.#secret = fanHashSecret;
   }
 
-  /** Seals the version 1 rows (others pass unchanged) and returns the rows as they are now stored. */
+  /**
+   * Seals the version 1 rows and returns the rows as they are now stored. Nothing leaves in clear that was not
+   * validated: a clean version 2 row (only valid countries in `fan`) passes unchanged; any other row is read
+   * leniently as version 1 (its fan facts kept as strings, a country that is not ISO 3166-1 alpha-2 dropped) and
+   * sealed; a row that still is no event loses its fan block (stripped). A subject already redacted (a
+   * tombstone for the order, its customer or its email) gets no key: its event carries the countries only.
+   */
   async seal(client: PoolClient, rows: readonly OutboxRow[]): Promise<OutboxRow[]> {
-    const open = rows.flatMap((row) => {
-      const parsed = salesEventV1.safeParse(JSON.parse(row.payload));
-      return parsed.success ? [{ row, event: parsed.data }] : [];
-    });
-    if (open.length === 0) return [...rows];
-    const orders = await this.#orders(
-      client,
-      open.map((o) => o.event),
-    );
+    const open: { row: OutboxRow; event: SalesEventV1 }[] = [];
+    const rewritten = new Map<string, string>();
+    for (const row of rows) {
+      const read = readOutboxPayload(row.payload);
+      if (read.kind === 'open') open.push({ row, event: read.event });
+      else if (read.kind === 'stripped') rewritten.set(row.id, read.payload);
+    }
+    const orders =
+      open.length > 0
+        ? await this.#orders(
+            client,
+            open.map((o) => o.event),
+          )
+        : new Map();
     const subjectOf = (shop: string, orderId: string) => {
       const order = orders.get(`${shop}\n${orderId}`);
       if (order?.customer_id) return `customer:${order.customer_id}`;
       if (order?.email?.trim()) return `email:${keyedEmailHash(this.#secret, order.email)}`;
       return `order:${orderId}`;
     };
+    const redacted = await this.#redacted(client, [...orders.values()]);
+    const keyed = open.filter(
+      ({ event }) => hasSecretFacts(event) && !redacted.has(`${event.shopDomain}\n${event.orderId}`),
+    );
     const wanted = new Map<string, { shop: string; subject: string; orderIds: Set<string> }>();
-    for (const { event } of open) {
+    for (const { event } of keyed) {
       const subject = subjectOf(event.shopDomain, event.orderId);
       const entry = wanted.get(`${event.shopDomain}\n${subject}`) ?? {
         shop: event.shopDomain,
@@ -60,31 +140,56 @@ export class FanSealer {
       entry.orderIds.add(event.orderId);
       wanted.set(`${event.shopDomain}\n${subject}`, entry);
     }
-    const keys = await this.#keys(client, [...wanted.values()]);
-    const sealed = new Map<string, string>();
+    const keys = wanted.size > 0 ? await this.#keys(client, [...wanted.values()]) : new Map<string, FanDataKey>();
     for (const { row, event } of open) {
       const order = orders.get(`${event.shopDomain}\n${event.orderId}`);
       const email = order?.email?.trim() ? keyedEmailHash(this.#secret, order.email) : undefined;
       const facts = { ...event, fan: { ...event.fan, ...(email ? { emailHash: email } : {}) } };
       const key = keys.get(`${event.shopDomain}\n${subjectOf(event.shopDomain, event.orderId)}`) ?? null;
-      sealed.set(row.id, JSON.stringify(sealSalesEvent(facts, key)));
+      rewritten.set(row.id, JSON.stringify(sealSalesEvent(facts, key)));
     }
+    if (rewritten.size === 0) return [...rows];
     await client.query(
       `UPDATE sales_outbox o SET payload = s.payload::jsonb
        FROM unnest($1::bigint[], $2::text[]) AS s(id, payload) WHERE o.id = s.id`,
-      [[...sealed.keys()], [...sealed.values()]],
+      [[...rewritten.keys()], [...rewritten.values()]],
     );
-    return rows.map((row) => ({ ...row, payload: sealed.get(row.id) ?? row.payload }));
+    return rows.map((row) => ({ ...row, payload: rewritten.get(row.id) ?? row.payload }));
   }
 
   async #orders(client: PoolClient, events: readonly { shopDomain: string; orderId: string }[]) {
-    const { rows } = await client.query<{ k: string; customer_id: string | null; email: string | null }>(
-      `SELECT o.shop_domain || E'\\n' || o.shopify_order_id::text AS k, o.customer_id::text, o.email
-       FROM orders o JOIN unnest($1::text[], $2::text[]) AS e(shop, oid)
-         ON o.shop_domain = e.shop AND o.shopify_order_id::text = e.oid`,
+    const { rows } = await client.query<OrderRow>(
+      `SELECT e.shop AS shop_domain, e.oid, o.customer_id::text, o.email,
+              (EXISTS (SELECT 1 FROM redacted_order r WHERE r.shop_domain = e.shop AND r.shopify_order_id::text = e.oid)
+               OR EXISTS (SELECT 1 FROM redacted_customer c WHERE c.shop_domain = e.shop AND c.customer_id = o.customer_id))
+                AS tombstoned
+       FROM unnest($1::text[], $2::text[]) AS e(shop, oid)
+         LEFT JOIN orders o ON o.shop_domain = e.shop AND o.shopify_order_id::text = e.oid`,
       [events.map((e) => e.shopDomain), events.map((e) => e.orderId)],
     );
-    return new Map(rows.map((r) => [r.k, r]));
+    return new Map(rows.map((r) => [`${r.shop_domain}\n${r.oid}`, r]));
+  }
+
+  /**
+   * The orders (`shop\norderId`) whose fan was redacted: by order or customer tombstone, or by the hash of the
+   * order's email (redacted_email). Committed tombstones only: a redaction still running deletes the key this
+   * transaction creates after it commits (purgeEveryCopy waits for the outbox rows this transaction holds).
+   */
+  async #redacted(client: PoolClient, orders: readonly OrderRow[]): Promise<Set<string>> {
+    const redacted = new Set(orders.filter((o) => o.tombstoned).map((o) => `${o.shop_domain}\n${o.oid}`));
+    const byEmail = orders.filter((o) => !o.tombstoned && o.email?.trim());
+    if (byEmail.length === 0) return redacted;
+    const hashes = byEmail.map((o) => redactedEmailHash(o.shop_domain, o.email as string));
+    const { rows } = await client.query<{ shop_domain: string; email_hash: string }>(
+      `SELECT r.shop_domain, r.email_hash FROM redacted_email r
+       JOIN unnest($1::text[], $2::text[]) AS s(shop, hash) ON r.shop_domain = s.shop AND r.email_hash = s.hash`,
+      [byEmail.map((o) => o.shop_domain), hashes],
+    );
+    const hit = new Set(rows.map((r) => `${r.shop_domain}\n${r.email_hash}`));
+    byEmail.forEach((o, i) => {
+      if (hit.has(`${o.shop_domain}\n${hashes[i]}`)) redacted.add(`${o.shop_domain}\n${o.oid}`);
+    });
+    return redacted;
   }
 
   /** The data keys of these subjects, created when missing, with their orders linked. */

@@ -1,5 +1,6 @@
 import { isExactIn, isIsoCurrency, MONEY_PATTERN, sumAmounts } from '@single/contracts';
 import { z } from 'zod';
+import { isoCountryOrNull } from '../sales/country-code.ts';
 
 // The slices of Shopify's webhook payloads the worker relies on. Everything else is ignored (zod strips
 // it), so an extra field never breaks intake while a missing or malformed required one sends the message
@@ -33,7 +34,12 @@ const address = z
   .object({
     zip: z.string().nullish(),
     province_code: z.string().nullish(),
-    country_code: z.string().nullish(),
+    // ISO 3166-1 alpha-2 or null: sales.v1 publishes the country in clear, so anything else ("USA", a ZIP
+    // typed into the wrong field) never reaches the stream, and the order is still fulfilled.
+    country_code: z
+      .string()
+      .nullish()
+      .transform((code) => isoCountryOrNull(code)),
   })
   .nullish();
 

@@ -249,6 +249,10 @@ export async function exportCustomerData(
     shopDomain,
     sealedEvents.flatMap((e) => (e.sealed ? [e.sealed.keyId] : [])),
   );
+  const events = sealedEvents.map(({ sealed, ...e }) => ({
+    ...e,
+    fan: { ...e.fan, ...(sealed ? openSealedFan(sealed, e.eventId, keys.get(sealed.keyId)) : {}) },
+  }));
   const expiresAt = new Date(now.getTime() + DATA_REQUEST_EXPORT_DAYS * 86_400_000);
   const payload = {
     format: 'single.customer-data.v1',
@@ -260,10 +264,6 @@ export async function exportCustomerData(
     orders: orders.map(({ id, ...order }) => ({
       ...order,
       lines: lines
-  const events = sealedEvents.map(({ sealed, ...e }) => ({
-    ...e,
-    fan: { ...e.fan, ...(sealed ? openSealedFan(sealed, e.eventId, keys.get(sealed.keyId)) : {}) },
-  }));
         .filter((l) => l.orderId === id)
         .map(({ id: lineId, orderId: _, ...l }) => ({
           ...l,
@@ -279,7 +279,10 @@ export async function exportCustomerData(
         .filter((c) => c.checkoutToken === order.checkoutToken)
         .map(({ checkoutToken: _, ...c }) => c),
       salesEvents: events.filter((e) => e.orderId === order.orderId).map(({ orderId: _, ...e }) => e),
+      locatedSales: located.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
+      chartLines: saleLines.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
     })),
+    webhookPayloads: deliveries,
   };
   await pool.query(
     `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload, created_at, expires_at)
@@ -289,6 +292,3 @@ export async function exportCustomerData(
   );
   return payload;
 }
-      locatedSales: located.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
-      chartLines: saleLines.filter((l) => l.orderId === order.orderId).map(({ orderId: _, ...l }) => l),
-    webhookPayloads: deliveries,

@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController
 import { trackAllowedMethods } from './allowed-methods.ts';
 import { clientErrorHandler, refuseConnect } from './client-error.ts';
 import { frameworkErrors, registerErrorHandling } from './errors.ts';
+import { handleExpectations, hostProblem } from './expectations.ts';
 import { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
 import { PROBLEM_CONTENT_TYPE, ProblemError } from './problem.ts';
 
@@ -48,10 +49,13 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     frameworkErrors,
     return503OnClosing: false,
     ...(options.fastify as object),
+    // Node's own check answers an empty 400: hostProblem (below) answers problem+json instead.
+    http: { ...(options.fastify as { http?: object } | undefined)?.http, requireHostHeader: false },
   }) as unknown as FastifyInstance;
   const health: HealthState = { shuttingDown: false };
   const allowed = trackAllowedMethods(app);
   app.server.on('connect', refuseConnect(options.logger));
+  handleExpectations(app.server, options.logger);
 
   const maxUrlLength = options.maxUrlLength ?? 8 * 1024;
   let closing = false;
@@ -60,7 +64,9 @@ export function createHttpApp(options: HttpAppOptions): HttpApp {
     done();
   });
   app.addHook('onRequest', (request, _reply, done) => {
-    if (closing) {
+    const badHost = hostProblem(request.raw);
+    if (badHost) done(badHost);
+    else if (closing) {
       // A request on a kept-alive connection after close() began: the client retries elsewhere.
       done(
         new ProblemError(503, 'shutting_down', 'Shutting down', {

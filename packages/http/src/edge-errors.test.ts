@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import net from 'node:net';
 import { Writable } from 'node:stream';
 import { createLogger } from '@single/logger';
@@ -117,5 +118,38 @@ describe('errors before any route', () => {
     http.app.get('/maybe', (_request, reply) => reply.callNotFound());
     const res = await http.app.inject('/maybe');
     expect([res.statusCode, res.json().code]).toEqual([404, 'not_found']);
+  });
+});
+
+describe('Expect and Host, where Node would answer by itself', () => {
+  it('still invites and takes a body within the limit on Expect: 100-continue, and HTTP/1.0 needs no Host', async () => {
+    const service = await listening();
+    try {
+      const answer = await new Promise<{ status: number; body: string; invited: boolean }>((resolve, reject) => {
+        let invited = false;
+        const req = request(`${service.address}/items`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': '8', expect: '100-continue' },
+        });
+        req.on('continue', () => {
+          invited = true;
+          req.end('{"n":12}');
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (c) => {
+            body += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body, invited }));
+        });
+        req.on('error', reject);
+      });
+      expect(answer).toEqual({ status: 200, body: '{"n":12}', invited: true });
+
+      const old = await rawHttp(service.address, 'GET /items/1 HTTP/1.0\r\n\r\n');
+      expect([old.status, old.body]).toEqual([200, '{"ok":true}']);
+    } finally {
+      await service.close();
+    }
   });
 });

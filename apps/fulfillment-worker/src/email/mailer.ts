@@ -53,6 +53,8 @@ interface GrantRow {
   opens_at: Date;
   /** A release grant's tracks out before the release ("instant grat"), by instant. */
   early: { title: string; at: string }[];
+  /** When a sent email first carried its link: never re-issued after that (it would break the fan's copy). */
+  link_sent_at: Date | null;
 }
 
 /** What happened to one claimed email; recorded for the whole batch in one statement. */
@@ -62,6 +64,8 @@ interface Outcome {
   sentAt: Date | null;
   nextAttemptAt: Date | null;
   error: string | null;
+  /** The grants whose links the email carried (when sent). */
+  linked?: readonly string[];
 }
 
 /**
@@ -98,6 +102,7 @@ export class Mailer {
     try {
       await client.query('BEGIN');
       await this.#record(client, outcomes);
+      await this.#markLinksSent(client, outcomes);
       await this.#wipeTokens(client, rows, outcomes);
       await client.query('COMMIT');
     } catch (err) {
@@ -126,6 +131,16 @@ export class Mailer {
     );
   }
 
+  /** The links a sent email carried are in the fan's mailbox now: from here on they are never re-issued. */
+  async #markLinksSent(client: PoolClient, outcomes: readonly Outcome[]): Promise<void> {
+    const linked = outcomes.flatMap((o) => (o.status === 'sent' ? (o.linked ?? []) : []));
+    if (linked.length === 0) return;
+    await client.query(
+      'UPDATE download_grant SET link_sent_at = coalesce(link_sent_at, $2) WHERE id = ANY($1::uuid[])',
+      [linked, this.#o.now()],
+    );
+  }
+
   /**
    * Once an email is settled (sent, or failed for good), its grants' sealed tokens go: from then on the link
    * exists only in the fan's mailbox and as a hash here. A scheduled grant (a pre-order) keeps its sealed token
@@ -145,7 +160,8 @@ export class Mailer {
   async #deliver(email: ClaimedEmail, grants: Map<string, GrantRow>): Promise<Outcome> {
     const outcome = { id: email.id, sentAt: null, nextAttemptAt: null, error: null };
     try {
-      const items = this.#linkedItems(email.payload, grants);
+      const linked: string[] = [];
+      const items = this.#linkedItems(email.payload, grants, linked);
       // Every grant was revoked (refund or cancellation) before the email went out: nothing to send.
       if (items.length === 0) return { ...outcome, status: 'failed', error: 'grants_revoked' };
       const rendered = renderDownloadEmail(email.payload, items);
@@ -157,7 +173,7 @@ export class Mailer {
         messageId: `<${messageHash}@single.email>`,
         headers: { 'X-Single-Email-Kind': email.kind },
       });
-      return { ...outcome, status: 'sent', sentAt: this.#o.now() };
+      return { ...outcome, status: 'sent', sentAt: this.#o.now(), linked };
     } catch (err) {
       const delay = this.#o.retryDelaysMs[email.attempts - 1];
       // The error's message is the server's reply, which quotes the recipient: only its codes are kept.
@@ -181,10 +197,13 @@ export class Mailer {
    * its old link stops working, and the new one is committed before the email can carry it.
    */
   async #reissueLost(grants: Map<string, GrantRow>): Promise<void> {
-    const lost = [...grants.values()].filter(
+    const unsealed = [...grants.values()].filter(
       (g) =>
         g.status !== 'revoked' && g.status !== 'expired' && !(g.token_sealed && this.#o.tokens.open(g.token_sealed)),
     );
+    if (unsealed.length === 0) return;
+    // A grant whose link a sent email carried keeps it: that email (the fan's only copy) must go on working.
+    const lost = unsealed.filter((g) => g.link_sent_at === null);
     if (lost.length === 0) return;
     const issued = lost.map(() => this.#o.tokens.issue());
     await this.#o.pool.query(
@@ -197,7 +216,7 @@ export class Mailer {
 
   async #grants(ids: readonly string[]): Promise<Map<string, GrantRow>> {
     const { rows } = await this.#o.pool.query<GrantRow>(
-      `SELECT g.id, g.token_sealed, g.status, coalesce(t.release_instant, r.release_instant) AS opens_at,
+      `SELECT g.id, g.token_sealed, g.link_sent_at, g.status, coalesce(t.release_instant, r.release_instant) AS opens_at,
               CASE WHEN g.track_id IS NULL THEN coalesce(
                 (SELECT json_agg(json_build_object('title', e.title, 'at', e.release_instant) ORDER BY e.release_instant, e.position)
                  FROM track e WHERE e.release_id = g.release_id AND e.release_instant < r.release_instant), '[]')
@@ -215,7 +234,7 @@ export class Mailer {
    * the release ("instant grat"), those tracks with their dates and the link already: the link serves each
    * file from its own instant, so the order email is where the fan learns what is out and when the rest is.
    */
-  #linkedItems(payload: DownloadEmailPayload, grants: Map<string, GrantRow>): LinkedItem[] {
+  #linkedItems(payload: DownloadEmailPayload, grants: Map<string, GrantRow>, linked: string[]): LinkedItem[] {
     const base = this.#o.downloadBaseUrl.replace(/\/$/, '');
     const now = this.#o.now();
     const items: LinkedItem[] = [];
@@ -236,8 +255,14 @@ export class Mailer {
       }
       const links = live.flatMap((g) => {
         const token = g.token_sealed ? this.#o.tokens.open(g.token_sealed) : undefined;
+        if (token) linked.push(g.id);
         return token ? [`${base}/d/${token}`] : [];
       });
+      // Every link of the item already reached the fan in a sent email: nothing new to tell about it.
+      if (links.length === 0 && live.every((g) => g.link_sent_at !== null)) {
+        items.push({ title: item.title, artworkUrl, links: [], availableAt: null, early: [], linkSentBefore: true });
+        continue;
+      }
       // The sealed tokens are gone or no configured secret opens them (one retired too early).
       if (links.length === 0) throw Object.assign(new Error('download links unavailable'), { code: 'ENOLINK' });
       items.push({ title: item.title, artworkUrl, links, availableAt: preorder ? first.opens_at : null, early });

@@ -19,13 +19,17 @@ export interface LinkedItem {
   availableAt: Date | null;
   /** A pre-order's tracks out before the release ("instant grat"): the link serves each from its date. */
   early: { title: string; availableAt: Date; out: boolean }[];
+  /** The link went out in an earlier email and cannot be shown again (it is stored only as a hash). */
+  linkSentBefore?: boolean;
 }
 
 export function renderDownloadEmail(
   payload: Pick<DownloadEmailPayload, 'orderName'>,
   items: readonly LinkedItem[],
 ): RenderedEmail {
-  const ready = items.some((i) => i.links.length > 0 && (!i.availableAt || i.early.some((e) => e.out)));
+  const ready = items.some(
+    (i) => i.linkSentBefore || (i.links.length > 0 && (!i.availableAt || i.early.some((e) => e.out))),
+  );
   const subject = ready
     ? `Your music from order ${payload.orderName} is ready to download`
     : `Your pre-order ${payload.orderName} is confirmed`;
@@ -34,7 +38,11 @@ export function renderDownloadEmail(
   for (const item of items) {
     text.push(item.title, `Artwork: ${item.artworkUrl}`);
     html.push(`<h2>${escapeHtml(item.title)}</h2>`, `<img src="${escapeHtml(item.artworkUrl)}" alt="" width="300">`);
-    if (item.availableAt && item.links.length === 0) {
+    if (item.linkSentBefore) {
+      const note = 'It is ready: use the download link from our earlier email for this order; it has all of it.';
+      text.push(note);
+      html.push(`<p>${escapeHtml(note)}</p>`);
+    } else if (item.availableAt && item.links.length === 0) {
       const when = formatChartInstant(item.availableAt);
       text.push(`Available on ${when}: we will email your download link then.`);
       html.push(`<p>Available on ${escapeHtml(when)}: we will email your download link then.</p>`);

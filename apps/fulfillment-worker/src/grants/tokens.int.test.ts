@@ -121,7 +121,7 @@ describe('download tokens are random and leave no usable link in the database', 
     }
   });
 
-  it('rotation: a pending email sealed under the old secret still sends its link; with that secret retired it gets a new one', async () => {
+  it('rotation: a pending email sealed under the old secret still sends its link; with that secret retired, a link already sent is not re-issued', async () => {
     await applySnapshots({ pool, tokens: new DownloadTokens([SECRET]), now: () => clock }, [
       { shopDomain: SHOP, snapshot: paidOrder() },
     ]);
@@ -137,16 +137,46 @@ describe('download tokens are random and leave no usable link in the database', 
         .sort(),
     );
 
-    // The pre-order's "it's here" email after the old secret was retired: a new random link, which works.
+    // The pre-order's "it's here" email after the old secret was retired. Its link already went out in the order
+    // email (instant-grat tracks), so it is not re-issued: that link, in the fan's mailbox, keeps working, and the
+    // email points to it.
     clock = catalogue.preorderInstant;
     expect(await new PreorderScheduler({ pool, now: () => clock }).tick()).toBe(1);
     expect(await mailer(new DownloadTokens([NEXT_SECRET])).tick()).toBe(1);
-    const [link] = linksIn(smtp.received[1]!.source);
     const preorder = await database().db.downloadGrant.findFirstOrThrow({
       where: { releaseId: catalogue.preorderAlbum },
     });
-    expect(hashToken(link!)).toBe(preorder.tokenHash);
-    expect(preorder.tokenHash).not.toBe(before.find((g) => g.id === preorder.id)!.tokenHash);
+    expect(preorder.tokenHash).toBe(before.find((g) => g.id === preorder.id)!.tokenHash);
+    expect(first).toContain(preorder.tokenHash);
+    expect(linksIn(smtp.received[1]!.source)).toEqual([]);
+    expect(smtp.received[1]!.source).toContain('use the download link from our earlier email');
     expect(preorder.tokenSealed).toBeNull();
+  });
+
+  it("a link a sent email carried is never re-issued by a later email of the same grant (the fan's copy keeps working)", async () => {
+    const tokens = new DownloadTokens([SECRET]);
+    await applySnapshots({ pool, tokens, now: () => clock }, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    expect(await mailer(tokens).tick()).toBe(1);
+    const sent = linksIn(smtp.received[0]!.source);
+    const before = (await database().db.downloadGrant.findMany({ where: { status: 'active' } })).map(
+      (g) => g.tokenHash,
+    );
+    expect(sent.map(hashToken).filter((h) => before.includes(h))).toHaveLength(before.length);
+    // A second email naming the same (now unsealed) grants: e.g. an order email retried after the release email.
+    const first = await database().db.emailMessage.findFirstOrThrow();
+    await database().db.emailMessage.create({
+      data: {
+        idempotencyKey: `${first.idempotencyKey}:again`,
+        orderId: first.orderId,
+        to: first.to,
+        kind: first.kind,
+        payload: first.payload as object,
+        nextAttemptAt: clock,
+      },
+    });
+    expect(await mailer(tokens).tick()).toBe(1);
+    expect(smtp.received[1]!.source).toContain('use the download link from our earlier email');
+    const after = (await database().db.downloadGrant.findMany({ where: { status: 'active' } })).map((g) => g.tokenHash);
+    expect(after.sort()).toEqual([...before].sort());
   });
 });

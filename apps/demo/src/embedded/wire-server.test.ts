@@ -14,7 +14,7 @@ describe('PgliteWireServer', () => {
     server = new PgliteWireServer({ db });
     url = `postgres://postgres:postgres@127.0.0.1:${await server.start()}/postgres`;
     await db.exec('CREATE TABLE note (id int PRIMARY KEY, body text)');
-  });
+  }, 60_000); // PGlite's initdb in WebAssembly: seconds, more on a loaded two-core machine
   afterAll(async () => {
     await server.stop();
     await db.close();

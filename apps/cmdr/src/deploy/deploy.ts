@@ -34,7 +34,8 @@ export interface DeployResult {
   dryRun: boolean;
   /** helm template output (dry run) */
   manifests?: string;
-  /** Infrastructure (vendor chart) dry runs: the merged values, and why nothing was rendered. */
+  /** Infrastructure (vendor chart) dry runs: the merged values (what review needs when the chart cannot be
+   * rendered here), and why nothing was rendered (no chart archive on disk). */
   values?: Record<string, unknown>;
   note?: string;
   helmArgs: string[];

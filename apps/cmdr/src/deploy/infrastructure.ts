@@ -5,25 +5,13 @@ import { parse, stringify } from 'yaml';
 import { CmdrError, ExitCode, notFound } from '../exit-codes.ts';
 import { helm } from '../helm/helm.ts';
 import type { Infrastructure, Workspace } from '../projects.ts';
-import { mergeValues } from './deploy.ts';
+import { type DeployResult, mergeValues } from './deploy.ts';
 
-export interface InfrastructureResult {
-  project: string;
-  env: string;
-  release: string;
-  namespace: string;
-  kubeContext: string;
-  tag: string;
-  /** The vendor chart and its pinned version, e.g. traefik 26.1.0 from https://traefik.github.io/charts. */
-  image: string;
-  dryRun: boolean;
-  manifests?: string;
-  /** The merged values (dry run), which is what review needs when the chart cannot be rendered here. */
-  values?: Record<string, unknown>;
-  /** Why nothing was rendered (dry run without the chart archive on disk). */
-  note?: string;
-  helmArgs: string[];
-}
+/**
+ * What `deploy` returns for a project, since `deploy` hands infrastructure entries here. `image` names the vendor
+ * chart and its pinned version, e.g. traefik 26.1.0 from https://traefik.github.io/charts.
+ */
+export type InfrastructureResult = DeployResult;
 
 /** Our values for one environment: the values file, then the environment's values over it. */
 export function infrastructureValues(ws: Workspace, entry: Infrastructure, env: string): Record<string, unknown> {

@@ -8,7 +8,7 @@ import {
   type ReportedRelease,
   releasesForLine,
 } from '../../grants/line-releases.ts';
-import { newUnitIndexes, planGrants } from '../../grants/plan.ts';
+import { newUnitIndexes, planGrants, type ReleaseTerms } from '../../grants/plan.ts';
 import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
 import { purgeLateCopies } from '../../privacy/late-copies.ts';
@@ -256,6 +256,29 @@ async function upsertOrders(client: Sql, work: readonly SnapshotWork[], now: Dat
   return rows;
 }
 
+/** The release columns SELECT_MAPPINGS and SELECT_RECORDED_RELEASES both read. */
+interface ReleaseTermsRow {
+  release_id: string;
+  title: string;
+  upc: string;
+  release_instant: Date;
+  download_limit: number;
+  download_expiry_days: number;
+  first_track_instant: Date | null;
+}
+
+function releaseTerms(r: ReleaseTermsRow): ReleaseTerms {
+  return {
+    releaseId: r.release_id,
+    title: r.title,
+    upc: r.upc,
+    releaseInstant: r.release_instant,
+    firstTrackInstant: r.first_track_instant,
+    downloadLimit: r.download_limit,
+    downloadExpiryDays: r.download_expiry_days,
+  };
+}
+
 type Mappings = Map<string, MappingRow[]>;
 
 async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise<Mappings> {
@@ -271,24 +294,19 @@ async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise
   }
   const byShop: Mappings = new Map();
   if (work.length === 0 || (variants.size === 0 && skus.size === 0 && products.size === 0)) return byShop;
-  const { rows } = await client.query<{
-    shop_domain: string;
-    product_id: string | null;
-    variant_id: string | null;
-    sku: string | null;
-    reported_release: boolean;
-    fan_pack: boolean;
-    track_id: string | null;
-    track_isrc: string | null;
-    track_instant: Date | null;
-    release_id: string;
-    title: string;
-    upc: string;
-    release_instant: Date;
-    download_limit: number;
-    download_expiry_days: number;
-    first_track_instant: Date | null;
-  }>(SELECT_MAPPINGS, [[...new Set(work.map((w) => w.shopDomain))], [...variants], [...skus], [...products]]);
+  const { rows } = await client.query<
+    ReleaseTermsRow & {
+      shop_domain: string;
+      product_id: string | null;
+      variant_id: string | null;
+      sku: string | null;
+      reported_release: boolean;
+      fan_pack: boolean;
+      track_id: string | null;
+      track_isrc: string | null;
+      track_instant: Date | null;
+    }
+  >(SELECT_MAPPINGS, [[...new Set(work.map((w) => w.shopDomain))], [...variants], [...skus], [...products]]);
   for (const r of rows) {
     const list = byShop.get(r.shop_domain) ?? [];
     list.push({
@@ -299,15 +317,7 @@ async function loadMappings(client: Sql, work: readonly SnapshotWork[]): Promise
       fanPack: r.fan_pack,
       track:
         r.track_id && r.track_isrc ? { id: r.track_id, isrc: r.track_isrc, releaseInstant: r.track_instant } : null,
-      terms: {
-        releaseId: r.release_id,
-        title: r.title,
-        upc: r.upc,
-        releaseInstant: r.release_instant,
-        firstTrackInstant: r.first_track_instant,
-        downloadLimit: r.download_limit,
-        downloadExpiryDays: r.download_expiry_days,
-      },
+      terms: releaseTerms(r),
     });
     byShop.set(r.shop_domain, list);
   }
@@ -413,22 +423,17 @@ async function upsertLines(
  */
 async function useRecordedReleases(client: Sql, lines: StoredLine[]): Promise<StoredLine[]> {
   if (lines.length === 0) return lines;
-  const { rows } = await client.query<{
-    order_line_id: string;
-    release_id: string;
-    track_id: string | null;
-    reported: boolean;
-    merch_bundle: boolean | null;
-    fan_pack: boolean;
-    track_isrc: string | null;
-    track_instant: Date | null;
-    title: string;
-    upc: string;
-    release_instant: Date;
-    download_limit: number;
-    download_expiry_days: number;
-    first_track_instant: Date | null;
-  }>(SELECT_RECORDED_RELEASES, [lines.map((l) => l.id)]);
+  const { rows } = await client.query<
+    ReleaseTermsRow & {
+      order_line_id: string;
+      track_id: string | null;
+      reported: boolean;
+      merch_bundle: boolean | null;
+      fan_pack: boolean;
+      track_isrc: string | null;
+      track_instant: Date | null;
+    }
+  >(SELECT_RECORDED_RELEASES, [lines.map((l) => l.id)]);
   const recorded = new Map<string, typeof rows>();
   for (const r of rows) recorded.set(r.order_line_id, [...(recorded.get(r.order_line_id) ?? []), r]);
   return lines.map((line) => {
@@ -438,15 +443,7 @@ async function useRecordedReleases(client: Sql, lines: StoredLine[]): Promise<St
     return {
       ...line,
       releases: granted.map((r) => ({
-        terms: {
-          releaseId: r.release_id,
-          title: r.title,
-          upc: r.upc,
-          releaseInstant: r.release_instant,
-          firstTrackInstant: r.first_track_instant,
-          downloadLimit: r.download_limit,
-          downloadExpiryDays: r.download_expiry_days,
-        },
+        terms: releaseTerms(r),
         track: r.track_id ? { id: r.track_id, releaseInstant: r.track_instant } : null,
       })),
       reported: reported

@@ -1,4 +1,4 @@
-import { readDataRequestExport } from '@single/db/commands/data-request-exports';
+import { dataRequestExportDocument, readDataRequestExport } from '@single/db/commands/data-request-exports';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -80,15 +80,7 @@ export function registerDataRequestRoutes(
         });
       }
       reply.header('cache-control', 'no-store');
-      return {
-        id: found.id,
-        shopDomain: found.shopDomain,
-        customerId: found.customerId,
-        dataRequestId: found.dataRequestId,
-        createdAt: found.createdAt.toISOString(),
-        expiresAt: found.expiresAt.toISOString(),
-        export: found.export,
-      };
+      return dataRequestExportDocument(found);
     },
   );
 }

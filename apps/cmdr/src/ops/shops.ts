@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { readDataRequestExport } from '@single/db/commands/data-request-exports';
+import { dataRequestExportDocument, readDataRequestExport } from '@single/db/commands/data-request-exports';
 import { type InstalledShop, installShop, SHOP_DOMAIN } from '@single/db/commands/shop-install';
 import type pg from 'pg';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
@@ -47,15 +47,7 @@ export async function writeDataRequestExport(
       ExitCode.conflict,
     );
   }
-  const document = {
-    id: found.id,
-    shopDomain: found.shopDomain,
-    customerId: found.customerId,
-    dataRequestId: found.dataRequestId,
-    createdAt: found.createdAt.toISOString(),
-    expiresAt: found.expiresAt.toISOString(),
-    export: found.export,
-  };
+  const document = dataRequestExportDocument(found);
   writeFileSync(input.path, `${JSON.stringify(document, null, 2)}\n`, { mode: 0o600 });
   const orders = Array.isArray(found.export.orders) ? found.export.orders.length : 0;
   return { id: found.id, path: input.path, expiresAt: found.expiresAt, orders };

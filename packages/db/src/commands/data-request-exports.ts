@@ -73,6 +73,22 @@ export async function readDataRequestExport(
   };
 }
 
+/**
+ * The document the merchant gets (JSON): the artist API's route answers it and cmdr writes it to a file, so the
+ * two cannot drift apart.
+ */
+export function dataRequestExportDocument(found: Extract<DataRequestExportRead, { status: 'ready' }>) {
+  return {
+    id: found.id,
+    shopDomain: found.shopDomain,
+    customerId: found.customerId,
+    dataRequestId: found.dataRequestId,
+    createdAt: found.createdAt.toISOString(),
+    expiresAt: found.expiresAt.toISOString(),
+    export: found.export,
+  };
+}
+
 /** Nulls the payload of exports past their expiry (at most `limit` a call); returns how many. */
 export async function sweepExpiredDataRequestExports(db: Queryable, now: Date, limit = 500): Promise<number> {
   const { rowCount } = await db.query(

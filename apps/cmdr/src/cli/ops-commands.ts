@@ -6,13 +6,13 @@ import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { createAccount, createKey, KEY_SCOPES, revokeKey } from '../ops/accounts.ts';
 import { DEFAULT_DLQ, listDlq, redriveDlq } from '../ops/dlq.ts';
 import { getMaintenance, maintenanceService, setMaintenance } from '../ops/maintenance.ts';
-import { dateRange, type ExportedFile, fetchChartFile } from '../ops/reports.ts';
+import { type ExportedFile, fetchChartFile } from '../ops/reports.ts';
 import { installShopCommand, writeDataRequestExport } from '../ops/shops.ts';
 import { describeConflict, listConflicts, resolveConflict } from '../ops/upc-conflicts.ts';
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
 import { parseSince, table } from './output.ts';
-import { registerReportProduce } from './report-commands.ts';
+import { chosenDays, registerReportProduce, withDayOptions } from './report-commands.ts';
 
 const positiveInt = (value: string) => {
   const n = Number(value);
@@ -268,21 +268,11 @@ export function registerOpsCommands(program: Command, context: () => Context) {
 
   const reports = program.command('reports').description('chart report files (geo-reporting; GEO_REPORTS_TOKEN)');
   registerReportProduce(reports, context);
-  reports
-    .command('export')
-    .requiredOption('--chart <chart>', 'e.g. luminate-us')
-    .option('--date <date>', 'one business day (YYYY-MM-DD)')
-    .option('--from <date>', 'first day of a range')
-    .option('--to <date>', 'last day of a range')
+  withDayOptions(reports.command('export').requiredOption('--chart <chart>', 'e.g. luminate-us'))
     .option('--out <dir>', 'write <chart>-<date>.csv files here (default: print one file to stdout)')
     .action(async (options: { chart: string; date?: string; from?: string; to?: string; out?: string }) => {
       const ctx = context();
-      const days = options.date
-        ? dateRange(options.date, options.date)
-        : options.from && options.to
-          ? dateRange(options.from, options.to)
-          : undefined;
-      if (days === undefined) throw usageError('give --date, or --from and --to');
+      const days = chosenDays(options);
       if (days.length > 1 && !options.out) throw usageError('a range needs --out <dir>');
       const base = ctx.ops().GEO_REPORTING_URL;
       const progress = ctx.output.progress('export');

@@ -14,6 +14,17 @@ export interface ProducedFile {
 
 export { chartFileReadyAt } from '@single/contracts';
 
+/** Stores one day's file and says what was produced: for the job below and for POST /v1/reports/chart-files. */
+export async function produceOneChartFile(
+  pool: Pool,
+  chart: string,
+  date: string,
+  retailerAccount: string,
+): Promise<ProducedFile> {
+  const file = await produceChartFile(pool, chart, date, retailerAccount);
+  return { chart, date, sha256: file.sha256, bytes: file.content.length, lines: file.lines, stored: file.stored };
+}
+
 /**
  * What the scheduled job does (produce-chart-files.ts, the chart's CronJob after New York midnight): for every
  * chart with rules, the file of the business day that just closed in the chart's zone, and of each of the
@@ -33,15 +44,7 @@ export async function produceDueChartFiles(
     const done = await producedDays(pool, chart, first, last);
     for (let day = first; day <= last; day = addDays(day, 1)) {
       if (day !== last && done.has(day)) continue;
-      const file = await produceChartFile(pool, chart, day, options.retailerAccount);
-      produced.push({
-        chart,
-        date: day,
-        sha256: file.sha256,
-        bytes: file.content.length,
-        lines: file.lines,
-        stored: file.stored,
-      });
+      produced.push(await produceOneChartFile(pool, chart, day, options.retailerAccount));
     }
   }
   return produced;

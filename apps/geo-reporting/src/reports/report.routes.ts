@@ -2,11 +2,10 @@ import { calendarDateJsonSchema, isClosedDay } from '@single/contracts';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Pool } from 'pg';
-import { chartFileReadyAt } from './chart-files.ts';
+import { chartFileReadyAt, produceOneChartFile } from './chart-files.ts';
 import {
   buildChartFile,
   chartTimeZone,
-  produceChartFile,
   producedChartFile,
   ROLLUP_LEVELS,
   type RollupLevel,
@@ -134,15 +133,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
       const { chart, date: day } = request.body;
       const timeZone = await zoneOf(chart);
       closedDay(day, timeZone);
-      const file = await produceChartFile(options.pool, chart, day, options.retailerAccount);
-      return {
-        chart,
-        date: day,
-        sha256: file.sha256,
-        bytes: file.content.length,
-        lines: file.lines,
-        stored: file.stored,
-      };
+      return produceOneChartFile(options.pool, chart, day, options.retailerAccount);
     },
   );
 }

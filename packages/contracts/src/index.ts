@@ -1,5 +1,6 @@
 export * from './business-day.ts';
 export * from './calendar-date.ts';
+export * from './chart-file.ts';
 export * from './fan-seal.ts';
 export * from './sales-event.ts';
 export * from './sales-event-builder.ts';

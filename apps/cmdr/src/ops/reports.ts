@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { addDays, CALENDAR_DATE_MAX, CALENDAR_DATE_MIN, daysBetween, isCalendarDate } from '@single/contracts';
+import {
+  addDays,
+  CALENDAR_DATE_MAX,
+  CALENDAR_DATE_MIN,
+  daysBetween,
+  isCalendarDate,
+  type ProducedChartFile,
+} from '@single/contracts';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 export interface ExportedFile {
@@ -73,15 +80,7 @@ export async function fetchChartFile(
   return { chart, date, bytes: Buffer.byteLength(body), sha256, content: body };
 }
 
-export interface ProducedFile {
-  chart: string;
-  date: string;
-  sha256: string;
-  bytes: number;
-  lines: number;
-  /** false: the day was unchanged, the same bytes were already stored. */
-  stored: boolean;
-}
+export type ProducedFile = ProducedChartFile;
 
 /**
  * Has geo-reporting produce one closed day's file now (POST /v1/reports/chart-files): what its scheduled job

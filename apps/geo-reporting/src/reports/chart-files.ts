@@ -1,16 +1,8 @@
-import { addDays, lastClosedBusinessDay } from '@single/contracts';
+import { addDays, lastClosedBusinessDay, type ProducedChartFile } from '@single/contracts';
 import type { Pool } from 'pg';
 import { chartsWithRules, chartTimeZone, produceChartFile, producedDays } from './report.repository.ts';
 
-export interface ProducedFile {
-  chart: string;
-  date: string;
-  sha256: string;
-  bytes: number;
-  lines: number;
-  /** false: the same bytes were already there (a rerun of an unchanged day). */
-  stored: boolean;
-}
+export type ProducedFile = ProducedChartFile;
 
 export { chartFileReadyAt } from '@single/contracts';
 

@@ -1,9 +1,9 @@
 import { openSealedFan, type SalesEvent, type SalesEventV1 } from '@single/contracts';
 import { readFanDataKeys } from '@single/db';
 import type { Logger } from '@single/logger';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { businessDate } from '../charts/business-day.ts';
-import { planLine } from '../charts/eligibility.ts';
+import { type LineEvent, planLine } from '../charts/eligibility.ts';
 import { fanKeys } from '../charts/fan-identity.ts';
 import type { GeoIp } from '../geoip/geoip.ts';
 import { locateSale } from '../locating/locate.ts';
@@ -131,27 +131,13 @@ export class SalesService {
           'sale.reversed names a unit that was never recorded: nothing reversed',
         );
       }
-      const release = await releaseFacts(client, event.releaseId, event.isrc ?? null);
-      const testOrder = await isTestOrder(client, event.shopDomain, event.orderId);
-      const fans = new PgFanRegistry(client);
-      for (const chart of this.deps.charts) {
-        const ruleSets = await chartRuleSets(client, chart);
-        const existing = await saleLinesOfLine(client, chart, event.orderLineId);
-        const planned = await planLine(
-          events,
-          existing,
-          {
-            chart,
-            ruleSets,
-            testOrder,
-            releaseInstant: release.releaseInstant,
-            releaseTerritories: release.territories,
-            upcReview: release.upcReview,
-          },
-          fans,
-        );
-        await upsertSaleLines(client, planned);
-      }
+      await this.#planLineForCharts(client, events, {
+        shopDomain: event.shopDomain,
+        orderId: event.orderId,
+        orderLineId: event.orderLineId,
+        releaseId: event.releaseId,
+        isrc: event.isrc ?? null,
+      });
       await client.query('COMMIT');
       this.deps.logger.debug(
         { eventId: event.eventId, type: event.type, source: located.source, precision: located.place.precision },
@@ -163,6 +149,30 @@ export class SalesService {
       throw error;
     } finally {
       client.release();
+    }
+  }
+
+  /** Plans the order line's units for every chart from its events and stores them (`handle` and the UPC re-plan). */
+  async #planLineForCharts(
+    client: PoolClient,
+    events: LineEvent[],
+    line: { shopDomain: string; orderId: string; orderLineId: string; releaseId: string; isrc: string | null },
+  ): Promise<void> {
+    const release = await releaseFacts(client, line.releaseId, line.isrc);
+    const testOrder = await isTestOrder(client, line.shopDomain, line.orderId);
+    const fans = new PgFanRegistry(client);
+    for (const chart of this.deps.charts) {
+      const ruleSets = await chartRuleSets(client, chart);
+      const existing = await saleLinesOfLine(client, chart, line.orderLineId);
+      const context = {
+        chart,
+        ruleSets,
+        testOrder,
+        releaseInstant: release.releaseInstant,
+        releaseTerritories: release.territories,
+        upcReview: release.upcReview,
+      };
+      await upsertSaleLines(client, await planLine(events, existing, context, fans));
     }
   }
 
@@ -215,22 +225,13 @@ export class SalesService {
         const events = await lineEvents(client, line.shop_domain, line.order_line_id);
         const recorded = events.find((e) => e.type === 'sale.recorded');
         if (recorded) {
-          const release = await releaseFacts(client, recorded.releaseId, recorded.isrc);
-          const testOrder = await isTestOrder(client, line.shop_domain, line.order_id);
-          const fans = new PgFanRegistry(client);
-          for (const chart of this.deps.charts) {
-            const ruleSets = await chartRuleSets(client, chart);
-            const existing = await saleLinesOfLine(client, chart, line.order_line_id);
-            const context = {
-              chart,
-              ruleSets,
-              testOrder,
-              releaseInstant: release.releaseInstant,
-              releaseTerritories: release.territories,
-              upcReview: release.upcReview,
-            };
-            await upsertSaleLines(client, await planLine(events, existing, context, fans));
-          }
+          await this.#planLineForCharts(client, events, {
+            shopDomain: line.shop_domain,
+            orderId: line.order_id,
+            orderLineId: line.order_line_id,
+            releaseId: recorded.releaseId,
+            isrc: recorded.isrc,
+          });
         }
         await client.query('COMMIT');
       } catch (error) {

@@ -1,4 +1,4 @@
-import { revokeApiKeyLineage } from '@single/db/commands/api-keys';
+import { type ApiKeyRow, revokeApiKeyLineage } from '@single/db/commands/api-keys';
 import type { Pool } from 'pg';
 import type { Sql } from '../support/db.ts';
 import { generateApiKey, type Scope } from './api-keys.ts';
@@ -13,15 +13,7 @@ export interface Principal {
   lastUsedAt: Date | null;
 }
 
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  createdByKeyId: string | null;
-}
+export type { ApiKeyRow };
 
 const KEY_COLUMNS = `id, name, scopes, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt",
   created_by_key_id AS "createdByKeyId"`;

@@ -38,15 +38,19 @@ interface Queryable {
   ): Promise<{ rows: R[] }>;
 }
 
-export interface ApiKeyLineageRow {
+/** One API key as the artist API lists it (never its hash). */
+export interface ApiKeyRow {
   id: string;
-  accountId: string;
   name: string;
   scopes: string[];
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
   createdByKeyId: string | null;
+}
+
+export interface ApiKeyLineageRow extends ApiKeyRow {
+  accountId: string;
   /** 0 = the key named, 1 = a key it minted, 2 = minted by one of those, ... */
   depth: number;
   /** Already revoked before this call. */

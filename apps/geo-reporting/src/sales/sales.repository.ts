@@ -72,7 +72,13 @@ export async function recordedLocation(
   };
 }
 
-export interface LocatedSaleInput {
+/** The unit facts beside the net (list price, discount, tax, merch bundle), as LineEvent reads them back. */
+type UnitFacts = Pick<
+  LineEvent,
+  'unitIndex' | 'grossPrice' | 'discountAmount' | 'taxAmount' | 'merchBundle' | 'fanPack'
+>;
+
+export interface LocatedSaleInput extends UnitFacts {
   eventId: string;
   type: LineEvent['type'];
   shopDomain: string;
@@ -87,13 +93,6 @@ export interface LocatedSaleInput {
   occurredAt: Date;
   located: Located;
   fanKeys: string[];
-  /** sales.v1 unitIndex, and the unit's list price, discount and tax beside the net (null when absent). */
-  unitIndex?: number | null;
-  grossPrice?: string | null;
-  discountAmount?: string | null;
-  taxAmount?: string | null;
-  merchBundle?: boolean;
-  fanPack?: boolean;
 }
 
 /** Inserts the event once (its eventId is the consumer-side dedupe); false when it was already there. */

@@ -1,25 +1,8 @@
-import { silentLogger } from '@single/logger';
 import { type HttpErrorsService, httpErrorsContract } from '@single/testing';
-import { compileTrustedProxies } from '@single/trusted-proxy';
-import { buildApp } from './app.ts';
-import { MemoryCaptureStore } from './captures/capture.repository.ts';
-import { GeoIp } from './geoip/geoip.ts';
-import { IntegrityWindow } from './integrity/integrity-window.ts';
-import { Metrics } from './integrity/metrics.ts';
-import { geoipFixture } from './test-support/fixtures.ts';
+import { buildTestApp } from './test-support/setup.ts';
 
 async function listening(): Promise<HttpErrorsService> {
-  const logger = silentLogger();
-  const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger });
-  await geo.load();
-  const { app } = buildApp({
-    logger,
-    geo,
-    trusted: compileTrustedProxies(['10.0.0.0/16']),
-    headerSource: 'x-forwarded-for',
-    captureStore: new MemoryCaptureStore(),
-    integrity: new IntegrityWindow({ windowSeconds: 60, threshold: 0.05, minSamples: 1 }),
-    metrics: new Metrics(),
+  const { app } = await buildTestApp({
     attribution: 'GeoLite2 data created by MaxMind',
     rateLimit: { max: 1_000, windowMs: 60_000 },
   });

@@ -1,18 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { generateApiKey } from '@single/db/commands/api-keys';
-import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
-import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type GeoReportingApp } from '../app.ts';
-import { MemoryCaptureStore } from '../captures/capture.repository.ts';
+import type { GeoReportingApp } from '../app.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { GeoIp } from '../geoip/geoip.ts';
-import { IntegrityWindow } from '../integrity/integrity-window.ts';
-import { Metrics } from '../integrity/metrics.ts';
 import { seedChartRules } from '../sales/sales.repository.ts';
 import { geoipFixture } from '../test-support/fixtures.ts';
+import { buildTestApp, testGeoIp } from '../test-support/setup.ts';
 
 // Who may read what: the capture beacon (and the health endpoints) answer anyone; every other route of
 // geo-reporting needs a service token (GEO_REPORTS_TOKENS) or an artist-API key with the ops scope, checked in
@@ -44,19 +39,8 @@ describe('geo-reporting: who may read what', () => {
     keys.read = await key(['read', 'write']);
     keys.ops = await key(['read', 'ops']);
     keys.revoked = await key(['ops'], true);
-    const logger = silentLogger();
-    const geo = new GeoIp([geoPath, '/nonexistent/dir/GeoLite2-City.mmdb'], { logger });
-    await geo.load();
-    built = buildApp({
-      logger,
-      geo,
-      trusted: compileTrustedProxies(['10.0.0.0/16']),
-      headerSource: 'x-forwarded-for',
-      captureStore: new MemoryCaptureStore(),
-      integrity: new IntegrityWindow({ windowSeconds: 60, threshold: 0.05, minSamples: 1 }),
-      metrics: new Metrics(),
-      attribution: 'test',
-      rateLimit: { max: 100, windowMs: 60_000 },
+    built = await buildTestApp({
+      geo: await testGeoIp([geoPath, '/nonexistent/dir/GeoLite2-City.mmdb']),
       serviceTokens: [randomBytes(32).toString('hex'), TOKEN],
       reports: { pool, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T12:00:00Z') },
     });

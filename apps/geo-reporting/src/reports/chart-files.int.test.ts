@@ -2,19 +2,14 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '@single/config';
 import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
-import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type GeoReportingApp } from '../app.ts';
-import { MemoryCaptureStore } from '../captures/capture.repository.ts';
+import type { GeoReportingApp } from '../app.ts';
 import type { SaleLineRow } from '../charts/eligibility.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { geoReportingEnv } from '../config.ts';
-import { GeoIp } from '../geoip/geoip.ts';
-import { IntegrityWindow } from '../integrity/integrity-window.ts';
-import { Metrics } from '../integrity/metrics.ts';
 import { seedChartRules, upsertSaleLines } from '../sales/sales.repository.ts';
-import { geoipFixture } from '../test-support/fixtures.ts';
+import { buildTestApp } from '../test-support/setup.ts';
 import { runChartFileJob } from './chart-file-job.ts';
 
 // Chart files are made by the scheduled job (the chart's CronJob, after New York midnight), not by a GET: before,
@@ -69,19 +64,7 @@ describe('chart files: produced by the job, served by GET', () => {
       unit('2026-12-05', '7002', 1),
       unit('2026-12-06', '7003', 0),
     ]);
-    const logger = silentLogger();
-    const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger });
-    await geo.load();
-    built = buildApp({
-      logger,
-      geo,
-      trusted: compileTrustedProxies(['10.0.0.0/16']),
-      headerSource: 'x-forwarded-for',
-      captureStore: new MemoryCaptureStore(),
-      integrity: new IntegrityWindow({ windowSeconds: 60, threshold: 0.05, minSamples: 1 }),
-      metrics: new Metrics(),
-      attribution: 'test',
-      rateLimit: { max: 100, windowMs: 60_000 },
+    built = await buildTestApp({
       serviceTokens: [TOKEN],
       reports: { pool, retailerAccount: 'SINGLE-TEST', chartFileDelayMinutes: 30, now: () => clock },
     });

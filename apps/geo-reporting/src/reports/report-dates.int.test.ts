@@ -1,17 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { silentLogger } from '@single/logger';
 import { createTestDatabase, EDGE_VALID_DATES, INVALID_DATES, type TestDatabase } from '@single/testing';
-import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type GeoReportingApp } from '../app.ts';
-import { MemoryCaptureStore } from '../captures/capture.repository.ts';
+import type { GeoReportingApp } from '../app.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { GeoIp } from '../geoip/geoip.ts';
-import { IntegrityWindow } from '../integrity/integrity-window.ts';
-import { Metrics } from '../integrity/metrics.ts';
 import { seedChartRules } from '../sales/sales.repository.ts';
-import { geoipFixture } from '../test-support/fixtures.ts';
+import { buildTestApp } from '../test-support/setup.ts';
 
 // The report routes on a real database, at 03:00 UTC on Dec 7: still Dec 6 in New York, the US chart's zone.
 // Dates that cannot exist (or lie outside 1900-01-01..2199-12-31) answered 500 from PostgreSQL before.
@@ -26,19 +20,7 @@ describe('report routes: dates at the edges', () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
     await seedChartRules(pool, LUMINATE_VERSIONS); // as the runtime does on start
-    const logger = silentLogger();
-    const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger });
-    await geo.load();
-    built = buildApp({
-      logger,
-      geo,
-      trusted: compileTrustedProxies(['10.0.0.0/16']),
-      headerSource: 'x-forwarded-for',
-      captureStore: new MemoryCaptureStore(),
-      integrity: new IntegrityWindow({ windowSeconds: 60, threshold: 0.05, minSamples: 1 }),
-      metrics: new Metrics(),
-      attribution: 'test',
-      rateLimit: { max: 100, windowMs: 60_000 },
+    built = await buildTestApp({
       serviceTokens: [TOKEN],
       reports: { pool, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T03:00:00Z') },
     });

@@ -5,8 +5,7 @@ import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { GeoIp } from '../geoip/geoip.ts';
-import { geoipFixture } from '../test-support/fixtures.ts';
+import { seedRelease, testGeoIp } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
 import { SalesService } from './sales.service.ts';
 
@@ -26,23 +25,9 @@ describe('fan identity on PostgreSQL', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 8 });
-    const accountId = randomUUID();
-    const artistId = randomUUID();
-    await pool.query(`INSERT INTO account (id, kind, name, updated_at) VALUES ($1, 'artist', 'Night Harbour', now())`, [
-      accountId,
-    ]);
-    await pool.query(`INSERT INTO artist (id, account_id, name, updated_at) VALUES ($1, $2, 'Night Harbour', now())`, [
-      artistId,
-      accountId,
-    ]);
-    await pool.query(
-      `INSERT INTO release (id, artist_id, title, upc, release_instant, updated_at)
-       VALUES ($1, $2, 'Low Tide', '0602445789012', '2026-01-09T05:00:00Z', now())`,
-      [releaseId, artistId],
-    );
+    await seedRelease(pool, { id: releaseId, upc: '0602445789012' });
     await seedChartRules(pool, LUMINATE_VERSIONS);
-    const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger: silentLogger() });
-    await geo.load();
+    const geo = await testGeoIp();
     sales = new SalesService({
       pool,
       geo,

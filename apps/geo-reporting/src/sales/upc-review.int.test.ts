@@ -6,8 +6,7 @@ import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { GeoIp } from '../geoip/geoip.ts';
-import { geoipFixture } from '../test-support/fixtures.ts';
+import { testGeoIp } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
 import { SalesService } from './sales.service.ts';
 
@@ -85,8 +84,7 @@ describe('a UPC claimed by two accounts', () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
     await seedChartRules(pool, LUMINATE_VERSIONS);
-    const geo = new GeoIp([geoipFixture('GeoIP2-City-Test')], { logger: silentLogger() });
-    await geo.load();
+    const geo = await testGeoIp();
     sales = new SalesService({
       pool,
       geo,

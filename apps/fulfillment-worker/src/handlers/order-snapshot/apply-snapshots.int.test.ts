@@ -1,29 +1,14 @@
 import { salesEventV1 } from '@single/contracts';
-import { useTestDatabase } from '@single/testing';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadTokens, hashToken } from '../../grants/tokens.ts';
-import { type Catalogue, paidOrder, refundFixture, SHOP, seedCatalogue } from '../../test-support/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { hashToken } from '../../grants/tokens.ts';
+import { paidOrder, refundFixture, SHOP } from '../../test-support/fixtures.ts';
+import { useOrderSnapshotTest } from '../../test-support/order-snapshots.ts';
 import { applyRefund } from '../refund-create/apply-refund.ts';
-import { type ApplyContext, applySnapshots } from './apply-snapshots.ts';
-
-const tokens = new DownloadTokens(['test-secret-test-secret-test-secret-0001']);
+import { applySnapshots } from './apply-snapshots.ts';
 
 describe('order snapshots and refunds (PostgreSQL)', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
-  let ctx: ApplyContext;
-  let catalogue: Catalogue;
-  const now = new Date();
-
-  beforeEach(async () => {
-    pool = new pg.Pool({ connectionString: database().url, max: 3 });
-    ctx = { pool, tokens, now: () => now };
-    catalogue = await seedCatalogue(database().db, { now });
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
+  const t = useOrderSnapshotTest();
+  const { database, now } = t;
 
   const grants = () =>
     database().db.downloadGrant.findMany({
@@ -36,22 +21,22 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
     );
 
   it('grants a paid order: released lines active, the pre-order scheduled at its release instant; one email; one sale per unit', async () => {
-    const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     expect(outcome).toMatchObject({ status: 'applied', grantsCreated: 3 });
 
     const stored = await grants();
     expect(stored.map((g) => [g.orderLine.shopifyLineId, g.releaseId, g.status])).toEqual([
-      [13001001n, catalogue.releasedAlbum, 'active'],
-      [13001002n, catalogue.preorderAlbum, 'scheduled'],
-      [13001003n, catalogue.bundleAlbum, 'active'],
+      [13001001n, t.catalogue.releasedAlbum, 'active'],
+      [13001002n, t.catalogue.preorderAlbum, 'scheduled'],
+      [13001003n, t.catalogue.bundleAlbum, 'active'],
     ]);
     const preorder = stored[1]!;
     // Scheduled for the release instant, not its instant-grat track's (the link serves that track already).
-    expect(preorder.activateAt).toEqual(catalogue.preorderInstant);
+    expect(preorder.activateAt).toEqual(t.catalogue.preorderInstant);
     expect(preorder.downloadLimit).toBe(3);
     expect(stored[0]!.expiresAt?.getTime()).toBe(now.getTime() + 30 * 86_400_000);
     // Random token, stored as its hash; sealed until its email is sent (grants/tokens.ts).
-    expect(hashToken(tokens.open(stored[0]!.tokenSealed!)!)).toBe(stored[0]!.tokenHash);
+    expect(hashToken(t.tokens.open(stored[0]!.tokenSealed!)!)).toBe(stored[0]!.tokenHash);
 
     const emails = await database().db.emailMessage.findMany();
     expect(emails).toHaveLength(1);
@@ -71,10 +56,10 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
 
   it('the same snapshot twice, then orders/updated: exactly one grant per unit, one email, one sale each', async () => {
     const paid = paidOrder();
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paid }]);
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paid }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paid }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paid }]);
     const updated = paidOrder({ updated_at: '2026-11-20T00:05:00-05:00', note: 'gift' });
-    const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: updated }]);
+    const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: updated }]);
     expect(outcome).toMatchObject({ status: 'applied', grantsCreated: 0 });
 
     expect(await grants()).toHaveLength(3);
@@ -85,20 +70,20 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
 
   it('orders/create before payment stores the order and grants nothing; payment later grants', async () => {
     const created = paidOrder({ financial_status: 'pending', updated_at: '2026-11-20T00:03:12-05:00' });
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: created }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: created }]);
     const order = await database().db.order.findFirstOrThrow({ include: { lines: true } });
     expect(order.financialStatus).toBe('pending');
     expect(order.lines).toHaveLength(3);
     expect(await grants()).toHaveLength(0);
 
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     expect(await grants()).toHaveLength(3);
   });
 
   it('ignores a snapshot older than the stored one', async () => {
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     const older = paidOrder({ financial_status: 'pending', updated_at: '2026-11-20T00:03:00-05:00', name: '#old' });
-    const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: older }]);
+    const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: older }]);
     expect(outcome).toEqual({ status: 'stale' });
     const order = await database().db.order.findFirstOrThrow();
     expect([order.name, order.financialStatus]).toEqual(['#1042', 'paid']);
@@ -107,7 +92,7 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
   it('skips test orders and records unmapped lines without granting them', async () => {
     const fixture = paidOrder();
     const unmappedLine = { ...fixture.line_items[0]!, id: '13009999', variant_id: '1', sku: 'NOPE' };
-    await applySnapshots(ctx, [
+    await applySnapshots(t.ctx, [
       { shopDomain: SHOP, snapshot: { ...fixture, id: '1001', test: true } },
       { shopDomain: SHOP, snapshot: { ...fixture, id: '1002', line_items: [unmappedLine] } },
     ]);
@@ -123,8 +108,8 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
   });
 
   it('a refund that arrives before the paid order still wins: the refunded unit is never granted nor sold', async () => {
-    expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'pending_order' });
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'pending_order' });
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     const stored = await grants();
     expect(stored.map((g) => g.orderLine.shopifyLineId)).toEqual([13001002n, 13001003n]);
     const line = await database().db.orderLine.findFirstOrThrow({ where: { shopifyLineId: 13001001n } });
@@ -138,9 +123,9 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
       ...fixture,
       line_items: fixture.line_items.map((l, i) => (i === 0 ? { ...l, quantity: 3 } : l)),
     };
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: threeCopies }]);
-    expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 1 });
-    expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 0 });
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: threeCopies }]);
+    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 1 });
+    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 0 });
 
     const album = (await grants()).filter((g) => g.orderLine.shopifyLineId === 13001001n);
     expect(album.map((g) => [g.unitIndex, g.status])).toEqual([
@@ -153,12 +138,12 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
   });
 
   it('a cancellation revokes every grant (the scheduled pre-order too) and later snapshots never re-grant', async () => {
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     const cancelled = paidOrder({ cancelled_at: '2026-11-21T10:00:00-05:00', updated_at: '2026-11-21T10:00:01-05:00' });
-    const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: cancelled }]);
+    const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: cancelled }]);
     expect(outcome).toMatchObject({ status: 'applied', grantsRevoked: 3 });
     const later = paidOrder({ updated_at: '2026-11-22T10:00:00-05:00' });
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: later }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: later }]);
 
     expect((await grants()).map((g) => g.status)).toEqual(['revoked', 'revoked', 'revoked']);
     expect((await events()).filter((e) => e.type === 'sale.reversed')).toHaveLength(3);
@@ -166,17 +151,17 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
 
   it('drops messages of a shop that uninstalled the app', async () => {
     await database().db.shop.create({ data: { domain: SHOP, installState: 'uninstalled' } });
-    const [outcome] = await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
+    const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     expect(outcome).toEqual({ status: 'shop_uninstalled' });
     expect(await database().db.order.count()).toBe(0);
-    expect(await applyRefund(pool, SHOP, refundFixture(), now)).toEqual({ status: 'shop_uninstalled' });
+    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'shop_uninstalled' });
   });
 
   it('processes many orders in one batch, each once', async () => {
     const batch = Array.from({ length: 50 }, (_, i) => ({ shopDomain: SHOP, snapshot: paidOrder({ id: 9000 + i }) }));
-    const outcomes = await applySnapshots(ctx, batch);
+    const outcomes = await applySnapshots(t.ctx, batch);
     expect(outcomes.every((o) => o.status === 'applied' && o.grantsCreated === 3)).toBe(true);
-    await applySnapshots(ctx, batch);
+    await applySnapshots(t.ctx, batch);
     expect(await database().db.downloadGrant.count()).toBe(150);
     expect(await database().db.emailMessage.count()).toBe(50);
     expect(await database().db.salesOutbox.count()).toBe(150);

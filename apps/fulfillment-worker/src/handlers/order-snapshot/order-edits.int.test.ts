@@ -1,33 +1,18 @@
 import { salesEventV1 } from '@single/contracts';
-import { useTestDatabase } from '@single/testing';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadTokens } from '../../grants/tokens.ts';
-import { paidOrder, refundFixture, SHOP, seedCatalogue } from '../../test-support/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { paidOrder, refundFixture, SHOP } from '../../test-support/fixtures.ts';
+import { useOrderSnapshotTest } from '../../test-support/order-snapshots.ts';
 import { applyRefund } from '../refund-create/apply-refund.ts';
-import { type ApplyContext, applySnapshots } from './apply-snapshots.ts';
+import { applySnapshots } from './apply-snapshots.ts';
 
 // An order edit that lowers a line's quantity takes units away like a refund does: the units above what the line
 // still owes (quantity - refunded) are revoked and their sales reversed when the edit arrives. A refund then takes
 // exactly the refunded units. Units owed again (the quantity rose again) are new units: new indexes, new links, a
 // new email and their own sale.recorded (a unit index is never reused).
 
-const tokens = new DownloadTokens(['test-secret-test-secret-test-secret-0001']);
-
 describe('order edits that change a line quantity (PostgreSQL)', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
-  let ctx: ApplyContext;
-  const now = new Date();
-
-  beforeEach(async () => {
-    pool = new pg.Pool({ connectionString: database().url, max: 3 });
-    ctx = { pool, tokens, now: () => now };
-    await seedCatalogue(database().db, { now });
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
+  const t = useOrderSnapshotTest();
+  const { database, now } = t;
 
   const db = () => database().db;
   const sales = async () =>
@@ -42,9 +27,9 @@ describe('order edits that change a line quantity (PostgreSQL)', () => {
       line_items: [{ ...fixture.line_items[0]!, quantity, price: '10.00', tax_lines: [] }],
     });
   };
-  const apply = (quantity: number) => applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: albumLine(quantity) }]);
+  const apply = (quantity: number) => applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: albumLine(quantity) }]);
   const refund = (id: number, quantity: number) =>
-    applyRefund(pool, SHOP, refundFixture({ id, refund_line_items: [{ line_item_id: 13001001, quantity }] }), now);
+    applyRefund(t.pool, SHOP, refundFixture({ id, refund_line_items: [{ line_item_id: 13001001, quantity }] }), now);
   const grants = async () =>
     (await db().downloadGrant.findMany({ orderBy: { unitIndex: 'asc' } })).map((g) => [g.unitIndex, g.status]);
   const events = async () => (await sales()).map((e) => [e.type, e.unitIndex]);
@@ -69,7 +54,7 @@ describe('order edits that change a line quantity (PostgreSQL)', () => {
     expect(await refund(9001, 1)).toEqual({ status: 'applied', grantsRevoked: 1 });
     expect((await events()).slice(5)).toEqual([['sale.reversed', 0]]);
     // A replay of the edit changes nothing more.
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: albumLine(1) }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: albumLine(1) }]);
     expect(await events()).toHaveLength(6);
   });
 
@@ -108,7 +93,7 @@ describe('order edits that change a line quantity (PostgreSQL)', () => {
     expect(emails).toContainEqual(fresh.map((g) => g.id).sort());
 
     // Replayed, the raised snapshot grants nothing more.
-    await applySnapshots(ctx, [{ shopDomain: SHOP, snapshot: albumLine(3) }]);
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: albumLine(3) }]);
     expect(await db().downloadGrant.count()).toBe(5);
   });
 

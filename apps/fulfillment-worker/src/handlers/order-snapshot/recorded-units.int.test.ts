@@ -1,38 +1,22 @@
 import { salesEventV1 } from '@single/contracts';
-import { useTestDatabase } from '@single/testing';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadTokens } from '../../grants/tokens.ts';
-import { type Catalogue, paidOrder, refundFixture, SHOP, seedCatalogue } from '../../test-support/fixtures.ts';
+import { describe, expect, it } from 'vitest';
+import { paidOrder, refundFixture, SHOP } from '../../test-support/fixtures.ts';
+import { useOrderSnapshotTest } from '../../test-support/order-snapshots.ts';
 import { applyRefund } from '../refund-create/apply-refund.ts';
-import { type ApplyContext, applySnapshots } from './apply-snapshots.ts';
+import { applySnapshots } from './apply-snapshots.ts';
 
 // A unit keeps, for life, what it was recorded under: its release (the reported one of a bundle), its amounts,
 // its merch-bundle flag and fan pack. A mapping changed, re-pointed or deleted after the order, or an order edit,
 // must neither move nor reprice a sale already in the stream, nor grant and chart the unit a second time.
 
-const tokens = new DownloadTokens(['test-secret-test-secret-test-secret-0001']);
-
 describe('recorded units: mappings and order edits after the order (PostgreSQL)', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
-  let ctx: ApplyContext;
-  let catalogue: Catalogue;
-  const now = new Date();
-
-  beforeEach(async () => {
-    pool = new pg.Pool({ connectionString: database().url, max: 3 });
-    ctx = { pool, tokens, now: () => now };
-    catalogue = await seedCatalogue(database().db, { now });
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
+  const t = useOrderSnapshotTest();
+  const { database, now } = t;
 
   const db = () => database().db;
   const sales = async () =>
     (await db().salesOutbox.findMany({ orderBy: { id: 'asc' } })).map((row) => salesEventV1.parse(row.payload));
-  const apply = (snapshot: ReturnType<typeof paidOrder>) => applySnapshots(ctx, [{ shopDomain: SHOP, snapshot }]);
+  const apply = (snapshot: ReturnType<typeof paidOrder>) => applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot }]);
   let edits = 0;
   /** The released album's line (variant 45000001) as the only line, an edit later each time it is sent again. */
   const albumLine = (line: Record<string, unknown> = {}, order: Record<string, unknown> = {}) => {
@@ -45,7 +29,7 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     });
   };
   const refundOne = () =>
-    applyRefund(pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }), now);
+    applyRefund(t.pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }), now);
   const reversals = async () =>
     (await sales())
       .filter((e) => e.type === 'sale.reversed')
@@ -54,7 +38,7 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
   /** A bundle line: the released album (reported) and the live album, 2 units. */
   async function bundleOrder() {
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: catalogue.bundleAlbum, reportedRelease: false },
+      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: t.catalogue.bundleAlbum, reportedRelease: false },
     });
     await apply(albumLine({ quantity: 2 }));
     expect(await db().downloadGrant.count()).toBe(4);
@@ -64,18 +48,18 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     await bundleOrder();
     await db().productMapping.updateMany({ where: { variantId: 45000001n }, data: { reportedRelease: false } });
     await db().productMapping.updateMany({
-      where: { variantId: 45000001n, releaseId: catalogue.bundleAlbum },
+      where: { variantId: 45000001n, releaseId: t.catalogue.bundleAlbum },
       data: { reportedRelease: true },
     });
     await apply(albumLine({ quantity: 2 }));
     await refundOne();
-    expect(await reversals()).toEqual([[catalogue.releasedAlbum, 1, '9.99', '0.00']]);
+    expect(await reversals()).toEqual([[t.catalogue.releasedAlbum, 1, '9.99', '0.00']]);
     const grants = await db().downloadGrant.findMany({ orderBy: [{ unitIndex: 'asc' }, { releaseId: 'asc' }] });
     expect(grants.filter((g) => g.reported).map((g) => [g.releaseId, g.unitIndex])).toEqual([
-      [catalogue.releasedAlbum, 0],
-      [catalogue.releasedAlbum, 1],
+      [t.catalogue.releasedAlbum, 0],
+      [t.catalogue.releasedAlbum, 1],
     ]);
-    expect((await db().orderLine.findFirstOrThrow()).releaseId).toBe(catalogue.releasedAlbum);
+    expect((await db().orderLine.findFirstOrThrow()).releaseId).toBe(t.catalogue.releasedAlbum);
   });
 
   it('the mapping deleted after the order: the line stays mapped and a refund still reverses its sale', async () => {
@@ -83,36 +67,36 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     await db().productMapping.deleteMany({ where: { variantId: 45000001n } });
     await apply(albumLine({ quantity: 2 }));
     const line = await db().orderLine.findFirstOrThrow();
-    expect([line.unmapped, line.releaseId]).toEqual([false, catalogue.releasedAlbum]);
+    expect([line.unmapped, line.releaseId]).toEqual([false, t.catalogue.releasedAlbum]);
     await refundOne();
-    expect(await reversals()).toEqual([[catalogue.releasedAlbum, 1, '9.99', '0.00']]);
+    expect(await reversals()).toEqual([[t.catalogue.releasedAlbum, 1, '9.99', '0.00']]);
   });
 
   it('the mapping pointed at another release after the order: no second grant, email or sale; a new unit keeps the recorded release', async () => {
     await apply(albumLine({ quantity: 2 }));
     await db().productMapping.updateMany({
       where: { variantId: 45000001n },
-      data: { releaseId: catalogue.bundleAlbum },
+      data: { releaseId: t.catalogue.bundleAlbum },
     });
     await apply(albumLine({ quantity: 2 }));
     expect(await db().downloadGrant.count()).toBe(2);
     expect(await db().emailMessage.count()).toBe(1);
     expect((await sales()).map((e) => [e.type, e.releaseId, e.unitIndex])).toEqual([
-      ['sale.recorded', catalogue.releasedAlbum, 0],
-      ['sale.recorded', catalogue.releasedAlbum, 1],
+      ['sale.recorded', t.catalogue.releasedAlbum, 0],
+      ['sale.recorded', t.catalogue.releasedAlbum, 1],
     ]);
 
     // The order edited to 3 units: the third is granted and recorded under the release the line was granted.
     await apply(albumLine({ quantity: 3 }));
     const grants = await db().downloadGrant.findMany({ orderBy: { unitIndex: 'asc' } });
     expect(grants.map((g) => [g.releaseId, g.unitIndex, g.reported])).toEqual([
-      [catalogue.releasedAlbum, 0, true],
-      [catalogue.releasedAlbum, 1, true],
-      [catalogue.releasedAlbum, 2, true],
+      [t.catalogue.releasedAlbum, 0, true],
+      [t.catalogue.releasedAlbum, 1, true],
+      [t.catalogue.releasedAlbum, 2, true],
     ]);
     expect((await sales()).map((e) => [e.type, e.releaseId, e.unitIndex]).at(-1)).toEqual([
       'sale.recorded',
-      catalogue.releasedAlbum,
+      t.catalogue.releasedAlbum,
       2,
     ]);
   });
@@ -122,11 +106,11 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     await apply(albumLine(unmapped));
     expect([(await db().orderLine.findFirstOrThrow()).unmapped, await db().downloadGrant.count()]).toEqual([true, 0]);
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000999n, releaseId: catalogue.bundleAlbum },
+      data: { shopDomain: SHOP, variantId: 45000999n, releaseId: t.catalogue.bundleAlbum },
     });
     await apply(albumLine(unmapped));
     expect((await sales()).map((e) => [e.type, e.releaseId, e.unitIndex])).toEqual([
-      ['sale.recorded', catalogue.bundleAlbum, 0],
+      ['sale.recorded', t.catalogue.bundleAlbum, 0],
     ]);
     expect((await db().orderLine.findFirstOrThrow()).unmapped).toBe(false);
   });
@@ -142,7 +126,7 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     expect((await sales()).map((e) => e.unitPriceNet)).toEqual(['9.66', '9.67', '9.67']);
     await apply(albumLine(line('3.00')));
     await refundOne();
-    expect(await reversals()).toEqual([[catalogue.releasedAlbum, 2, '9.67', '0.33']]);
+    expect(await reversals()).toEqual([[t.catalogue.releasedAlbum, 2, '9.67', '0.33']]);
     const grant = await db().downloadGrant.findFirstOrThrow({ where: { unitIndex: 2 } });
     expect([String(grant.unitNet), String(grant.unitGross), String(grant.unitDiscount)]).toEqual([
       '9.67',
@@ -162,7 +146,12 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     await apply(tee(1));
     await db().productMapping.updateMany({ where: { sku: 'NH-TEE-M-BUNDLE' }, data: { fanPack: false } });
     await apply(tee(2));
-    await applyRefund(pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001003, quantity: 1 }] }), now);
+    await applyRefund(
+      t.pool,
+      SHOP,
+      refundFixture({ refund_line_items: [{ line_item_id: 13001003, quantity: 1 }] }),
+      now,
+    );
     expect((await sales()).map((e) => [e.type, e.unitIndex, e.merchBundle, e.fanPack])).toEqual([
       ['sale.recorded', 0, true, true],
       ['sale.recorded', 1, true, true],

@@ -1,40 +1,17 @@
 import { salesEventV1 } from '@single/contracts';
-import { useTestDatabase } from '@single/testing';
-import pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadTokens } from '../../grants/tokens.ts';
+import { describe, expect, it } from 'vitest';
 import { orderSnapshot } from '../../shopify/payloads.ts';
-import {
-  type Catalogue,
-  paidOrder,
-  refundFixture,
-  SHOP,
-  seedCatalogue,
-  shopifyFixture,
-} from '../../test-support/fixtures.ts';
+import { paidOrder, refundFixture, SHOP, shopifyFixture } from '../../test-support/fixtures.ts';
+import { useOrderSnapshotTest } from '../../test-support/order-snapshots.ts';
 import { applyRefund } from '../refund-create/apply-refund.ts';
-import { type ApplyContext, applySnapshots } from './apply-snapshots.ts';
+import { applySnapshots } from './apply-snapshots.ts';
 
 // What each unit of an order reports to the charts: its net price (with gross, discount and tax beside it),
 // one release per unit for bundles, merch bundles flagged, product-only mappings matched, track sales by ISRC.
 
-const tokens = new DownloadTokens(['test-secret-test-secret-test-secret-0001']);
-
 describe('reported units: net price, bundles, product mappings and track sales (PostgreSQL)', () => {
-  const database = useTestDatabase();
-  let pool: pg.Pool;
-  let ctx: ApplyContext;
-  let catalogue: Catalogue;
-  const now = new Date();
-
-  beforeEach(async () => {
-    pool = new pg.Pool({ connectionString: database().url, max: 3 });
-    ctx = { pool, tokens, now: () => now };
-    catalogue = await seedCatalogue(database().db, { now });
-  });
-  afterEach(async () => {
-    await pool.end();
-  });
+  const t = useOrderSnapshotTest();
+  const { database, now } = t;
 
   const db = () => database().db;
   const sales = async () =>
@@ -43,7 +20,7 @@ describe('reported units: net price, bundles, product mappings and track sales (
       expect(event).toEqual(row.payload); // nothing the contract does not know
       return event;
     });
-  const apply = (snapshot: ReturnType<typeof paidOrder>) => applySnapshots(ctx, [{ shopDomain: SHOP, snapshot }]);
+  const apply = (snapshot: ReturnType<typeof paidOrder>) => applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot }]);
   const fixtureOrder = (topic: string) => orderSnapshot.parse(shopifyFixture(topic));
   /** One line of the orders/paid fixture, as its only line. */
   const oneLine = (index: number, line: Record<string, unknown> = {}, order: Record<string, unknown> = {}) => {
@@ -81,7 +58,7 @@ describe('reported units: net price, bundles, product mappings and track sales (
   it('prices with VAT included (UK, GBP): the net leaves the tax out, and a refund reverses the same amounts', async () => {
     await apply(fixtureOrder('orders/paid-tax-included'));
     await applyRefund(
-      pool,
+      t.pool,
       SHOP,
       refundFixture({ order_id: 5550003001, refund_line_items: [{ line_item_id: 13003001, quantity: 1 }] }),
       now,
@@ -100,40 +77,47 @@ describe('reported units: net price, bundles, product mappings and track sales (
   it('a two-release bundle: both releases granted and emailed, one sale per unit for the reported release; a refund reverses it once', async () => {
     // The released album's variant also carries the "Tour Live" album (not the reported release).
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: catalogue.bundleAlbum, reportedRelease: false },
+      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: t.catalogue.bundleAlbum, reportedRelease: false },
     });
     await apply(oneLine(0, { quantity: 2 }));
     const grants = await db().downloadGrant.findMany({ orderBy: [{ unitIndex: 'asc' }, { releaseId: 'asc' }] });
     expect(grants).toHaveLength(4);
-    expect(new Set(grants.map((g) => g.releaseId))).toEqual(new Set([catalogue.releasedAlbum, catalogue.bundleAlbum]));
+    expect(new Set(grants.map((g) => g.releaseId))).toEqual(
+      new Set([t.catalogue.releasedAlbum, t.catalogue.bundleAlbum]),
+    );
     const email = await db().emailMessage.findFirstOrThrow();
     expect((email.payload as { items: { releaseId: string }[] }).items.map((i) => i.releaseId).sort()).toEqual(
-      [catalogue.releasedAlbum, catalogue.bundleAlbum].sort(),
+      [t.catalogue.releasedAlbum, t.catalogue.bundleAlbum].sort(),
     );
     expect((await sales()).map((e) => [e.type, e.releaseId, e.unitIndex])).toEqual([
-      ['sale.recorded', catalogue.releasedAlbum, 0],
-      ['sale.recorded', catalogue.releasedAlbum, 1],
+      ['sale.recorded', t.catalogue.releasedAlbum, 0],
+      ['sale.recorded', t.catalogue.releasedAlbum, 1],
     ]);
 
-    await applyRefund(pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }), now);
+    await applyRefund(
+      t.pool,
+      SHOP,
+      refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }),
+      now,
+    );
     const revoked = await db().downloadGrant.findMany({ where: { status: 'revoked' } });
     expect(revoked.map((g) => g.unitIndex)).toEqual([1, 1]);
     expect((await sales()).filter((e) => e.type === 'sale.reversed').map((e) => [e.releaseId, e.unitIndex])).toEqual([
-      [catalogue.releasedAlbum, 1],
+      [t.catalogue.releasedAlbum, 1],
     ]);
   });
 
   it('a bundle with no reported release marked, or two: the earliest-created mapping reports, on every snapshot', async () => {
     await db().productMapping.updateMany({ where: { variantId: 45000001n }, data: { reportedRelease: false } });
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: catalogue.bundleAlbum, reportedRelease: false },
+      data: { shopDomain: SHOP, variantId: 45000001n, releaseId: t.catalogue.bundleAlbum, reportedRelease: false },
     });
     await apply(oneLine(0, {}, { id: 7001 }));
     await db().productMapping.updateMany({ where: { variantId: 45000001n }, data: { reportedRelease: true } });
     await apply(oneLine(0, {}, { id: 7002 }));
     expect((await sales()).map((e) => [e.orderId, e.releaseId])).toEqual([
-      ['7001', catalogue.releasedAlbum],
-      ['7002', catalogue.releasedAlbum],
+      ['7001', t.catalogue.releasedAlbum],
+      ['7002', t.catalogue.releasedAlbum],
     ]);
   });
 
@@ -151,42 +135,42 @@ describe('reported units: net price, bundles, product mappings and track sales (
 
   it('a product-only mapping (no variant, no SKU) grants and reports every variant of it; a variant mapping still wins', async () => {
     await db().productMapping.create({
-      data: { shopDomain: SHOP, productId: 8100077n, releaseId: catalogue.bundleAlbum },
+      data: { shopDomain: SHOP, productId: 8100077n, releaseId: t.catalogue.bundleAlbum },
     });
     // Another variant and SKU of the mapped product: only the product mapping matches.
     await apply(oneLine(0, { product_id: 8100077, variant_id: 45000777, sku: 'NH-LIVE-OTHER' }, { id: 7201 }));
     // The product mapping of the released album's product does not override its variant mapping.
     await db().productMapping.create({
-      data: { shopDomain: SHOP, productId: 8100001n, releaseId: catalogue.bundleAlbum },
+      data: { shopDomain: SHOP, productId: 8100001n, releaseId: t.catalogue.bundleAlbum },
     });
     await apply(oneLine(0, {}, { id: 7202 }));
     const lines = await db().orderLine.findMany({ orderBy: { shopifyLineId: 'asc' }, include: { grants: true } });
     expect(lines.map((l) => [l.unmapped, l.releaseId, l.grants.map((g) => g.releaseId)])).toEqual([
-      [false, catalogue.bundleAlbum, [catalogue.bundleAlbum]],
-      [false, catalogue.releasedAlbum, [catalogue.releasedAlbum]],
+      [false, t.catalogue.bundleAlbum, [t.catalogue.bundleAlbum]],
+      [false, t.catalogue.releasedAlbum, [t.catalogue.releasedAlbum]],
     ]);
     expect((await sales()).map((e) => [e.orderId, e.releaseId])).toEqual([
-      ['7201', catalogue.bundleAlbum],
-      ['7202', catalogue.releasedAlbum],
+      ['7201', t.catalogue.bundleAlbum],
+      ['7202', t.catalogue.releasedAlbum],
     ]);
     expect(await db().emailMessage.count()).toBe(2);
   });
 
   it('a product mapped to one track: the grant serves that track and the sale reports its ISRC, no UPC', async () => {
     const track = await db().track.create({
-      data: { releaseId: catalogue.releasedAlbum, position: 1, title: 'Low Tide', isrc: 'USABC2600101' },
+      data: { releaseId: t.catalogue.releasedAlbum, position: 1, title: 'Low Tide', isrc: 'USABC2600101' },
     });
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000501n, releaseId: catalogue.releasedAlbum, trackId: track.id },
+      data: { shopDomain: SHOP, variantId: 45000501n, releaseId: t.catalogue.releasedAlbum, trackId: track.id },
     });
     await apply(oneLine(0, { product_id: 8100501, variant_id: 45000501, sku: null, price: '1.29' }));
     const grant = await db().downloadGrant.findFirstOrThrow();
-    expect([grant.releaseId, grant.trackId]).toEqual([catalogue.releasedAlbum, track.id]);
+    expect([grant.releaseId, grant.trackId]).toEqual([t.catalogue.releasedAlbum, track.id]);
     const [event] = await sales();
-    expect(event).toMatchObject({ isrc: 'USABC2600101', releaseId: catalogue.releasedAlbum, unitPriceNet: '1.29' });
+    expect(event).toMatchObject({ isrc: 'USABC2600101', releaseId: t.catalogue.releasedAlbum, unitPriceNet: '1.29' });
     expect(event!.upc).toBeUndefined();
 
-    await applySnapshots(ctx, [
+    await applySnapshots(t.ctx, [
       {
         shopDomain: SHOP,
         snapshot: paidOrder({
@@ -204,12 +188,12 @@ describe('reported units: net price, bundles, product mappings and track sales (
   it("a pre-order album's instant-grat track sold on its own opens at the track's instant, not the album's", async () => {
     const track = await db().track.findFirstOrThrow({ where: { isrc: 'USABC2600001' } });
     await db().productMapping.create({
-      data: { shopDomain: SHOP, variantId: 45000601n, releaseId: catalogue.preorderAlbum, trackId: track.id },
+      data: { shopDomain: SHOP, variantId: 45000601n, releaseId: t.catalogue.preorderAlbum, trackId: track.id },
     });
     await apply(oneLine(1, { product_id: 8100601, variant_id: 45000601, sku: null, price: '1.29' }));
     const grant = await db().downloadGrant.findFirstOrThrow();
-    expect([grant.trackId, grant.status, grant.activateAt]).toEqual([track.id, 'scheduled', catalogue.trackInstant]);
+    expect([grant.trackId, grant.status, grant.activateAt]).toEqual([track.id, 'scheduled', t.catalogue.trackInstant]);
     const [event] = await sales();
-    expect(event).toMatchObject({ isrc: 'USABC2600001', releaseId: catalogue.preorderAlbum });
+    expect(event).toMatchObject({ isrc: 'USABC2600001', releaseId: t.catalogue.preorderAlbum });
   });
 });

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { type SalesEventV1, salesEventV1 } from '@single/contracts';
-import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { seedRelease, testGeoIp } from '../test-support/setup.ts';
+import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
-import { SalesService } from './sales.service.ts';
+import type { SalesService } from './sales.service.ts';
 
 // "One unit per UPC per fan, ever" on the real database, through SalesService.handle: an IP is a fan signal only
 // together with a ZIP, within Luminate v2's 24-hour window; the email is one for ever. Events of one scenario are
@@ -27,14 +26,7 @@ describe('fan identity on PostgreSQL', () => {
     pool = new pg.Pool({ connectionString: database.url, max: 8 });
     await seedRelease(pool, { id: releaseId, upc: '0602445789012' });
     await seedChartRules(pool, LUMINATE_VERSIONS);
-    const geo = await testGeoIp();
-    sales = new SalesService({
-      pool,
-      geo,
-      logger: silentLogger(),
-      charts: ['luminate'],
-      reportTimeZone: 'America/New_York',
-    });
+    sales = testSalesService(pool, await testGeoIp());
   });
 
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type SalesEventV1, salesEventV1 } from '@single/contracts';
-import { createLogger, silentLogger } from '@single/logger';
+import { createLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import { type ChartRuleSet, LUMINATE_VERSIONS } from '../charts/rules.ts';
 import type { GeoIp } from '../geoip/geoip.ts';
 import { Metrics } from '../integrity/metrics.ts';
 import { buildChartFile } from '../reports/report.repository.ts';
-import { seedRelease, testGeoIp } from '../test-support/setup.ts';
+import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { salesEventHandler } from './sales.consumer.ts';
 import { seedChartRules } from './sales.repository.ts';
 import { SalesService } from './sales.service.ts';
@@ -48,13 +48,7 @@ describe('recorded sales on PostgreSQL', () => {
     await seedRelease(pool, { id: releaseId, upc: UPC });
     await seedChartRules(pool, [...LUMINATE_VERSIONS, GULF]);
     geo = await testGeoIp();
-    sales = new SalesService({
-      pool,
-      geo,
-      logger: silentLogger(),
-      charts: ['luminate', 'gulf'],
-      reportTimeZone: 'America/New_York',
-    });
+    sales = testSalesService(pool, geo, ['luminate', 'gulf']);
   });
 
   afterAll(async () => {

@@ -6,10 +6,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { Metrics } from '../integrity/metrics.ts';
-import { seedRelease, testGeoIp } from '../test-support/setup.ts';
+import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { salesEventHandler } from './sales.consumer.ts';
 import { seedChartRules } from './sales.repository.ts';
-import { SalesService } from './sales.service.ts';
+import type { SalesService } from './sales.service.ts';
 
 /**
  * sales.v1 version 2 (issue 14, crypto-shredding): geo-reporting opens the sealed fan facts with the fan's data key
@@ -31,14 +31,7 @@ describe('sealed fan facts (sales.v1 version 2) on PostgreSQL', () => {
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
     await seedRelease(pool, { id: releaseId, upc: UPC });
     await seedChartRules(pool, LUMINATE_VERSIONS);
-    const geo = await testGeoIp();
-    sales = new SalesService({
-      pool,
-      geo,
-      logger: silentLogger(),
-      charts: ['luminate'],
-      reportTimeZone: 'America/New_York',
-    });
+    sales = testSalesService(pool, await testGeoIp());
     metrics = new Metrics();
   });
   afterAll(async () => {

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { salesEventV1 } from '@single/contracts';
 import { flagUpcClaim, resolveUpcConflict } from '@single/db/commands/upc-conflicts';
-import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
-import { testGeoIp } from '../test-support/setup.ts';
+import { testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
-import { SalesService } from './sales.service.ts';
+import type { SalesService } from './sales.service.ts';
 
 // A UPC claimed by two accounts (issue 14): neither release's units chart while ops reviews it (pending
 // `upc_under_review`, never lost), and once ops names the owner only the owner's do; the other release's
@@ -84,14 +83,7 @@ describe('a UPC claimed by two accounts', () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
     await seedChartRules(pool, LUMINATE_VERSIONS);
-    const geo = await testGeoIp();
-    sales = new SalesService({
-      pool,
-      geo,
-      logger: silentLogger(),
-      charts: ['luminate'],
-      reportTimeZone: 'America/New_York',
-    });
+    sales = testSalesService(pool, await testGeoIp());
   });
 
   afterAll(async () => {

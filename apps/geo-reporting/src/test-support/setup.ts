@@ -7,6 +7,7 @@ import { MemoryCaptureStore } from '../captures/capture.repository.ts';
 import { GeoIp } from '../geoip/geoip.ts';
 import { IntegrityWindow } from '../integrity/integrity-window.ts';
 import { Metrics } from '../integrity/metrics.ts';
+import { SalesService } from '../sales/sales.service.ts';
 import { geoipFixture } from './fixtures.ts';
 
 // Set-up the geo-reporting tests share, so that each test file states only what it is about.
@@ -50,4 +51,9 @@ export async function seedRelease(pool: pg.Pool, release: { id: string; upc: str
      VALUES ($1, $2, 'Low Tide', $3, '2026-01-09T05:00:00Z', now())`,
     [release.id, artistId, release.upc],
   );
+}
+
+/** SalesService as the runtime builds it (New York business days), silent, for the charts given. */
+export function testSalesService(pool: pg.Pool, geo: GeoIp, charts: readonly string[] = ['luminate']): SalesService {
+  return new SalesService({ pool, geo, logger: silentLogger(), charts, reportTimeZone: 'America/New_York' });
 }

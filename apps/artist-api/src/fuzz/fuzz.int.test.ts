@@ -117,9 +117,12 @@ describe('fuzzing every endpoint', () => {
           fc.asyncProperty(request, async ({ path, query, body, who }) => {
             const url =
               // A lone surrogate cannot be sent in a URL: replaced by U+FFFD, as any client (and URLSearchParams) does.
-              op.path.replace(/\{(\w+)\}/g, (_, name: string) =>
-                encodeURIComponent(String(path[name] ?? '').toWellFormed()),
-              ) +
+              // Any JSON value may be drawn for an untyped parameter (null-prototype objects too, which String()
+              // cannot convert): sent as its JSON text.
+              op.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+                const value = path[name] ?? '';
+                return encodeURIComponent((typeof value === 'string' ? value : JSON.stringify(value)).toWellFormed());
+              }) +
               (Object.keys(query).length > 0
                 ? `?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]))}`
                 : '');

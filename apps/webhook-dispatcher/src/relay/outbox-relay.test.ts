@@ -19,6 +19,7 @@ describe('envelopeBytes', () => {
       triggered_at: null,
       received_at: new Date('2026-11-20T10:00:01Z'),
       api_version: '2026-10',
+      shopify_order_id: '1',
       payload: '{"id": 1, "line_items": []}',
     });
     expect(JSON.parse(body.toString())).toEqual({

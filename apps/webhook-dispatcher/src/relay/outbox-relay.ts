@@ -20,13 +20,16 @@ export interface OutboxRow {
   triggered_at: Date | null;
   received_at: Date;
   api_version: string | null;
+  /** The order the delivery is about (orders/*, refunds/create), as stored at intake; null for privacy topics. */
+  shopify_order_id: string | null;
   /** The stored JSON text, spliced into the envelope as is (no parse and re-serialise per message). */
   payload: string | null;
 }
 
 const SELECT_BATCH = `
 SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.trace_headers, o.created_at,
-       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload
+       d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload,
+       d.shopify_order_id
 FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
 WHERE o.lane = $1 ORDER BY o.id LIMIT $2`;
 
@@ -45,6 +48,15 @@ export function toEnvelope(row: OutboxRow): Omit<WebhookEnvelopeV1, 'payload'> {
       ? { replay: { requestedBy: row.replay_requested_by, at: row.created_at.toISOString() } }
       : {}),
   };
+}
+
+/**
+ * What must stay in order within a lane: one order's deliveries (create, paid, updated, cancelled, refunds)
+ * in the orders lane, and one shop's in the privacy lane (app/uninstalled before shop/redact). Different
+ * keys publish side by side; one key's rows go one after the other, each after the previous one's confirm.
+ */
+export function orderingKey(row: Pick<OutboxRow, 'shop_domain' | 'shopify_order_id'>): string {
+  return row.shopify_order_id ? `${row.shop_domain}\norder:${row.shopify_order_id}` : row.shop_domain;
 }
 
 /** The envelope's JSON with the stored payload text as its last member. */
@@ -162,25 +174,49 @@ export class OutboxRelay {
     }
   }
 
+  /**
+   * Publishes one batch: keys side by side, each key's rows in id order, the next only after the previous
+   * one's confirm. A failed publish stops the rest of its key for this batch (they stay in the outbox, behind
+   * it), so a later delivery of one order never overtakes an earlier one that failed; other keys go on.
+   */
   private async publishBatch(client: PoolClient, lane: Lane): Promise<number> {
     const { messaging, batchSize, publishTimeoutMs } = this.options;
     const { rows } = await client.query<OutboxRow>(SELECT_BATCH, [lane, batchSize]);
     if (rows.length === 0) return 0;
-    const results = await Promise.allSettled(rows.map((row) => this.publishOne(messaging, row, publishTimeoutMs)));
-    const confirmed = rows.filter((_, i) => results[i]?.status === 'fulfilled');
+    const byKey = new Map<string, OutboxRow[]>();
+    for (const row of rows) {
+      const key = orderingKey(row);
+      const list = byKey.get(key);
+      if (list) list.push(row);
+      else byKey.set(key, [row]);
+    }
+    const confirmed: string[] = [];
+    const failed: { row: OutboxRow; err: unknown }[] = [];
+    await Promise.all(
+      [...byKey.values()].map(async (list) => {
+        for (const row of list) {
+          try {
+            await this.publishOne(messaging, row, publishTimeoutMs);
+            confirmed.push(row.outbox_id);
+          } catch (err) {
+            failed.push({ row, err });
+            return;
+          }
+        }
+      }),
+    );
     if (confirmed.length > 0) {
       await client.query(
         `WITH gone AS (DELETE FROM dispatch_outbox WHERE id = ANY($1::bigint[]) RETURNING delivery_id)
          UPDATE webhook_delivery SET status = 'published', published_at = now() WHERE id IN (SELECT delivery_id FROM gone)`,
-        [confirmed.map((r) => r.outbox_id)],
+        [confirmed],
       );
     }
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed) {
+    if (failed.length > 0) {
       await client.query('UPDATE dispatch_outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [
-        rows.filter((_, i) => results[i]?.status === 'rejected').map((r) => r.outbox_id),
+        failed.map((f) => f.row.outbox_id),
       ]);
-      throw (failed as PromiseRejectedResult).reason;
+      throw failed[0]?.err;
     }
     return rows.length;
   }

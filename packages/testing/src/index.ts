@@ -13,6 +13,7 @@ export {
   type MessagingHarness,
   memoryMessagingHarness,
 } from './contracts/messaging.harness.ts';
+export * from './datadog-agent.ts';
 export * from './dates.ts';
 export * from './env.ts';
 export * from './eventually.ts';

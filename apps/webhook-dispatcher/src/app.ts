@@ -18,6 +18,8 @@ export interface DispatcherDeps {
   bodyLimit?: number;
   payloadRetentionDays?: number;
   claimDeadlineMs?: number;
+  /** Claims waiting for a database flush at most; past it a delivery gets 503 `claim_queue_full` at once. */
+  claimQueueMax?: number;
   /** Wakes the outbox relay after each committed claim; default: a throttled NOTIFY (no relay in-process). */
   waker?: OutboxWaker;
   /** Default: the `shop` table, known shops kept in process for a minute. */
@@ -38,8 +40,12 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
   });
   const waker = deps.waker ?? new OutboxWaker({ pool: deps.pool, logger: deps.logger });
-  const claims = new ClaimService(new DeliveryRepository(deps.pool), deps.dedupe, deps.logger, (lanes) =>
-    waker.claimed(lanes),
+  const claims = new ClaimService(
+    new DeliveryRepository(deps.pool),
+    deps.dedupe,
+    deps.logger,
+    (lanes) => waker.claimed(lanes),
+    { maxQueued: deps.claimQueueMax ?? 1_000 },
   );
   registerShopifyWebhookRoute(http.app, {
     secrets: deps.secrets,

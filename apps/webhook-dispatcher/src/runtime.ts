@@ -93,6 +93,7 @@ export function wireDispatcher(
     bodyLimit: config.WEBHOOK_BODY_LIMIT_BYTES,
     payloadRetentionDays: config.DELIVERY_PAYLOAD_RETENTION_DAYS,
     claimDeadlineMs: config.WEBHOOK_CLAIM_DEADLINE_MS,
+    claimQueueMax: config.WEBHOOK_CLAIM_QUEUE_MAX,
     waker,
   });
   const stopSweep = options.payloadSweep ? schedulePayloadSweep(pool, logger) : () => {};

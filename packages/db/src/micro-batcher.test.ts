@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MicroBatcher } from './micro-batcher.ts';
+import { MicroBatcher, MicroBatcherFullError } from './micro-batcher.ts';
 
 describe('MicroBatcher', () => {
   it('flushes the first item alone, then everything that queued meanwhile as one batch', async () => {
@@ -97,5 +97,46 @@ describe('MicroBatcher', () => {
     fail = false;
     await expect(batcher.submit('b')).resolves.toBeUndefined();
     await batcher.drained();
+  });
+
+  it('refuses an item at once when `maxQueued` items already wait, and takes items again once there is room', async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => {};
+    const batcher = new MicroBatcher<number, number>(
+      async (items) => {
+        batches.push(items);
+        if (items[0] === 1) await new Promise<void>((resolve) => (release = resolve));
+        return items;
+      },
+      { maxQueued: 2 },
+    );
+    const inFlight = batcher.submit(1);
+    const queued = [batcher.submit(2), batcher.submit(3)];
+    await expect(batcher.submit(4)).rejects.toBeInstanceOf(MicroBatcherFullError);
+    expect(batcher.queued).toBe(2);
+    release();
+    expect(await Promise.all([inFlight, ...queued])).toEqual([1, 2, 3]);
+    expect(await batcher.submit(5)).toBe(5);
+    expect(batches).toEqual([[1], [2, 3], [5]]);
+  });
+
+  it('takes an item out of the queue when its signal aborts, so it is never flushed', async () => {
+    const batches: string[][] = [];
+    let release: () => void = () => {};
+    const batcher = new MicroBatcher<string>(async (items) => {
+      batches.push(items);
+      if (items[0] === 'busy') await new Promise<void>((resolve) => (release = resolve));
+      return undefined;
+    });
+    const busy = batcher.submit('busy');
+    const answered = new AbortController();
+    const late = batcher.submit('answered', { signal: answered.signal });
+    const kept = batcher.submit('kept', { signal: new AbortController().signal });
+    answered.abort(new Error('request answered 503'));
+    await expect(late).rejects.toThrow('request answered 503');
+    await expect(batcher.submit('too late', { signal: answered.signal })).rejects.toThrow('request answered 503');
+    release();
+    await Promise.all([busy, kept]);
+    expect(batches).toEqual([['busy'], ['kept']]);
   });
 });

@@ -8,6 +8,34 @@ export interface MicroBatcherOptions {
    * clients, half of them otherwise wait on each flush: a millisecond lets them all ride in one.
    */
   lingerMs?: number;
+  /**
+   * Items waiting for a flush at most (default: unbounded). Past it `submit` rejects with
+   * MicroBatcherFullError at once: under overload a queue that keeps growing only turns every wait into a
+   * timeout, and each waiting item holds its memory.
+   */
+  maxQueued?: number;
+}
+
+/** The queue holds `maxQueued` items already: the item was not taken. */
+export class MicroBatcherFullError extends Error {
+  override readonly name = 'MicroBatcherFullError';
+  readonly code = 'MICRO_BATCHER_FULL';
+}
+
+export interface SubmitOptions {
+  /**
+   * Once aborted, an item still waiting is taken out of the queue and rejects with the signal's reason: it
+   * is never flushed (its requester has been answered already). An item already in a flush is not affected.
+   */
+  signal?: AbortSignal;
+}
+
+interface Queued<In, Out> {
+  item: In;
+  resolve: (out: Out) => void;
+  reject: (error: unknown) => void;
+  onAbort?: () => void;
+  signal?: AbortSignal;
 }
 
 /**
@@ -17,13 +45,14 @@ export interface MicroBatcherOptions {
  * one database round trip for hundreds of requests under a release-day storm.
  */
 export class MicroBatcher<In, Out = void> {
-  private queue: { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void }[] = [];
+  private queue: Queued<In, Out>[] = [];
   private running = 0;
   private idleWaiters: (() => void)[] = [];
   private readonly flush: (items: In[]) => Promise<Out[] | undefined>;
   private readonly maxBatch: number;
   private readonly concurrency: number;
   private readonly lingerMs: number;
+  private readonly maxQueued: number;
 
   /** `flush` returns one result per item, in order (or nothing when Out is void). */
   constructor(flush: (items: In[]) => Promise<Out[] | undefined>, options: MicroBatcherOptions = {}) {
@@ -31,11 +60,34 @@ export class MicroBatcher<In, Out = void> {
     this.maxBatch = options.maxBatch ?? 500;
     this.concurrency = options.concurrency ?? 1;
     this.lingerMs = options.lingerMs ?? 0;
+    this.maxQueued = options.maxQueued ?? Number.POSITIVE_INFINITY;
   }
 
-  submit(item: In): Promise<Out> {
+  /** Items waiting for a flush (not those in one). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  submit(item: In, options: SubmitOptions = {}): Promise<Out> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // A free flush slot takes the item at once, so only items that would wait count against the bound.
+    if (this.running >= this.concurrency && this.queue.length >= this.maxQueued) {
+      return Promise.reject(new MicroBatcherFullError(`${this.queue.length} items already wait for a flush`));
+    }
     return new Promise<Out>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
+      const entry: Queued<In, Out> = { item, resolve, reject };
+      if (signal) {
+        entry.signal = signal;
+        entry.onAbort = () => {
+          const at = this.queue.indexOf(entry);
+          if (at < 0) return;
+          this.queue.splice(at, 1);
+          reject(signal.reason);
+        };
+        signal.addEventListener('abort', entry.onAbort, { once: true });
+      }
+      this.queue.push(entry);
       if (this.running < this.concurrency) void this.drain();
     });
   }
@@ -53,6 +105,7 @@ export class MicroBatcher<In, Out = void> {
         await new Promise((resolve) => setTimeout(resolve, this.lingerMs));
       }
       const batch = this.queue.splice(0, this.maxBatch);
+      for (const b of batch) if (b.onAbort) b.signal?.removeEventListener('abort', b.onAbort);
       try {
         const results = await this.flush(batch.map((b) => b.item));
         for (const [i, b] of batch.entries()) b.resolve(results?.[i] as Out);

@@ -91,8 +91,14 @@ export class DeliveryRepository {
     this.pool = pool;
   }
 
-  /** Claims a batch whose items are pairwise distinct on their shop-scoped keys (the caller guarantees it). */
-  async claimBatch(items: readonly NewDelivery[]): Promise<ClaimResult[]> {
+  /**
+   * Claims a batch whose items are pairwise distinct on their shop-scoped keys (the caller guarantees it).
+   * With `deadlineAt` (epoch ms), PostgreSQL cancels the statement when that time is up (statement_timeout,
+   * set on the connection for this statement only): the batch is then written entirely or not at all, and
+   * never after its requests were answered. The timeout covers the statement, not its commit, which follows
+   * at once.
+   */
+  async claimBatch(items: readonly NewDelivery[], deadlineAt?: number): Promise<ClaimResult[]> {
     if (items.length === 0) return [];
     const params = items.flatMap((i) => [
       i.shopDomain,
@@ -111,10 +117,10 @@ export class DeliveryRepository {
       i.shopifyOrderId ?? null,
       i.shopifyCustomerId ?? null,
     ]);
-    const { rows } = await this.pool.query<{ id: string | null; shop_domain: string; webhook_id: string }>(
-      claimSql(items.length),
-      params,
-    );
+    const rows =
+      deadlineAt === undefined
+        ? await this.query(items.length, params)
+        : await this.queryBy(deadlineAt, items.length, params);
     const ids = new Map(rows.map((r) => [`${r.shop_domain}\n${r.webhook_id}`, r.id]));
     return items.map((i) => {
       const id = ids.get(`${i.shopDomain}\n${i.webhookId}`);
@@ -122,4 +128,51 @@ export class DeliveryRepository {
       return id ? { status: 'accepted', deliveryId: id } : { status: 'duplicate' };
     });
   }
+
+  private async query(rows: number, params: unknown[]): Promise<ClaimedRow[]> {
+    return (await this.pool.query<ClaimedRow>(claimSql(rows), params)).rows;
+  }
+
+  private async queryBy(deadlineAt: number, rows: number, params: unknown[]): Promise<ClaimedRow[]> {
+    const client = await this.pool.connect();
+    // A connection whose session state is in doubt (statement_timeout not reset) is not given back.
+    let discard = false;
+    try {
+      // Measured after the wait for a connection, which counts against the deadline too.
+      const ms = Math.floor(deadlineAt - Date.now());
+      if (ms < 1) throw new ClaimStatementTimeoutError('claim deadline passed before the statement started');
+      await client.query(`SELECT set_config('statement_timeout', $1, false)`, [String(ms)]);
+      try {
+        return (await client.query<ClaimedRow>(claimSql(rows), params)).rows;
+      } catch (err) {
+        if ((err as { code?: string }).code === QUERY_CANCELED) {
+          throw new ClaimStatementTimeoutError('claim statement cancelled at its deadline', { cause: err });
+        }
+        throw err;
+      } finally {
+        await client.query('RESET statement_timeout').catch(() => {
+          discard = true;
+        });
+      }
+    } catch (err) {
+      if (!(err instanceof ClaimStatementTimeoutError)) discard = true;
+      throw err;
+    } finally {
+      client.release(discard);
+    }
+  }
+}
+
+const QUERY_CANCELED = '57014';
+
+interface ClaimedRow {
+  id: string | null;
+  shop_domain: string;
+  webhook_id: string;
+}
+
+/** PostgreSQL cancelled the claim statement at its deadline (or it could not start in time): nothing was written. */
+export class ClaimStatementTimeoutError extends Error {
+  override readonly name = 'ClaimStatementTimeoutError';
+  readonly code = 'CLAIM_STATEMENT_TIMEOUT';
 }

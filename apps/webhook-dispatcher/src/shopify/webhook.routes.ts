@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ProblemError } from '@single/http';
 import { traceHeaders, withSpan } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { ClaimService } from '../deliveries/claim-service.ts';
+import { ClaimQueueFullError, type ClaimService } from '../deliveries/claim-service.ts';
 import type { KnownShops } from '../deliveries/known-shops.ts';
 import { purgeKeys } from '../deliveries/purge-keys.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
@@ -21,6 +21,12 @@ export interface WebhookRouteDeps {
   payloadRetentionDays: number;
   /** Answer 503 rather than let Shopify's 5 s timeout expire when PostgreSQL is slow. */
   claimDeadlineMs: number;
+  /**
+   * Only if PostgreSQL stops answering altogether (a connection that hangs): the answer is 503 this long
+   * after the deadline, though the statement could then still commit (a retry finds it a duplicate).
+   * The deadline itself is kept by the claim (see ClaimService.claim), which is never written after it.
+   */
+  claimGraceMs?: number;
   now?: () => Date;
 }
 
@@ -102,6 +108,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
         ...purgeKeys(topic, payload as Record<string, unknown>),
       };
       let result: Awaited<ReturnType<ClaimService['claim']>>;
+      const deadlineAt = Date.now() + deps.claimDeadlineMs;
       try {
         // The span's context is stored with the outbox row: the relay's publish and the consumer continue it.
         const tags = { 'shop.domain': shopDomain, 'shopify.topic': topic, 'shopify.webhook_id': webhookId };
@@ -110,12 +117,19 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
             (async () => {
               // Before the dedupe fast path, so that a shop never connected is refused whatever the body.
               if (!(await deps.shops.isKnown(shopDomain))) return { status: 'unknown_shop' as const };
-              return deps.claims.claim({ ...delivery, traceHeadersJson: JSON.stringify(traceHeaders()) });
+              return deps.claims.claim({ ...delivery, traceHeadersJson: JSON.stringify(traceHeaders()) }, deadlineAt);
             })(),
-            deps.claimDeadlineMs,
+            deps.claimDeadlineMs + (deps.claimGraceMs ?? 500),
           ),
         );
       } catch (err) {
+        if (err instanceof ClaimQueueFullError) {
+          // Overloaded: refused at once, nothing queued or stored (Shopify retries).
+          request.log = request.log.child({ shopDomain, topic, webhookId, outcome: 'claim_queue_full' });
+          throw new ProblemError(503, 'claim_queue_full', 'Too many deliveries are waiting to be stored', {
+            headers: { 'retry-after': '5' },
+          });
+        }
         // Nothing durable to put it in: Shopify retries on 5xx, so nothing is lost by saying so.
         request.log.error({ err, shopDomain, topic, webhookId }, 'webhook not stored');
         throw new ProblemError(503, 'storage_unavailable', 'Cannot store the delivery right now', {

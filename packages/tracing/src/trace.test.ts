@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { extractTraceContext, traceHeaders, traceLogFields, tracer, withSpan } from './trace.ts';
+import {
+  extractTraceContext,
+  outboxTraceContext,
+  relaySpans,
+  traceHeaders,
+  traceLogFields,
+  tracer,
+  withSpan,
+} from './trace.ts';
 
 describe('trace context in message headers', () => {
   it('continues the publisher trace on the consumer side', () => {
@@ -20,6 +28,28 @@ describe('trace context in message headers', () => {
     });
     expect(extractTraceContext({})).toBeNull();
     expect(traceLogFields()).toEqual({});
+  });
+
+  it('publishes each outbox row as a child of the trace that wrote it, one span per stored context', () => {
+    tracer.init({ startupLogs: false, url: 'http://127.0.0.1:1', flushInterval: 60_000, plugins: false });
+    expect(outboxTraceContext()).toBeNull();
+    const written = ['order-a', 'order-b'].map((name) =>
+      withSpan(name, {}, (span) => ({ traceId: span.context().toTraceId(), stored: outboxTraceContext() })),
+    );
+    const [a, b] = written as [(typeof written)[0], (typeof written)[0]];
+    expect(a.traceId).not.toBe(b.traceId);
+    // Rows as the relay reads them back (jsonb): a, a, b and one written outside any trace.
+    const spans = relaySpans('kafka.produce', [a.stored, a.stored, b.stored, null], { resource: 'sales.v1' });
+    const traceOf = (headers: Record<string, string>) => extractTraceContext(headers)?.toTraceId();
+    expect(spans.headers.map(traceOf).slice(0, 3)).toEqual([a.traceId, a.traceId, b.traceId]);
+    // Same stored context, same producer span; the row without one starts a trace of its own.
+    expect(spans.headers[0]).toEqual(spans.headers[1]);
+    expect(traceOf(spans.headers[3]!)).not.toMatch(new RegExp(`^(${a.traceId}|${b.traceId})$`));
+    // A consumer continues the row's trace, nested under the producer span.
+    withSpan('consume', { parentHeaders: spans.headers[2] }, (span) => {
+      expect(span.context().toTraceId()).toBe(b.traceId);
+    });
+    spans.finish();
   });
 
   it('is loaded with --import and stays quiet with no agent', () => {

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { buildSalesEvent, SALES_TOPIC, type SalesUnitFacts } from '@single/contracts';
+import { outboxTraceContext } from '@single/tracing';
 import type { Pool } from 'pg';
 import { inTransaction, type Sql } from '../support/db.ts';
 import { checkFile, type FileCheck, type GrantScope, grantContents, type TrackTerms } from './availability.ts';
@@ -239,11 +240,10 @@ async function appendRedeemedEvent(sql: Sql, grantId: string, at: Date) {
   // the fan facts into version 2 with the fan's data key before Kafka sees them (crypto-shredding, issue 14), and
   // adds the keyed email hash (the builder carries none), so this service needs neither key nor platform secret.
   const event = buildSalesEvent('sale.redeemed', rows[0], at);
-  await sql.query('INSERT INTO sales_outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4)', [
-    event.eventId,
-    SALES_TOPIC,
-    event.orderId,
-    event,
-  ]);
+  // With the redemption request's trace context: the relay publishes the event as part of that trace.
+  await sql.query(
+    'INSERT INTO sales_outbox (event_id, topic, key, payload, trace_headers) VALUES ($1, $2, $3, $4, $5)',
+    [event.eventId, SALES_TOPIC, event.orderId, event, outboxTraceContext()],
+  );
   await sql.query(`SELECT pg_notify('sales_outbox', '')`);
 }

@@ -2,6 +2,7 @@ import {
   appendSalesEvents,
   buildSalesEvent,
   REPORTED_UNIT,
+  type TraceOf,
   UNIT_FACTS_COLUMNS,
   type UnitFacts,
 } from '../sales/sales-events.ts';
@@ -22,7 +23,7 @@ import type { Sql } from '../support/db.ts';
 export async function revokeGrants(
   client: Sql,
   orderIds: readonly string[],
-  options: { wholeOrder: boolean; now: Date },
+  options: { wholeOrder: boolean; now: Date; traceOf?: TraceOf },
 ): Promise<Map<string, number>> {
   const revokedByOrder = new Map<string, number>();
   if (orderIds.length === 0) return revokedByOrder;
@@ -52,6 +53,7 @@ export async function revokeGrants(
     rows
       .filter((unit) => unit.reported)
       .map(({ orderId: _, ...unit }) => buildSalesEvent('sale.reversed', unit, options.now)),
+    options.traceOf,
   );
   for (const row of rows) revokedByOrder.set(row.orderId, (revokedByOrder.get(row.orderId) ?? 0) + 1);
   return revokedByOrder;

@@ -1,5 +1,6 @@
 import type { Logger } from '@single/logger';
 import type { MessageHandler } from '@single/messaging';
+import { outboxTraceContext } from '@single/tracing';
 import type { Pool } from 'pg';
 import type { DownloadTokens } from '../grants/tokens.ts';
 import { exportCustomerData, markShopUninstalled, redactCustomer, redactShop } from '../privacy/privacy.service.ts';
@@ -49,7 +50,12 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     // orders/create, paid, updated and cancelled: one snapshot path, the state inside decides.
     async orderSnapshot(message) {
       const { envelope, payload } = readEnvelope(message, orderSnapshot);
-      const outcome = await snapshots.submit({ shopDomain: envelope.shopDomain, snapshot: payload });
+      // The batch runs under whichever message started it: each order keeps its own message's trace.
+      const outcome = await snapshots.submit({
+        shopDomain: envelope.shopDomain,
+        snapshot: payload,
+        trace: outboxTraceContext(),
+      });
       if (outcome.status === 'shop_uninstalled') dropped(envelope.topic, envelope.shopDomain, envelope.webhookId);
     },
     async refundCreated(message) {

@@ -1,4 +1,5 @@
 import { SALES_TOPIC, type SalesUnitEvent } from '@single/contracts';
+import { outboxTraceContext, type TraceHeaders } from '@single/tracing';
 import type { Sql } from '../support/db.ts';
 
 // The event itself is built by the shared builder (the artist API builds `sale.redeemed` with it too);
@@ -9,18 +10,37 @@ export {
   type SalesUnitFacts as UnitFacts,
 } from '@single/contracts';
 
-/** Appends to the Kafka outbox inside the caller's transaction and wakes the relay on commit. */
-export async function appendSalesEvents(client: Sql, events: readonly SalesUnitEvent[]): Promise<void> {
+/** Which trace each event continues: its order's message, in a batch of several orders' messages. */
+export type TraceOf = (event: SalesUnitEvent) => TraceHeaders | null;
+
+/**
+ * Appends to the Kafka outbox inside the caller's transaction and wakes the relay on commit. Each row keeps
+ * the trace context of the handler that wrote it (`traceOf`, by default the active span's), which the sales
+ * relay publishes it under: the trace of a webhook goes on through Kafka to geo-reporting.
+ */
+export async function appendSalesEvents(
+  client: Sql,
+  events: readonly SalesUnitEvent[],
+  traceOf: TraceOf = activeTrace(),
+): Promise<void> {
   if (events.length === 0) return;
-  // One JSON array parameter: serialised once, no per-element array escaping; the NOTIFY rides along.
+  // One JSON array parameter: serialised once, no per-element array escaping; the NOTIFY rides along. A row
+  // without a trace leaves `t` out, so the column stays SQL NULL.
+  const rows = events.map((e) => ({ e, t: traceOf(e) ?? undefined }));
   await client.query(
     `WITH added AS (
-       INSERT INTO sales_outbox (event_id, topic, key, payload)
-       SELECT (e->>'eventId')::uuid, $2, e->>'orderId', e FROM jsonb_array_elements($1::jsonb) AS e
+       INSERT INTO sales_outbox (event_id, topic, key, payload, trace_headers)
+       SELECT (x->'e'->>'eventId')::uuid, $2, x->'e'->>'orderId', x->'e', x->'t' FROM jsonb_array_elements($1::jsonb) AS x
        RETURNING 1)
      SELECT pg_notify('sales_outbox', '') FROM (SELECT count(*) FROM added) AS n`,
-    [JSON.stringify(events), SALES_TOPIC],
+    [JSON.stringify(rows), SALES_TOPIC],
   );
+}
+
+/** Every event continues the trace active now (one message's handler). */
+export function activeTrace(): TraceOf {
+  const trace = outboxTraceContext();
+  return () => trace;
 }
 
 /**

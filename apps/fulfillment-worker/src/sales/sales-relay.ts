@@ -1,4 +1,5 @@
 import { type EventBus, EventBusClosedError, EventsUnavailableError } from '@single/events';
+import { relaySpans, useRelaySpansForKafkaProduce } from '@single/tracing';
 import type { Pool, PoolClient } from 'pg';
 import { withClient } from '../support/db.ts';
 import type { FanSealer, OutboxRow } from './fan-sealing.ts';
@@ -27,6 +28,8 @@ export class SalesRelay {
 
   constructor(options: SalesRelayOptions) {
     this.#o = { batchSize: 500, retainPublishedMs: 86_400_000, topic: undefined, ...options };
+    // Our spans carry each row's own trace to Kafka; dd-trace's producer span would overwrite them all.
+    useRelaySpansForKafkaProduce();
   }
 
   async tick(): Promise<number> {
@@ -38,7 +41,8 @@ export class SalesRelay {
       const { rows: lock } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(7015, 1) AS ok');
       if (!lock[0]?.ok) return 0;
       try {
-        const rows = await this.#sealed(client);
+        const traces = new Map<string, Record<string, unknown> | null>();
+        const rows = await this.#sealed(client, traces);
         if (rows.length > 0) {
           const byTopic = new Map<string, typeof rows>();
           for (const row of rows) {
@@ -47,12 +51,7 @@ export class SalesRelay {
             if (list) list.push(row);
             else byTopic.set(topic, [row]);
           }
-          for (const [topic, list] of byTopic) {
-            await this.#o.bus.publish(
-              topic,
-              list.map((r) => ({ key: r.key, value: r.payload })),
-            );
-          }
+          for (const [topic, list] of byTopic) await this.#publish(topic, list, traces);
           await client.query('UPDATE sales_outbox SET published_at = now() WHERE id = ANY($1::bigint[])', [
             rows.map((r) => r.id),
           ]);
@@ -74,19 +73,46 @@ export class SalesRelay {
    * locked, so a concurrent redaction either scrubs them first or finds them sealed. Rows already sealed are
    * published as stored: read as text, neither parsed nor serialised again.
    */
-  async #sealed(client: PoolClient): Promise<OutboxRow[]> {
+  async #sealed(client: PoolClient, traces: Map<string, Record<string, unknown> | null>): Promise<OutboxRow[]> {
     await client.query('BEGIN');
     try {
-      const { rows } = await client.query<OutboxRow>(
-        `SELECT id::text, topic, key, payload::text FROM sales_outbox WHERE published_at IS NULL
+      const { rows } = await client.query<OutboxRow & { trace_headers: Record<string, unknown> | null }>(
+        `SELECT id::text, topic, key, payload::text, trace_headers FROM sales_outbox WHERE published_at IS NULL
          ORDER BY sales_outbox.id LIMIT $1 FOR UPDATE`,
         [this.#o.batchSize],
       );
+      for (const row of rows) traces.set(row.id, row.trace_headers);
       const sealed = await this.#o.sealer.seal(client, rows);
       await client.query('COMMIT');
       return sealed;
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * One publish for the whole list, each message sent as a child of the trace that wrote its row (a producer
+   * span per distinct stored context, ended when Kafka acknowledged), so geo-reporting continues that trace.
+   */
+  async #publish(
+    topic: string,
+    rows: readonly OutboxRow[],
+    traces: ReadonlyMap<string, Record<string, unknown> | null>,
+  ) {
+    const spans = relaySpans(
+      'kafka.produce',
+      rows.map((r) => traces.get(r.id)),
+      { resource: topic, tags: { component: 'sales-relay', 'messaging.system': 'kafka', 'kafka.topic': topic } },
+    );
+    try {
+      await this.#o.bus.publish(
+        topic,
+        rows.map((r, i) => ({ key: r.key, value: r.payload, headers: spans.headers[i] })),
+      );
+      spans.finish();
+    } catch (err) {
+      spans.finish(err);
       throw err;
     }
   }

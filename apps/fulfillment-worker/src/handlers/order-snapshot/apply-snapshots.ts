@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type LineAmounts, lineNet, type UnitAmounts, unitAmounts } from '@single/contracts';
+import type { TraceHeaders } from '@single/tracing';
 import type { Pool } from 'pg';
 import { type DownloadEmailPayload, type NewEmail, queueEmails } from '../../email/outbox.ts';
 import {
@@ -13,7 +14,7 @@ import { revokeGrants } from '../../grants/revoke.ts';
 import type { DownloadTokens } from '../../grants/tokens.ts';
 import { purgeLateCopies } from '../../privacy/late-copies.ts';
 import { redactedEmailHash } from '../../privacy/tombstones.ts';
-import { appendSalesEvents, buildSalesEvent, type SalesEvent } from '../../sales/sales-events.ts';
+import { appendSalesEvents, buildSalesEvent, type SalesEvent, type TraceOf } from '../../sales/sales-events.ts';
 import { lineAmounts } from '../../shopify/line-amounts.ts';
 import { type OrderSnapshot, PAID_STATUSES } from '../../shopify/payloads.ts';
 import { queueDigitalFulfillments } from '../../shopify-admin/fulfillment-outbox.ts';
@@ -23,6 +24,8 @@ import { placedWhileInstalled } from '../install-window.ts';
 export interface SnapshotWork {
   shopDomain: string;
   snapshot: OrderSnapshot;
+  /** Trace context of the message that brought it: its sales events continue that trace. */
+  trace?: TraceHeaders | null;
 }
 
 export type SnapshotOutcome =
@@ -192,13 +195,16 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     const lines = await useRecordedReleases(client, await upsertLines(client, fresh, storedByKey, mappings, refunded));
 
     const cancelled = stored.filter((o) => o.cancelled).map((o) => o.id);
-    const revokedForCancel = await revokeGrants(client, cancelled, { wholeOrder: true, now });
+    // A batch holds several messages' orders: each event continues its own order's trace.
+    const traces = new Map(work.map((w) => [orderKey(w.shopDomain, w.snapshot.id), w.trace ?? null]));
+    const traceOf: TraceOf = (event) => traces.get(orderKey(event.shopDomain, event.orderId)) ?? null;
+    const revokedForCancel = await revokeGrants(client, cancelled, { wholeOrder: true, now, traceOf });
     // Every other order: units above what each line still owes (quantity - refunded) are revoked and their sales
     // reversed, whether a refund or an order edit that lowered the quantity took them.
     const owing = stored.filter((o) => !o.cancelled).map((o) => o.id);
-    const revokedAboveOwed = await revokeGrants(client, owing, { wholeOrder: false, now });
+    const revokedAboveOwed = await revokeGrants(client, owing, { wholeOrder: false, now, traceOf });
 
-    const created = await grantOwedUnits(client, ctx, stored, lines, now);
+    const created = await grantOwedUnits(client, ctx, stored, lines, now, traceOf);
     await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)], now);
 
     for (const order of stored) {
@@ -478,6 +484,7 @@ async function grantOwedUnits(
   orders: readonly StoredOrder[],
   lines: readonly StoredLine[],
   now: Date,
+  traceOf: TraceOf,
 ): Promise<{ countByOrder: Map<string, number>; activeOrderIds: string[] }> {
   const payable = new Set(orders.filter(owesGrants).map((o) => o.id));
   const units = await grantedUnits(
@@ -605,7 +612,7 @@ async function grantOwedUnits(
     email.items.set(itemKey, item);
     emails.set(order.id, email);
   }
-  await appendSalesEvents(client, events);
+  await appendSalesEvents(client, events, traceOf);
   await queueEmails(
     client,
     [...emails.values()].map(({ order, items }): NewEmail => {

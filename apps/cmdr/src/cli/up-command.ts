@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import { LOCAL_SERVERS } from '../ops/env.ts';
 import type { Context } from './context.ts';
 
 /**
@@ -65,10 +66,26 @@ function prefixLines(name: string, write: (s: string) => void) {
   };
 }
 
-async function waitReady(app: LocalApp, child: ChildProcess, timeoutMs: number): Promise<void> {
+/** sysexits' EX_CONFIG, what loadConfigOrExit exits with: say it in words. */
+const EXIT_CONFIG = 78;
+
+function exitText(child: ChildProcess): string {
+  if (child.signalCode !== null) return `was stopped by ${child.signalCode}`;
+  if (child.exitCode === EXIT_CONFIG)
+    return `exited with ${EXIT_CONFIG}: invalid configuration (its output above names each variable)`;
+  return `exited with ${child.exitCode}`;
+}
+
+/**
+ * Polls the app's readiness until it answers, it exits, or `stopped` aborts (another app failed: `up` fails
+ * at once with that app's reason instead of waiting out every other app's timeout).
+ */
+async function waitReady(app: LocalApp, child: ChildProcess, timeoutMs: number, stopped: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new CmdrError(`${app.name} exited with ${child.exitCode}`, ExitCode.failure);
+  while (Date.now() < deadline && !stopped.aborted) {
+    // A child stopped by a signal has no exit code: check both, or a killed app is polled until the deadline.
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new CmdrError(`${app.name} ${exitText(child)}`, ExitCode.failure);
     try {
       const response = await fetch(`http://127.0.0.1:${app.port}/health/ready`, { signal: AbortSignal.timeout(1_000) });
       if (response.ok) return;
@@ -77,6 +94,7 @@ async function waitReady(app: LocalApp, child: ChildProcess, timeoutMs: number):
     }
     await new Promise((r) => setTimeout(r, 250));
   }
+  if (stopped.aborted) return;
   throw new CmdrError(`${app.name} not ready on :${app.port} after ${timeoutMs / 1000} s`, ExitCode.unavailable);
 }
 
@@ -114,7 +132,9 @@ export function registerUpCommand(program: Command, context: () => Context) {
       }) => {
         const ctx = context();
         const root = ctx.workspace().root;
-        const env = { ...ctx.io.env } as NodeJS.ProcessEnv;
+        // A server the environment does not name is the local one of scripts/infra.sh, as for every other
+        // cmdr command: a fresh clone needs no variables.
+        const env = { ...LOCAL_SERVERS, ...ctx.io.env } as NodeJS.ProcessEnv;
         const offset = Number(options.portOffset);
         if (!Number.isInteger(offset) || offset < 0 || offset > 60_000)
           throw usageError('--port-offset must be 0..60000');
@@ -163,9 +183,16 @@ export function registerUpCommand(program: Command, context: () => Context) {
           }
           const progress = ctx.output.progress('ready');
           let ready = 0;
+          const failed = new AbortController();
           await Promise.all(
             apps.map(async (app) => {
-              await waitReady(app, children.get(app.name) as ChildProcess, Number(options.readyTimeout) * 1000);
+              const child = children.get(app.name) as ChildProcess;
+              try {
+                await waitReady(app, child, Number(options.readyTimeout) * 1000, failed.signal);
+              } catch (error) {
+                failed.abort();
+                throw error;
+              }
               progress(++ready, apps.length);
             }),
           );

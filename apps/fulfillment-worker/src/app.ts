@@ -2,7 +2,7 @@ import { sweepExpiredDataRequestExports } from '@single/db/commands/data-request
 import type { EventBus } from '@single/events';
 import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
-import type { Consumer, Messaging } from '@single/messaging';
+import type { Consumer, MessageHandler, Messaging } from '@single/messaging';
 import type { Pool, PoolClient } from 'pg';
 import { Mailer, type MailTransport } from './email/mailer.ts';
 import type { DownloadTokens } from './grants/tokens.ts';
@@ -13,6 +13,7 @@ import { SalesRelay } from './sales/sales-relay.ts';
 import { PreorderScheduler } from './scheduler/preorder-scheduler.ts';
 import type { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
 import { FulfillmentSender } from './shopify-admin/fulfillment-sender.ts';
+import { OutboxMetrics } from './support/outbox-metrics.ts';
 import { WorkLoop } from './support/work-loop.ts';
 import { QUEUES } from './topology.ts';
 
@@ -33,7 +34,16 @@ export interface WorkerDeps {
   now?: () => Date;
   /** Snapshot batching (orders per transaction, transactions at once). */
   batch?: { maxBatch?: number; concurrency?: number };
+  /** Lease of a claimed email or fulfilment in `sending` (OUTBOX_LEASE_MS; default 2 min). */
+  outboxLeaseMs?: number;
+  /**
+   * Test-only (TEST_PAUSE_AT, the restart tests' SIGKILL points): awaited at a point where a crash is the
+   * interesting case; main.ts's version prints a marker line and never returns.
+   */
+  pause?: (point: PausePoint, id: string) => Promise<void>;
 }
+
+export type PausePoint = 'after_commit_before_ack' | 'after_smtp_accept';
 
 export interface Worker {
   http: HttpApp;
@@ -56,6 +66,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
     ...(deps.batch ? { batch: deps.batch } : {}),
   });
 
+  const metrics = new OutboxMetrics(pool);
+  const lease = deps.outboxLeaseMs ? { leaseMs: deps.outboxLeaseMs } : {};
+  const { pause } = deps;
   const mailer = new Mailer({
     pool,
     transport: deps.mail.transport,
@@ -65,6 +78,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
     retryDelaysMs: deps.retryDelaysMs,
     now,
     logger,
+    metrics,
+    ...lease,
+    ...(pause ? { afterAccept: (id: string) => pause('after_smtp_accept', id) } : {}),
   });
   const scheduler = new PreorderScheduler({ pool, now });
   const loops: Record<string, WorkLoop> = {
@@ -79,7 +95,15 @@ export function buildWorker(deps: WorkerDeps): Worker {
     }),
   };
   if (deps.shopify) {
-    const sender = new FulfillmentSender({ pool, client: deps.shopify, retryDelaysMs: deps.retryDelaysMs, now });
+    const sender = new FulfillmentSender({
+      pool,
+      client: deps.shopify,
+      retryDelaysMs: deps.retryDelaysMs,
+      now,
+      logger,
+      metrics,
+      ...lease,
+    });
     loops.fulfillment = new WorkLoop({ name: 'shopify-fulfillment', idleMs, logger, tick: () => sender.tick() });
   }
   if (deps.events) {
@@ -128,6 +152,18 @@ export function buildWorker(deps: WorkerDeps): Worker {
       { name: 'rabbitmq', check: async () => messaging.health().connected },
     ],
   });
+  // Prometheus text for the Datadog agent's OpenMetrics check (no public routes: the health port is internal).
+  http.app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  // The handler's transaction has committed; the ack follows its return.
+  const pausedAfterCommit = (handler: MessageHandler): MessageHandler =>
+    pause
+      ? async (message) => {
+          await handler(message);
+          await pause('after_commit_before_ack', message.messageId ?? '');
+        }
+      : handler;
 
   return {
     http,
@@ -137,7 +173,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       const orders = { prefetch: deps.orderPrefetch ?? 300, serializeBy: orderSerializationKey };
       const privacy = { prefetch: 10 };
       consumers = await Promise.all([
-        messaging.consume(QUEUES.orderSnapshots, handlers.orderSnapshot, orders),
+        messaging.consume(QUEUES.orderSnapshots, pausedAfterCommit(handlers.orderSnapshot), orders),
         messaging.consume(QUEUES.orderCancellations, handlers.orderSnapshot, orders),
         messaging.consume(QUEUES.refunds, handlers.refundCreated, orders),
         messaging.consume(QUEUES.appUninstalled, handlers.appUninstalled, privacy),

@@ -62,6 +62,17 @@ export const workerEnv = {
     .default('2026-10'),
   /** Overrides https://<shop>/admin/api/<version>/graphql.json (local fake Admin API, tests). */
   SHOPIFY_ADMIN_URL_TEMPLATE: z.string().optional(),
+  /**
+   * How long an email or Shopify fulfilment stays `sending` before another sender may take it again (its
+   * sender died, or could not record the outcome); a send longer than half of it (at most 60 s) is a timeout.
+   */
+  OUTBOX_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
+  /**
+   * Test-only: the restart tests' SIGKILL points. The worker prints `TEST_PAUSE <point> <id>` and waits forever
+   * the first time it reaches the point (later passes go on). Refused when NODE_ENV is production.
+   */
+  TEST_PAUSE_AT: z.enum(['after_commit_before_ack', 'after_smtp_accept']).optional(),
+  NODE_ENV: z.string().optional(),
   /** How often the pre-order scheduler and the outbox loops look for due work when nothing woke them. */
   POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1_000),
 };

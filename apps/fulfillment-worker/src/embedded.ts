@@ -69,6 +69,7 @@ export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedW
     orderPrefetch: config.ORDER_PREFETCH,
     batch: { maxBatch: config.SNAPSHOT_BATCH_SIZE, concurrency: config.SNAPSHOT_BATCH_CONCURRENCY },
     pollIntervalMs: config.POLL_INTERVAL_MS,
+    outboxLeaseMs: config.OUTBOX_LEASE_MS,
   });
   await bus.ensureTopics([config.SALES_TOPIC], 6);
   await worker.start();

@@ -6,7 +6,7 @@ import { createAmqpMessaging } from '@single/messaging';
 import { traceLogFields } from '@single/tracing';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { buildWorker } from './app.ts';
+import { buildWorker, type PausePoint } from './app.ts';
 import { loadWorkerConfig } from './config.ts';
 import { DownloadTokens } from './grants/tokens.ts';
 import { FanSealer } from './sales/fan-sealing.ts';
@@ -50,6 +50,19 @@ const transport = nodemailer.createTransport({
   socketTimeout: 60_000,
 });
 
+if (config.TEST_PAUSE_AT && config.NODE_ENV === 'production') {
+  logger.error('TEST_PAUSE_AT is for tests only and is refused when NODE_ENV is production');
+  process.exit(1);
+}
+const paused = new Set<PausePoint>();
+// The restart tests' SIGKILL point: a marker line on stdout, then this path never returns (the test kills us).
+const pause = async (point: PausePoint, id: string) => {
+  if (point !== config.TEST_PAUSE_AT || paused.has(point)) return;
+  paused.add(point);
+  process.stdout.write(`TEST_PAUSE ${point} ${id}\n`);
+  await new Promise<never>(() => undefined);
+};
+
 const worker = buildWorker({
   logger,
   pool,
@@ -66,6 +79,8 @@ const worker = buildWorker({
   orderPrefetch: config.ORDER_PREFETCH,
   batch: { maxBatch: config.SNAPSHOT_BATCH_SIZE, concurrency: config.SNAPSHOT_BATCH_CONCURRENCY },
   pollIntervalMs: config.POLL_INTERVAL_MS,
+  outboxLeaseMs: config.OUTBOX_LEASE_MS,
+  ...(config.TEST_PAUSE_AT ? { pause } : {}),
 });
 
 await bus

@@ -154,7 +154,7 @@ export class OrderRepository {
 /** Summarises the Shopify digital fulfilment of an order from its fulfilment records. */
 export function fulfillmentState(
   digitalLineIds: string[],
-  fulfillments: { status: 'pending' | 'created' | 'failed'; lineItemIds: string[] }[],
+  fulfillments: { status: 'pending' | 'sending' | 'created' | 'failed'; lineItemIds: string[] }[],
 ): Detail['fulfillmentState'] {
   if (digitalLineIds.length === 0 && fulfillments.length === 0) return 'not_required';
   const covered = new Set(fulfillments.filter((f) => f.status === 'created').flatMap((f) => f.lineItemIds));

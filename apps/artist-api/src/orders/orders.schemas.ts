@@ -55,7 +55,7 @@ export const orderDetail = orderSummary
       z.object({
         id: z.uuid(),
         kind: z.string(),
-        status: z.enum(['pending', 'sent', 'failed']),
+        status: z.enum(['pending', 'sending', 'sent', 'failed']),
         attempts: z.number().int(),
         sentAt: z.string().nullable(),
       }),
@@ -63,7 +63,7 @@ export const orderDetail = orderSummary
     fulfillments: z.array(
       z.object({
         id: z.uuid(),
-        status: z.enum(['pending', 'created', 'failed']),
+        status: z.enum(['pending', 'sending', 'created', 'failed']),
         shopifyFulfillmentId: z.string().nullable(),
         lineItemIds: z.array(z.string()),
         attempts: z.number().int(),

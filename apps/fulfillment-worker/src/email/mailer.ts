@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import type { Logger } from '@single/logger';
 import type { Pool, PoolClient } from 'pg';
 import type { DownloadTokens } from '../grants/tokens.ts';
+import type { FailureClass, OutboxMetrics } from '../support/outbox-metrics.ts';
+import { recordOutcome } from '../support/record-outcome.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
-import { formatSmtpError, scrubSmtpError } from './smtp-error.ts';
+import { formatSmtpError, type ScrubbedSmtpError, scrubSmtpError } from './smtp-error.ts';
 
 /** The slice of a nodemailer transport the mailer uses (tests pass a real one pointed at smtp-server). */
 export interface MailTransport {
@@ -27,21 +28,35 @@ export interface MailerOptions {
   downloadBaseUrl: string;
   /** Wait before attempt n+1 after a failure; after the last step the email is marked failed. */
   retryDelaysMs: readonly number[];
-  /** A claimed email is retried after this long if its sender died mid-send. Default 2 min. */
+  /**
+   * How long a claimed email stays `sending` before another sender may take it (its sender died, or could
+   * not record the outcome). Default 2 min; must exceed sendTimeoutMs.
+   */
   leaseMs?: number;
+  /** One SMTP send longer than this counts as a transient failure (default: half the lease, at most 60 s). */
+  sendTimeoutMs?: number;
   batchSize?: number;
   now?: () => Date;
   /** Failed sends are logged with ids and the scrubbed error only (never the SMTP reply: it quotes the fan). */
   logger?: Pick<Logger, 'warn'>;
+  metrics?: OutboxMetrics;
+  /**
+   * Test-only (the restart tests' SIGKILL point): awaited after SMTP accepted an email and before its outcome
+   * is written. main.ts sets it only from TEST_PAUSE_AT.
+   */
+  afterAccept?: (emailId: string) => Promise<void>;
 }
 
 interface ClaimedEmail {
   id: string;
   idempotency_key: string;
+  message_id: string;
   to: string;
   kind: string;
   payload: DownloadEmailPayload;
   attempts: number;
+  /** It was in `sending` when claimed: an earlier send may have reached the fan (same Message-ID now). */
+  uncertain: boolean;
 }
 
 interface GrantRow {
@@ -57,53 +72,116 @@ interface GrantRow {
   link_sent_at: Date | null;
 }
 
-/** What happened to one claimed email; recorded for the whole batch in one statement. */
+/** What happened to one claimed email; recorded on its own as soon as it is known. */
 interface Outcome {
   id: string;
   status: 'sent' | 'pending' | 'failed';
   sentAt: Date | null;
   nextAttemptAt: Date | null;
   error: string | null;
+  errorClass: FailureClass | null;
   /** The grants whose links the email carried (when sent). */
   linked?: readonly string[];
 }
 
 /**
- * Sends the email outbox over SMTP. A batch of rows is claimed with a lease (so replicas and restarts never
- * send them concurrently), their grants are read in one query, the emails go out concurrently (a pooled
- * transport reuses its SMTP connections), and the outcomes are recorded in one statement; failures climb
- * the delay ladder and end as `failed`. The only window for a duplicate is a crash between the SMTP
- * server's acceptance and that record, after the lease; the Message-ID is derived from the idempotency key
- * so receiving servers can still drop the copy.
+ * Sends the email outbox over SMTP, exactly once as far as a sender can tell. A batch of rows is claimed
+ * (`sending`, with a lease, so replicas and restarts never send them concurrently), their grants are read in
+ * one query, and the emails go out concurrently over the pooled transport. Each email's outcome is written
+ * on its own as soon as SMTP answers (retried while the lease lasts), so a failed write or a crash concerns
+ * that one email, never the batch, and a hung send holds up nobody else's record. Transient failures climb
+ * the delay ladder; permanent ones (5xx to the envelope or message) fail at once.
+ *
+ * The one window left is a crash (or a database out for longer than the lease) between SMTP's acceptance and
+ * that write: the row is then found in `sending` after its lease and sent again, on purpose, rather than
+ * dropped: nothing can tell a send that reached the server from one that never left, and a lost download
+ * email costs the fan their music and the artist the chart sale, while a copy costs an extra email. The copy
+ * carries the row's stored Message-ID (generated once per row), so a receiving server or client that drops
+ * duplicates by Message-ID drops it, and the row counts it in `uncertain_sends`
+ * (`fulfillment_outbox_uncertain_resends_total`, a warning in the log).
  */
 export class Mailer {
-  readonly #o: Required<Omit<MailerOptions, 'now' | 'logger'>> & { now: () => Date; logger?: MailerOptions['logger'] };
+  readonly #o: Required<Omit<MailerOptions, 'now' | 'logger' | 'metrics' | 'afterAccept'>> &
+    Pick<MailerOptions, 'logger' | 'metrics' | 'afterAccept'> & { now: () => Date };
 
   constructor(options: MailerOptions) {
-    this.#o = { leaseMs: 120_000, batchSize: 50, now: () => new Date(), ...options };
+    const leaseMs = options.leaseMs ?? 120_000;
+    this.#o = {
+      batchSize: 50,
+      now: () => new Date(),
+      sendTimeoutMs: Math.min(60_000, Math.floor(leaseMs / 2)),
+      ...options,
+      leaseMs,
+    };
+    if (this.#o.sendTimeoutMs >= leaseMs) throw new Error('sendTimeoutMs must be shorter than leaseMs');
   }
 
   /** Sends what is due; returns how many emails it handled. */
   async tick(): Promise<number> {
     const now = this.#o.now();
+    // The lease deadline of the outcome writes is wall-clock time whatever clock the caller injected.
+    const deadline = Date.now() + this.#o.leaseMs;
     const { rows } = await this.#o.pool.query<ClaimedEmail>(
-      `UPDATE email_message SET attempts = attempts + 1, next_attempt_at = $2
-       WHERE id IN (SELECT id FROM email_message WHERE status = 'pending' AND next_attempt_at <= $1
-                    ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-       RETURNING id, idempotency_key, "to", kind, payload, attempts`,
+      `UPDATE email_message m SET attempts = m.attempts + 1, next_attempt_at = $2, status = 'sending',
+         uncertain_sends = m.uncertain_sends + (m.status = 'sending')::int
+       FROM (SELECT id, status = 'sending' AS uncertain FROM email_message
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) c
+       WHERE m.id = c.id
+       RETURNING m.id, m.idempotency_key, m.message_id, m."to", m.kind, m.payload, m.attempts, c.uncertain`,
       [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
     );
     if (rows.length === 0) return 0;
+    const uncertain = rows.filter((row) => row.uncertain);
+    if (uncertain.length > 0) {
+      this.#o.metrics?.uncertainResend('email', uncertain.length);
+      this.#o.logger?.warn(
+        { emailIds: uncertain.map((row) => row.id) },
+        'emails found sending after their lease: sent again with the same Message-ID',
+      );
+    }
     const grants = await this.#grants(rows.flatMap((row) => row.payload.items.flatMap((i) => i.grantIds)));
     await this.#reissueLost(grants);
-    const outcomes = await Promise.all(rows.map((row) => this.#deliver(row, grants)));
-    // One transaction: the outcomes, and the sealed tokens no email will need any more wiped with them.
+    const recorded = await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await this.#deliver(row, grants);
+        if (outcome.status === 'sent') await this.#o.afterAccept?.(row.id);
+        return recordOutcome(() => this.#record(row, outcome), {
+          deadline,
+          logger: this.#o.logger,
+          what: { emailId: row.id, status: outcome.status },
+        });
+      }),
+    );
+    // The loop backs off (the database is down); the rows not recorded are resent after their lease.
+    if (recorded.includes(false)) throw new Error('email outcomes not recorded');
+    return rows.length;
+  }
+
+  /**
+   * One transaction per email: its outcome (only while the claim is still this sender's: same attempt, still
+   * `sending`), and the sealed tokens no email will need any more wiped with it.
+   */
+  async #record(email: ClaimedEmail, outcome: Outcome): Promise<void> {
     const client = await this.#o.pool.connect();
     try {
       await client.query('BEGIN');
-      await this.#record(client, outcomes);
-      await this.#markLinksSent(client, outcomes);
-      await this.#wipeTokens(client, rows, outcomes);
+      await client.query(
+        `UPDATE email_message SET status = $2::email_status, sent_at = coalesce($3, sent_at),
+           next_attempt_at = coalesce($4, next_attempt_at), last_error = $5, error_class = $6
+         WHERE id = $1 AND status = 'sending' AND attempts = $7`,
+        [
+          outcome.id,
+          outcome.status,
+          outcome.sentAt,
+          outcome.nextAttemptAt,
+          outcome.error,
+          outcome.errorClass,
+          email.attempts,
+        ],
+      );
+      await this.#markLinksSent(client, outcome);
+      await this.#wipeTokens(client, email, outcome);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -111,29 +189,12 @@ export class Mailer {
     } finally {
       client.release();
     }
-    return rows.length;
-  }
-
-  async #record(client: PoolClient, outcomes: readonly Outcome[]): Promise<void> {
-    await client.query(
-      `UPDATE email_message m SET status = o.status::email_status, sent_at = coalesce(o.sent_at, m.sent_at),
-         next_attempt_at = coalesce(o.next_attempt_at, m.next_attempt_at), last_error = o.error
-       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::text[])
-         AS o(id, status, sent_at, next_attempt_at, error)
-       WHERE m.id = o.id`,
-      [
-        outcomes.map((o) => o.id),
-        outcomes.map((o) => o.status),
-        outcomes.map((o) => o.sentAt),
-        outcomes.map((o) => o.nextAttemptAt),
-        outcomes.map((o) => o.error),
-      ],
-    );
+    if (outcome.status === 'failed' && outcome.errorClass) this.#o.metrics?.failed('email', outcome.errorClass);
   }
 
   /** The links a sent email carried are in the fan's mailbox now: from here on they are never re-issued. */
-  async #markLinksSent(client: PoolClient, outcomes: readonly Outcome[]): Promise<void> {
-    const linked = outcomes.flatMap((o) => (o.status === 'sent' ? (o.linked ?? []) : []));
+  async #markLinksSent(client: PoolClient, outcome: Outcome): Promise<void> {
+    const linked = outcome.status === 'sent' ? (outcome.linked ?? []) : [];
     if (linked.length === 0) return;
     await client.query(
       'UPDATE download_grant SET link_sent_at = coalesce(link_sent_at, $2) WHERE id = ANY($1::uuid[])',
@@ -146,9 +207,9 @@ export class Mailer {
    * exists only in the fan's mailbox and as a hash here. A scheduled grant (a pre-order) keeps its sealed token
    * for its "it's here" email at the release instant, which is the one that wipes it.
    */
-  async #wipeTokens(client: PoolClient, emails: readonly ClaimedEmail[], outcomes: readonly Outcome[]): Promise<void> {
-    const settled = new Set(outcomes.filter((o) => o.status !== 'pending').map((o) => o.id));
-    const grantIds = emails.filter((e) => settled.has(e.id)).flatMap((e) => e.payload.items.flatMap((i) => i.grantIds));
+  async #wipeTokens(client: PoolClient, email: ClaimedEmail, outcome: Outcome): Promise<void> {
+    if (outcome.status === 'pending') return;
+    const grantIds = email.payload.items.flatMap((i) => i.grantIds);
     if (grantIds.length === 0) return;
     await client.query(
       `UPDATE download_grant SET token_sealed = NULL
@@ -158,26 +219,30 @@ export class Mailer {
   }
 
   async #deliver(email: ClaimedEmail, grants: Map<string, GrantRow>): Promise<Outcome> {
-    const outcome = { id: email.id, sentAt: null, nextAttemptAt: null, error: null };
+    const outcome = { id: email.id, sentAt: null, nextAttemptAt: null, error: null, errorClass: null };
     try {
       const linked: string[] = [];
       const items = this.#linkedItems(email.payload, grants, linked);
       // Every grant was revoked (refund or cancellation) before the email went out: nothing to send.
-      if (items.length === 0) return { ...outcome, status: 'failed', error: 'grants_revoked' };
+      if (items.length === 0) {
+        return { ...outcome, status: 'failed', error: 'grants_revoked', errorClass: 'grants_revoked' };
+      }
       const rendered = renderDownloadEmail(email.payload, items);
-      const messageHash = createHash('sha256').update(email.idempotency_key).digest('hex').slice(0, 32);
-      await this.#o.transport.sendMail({
+      await this.#sendWithin({
         from: this.#o.from,
         to: email.to,
         ...rendered,
-        messageId: `<${messageHash}@single.email>`,
+        // Stored with the row (generated once): every attempt, and a resend after a crash, carries the same one.
+        messageId: email.message_id,
         headers: { 'X-Single-Email-Kind': email.kind },
       });
       return { ...outcome, status: 'sent', sentAt: this.#o.now(), linked };
     } catch (err) {
-      const delay = this.#o.retryDelaysMs[email.attempts - 1];
       // The error's message is the server's reply, which quotes the recipient: only its codes are kept.
       const scrubbed = scrubSmtpError(err);
+      // A permanent refusal (the address does not exist, the message is refused) fails now: another attempt
+      // gets the same answer, and the fan's email should reach the failed count and its alarm at once.
+      const delay = scrubbed.errorClass === 'permanent' ? undefined : this.#o.retryDelaysMs[email.attempts - 1];
       this.#o.logger?.warn(
         { emailId: email.id, kind: email.kind, attempts: email.attempts, smtp: scrubbed, retry: delay !== undefined },
         'email not sent',
@@ -187,7 +252,28 @@ export class Mailer {
         status: delay === undefined ? 'failed' : 'pending',
         nextAttemptAt: new Date(this.#o.now().getTime() + (delay ?? 0)),
         error: formatSmtpError(scrubbed),
+        errorClass: delay === undefined ? failureClass(scrubbed) : null,
       };
+    }
+  }
+
+  /**
+   * A send that hangs (a stalled relay) ends as a transient timeout before the lease does, so its row is
+   * retried on the ladder with the same Message-ID instead of staying `sending`. nodemailer cannot abort a
+   * send, so it may still complete: the retry's copy carries the same Message-ID.
+   */
+  async #sendWithin(message: Parameters<MailTransport['sendMail']>[0]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error('SMTP send timed out'), { code: 'ETIMEDOUT' })),
+        this.#o.sendTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#o.transport.sendMail(message), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -269,4 +355,8 @@ export class Mailer {
     }
     return items;
   }
+}
+
+function failureClass(error: ScrubbedSmtpError): FailureClass {
+  return error.errorClass === 'permanent' ? 'permanent' : 'transient';
 }

@@ -36,10 +36,10 @@ export async function queueEmails(client: Sql, emails: readonly NewEmail[], now:
   // One JSON array parameter (serialised once, no array escaping); the NOTIFY rides along.
   await client.query(
     `WITH added AS (
-       INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, next_attempt_at, created_at, status, last_error)
+       INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload, next_attempt_at, created_at, status, last_error, error_class)
        SELECT e->>'idempotencyKey', (e->>'orderId')::uuid, coalesce(e->>'to', ''), e->>'kind', e->'payload', $2, $2,
               (CASE WHEN e->>'to' IS NULL THEN 'failed' ELSE 'pending' END)::email_status,
-              CASE WHEN e->>'to' IS NULL THEN 'no_recipient' END
+              CASE WHEN e->>'to' IS NULL THEN 'no_recipient' END, CASE WHEN e->>'to' IS NULL THEN 'no_recipient' END
        FROM jsonb_array_elements($1::jsonb) AS e
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING 1)

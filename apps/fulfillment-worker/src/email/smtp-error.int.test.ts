@@ -46,11 +46,12 @@ describe('a refused email keeps no address (last_error, logs)', () => {
     await pool.end();
   });
 
-  for (const [code, status, errorClass] of [
-    [550, 'failed', 'permanent'],
-    [452, 'pending', 'transient'],
+  // With a ladder left: a permanent refusal (5xx to RCPT TO) fails at once, a transient one waits its step.
+  for (const [code, status, errorClass, failedClass] of [
+    [550, 'failed', 'permanent', 'permanent'],
+    [452, 'pending', 'transient', null],
   ] as const) {
-    it(`${code}: stores the code and class, never the reply quoting ${FAN}`, async () => {
+    it(`${code}: ${status} at once, stores the code and class, never the reply quoting ${FAN}`, async () => {
       replyCode = code;
       const lines: string[] = [];
       const destination = new Writable({
@@ -68,7 +69,7 @@ describe('a refused email keeps no address (last_error, logs)', () => {
         tokens,
         from: 'Single <downloads@single.example>',
         downloadBaseUrl: 'https://dl.single.example',
-        retryDelaysMs: code === 550 ? [] : [1_000],
+        retryDelaysMs: [1_000, 2_000],
         now: () => clock,
         logger: createLogger({ level: 'info', destination }),
       });
@@ -79,6 +80,7 @@ describe('a refused email keeps no address (last_error, logs)', () => {
       expect(row.status).toBe(status);
       expect(row.lastError).toBe(`smtp ${errorClass} ${code} EENVELOPE RCPT TO`);
       expect(row.lastError).not.toMatch(/@|riley/i);
+      expect(row.errorClass).toBe(failedClass);
       const log = lines.join('');
       expect(log).toContain('email not sent');
       expect(log).toContain(`"responseCode":${code}`);

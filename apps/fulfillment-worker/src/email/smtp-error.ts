@@ -2,7 +2,8 @@
  * What the email outbox keeps of a failed send. SMTP servers quote the recipient in their replies ("550 5.1.1
  * <riley@example.com>: Recipient address rejected"), and nodemailer puts that reply in the error's message, so
  * the message is never stored or logged: only nodemailer's error code, the SMTP reply code, the command that
- * failed, and a class (`transient` for 4xx and network trouble, `permanent` for 5xx). None of them can hold
+ * failed, and a class (`transient` for 4xx, network trouble and timeouts, `permanent` for a 5xx refusal of the
+ * envelope or message: see CONNECTION_LEVEL). None of them can hold
  * an address, and they are enough to tell a full mailbox from a rejected one or a dead relay.
  */
 export interface ScrubbedSmtpError {
@@ -31,14 +32,32 @@ export function scrubSmtpError(err: unknown): ScrubbedSmtpError {
   const command = typeof e.command === 'string' && WORD.test(e.command.toUpperCase()) ? e.command.toUpperCase() : null;
   const errorClass =
     responseCode !== null
-      ? responseCode >= 500
+      ? responseCode >= 500 && !CONNECTION_LEVEL.has(code)
         ? 'permanent'
         : 'transient'
-      : ['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS'].includes(code)
+      : CONNECTION_LEVEL.has(code)
         ? 'transient'
         : 'unknown';
   return { code, responseCode, command, errorClass };
 }
+
+/**
+ * Trouble with our connection, not with the message: network errors, timeouts, and refusals of the
+ * connection itself (a 5xx greeting, a 535 to AUTH). These are transient even with a 5xx code: a relay that
+ * is down or a credential being rotated must not fail every queued email at once. A 5xx answer to the
+ * envelope or the message (EENVELOPE, EMESSAGE: unknown mailbox, message refused) is permanent.
+ */
+const CONNECTION_LEVEL = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'EAUTH',
+  'EPROTOCOL',
+  'ETLS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+]);
 
 /** The text stored in email_message.last_error, e.g. `smtp transient 451 EENVELOPE RCPT TO`. */
 export function formatSmtpError(error: ScrubbedSmtpError): string {

@@ -70,8 +70,11 @@ async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<v
     orderIds,
   ]);
   await client.query(
-    `UPDATE email_message SET "to" = '', status = CASE WHEN status = 'pending' THEN 'failed'::email_status ELSE status END,
-       last_error = CASE WHEN status = 'pending' THEN 'customer_redacted' ELSE last_error END
+    // A `sending` one too: its sender's outcome then finds the row no longer its own and writes nothing.
+    `UPDATE email_message SET "to" = '',
+       status = CASE WHEN status IN ('pending', 'sending') THEN 'failed'::email_status ELSE status END,
+       last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer_redacted' ELSE last_error END,
+       error_class = CASE WHEN status IN ('pending', 'sending') THEN 'no_recipient' ELSE error_class END
      WHERE order_id = ANY($1::uuid[])`,
     [orderIds],
   );

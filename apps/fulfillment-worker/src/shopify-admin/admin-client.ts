@@ -28,13 +28,22 @@ export class ShopifyAdminClient {
     accessToken: string,
     query: string,
     variables: Record<string, unknown>,
+    /**
+     * Sent as the `Idempotency-Key` header: the same key on every attempt of one outbox row, so a receiver
+     * that keeps keys (the local stand-in does) answers a repeat with the first result instead of acting twice.
+     */
+    idempotencyKey?: string,
   ): Promise<T> {
     const url = this.#o.urlTemplate.replace('{shop}', shopDomain).replace('{version}', this.#o.apiVersion);
     let response: Response;
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-shopify-access-token': accessToken },
+        headers: {
+          'content-type': 'application/json',
+          'x-shopify-access-token': accessToken,
+          ...(idempotencyKey ? { 'idempotency-key': idempotencyKey } : {}),
+        },
         body: JSON.stringify({ query, variables }),
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       });

@@ -1,4 +1,7 @@
+import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
+import type { FailureClass, OutboxMetrics } from '../support/outbox-metrics.ts';
+import { recordOutcome } from '../support/record-outcome.ts';
 import { type ShopifyAdminClient, ShopifyPermanentError } from './admin-client.ts';
 
 export const FULFILLMENT_ORDERS_QUERY = `query FulfillmentOrders($id: ID!) {
@@ -35,6 +38,8 @@ interface FulfillmentCreateData {
 interface ClaimedFulfillment {
   id: string;
   attempts: number;
+  /** It was in `sending` when claimed: Shopify may have created it already (same idempotency key now). */
+  uncertain: boolean;
   shop_domain: string;
   shopify_order_id: string;
   access_token: string | null;
@@ -46,21 +51,36 @@ export interface FulfillmentSenderOptions {
   client: ShopifyAdminClient;
   retryDelaysMs: readonly number[];
   now?: () => Date;
+  /** How long a claimed row stays `sending` before another sender may take it. Default 2 min. */
   leaseMs?: number;
   batchSize?: number;
+  logger?: Pick<Logger, 'warn'>;
+  metrics?: OutboxMetrics;
+  /** Test-only: awaited after Shopify answered the create and before its outcome is written. */
+  afterAnswer?: (fulfillmentId: string) => Promise<void>;
 }
+
+type Outcome =
+  | { status: 'created'; shopifyId: string | null }
+  | { status: 'failed'; error: string; errorClass: FailureClass }
+  | { status: 'pending'; error: string; nextAttemptAt: Date };
 
 const OPEN = new Set(['OPEN', 'IN_PROGRESS']);
 const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
 
 /**
  * Marks digital lines fulfilled in Shopify (fulfillmentCreate on the fulfilment order lines, no tracking),
- * from the `fulfillment` outbox. Idempotent: only lines whose grants are still active and whose fulfilment
- * order lines still have a remaining quantity are sent, so a retry after a lost answer sends nothing twice.
- * 429/5xx climb the delay ladder; a refusal or the end of the ladder marks the row failed.
+ * from the `fulfillment` outbox, with the email outbox's shape (email/mailer.ts): rows are claimed as
+ * `sending` with a lease, each outcome is written on its own as soon as Shopify answers (retried while the
+ * lease lasts), and a row found in `sending` after its lease is sent again and counted (`uncertain_sends`).
+ * Two guards keep that resend from fulfilling twice: only lines whose grants are still active and whose
+ * fulfilment order lines still have a remaining quantity are sent (re-read each attempt), and every attempt of
+ * a row carries the row's id as its idempotency key. 429, 5xx and network errors climb the delay ladder; any
+ * other 4xx or a user error is permanent and fails at once.
  */
 export class FulfillmentSender {
-  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now'>> & { now: () => Date };
+  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics' | 'afterAnswer'>> &
+    Pick<FulfillmentSenderOptions, 'logger' | 'metrics' | 'afterAnswer'> & { now: () => Date };
 
   constructor(options: FulfillmentSenderOptions) {
     this.#o = { leaseMs: 120_000, batchSize: 20, now: () => new Date(), ...options };
@@ -68,26 +88,48 @@ export class FulfillmentSender {
 
   async tick(): Promise<number> {
     const now = this.#o.now();
+    const deadline = Date.now() + this.#o.leaseMs;
     const { rows } = await this.#o.pool.query<ClaimedFulfillment>(
       `WITH claimed AS (
-         UPDATE fulfillment SET attempts = attempts + 1, next_attempt_at = $2, updated_at = $1
-         WHERE id IN (SELECT id FROM fulfillment WHERE status = 'pending' AND next_attempt_at <= $1
-                      ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-         RETURNING id, attempts, order_id, line_item_ids)
-       SELECT c.id, c.attempts, o.shop_domain, o.shopify_order_id::text, s.access_token,
+         UPDATE fulfillment f SET attempts = f.attempts + 1, next_attempt_at = $2, updated_at = $1,
+           status = 'sending', uncertain_sends = f.uncertain_sends + (f.status = 'sending')::int
+         FROM (SELECT id, status = 'sending' AS uncertain FROM fulfillment
+               WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d
+         WHERE f.id = d.id
+         RETURNING f.id, f.attempts, f.order_id, f.line_item_ids, d.uncertain)
+       SELECT c.id, c.attempts, c.uncertain, o.shop_domain, o.shopify_order_id::text, s.access_token,
               c.line_item_ids::text[] AS line_item_ids
        FROM claimed c JOIN orders o ON o.id = c.order_id LEFT JOIN shop s ON s.domain = o.shop_domain`,
       [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
     );
-    await Promise.all(rows.map((row) => this.#send(row)));
+    const uncertain = rows.filter((row) => row.uncertain);
+    if (uncertain.length > 0) {
+      this.#o.metrics?.uncertainResend('shopify_fulfillment', uncertain.length);
+      this.#o.logger?.warn(
+        { fulfillmentIds: uncertain.map((row) => row.id) },
+        'fulfilments found sending after their lease: sent again with the same idempotency key',
+      );
+    }
+    const recorded = await Promise.all(
+      rows.map(async (row) => {
+        const outcome = await this.#send(row);
+        return recordOutcome(() => this.#finish(row, outcome), {
+          deadline,
+          logger: this.#o.logger,
+          what: { fulfillmentId: row.id, status: outcome.status },
+        });
+      }),
+    );
+    if (recorded.includes(false)) throw new Error('fulfilment outcomes not recorded');
     return rows.length;
   }
 
-  async #send(row: ClaimedFulfillment): Promise<void> {
+  async #send(row: ClaimedFulfillment): Promise<Outcome> {
     try {
       if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
       const lines = await this.#stillActive(row);
-      if (lines.length === 0) return await this.#finish(row.id, 'failed', null, 'grants_revoked');
+      if (lines.length === 0) return { status: 'failed', error: 'grants_revoked', errorClass: 'grants_revoked' };
       const data = await this.#o.client.graphql<FulfillmentOrdersData>(
         row.shop_domain,
         row.access_token,
@@ -106,28 +148,28 @@ export class FulfillmentSender {
             .map((li) => ({ id: li.id, quantity: li.remainingQuantity })),
         }))
         .filter((fo) => fo.fulfillmentOrderLineItems.length > 0);
-      if (byFulfillmentOrder.length === 0) return await this.#finish(row.id, 'created', null, null); // already done
+      if (byFulfillmentOrder.length === 0) return { status: 'created', shopifyId: null }; // already done
       const created = await this.#o.client.graphql<FulfillmentCreateData>(
         row.shop_domain,
         row.access_token,
         FULFILLMENT_CREATE_MUTATION,
-        {
-          fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false },
-        },
+        { fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false } },
+        row.id,
       );
+      await this.#o.afterAnswer?.(row.id);
       const { fulfillment, userErrors } = created.fulfillmentCreate;
       if (userErrors.length > 0 || !fulfillment) {
         throw new ShopifyPermanentError(userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned');
       }
-      await this.#finish(row.id, 'created', fulfillment.id.split('/').pop() ?? null, null);
+      return { status: 'created', shopifyId: fulfillment.id.split('/').pop() ?? null };
     } catch (err) {
       const message = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, 500) : String(err);
-      const delay = err instanceof ShopifyPermanentError ? undefined : this.#o.retryDelaysMs[row.attempts - 1];
-      if (delay === undefined) return await this.#finish(row.id, 'failed', null, message);
-      await this.#o.pool.query(
-        'UPDATE fulfillment SET next_attempt_at = $2, last_error = $3, updated_at = now() WHERE id = $1',
-        [row.id, new Date(this.#o.now().getTime() + delay), message],
-      );
+      const permanent = err instanceof ShopifyPermanentError;
+      const delay = permanent ? undefined : this.#o.retryDelaysMs[row.attempts - 1];
+      if (delay === undefined) {
+        return { status: 'failed', error: message, errorClass: permanent ? 'permanent' : 'transient' };
+      }
+      return { status: 'pending', error: message, nextAttemptAt: new Date(this.#o.now().getTime() + delay) };
     }
   }
 
@@ -142,11 +184,22 @@ export class FulfillmentSender {
     return rows.map((r) => r.lid);
   }
 
-  async #finish(id: string, status: 'created' | 'failed', shopifyId: string | null, error: string | null) {
+  /** Writes the outcome only while the claim is still this sender's (same attempt, still `sending`). */
+  async #finish(row: ClaimedFulfillment, outcome: Outcome): Promise<void> {
     await this.#o.pool.query(
-      `UPDATE fulfillment SET status = $2::fulfillment_status, shopify_fulfillment_id = $3::bigint, last_error = $4, updated_at = now()
-       WHERE id = $1`,
-      [id, status, shopifyId, error],
+      `UPDATE fulfillment SET status = $2::fulfillment_status, shopify_fulfillment_id = $3::bigint, last_error = $4,
+         error_class = $5, next_attempt_at = coalesce($6, next_attempt_at), updated_at = now()
+       WHERE id = $1 AND status = 'sending' AND attempts = $7`,
+      [
+        row.id,
+        outcome.status,
+        outcome.status === 'created' ? outcome.shopifyId : null,
+        outcome.status === 'created' ? null : outcome.error,
+        outcome.status === 'failed' ? outcome.errorClass : null,
+        outcome.status === 'pending' ? outcome.nextAttemptAt : null,
+        row.attempts,
+      ],
     );
+    if (outcome.status === 'failed') this.#o.metrics?.failed('shopify_fulfillment', outcome.errorClass);
   }
 }

@@ -6,6 +6,8 @@ export interface AdminCall {
   accessToken: string | undefined;
   operation: 'FulfillmentOrders' | 'DigitalFulfillment' | string;
   variables: Record<string, unknown>;
+  /** The `Idempotency-Key` header, when sent. */
+  idempotencyKey: string | undefined;
 }
 
 export interface FakeShopifyAdmin {
@@ -15,13 +17,31 @@ export interface FakeShopifyAdmin {
   failNext: number[];
   /** Remaining quantity per Shopify line item id of the one fulfilment order. */
   remaining: Map<string, number>;
+  /** Fulfilments created (a repeat with a known idempotency key creates none). */
+  created: number;
+  /** Creates that are carried out but answered 503 (the answer lost on the way back). */
+  loseAnswerNext: number;
+  /** While set, a create is carried out and its answer waits for this promise (a sender that dies meanwhile). */
+  holdCreateAnswer: Promise<void> | undefined;
+  /** FulfillmentOrders answers the remaining quantities as they were before any create (a lagging read). */
+  staleReads: boolean;
   close(): Promise<void>;
 }
 
 /** A local stand-in for the Admin GraphQL API: one open fulfilment order per order, calls recorded. */
 export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
-  const state: Omit<FakeShopifyAdmin, 'urlTemplate' | 'close'> = { calls: [], failNext: [], remaining: new Map() };
-  let fulfillments = 0;
+  const state: Omit<FakeShopifyAdmin, 'urlTemplate' | 'close'> = {
+    calls: [],
+    failNext: [],
+    remaining: new Map(),
+    created: 0,
+    loseAnswerNext: 0,
+    holdCreateAnswer: undefined,
+    staleReads: false,
+  };
+  let before: Map<string, number> | undefined;
+  // Like Shopify's idempotent mutations: a repeat of a key answers the first result and does nothing.
+  const byKey = new Map<string, string>();
   const server: Server = createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (c: Buffer) => chunks.push(c));
@@ -33,11 +53,14 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
       };
       const operation = /(?:query|mutation) (\w+)/.exec(body.query)?.[1] ?? 'unknown';
       const header = request.headers['x-shopify-access-token'];
+      const key = request.headers['idempotency-key'];
+      const idempotencyKey = typeof key === 'string' ? key : undefined;
       state.calls.push({
         shop,
         accessToken: typeof header === 'string' ? header : undefined,
         operation,
         variables: body.variables,
+        idempotencyKey,
       });
       const status = state.failNext.shift();
       response.setHeader('content-type', 'application/json');
@@ -47,7 +70,7 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
         return;
       }
       if (operation === 'FulfillmentOrders') {
-        const nodes = [...state.remaining].map(([line, remainingQuantity]) => ({
+        const nodes = [...(state.staleReads && before ? before : state.remaining)].map(([line, remainingQuantity]) => ({
           id: `gid://shopify/FulfillmentOrderLineItem/${line}0`,
           remainingQuantity,
           lineItem: { id: `gid://shopify/LineItem/${line}` },
@@ -65,6 +88,16 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
         );
         return;
       }
+      const known = idempotencyKey ? byKey.get(idempotencyKey) : undefined;
+      if (known) {
+        response.end(
+          JSON.stringify({
+            data: { fulfillmentCreate: { fulfillment: { id: known, status: 'SUCCESS' }, userErrors: [] } },
+          }),
+        );
+        return;
+      }
+      before ??= new Map(state.remaining);
       const input = body.variables.fulfillment as {
         lineItemsByFulfillmentOrder: { fulfillmentOrderLineItems: { id: string; quantity: number }[] }[];
       };
@@ -74,16 +107,26 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
           state.remaining.set(line, (state.remaining.get(line) ?? 0) - li.quantity);
         }
       }
-      fulfillments++;
-      response.end(
-        JSON.stringify({
-          data: {
-            fulfillmentCreate: {
-              fulfillment: { id: `gid://shopify/Fulfillment/${900 + fulfillments}`, status: 'SUCCESS' },
-              userErrors: [],
+      state.created++;
+      const id = `gid://shopify/Fulfillment/${900 + state.created}`;
+      if (idempotencyKey) byKey.set(idempotencyKey, id);
+      if (state.loseAnswerNext > 0) {
+        state.loseAnswerNext--;
+        response.statusCode = 503;
+        response.end(JSON.stringify({ errors: [{ message: 'upstream timeout' }] }));
+        return;
+      }
+      void (state.holdCreateAnswer ?? Promise.resolve()).then(() =>
+        response.end(
+          JSON.stringify({
+            data: {
+              fulfillmentCreate: {
+                fulfillment: { id, status: 'SUCCESS' },
+                userErrors: [],
+              },
             },
-          },
-        }),
+          }),
+        ),
       );
     });
   });
@@ -91,6 +134,10 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
   const { port } = server.address() as AddressInfo;
   return Object.assign(state, {
     urlTemplate: `http://127.0.0.1:${port}/{shop}/admin/api/{version}/graphql.json`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections(); // a held answer must not keep the server open
+      }),
   });
 }

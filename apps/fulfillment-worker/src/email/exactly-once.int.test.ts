@@ -1,0 +1,126 @@
+import { startTestSmtpServer, type TestSmtpServer, useTestDatabase } from '@single/testing';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DownloadTokens } from '../grants/tokens.ts';
+import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
+import { paidOrder, SHOP, seedCatalogue } from '../test-support/fixtures.ts';
+import { eventually } from '../test-support/worker-harness.ts';
+import { Mailer, type MailTransport } from './mailer.ts';
+
+const tokens = new DownloadTokens(['exactly-once-secret-exactly-once-secret-01']);
+const FANS = ['ana@example.com', 'ben@example.com', 'cleo@example.com'];
+
+/** The Message-ID header of a received message. */
+const messageIdOf = (source: string) => /^Message-ID: (<[^>]+>)/im.exec(source)?.[1];
+
+/**
+ * Issue 15, side effects exactly once: each email's outcome is written as soon as SMTP answers, so one
+ * email whose outcome cannot be written (its sender hangs or dies after SMTP accepted it) concerns only
+ * itself, and its resend after the lease is detectable (same Message-ID, counted).
+ */
+describe('mailer: per-email outcome, `sending` state and a stable Message-ID', () => {
+  const database = useTestDatabase();
+  let pool: pg.Pool;
+  let smtp: TestSmtpServer;
+  let transport: ReturnType<TestSmtpServer['transport']>;
+  let clock: Date;
+
+  beforeEach(async () => {
+    pool = new pg.Pool({ connectionString: database().url, max: 6 });
+    smtp = await startTestSmtpServer();
+    transport = smtp.transport();
+    clock = new Date();
+    await seedCatalogue(database().db, { now: clock });
+    await applySnapshots(
+      { pool, tokens, now: () => clock },
+      FANS.map((email, i) => ({ shopDomain: SHOP, snapshot: paidOrder({ id: 5_550_002_001 + i, email }) })),
+    );
+  });
+  afterEach(async () => {
+    transport.close();
+    await smtp.close();
+    await pool.end();
+  });
+
+  const mailer = (options: { transport?: MailTransport; at?: () => Date; leaseMs?: number } = {}) =>
+    new Mailer({
+      pool,
+      transport: options.transport ?? transport,
+      tokens,
+      from: 'Single <downloads@single.example>',
+      downloadBaseUrl: 'https://dl.single.example',
+      retryDelaysMs: [1_000],
+      leaseMs: options.leaseMs ?? 120_000,
+      now: options.at ?? (() => clock),
+    });
+
+  const rows = async () =>
+    (
+      await pool.query<{ to: string; status: string; message_id: string; uncertain_sends: number; attempts: number }>(
+        'SELECT "to", status::text, message_id, uncertain_sends, attempts FROM email_message ORDER BY "to"',
+      )
+    ).rows;
+
+  it('records the others as sent while one send hangs after SMTP accepted it; after the lease that one is resent with the same Message-ID and counted', async () => {
+    // A real SMTP transport whose answer for one fan never comes back to the mailer (a sender that hangs
+    // or dies right after the server accepted the message: the server has it, the outbox does not know).
+    let release: () => void = () => undefined;
+    const stuck = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const hanging: MailTransport = {
+      async sendMail(message) {
+        const info = await transport.sendMail(message);
+        if (message.to === FANS[1]) await stuck;
+        return info;
+      },
+    };
+    const first = mailer({ transport: hanging }).tick();
+
+    // The two others are recorded as soon as SMTP accepted them, not when the batch is done.
+    await eventually(async () => {
+      expect((await rows()).map((r) => [r.to, r.status])).toEqual([
+        [FANS[0], 'sent'],
+        [FANS[1], 'sending'],
+        [FANS[2], 'sent'],
+      ]);
+    }, 10_000);
+    expect(smtp.received).toHaveLength(3);
+
+    // That sender is gone for good; after its lease another one takes the row and sends it again.
+    const later = new Date(clock.getTime() + 120_001);
+    expect(await mailer({ at: () => later }).tick()).toBe(1);
+    release();
+    await first; // its late outcome finds the row no longer its own and writes nothing
+
+    const after = await rows();
+    expect(after.map((r) => [r.to, r.status, r.uncertain_sends])).toEqual([
+      [FANS[0], 'sent', 0],
+      [FANS[1], 'sent', 1],
+      [FANS[2], 'sent', 0],
+    ]);
+    // What the SMTP server received, by Message-ID: one each, and the stuck one twice under ITS OWN id.
+    const received = smtp.received.map((m) => [m.to[0], messageIdOf(m.source)]);
+    expect(received).toHaveLength(4);
+    for (const row of after) {
+      const copies = received.filter(([to]) => to === row.to);
+      expect(copies).toEqual(Array(row.uncertain_sends + 1).fill([row.to, row.message_id]));
+    }
+    expect(new Set(after.map((r) => r.message_id)).size).toBe(3);
+  });
+
+  it('a send that hangs past the send timeout is a transient failure on the ladder, not a row stuck for the lease', async () => {
+    const never: MailTransport = { sendMail: () => new Promise(() => undefined) };
+    await pool.query(`UPDATE email_message SET status = 'sent' WHERE "to" <> $1`, [FANS[0]]);
+    const started = Date.now();
+    expect(await mailer({ transport: never, leaseMs: 2_000 }).tick()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_900); // half the lease, not the whole of it
+    const row = (await rows()).find((r) => r.to === FANS[0])!;
+    expect([row.status, row.attempts]).toEqual(['pending', 1]);
+    const { rows: errors } = await pool.query<{ last_error: string }>(
+      'SELECT last_error FROM email_message WHERE "to" = $1',
+      [FANS[0]],
+    );
+    expect(errors[0]!.last_error).toBe('smtp transient - ETIMEDOUT -');
+  });
+});

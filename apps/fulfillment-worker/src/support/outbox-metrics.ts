@@ -1,0 +1,67 @@
+import type { Pool } from 'pg';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+export type OutboxName = 'email' | 'shopify_fulfillment';
+
+/** Why a row ended `failed` (the `error_class` column); the alarm watches the first two. */
+export type FailureClass = 'transient' | 'permanent' | 'no_recipient' | 'grants_revoked';
+
+/**
+ * The worker's Prometheus metrics (GET /metrics on its health server, scraped by the Datadog agent's
+ * OpenMetrics check; the monitor is infra/monitors/fulfillment-outbox-failed.json).
+ *
+ * `fulfillment_outbox_failed` is read from PostgreSQL at each scrape, not counted in process: it is what
+ * waits for a redrive (`cmdr outbox redrive`), the same number whichever replica is scraped and after a
+ * restart, and it falls back to 0 once an operator redrives. The counters are this process's own, for rates.
+ */
+export class OutboxMetrics {
+  readonly registry = new Registry();
+  readonly #failures: Counter<'outbox' | 'class'>;
+  readonly #uncertain: Counter<'outbox'>;
+
+  constructor(pool?: Pool) {
+    this.#failures = new Counter({
+      name: 'fulfillment_outbox_failures_total',
+      help: 'Emails and Shopify fulfilments this process marked failed, by outbox and class',
+      labelNames: ['outbox', 'class'],
+      registers: [this.registry],
+    });
+    this.#uncertain = new Counter({
+      name: 'fulfillment_outbox_uncertain_resends_total',
+      help: 'Rows found in "sending" after their lease and sent again with the same idempotency key',
+      labelNames: ['outbox'],
+      registers: [this.registry],
+    });
+    if (pool) {
+      const gauge = new Gauge({
+        name: 'fulfillment_outbox_failed',
+        help: 'Emails and Shopify fulfilments in status failed (waiting for a redrive), by outbox and class',
+        labelNames: ['outbox', 'class'],
+        registers: [this.registry],
+        async collect() {
+          const { rows } = await pool.query<{ outbox: OutboxName; class: string; n: number }>(
+            `SELECT 'email' AS outbox, coalesce(error_class, 'unknown') AS class, count(*)::int AS n
+               FROM email_message WHERE status = 'failed' GROUP BY 2
+             UNION ALL
+             SELECT 'shopify_fulfillment', coalesce(error_class, 'unknown'), count(*)::int
+               FROM fulfillment WHERE status = 'failed' GROUP BY 2`,
+          );
+          gauge.reset();
+          // Every class of the alarm is present, at 0 when none failed, so the monitor has data to judge.
+          for (const outbox of ['email', 'shopify_fulfillment'] as const) {
+            for (const c of ['transient', 'permanent']) gauge.set({ outbox, class: c }, 0);
+          }
+          for (const row of rows) gauge.set({ outbox: row.outbox, class: row.class }, row.n);
+        },
+      });
+    }
+  }
+
+  failed(outbox: OutboxName, failureClass: FailureClass): void {
+    this.#failures.inc({ outbox, class: failureClass });
+  }
+
+  uncertainResend(outbox: OutboxName, count = 1): void {
+    if (count > 0) this.#uncertain.inc({ outbox }, count);
+  }
+}

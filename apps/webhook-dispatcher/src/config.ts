@@ -37,6 +37,12 @@ export const dispatcherEnv = {
     .default(2 * 1024 * 1024),
   /** How long delivery payloads (personal data) stay in the delivery log for replay. */
   DELIVERY_PAYLOAD_RETENTION_DAYS: z.coerce.number().int().min(0).max(90).default(7),
+  /**
+   * How long delivery log rows (ids, times, status; the payload goes earlier) are kept, then deleted hourly in
+   * small batches. At least 3 days: the rows are the dedupe guard for Shopify's 48-hour retries, a day late.
+   * 30 by default: a month of delivery log for support, well past the payload's replay window.
+   */
+  DELIVERY_LOG_RETENTION_DAYS: z.coerce.number().int().min(3).max(3_650).default(30),
   /** Answer 503 if the delivery is not durable by then: well inside Shopify's 5 s. */
   WEBHOOK_CLAIM_DEADLINE_MS: z.coerce.number().int().min(100).max(4_500).default(3_000),
   /**

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { buildApp, type Dispatcher } from './app.ts';
 import type { DispatcherConfig } from './config.ts';
 import { dedupeCache } from './deliveries/dedupe-cache.ts';
+import { scheduleDeliveryRetention } from './deliveries/delivery-retention.ts';
 import { schedulePayloadSweep } from './deliveries/payload-sweeper.ts';
 import { MAINTENANCE_FLAG_KEY, maintenanceSwitch } from './maintenance.ts';
 import { OutboxRelay } from './relay/outbox-relay.ts';
@@ -55,7 +56,7 @@ export function createRuntime(config: DispatcherConfig, options: { relay: boolea
 
 /**
  * The dispatcher on the given clients: pool, app and relay (not started; the caller starts it). With
- * `relay`, the closers stop it; with `payloadSweep`, the payload retention sweep is scheduled.
+ * `relay`, the closers stop it; with `payloadSweep`, the payload and delivery log retention sweeps are scheduled.
  */
 export function wireDispatcher(
   config: DispatcherConfig,
@@ -97,8 +98,13 @@ export function wireDispatcher(
     waker,
   });
   const stopSweep = options.payloadSweep ? schedulePayloadSweep(pool, logger) : () => {};
+  // Where payloads are swept, old delivery log rows are deleted too (same hourly rhythm, small batches).
+  const stopRetention = options.payloadSweep
+    ? scheduleDeliveryRetention(pool, logger, { retentionDays: config.DELIVERY_LOG_RETENTION_DAYS })
+    : () => {};
   const closers = [
     async () => stopSweep(),
+    async () => stopRetention(),
     () => dispatcher.claims.drained(),
     async () => waker.close(),
     ...(options.relay ? [() => relay.stop()] : []),

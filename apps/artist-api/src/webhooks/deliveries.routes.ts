@@ -83,6 +83,8 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       schema: {
         tags,
         summary: "Webhook deliveries received for the account's shops (newest first)",
+        description:
+          'A delivery is listed for 30 days after it was received (the dispatcher deletes older ones, `DELIVERY_LOG_RETENTION_DAYS`); its payload, and with it replay, for the first 7 (`DELIVERY_PAYLOAD_RETENTION_DAYS`).',
         querystring: listQuery,
         response: { 200: pageOf(delivery), ...problemResponses },
       },

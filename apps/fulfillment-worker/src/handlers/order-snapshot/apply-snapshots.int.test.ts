@@ -166,4 +166,36 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
     expect(await database().db.emailMessage.count()).toBe(50);
     expect(await database().db.salesOutbox.count()).toBe(150);
   });
+
+  it("keeps each order's own message trace on its sales events, in a batch of several messages", async () => {
+    // Trace contexts as the handler stores them (Datadog propagation headers of each message's span).
+    const trace = (id: string) => ({ 'x-datadog-trace-id': id, 'x-datadog-parent-id': `${id}1` });
+    await applySnapshots(t.ctx, [
+      { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001001 }), trace: trace('111') },
+      { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }), trace: trace('222') },
+      { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001003 }) },
+    ]);
+    // The cancellation comes in another message: its reversals continue that message's trace.
+    const cancelled = paidOrder({
+      id: 5550001002,
+      cancelled_at: '2026-11-21T10:00:00-05:00',
+      updated_at: '2026-11-21T10:00:01-05:00',
+    });
+    await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: cancelled, trace: trace('333') }]);
+    const rows = await database().db.salesOutbox.findMany({ orderBy: { id: 'asc' } });
+    const traced = rows.map((r) => {
+      const event = r.payload as { type: string; orderId: string };
+      const headers = r.traceHeaders as Record<string, string> | null;
+      return `${event.type} ${event.orderId} ${headers?.['x-datadog-trace-id'] ?? 'none'}`;
+    });
+    expect(new Set(traced)).toEqual(
+      new Set([
+        'sale.recorded 5550001001 111',
+        'sale.recorded 5550001002 222',
+        'sale.recorded 5550001003 none',
+        'sale.reversed 5550001002 333',
+      ]),
+    );
+    expect(rows.filter((r) => r.traceHeaders === null)).toHaveLength(3);
+  });
 });

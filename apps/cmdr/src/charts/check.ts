@@ -3,6 +3,7 @@ import { releaseValues } from '../deploy/deploy.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import type { Workspace } from '../projects.ts';
 import { lintChart, renderChart } from './render.ts';
+import { vendoredProblems } from './vendor.ts';
 
 export interface ChartCheck {
   project: string;
@@ -33,6 +34,10 @@ export async function checkCharts(
       ...(lint.ok ? [] : [`helm lint: ${lint.output.trim()}`]),
       ...(render.ok ? [] : [`helm template: ${render.error.trim()}`]),
       ...(await validateManifests(render.manifests)).map((p) => `${p.kind}/${p.name}: ${p.message}`),
+      // Once per chart: what plain helm (a fresh clone, Argo CD) renders must be what cmdr renders.
+      ...(job.env === 'default'
+        ? vendoredProblems(chartDir).map((p) => `${p} (run \`cmdr charts vendor\` and commit the result)`)
+        : []),
     ];
     results.push({
       project: job.project.name,

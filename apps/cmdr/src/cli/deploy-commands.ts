@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { checkCharts } from '../charts/check.ts';
+import { vendorLibraries } from '../charts/vendor.ts';
 import { type DeployResult, deploy, promote, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import type { Context } from './context.ts';
@@ -80,9 +81,20 @@ export function registerDeployCommands(program: Command, context: () => Context)
       );
     });
 
-  program
-    .command('charts')
-    .description('chart checks')
+  const charts = program.command('charts').description('chart checks');
+
+  charts
+    .command('vendor')
+    .description(
+      "package each app chart's library dependency into its charts/ dir and write Chart.lock (after changing service-lib)",
+    )
+    .action(async () => {
+      const ctx = context();
+      const done = await vendorLibraries(ctx.workspace());
+      ctx.output.result(done, () => done.map((d) => `vendored ${d.chart}/charts, ${d.chart}/Chart.lock`).join('\n'));
+    });
+
+  charts
     .command('check')
     .description('helm lint --strict, render and validate every chart with its defaults and each environment')
     .option('--tag <tag>', 'image tag to render with', 'ci-check')

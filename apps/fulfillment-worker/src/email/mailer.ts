@@ -140,8 +140,16 @@ export class Mailer {
         'emails found sending after their lease: sent again with the same Message-ID',
       );
     }
-    const grants = await this.#grants(rows.flatMap((row) => row.payload.items.flatMap((i) => i.grantIds)));
-    await this.#reissueLost(grants);
+    let grants: Map<string, GrantRow>;
+    try {
+      grants = await this.#grants(rows.flatMap((row) => row.payload.items.flatMap((i) => i.grantIds)));
+      await this.#reissueLost(grants);
+    } catch (err) {
+      // Nothing was handed to SMTP: give the claim back (best effort, the database may be what failed), so the
+      // rows are not taken for possibly-sent ones after the lease.
+      await this.#unclaim(rows).catch(() => undefined);
+      throw err;
+    }
     const recorded = await Promise.all(
       rows.map(async (row) => {
         const outcome = await this.#deliver(row, grants);
@@ -156,6 +164,16 @@ export class Mailer {
     // The loop backs off (the database is down); the rows not recorded are resent after their lease.
     if (recorded.includes(false)) throw new Error('email outcomes not recorded');
     return rows.length;
+  }
+
+  /** A row counted as uncertain when claimed stays counted: an earlier sender may still have sent it. */
+  async #unclaim(rows: readonly ClaimedEmail[]): Promise<void> {
+    await this.#o.pool.query(
+      `UPDATE email_message m SET status = 'pending', next_attempt_at = $3
+       FROM unnest($1::uuid[], $2::int[]) AS c(id, attempts)
+       WHERE m.id = c.id AND m.status = 'sending' AND m.attempts = c.attempts`,
+      [rows.map((r) => r.id), rows.map((r) => r.attempts), this.#o.now()],
+    );
   }
 
   /**

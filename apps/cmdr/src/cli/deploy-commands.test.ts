@@ -99,7 +99,8 @@ describe('cmdr deploy (for real)', () => {
         CMDR_STATE_FILE: state,
       });
       expect(run.code).toBe(ExitCode.unavailable);
-      expect(run.stderr).toMatch(/helm upgrade failed: .*single-staging/);
+      // The cluster check comes before helm upgrade: it names the context the kubeconfig lacks.
+      expect(run.stderr).toContain('kube context "single-staging" does not exist in the kubeconfig');
       expect(existsSync(state)).toBe(false);
     } finally {
       vi.unstubAllEnvs();

@@ -23,6 +23,19 @@ export function registerDeployCommands(program: Command, context: () => Context)
       const ctx = context();
       const ws = ctx.workspace();
       const names = project === 'all' ? ws.file.projects.map((p) => p.name) : [project];
+      if (!options.dryRun && names.length > 1) {
+        // Every project's namespace and Secrets before the first upgrade: `all` never stops half-deployed.
+        for (const name of names) {
+          await deploy(ws, {
+            project: name,
+            env: options.env,
+            tag: options.tag,
+            dryRun: false,
+            checkOnly: true,
+            stateFile: ctx.stateFile(),
+          });
+        }
+      }
       const results: DeployResult[] = [];
       for (const name of names) {
         ctx.output.info(`${options.dryRun ? 'rendering' : 'deploying'} ${name} ${options.tag} to ${options.env}`);

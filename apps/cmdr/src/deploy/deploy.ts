@@ -8,6 +8,7 @@ import { stageChart } from '../helm/stage-chart.ts';
 import { parseManifests } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import { getEnvironment, getProject, type Project, type Workspace } from '../projects.ts';
+import { checkCluster, secretNeeds } from './preflight.ts';
 import { readState, recordDeploy } from './state.ts';
 
 /** Docker's tag grammar: what a registry accepts is what we accept. */
@@ -21,6 +22,8 @@ export interface DeployOptions {
   /** Recorded in the Helm release (labels, description) next to the tag. */
   gitSha?: string;
   stateFile: string;
+  /** Render, validate and check the cluster (namespace, Secrets, keys), then stop before helm upgrade. */
+  checkOnly?: boolean;
 }
 
 export interface DeployResult {
@@ -95,7 +98,8 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     writeFileSync(valuesFile, stringify(values));
     const { target, args } = commonArgs(ws, project, options.env, valuesFile, staged.dir);
     const rendered = await helm(['template', ...args], { exitCode: ExitCode.invalid });
-    const problems = await validateManifests(parseManifests(rendered.stdout));
+    const manifests = parseManifests(rendered.stdout);
+    const problems = await validateManifests(manifests);
     if (problems.length > 0) {
       throw new CmdrError(
         `rendered manifests are invalid: ${problems.map((p) => `${p.kind}/${p.name}: ${p.message}`).join('; ')}`,
@@ -116,6 +120,9 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     if (options.dryRun) {
       return { ...base, dryRun: true, manifests: rendered.stdout, helmArgs: ['template', ...args] };
     }
+    // Namespace, Secrets and their keys first: a missing one fails here in seconds, not in helm's timeout.
+    await checkCluster(target, secretNeeds(manifests));
+    if (options.checkOnly) return { ...base, dryRun: false, helmArgs: [] };
     const labels = [
       `single.dev/tag=${options.tag}`,
       ...(options.gitSha ? [`single.dev/git-sha=${options.gitSha}`] : []),

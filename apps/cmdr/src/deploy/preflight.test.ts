@@ -1,0 +1,195 @@
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { helmBinary } from '../helm/binary.ts';
+import { REPO_ROOT } from '../test-support/run.ts';
+
+// `cmdr deploy` against a fake Kubernetes API server (the two GETs it makes: the namespace and each Secret),
+// reached through a kubeconfig with the staging context of projects.yaml, as helm would be. helm is the real
+// one behind a wrapper that records its calls and stops at `upgrade`: a check that fails must fail before it.
+const dir = mkdtempSync(join(tmpdir(), 'cmdr-preflight-'));
+const helmLog = join(dir, 'helm.log');
+const wrapper = join(dir, 'helm');
+const kubeconfig = join(dir, 'kubeconfig');
+let server: Server;
+const namespaces = new Set<string>();
+const secrets = new Map<string, Record<string, string>>();
+const requests: string[] = [];
+
+function b64(value: string) {
+  return Buffer.from(value).toString('base64');
+}
+
+beforeAll(async () => {
+  writeFileSync(
+    wrapper,
+    `#!/bin/sh
+echo "$1" >> "${helmLog}"
+if [ "$1" = upgrade ]; then exit 0; fi
+exec "${helmBinary()}" "$@"
+`,
+  );
+  chmodSync(wrapper, 0o755);
+  server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const send = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    const notFound = (kind: string, name: string) =>
+      send(404, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        reason: 'NotFound',
+        code: 404,
+        message: `${kind} "${name}" not found`,
+      });
+    const secret = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(path);
+    const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
+    if (req.method === 'GET' && secret) {
+      const [, ns, name] = secret as unknown as [string, string, string];
+      const data = namespaces.has(ns) ? secrets.get(name) : undefined;
+      if (data === undefined) return notFound('secrets', name);
+      return send(200, { kind: 'Secret', apiVersion: 'v1', metadata: { name, namespace: ns }, type: 'Opaque', data });
+    }
+    if (req.method === 'GET' && namespace) {
+      const [, ns] = namespace as unknown as [string, string];
+      if (!namespaces.has(ns)) return notFound('namespaces', ns);
+      return send(200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: ns }, status: { phase: 'Active' } });
+    }
+    send(405, { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 405, message: 'not served by the fake' });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      // client-node speaks plain HTTP only to a cluster marked insecure (kubectl accepts the same file).
+      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'deployer', user: { token: 'fake-token' } }],
+      contexts: [{ name: 'single-staging', context: { cluster: 'fake', user: 'deployer', namespace: 'single' } }],
+      'current-context': 'single-staging',
+    }),
+  );
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+  rmSync(dir, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  namespaces.clear();
+  secrets.clear();
+  requests.length = 0;
+  rmSync(helmLog, { force: true });
+});
+
+function helmCalls(): string[] {
+  return existsSync(helmLog) ? readFileSync(helmLog, 'utf8').trim().split('\n') : [];
+}
+
+function deploy(project: string): Promise<{ code: number | null; stderr: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=source',
+        join(REPO_ROOT, 'apps/cmdr/src/main.ts'),
+        'deploy',
+        project,
+        '--env',
+        'staging',
+        '--tag',
+        '2026.12.07-abc1234',
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: dir,
+          KUBECONFIG: kubeconfig,
+          HELM_BIN: wrapper,
+          CMDR_STATE_FILE: join(dir, 'state.json'),
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stderr, ms: Date.now() - started }));
+  });
+}
+
+const ARTIST_API_SECRET = {
+  DATABASE_URL: b64('postgres://x'),
+  RABBITMQ_URL: b64('amqp://x'),
+  REDIS_URL: b64('redis://x'),
+};
+
+describe('cmdr deploy checks the cluster before helm upgrade', () => {
+  it('fails in seconds naming a missing namespace', async () => {
+    const run = await deploy('artist-api');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('namespace "single" does not exist in single-staging');
+    expect(run.ms).toBeLessThan(10_000);
+    expect(helmCalls()).not.toContain('upgrade');
+    expect(requests).toContain('GET /api/v1/namespaces/single');
+  }, 30_000);
+
+  it('fails in seconds naming each missing Secret, its keys and who reads it', async () => {
+    namespaces.add('single');
+    const run = await deploy('artist-api');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain(
+      'Secret "artist-api" is missing with keys DATABASE_URL, RABBITMQ_URL, REDIS_URL (used by Deployment/artist-api, Job/artist-api-migrate)',
+    );
+    expect(run.ms).toBeLessThan(10_000);
+    expect(helmCalls()).toEqual(['version', 'template']);
+  }, 30_000);
+
+  it('names the keys a Secret lacks', async () => {
+    namespaces.add('single');
+    secrets.set('artist-api', { DATABASE_URL: ARTIST_API_SECRET.DATABASE_URL });
+    const run = await deploy('artist-api');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('Secret "artist-api" lacks keys RABBITMQ_URL, REDIS_URL');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 30_000);
+
+  it('runs helm upgrade once the namespace and every Secret and key are there', async () => {
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    const run = await deploy('artist-api');
+    expect(run.stderr).not.toContain('not deployed');
+    expect(run.code).toBe(0);
+    expect(helmCalls()).toContain('upgrade');
+    expect(requests).toContain('GET /api/v1/namespaces/single/secrets/artist-api');
+  }, 30_000);
+
+  it('`deploy all` checks every project first: nothing is upgraded while one Secret is missing', async () => {
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    secrets.set('webhook-dispatcher', {
+      ...ARTIST_API_SECRET,
+      SHOPIFY_WEBHOOK_SECRETS: b64('x'.repeat(32)),
+    });
+    const run = await deploy('all');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('Secret "fulfillment-worker" is missing');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 60_000);
+});

@@ -1,0 +1,166 @@
+import { CmdrError, ExitCode } from '../exit-codes.ts';
+import type { Manifest } from '../manifests/parse.ts';
+
+// Before `helm upgrade`: does the namespace exist, and does every Secret the rendered pods reference exist
+// with every key they read? A missing one otherwise leaves the pods (the migrations Job first) in
+// CreateContainerConfigError until helm's 10-minute timeout. Read with @kubernetes/client-node from the
+// kubeconfig and context helm itself uses ($KUBECONFIG or ~/.kube/config, the environment's kubeContext).
+
+/** Secret name -> the keys the pods read from it, and which objects read it. */
+export type SecretNeeds = Map<string, { keys: Set<string>; usedBy: Set<string> }>;
+
+interface PodSpecLike {
+  containers?: ContainerLike[];
+  initContainers?: ContainerLike[];
+  volumes?: { secret?: { secretName?: string; optional?: boolean; items?: { key: string }[] } }[];
+}
+interface ContainerLike {
+  env?: { valueFrom?: { secretKeyRef?: { name?: string; key?: string; optional?: boolean } } }[];
+  envFrom?: { secretRef?: { name?: string; optional?: boolean } }[];
+}
+
+function podSpec(manifest: Manifest): PodSpecLike | undefined {
+  const spec = (manifest as { spec?: Record<string, unknown> }).spec;
+  if (manifest.kind === 'CronJob') {
+    return (spec?.jobTemplate as { spec?: { template?: { spec?: PodSpecLike } } })?.spec?.template?.spec;
+  }
+  if (manifest.kind === 'Pod') return spec as PodSpecLike;
+  return (spec?.template as { spec?: PodSpecLike } | undefined)?.spec;
+}
+
+/** Every non-optional Secret reference of the rendered workloads (env, envFrom, volumes). */
+export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
+  const needs: SecretNeeds = new Map();
+  const need = (name: string | undefined, key: string | undefined, usedBy: string) => {
+    if (!name) return;
+    const entry = needs.get(name) ?? { keys: new Set<string>(), usedBy: new Set<string>() };
+    if (key !== undefined) entry.keys.add(key);
+    entry.usedBy.add(usedBy);
+    needs.set(name, entry);
+  };
+  for (const manifest of manifests) {
+    const spec = podSpec(manifest);
+    if (spec === undefined) continue;
+    const owner = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+    for (const container of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
+      for (const env of container.env ?? []) {
+        const ref = env.valueFrom?.secretKeyRef;
+        if (ref && ref.optional !== true) need(ref.name, ref.key, owner);
+      }
+      for (const from of container.envFrom ?? []) {
+        if (from.secretRef && from.secretRef.optional !== true) need(from.secretRef.name, undefined, owner);
+      }
+    }
+    for (const volume of spec.volumes ?? []) {
+      const secret = volume.secret;
+      if (!secret || secret.optional === true) continue;
+      if (secret.items?.length) for (const item of secret.items) need(secret.secretName, item.key, owner);
+      else need(secret.secretName, undefined, owner);
+    }
+  }
+  return needs;
+}
+
+export interface ClusterTarget {
+  kubeContext: string;
+  namespace: string;
+}
+
+function status(error: unknown): number | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'number' ? code : undefined;
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new CmdrError(`Kubernetes API did not answer within ${ms / 1000} s (${what})`, ExitCode.unavailable)),
+      ms,
+    );
+    timer.unref();
+  });
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Fails (exit 4) naming the missing namespace, Secrets and keys, or (exit 5) when the cluster cannot be
+ * asked; resolves when everything the pods need is there. Each request has a deadline, so a deploy
+ * without its Secrets fails in seconds.
+ */
+export async function checkCluster(
+  target: ClusterTarget,
+  needs: SecretNeeds,
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  const kubeconfig = (options.env ?? process.env).KUBECONFIG;
+  try {
+    if (kubeconfig) kc.loadFromFile(kubeconfig.split(':')[0] as string);
+    else kc.loadFromDefault();
+  } catch (error) {
+    throw new CmdrError(`cannot read the kubeconfig: ${(error as Error).message}`, ExitCode.unavailable);
+  }
+  if (kc.getContextObject(target.kubeContext) === null) {
+    throw new CmdrError(
+      `kube context "${target.kubeContext}" does not exist in the kubeconfig (${kubeconfig ?? '~/.kube/config'})`,
+      ExitCode.unavailable,
+    );
+  }
+  kc.setCurrentContext(target.kubeContext);
+  const api = kc.makeApiClient(CoreV1Api);
+  const where = `${target.kubeContext}/${target.namespace}`;
+  const ask = async <T>(what: string, read: () => Promise<T>): Promise<T | 'missing' | 'forbidden'> => {
+    try {
+      return await withDeadline(read(), timeoutMs, what);
+    } catch (error) {
+      if (error instanceof CmdrError) throw error;
+      if (status(error) === 404) return 'missing';
+      if (status(error) === 403 || status(error) === 401) return 'forbidden';
+      throw new CmdrError(
+        `Kubernetes API unavailable (${what}): ${(error as Error).message.split('\n')[0]}`,
+        ExitCode.unavailable,
+      );
+    }
+  };
+
+  const namespace = await ask(`namespace ${target.namespace}`, () => api.readNamespace({ name: target.namespace }));
+  if (namespace === 'missing') {
+    throw new CmdrError(
+      `namespace "${target.namespace}" does not exist in ${target.kubeContext}: create it (with its Secrets) before the first deploy`,
+      ExitCode.conflict,
+    );
+  }
+  const problems: string[] = [];
+  if (namespace === 'forbidden') problems.push(`may not read namespace "${target.namespace}" (forbidden)`);
+  const secrets = await Promise.all(
+    [...needs].map(async ([name, need]) => ({
+      name,
+      need,
+      secret: await ask(`Secret ${name}`, () => api.readNamespacedSecret({ name, namespace: target.namespace })),
+    })),
+  );
+  for (const { name, need, secret } of secrets) {
+    const usedBy = [...need.usedBy].join(', ');
+    if (secret === 'missing') {
+      const keys = need.keys.size > 0 ? ` with keys ${[...need.keys].join(', ')}` : '';
+      problems.push(`Secret "${name}" is missing${keys} (used by ${usedBy})`);
+    } else if (secret === 'forbidden') {
+      problems.push(`may not read Secret "${name}" (forbidden: the deploying identity needs get on secrets)`);
+    } else {
+      const present = new Set(Object.keys(secret.data ?? {}));
+      const absent = [...need.keys].filter((key) => !present.has(key));
+      if (absent.length > 0) {
+        problems.push(
+          `Secret "${name}" lacks key${absent.length > 1 ? 's' : ''} ${absent.join(', ')} (used by ${usedBy})`,
+        );
+      }
+    }
+  }
+  if (problems.length > 0) {
+    throw new CmdrError(`not deployed: ${where} is not ready: ${problems.join('; ')}`, ExitCode.conflict, problems);
+  }
+}

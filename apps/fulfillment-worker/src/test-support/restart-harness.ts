@@ -173,3 +173,51 @@ export async function postgresServer(action: 'stop' | 'start' | 'restart'): Prom
   await promisify(execFile)('bash', [infraScript, action, 'postgres'], { timeout: 120_000 });
   return Date.now() - started;
 }
+
+/** The Message-ID header of a message as the SMTP server received it. */
+export const messageIdOf = (source: string): string | undefined => /^Message-ID: (<[^>]+>)/im.exec(source)?.[1];
+
+export interface SentEmail {
+  id: string;
+  orderName: string;
+  status: string;
+  messageId: string;
+  uncertainSends: number;
+  /** How many messages with this row's Message-ID the SMTP server received. */
+  received: number;
+}
+
+/**
+ * Every email row next to what the SMTP server RECEIVED under its Message-ID, and the messages it received
+ * under a Message-ID no row has (there must be none).
+ */
+export async function emailsAsReceived(
+  h: Pick<RestartHarness, 'pool' | 'smtp'>,
+): Promise<{ emails: SentEmail[]; strangers: number }> {
+  const { rows } = await h.pool.query<Omit<SentEmail, 'received'>>(
+    `SELECT m.id::text AS id, o.name AS "orderName", m.status::text AS status, m.message_id AS "messageId",
+            m.uncertain_sends AS "uncertainSends"
+     FROM email_message m JOIN orders o ON o.id = m.order_id ORDER BY o.name`,
+  );
+  const counts = new Map<string, number>();
+  for (const mail of h.smtp.received) {
+    const id = messageIdOf(mail.source) ?? '(none)';
+    counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  const emails = rows.map((row) => ({ ...row, received: counts.get(row.messageId) ?? 0 }));
+  const known = new Set(rows.map((r) => r.messageId));
+  const strangers = [...counts].filter(([id]) => !known.has(id)).reduce((n, [, c]) => n + c, 0);
+  return { emails, strangers };
+}
+
+/** Resolves with the id the worker printed when it reached its TEST_PAUSE_AT point. */
+export async function pausedAt(worker: WorkerProcess, point: string, timeoutMs = 30_000): Promise<string> {
+  const marker = new RegExp(`^TEST_PAUSE ${point} (\\S*)$`, 'm');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = marker.exec(worker.output());
+    if (found) return found[1]!;
+    if (Date.now() > deadline) throw new Error(`worker never paused at ${point}:\n${worker.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

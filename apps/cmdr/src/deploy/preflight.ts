@@ -28,7 +28,7 @@ function podSpec(manifest: Manifest): PodSpecLike | undefined {
   return (spec?.template as { spec?: PodSpecLike } | undefined)?.spec;
 }
 
-/** Every non-optional Secret reference of the rendered workloads (env, envFrom, volumes). */
+/** Every non-optional Secret reference of the rendered workloads (env, envFrom, volumes), but those the release's ExternalSecrets make. */
 export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
   const needs: SecretNeeds = new Map();
   const need = (name: string | undefined, key: string | undefined, usedBy: string) => {
@@ -57,6 +57,12 @@ export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
       if (secret.items?.length) for (const item of secret.items) need(secret.secretName, item.key, owner);
       else need(secret.secretName, undefined, owner);
     }
+  }
+  // A Secret the release's own ExternalSecret makes (a hook that runs before the migrations Job) cannot
+  // exist before the first deploy: the operator makes it, with the keys the template lists.
+  for (const manifest of manifests) {
+    if (manifest.kind !== 'ExternalSecret') continue;
+    needs.delete(String(manifest.spec?.target?.name ?? manifest.metadata?.name));
   }
   return needs;
 }

@@ -1,3 +1,4 @@
+import { crdModel } from './crds.ts';
 import type { Manifest } from './parse.ts';
 import { unknownFields } from './strict.ts';
 
@@ -29,6 +30,8 @@ function modulePath(apiVersion: string, kind: string): string | undefined {
 const models = new Map<string, Promise<ModelClass | undefined>>();
 
 function loadModel(apiVersion: string, kind: string): Promise<ModelClass | undefined> {
+  const crd = crdModel(apiVersion, kind);
+  if (crd !== undefined) return Promise.resolve(crd);
   const path = modulePath(apiVersion, kind);
   if (path === undefined) return Promise.resolve(undefined);
   let model = models.get(path);

@@ -24,6 +24,8 @@ frozen=--frozen-lockfile
 step "install" pnpm install "$frozen" --reporter=append-only
 step "servers (PostgreSQL, Redis, RabbitMQ, Kafka)" bash scripts/infra.sh up
 step "build" pnpm exec turbo run build --output-logs=errors-only
+# The edge test runs the Traefik production pins; a fresh machine builds it once from the Go module proxy.
+step "edge proxy (Traefik, scripts/traefik.sh)" bash scripts/traefik.sh
 step "lint + format" pnpm exec biome ci .
 step "type-check" pnpm exec turbo run check-types --output-logs=errors-only
 

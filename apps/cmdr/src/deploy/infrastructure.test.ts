@@ -6,15 +6,16 @@ import { infrastructureValues } from './infrastructure.ts';
 
 // Issue 14: Traefik's own settings live in the repo (infra/traefik/values.yaml, projects.yaml
 // `infrastructure`). The official chart cannot be downloaded here, so it is not rendered: instead every
-// value we set is checked against the keys the chart documents, for the pinned version (26.1.0: its
+// value we set is checked against the keys the chart documents, for the pinned version (37.3.0: its
 // VALUES.md, plus the per-entry-point `forwardedHeaders` and `proxyProtocol` blocks its values.yaml documents
 // in comments and _podtemplate.tpl turns into --entrypoints.<name>.forwardedHeaders.trustedIPs=...).
 
 const ws = loadWorkspace(join(import.meta.dirname, '../../../..'));
 const traefik = ws.file.infrastructure.find((i) => i.name === 'traefik');
 
-/** Documented value paths of traefik chart 26.1.0 that we use; `*` stands for any key (free-form maps). */
+/** Documented value paths of traefik chart 37.3.0 that we use; `*` stands for any key (free-form maps). */
 const DOCUMENTED = [
+  'image.tag',
   'deployment.replicas',
   'ports.*.forwardedHeaders.trustedIPs',
   'ports.*.forwardedHeaders.insecure',
@@ -52,7 +53,7 @@ describe('Traefik, an infrastructure entry of projects.yaml', () => {
     expect(traefik?.chart).toEqual({
       repository: 'https://traefik.github.io/charts',
       name: 'traefik',
-      version: '26.1.0',
+      version: '37.3.0',
     });
   });
 
@@ -96,7 +97,7 @@ describe('Traefik, an infrastructure entry of projects.yaml', () => {
         '--repo',
         'https://traefik.github.io/charts',
         '--version',
-        '26.1.0',
+        '37.3.0',
       ]),
     );
     expect(result?.values).toMatchObject({

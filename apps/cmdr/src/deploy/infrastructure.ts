@@ -9,7 +9,7 @@ import { type DeployResult, mergeValues } from './deploy.ts';
 
 /**
  * What `deploy` returns for a project, since `deploy` hands infrastructure entries here. `image` names the vendor
- * chart and its pinned version, e.g. traefik 26.1.0 from https://traefik.github.io/charts.
+ * chart and its pinned version, e.g. traefik 37.3.0 from https://traefik.github.io/charts.
  */
 export type InfrastructureResult = DeployResult;
 

@@ -60,7 +60,8 @@ build_base() {
 
 apps=("$@")
 if ((${#apps[@]} == 0)); then
-  mapfile -t apps < <(sed -n 's/^  - name: //p' projects.yaml)
+  # Only the `projects:` list: `infrastructure:` entries (Traefik) are vendor charts with no image of ours.
+  mapfile -t apps < <(sed -n '/^projects:/,/^[^ #]/s/^  - name: //p' projects.yaml)
 fi
 
 need buildah debootstrap psql curl

@@ -56,8 +56,6 @@ export interface FulfillmentSenderOptions {
   batchSize?: number;
   logger?: Pick<Logger, 'warn'>;
   metrics?: OutboxMetrics;
-  /** Test-only: awaited after Shopify answered the create and before its outcome is written. */
-  afterAnswer?: (fulfillmentId: string) => Promise<void>;
 }
 
 type Outcome =
@@ -79,8 +77,8 @@ const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
  * other 4xx or a user error is permanent and fails at once.
  */
 export class FulfillmentSender {
-  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics' | 'afterAnswer'>> &
-    Pick<FulfillmentSenderOptions, 'logger' | 'metrics' | 'afterAnswer'> & { now: () => Date };
+  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics'>> &
+    Pick<FulfillmentSenderOptions, 'logger' | 'metrics'> & { now: () => Date };
 
   constructor(options: FulfillmentSenderOptions) {
     this.#o = { leaseMs: 120_000, batchSize: 20, now: () => new Date(), ...options };
@@ -156,7 +154,6 @@ export class FulfillmentSender {
         { fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false } },
         row.id,
       );
-      await this.#o.afterAnswer?.(row.id);
       const { fulfillment, userErrors } = created.fulfillmentCreate;
       if (userErrors.length > 0 || !fulfillment) {
         throw new ShopifyPermanentError(userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned');

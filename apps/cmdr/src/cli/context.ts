@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { loadOpsConfig, type OpsConfig } from '../ops/env.ts';
+import { explainSchemaError, redactUrl } from '../ops/server-errors.ts';
 import { findRoot, loadWorkspace, type Workspace } from '../projects.ts';
 import { type Io, Output } from './output.ts';
 
@@ -42,15 +43,24 @@ export class Context {
 
   /** A short-lived pool for one command; connection failures become exit code 5. */
   async withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
-    const pool = new pg.Pool({ connectionString: this.ops().DATABASE_URL, max: 2, connectionTimeoutMillis: 5_000 });
+    const url = this.ops().DATABASE_URL;
+    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 });
     pool.on('error', () => undefined);
     try {
       try {
         (await pool.connect()).release();
       } catch (error) {
-        throw new CmdrError(`PostgreSQL unavailable: ${(error as Error).message}`, ExitCode.unavailable);
+        throw new CmdrError(
+          `PostgreSQL unavailable at ${redactUrl(url)}: ${(error as Error).message}`,
+          ExitCode.unavailable,
+        );
       }
-      return await work(pool);
+      try {
+        return await work(pool);
+      } catch (error) {
+        // A missing table or column: say to migrate, instead of PostgreSQL's "relation does not exist".
+        throw await explainSchemaError(error, pool, url);
+      }
     } finally {
       await pool.end();
     }

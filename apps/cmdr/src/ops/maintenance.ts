@@ -1,5 +1,6 @@
 import { createRedisCache } from '@single/cache';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
+import { redactUrl } from './server-errors.ts';
 
 /**
  * The runtime maintenance switch of the webhook dispatcher: it reads this cache key (through its Redis
@@ -37,7 +38,10 @@ async function withCache<T>(
   try {
     return await work(cache);
   } catch (error) {
-    throw new CmdrError(`Redis unavailable: ${(error as Error).message}`, ExitCode.unavailable);
+    throw new CmdrError(
+      `Redis unavailable at ${redactUrl(redisUrl)}: ${(error as Error).message}`,
+      ExitCode.unavailable,
+    );
   } finally {
     await cache.close();
   }

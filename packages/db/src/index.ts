@@ -22,3 +22,5 @@ export function createDb(databaseUrl: string, options: DbOptions = {}): Db {
 export { readFanDataKeys } from './fan-data-keys.ts';
 // Privacy purges, one per owner of personal data; see src/purges/index.ts.
 export * from './purges/index.ts';
+// Tenant isolation for the artist API: the guarded client and the per-account scope (issue 16).
+export * from './tenant-scope.ts';

@@ -1,0 +1,225 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { Pool } from 'pg';
+import { Prisma, PrismaClient } from './generated/prisma/client.ts';
+
+/**
+ * Tenant isolation as structure, not as every query remembering its account (issue 16).
+ *
+ * - `createTenantDb(pool)`: the client a tenant-facing service (the artist API) is built on. Its guard refuses
+ *   every query on a tenant model that does not come through `scopedToAccount` (or a named `platformAccess`,
+ *   e.g. the API-key lookup that finds the account in the first place, or a download link found by its token).
+ * - `scopedToAccount(db, accountId)`: the client a request for an API key receives. It adds the account to
+ *   `where` of every read, update, delete and upsert, checks `data` of every create, and refuses every model
+ *   that is not listed below, so a query that forgets its account cannot reach another account's rows.
+ *
+ * How each tenant model belongs to an account (the schema has `account_id` on three tables only):
+ * - ApiKey, Shop, Artist, ShopifyInstallState: their own `accountId` (Account is the account itself: `id`).
+ * - Release: its artist's account; Track and ProductMapping: their release's artist's account.
+ * - Order, WebhookDelivery, DataRequestExport: a shop domain of the account (no foreign key to `shop`: the
+ *   domain is Shopify's name for the shop, kept after an uninstall), resolved once per scoped client.
+ * - OrderLine through its order; DownloadGrant through its order line's order; Download through its grant.
+ * Creates on relation-scoped models are checked instead: the parent they name must be the account's.
+ * Raw SQL (`$queryRaw`) is not inspected: each raw statement takes the account as a parameter and is listed
+ * in ARCHITECTURE.md.
+ */
+
+type Scope = { accountId: string; shopDomains: () => Promise<string[]> };
+type Where = Record<string, unknown>;
+
+const viaArtist = (s: Scope): Where => ({ artist: { accountId: s.accountId } });
+const viaRelease = (s: Scope): Where => ({ release: viaArtist(s) });
+const viaShop = async (s: Scope): Promise<Where> => ({ shopDomain: { in: await s.shopDomains() } });
+const viaOrder = async (s: Scope): Promise<Where> => ({ order: await viaShop(s) });
+const viaOrderLine = async (s: Scope): Promise<Where> => ({ orderLine: await viaOrder(s) });
+
+/** The filter that keeps each tenant model to one account's rows. */
+const SCOPES: Record<string, (s: Scope) => Where | Promise<Where>> = {
+  Account: (s) => ({ id: s.accountId }),
+  ApiKey: (s) => ({ accountId: s.accountId }),
+  Shop: (s) => ({ accountId: s.accountId }),
+  Artist: (s) => ({ accountId: s.accountId }),
+  ShopifyInstallState: (s) => ({ accountId: s.accountId }),
+  Release: viaArtist,
+  Track: viaRelease,
+  ProductMapping: viaRelease,
+  Order: viaShop,
+  WebhookDelivery: viaShop,
+  DataRequestExport: viaShop,
+  OrderLine: viaOrder,
+  DownloadGrant: viaOrderLine,
+  Download: async (s) => ({ grant: await viaOrderLine(s) }),
+};
+
+/** The tenant models: refused on the guarded client unless scoped (or explicitly platform access). */
+export const TENANT_MODELS: readonly string[] = Object.keys(SCOPES);
+
+/** What a create on each model must name to be the account's (checked against the base client). */
+const CREATE_CHECKS: Record<string, (db: PrismaClient, data: Where, s: Scope) => Promise<boolean>> = {
+  ApiKey: async (_db, data, s) => data.accountId === s.accountId,
+  Shop: async (_db, data, s) => data.accountId === s.accountId,
+  Artist: async (_db, data, s) => data.accountId === s.accountId,
+  ShopifyInstallState: async (_db, data, s) => data.accountId === s.accountId,
+  Release: async (db, data, s) =>
+    typeof data.artistId === 'string' &&
+    (await db.artist.count({ where: { id: data.artistId, accountId: s.accountId } })) === 1,
+  Track: async (db, data, s) =>
+    typeof data.releaseId === 'string' &&
+    (await db.release.count({ where: { id: data.releaseId, ...viaArtist(s) } })) === 1,
+  ProductMapping: async (db, data, s) =>
+    typeof data.releaseId === 'string' &&
+    typeof data.shopDomain === 'string' &&
+    (await s.shopDomains()).includes(data.shopDomain) &&
+    (await db.release.count({ where: { id: data.releaseId, ...viaArtist(s) } })) === 1,
+};
+/** Where the account goes into `data` of a create (models with their own account column). */
+const ACCOUNT_COLUMN: Record<string, string> = {
+  ApiKey: 'accountId',
+  Shop: 'accountId',
+  Artist: 'accountId',
+  ShopifyInstallState: 'accountId',
+};
+
+/** A query the tenant guard refused: a programming error (a route reached a tenant table unscoped). */
+export class TenantScopeError extends Error {
+  constructor(model: string | undefined, operation: string, why: string) {
+    super(`tenant scope: ${model ?? 'raw'}.${operation} refused: ${why}`);
+    this.name = 'TenantScopeError';
+  }
+}
+
+const access = new AsyncLocalStorage<{ reason: string }>();
+
+/**
+ * Runs `work` with unscoped access to tenant models on the guarded client. For the few queries that are not
+ * made for an account: the API-key lookup that finds the account, a fan's download link found by its token.
+ * `reason` names which (it appears in no query; it is for the reader and for stack traces).
+ */
+export function platformAccess<T>(reason: string, work: () => Promise<T>): Promise<T> {
+  // Awaited inside: a Prisma query starts when it is awaited, and must start inside the access context.
+  return access.run({ reason }, async () => await work());
+}
+
+const READ_OR_WRITE_WHERE = new Set([
+  'findUnique',
+  'findUniqueOrThrow',
+  'findFirst',
+  'findFirstOrThrow',
+  'findMany',
+  'count',
+  'aggregate',
+  'groupBy',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'delete',
+  'deleteMany',
+]);
+const CREATES = new Set(['create', 'createMany', 'createManyAndReturn']);
+
+const withScope = (where: unknown, scope: Where): Where => {
+  const w = (where ?? {}) as Where;
+  const and = w.AND === undefined ? [] : Array.isArray(w.AND) ? w.AND : [w.AND];
+  return { ...w, AND: [...and, scope] };
+};
+
+const guard = Prisma.defineExtension({
+  name: 'tenant-guard',
+  query: {
+    $allModels: {
+      async $allOperations({ model, operation, args, query }) {
+        if (TENANT_MODELS.includes(model) && access.getStore() === undefined) {
+          throw new TenantScopeError(model, operation, 'no account scope (use scopedToAccount)');
+        }
+        return query(args);
+      },
+    },
+  },
+});
+
+// The unguarded client under each guarded one: only scopedToAccount reaches it. Prisma runs the query hooks
+// of chained extensions outermost first, so a scope stacked on the guard would meet the guard before it has
+// added its filter; the scoped client is therefore built beside the guard, on the same engine and pool.
+const unguarded = new WeakMap<object, PrismaClient>();
+
+/** A Prisma client on the service's pg pool, with the tenant guard (the pool stays the caller's to end). */
+export function createTenantDb(pool: Pool) {
+  const raw = new PrismaClient({ adapter: new PrismaPg(pool) });
+  const db = raw.$extends(guard);
+  unguarded.set(db, raw);
+  return db;
+}
+export type TenantDb = ReturnType<typeof createTenantDb>;
+
+/** The client for one account's requests: every tenant query is kept to that account's rows. */
+export function scopedToAccount(db: TenantDb, accountId: string) {
+  const base = unguarded.get(db);
+  if (!base) throw new TenantScopeError(undefined, 'scopedToAccount', 'not a client made by createTenantDb');
+  let domains: Promise<string[]> | undefined;
+  const scope: Scope = {
+    accountId,
+    // Resolved once per scoped client (one request): a shop moved between accounts mid-request is not a case.
+    shopDomains: () => {
+      domains ??= base.shop
+        .findMany({ where: { accountId }, select: { domain: true } })
+        .then((shops) => shops.map((s) => s.domain));
+      return domains;
+    },
+  };
+  return base.$extends({
+    name: 'tenant-scope',
+    query: {
+      $allModels: {
+        async $allOperations({ model, operation, args, query }) {
+          const scopeOf = SCOPES[model];
+          if (!scopeOf) throw new TenantScopeError(model, operation, 'not a model of the artist API');
+          const a = (args ?? {}) as Where;
+          let next: Where;
+          if (READ_OR_WRITE_WHERE.has(operation)) {
+            next = { ...a, where: withScope(a.where, await scopeOf(scope)) };
+            if ('data' in a) await refuseMove(model, operation, a.data, accountId);
+          } else if (CREATES.has(operation)) {
+            next = { ...a, data: await scopedCreate(base, model, operation, a.data, scope) };
+          } else if (operation === 'upsert') {
+            await refuseMove(model, operation, a.update, accountId);
+            next = {
+              ...a,
+              where: withScope(a.where, await scopeOf(scope)),
+              create: await scopedCreate(base, model, operation, a.create, scope),
+            };
+          } else {
+            throw new TenantScopeError(model, operation, 'operation not supported on a scoped client');
+          }
+          return query(next as typeof args);
+        },
+      },
+    },
+  });
+}
+export type AccountDb = ReturnType<typeof scopedToAccount>;
+
+/** An update may not hand a row to another account. */
+async function refuseMove(model: string, operation: string, data: unknown, accountId: string) {
+  const column = ACCOUNT_COLUMN[model];
+  const rows = Array.isArray(data) ? data : [data];
+  for (const row of rows as Where[]) {
+    if (column && row && column in row && row[column] !== accountId) {
+      throw new TenantScopeError(model, operation, 'data moves the row to another account');
+    }
+  }
+}
+
+/** `data` of a create with the account added (own account column) or its parent checked (relation-scoped). */
+async function scopedCreate(base: PrismaClient, model: string, operation: string, data: unknown, s: Scope) {
+  const check = CREATE_CHECKS[model];
+  if (!check) throw new TenantScopeError(model, operation, 'creates are not made through a scoped client');
+  const column = ACCOUNT_COLUMN[model];
+  const rows = (Array.isArray(data) ? data : [data]).map((row: Where) =>
+    column ? { ...row, [column]: row[column] ?? s.accountId } : row,
+  );
+  for (const row of rows) {
+    if (!(await check(base, row, s)))
+      throw new TenantScopeError(model, operation, "data names a parent that is not the account's");
+  }
+  return Array.isArray(data) ? rows : rows[0];
+}

@@ -146,18 +146,31 @@ describe('mailer: per-email outcome, `sending` state and a stable Message-ID', (
     expect(smtp.received).toHaveLength(3);
   });
 
-  it('a send that hangs past the send timeout is a transient failure on the ladder, not a row stuck for the lease', async () => {
-    const never: MailTransport = { sendMail: () => new Promise(() => undefined) };
+  it('a send that hangs past the send timeout is a transient, uncertain failure: retried on the ladder under the same Message-ID, every copy counted', async () => {
+    // The relay stalls for 1.5 s, then delivers anyway (nodemailer cannot abort a send).
+    const stalled: MailTransport = {
+      async sendMail(message) {
+        await new Promise((r) => setTimeout(r, 1_500));
+        return transport.sendMail(message);
+      },
+    };
     await pool.query(`UPDATE email_message SET status = 'sent' WHERE "to" <> $1`, [FANS[0]]);
     const started = Date.now();
-    expect(await mailer({ transport: never, leaseMs: 2_000 }).tick()).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1_900); // half the lease, not the whole of it
-    const row = (await rows()).find((r) => r.to === FANS[0])!;
-    expect([row.status, row.attempts]).toEqual(['pending', 1]);
+    expect(await mailer({ transport: stalled, leaseMs: 2_000 }).tick()).toBe(1);
+    expect(Date.now() - started).toBeLessThan(1_400); // half the lease, not the whole of it
+    let row = (await rows()).find((r) => r.to === FANS[0])!;
+    expect([row.status, row.attempts, row.uncertain_sends]).toEqual(['pending', 1, 1]);
     const { rows: errors } = await pool.query<{ last_error: string }>(
       'SELECT last_error FROM email_message WHERE "to" = $1',
       [FANS[0]],
     );
     expect(errors[0]!.last_error).toBe('smtp transient - ETIMEDOUT -');
+
+    await eventually(async () => expect(smtp.received).toHaveLength(1)); // the stalled send went through
+    clock = new Date(clock.getTime() + 1_000); // its step on the ladder
+    expect(await mailer().tick()).toBe(1);
+    row = (await rows()).find((r) => r.to === FANS[0])!;
+    expect([row.status, row.attempts, row.uncertain_sends]).toEqual(['sent', 2, 1]);
+    expect(smtp.received.map((m) => messageIdOf(m.source))).toEqual([row.message_id, row.message_id]);
   });
 });

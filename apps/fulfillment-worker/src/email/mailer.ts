@@ -5,7 +5,7 @@ import type { FailureClass, OutboxMetrics } from '../support/outbox-metrics.ts';
 import { recordOutcome } from '../support/record-outcome.ts';
 import type { DownloadEmailPayload } from './outbox.ts';
 import { type LinkedItem, renderDownloadEmail } from './render.ts';
-import { formatSmtpError, type ScrubbedSmtpError, scrubSmtpError } from './smtp-error.ts';
+import { formatSmtpError, mayHaveBeenSent, type ScrubbedSmtpError, scrubSmtpError } from './smtp-error.ts';
 
 /** The slice of a nodemailer transport the mailer uses (tests pass a real one pointed at smtp-server). */
 export interface MailTransport {
@@ -80,6 +80,8 @@ interface Outcome {
   nextAttemptAt: Date | null;
   error: string | null;
   errorClass: FailureClass | null;
+  /** The attempt's fate is unknown (a timeout or a connection lost mid-send): it may have reached the fan. */
+  uncertain: boolean;
   /** The grants whose links the email carried (when sent). */
   linked?: readonly string[];
 }
@@ -92,13 +94,15 @@ interface Outcome {
  * that one email, never the batch, and a hung send holds up nobody else's record. Transient failures climb
  * the delay ladder; permanent ones (5xx to the envelope or message) fail at once.
  *
- * The one window left is a crash (or a database out for longer than the lease) between SMTP's acceptance and
- * that write: the row is then found in `sending` after its lease and sent again, on purpose, rather than
- * dropped: nothing can tell a send that reached the server from one that never left, and a lost download
- * email costs the fan their music and the artist the chart sale, while a copy costs an extra email. The copy
- * carries the row's stored Message-ID (generated once per row), so a receiving server or client that drops
- * duplicates by Message-ID drops it, and the row counts it in `uncertain_sends`
- * (`fulfillment_outbox_uncertain_resends_total`, a warning in the log).
+ * Two windows are left, both where nothing can tell a send that reached the server from one that never left:
+ * a crash (or a database out for longer than the lease) between SMTP's acceptance and that write (the row
+ * is then found in `sending` after its lease), and an attempt that timed out or lost its connection mid-send.
+ * Either way the email is sent again, on purpose, rather than dropped: a lost download email costs the fan
+ * their music and the artist the chart sale, while a copy costs an extra email. The copy carries the row's
+ * stored Message-ID (generated once per row), so a receiving server or client that drops duplicates by
+ * Message-ID drops it, and the row counts each such attempt in `uncertain_sends` (also
+ * `fulfillment_outbox_uncertain_resends_total`): the SMTP server never holds more copies of an email than
+ * 1 + uncertain_sends.
  */
 export class Mailer {
   readonly #o: Required<Omit<MailerOptions, 'now' | 'logger' | 'metrics' | 'afterAccept'>> &
@@ -186,7 +190,8 @@ export class Mailer {
       await client.query('BEGIN');
       await client.query(
         `UPDATE email_message SET status = $2::email_status, sent_at = coalesce($3, sent_at),
-           next_attempt_at = coalesce($4, next_attempt_at), last_error = $5, error_class = $6
+           next_attempt_at = coalesce($4, next_attempt_at), last_error = $5, error_class = $6,
+           uncertain_sends = uncertain_sends + $8::int
          WHERE id = $1 AND status = 'sending' AND attempts = $7`,
         [
           outcome.id,
@@ -196,6 +201,7 @@ export class Mailer {
           outcome.error,
           outcome.errorClass,
           email.attempts,
+          outcome.uncertain ? 1 : 0,
         ],
       );
       await this.#markLinksSent(client, outcome);
@@ -208,6 +214,7 @@ export class Mailer {
       client.release();
     }
     if (outcome.status === 'failed' && outcome.errorClass) this.#o.metrics?.failed('email', outcome.errorClass);
+    if (outcome.uncertain) this.#o.metrics?.uncertainResend('email');
   }
 
   /** The links a sent email carried are in the fan's mailbox now: from here on they are never re-issued. */
@@ -237,7 +244,14 @@ export class Mailer {
   }
 
   async #deliver(email: ClaimedEmail, grants: Map<string, GrantRow>): Promise<Outcome> {
-    const outcome = { id: email.id, sentAt: null, nextAttemptAt: null, error: null, errorClass: null };
+    const outcome = {
+      id: email.id,
+      sentAt: null,
+      nextAttemptAt: null,
+      error: null,
+      errorClass: null,
+      uncertain: false,
+    };
     try {
       const linked: string[] = [];
       const items = this.#linkedItems(email.payload, grants, linked);
@@ -271,6 +285,7 @@ export class Mailer {
         nextAttemptAt: new Date(this.#o.now().getTime() + (delay ?? 0)),
         error: formatSmtpError(scrubbed),
         errorClass: delay === undefined ? failureClass(scrubbed) : null,
+        uncertain: mayHaveBeenSent(scrubbed),
       };
     }
   }
@@ -278,7 +293,8 @@ export class Mailer {
   /**
    * A send that hangs (a stalled relay) ends as a transient timeout before the lease does, so its row is
    * retried on the ladder with the same Message-ID instead of staying `sending`. nodemailer cannot abort a
-   * send, so it may still complete: the retry's copy carries the same Message-ID.
+   * send, so it may still complete: the attempt counts as uncertain (mayHaveBeenSent), and the retry's copy
+   * carries the same Message-ID.
    */
   async #sendWithin(message: Parameters<MailTransport['sendMail']>[0]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubSmtpError } from './smtp-error.ts';
+import { mayHaveBeenSent, scrubSmtpError } from './smtp-error.ts';
 
 // Issue 15: temporary errors climb the retry ladder, permanent ones fail at once (mailer.ts).
 describe('scrubSmtpError: transient or permanent', () => {
@@ -18,5 +18,18 @@ describe('scrubSmtpError: transient or permanent', () => {
     [new Error('a bug'), 'unknown'],
   ])('%o is %s', (err, errorClass) => {
     expect(scrubSmtpError(err).errorClass).toBe(errorClass);
+  });
+});
+
+describe('mayHaveBeenSent: a failed attempt that may still have reached the server', () => {
+  it.each([
+    [{ code: 'ETIMEDOUT' }, true], // the mailer's own send timeout, or nodemailer's mid-session
+    [{ code: 'ESOCKET', command: 'DATA' }, true],
+    [{ code: 'ESOCKET', command: 'CONN' }, false],
+    [{ code: 'ECONNECTION', command: 'CONN' }, false],
+    [{ code: 'EENVELOPE', responseCode: 451, command: 'RCPT TO' }, false],
+    [{ code: 'EMESSAGE', responseCode: 554, command: 'DATA' }, false],
+  ])('%o: %s', (err, expected) => {
+    expect(mayHaveBeenSent(scrubSmtpError(err))).toBe(expected);
   });
 });

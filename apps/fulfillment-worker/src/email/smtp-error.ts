@@ -63,3 +63,12 @@ const CONNECTION_LEVEL = new Set([
 export function formatSmtpError(error: ScrubbedSmtpError): string {
   return ['smtp', error.errorClass, error.responseCode ?? '-', error.code, error.command ?? '-'].join(' ');
 }
+
+/**
+ * A timeout or a connection lost once the session was open: the message may have been accepted (the server's
+ * answer to DATA lost on the way back), so a retry may make a copy (mailer.ts counts it). A failure to connect
+ * (command CONN) or any answer from the server means it was not.
+ */
+export function mayHaveBeenSent(error: ScrubbedSmtpError): boolean {
+  return (error.code === 'ETIMEDOUT' || error.code === 'ESOCKET') && error.command !== 'CONN';
+}

@@ -61,7 +61,7 @@ export interface FulfillmentSenderOptions {
 type Outcome =
   | { status: 'created'; shopifyId: string | null }
   | { status: 'failed'; error: string; errorClass: FailureClass }
-  | { status: 'pending'; error: string; nextAttemptAt: Date };
+  | { status: 'pending'; error: string; nextAttemptAt: Date; uncertain: boolean };
 
 const OPEN = new Set(['OPEN', 'IN_PROGRESS']);
 const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
@@ -124,6 +124,7 @@ export class FulfillmentSender {
   }
 
   async #send(row: ClaimedFulfillment): Promise<Outcome> {
+    let creating = false;
     try {
       if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
       const lines = await this.#stillActive(row);
@@ -147,6 +148,7 @@ export class FulfillmentSender {
         }))
         .filter((fo) => fo.fulfillmentOrderLineItems.length > 0);
       if (byFulfillmentOrder.length === 0) return { status: 'created', shopifyId: null }; // already done
+      creating = true;
       const created = await this.#o.client.graphql<FulfillmentCreateData>(
         row.shop_domain,
         row.access_token,
@@ -166,7 +168,10 @@ export class FulfillmentSender {
       if (delay === undefined) {
         return { status: 'failed', error: message, errorClass: permanent ? 'permanent' : 'transient' };
       }
-      return { status: 'pending', error: message, nextAttemptAt: new Date(this.#o.now().getTime() + delay) };
+      // A transient failure of the create itself (a timeout, a 5xx from a gateway) may come after Shopify acted:
+      // counted like a resend after a crash; the retry re-reads what is left and carries the same key.
+      const uncertain = creating;
+      return { status: 'pending', error: message, nextAttemptAt: new Date(this.#o.now().getTime() + delay), uncertain };
     }
   }
 
@@ -185,7 +190,8 @@ export class FulfillmentSender {
   async #finish(row: ClaimedFulfillment, outcome: Outcome): Promise<void> {
     await this.#o.pool.query(
       `UPDATE fulfillment SET status = $2::fulfillment_status, shopify_fulfillment_id = $3::bigint, last_error = $4,
-         error_class = $5, next_attempt_at = coalesce($6, next_attempt_at), updated_at = now()
+         error_class = $5, next_attempt_at = coalesce($6, next_attempt_at), updated_at = now(),
+         uncertain_sends = uncertain_sends + $8::int
        WHERE id = $1 AND status = 'sending' AND attempts = $7`,
       [
         row.id,
@@ -195,8 +201,10 @@ export class FulfillmentSender {
         outcome.status === 'failed' ? outcome.errorClass : null,
         outcome.status === 'pending' ? outcome.nextAttemptAt : null,
         row.attempts,
+        outcome.status === 'pending' && outcome.uncertain ? 1 : 0,
       ],
     );
+    if (outcome.status === 'pending' && outcome.uncertain) this.#o.metrics?.uncertainResend('shopify_fulfillment');
     if (outcome.status === 'failed') this.#o.metrics?.failed('shopify_fulfillment', outcome.errorClass);
   }
 }

@@ -28,7 +28,7 @@ export class OutboxMetrics {
     });
     this.#uncertain = new Counter({
       name: 'fulfillment_outbox_uncertain_resends_total',
-      help: 'Rows found in "sending" after their lease and sent again with the same idempotency key',
+      help: 'Attempts whose fate was unknown (found sending after the lease, timed out mid-send), sent again with the same key',
       labelNames: ['outbox'],
       registers: [this.registry],
     });

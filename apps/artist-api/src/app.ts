@@ -37,6 +37,8 @@ import { registerSalesRoutes } from './sales/sales.routes.ts';
 import { SalesSummaryCache } from './sales/summary-cache.ts';
 import { createRateLimit } from './support/rate-limits.ts';
 import { rejectNulCharacters } from './support/text-guard.ts';
+import { registerShopifyCallbackRoute, registerShopifyInstallRoute } from './shopify/shopify.routes.ts';
+import type { ShopifyAppSettings } from './shopify/shopify-app.ts';
 import { registerWebhookDeliveryRoutes } from './webhooks/deliveries.routes.ts';
 
 /** For cmdr and the benchmark: create an account's key (the secret is returned once). */
@@ -67,6 +69,8 @@ export interface ArtistApiDeps {
   /** How long a counted download's file link serves (range re-requests count nothing). Default 15 min. */
   downloadFileLinkTtlMs?: number;
   salesCacheTtlMs?: number;
+  /** The Shopify app (OAuth install); omitted = the install routes answer 503 `shopify_not_configured`. */
+  shopify?: ShopifyAppSettings;
   now?: () => Date;
 }
 
@@ -99,6 +103,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   const keys = new ApiKeyRepository(deps.pool);
   const artists = new ArtistRepository(deps.pool);
   const releases = new ReleaseRepository(deps.pool);
+  const shopifyDeps = { pool: deps.pool, settings: deps.shopify, logger: deps.logger, now };
   const summaries = new SalesSummaryCache(deps.cache, deps.logger, deps.salesCacheTtlMs ?? 300_000);
 
   app.register(swagger, {
@@ -138,9 +143,12 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
+      registerShopifyInstallRoute(v1, shopifyDeps);
     },
     { prefix: '/v1' },
   );
+  // Shopify's redirect brings no API key: outside the authenticated context, same prefix.
+  app.register(async (callback) => registerShopifyCallbackRoute(callback, shopifyDeps), { prefix: '/v1' });
 
   app.register(async (downloads) => {
     registerDownloadRoute(downloads, {

@@ -10,6 +10,7 @@ import {
   serverEnv,
   trustedProxiesEnv,
 } from '@single/config';
+import { parseShopTokenKeys } from '@single/db/commands/shop-token';
 import { z } from 'zod';
 
 const optionalText = z.string().min(1).optional();
@@ -42,6 +43,39 @@ export const artistApiEnv = {
   DOWNLOAD_FILE_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   /** Sales summaries stay cached this long at most; new sales events invalidate them earlier. */
   SALES_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * The Shopify app, for connecting stores (OAuth install, `GET /v1/shopify/install`). All of client id, client
+   * secret, SHOP_TOKEN_KEYS and SHOPIFY_WEBHOOK_URL, or none (then the install routes answer 503).
+   */
+  SHOPIFY_CLIENT_ID: optionalText,
+  SHOPIFY_CLIENT_SECRET: optionalText,
+  SHOPIFY_SCOPES: z.string().min(1).default('read_orders,write_merchant_managed_fulfillment_orders'),
+  /** The webhook dispatcher's public URL, where every subscription points. */
+  SHOPIFY_WEBHOOK_URL: z.url().optional(),
+  SHOPIFY_ADMIN_API_VERSION: z
+    .string()
+    .regex(/^\d{4}-\d{2}$/)
+    .default('2026-10'),
+  /** https://{shop} unless a local fake Shopify stands in (tests, the demo). */
+  SHOPIFY_SHOP_ORIGIN_TEMPLATE: z.string().includes('{shop}').default('https://{shop}'),
+  SHOPIFY_INSTALL_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(3_600).default(600),
+  /** Where the merchant lands after connecting (the dashboard); unset: the callback answers JSON. */
+  SHOPIFY_INSTALL_RETURN_URL: z.url().optional(),
+  /**
+   * Seal the shops' Admin API tokens at rest: `<id>:<base64 of 32 bytes>`, comma-separated, the first seals (the
+   * others still open older tokens). The fulfillment worker has the same value.
+   */
+  SHOP_TOKEN_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return value ? parseShopTokenKeys(value) : [];
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid' });
+        return z.NEVER;
+      }
+    }),
   /** Dead-letter queues the ops endpoints may read and redrive. */
   DEAD_LETTER_QUEUES: z
     .string()

@@ -9,6 +9,7 @@ import { type ArtistApi, buildApp } from './app.ts';
 import type { ArtistApiConfig } from './config.ts';
 import { createS3Client, localAudioStorage, s3AudioStorage } from './downloads/storage.ts';
 import { SalesCacheInvalidator } from './sales/cache-invalidator.ts';
+import { shopifySettingsFrom } from './shopify/settings.ts';
 
 export { type ArtistApiConfig, loadArtistApiConfig } from './config.ts';
 
@@ -68,6 +69,7 @@ export async function startEmbeddedArtistApi(
     },
     downloadFileLinkTtlMs: config.DOWNLOAD_FILE_LINK_TTL_SECONDS * 1000,
     salesCacheTtlMs: config.SALES_CACHE_TTL_SECONDS * 1000,
+    shopify: shopifySettingsFrom(config),
   });
   const invalidator = new SalesCacheInvalidator({ events, summaries: api.summaries, logger });
   await invalidator.start();

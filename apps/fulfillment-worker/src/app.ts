@@ -1,4 +1,5 @@
 import { sweepExpiredDataRequestExports } from '@single/db/commands/data-request-exports';
+import type { ShopTokenKeyring } from '@single/db/commands/shop-token';
 import type { EventBus } from '@single/events';
 import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
@@ -27,6 +28,8 @@ export interface WorkerDeps {
   /** Kafka for `sales.v1`; without it the outbox only grows (the demo without Kafka). */
   events?: { bus: EventBus; topic?: string; sealer: FanSealer };
   shopify?: ShopifyAdminClient;
+  /** Opens the shops' sealed Admin API tokens (SHOP_TOKEN_KEYS). */
+  shopTokenKeys?: ShopTokenKeyring;
   /** Ladder of the email and Shopify outboxes (the queues' ladder lives in the topology). */
   retryDelaysMs: readonly number[];
   orderPrefetch?: number;
@@ -98,6 +101,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
     const sender = new FulfillmentSender({
       pool,
       client: deps.shopify,
+      tokenKeys: deps.shopTokenKeys ?? [],
       retryDelaysMs: deps.retryDelaysMs,
       now,
       logger,

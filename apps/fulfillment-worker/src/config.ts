@@ -9,6 +9,7 @@ import {
   rabbitmqEnv,
   serverEnv,
 } from '@single/config';
+import { parseShopTokenKeys } from '@single/db/commands/shop-token';
 import { z } from 'zod';
 
 const delays = z
@@ -62,6 +63,21 @@ export const workerEnv = {
     .default('2026-10'),
   /** Overrides https://<shop>/admin/api/<version>/graphql.json (local fake Admin API, tests). */
   SHOPIFY_ADMIN_URL_TEMPLATE: z.string().optional(),
+  /**
+   * Keys that open the shops' sealed Admin API tokens (`<id>:<base64 of 32 bytes>`, comma-separated; the same
+   * value as the artist API's, which seals with the first). Unset: a shop with a sealed token cannot be fulfilled.
+   */
+  SHOP_TOKEN_KEYS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      try {
+        return value ? parseShopTokenKeys(value) : [];
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : 'invalid' });
+        return z.NEVER;
+      }
+    }),
   /**
    * How long an email or Shopify fulfilment stays `sending` before another sender may take it again (its
    * sender died, or could not record the outcome); a send longer than half of it (at most 60 s) is a timeout.

@@ -57,6 +57,7 @@ export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedW
     mail: { transport: ports.mail, from: config.EMAIL_FROM },
     downloadBaseUrl: config.DOWNLOAD_BASE_URL,
     events: { bus, topic: config.SALES_TOPIC, sealer: new FanSealer(config.FAN_HASH_SECRET) },
+    shopTokenKeys: config.SHOP_TOKEN_KEYS,
     ...(config.SHOPIFY_ADMIN_URL_TEMPLATE
       ? {
           shopify: new ShopifyAdminClient({

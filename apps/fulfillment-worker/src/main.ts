@@ -71,6 +71,7 @@ const worker = buildWorker({
   mail: { transport, from: config.EMAIL_FROM },
   downloadBaseUrl: config.DOWNLOAD_BASE_URL,
   events: { bus, topic: config.SALES_TOPIC, sealer: new FanSealer(config.FAN_HASH_SECRET) },
+  shopTokenKeys: config.SHOP_TOKEN_KEYS,
   shopify: new ShopifyAdminClient({
     apiVersion: config.SHOPIFY_ADMIN_API_VERSION,
     ...(config.SHOPIFY_ADMIN_URL_TEMPLATE ? { urlTemplate: config.SHOPIFY_ADMIN_URL_TEMPLATE } : {}),

@@ -6,5 +6,6 @@
 export { Mailer, type MailerOptions, type MailTransport } from './email/mailer.ts';
 export { DownloadTokens } from './grants/tokens.ts';
 export { applySnapshots } from './handlers/order-snapshot/apply-snapshots.ts';
+export { markShopUninstalled } from './privacy/privacy.service.ts';
 export { PreorderScheduler } from './scheduler/preorder-scheduler.ts';
 export { type OrderSnapshot, orderSnapshot } from './shopify/payloads.ts';

@@ -17,6 +17,7 @@ export * from './datadog-agent.ts';
 export * from './dates.ts';
 export * from './env.ts';
 export * from './eventually.ts';
+export * from './fake-shopify.ts';
 export * from './kafka.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';

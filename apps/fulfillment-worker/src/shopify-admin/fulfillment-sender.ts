@@ -1,3 +1,9 @@
+import {
+  isSealedShopToken,
+  openShopToken,
+  ShopTokenError,
+  type ShopTokenKeyring,
+} from '@single/db/commands/shop-token';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
 import type { FailureClass, OutboxMetrics } from '../support/outbox-metrics.ts';
@@ -56,6 +62,8 @@ export interface FulfillmentSenderOptions {
   batchSize?: number;
   logger?: Pick<Logger, 'warn'>;
   metrics?: OutboxMetrics;
+  /** Opens the shops' sealed Admin API tokens (SHOP_TOKEN_KEYS); without it a sealed token fails the row. */
+  tokenKeys?: ShopTokenKeyring;
 }
 
 type Outcome =
@@ -77,8 +85,8 @@ const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
  * other 4xx or a user error is permanent and fails at once.
  */
 export class FulfillmentSender {
-  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics'>> &
-    Pick<FulfillmentSenderOptions, 'logger' | 'metrics'> & { now: () => Date };
+  readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics' | 'tokenKeys'>> &
+    Pick<FulfillmentSenderOptions, 'logger' | 'metrics' | 'tokenKeys'> & { now: () => Date };
 
   constructor(options: FulfillmentSenderOptions) {
     this.#o = { leaseMs: 120_000, batchSize: 20, now: () => new Date(), ...options };
@@ -126,12 +134,12 @@ export class FulfillmentSender {
   async #send(row: ClaimedFulfillment): Promise<Outcome> {
     let creating = false;
     try {
-      if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
+      const accessToken = this.#accessToken(row);
       const lines = await this.#stillActive(row);
       if (lines.length === 0) return { status: 'failed', error: 'grants_revoked', errorClass: 'grants_revoked' };
       const data = await this.#o.client.graphql<FulfillmentOrdersData>(
         row.shop_domain,
-        row.access_token,
+        accessToken,
         FULFILLMENT_ORDERS_QUERY,
         {
           id: gid('Order', row.shopify_order_id),
@@ -151,7 +159,7 @@ export class FulfillmentSender {
       creating = true;
       const created = await this.#o.client.graphql<FulfillmentCreateData>(
         row.shop_domain,
-        row.access_token,
+        accessToken,
         FULFILLMENT_CREATE_MUTATION,
         { fulfillment: { lineItemsByFulfillmentOrder: byFulfillmentOrder, notifyCustomer: false } },
         row.id,
@@ -172,6 +180,22 @@ export class FulfillmentSender {
       // counted like a resend after a crash; the retry re-reads what is left and carries the same key.
       const uncertain = creating;
       return { status: 'pending', error: message, nextAttemptAt: new Date(this.#o.now().getTime() + delay), uncertain };
+    }
+  }
+
+  /**
+   * The shop's token in clear, for this call only. The OAuth install stores it sealed (@single/db shop-token); a
+   * value in clear is one written before tokens were sealed (fixtures, the demo's seed: nothing in production
+   * wrote a token before the install flow) and is used as it is. A sealed token that does not open (its key not
+   * configured, or the value altered) fails the row as permanent: retrying cannot open it.
+   */
+  #accessToken(row: ClaimedFulfillment): string {
+    if (!row.access_token) throw new ShopifyPermanentError('no_access_token');
+    if (!isSealedShopToken(row.access_token)) return row.access_token;
+    try {
+      return openShopToken(row.access_token, row.shop_domain, this.#o.tokenKeys ?? []);
+    } catch (err) {
+      throw new ShopifyPermanentError(err instanceof ShopTokenError ? err.message : 'shop token unreadable');
     }
   }
 

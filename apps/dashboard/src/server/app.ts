@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyProxy from '@fastify/http-proxy';
+import fastifySession from '@fastify/session';
+import fastifyStatic from '@fastify/static';
+import { createHttpApp, type HttpApp, ProblemError, type ReadinessCheck } from '@single/http';
+import type { Logger } from '@single/logger';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
+import { registerAuthRoutes } from './auth.routes.ts';
+import { RedisSessionStore } from './session-store.ts';
+
+declare module 'fastify' {
+  interface Session {
+    apiKey?: string;
+    account?: { id: string; kind: string; name: string };
+  }
+}
+
+export interface DashboardDeps {
+  logger: Logger;
+  redis: Redis;
+  artistApiUrl: string;
+  sessionSecret: string;
+  sessionTtlSeconds: number;
+  /** Redis key prefix of the sessions (tests isolate themselves by it). */
+  sessionKeyPrefix?: string;
+  /** Secure cookies: true everywhere but plain-http localhost. */
+  secureCookies: boolean;
+  /** The built web app; missing = the API side only (tests of the BFF alone). */
+  webRoot?: string;
+  readiness?: readonly ReadinessCheck[];
+}
+
+/** Client-side routes: each answers index.html, the app then routes itself. */
+export const PAGES = ['/', '/territories', '/releases', '/orders', '/deliveries', '/chart-files', '/api-keys'];
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export const defaultWebRoot = () => path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
+
+export function buildApp(deps: DashboardDeps): HttpApp {
+  const http = createHttpApp({ logger: deps.logger, bodyLimit: 256 * 1024, readiness: deps.readiness ?? [] });
+  const { app } = http;
+
+  app.register(fastifyCookie);
+  app.register(fastifySession, {
+    secret: deps.sessionSecret,
+    cookieName: 'single_dashboard',
+    // The session id alone travels; the API key stays in the (sealed) Redis entry.
+    store: new RedisSessionStore({
+      redis: deps.redis,
+      prefix: deps.sessionKeyPrefix ?? 'dashboard:session:',
+      ttlSeconds: deps.sessionTtlSeconds,
+      secret: deps.sessionSecret,
+    }),
+    saveUninitialized: false,
+    rolling: true,
+    cookie: {
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: deps.secureCookies,
+      path: '/',
+      maxAge: deps.sessionTtlSeconds * 1000,
+    },
+  });
+  app.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
+
+  /** Every change (any unsafe method) needs the session's CSRF token in `x-csrf-token`. */
+  const checkCsrf = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (SAFE_METHODS.has(request.method)) return done();
+    app.csrfProtection(request, reply, done);
+  };
+
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    reply.header(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('referrer-policy', 'same-origin');
+    done(null, payload);
+  });
+
+  app.register(async (scope) => {
+    // The CSRF plugin answers with its own errors; they become this problem (the parent handler sends it).
+    scope.setErrorHandler((error: FastifyError) => {
+      if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+        throw new ProblemError(403, 'invalid_csrf_token', 'Missing or invalid CSRF token', {
+          detail: 'send the token from GET /auth/session in the x-csrf-token header',
+        });
+      }
+      throw error;
+    });
+    registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
+
+    // /api/* -> the artist API's /v1/*, with the session's key as the bearer token; the browser never holds it.
+    scope.register(fastifyProxy, {
+      upstream: deps.artistApiUrl,
+      prefix: '/api',
+      rewritePrefix: '/v1',
+      preHandler: (request, reply, done) => {
+        if (!request.session.apiKey) {
+          return done(new ProblemError(401, 'not_signed_in', 'Sign in first') as unknown as Error);
+        }
+        checkCsrf(request, reply, done);
+      },
+      replyOptions: {
+        rewriteRequestHeaders: (request, headers) => {
+          const { cookie: _cookie, 'x-csrf-token': _csrf, ...rest } = headers;
+          return { ...rest, authorization: `Bearer ${request.session.apiKey}` };
+        },
+      },
+    });
+  });
+
+  const webRoot = deps.webRoot;
+  if (webRoot && existsSync(path.join(webRoot, 'index.html'))) {
+    app.register(fastifyStatic, { root: webRoot, prefix: '/', index: false, wildcard: false });
+    app.register(async (scope) => {
+      for (const page of PAGES) {
+        scope.get(page, (_request, reply) =>
+          reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
+        );
+      }
+    });
+  }
+  return http;
+}

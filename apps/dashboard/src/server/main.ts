@@ -1,0 +1,29 @@
+import { serve } from '@single/http';
+import { createLogger } from '@single/logger';
+import { Redis } from 'ioredis';
+import { buildApp, defaultWebRoot } from './app.ts';
+import { loadDashboardConfig, secureCookies } from './config.ts';
+
+const config = loadDashboardConfig(process.env);
+const logger = createLogger({ level: config.LOG_LEVEL, service: 'dashboard' });
+const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 1_000 });
+redis.on('error', (err) => logger.warn({ err }, 'session store unreachable'));
+
+const http = buildApp({
+  logger,
+  redis,
+  artistApiUrl: config.ARTIST_API_URL,
+  sessionSecret: config.SESSION_SECRET,
+  sessionTtlSeconds: config.SESSION_TTL_SECONDS,
+  secureCookies: secureCookies(config.PUBLIC_BASE_URL),
+  webRoot: config.WEB_ROOT ?? defaultWebRoot(),
+  readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
+});
+
+await serve(http, {
+  host: config.HOST,
+  port: config.PORT,
+  logger,
+  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+  onClose: [async () => void redis.disconnect()],
+});

@@ -1,0 +1,137 @@
+import { type Harness, startHarness } from '@single/artist-api/test-support/harness';
+import { seedAccount } from '@single/artist-api/test-support/seed';
+import { silentLogger } from '@single/logger';
+import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from './app.ts';
+
+// The BFF on the real artist API (its own database) and the real Redis (its own key prefix).
+let artist: Harness;
+let dashboard: FastifyInstance;
+let redis: Redis;
+let prefix: string;
+let secret: string;
+
+beforeAll(async () => {
+  artist = await startHarness();
+  const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
+  secret = (await seedAccount(artist.pool, 'Night Label', ['read', 'write', 'admin'])).secret;
+  redis = new Redis(testRedisUrl());
+  prefix = `${createTestRedisPrefix()}session:`;
+  dashboard = buildApp({
+    logger: silentLogger(),
+    redis,
+    artistApiUrl: artistUrl,
+    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
+    sessionTtlSeconds: 600,
+    sessionKeyPrefix: prefix,
+    secureCookies: false,
+  }).app;
+  await dashboard.ready();
+});
+
+afterAll(async () => {
+  await dashboard?.close();
+  await deleteRedisPrefix(prefix).catch(() => undefined);
+  redis?.disconnect();
+  await artist?.close();
+});
+
+const cookieOf = (setCookie: string | string[] | undefined) =>
+  [setCookie ?? []].flat().find((c) => c.startsWith('single_dashboard='));
+
+async function startSession() {
+  const res = await dashboard.inject({ method: 'GET', url: '/auth/session' });
+  expect(res.statusCode).toBe(200);
+  const cookie = cookieOf(res.headers['set-cookie'])!.split(';')[0]!;
+  return { cookie, csrf: res.json().csrfToken as string };
+}
+
+async function signIn() {
+  const { cookie, csrf } = await startSession();
+  const res = await dashboard.inject({
+    method: 'POST',
+    url: '/auth/sign-in',
+    headers: { cookie, 'x-csrf-token': csrf },
+    payload: { apiKey: secret },
+  });
+  expect(res.statusCode).toBe(200);
+  const setCookie = cookieOf(res.headers['set-cookie'])!;
+  return { setCookie, cookie: setCookie.split(';')[0]!, csrf: res.json().csrfToken as string, before: cookie };
+}
+
+describe('dashboard session', () => {
+  it('proxies nothing before sign-in', async () => {
+    const res = await dashboard.inject({ method: 'GET', url: '/api/me' });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().code).toBe('not_signed_in');
+  });
+
+  it('refuses a sign-in without the CSRF token, and a key the artist API rejects', async () => {
+    const { cookie, csrf } = await startSession();
+    const noToken = await dashboard.inject({
+      method: 'POST',
+      url: '/auth/sign-in',
+      headers: { cookie },
+      payload: { apiKey: secret },
+    });
+    expect(noToken.statusCode).toBe(403);
+    expect(noToken.json().code).toBe('invalid_csrf_token');
+    const wrongKey = await dashboard.inject({
+      method: 'POST',
+      url: '/auth/sign-in',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: { apiKey: 'sk_not_a_real_key_at_all' },
+    });
+    expect(wrongKey.statusCode).toBe(401);
+    expect(wrongKey.json().code).toBe('invalid_api_key');
+  });
+
+  it('keeps the key server-side, sealed, behind an http-only same-site cookie with a fresh id', async () => {
+    const { setCookie, cookie, before } = await signIn();
+    expect(setCookie).toMatch(/HttpOnly/i);
+    expect(setCookie).toMatch(/SameSite=Strict/i);
+    expect(cookie).not.toBe(before);
+    expect(setCookie).not.toContain(secret);
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    for (const key of keys) expect(await redis.get(key)).not.toContain(secret);
+    const me = await dashboard.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json().account.name).toBe('Night Label');
+  });
+
+  it('needs the CSRF token on every change through the proxy', async () => {
+    const { cookie, csrf } = await signIn();
+    const body = { name: 'from the dashboard', scopes: ['read'] };
+    const without = await dashboard.inject({
+      method: 'POST',
+      url: '/api/api-keys',
+      headers: { cookie },
+      payload: body,
+    });
+    expect(without.statusCode).toBe(403);
+    expect(without.json().code).toBe('invalid_csrf_token');
+    const withToken = await dashboard.inject({
+      method: 'POST',
+      url: '/api/api-keys',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: body,
+    });
+    expect(withToken.statusCode, withToken.body).toBe(201);
+  });
+
+  it('revokes the session at sign-out: the old cookie no longer works', async () => {
+    const { cookie, csrf } = await signIn();
+    const out = await dashboard.inject({
+      method: 'POST',
+      url: '/auth/sign-out',
+      headers: { cookie, 'x-csrf-token': csrf },
+    });
+    expect(out.statusCode).toBe(204);
+    const again = await dashboard.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+    expect(again.statusCode).toBe(401);
+  });
+});

@@ -1,0 +1,35 @@
+// Numbers, money and dates in the viewer's locale (the browser's languages); business days stay calendar
+// dates (no time zone shift), instants are shown in the viewer's zone with the zone named.
+const locale = typeof navigator !== 'undefined' ? navigator.languages?.[0] : undefined;
+
+const integer = new Intl.NumberFormat(locale);
+export const formatNumber = (value: number) => integer.format(value);
+
+export function formatMoney(amount: string | number, currency: string) {
+  try {
+    return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(Number(amount));
+  } catch {
+    return `${amount} ${currency}`;
+  }
+}
+
+const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' });
+/** A business day (YYYY-MM-DD) as a calendar date: formatted at UTC so it never shifts a day. */
+export const formatDay = (date: string) => day.format(new Date(`${date}T00:00:00Z`));
+
+const instant = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+export const formatInstant = (value: string | null | undefined) => (value ? instant.format(new Date(value)) : '—');
+
+/** The US chart's business day is America/New_York's calendar day. */
+export const CHART_ZONE_NOTE =
+  'Business days are Luminate’s: the calendar day in America/New_York (chart week Friday to Thursday).';
+
+export function todayInChartZone(now = new Date()): string {
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(now);
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}

@@ -1,0 +1,46 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, type SessionState, setCsrfToken } from './api.ts';
+
+export function SignIn() {
+  const queryClient = useQueryClient();
+  const [apiKey, setApiKey] = useState('');
+  const signIn = useMutation({
+    mutationFn: (key: string) => api<SessionState>('/auth/sign-in', { method: 'POST', body: { apiKey: key } }),
+    onSuccess: (session) => {
+      setCsrfToken(session.csrfToken);
+      queryClient.setQueryData(['session'], session);
+    },
+  });
+  return (
+    <main className="sign-in">
+      <h1>Single dashboard</h1>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          signIn.mutate(apiKey.trim());
+        }}
+      >
+        <label htmlFor="api-key">API key</label>
+        <input
+          id="api-key"
+          name="apiKey"
+          type="password"
+          autoComplete="off"
+          required
+          value={apiKey}
+          onChange={(event) => setApiKey(event.target.value)}
+        />
+        <p className="hint">Kept on the server for this session only; never stored in the browser.</p>
+        <button type="submit" disabled={signIn.isPending}>
+          {signIn.isPending ? 'Signing in…' : 'Sign in'}
+        </button>
+        {signIn.isError ? (
+          <p className="error" role="alert">
+            {signIn.error.message}
+          </p>
+        ) : null}
+      </form>
+    </main>
+  );
+}

@@ -1,0 +1,52 @@
+import type { ReactNode } from 'react';
+import { navigate } from './router.ts';
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="status" role="status" aria-live="polite">
+      Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
+  const message = error instanceof Error ? error.message : 'Something went wrong';
+  return (
+    <div className="error" role="alert">
+      <p>Could not load: {message}</p>
+      {retry ? (
+        <button type="button" onClick={retry}>
+          Try again
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+/** Loading, error or the content of one query. */
+export function QueryView<T>(props: {
+  query: { isPending: boolean; isError: boolean; error: unknown; data: T | undefined; refetch: () => unknown };
+  what: string;
+  children: (data: T) => ReactNode;
+}) {
+  const { query } = props;
+  if (query.isPending) return <Loading what={props.what} />;
+  if (query.isError) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  return <>{props.children(query.data as T)}</>;
+}
+
+export function Link(props: { to: string; children: ReactNode; current?: boolean }) {
+  return (
+    <a
+      href={props.to}
+      aria-current={props.current ? 'page' : undefined}
+      onClick={(event) => {
+        if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+        event.preventDefault();
+        navigate(props.to);
+      }}
+    >
+      {props.children}
+    </a>
+  );
+}

@@ -5,7 +5,10 @@ Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and mi
   element at `ingress.rateLimit.clientIpDepth` from the right (default 1: the ALB appends the address it saw,
   the fan's, and one ALB hop stands between the fan and Traefik). Traefik keeps the ALB's header only from
   its entry point's forwardedHeaders.trustedIPs (infra/traefik/values.yaml): without them the header is
-  dropped and the depth finds nothing;
+  dropped and the depth finds nothing. An IPv6 client is keyed on its /64 (ipv6Subnet): a subscriber is
+  routed a whole /64, so per address one fan could mint 2^64 buckets (geo-reporting's own limiter keys IPv6 on
+  the /64 too). The key is the element as written, port included: the ALB must not append client ports
+  (routing.http.xff_client_port.enabled stays false), or each connection would be a client of its own;
 - <fullname>-maintenance: adds Retry-After to the 503 that Traefik answers in maintenance mode, when the
   route points at <fullname>-maintenance, a Service without endpoints (Traefik runs with
   providers.kubernetesCRD.allowEmptyServices=true, so an empty service answers 503 rather than 404).
@@ -77,6 +80,7 @@ spec:
     sourceCriterion:
       ipStrategy:
         depth: {{ .Values.ingress.rateLimit.clientIpDepth | default 1 }}
+        ipv6Subnet: 64
 ---
 apiVersion: traefik.io/v1alpha1
 kind: Middleware

@@ -165,6 +165,29 @@ describe('the edge rate limit under load, on Traefik with the repository setting
     });
   });
 
+  it('keys an IPv6 fan on its /64: rotating addresses inside its own prefix mints no buckets', async () => {
+    // A subscriber is routed a whole /64 (2^64 addresses); keyed per address, one fan would never be limited.
+    // geo-reporting's own limiter keys IPv6 on the /64 as well, so the edge and the app agree on the client.
+    await withTraefik(production(), async (traefik) => {
+      const requests = Array.from({ length: 3 * limit.burst }, (_, i) => ({
+        client: '2001:db8:7:1::/64',
+        xff: `2001:db8:7:1:${(i + 1).toString(16)}::${(i * 7 + 1).toString(16)}`,
+        from: ALB,
+      }));
+      // A neighbour in the next /64 is another fan, served in full.
+      const neighbour = Array.from({ length: 5 }, () => ({
+        client: '2001:db8:7:2::/64',
+        xff: '2001:db8:7:2::1',
+        from: ALB,
+      }));
+      const { byClient, seconds } = await load(traefik, [...requests, ...neighbour]);
+      const tally = byClient.get('2001:db8:7:1::/64')!;
+      expect(tally.limited).toBeGreaterThan(0);
+      expect(tally.ok).toBeLessThanOrEqual(ceiling(limit, seconds));
+      expect(byClient.get('2001:db8:7:2::/64')).toEqual({ ok: 5, limited: 0, other: 0 });
+    });
+  });
+
   it('ignores X-Forwarded-For from a peer that is not the ALB: a direct client cannot mint buckets', async () => {
     await withTraefik(production(), async (traefik) => {
       const requests = Array.from({ length: 3 * limit.burst }, (_, i) => ({

@@ -3,6 +3,7 @@ import { releaseValues } from '../deploy/deploy.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import type { Workspace } from '../projects.ts';
 import { lintChart, renderChart } from './render.ts';
+import { explainValuesError } from './values-errors.ts';
 import { vendoredProblems } from './vendor.ts';
 
 export interface ChartCheck {
@@ -32,7 +33,11 @@ export async function checkCharts(
     const render = await renderChart(chartDir, job.values, { release: job.project.name });
     const problems = [
       ...(lint.ok ? [] : [`helm lint: ${lint.output.trim()}`]),
-      ...(render.ok ? [] : [`helm template: ${render.error.trim()}`]),
+      ...(render.ok
+        ? []
+        : (explainValuesError(render.error, chartDir, job.values)?.map((l) => `values: ${l}`) ?? [
+            `helm template: ${render.error.trim()}`,
+          ])),
       ...(await validateManifests(render.manifests)).map((p) => `${p.kind}/${p.name}: ${p.message}`),
       // Once per chart: what plain helm (a fresh clone, Argo CD) renders must be what cmdr renders.
       ...(job.env === 'default'

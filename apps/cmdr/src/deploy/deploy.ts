@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
-import { helm } from '../helm/helm.ts';
+import { explainValuesError } from '../charts/values-errors.ts';
+import { helm, runHelm } from '../helm/helm.ts';
 import { stageChart } from '../helm/stage-chart.ts';
 import { parseManifests } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
@@ -97,7 +98,18 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     const valuesFile = join(scratch, 'values.yaml');
     writeFileSync(valuesFile, stringify(values));
     const { target, args } = commonArgs(ws, project, options.env, valuesFile, staged.dir);
-    const rendered = await helm(['template', ...args], { exitCode: ExitCode.invalid });
+    const rendered = await runHelm(['template', ...args]);
+    if (rendered.code !== 0) {
+      // A values.schema.json failure in words (which setting, which rule); anything else as helm said it.
+      const explained = explainValuesError(rendered.stderr, join(ws.root, project.chart), values);
+      throw new CmdrError(
+        explained
+          ? `values of ${project.name} for ${options.env} break ${project.chart}/values.schema.json:\n${explained.map((l) => `  - ${l}`).join('\n')}`
+          : `helm template failed: ${rendered.stderr.trim() || rendered.stdout.trim()}`,
+        ExitCode.invalid,
+        explained,
+      );
+    }
     const manifests = parseManifests(rendered.stdout);
     const problems = await validateManifests(manifests);
     if (problems.length > 0) {

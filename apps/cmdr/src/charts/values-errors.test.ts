@@ -1,0 +1,67 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { cmdr, REPO_ROOT } from '../test-support/run.ts';
+
+// A values mistake in projects.yaml, as an operator makes it: `cmdr deploy` says which setting breaks which
+// rule of the chart's values.schema.json in words, not in the schema library's shorthand.
+let root: string;
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'cmdr-values-'));
+  cpSync(join(REPO_ROOT, 'charts'), join(root, 'charts'), { recursive: true });
+  cpSync(join(REPO_ROOT, 'infra'), join(root, 'infra'), { recursive: true });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function deployWith(overrides: Record<string, unknown>) {
+  const file = parse(readFileSync(join(REPO_ROOT, 'projects.yaml'), 'utf8'));
+  const project = file.projects.find((p: { name: string }) => p.name === 'artist-api');
+  project.environments.staging.values = { ...project.environments.staging.values, ...overrides };
+  writeFileSync(join(root, 'projects.yaml'), stringify(file));
+  return cmdr(['--root', root, 'deploy', 'artist-api', '--env', 'staging', '--tag', 't1', '--dry-run']);
+}
+
+describe('cmdr deploy with values the chart schema refuses', () => {
+  it.each([
+    {
+      rule: 'a secret-looking key in config',
+      values: { config: { LOG_LEVEL: 'info', STRIPE_API_KEY: 'x' } },
+      words:
+        'config.STRIPE_API_KEY is not allowed: a secret-looking name (SECRET, PASSWORD, TOKEN or API_KEY in it) belongs in secrets.keys, never in config',
+    },
+    {
+      rule: 'a server URL in config',
+      values: { config: { LOG_LEVEL: 'info', REDIS_URL: 'redis://x' } },
+      words:
+        'config.REDIS_URL is not allowed: a server URL carries credentials: it belongs in secrets.keys, never in config',
+    },
+    { rule: 'a minimum', values: { replicaCount: 0 }, words: 'replicaCount must be at least 1 (it is 0)' },
+    { rule: 'a type', values: { service: { port: 'http' } }, words: 'service.port must be an integer, not a string' },
+    {
+      rule: 'an unknown setting',
+      values: { confg: {} },
+      words: 'confg is not a setting of this chart (settings are: ',
+    },
+    {
+      rule: 'a required setting',
+      values: { externalSecret: { enabled: true } },
+      words: 'externalSecret needs secretStoreRef, remoteKey',
+    },
+    {
+      rule: 'a pattern',
+      values: { secrets: { name: 'artist-api', keys: ['database-url'] } },
+      words:
+        'secrets.keys[0] "database-url" is not of the form ^[A-Z_][A-Z0-9_]*$ (an environment variable name: capital letters, digits and _)',
+    },
+  ])('names the setting and $rule in words', async ({ values, words }) => {
+    const run = await deployWith(values);
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain('values of artist-api for staging break charts/artist-api/values.schema.json:');
+    expect(run.stderr).toContain(`  - ${words}`);
+    expect(run.stderr).not.toMatch(/'(allOf|not)' failed|at ''/);
+  });
+});

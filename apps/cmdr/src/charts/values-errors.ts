@@ -1,0 +1,185 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { mergeValues } from '../deploy/deploy.ts';
+
+// helm validates values against the chart's values.schema.json and reports what failed in the schema
+// library's shorthand ("at '': invalid propertyName 'API_TOKEN' / 'allOf' failed / 'not' failed"). helm stays
+// the validator; this module only rewrites each finding in words: the setting as a dotted path, the rule
+// that failed, and the schema's own description of the setting or rule.
+
+type Schema = Record<string, unknown>;
+
+const HEADER = "values don't meet the specifications of the schema(s)";
+
+interface Finding {
+  depth: number;
+  pointer: string;
+  message: string;
+}
+
+function findings(stderr: string): Finding[] {
+  const out: Finding[] = [];
+  for (const line of stderr.split('\n')) {
+    const match = /^(\s*)- at '([^']*)': (.*)$/.exec(line);
+    if (match) out.push({ depth: (match[1] ?? '').length, pointer: match[2] ?? '', message: match[3] ?? '' });
+  }
+  return out;
+}
+
+function segments(pointer: string): string[] {
+  return pointer === ''
+    ? []
+    : pointer
+        .slice(1)
+        .split('/')
+        .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'));
+}
+
+function dotted(parts: readonly string[]): string {
+  return parts.map((p, i) => (/^\d+$/.test(p) ? `[${p}]` : i === 0 ? p : `.${p}`)).join('') || '(the values)';
+}
+
+function resolve(root: Schema, node: unknown): Schema | undefined {
+  let current = node as Schema | undefined;
+  for (let hops = 0; current && typeof current.$ref === 'string' && hops < 10; hops++) {
+    const path = (current.$ref as string).replace(/^#\//, '').split('/');
+    current = path.reduce<unknown>((n, key) => (n as Schema | undefined)?.[key], root) as Schema | undefined;
+  }
+  return current;
+}
+
+/** The schema of the setting at `parts`, looking through $ref, if/then and allOf as the validator does. */
+function schemaAt(root: Schema, parts: readonly string[]): Schema | undefined {
+  let node = resolve(root, root);
+  for (const part of parts) {
+    if (node === undefined) return undefined;
+    const candidates = [node, node.then, ...((node.allOf as unknown[]) ?? [])].map((n) => resolve(root, n));
+    let next: Schema | undefined;
+    for (const c of candidates) {
+      const props = c?.properties as Record<string, unknown> | undefined;
+      if (props?.[part] !== undefined) next = resolve(root, props[part]);
+      else if (/^\d+$/.test(part) && c?.items !== undefined) next = resolve(root, c.items);
+      else if (typeof c?.additionalProperties === 'object') next = resolve(root, c.additionalProperties);
+      if (next !== undefined) break;
+    }
+    node = next;
+  }
+  return node;
+}
+
+const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
+
+function describe(node: Schema | undefined): string {
+  return typeof node?.description === 'string' ? ` (${node.description})` : '';
+}
+
+/** Which rule of a propertyNames schema a key breaks, in the words of that rule's description. */
+function brokenNameRules(root: Schema, names: Schema, key: string): string[] {
+  const rules = (names.allOf as unknown[] | undefined) ?? [names];
+  const broken: string[] = [];
+  for (const raw of rules) {
+    const rule = raw as Schema;
+    const target = resolve(root, rule.not ?? rule) as Schema;
+    const matches =
+      (typeof target.pattern !== 'string' || new RegExp(target.pattern).test(key)) &&
+      (!Array.isArray(target.enum) || target.enum.includes(key));
+    const fails = rule.not !== undefined ? matches : !matches;
+    if (!fails) continue;
+    if (typeof rule.description === 'string') broken.push(rule.description);
+    else if (rule.not === undefined && typeof target.pattern === 'string')
+      broken.push(`a name must match ${target.pattern}`);
+    else broken.push('a name this setting does not allow');
+  }
+  return broken;
+}
+
+/** Objects in `values` that hold `key` and whose schema restricts their key names. */
+function keyHolders(root: Schema, values: unknown, key: string, parts: string[] = []): string[][] {
+  if (typeof values !== 'object' || values === null || Array.isArray(values)) return [];
+  const here = Object.hasOwn(values, key) && schemaAt(root, parts)?.propertyNames !== undefined ? [parts] : [];
+  return [...here, ...Object.entries(values).flatMap(([k, v]) => keyHolders(root, v, key, [...parts, k]))];
+}
+
+function explain(root: Schema, values: unknown, finding: Finding): string[] {
+  const parts = segments(finding.pointer);
+  const where = dotted(parts);
+  const node = schemaAt(root, parts);
+  const m = finding.message;
+  let match: RegExpExecArray | null;
+  if ((match = /^got (\S+), want (.+)$/.exec(m))) {
+    const want = (match[2] as string).split(' or ').map(article).join(' or ');
+    return [`${where} must be ${want}, not ${article(match[1] as string)}${describe(node)}`];
+  }
+  if (
+    (match =
+      /^(minimum|maximum|exclusiveMinimum|exclusiveMaximum|minLength|maxLength|minItems|maxItems): got (.+), want (.+)$/.exec(
+        m,
+      ))
+  ) {
+    const [, rule, got, want] = match as unknown as [string, string, string, string];
+    const words: Record<string, string> = {
+      minimum: `must be at least ${want}`,
+      maximum: `must be at most ${want}`,
+      exclusiveMinimum: `must be more than ${want}`,
+      exclusiveMaximum: `must be less than ${want}`,
+      minLength: `must be at least ${want} character${want === '1' ? '' : 's'} long`,
+      maxLength: `must be at most ${want} characters long`,
+      minItems: `must list at least ${want} item${want === '1' ? '' : 's'}`,
+      maxItems: `must list at most ${want} items`,
+    };
+    return [`${where} ${words[rule]} (it is ${got})${describe(node)}`];
+  }
+  if ((match = /^additional propert(?:y|ies) (.+) not allowed$/.exec(m))) {
+    const allowed = Object.keys((node?.properties as object | undefined) ?? {});
+    const prefix = parts.length ? `${where}.` : '';
+    const names = (match[1] as string).split(', ').map((n) => `${prefix}${n.replaceAll("'", '')}`);
+    return [
+      `${names.join(', ')} ${names.length > 1 ? 'are not settings' : 'is not a setting'} of this chart${allowed.length ? ` (${parts.length ? `${where} takes` : 'settings are'}: ${allowed.join(', ')})` : ''}`,
+    ];
+  }
+  if ((match = /^missing propert(?:y|ies) (.+)$/.exec(m))) {
+    return [`${where} needs ${(match[1] as string).replaceAll("'", '')}${describe(node)}`];
+  }
+  if ((match = /^'(.*)' does not match pattern '(.*)'$/.exec(m))) {
+    return [`${where} "${match[1]}" is not of the form ${match[2]}${describe(node)}`];
+  }
+  if ((match = /^value must be one of (.+)$/.exec(m))) {
+    return [`${where} must be one of ${match[1]}${describe(node)}`];
+  }
+  if ((match = /^'(.*)' is not valid (\S+): (.+)$/.exec(m))) {
+    return [`${where} "${match[1]}" is not a valid ${match[2]}: ${match[3]}`];
+  }
+  if ((match = /^invalid propertyName '(.+)'$/.exec(m))) {
+    const key = match[1] as string;
+    const holders = keyHolders(root, values, key);
+    if (holders.length === 0) return [`${key} is not an allowed name here`];
+    return holders.map((holder) => {
+      const names = schemaAt(root, holder)?.propertyNames as Schema;
+      const why = brokenNameRules(root, names, key);
+      return `${dotted([...holder, key])} is not allowed: ${why.join('; ') || 'its name breaks a naming rule'}`;
+    });
+  }
+  // The combinators only say that a nested rule failed: the nested finding says which.
+  if (/^'(allOf|anyOf|oneOf|not|if|then|else)' failed$|^validation failed$/.test(m)) return [];
+  return [`${where}: ${m}`];
+}
+
+/**
+ * helm's values-schema failure in words, one line per broken rule, or undefined when `stderr` is not one.
+ * `values` are the release's values (merged over the chart's values.yaml here).
+ */
+export function explainValuesError(
+  stderr: string,
+  chartDir: string,
+  values: Record<string, unknown>,
+): string[] | undefined {
+  if (!stderr.includes(HEADER)) return undefined;
+  const schemaFile = join(chartDir, 'values.schema.json');
+  if (!existsSync(schemaFile)) return undefined;
+  const root = JSON.parse(readFileSync(schemaFile, 'utf8')) as Schema;
+  const defaults = (parse(readFileSync(join(chartDir, 'values.yaml'), 'utf8')) ?? {}) as Record<string, unknown>;
+  const merged = mergeValues(defaults, values);
+  const lines = findings(stderr).flatMap((f) => explain(root, merged, f));
+  return lines.length > 0 ? [...new Set(lines)] : undefined;
+}

@@ -4,6 +4,7 @@
  * tick the scheduler and the mailer in between). main.ts runs the same classes in loops.
  */
 export { Mailer, type MailerOptions, type MailTransport } from './email/mailer.ts';
+export { composeMime } from './email/mime.ts';
 export { DownloadTokens } from './grants/tokens.ts';
 export { applySnapshots } from './handlers/order-snapshot/apply-snapshots.ts';
 export { markShopUninstalled } from './privacy/privacy.service.ts';

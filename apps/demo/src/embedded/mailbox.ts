@@ -1,5 +1,6 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { composeMime } from '@single/fulfillment-worker/steps';
 
 export interface MailboxMessage {
   from: string;
@@ -12,8 +13,9 @@ export interface MailboxMessage {
 }
 
 /**
- * The SMTP server of the demo: every email the worker sends is written to `dir` as an .eml file (open it
- * with any mail client). Same interface as the nodemailer transport main.ts uses.
+ * The SMTP server of the demo: every email the worker sends is written to `dir` as an .eml file, the real MIME
+ * message (multipart/alternative, text and HTML, built by nodemailer exactly as the SMTP transport sends it):
+ * open it with any mail client. Same interface as the nodemailer transport main.ts uses.
  */
 export class FolderMailbox {
   readonly dir: string;
@@ -25,33 +27,29 @@ export class FolderMailbox {
 
   async sendMail(message: MailboxMessage): Promise<{ messageId: string }> {
     await mkdir(this.dir, { recursive: true });
-    const extra = Object.entries(message.headers ?? {}).map(([name, value]) => `${name}: ${oneLine(value)}`);
-    const eml = [
-      `From: ${oneLine(message.from)}`,
-      `To: ${oneLine(message.to)}`,
-      `Subject: ${oneLine(message.subject)}`,
-      `Message-ID: ${oneLine(message.messageId)}`,
-      `Date: ${new Date().toUTCString()}`,
-      ...extra,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      message.text,
-    ].join('\r\n');
+    const eml = await composeMime(message);
     this.#sequence += 1;
     const name = `${String(this.#sequence).padStart(4, '0')}-${message.to.replace(/[^A-Za-z0-9@._-]/g, '_')}.eml`;
     await writeFile(path.join(this.dir, name), eml);
     return { messageId: message.messageId };
   }
 
-  /** The files written so far, oldest first, with their content. */
+  /**
+   * The files written so far, oldest first, with their content as a person reads the source: quoted-printable
+   * soft line breaks and escapes decoded, so headers and links read whole (the files keep the encoding).
+   */
   async read(): Promise<{ file: string; content: string }[]> {
     const files = (await readdir(this.dir).catch(() => [] as string[])).filter((f) => f.endsWith('.eml')).sort();
     return Promise.all(
-      files.map(async (file) => ({ file, content: await readFile(path.join(this.dir, file), 'utf8') })),
+      files.map(async (file) => ({
+        file,
+        content: decodeQuotedPrintable(await readFile(path.join(this.dir, file), 'utf8')),
+      })),
     );
   }
 }
 
-const oneLine = (value: string) => value.replace(/[\r\n]+/g, ' ');
+const decodeQuotedPrintable = (s: string) =>
+  s
+    .replace(/=\r?\n/g, '')
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));

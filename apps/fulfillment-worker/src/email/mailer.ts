@@ -68,6 +68,9 @@ interface GrantRow {
   opens_at: Date;
   /** A release grant's tracks out before the release ("instant grat"), by instant. */
   early: { title: string; at: string }[];
+  /** The tracks the grant covers (a track grant: its one track), in order, each with its instant. */
+  tracks: { title: string; at: string }[];
+  artist: string;
   /** When a sent email first carried its link: never re-issued after that (it would break the fan's copy). */
   link_sent_at: Date | null;
 }
@@ -340,8 +343,13 @@ export class Mailer {
               CASE WHEN g.track_id IS NULL THEN coalesce(
                 (SELECT json_agg(json_build_object('title', e.title, 'at', e.release_instant) ORDER BY e.release_instant, e.position)
                  FROM track e WHERE e.release_id = g.release_id AND e.release_instant < r.release_instant), '[]')
-              ELSE '[]' END AS early
-       FROM download_grant g JOIN release r ON r.id = g.release_id LEFT JOIN track t ON t.id = g.track_id
+              ELSE '[]' END AS early,
+              (SELECT coalesce(json_agg(json_build_object('title', k.title,
+                        'at', coalesce(k.release_instant, r.release_instant)) ORDER BY k.position), '[]')
+               FROM track k WHERE k.release_id = g.release_id AND (g.track_id IS NULL OR k.id = g.track_id)) AS tracks,
+              a.name AS artist
+       FROM download_grant g JOIN release r ON r.id = g.release_id JOIN artist a ON a.id = r.artist_id
+       LEFT JOIN track t ON t.id = g.track_id
        WHERE g.id = ANY($1::uuid[])`,
       [ids],
     );
@@ -365,12 +373,16 @@ export class Mailer {
       if (live.length === 0) continue;
       const artworkUrl = `${base}/releases/${item.releaseId}/artwork`;
       const first = live[0]!;
+      const shown = {
+        artist: first.artist,
+        tracks: first.tracks.map((t) => ({ title: t.title, availableAt: new Date(t.at), out: new Date(t.at) <= now })),
+      };
       const preorder = live.every((g) => g.status === 'scheduled');
       const early = preorder
         ? first.early.map((e) => ({ title: e.title, availableAt: new Date(e.at), out: new Date(e.at) <= now }))
         : [];
       if (preorder && early.length === 0) {
-        items.push({ title: item.title, artworkUrl, links: [], availableAt: first.opens_at, early });
+        items.push({ title: item.title, ...shown, artworkUrl, links: [], availableAt: first.opens_at, early });
         continue;
       }
       const links = live.flatMap((g) => {
@@ -380,12 +392,27 @@ export class Mailer {
       });
       // Every link of the item already reached the fan in a sent email: nothing new to tell about it.
       if (links.length === 0 && live.every((g) => g.link_sent_at !== null)) {
-        items.push({ title: item.title, artworkUrl, links: [], availableAt: null, early: [], linkSentBefore: true });
+        items.push({
+          title: item.title,
+          ...shown,
+          artworkUrl,
+          links: [],
+          availableAt: null,
+          early: [],
+          linkSentBefore: true,
+        });
         continue;
       }
       // The sealed tokens are gone or no configured secret opens them (one retired too early).
       if (links.length === 0) throw Object.assign(new Error('download links unavailable'), { code: 'ENOLINK' });
-      items.push({ title: item.title, artworkUrl, links, availableAt: preorder ? first.opens_at : null, early });
+      items.push({
+        title: item.title,
+        ...shown,
+        artworkUrl,
+        links,
+        availableAt: preorder ? first.opens_at : null,
+        early,
+      });
     }
     return items;
   }

@@ -67,4 +67,20 @@ describe('header-stripping alarm and the capture limiter', () => {
     // Stored captures stay what they were: 200 fans and the 5 header-less ones that got through.
     expect(text).toContain('geo_captures_total 205');
   });
+
+  it('one greedy fan cannot dilute the alarm: its refused captures do not count toward the header-loss share', async () => {
+    const { post, integrity } = await build();
+    // 40 fans through the proxy chain, and 10 captures whose header our proxies lost: a 20 % loss.
+    for (let i = 0; i < 40; i++) await post({ 'x-forwarded-for': `216.160.83.${i}, 10.0.1.34` });
+    await Promise.all(Array.from({ length: 10 }, () => post()));
+    expect(integrity.snapshot().status).toBe('degraded');
+    // One client (a looping beacon, or someone hiding a proxy fault) sends 2,000 well-formed captures: all but
+    // its bucket are refused. Counted in the share, they would drown the 10 flagged ones (0.5 %: "ok").
+    const greedy = await Promise.all(Array.from({ length: 2000 }, () => post({ 'x-forwarded-for': '81.2.69.160' })));
+    expect(greedy.filter((a) => a.statusCode === 429)).toHaveLength(1995);
+    const snapshot = integrity.snapshot();
+    expect(snapshot).toMatchObject({ status: 'degraded', captures: 2050, flagged: 10, limited: 2000 });
+    // The share is over the captures that count: served ones, and refused ones only when header-less.
+    expect(snapshot.share).toBeCloseTo(10 / 55, 5);
+  });
 });

@@ -12,7 +12,10 @@ export interface IntegritySnapshot {
   flagged: number;
   /** Captures refused by the per-client limiter (429) over the window, counted in `captures` too. */
   limited: number;
-  /** flagged / captures over the window; null without captures. */
+  /**
+   * flagged / the captures that count, over the window; null without any. A capture refused by the limiter
+   * counts only when it is header-less: one greedy client's refused captures must not drown real header loss.
+   */
   share: number | null;
   byFlag: { xff_missing: number; peer_untrusted: number };
 }
@@ -33,6 +36,8 @@ export class IntegrityWindow {
   private readonly missing: Uint32Array;
   private readonly untrusted: Uint32Array;
   private readonly refused: Uint32Array;
+  /** Refused captures of a resolved client (no header-loss flag): left out of the share. */
+  private readonly refusedResolved: Uint32Array;
   private readonly second: Float64Array;
   private readonly options: Required<IntegrityWindowOptions>;
 
@@ -43,6 +48,7 @@ export class IntegrityWindow {
     this.missing = new Uint32Array(slots);
     this.untrusted = new Uint32Array(slots);
     this.refused = new Uint32Array(slots);
+    this.refusedResolved = new Uint32Array(slots);
     this.second = new Float64Array(slots).fill(-1);
   }
 
@@ -60,11 +66,17 @@ export class IntegrityWindow {
       this.missing[slot] = 0;
       this.untrusted[slot] = 0;
       this.refused[slot] = 0;
+      this.refusedResolved[slot] = 0;
     }
     this.total[slot]! += 1;
-    if (flags.includes('xff_missing')) this.missing[slot]! += 1;
-    if (flags.includes('peer_untrusted')) this.untrusted[slot]! += 1;
-    if (limited) this.refused[slot]! += 1;
+    const missing = flags.includes('xff_missing');
+    const untrusted = flags.includes('peer_untrusted');
+    if (missing) this.missing[slot]! += 1;
+    if (untrusted) this.untrusted[slot]! += 1;
+    if (limited) {
+      this.refused[slot]! += 1;
+      if (!missing && !untrusted) this.refusedResolved[slot]! += 1;
+    }
   }
 
   snapshot(): IntegritySnapshot {
@@ -74,6 +86,7 @@ export class IntegrityWindow {
     let xffMissing = 0;
     let peerUntrusted = 0;
     let limited = 0;
+    let limitedResolved = 0;
     for (let slot = 0; slot < windowSeconds; slot++) {
       const second = this.second[slot]!;
       if (second < 0 || now - second >= windowSeconds) continue;
@@ -81,12 +94,17 @@ export class IntegrityWindow {
       xffMissing += this.missing[slot]!;
       peerUntrusted += this.untrusted[slot]!;
       limited += this.refused[slot]!;
+      limitedResolved += this.refusedResolved[slot]!;
     }
     // A capture carries at most one of the two flags (trusted-proxy raises xff_missing only for trusted peers).
     const flagged = xffMissing + peerUntrusted;
-    const share = captures === 0 ? null : flagged / captures;
+    // Header-less captures count whether refused or not (they share one bucket per proxy pod, so most are
+    // refused); a resolved client's refused captures do not, or one flood would dilute the share below the
+    // threshold and hide real header loss.
+    const counted = captures - limitedResolved;
+    const share = counted === 0 ? null : flagged / counted;
     const status: IntegrityStatus =
-      captures < minSamples ? 'insufficient_data' : (share ?? 0) > threshold ? 'degraded' : 'ok';
+      counted < minSamples ? 'insufficient_data' : (share ?? 0) > threshold ? 'degraded' : 'ok';
     return {
       status,
       windowSeconds,

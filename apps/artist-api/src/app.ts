@@ -2,6 +2,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Cache } from '@single/cache';
+import { createTenantDb } from '@single/db';
 import { createHttpApp, type HttpApp } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Messaging } from '@single/messaging';
@@ -35,10 +36,10 @@ import { registerOrderRoutes } from './orders/orders.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
 import { registerSalesRoutes } from './sales/sales.routes.ts';
 import { SalesSummaryCache } from './sales/summary-cache.ts';
-import { createRateLimit } from './support/rate-limits.ts';
-import { rejectNulCharacters } from './support/text-guard.ts';
 import { registerShopifyCallbackRoute, registerShopifyInstallRoute } from './shopify/shopify.routes.ts';
 import type { ShopifyAppSettings } from './shopify/shopify-app.ts';
+import { createRateLimit } from './support/rate-limits.ts';
+import { rejectNulCharacters } from './support/text-guard.ts';
 import { registerWebhookDeliveryRoutes } from './webhooks/deliveries.routes.ts';
 
 /** For cmdr and the benchmark: create an account's key (the secret is returned once). */
@@ -99,10 +100,13 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   app.setSerializerCompiler(serializerCompiler);
   rejectNulCharacters(app);
 
-  const shops = new ShopRepository(deps.pool);
-  const keys = new ApiKeyRepository(deps.pool);
-  const artists = new ArtistRepository(deps.pool);
-  const releases = new ReleaseRepository(deps.pool);
+  // Prisma on the same pool, with the tenant guard: routes get only the account-scoped client (accountDb).
+  const db = createTenantDb(deps.pool);
+  app.addHook('onClose', async () => db.$disconnect());
+  const shops = new ShopRepository();
+  const keys = new ApiKeyRepository(deps.pool, db);
+  const artists = new ArtistRepository();
+  const releases = new ReleaseRepository();
   const shopifyDeps = { pool: deps.pool, settings: deps.shopify, logger: deps.logger, now };
   const summaries = new SalesSummaryCache(deps.cache, deps.logger, deps.salesCacheTtlMs ?? 300_000);
 
@@ -130,7 +134,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       v1.addHook('onRoute', (route) => {
         route.schema = { ...route.schema, security: [{ apiKey: [] }] } as typeof route.schema;
       });
-      registerAuthentication(v1, keys, now);
+      registerAuthentication(v1, keys, db, now);
       const perKey = createRateLimit(v1, 'key', limits.perKeyPerMinute, 60_000);
       v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
 

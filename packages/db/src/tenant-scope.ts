@@ -197,6 +197,21 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
   });
 }
 export type AccountDb = ReturnType<typeof scopedToAccount>;
+/** The client inside `AccountDb.$transaction(async (tx) => ...)`: still scoped. */
+export type AccountTx = Omit<AccountDb, '$connect' | '$disconnect' | '$on' | '$transaction' | '$extends'>;
+
+/**
+ * pg's `query` over a Prisma transaction, for the shared SQL commands of @single/db (`commands/*`, also used
+ * by cmdr on a pg pool) that must run inside a Prisma transaction: same connection, same transaction.
+ */
+export function sqlOf(tx: { $queryRawUnsafe<T = unknown>(query: string, ...values: unknown[]): Promise<T> }) {
+  return {
+    async query<R = Record<string, unknown>>(text: string, values: unknown[] = []) {
+      const rows = await tx.$queryRawUnsafe<R[]>(text, ...values);
+      return { rows, rowCount: rows.length };
+    },
+  };
+}
 
 /** An update may not hand a row to another account. */
 async function refuseMove(model: string, operation: string, data: unknown, accountId: string) {
@@ -217,7 +232,12 @@ async function scopedCreate(base: PrismaClient, model: string, operation: string
   const rows = (Array.isArray(data) ? data : [data]).map((row: Where) =>
     column ? { ...row, [column]: row[column] ?? s.accountId } : row,
   );
+  const checked = new Set<string>();
   for (const row of rows) {
+    // One check per parent (createMany of a release's tracks names one release).
+    const parent = JSON.stringify([row.accountId, row.artistId, row.releaseId, row.shopDomain]);
+    if (checked.has(parent)) continue;
+    checked.add(parent);
     if (!(await check(base, row, s)))
       throw new TenantScopeError(model, operation, "data names a parent that is not the account's");
   }

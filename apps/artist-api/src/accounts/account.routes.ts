@@ -10,7 +10,7 @@ import {
   MintingKeyRevokedError,
 } from '../auth/api-key.repository.ts';
 import { SELF_SERVICE_SCOPES } from '../auth/api-keys.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { isUuid } from '../support/db.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
@@ -96,7 +96,7 @@ export function registerAccountRoutes(
         response: { 200: z.object({ items: z.array(shop) }), ...problemResponses },
       },
     },
-    async (request) => ({ items: await deps.shops.list(principalOf(request).accountId) }),
+    async (request) => ({ items: await deps.shops.list(accountDb(request)) }),
   );
   r.get(
     '/shops/:id',
@@ -109,7 +109,7 @@ export function registerAccountRoutes(
       },
     },
     async (request) =>
-      (await deps.shops.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Shop')),
+      (await deps.shops.get(accountDb(request), request.params.id)) ?? Promise.reject(notFound('Shop')),
   );
 
   r.get(
@@ -121,7 +121,7 @@ export function registerAccountRoutes(
         response: { 200: z.object({ items: z.array(apiKey) }), ...problemResponses },
       },
     },
-    async (request) => ({ items: (await deps.keys.list(principalOf(request).accountId)).map(toApiKey) }),
+    async (request) => ({ items: (await deps.keys.list(accountDb(request))).map(toApiKey) }),
   );
   r.post(
     '/api-keys',

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
 import { z } from 'zod';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
 import { problem, problemResponses } from '../support/responses.ts';
 import type { ShopRepository } from './shop.repository.ts';
@@ -65,9 +65,8 @@ export function registerDataRequestRoutes(
       },
     },
     async (request, reply) => {
-      const { accountId } = principalOf(request);
       const domain = request.params.domain.toLowerCase();
-      if (!(await deps.shops.domains(accountId)).includes(domain)) throw notFound('Data request export');
+      if (!(await deps.shops.domains(accountDb(request))).includes(domain)) throw notFound('Data request export');
       const found = await readDataRequestExport(deps.pool, {
         shopDomain: domain,
         id: request.params.id,

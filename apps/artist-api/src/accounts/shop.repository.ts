@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { AccountDb, Prisma } from '@single/db';
 import { z } from 'zod';
 import { isUuid } from '../support/db.ts';
 
@@ -13,20 +13,17 @@ export const shop = z
   })
   .meta({ id: 'Shop' });
 
-interface ShopRow {
-  id: string;
-  domain: string;
-  installState: 'installed' | 'uninstalled' | 'redacted';
-  installedAt: Date;
-  uninstalledAt: Date | null;
-  redactedAt: Date | null;
-}
-
 // Never the access token: the API only says which storefronts are connected and how.
-const COLUMNS = `id, domain, install_state AS "installState", installed_at AS "installedAt",
-  uninstalled_at AS "uninstalledAt", redacted_at AS "redactedAt"`;
+const FIELDS = {
+  id: true,
+  domain: true,
+  installState: true,
+  installedAt: true,
+  uninstalledAt: true,
+  redactedAt: true,
+} as const;
 
-const toShop = (s: ShopRow) => ({
+const toShop = (s: Prisma.ShopGetPayload<{ select: typeof FIELDS }>) => ({
   ...s,
   installedAt: s.installedAt.toISOString(),
   uninstalledAt: s.uninstalledAt?.toISOString() ?? null,
@@ -35,34 +32,18 @@ const toShop = (s: ShopRow) => ({
 
 /** Shops are written by the fulfillment worker (installs); the API reads the account's own. */
 export class ShopRepository {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
+  async list(db: AccountDb) {
+    return (await db.shop.findMany({ select: FIELDS, orderBy: { domain: 'asc' } })).map(toShop);
   }
 
-  async list(accountId: string) {
-    const { rows } = await this.#pool.query<ShopRow>(
-      `SELECT ${COLUMNS} FROM shop WHERE account_id = $1 ORDER BY domain`,
-      [accountId],
-    );
-    return rows.map(toShop);
-  }
-
-  async get(accountId: string, id: string) {
+  async get(db: AccountDb, id: string) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await this.#pool.query<ShopRow>(`SELECT ${COLUMNS} FROM shop WHERE account_id = $1 AND id = $2`, [
-      accountId,
-      id,
-    ]);
-    return rows[0] && toShop(rows[0]);
+    const found = await db.shop.findFirst({ where: { id }, select: FIELDS });
+    return found ? toShop(found) : undefined;
   }
 
   /** The account's shop domains: the scope of orders, mappings and webhook deliveries. */
-  async domains(accountId: string): Promise<string[]> {
-    const { rows } = await this.#pool.query<{ domain: string }>(
-      'SELECT domain FROM shop WHERE account_id = $1 ORDER BY domain',
-      [accountId],
-    );
-    return rows.map((r) => r.domain);
+  async domains(db: AccountDb): Promise<string[]> {
+    return (await db.shop.findMany({ select: { domain: true }, orderBy: { domain: 'asc' } })).map((s) => s.domain);
   }
 }

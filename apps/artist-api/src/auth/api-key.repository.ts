@@ -1,3 +1,4 @@
+import { type AccountDb, platformAccess, type TenantDb } from '@single/db';
 import { type ApiKeyRow, revokeApiKeyLineage } from '@single/db/commands/api-keys';
 import type { Pool } from 'pg';
 import type { Sql } from '../support/db.ts';
@@ -15,58 +16,78 @@ export interface Principal {
 
 export type { ApiKeyRow };
 
+// issueApiKey's RETURNING: the columns of ApiKeyRow (never the hash).
 const KEY_COLUMNS = `id, name, scopes, created_at AS "createdAt", last_used_at AS "lastUsedAt", revoked_at AS "revokedAt",
   created_by_key_id AS "createdByKeyId"`;
+const KEY_FIELDS = {
+  id: true,
+  name: true,
+  scopes: true,
+  createdAt: true,
+  lastUsedAt: true,
+  revokedAt: true,
+  createdByKeyId: true,
+} as const;
 
 /** Throttles last-used writes: one UPDATE per key per minute is enough for "last used" and costs nothing. */
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 export class ApiKeyRepository {
   readonly #pool: Pool;
+  readonly #db: TenantDb;
 
-  constructor(pool: Pool) {
+  constructor(pool: Pool, db: TenantDb) {
     this.#pool = pool;
+    this.#db = db;
   }
 
-  /** The active (not revoked) key with this hash and its account. */
+  /** The active (not revoked) key with this hash and its account: the lookup that finds the account. */
   async findActiveByHash(hash: string): Promise<Principal | undefined> {
-    const { rows } = await this.#pool.query<Principal>(
-      `SELECT k.id AS "keyId", k.account_id AS "accountId", a.kind AS "accountKind", a.name AS "accountName",
-              k.name AS "keyName", k.scopes, k.last_used_at AS "lastUsedAt"
-       FROM api_key k JOIN account a ON a.id = k.account_id
-       WHERE k.hash = $1 AND k.revoked_at IS NULL`,
-      [hash],
+    const key = await platformAccess('API-key authentication', () =>
+      this.#db.apiKey.findFirst({
+        where: { hash, revokedAt: null },
+        select: {
+          id: true,
+          accountId: true,
+          name: true,
+          scopes: true,
+          lastUsedAt: true,
+          account: { select: { kind: true, name: true } },
+        },
+      }),
     );
-    return rows[0];
+    if (!key) return undefined;
+    return {
+      keyId: key.id,
+      accountId: key.accountId,
+      accountKind: key.account.kind,
+      accountName: key.account.name,
+      keyName: key.name,
+      scopes: key.scopes as Scope[],
+      lastUsedAt: key.lastUsedAt,
+    };
   }
 
-  async touch(principal: Principal, now: Date): Promise<void> {
+  async touch(db: AccountDb, principal: Principal, now: Date): Promise<void> {
     if (principal.lastUsedAt && now.getTime() - principal.lastUsedAt.getTime() < LAST_USED_GRANULARITY_MS) return;
-    await this.#pool.query(
-      'UPDATE api_key SET last_used_at = $2 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < $2)',
-      [principal.keyId, now],
-    );
+    await db.apiKey.updateMany({
+      where: { id: principal.keyId, OR: [{ lastUsedAt: null }, { lastUsedAt: { lt: now } }] },
+      data: { lastUsedAt: now },
+    });
   }
 
-  async list(accountId: string): Promise<ApiKeyRow[]> {
-    const { rows } = await this.#pool.query<ApiKeyRow>(
-      `SELECT ${KEY_COLUMNS} FROM api_key WHERE account_id = $1 ORDER BY created_at DESC, id DESC`,
-      [accountId],
-    );
-    return rows;
+  async list(db: AccountDb): Promise<ApiKeyRow[]> {
+    return db.apiKey.findMany({ select: KEY_FIELDS, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
   }
 
-  async get(accountId: string, id: string): Promise<ApiKeyRow | undefined> {
-    const { rows } = await this.#pool.query<ApiKeyRow>(
-      `SELECT ${KEY_COLUMNS} FROM api_key WHERE account_id = $1 AND id = $2`,
-      [accountId, id],
-    );
-    return rows[0];
+  async get(db: AccountDb, id: string): Promise<ApiKeyRow | null> {
+    return db.apiKey.findFirst({ where: { id }, select: KEY_FIELDS });
   }
 
   /**
    * Revokes the account's key (idempotent) and names every key it minted, directly or not; `cascade`
-   * revokes those too. Undefined when the key is not the account's.
+   * revokes those too. Undefined when the key is not the account's. Typed SQL shared with cmdr (a recursive
+   * CTE updating the lineage in one statement, which the client cannot express); the account is its parameter.
    */
   async revoke(accountId: string, id: string, now: Date, cascade: boolean) {
     return revokeApiKeyLineage(this.#pool, { keyId: id, accountId, cascade, now });

@@ -1,3 +1,4 @@
+import { type AccountDb, scopedToAccount, type TenantDb } from '@single/db';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiKeyRepository, Principal } from './api-key.repository.ts';
@@ -6,6 +7,8 @@ import { bearerSecret, hashApiKey, type Scope } from './api-keys.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | undefined;
+    /** The database, kept to the principal's account: the only client a route's handler gets. */
+    accountDb: AccountDb | undefined;
   }
   interface FastifyContextConfig {
     /** Scope the route needs; default: `read` for GET/HEAD, `write` otherwise. */
@@ -23,7 +26,7 @@ const unauthorized = () =>
  * looked up by its hash, must not be revoked, and must carry the route's scope. Unknown and revoked keys
  * get the same 401.
  */
-export function registerAuthentication(scope: FastifyInstance, keys: ApiKeyRepository, now: () => Date) {
+export function registerAuthentication(scope: FastifyInstance, keys: ApiKeyRepository, db: TenantDb, now: () => Date) {
   scope.addHook('onRequest', async (request) => {
     const secret = bearerSecret(request.headers.authorization);
     if (!secret) throw unauthorized();
@@ -36,8 +39,9 @@ export function registerAuthentication(scope: FastifyInstance, keys: ApiKeyRepos
         detail: `requires scope "${needed}"`,
       });
     }
-    await keys.touch(principal, now());
     request.principal = principal;
+    request.accountDb = scopedToAccount(db, principal.accountId);
+    await keys.touch(request.accountDb, principal, now());
   });
 }
 
@@ -45,4 +49,10 @@ export function registerAuthentication(scope: FastifyInstance, keys: ApiKeyRepos
 export function principalOf(request: FastifyRequest): Principal {
   if (!request.principal) throw new ProblemError(401, 'unauthorized', 'Missing, unknown or revoked API key');
   return request.principal;
+}
+
+/** The authenticated account's database (every tenant query kept to its rows); see @single/db tenant scope. */
+export function accountDb(request: FastifyRequest): AccountDb {
+  if (!request.accountDb) throw new ProblemError(401, 'unauthorized', 'Missing, unknown or revoked API key');
+  return request.accountDb;
 }

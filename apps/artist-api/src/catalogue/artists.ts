@@ -1,65 +1,51 @@
+import type { AccountDb, Prisma } from '@single/db';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { isUuid } from '../support/db.ts';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../support/pagination.ts';
+import { decodeCursor, keysetBefore, pageOf, pageQuery, toPage } from '../support/pagination.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 
 export const artist = z
   .object({ id: z.uuid(), name: z.string(), createdAt: z.string(), updatedAt: z.string() })
   .meta({ id: 'Artist' });
-type ArtistRow = { id: string; name: string; createdAt: Date; updatedAt: Date };
 
-const COLUMNS = `id, name, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const toArtist = (r: ArtistRow) => ({
+const FIELDS = { id: true, name: true, createdAt: true, updatedAt: true } as const;
+const toArtist = (r: Prisma.ArtistGetPayload<{ select: typeof FIELDS }>) => ({
   ...r,
   createdAt: r.createdAt.toISOString(),
   updatedAt: r.updatedAt.toISOString(),
 });
 
+/** Artists of one account: every method takes the request's account-scoped client (see @single/db). */
 export class ArtistRepository {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
-  }
-
-  async exists(accountId: string, id: string): Promise<boolean> {
+  async exists(db: AccountDb, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const { rowCount } = await this.#pool.query('SELECT 1 FROM artist WHERE account_id = $1 AND id = $2', [
-      accountId,
-      id,
-    ]);
-    return rowCount === 1;
+    return (await db.artist.count({ where: { id } })) === 1;
   }
 
-  async get(accountId: string, id: string) {
+  async get(db: AccountDb, id: string) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await this.#pool.query<ArtistRow>(
-      `SELECT ${COLUMNS} FROM artist WHERE account_id = $1 AND id = $2`,
-      [accountId, id],
-    );
-    return rows[0] && toArtist(rows[0]);
+    const found = await db.artist.findFirst({ where: { id }, select: FIELDS });
+    return found ? toArtist(found) : undefined;
   }
 
-  async list(accountId: string, limit: number, cursor: string | undefined) {
+  async list(db: AccountDb, limit: number, cursor: string | undefined) {
     const after = decodeCursor(cursor, ['timestamp', 'uuid']);
-    const { rows } = await this.#pool.query<ArtistRow>(
-      `SELECT ${COLUMNS} FROM artist WHERE account_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2, $3::uuid))
-       ORDER BY created_at DESC, id DESC LIMIT $4`,
-      [accountId, after?.[0] ?? null, after?.[1] ?? null, limit + 1],
-    );
+    const rows = await db.artist.findMany({
+      select: FIELDS,
+      where: after ? keysetBefore(after) : {},
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
     return toPage(rows, limit, (r) => [r.createdAt.toISOString(), r.id], toArtist);
   }
 
-  async create(accountId: string, name: string) {
-    const { rows } = await this.#pool.query<ArtistRow>(
-      `INSERT INTO artist (account_id, name, updated_at) VALUES ($1, $2, now()) RETURNING ${COLUMNS}`,
-      [accountId, name],
-    );
-    return toArtist(rows[0]!);
+  /** The scoped client refuses any other account than its own. */
+  async create(db: AccountDb, accountId: string, name: string) {
+    return toArtist(await db.artist.create({ data: { name, accountId }, select: FIELDS }));
   }
 }
 
@@ -76,7 +62,7 @@ export function registerArtistRoutes(app: FastifyInstance, artists: ArtistReposi
         response: { 200: pageOf(artist), ...problemResponses },
       },
     },
-    async (request) => artists.list(principalOf(request).accountId, request.query.limit, request.query.cursor),
+    async (request) => artists.list(accountDb(request), request.query.limit, request.query.cursor),
   );
   r.get(
     '/artists/:id',
@@ -88,8 +74,7 @@ export function registerArtistRoutes(app: FastifyInstance, artists: ArtistReposi
         response: { 200: artist, ...problemResponses },
       },
     },
-    async (request) =>
-      (await artists.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Artist')),
+    async (request) => (await artists.get(accountDb(request), request.params.id)) ?? Promise.reject(notFound('Artist')),
   );
   r.post(
     '/artists',
@@ -102,6 +87,6 @@ export function registerArtistRoutes(app: FastifyInstance, artists: ArtistReposi
       },
     },
     async (request, reply) =>
-      reply.code(201).send(await artists.create(principalOf(request).accountId, request.body.name)),
+      reply.code(201).send(await artists.create(accountDb(request), principalOf(request).accountId, request.body.name)),
   );
 }

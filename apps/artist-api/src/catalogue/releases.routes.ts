@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 import { normaliseUpc } from './identifiers.ts';
@@ -30,7 +30,7 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
     },
     async (request) => {
       const { limit, cursor, artistId, upc, preorder } = request.query;
-      return releases.list(principalOf(request).accountId, {
+      return releases.list(accountDb(request), {
         limit,
         cursor,
         artistId,
@@ -51,7 +51,7 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
       },
     },
     async (request) =>
-      (await releases.get(principalOf(request).accountId, request.params.id)) ?? Promise.reject(notFound('Release')),
+      (await releases.get(accountDb(request), request.params.id)) ?? Promise.reject(notFound('Release')),
   );
   r.post(
     '/releases',
@@ -63,7 +63,8 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
         response: { 201: release, ...problemResponses },
       },
     },
-    async (request, reply) => reply.code(201).send(await service.create(principalOf(request).accountId, request.body)),
+    async (request, reply) =>
+      reply.code(201).send(await service.create(accountDb(request), principalOf(request).accountId, request.body)),
   );
   r.patch(
     '/releases/:id',
@@ -76,6 +77,7 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
         response: { 200: release, ...problemResponses },
       },
     },
-    async (request) => service.update(principalOf(request).accountId, request.params.id, request.body),
+    async (request) =>
+      service.update(accountDb(request), principalOf(request).accountId, request.params.id, request.body),
   );
 }

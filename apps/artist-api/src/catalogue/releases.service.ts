@@ -1,3 +1,4 @@
+import type { AccountDb } from '@single/db';
 import { ProblemError } from '@single/http';
 import { notFound, unprocessable } from '../support/problems.ts';
 import type { ArtistRepository } from './artists.ts';
@@ -14,8 +15,8 @@ export class ReleaseService {
     this.#artists = artists;
   }
 
-  async create(accountId: string, body: CreateReleaseBody): Promise<Release> {
-    await this.#requireArtist(accountId, body.artistId);
+  async create(db: AccountDb, accountId: string, body: CreateReleaseBody): Promise<Release> {
+    await this.#requireArtist(db, body.artistId);
     const values: ReleaseValues = {
       artistId: body.artistId,
       title: body.title,
@@ -29,14 +30,15 @@ export class ReleaseService {
       tracks: toTracks(body.tracks),
     };
     checkConsistency(values);
-    const id = await this.#releases.create(accountId, values).catch(mapUpcTaken);
-    return (await this.#releases.get(accountId, id))!;
+    const id = await this.#releases.create(db, accountId, values).catch(mapUpcTaken);
+    return (await this.#releases.get(db, id))!;
   }
 
-  async update(accountId: string, id: string, body: UpdateReleaseBody): Promise<Release> {
-    if (body.artistId !== undefined) await this.#requireArtist(accountId, body.artistId);
+  async update(db: AccountDb, accountId: string, id: string, body: UpdateReleaseBody): Promise<Release> {
+    if (body.artistId !== undefined) await this.#requireArtist(db, body.artistId);
     const found = await this.#releases
       .update(
+        db,
         accountId,
         id,
         (current) => {
@@ -75,11 +77,11 @@ export class ReleaseService {
       )
       .catch(mapUpcTaken);
     if (!found) throw notFound('Release');
-    return (await this.#releases.get(accountId, id))!;
+    return (await this.#releases.get(db, id))!;
   }
 
-  async #requireArtist(accountId: string, artistId: string) {
-    if (!(await this.#artists.exists(accountId, artistId))) throw notFound('Artist');
+  async #requireArtist(db: AccountDb, artistId: string) {
+    if (!(await this.#artists.exists(db, artistId))) throw notFound('Artist');
   }
 }
 

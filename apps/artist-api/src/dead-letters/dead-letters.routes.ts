@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 
@@ -79,7 +79,7 @@ export function registerDeadLetterRoutes(
       if (!deps.messaging) throw unavailable();
       const principal = principalOf(request);
       const ops = principal.scopes.includes('ops');
-      const domains = new Set(ops ? [] : await deps.shops.domains(principal.accountId));
+      const domains = new Set(ops ? [] : await deps.shops.domains(accountDb(request)));
       if (request.query.queue !== undefined && !deps.queues.includes(request.query.queue))
         throw notFound('Dead-letter queue');
       const queues = request.query.queue ? [request.query.queue] : deps.queues;

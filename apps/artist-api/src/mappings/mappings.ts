@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { inTransaction, isBigintText, isUuid, type Sql } from '../support/db.ts';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../support/pagination.ts';
 import { conflict, notFound, unprocessable } from '../support/problems.ts';
@@ -271,7 +271,7 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
     },
     async (request, reply) => {
       const { accountId } = principalOf(request);
-      if (!(await shops.domains(accountId)).includes(request.body.shopDomain)) throw notFound('Shop');
+      if (!(await shops.domains(accountDb(request))).includes(request.body.shopDomain)) throw notFound('Shop');
       return reply.code(201).send(await mappings.create(accountId, request.body));
     },
   );

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 import type { OrderRepository } from './orders.repository.ts';
@@ -21,7 +21,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
         response: { 200: orderPage, ...problemResponses },
       },
     },
-    async (request) => orders.list(await shops.domains(principalOf(request).accountId), request.query),
+    async (request) => orders.list(await shops.domains(accountDb(request)), request.query),
   );
   r.get(
     '/orders/:id',
@@ -34,7 +34,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
       },
     },
     async (request) =>
-      (await orders.get(await shops.domains(principalOf(request).accountId), request.params.id)) ??
+      (await orders.get(await shops.domains(accountDb(request)), request.params.id)) ??
       Promise.reject(notFound('Order')),
   );
 }

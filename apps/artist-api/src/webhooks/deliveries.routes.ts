@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { isBigintText } from '../support/db.ts';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../support/pagination.ts';
 import { notFound } from '../support/problems.ts';
@@ -91,7 +91,7 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
     },
     async (request) => {
       const q = request.query;
-      const domains = (await shops.domains(principalOf(request).accountId)).filter(
+      const domains = (await shops.domains(accountDb(request))).filter(
         (d) => q.shopDomain === undefined || d === q.shopDomain,
       );
       if (domains.length === 0) return { items: [], nextCursor: null };
@@ -121,7 +121,7 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
     },
     async (request) => {
       const { id } = request.params;
-      const domains = await shops.domains(principalOf(request).accountId);
+      const domains = await shops.domains(accountDb(request));
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
       // The payload is text, parsed here: jsonb refuses bodies Shopify sends and JavaScript reads (an escaped
       // NUL, a lone surrogate), and one such body must not make its delivery unreadable (a 500).
@@ -154,7 +154,7 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
     async (request, reply) => {
       const { id } = request.params;
       const principal = principalOf(request);
-      const domains = await shops.domains(principal.accountId);
+      const domains = await shops.domains(accountDb(request));
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
       const requestedBy = `api-key:${principal.keyId}`;
       const result = await requestWebhookReplay(pool, { deliveryId: id, requestedBy, shopDomains: domains });

@@ -17,7 +17,7 @@ import { renderChart } from './render.ts';
 
 // Issue 14, load-tested on the real proxy: Traefik (the version production pins, built from the Go module
 // proxy) runs geo-reporting's rendered production rate-limit Middleware behind the entry point settings of
-// infra/traefik/values.yaml. 127.0.0.1 plays the ALB (its subnet stands in for production's 10.10.0.0/16):
+// infra/traefik/values.yaml. 127.0.0.1 plays the ALB (its subnet stands in for production's 10.10.0.0/22):
 // it sends each fan's request with the fan's address appended to X-Forwarded-For, as an ALB does. 127.0.0.2
 // is a client that reaches Traefik directly. Fans' addresses are from TEST-NET ranges (RFC 5737).
 

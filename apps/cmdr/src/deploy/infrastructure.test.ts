@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { compileTrustedProxies, resolveClientIp } from '@single/trusted-proxy';
 import { describe, expect, it } from 'vitest';
 import { loadWorkspace } from '../projects.ts';
 import { cmdr } from '../test-support/run.ts';
@@ -17,6 +18,7 @@ const traefik = ws.file.infrastructure.find((i) => i.name === 'traefik');
 const DOCUMENTED = [
   'image.tag',
   'deployment.replicas',
+  'service.type',
   'ports.*.forwardedHeaders.trustedIPs',
   'ports.*.forwardedHeaders.insecure',
   'ports.*.proxyProtocol.trustedIPs',
@@ -41,12 +43,14 @@ const documented = (path: string) =>
     return want.length === got.length && want.every((w, i) => w === '*' || w === got[i]);
   });
 
-/** The apps' TRUSTED_PROXIES per environment: the ALB's subnets, which Traefik must trust as well. */
-function appTrustedProxies(env: string): string[] {
-  const geo = ws.file.projects.find((p) => p.name === 'geo-reporting');
-  const config = geo?.environments[env]?.values.config as Record<string, string> | undefined;
+/** An app's TRUSTED_PROXIES in an environment: the ALB's subnets and the pods' (where Traefik runs). */
+function appTrustedProxies(app: string, env: string): string[] {
+  const project = ws.file.projects.find((p) => p.name === app);
+  const config = project?.environments[env]?.values.config as Record<string, string> | undefined;
   return (config?.TRUSTED_PROXIES ?? '').split(',').filter(Boolean);
 }
+/** The apps that read the client address through the proxies. */
+const CLIENT_IP_APPS = ['artist-api', 'geo-reporting'];
 
 describe('Traefik, an infrastructure entry of projects.yaml', () => {
   it('pins the official chart to an exact version', () => {
@@ -75,12 +79,22 @@ describe('Traefik, an infrastructure entry of projects.yaml', () => {
       };
       for (const entryPoint of ['web', 'websecure']) {
         const port = values.ports[entryPoint];
-        expect(port?.forwardedHeaders?.trustedIPs, `${env} ${entryPoint}`).toEqual(appTrustedProxies(env));
+        const trusted = port?.forwardedHeaders?.trustedIPs ?? [];
+        expect(trusted.length, `${env} ${entryPoint}`).toBeGreaterThan(0);
+        for (const app of CLIENT_IP_APPS) {
+          // The app trusts the ALB too (its entry is in X-Forwarded-For) and, beyond it, Traefik's pods: were
+          // they missing, the app would key every fan on the Traefik pod that forwarded them.
+          const appTrusted = appTrustedProxies(app, env);
+          expect(appTrusted, `${app} ${env}`).toEqual(expect.arrayContaining(trusted));
+          expect(appTrusted.length, `${app} ${env} trusts Traefik's pods`).toBeGreaterThan(trusted.length);
+        }
         expect(port?.forwardedHeaders?.insecure).toBe(false);
         expect(port?.proxyProtocol).toBeUndefined();
       }
       // The charts' maintenance mode needs it (an empty Service answers 503).
       expect(values.providers.kubernetesCRD.allowEmptyServices).toBe(true);
+      // The ALB is the only way in: no second (chart-default LoadBalancer) path from addresses Traefik trusts.
+      expect((values as { service?: { type?: string } }).service?.type).toBe('ClusterIP');
     },
   );
 
@@ -101,7 +115,29 @@ describe('Traefik, an infrastructure entry of projects.yaml', () => {
       ]),
     );
     expect(result?.values).toMatchObject({
-      ports: { websecure: { forwardedHeaders: { trustedIPs: ['10.10.0.0/16'] } } },
+      ports: { websecure: { forwardedHeaders: { trustedIPs: ['10.10.0.0/22'] } } },
     });
+  });
+});
+
+// The same request as the edge test, with each environment's real ranges: Traefik and the app must name the
+// same client. A fan's request leaves the ALB (an address of its subnet) as `X-Forwarded-For: <fan>`; Traefik
+// (a pod address) appends the ALB's; the app sees Traefik's pod as its peer.
+describe.each(Object.keys(ws.file.environments))('the client the apps see behind ALB and Traefik (%s)', (env) => {
+  const traefikTrusted = (
+    infrastructureValues(ws, traefik!, env) as { ports: { websecure: { forwardedHeaders: { trustedIPs: string[] } } } }
+  ).ports.websecure.forwardedHeaders.trustedIPs;
+  // First address of the ALB's first subnet, and of the app's other range (the pods').
+  const first = (cidr: string) => cidr.replace(/\.0\/\d+$/, '.5');
+  it.each(CLIENT_IP_APPS)('%s resolves the fan, not Traefik pod or ALB, and ignores what the fan forged', (app) => {
+    const trusted = appTrustedProxies(app, env);
+    const alb = first(traefikTrusted[0]!);
+    const pod = first(trusted.find((range) => !traefikTrusted.includes(range))!);
+    const result = resolveClientIp(
+      { remoteAddress: pod, headers: { 'x-forwarded-for': `203.0.113.66, 198.51.100.7, ${alb}` } },
+      compileTrustedProxies(trusted),
+    );
+    expect(result.clientIp).toBe('198.51.100.7');
+    expect(result.flags).not.toContain('peer_untrusted');
   });
 });

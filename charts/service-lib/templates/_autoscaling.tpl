@@ -1,5 +1,6 @@
+{{/* CPU autoscaling, unless KEDA scales the Deployment (keda.enabled, _keda.tpl): one owner of its replicas. */}}
 {{- define "service-lib.hpa" -}}
-{{- if .Values.autoscaling.enabled -}}
+{{- if and .Values.autoscaling.enabled (not (.Values.keda | default dict).enabled) -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:

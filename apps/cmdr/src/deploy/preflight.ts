@@ -58,6 +58,14 @@ export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
       else need(secret.secretName, undefined, owner);
     }
   }
+  // KEDA reads its scaler's credentials from Secrets too (TriggerAuthentication): a missing one stops the scaling.
+  for (const manifest of manifests) {
+    if (manifest.kind !== 'TriggerAuthentication') continue;
+    const owner = `TriggerAuthentication/${manifest.metadata?.name ?? '?'}`;
+    for (const ref of (manifest.spec?.secretTargetRef ?? []) as { name?: string; key?: string }[]) {
+      need(ref.name, ref.key, owner);
+    }
+  }
   // A Secret the release's own ExternalSecret makes (a hook that runs before the migrations Job) cannot
   // exist before the first deploy: the operator makes it, with the keys the template lists.
   for (const manifest of manifests) {

@@ -42,8 +42,56 @@ const externalSecret = z.strictObject({
   }),
 });
 
+/** keda.sh/v1alpha1 TriggerAuthentication (KEDA 2.x): parameters read from a Secret. */
+const triggerAuthentication = z.strictObject({
+  apiVersion: z.literal('keda.sh/v1alpha1'),
+  kind: z.literal('TriggerAuthentication'),
+  metadata,
+  spec: z.strictObject({
+    secretTargetRef: z
+      .array(z.strictObject({ parameter: z.string().min(1), name: z.string().min(1), key: z.string().min(1) }))
+      .min(1),
+  }),
+});
+
+/** keda.sh/v1alpha1 ScaledObject (KEDA 2.x) with rabbitmq triggers: the only scaler the charts use. */
+const scaledObject = z.strictObject({
+  apiVersion: z.literal('keda.sh/v1alpha1'),
+  kind: z.literal('ScaledObject'),
+  metadata,
+  spec: z.strictObject({
+    scaleTargetRef: z.strictObject({
+      apiVersion: z.string().min(1).optional(),
+      kind: z.string().min(1).optional(),
+      name: z.string().min(1),
+    }),
+    minReplicaCount: z.number().int().min(0).optional(),
+    maxReplicaCount: z.number().int().min(1).optional(),
+    pollingInterval: z.number().int().min(1).optional(),
+    cooldownPeriod: z.number().int().min(0).optional(),
+    triggers: z
+      .array(
+        z.strictObject({
+          type: z.literal('rabbitmq'),
+          metadata: z.strictObject({
+            protocol: z.enum(['amqp', 'http', 'auto']).optional(),
+            mode: z.enum(['QueueLength', 'MessageRate']),
+            // KEDA reads every metadata value as a string.
+            queueName: z.string().min(1),
+            value: z.string().regex(/^\d+(\.\d+)?$/, 'a number, as a string'),
+            vhostName: z.string().optional(),
+          }),
+          authenticationRef: z.strictObject({ name: z.string().min(1) }).optional(),
+        }),
+      )
+      .min(1),
+  }),
+});
+
 const schemas: Record<string, z.ZodType> = {
   'external-secrets.io/v1/ExternalSecret': externalSecret,
+  'keda.sh/v1alpha1/TriggerAuthentication': triggerAuthentication,
+  'keda.sh/v1alpha1/ScaledObject': scaledObject,
 };
 
 /** A model class for `validate.ts` (same shape as kubernetes-models'), or undefined for a kind not here. */

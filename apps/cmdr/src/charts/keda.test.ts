@@ -1,0 +1,95 @@
+import { join } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { releaseValues } from '../deploy/deploy.ts';
+import { secretNeeds } from '../deploy/preflight.ts';
+import { findManifest } from '../manifests/parse.ts';
+import { validateManifests } from '../manifests/validate.ts';
+import { getProject, loadWorkspace } from '../projects.ts';
+import { REPO_ROOT } from '../test-support/run.ts';
+import { renderChart } from './render.ts';
+
+// helm renders and the schema models load slowly on a loaded two-core machine.
+vi.setConfig({ testTimeout: 30_000 });
+
+// The fulfillment worker scales on RabbitMQ queue depth with KEDA when keda.enabled (off by default): a
+// ScaledObject with one rabbitmq trigger per order work queue, authenticated with the app Secret's AMQP URL,
+// and no CPU HPA beside it (two owners of one Deployment's replicas would fight).
+const ws = loadWorkspace(REPO_ROOT);
+const project = getProject(ws, 'fulfillment-worker');
+const chart = join(REPO_ROOT, project.chart);
+
+async function render(env: string, overrides: Record<string, unknown> = {}) {
+  const values = releaseValues(ws, project, env, 'keda-test');
+  const outcome = await renderChart(chart, { ...values, ...overrides }, { release: 'fulfillment-worker' });
+  expect(outcome.error).toBe('');
+  return outcome.manifests;
+}
+
+describe('fulfillment-worker: KEDA on queue depth', () => {
+  it('is off by default: the CPU HPA scales the worker', async () => {
+    const manifests = await render('production');
+    expect(findManifest(manifests, 'ScaledObject')).toBeUndefined();
+    expect(findManifest(manifests, 'TriggerAuthentication')).toBeUndefined();
+    expect(findManifest(manifests, 'HorizontalPodAutoscaler')?.spec.maxReplicas).toBe(10);
+  });
+
+  it('when enabled, scales the Deployment on the order queues with the Secret AMQP URL, instead of the HPA', async () => {
+    const manifests = await render('production', {
+      keda: {
+        enabled: true,
+        minReplicas: 3,
+        maxReplicas: 30,
+        queues: [
+          { name: 'fulfillment.orders.snapshot', messagesPerReplica: 500 },
+          { name: 'fulfillment.refunds.create', messagesPerReplica: 200 },
+        ],
+      },
+    });
+    expect(await validateManifests(manifests)).toEqual([]);
+    const scaled = findManifest(manifests, 'ScaledObject', 'fulfillment-worker');
+    expect(scaled?.apiVersion).toBe('keda.sh/v1alpha1');
+    expect(scaled?.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'fulfillment-worker' },
+      minReplicaCount: 3,
+      maxReplicaCount: 30,
+    });
+    expect(scaled?.spec.triggers).toEqual([
+      {
+        type: 'rabbitmq',
+        metadata: { protocol: 'amqp', mode: 'QueueLength', queueName: 'fulfillment.orders.snapshot', value: '500' },
+        authenticationRef: { name: 'fulfillment-worker-rabbitmq' },
+      },
+      {
+        type: 'rabbitmq',
+        metadata: { protocol: 'amqp', mode: 'QueueLength', queueName: 'fulfillment.refunds.create', value: '200' },
+        authenticationRef: { name: 'fulfillment-worker-rabbitmq' },
+      },
+    ]);
+    expect(findManifest(manifests, 'TriggerAuthentication', 'fulfillment-worker-rabbitmq')?.spec).toEqual({
+      secretTargetRef: [{ parameter: 'host', name: 'fulfillment-worker', key: 'RABBITMQ_URL' }],
+    });
+    // One owner of the replicas: no CPU HPA, and the Deployment leaves replicas to KEDA.
+    expect(findManifest(manifests, 'HorizontalPodAutoscaler')).toBeUndefined();
+    expect(findManifest(manifests, 'Deployment', 'fulfillment-worker')?.spec.replicas).toBeUndefined();
+    // cmdr deploy checks the Secret key KEDA reads, like the pods' own.
+    expect(secretNeeds(manifests).get('fulfillment-worker')?.usedBy).toContain(
+      'TriggerAuthentication/fulfillment-worker-rabbitmq',
+    );
+  });
+
+  it('the chart default queues are the worker topology order queues', async () => {
+    const manifests = await render('staging', { keda: { enabled: true, maxReplicas: 4 } });
+    const { QUEUES } = await import('../../../fulfillment-worker/src/topology.ts');
+    const queues = findManifest(manifests, 'ScaledObject')?.spec.triggers.map(
+      (t: { metadata: { queueName: string } }) => t.metadata.queueName,
+    );
+    expect(queues).toEqual([QUEUES.orderSnapshots, QUEUES.orderCancellations, QUEUES.refunds]);
+  });
+
+  it('refuses a minimum of zero replicas, saying why', async () => {
+    const values = releaseValues(ws, project, 'staging', 'keda-test');
+    const outcome = await renderChart(chart, { ...values, keda: { enabled: true, minReplicas: 0, maxReplicas: 4 } });
+    expect(outcome.ok).toBe(false);
+    expect(outcome.error).toContain("at '/keda/minReplicas': minimum: got 0, want 1");
+  });
+});

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { releaseValues } from '../deploy/deploy.ts';
 import { secretNeeds } from '../deploy/preflight.ts';
 import { findManifest } from '../manifests/parse.ts';
@@ -7,6 +7,9 @@ import { validateManifests } from '../manifests/validate.ts';
 import { getProject, loadWorkspace } from '../projects.ts';
 import { REPO_ROOT } from '../test-support/run.ts';
 import { renderChart } from './render.ts';
+
+// helm renders and the schema models load slowly on a loaded two-core machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 // The optional ExternalSecret of service-lib (external-secrets.io/v1): off by default; on, it makes the app's
 // Secret with exactly the keys the pods read, before the migrations Job, and cmdr's cluster check leaves that

@@ -1,9 +1,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { cmdr, REPO_ROOT } from '../test-support/run.ts';
+
+// helm renders and the schema models load slowly on a loaded two-core machine.
+vi.setConfig({ testTimeout: 30_000 });
 
 // A values mistake in projects.yaml, as an operator makes it: `cmdr deploy` says which setting breaks which
 // rule of the chart's values.schema.json in words, not in the schema library's shorthand.

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { releaseValues } from '../deploy/deploy.ts';
@@ -79,7 +80,14 @@ describe('fulfillment-worker: KEDA on queue depth', () => {
 
   it('the chart default queues are the worker topology order queues', async () => {
     const manifests = await render('staging', { keda: { enabled: true, maxReplicas: 4 } });
-    const { QUEUES } = await import('../../../fulfillment-worker/src/topology.ts');
+    // Read as text: cmdr does not depend on the worker package (its QUEUES are the names it declares).
+    const topology = readFileSync(join(REPO_ROOT, 'apps/fulfillment-worker/src/topology.ts'), 'utf8');
+    const queue = (key: string) => new RegExp(`${key}: '([^']+)'`).exec(topology)?.[1];
+    const QUEUES = {
+      orderSnapshots: queue('orderSnapshots'),
+      orderCancellations: queue('orderCancellations'),
+      refunds: queue('refunds'),
+    };
     const queues = findManifest(manifests, 'ScaledObject')?.spec.triggers.map(
       (t: { metadata: { queueName: string } }) => t.metadata.queueName,
     );

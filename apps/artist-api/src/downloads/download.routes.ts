@@ -7,6 +7,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RateLimit } from '../support/rate-limits.ts';
 import { problem, problemResponses } from '../support/responses.ts';
+import { registerArtworkRoute } from './artwork.routes.ts';
 import { checkFile, type FileCheck, grantContents } from './availability.ts';
 import { PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
 import { landingView, toLandingView } from './landing-view.ts';
@@ -89,6 +90,7 @@ const trackField = z.preprocess(
  */
 export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteDeps) {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  registerArtworkRoute(app, deps.storage);
   // HTML forms post urlencoded bodies; URLSearchParams is the WHATWG parser (what @fastify/formbody wraps).
   app.addContentTypeParser(
     'application/x-www-form-urlencoded',

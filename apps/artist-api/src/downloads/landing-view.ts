@@ -12,7 +12,11 @@ const availability = {
 /** The JSON view of a download link: what `GET /d/:token` shows, counted nothing. Reused by the fan page. */
 export const landingView = z
   .object({
-    release: z.object({ id: z.uuid(), title: z.string() }),
+    release: z.object({
+      id: z.uuid(),
+      title: z.string(),
+      artworkUrl: z.string().describe('The cover art (`GET /releases/{id}/artwork`), relative to this API'),
+    }),
     /** A track sale's link delivers that one track; a release's delivers the archive and each track. */
     scope: z.enum(['release', 'track']),
     formats: z.array(z.enum(DOWNLOAD_FORMATS)),
@@ -53,7 +57,7 @@ export function toLandingView(grant: GrantView, token: string, now: Date): Landi
     downloadsLeft: downloadsLeft(grant, t.id),
   }));
   return {
-    release: { id: grant.releaseId, title: grant.releaseTitle },
+    release: { id: grant.releaseId, title: grant.releaseTitle, artworkUrl: `/releases/${grant.releaseId}/artwork` },
     scope: grant.trackId === null ? 'release' : 'track',
     formats: [...DOWNLOAD_FORMATS],
     downloadsLeft: Math.max(0, ...[...(archive ? [archive] : []), ...tracks].map((f) => f.downloadsLeft)),

@@ -61,7 +61,12 @@ export interface AudioStorage {
    * `filename` is the name the fan's browser saves it under.
    */
   open(file: AudioFile, filename: string): Promise<DownloadTarget | undefined>;
+  /** The release's cover art (`<releaseId>/artwork.jpg`, beside its audio); undefined when there is none. */
+  artwork?(releaseId: string): Promise<DownloadTarget | undefined>;
 }
+
+/** Where a release's cover art is stored, beside its audio. */
+export const artworkKey = (releaseId: string) => `${releaseId}/artwork.jpg`;
 
 const contentDisposition = (filename: string) =>
   `attachment; filename="${filename.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
@@ -77,6 +82,11 @@ export function localAudioStorage(root: string): AudioStorage {
       const info = await stat(full).catch(() => undefined);
       if (!info?.isFile()) return undefined;
       return { kind: 'local', root: base, key, size: info.size };
+    },
+    async artwork(releaseId) {
+      const key = artworkKey(releaseId);
+      const info = await stat(path.join(base, key)).catch(() => undefined);
+      return info?.isFile() ? { kind: 'local', root: base, key, size: info.size } : undefined;
     },
   };
 }
@@ -102,6 +112,13 @@ export function s3AudioStorage(options: S3StorageOptions): AudioStorage {
         ResponseContentDisposition: contentDisposition(filename),
         ResponseContentType: contentTypeOf(file),
       });
+      return {
+        kind: 'redirect',
+        url: await getSignedUrl(options.client, command, { expiresIn: options.expiresInSeconds }),
+      };
+    },
+    async artwork(releaseId) {
+      const command = new GetObjectCommand({ Bucket: options.bucket, Key: artworkKey(releaseId) });
       return {
         kind: 'redirect',
         url: await getSignedUrl(options.client, command, { expiresIn: options.expiresInSeconds }),

@@ -1,0 +1,185 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../test-support/harness.ts';
+import { seedAccount, seedArtist, seedPaidOrder, seedRelease, seedShop, writeAudio } from '../test-support/seed.ts';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+// The fan's page behind the email's link, at the HTTP level (the browser tests come with the dashboard's
+// playwright set-up): artwork, tracks, one format picker, what is out now and a countdown for the rest, the
+// downloads left, a file only on the fan's POST, accessible markup, and no script but the countdown's.
+describe('the download page (GET /d/:token, text/html)', () => {
+  let h: Harness;
+  let clock: Date;
+  const t0 = new Date(Math.ceil(Date.now() / HOUR) * HOUR + DAY);
+  const releaseInstant = new Date(t0.getTime() + 10 * DAY);
+  const shopDomain = 'fan-page.myshopify.com';
+  let preorderId: string;
+  let releasedId: string;
+
+  beforeAll(async () => {
+    h = await startHarness({ now: () => clock });
+    const account = await seedAccount(h.pool, 'Fan page');
+    await seedShop(h.pool, account.accountId, shopDomain);
+    const artist = await seedArtist(h.pool, account.accountId);
+    const preorder = await seedRelease(h.pool, artist, {
+      title: 'Night <Ferry>',
+      releaseInstant,
+      tracks: [{ title: 'Harbor Lights', releaseInstant: new Date(t0.getTime() - HOUR) }, { title: 'Night Ferry' }],
+    });
+    preorderId = preorder.id;
+    const released = await seedRelease(h.pool, artist, {
+      title: 'Low Tide',
+      releaseInstant: new Date(t0.getTime() - DAY),
+      tracks: [{ title: 'Undertow' }, { title: 'Low Tide' }],
+    });
+    releasedId = released.id;
+    await writeAudio(h.storageDir, { releaseId: preorderId, format: 'flac', track: 1 }, randomBytes(512), h.pool);
+    await writeAudio(h.storageDir, { releaseId: releasedId, format: 'mp3', track: null }, randomBytes(512));
+  });
+  afterAll(() => h?.close());
+
+  const html = async (token: string) => {
+    const res = await h.api.app.inject({ url: `/d/${token}`, headers: { accept: 'text/html' } });
+    expect(res.statusCode, res.body).toBe(200);
+    return { body: res.body, csp: String(res.headers['content-security-policy']) };
+  };
+  const used = async (grantId: string) =>
+    (await h.pool.query('SELECT downloads_used FROM download_grant WHERE id = $1', [grantId])).rows[0].downloads_used;
+
+  it('a pre-order: artwork, the track out now with its button, the rest with its date and a countdown', async () => {
+    clock = t0;
+    const { token, grantId } = await seedPaidOrder(h.pool, {
+      shopDomain,
+      releaseId: preorderId,
+      status: 'scheduled',
+      expiresAt: null,
+    });
+    const { body, csp } = await html(token);
+    expect(body).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(body).toContain(`<img src="/releases/${preorderId}/artwork" alt="Cover art of Night &lt;Ferry&gt;"`);
+    expect(body).not.toContain('Night <Ferry>');
+    expect(body).toContain('Out now: 1 of 2 tracks.');
+    // One format picker for every button: four radios in a fieldset with a legend, the first chosen.
+    expect(body).toContain('<fieldset><legend>Format</legend>');
+    expect([...body.matchAll(/<input type="radio" name="format" value="(\w+)"/g)].map((m) => m[1])).toEqual([
+      'mp3',
+      'wav',
+      'flac',
+      'alac',
+    ]);
+    expect(body.match(/ checked>/g)).toHaveLength(1);
+    // The track out now: a submit button of the one POST form, tied to what is left of it.
+    expect(body.match(/<form /g)).toHaveLength(1);
+    expect(body).toContain(`<form method="post" action="/d/${token}/download">`);
+    expect(body).toContain(
+      '<button type="submit" name="track" value="1" aria-describedby="left-1">Download<span class="vh"> 1. Harbor Lights</span></button>',
+    );
+    expect(body).toContain('<span id="left-1" class="muted">3 of 3 downloads left</span>');
+    expect(body).not.toContain('name="track" value="2"');
+    expect(body).not.toContain('name="track" value=""'); // no archive before the release
+    // The rest: its date in the page (works without JavaScript) and a countdown the script fills in.
+    expect(body).toContain('<h2 id="later">Coming later</h2>');
+    expect(body).toContain(`data-countdown="${releaseInstant.toISOString()}"`);
+    expect(body).toContain(`<time datetime="${releaseInstant.toISOString()}">`);
+    const day = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'America/New_York' });
+    expect(body).toContain(`2. Night Ferry</span> <span>Arrives on ${day.format(releaseInstant)}`);
+    // The one script runs by its hash; nothing else may run or load from elsewhere.
+    const script = /<script>([\s\S]*?)<\/script>/.exec(body)![1]!;
+    expect(csp).toContain(`script-src 'sha256-${createHash('sha256').update(script).digest('base64')}'`);
+    expect(csp).toContain("default-src 'none'");
+    expect(body).not.toMatch(/ on[a-z]+=/);
+    // Opening the page spends nothing.
+    expect(await used(grantId)).toBe(0);
+  });
+
+  it('the file comes only from the form: a POST with the picked format and the pressed button', async () => {
+    clock = t0;
+    const { token, grantId } = await seedPaidOrder(h.pool, {
+      shopDomain,
+      releaseId: preorderId,
+      status: 'scheduled',
+      expiresAt: null,
+    });
+    await html(token);
+    await html(token);
+    expect(await used(grantId)).toBe(0);
+    const res = await h.api.app.inject({
+      method: 'POST',
+      url: `/d/${token}/download`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'format=flac&track=1',
+    });
+    expect(res.statusCode, res.body).toBe(303);
+    expect(await used(grantId)).toBe(1);
+    expect((await html(token)).body).toContain('<span id="left-1" class="muted">2 of 3 downloads left</span>');
+  });
+
+  it('a released album: the whole release and every track out, no countdown and no script', async () => {
+    clock = t0;
+    const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId: releasedId, downloadLimit: 2 });
+    const { body } = await html(token);
+    expect(body).toContain('Everything is out: pick a format and download.');
+    expect(body).toContain(
+      '<button type="submit" name="track" value="" aria-describedby="left-all">Download the whole release<span class="vh"> Low Tide (zip)</span></button>',
+    );
+    for (const position of [1, 2]) expect(body).toContain(`name="track" value="${position}"`);
+    expect(body).not.toContain('Coming later');
+    expect(body).not.toContain('<script');
+    // The archive button of the form: an empty track field is the whole release.
+    const res = await h.api.app.inject({
+      method: 'POST',
+      url: `/d/${token}/download`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'format=mp3&track=',
+    });
+    expect(res.statusCode, res.body).toBe(303);
+    expect(await used(grantId)).toBe(1);
+  });
+
+  it('is accessible markup: every image has alt text, every control a label, ids unique, headings in order', async () => {
+    clock = t0;
+    for (const releaseId of [preorderId, releasedId]) {
+      const { token } = await seedPaidOrder(h.pool, {
+        shopDomain,
+        releaseId,
+        status: releaseId === preorderId ? 'scheduled' : 'active',
+      });
+      const { body } = await html(token);
+      for (const img of body.match(/<img [^>]*>/g) ?? []) expect(img).toMatch(/ alt="[^"]+"/);
+      // Radios sit inside their <label>; buttons have text.
+      expect(body.match(/<label><input type="radio"/g)).toHaveLength(4);
+      for (const button of body.match(/<button[^>]*>[\s\S]*?<\/button>/g) ?? []) {
+        expect(button.replace(/<[^>]+>/g, '').trim().length).toBeGreaterThan(0);
+        const described = / aria-describedby="([^"]+)"/.exec(button)?.[1];
+        expect(body).toContain(`id="${described}"`);
+      }
+      const ids = [...body.matchAll(/ id="([^"]+)"/g)].map((m) => m[1]);
+      expect(new Set(ids).size).toBe(ids.length);
+      const headings = [...body.matchAll(/<h([1-6])/g)].map((m) => Number(m[1]));
+      expect(headings[0]).toBe(1);
+      for (let i = 1; i < headings.length; i++) expect(headings[i]! - headings[i - 1]!).toBeLessThanOrEqual(1);
+      expect(body).not.toMatch(/<table/i);
+      expect(body).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
+    }
+  });
+
+  it('serves the cover art, or a placeholder image when a release has none (never a broken image)', async () => {
+    const none = await h.api.app.inject({ url: `/releases/${preorderId}/artwork` });
+    expect([none.statusCode, none.headers['content-type']]).toEqual([200, 'image/svg+xml']);
+    expect(none.body).toMatch(/^<svg /);
+    const jpeg = randomBytes(256);
+    await mkdir(path.join(h.storageDir, releasedId), { recursive: true });
+    await writeFile(path.join(h.storageDir, releasedId, 'artwork.jpg'), jpeg);
+    const art = await h.api.app.inject({ url: `/releases/${releasedId}/artwork` });
+    expect([art.statusCode, art.headers['content-type']]).toEqual([200, 'image/jpeg']);
+    expect(art.rawPayload.equals(jpeg)).toBe(true);
+    for (const bad of ['not-a-uuid', '..%2F..%2Fetc%2Fpasswd']) {
+      const res = await h.api.app.inject({ url: `/releases/${bad}/artwork` });
+      expect([res.statusCode, res.headers['content-type']]).toEqual([200, 'image/svg+xml']);
+    }
+  });
+});

@@ -142,9 +142,9 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerDataRequestRoutes(v1, { pool: deps.pool, shops, now });
       registerArtistRoutes(v1, artists);
       registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
-      registerMappingRoutes(v1, new MappingRepository(deps.pool), shops);
-      registerOrderRoutes(v1, new OrderRepository(deps.pool), shops);
-      registerSalesRoutes(v1, new SalesRepository(deps.pool), summaries, now);
+      registerMappingRoutes(v1, new MappingRepository(), shops);
+      registerOrderRoutes(v1, new OrderRepository(), shops);
+      registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);

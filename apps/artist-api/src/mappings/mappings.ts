@@ -1,14 +1,13 @@
+import type { AccountDb, AccountTx, Prisma } from '@single/db';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
 import { accountDb, principalOf } from '../auth/authenticate.ts';
-import { inTransaction, isBigintText, isUuid, type Sql } from '../support/db.ts';
-import { decodeCursor, pageOf, pageQuery, toPage } from '../support/pagination.ts';
+import { isBigintText, isUuid } from '../support/db.ts';
+import { decodeCursor, keysetBefore, pageOf, pageQuery, toPage } from '../support/pagination.ts';
 import { conflict, notFound, unprocessable } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
-import { Where } from '../support/sql-builder.ts';
 
 /** Shopify ids are 64-bit: strings in JSON (numbers are accepted on input when exact). */
 const shopifyId = z
@@ -85,147 +84,148 @@ const listQuery = z.object({
   sku: z.string().max(255).optional(),
 });
 
-interface MappingRow {
-  id: string;
-  shopDomain: string;
-  productId: string | null;
-  variantId: string | null;
-  sku: string | null;
-  releaseId: string;
-  reportedRelease: boolean;
-  fanPack: boolean;
-  trackId: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-}
+const FIELDS = {
+  id: true,
+  shopDomain: true,
+  productId: true,
+  variantId: true,
+  sku: true,
+  releaseId: true,
+  reportedRelease: true,
+  fanPack: true,
+  trackId: true,
+  createdAt: true,
+  updatedAt: true,
+} as const satisfies Prisma.ProductMappingSelect;
 
-const COLUMNS = `m.id, m.shop_domain AS "shopDomain", m.product_id::text AS "productId", m.variant_id::text AS "variantId", m.sku,
-  m.release_id AS "releaseId", m.reported_release AS "reportedRelease", m.fan_pack AS "fanPack", m.track_id AS "trackId",
-  m.created_at AS "createdAt", m.updated_at AS "updatedAt"`;
-const SCOPED = 'product_mapping m JOIN release r ON r.id = m.release_id JOIN artist a ON a.id = r.artist_id';
-
-const toMapping = (m: MappingRow) => ({
+const toMapping = (m: Prisma.ProductMappingGetPayload<{ select: typeof FIELDS }>) => ({
   ...m,
+  productId: m.productId?.toString() ?? null,
+  variantId: m.variantId?.toString() ?? null,
   createdAt: m.createdAt.toISOString(),
   updatedAt: m.updatedAt.toISOString(),
 });
 
-/** Mappings are the account's through their release; the shop must be the account's too. */
-export class MappingRepository {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
-  }
+/** A filter on a Shopify id: a value past bigint's range matches nothing rather than failing the list. */
+const idFilter = (v: string | undefined) => (v === undefined ? undefined : isBigintText(v) ? BigInt(v) : -1n);
 
-  async list(accountId: string, q: z.output<typeof listQuery>) {
+/** One product group (shop, product, variant, SKU): null is a value here (IS NOT DISTINCT FROM). */
+type Group = { shopDomain: string; productId: bigint | null; variantId: bigint | null; sku: string | null };
+
+// A transaction may wait on the product group's advisory lock behind another writer: more than Prisma's 5 s.
+const TX = { maxWait: 10_000, timeout: 60_000 };
+
+/**
+ * Mappings are the account's through their release (the scoped client's filter); the shop must be the
+ * account's too (checked by the route, and by the scope on create).
+ */
+export class MappingRepository {
+  async list(db: AccountDb, q: z.output<typeof listQuery>) {
     const cursor = decodeCursor(q.cursor, ['timestamp', 'uuid']);
-    const where = new Where()
-      .and((p) => `a.account_id = ${p}`, accountId)
-      .andIf(q.shopDomain, (p) => `m.shop_domain = ${p}`)
-      .andIf(q.releaseId, (p) => `m.release_id = ${p}`)
-      .andIf(
-        q.productId && isBigintText(q.productId) ? q.productId : q.productId && '-1',
-        (p) => `m.product_id = ${p}::bigint`,
-      )
-      .andIf(
-        q.variantId && isBigintText(q.variantId) ? q.variantId : q.variantId && '-1',
-        (p) => `m.variant_id = ${p}::bigint`,
-      )
-      .andIf(q.sku, (p) => `m.sku = ${p}`);
-    if (cursor) where.and((t, id) => `(m.created_at, m.id) < (${t}::timestamptz, ${id}::uuid)`, cursor[0], cursor[1]);
-    const { rows } = await this.#pool.query<MappingRow>(
-      `SELECT ${COLUMNS} FROM ${SCOPED} WHERE ${where} ORDER BY m.created_at DESC, m.id DESC LIMIT ${where.param(q.limit + 1)}`,
-      where.params,
-    );
+    const rows = await db.productMapping.findMany({
+      select: FIELDS,
+      where: {
+        shopDomain: q.shopDomain,
+        releaseId: q.releaseId,
+        productId: idFilter(q.productId),
+        variantId: idFilter(q.variantId),
+        sku: q.sku,
+        ...(cursor ? keysetBefore(cursor) : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: q.limit + 1,
+    });
     return toPage(rows, q.limit, (m) => [m.createdAt.toISOString(), m.id], toMapping);
   }
 
-  async get(accountId: string, id: string, sql: Sql = this.#pool) {
+  async get(db: AccountDb | AccountTx, id: string) {
     if (!isUuid(id)) return undefined;
-    const { rows } = await sql.query<MappingRow>(
-      `SELECT ${COLUMNS} FROM ${SCOPED} WHERE a.account_id = $1 AND m.id = $2`,
-      [accountId, id],
-    );
-    return rows[0] && toMapping(rows[0]);
+    const found = await db.productMapping.findFirst({ where: { id }, select: FIELDS });
+    return found ? toMapping(found) : undefined;
   }
 
-  async create(accountId: string, body: z.output<typeof createBody>) {
-    return inTransaction(this.#pool, async (client) => {
-      const owned = await client.query(
-        `SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2 FOR SHARE OF r`,
-        [accountId, body.releaseId],
-      );
-      if (owned.rowCount === 0) throw notFound('Release');
-      if (body.trackId !== undefined) await assertTrackOf(client, body.releaseId, body.trackId);
-      const group = [body.shopDomain, body.productId ?? null, body.variantId ?? null, body.sku ?? null];
+  async create(db: AccountDb, accountId: string, body: z.output<typeof createBody>) {
+    return db.$transaction(async (tx) => {
+      // FOR SHARE has no client form: typed SQL, the account its parameter. Keeps the release (and its
+      // tracks' membership) from changing owner or going away under the new mapping.
+      const owned = await tx.$queryRaw<{ id: string }[]>`
+        SELECT r.id::text FROM release r JOIN artist a ON a.id = r.artist_id
+        WHERE a.account_id = ${accountId}::uuid AND r.id = ${body.releaseId}::uuid FOR SHARE OF r`;
+      if (owned.length === 0) throw notFound('Release');
+      if (body.trackId !== undefined) await assertTrackOf(tx, body.releaseId, body.trackId);
+      const group: Group = {
+        shopDomain: body.shopDomain,
+        productId: body.productId === undefined ? null : BigInt(body.productId),
+        variantId: body.variantId === undefined ? null : BigInt(body.variantId),
+        sku: body.sku ?? null,
+      };
       // Serialises writers of one product group so that exactly one mapping of a bundle is reported.
-      await client.query(
-        `SELECT pg_advisory_xact_lock(hashtext('product_mapping:' || $1 || ':' || coalesce($2, '') || ':' || coalesce($3, '') || ':' || coalesce($4, '')))`,
-        group,
-      );
-      const same = await client.query<{ release_id: string; reported_release: boolean }>(
-        `SELECT release_id, reported_release FROM product_mapping
-         WHERE shop_domain = $1 AND product_id IS NOT DISTINCT FROM $2::bigint AND variant_id IS NOT DISTINCT FROM $3::bigint
-           AND sku IS NOT DISTINCT FROM $4`,
-        group,
-      );
-      if (same.rows.some((m) => m.release_id === body.releaseId)) {
+      await lockGroup(tx, group);
+      const same = await tx.productMapping.findMany({ where: group, select: { releaseId: true } });
+      if (same.some((m) => m.releaseId === body.releaseId)) {
         throw conflict('mapping_exists', 'This product already maps to this release');
       }
       // The first mapping of a product is its reported release whatever the body says; a later one takes
       // over only when it asks to.
-      const reported = same.rowCount === 0 || body.reportedRelease;
-      if (reported) await clearReported(client, group);
-      const { rows } = await client.query<{ id: string }>(
-        `INSERT INTO product_mapping (shop_domain, product_id, variant_id, sku, release_id, reported_release, fan_pack, track_id, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now()) RETURNING id`,
-        [...group, body.releaseId, reported, body.fanPack, body.trackId ?? null],
-      );
-      return (await this.get(accountId, rows[0]!.id, client))!;
-    });
+      const reported = same.length === 0 || body.reportedRelease;
+      if (reported) await clearReported(tx, group);
+      const { id } = await tx.productMapping.create({
+        data: {
+          ...group,
+          releaseId: body.releaseId,
+          reportedRelease: reported,
+          fanPack: body.fanPack,
+          trackId: body.trackId ?? null,
+        },
+        select: { id: true },
+      });
+      return (await this.get(tx, id))!;
+    }, TX);
   }
 
-  async update(accountId: string, id: string, body: z.output<typeof updateBody>) {
+  async update(db: AccountDb, id: string, body: z.output<typeof updateBody>) {
     if (!isUuid(id)) return undefined;
-    return inTransaction(this.#pool, async (client) => {
-      const current = await this.get(accountId, id, client);
+    return db.$transaction(async (tx) => {
+      const current = await tx.productMapping.findFirst({ where: { id }, select: FIELDS });
       if (!current) return undefined;
-      const group = [current.shopDomain, current.productId, current.variantId, current.sku];
-      if (body.trackId) await assertTrackOf(client, current.releaseId, body.trackId);
-      if (body.reportedRelease) await clearReported(client, group);
-      await client.query(
-        `UPDATE product_mapping SET reported_release = reported_release OR $2, fan_pack = COALESCE($3, fan_pack),
-           track_id = CASE WHEN $4 THEN $5::uuid ELSE track_id END, updated_at = now() WHERE id = $1`,
-        [id, body.reportedRelease ?? false, body.fanPack ?? null, body.trackId !== undefined, body.trackId ?? null],
-      );
-      return this.get(accountId, id, client);
-    });
+      const { shopDomain, productId, variantId, sku } = current;
+      if (body.trackId) await assertTrackOf(tx, current.releaseId, body.trackId);
+      if (body.reportedRelease) await clearReported(tx, { shopDomain, productId, variantId, sku });
+      await tx.productMapping.update({
+        where: { id },
+        data: {
+          ...(body.reportedRelease ? { reportedRelease: true } : {}),
+          ...(body.fanPack === undefined ? {} : { fanPack: body.fanPack }),
+          ...(body.trackId === undefined ? {} : { trackId: body.trackId }),
+        },
+        select: { id: true },
+      });
+      return this.get(tx, id);
+    }, TX);
   }
 
-  async delete(accountId: string, id: string): Promise<boolean> {
+  async delete(db: AccountDb, id: string): Promise<boolean> {
     if (!isUuid(id)) return false;
-    const { rowCount } = await this.#pool.query(
-      `DELETE FROM product_mapping m USING release r, artist a
-       WHERE m.id = $2 AND r.id = m.release_id AND a.id = r.artist_id AND a.account_id = $1`,
-      [accountId, id],
-    );
-    return rowCount === 1;
+    return (await db.productMapping.deleteMany({ where: { id } })).count === 1;
   }
 }
 
 /** A track sale's track must be one of the mapped release's tracks (its ISRC is what the charts get). */
-async function assertTrackOf(sql: Sql, releaseId: string, trackId: string) {
-  const { rowCount } = await sql.query('SELECT 1 FROM track WHERE id = $1 AND release_id = $2', [trackId, releaseId]);
-  if (rowCount === 0) throw unprocessable('track_not_in_release', 'trackId is not a track of the mapped release');
+async function assertTrackOf(tx: AccountTx, releaseId: string, trackId: string) {
+  if ((await tx.track.count({ where: { id: trackId, releaseId } })) === 0) {
+    throw unprocessable('track_not_in_release', 'trackId is not a track of the mapped release');
+  }
 }
 
-async function clearReported(sql: Sql, group: unknown[]) {
-  await sql.query(
-    `UPDATE product_mapping SET reported_release = false, updated_at = now()
-     WHERE shop_domain = $1 AND product_id IS NOT DISTINCT FROM $2::bigint AND variant_id IS NOT DISTINCT FROM $3::bigint
-       AND sku IS NOT DISTINCT FROM $4 AND reported_release`,
-    group,
-  );
+async function lockGroup(tx: AccountTx, g: Group) {
+  // The same key as before the move to Prisma (bigints as their decimal text, nulls as ''), so writers of
+  // both versions serialise during a rolling deploy.
+  const key = `product_mapping:${g.shopDomain}:${g.productId ?? ''}:${g.variantId ?? ''}:${g.sku ?? ''}`;
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+}
+
+async function clearReported(tx: AccountTx, group: Group) {
+  await tx.productMapping.updateMany({ where: { ...group, reportedRelease: true }, data: { reportedRelease: false } });
 }
 
 const idParams = z.object({ id: z.string().max(100) });
@@ -243,7 +243,7 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
         response: { 200: pageOf(productMapping), ...problemResponses },
       },
     },
-    async (request) => mappings.list(principalOf(request).accountId, request.query),
+    async (request) => mappings.list(accountDb(request), request.query),
   );
   r.get(
     '/product-mappings/:id',
@@ -256,8 +256,7 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
       },
     },
     async (request) =>
-      (await mappings.get(principalOf(request).accountId, request.params.id)) ??
-      Promise.reject(notFound('Product mapping')),
+      (await mappings.get(accountDb(request), request.params.id)) ?? Promise.reject(notFound('Product mapping')),
   );
   r.post(
     '/product-mappings',
@@ -271,8 +270,9 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
     },
     async (request, reply) => {
       const { accountId } = principalOf(request);
-      if (!(await shops.domains(accountDb(request))).includes(request.body.shopDomain)) throw notFound('Shop');
-      return reply.code(201).send(await mappings.create(accountId, request.body));
+      const db = accountDb(request);
+      if (!(await shops.domains(db)).includes(request.body.shopDomain)) throw notFound('Shop');
+      return reply.code(201).send(await mappings.create(db, accountId, request.body));
     },
   );
   r.patch(
@@ -293,7 +293,7 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
         throw unprocessable('empty_update', 'Nothing to change');
       }
       return (
-        (await mappings.update(principalOf(request).accountId, request.params.id, request.body)) ??
+        (await mappings.update(accountDb(request), request.params.id, request.body)) ??
         Promise.reject(notFound('Product mapping'))
       );
     },
@@ -309,8 +309,7 @@ export function registerMappingRoutes(app: FastifyInstance, mappings: MappingRep
       },
     },
     async (request, reply) => {
-      if (!(await mappings.delete(principalOf(request).accountId, request.params.id)))
-        throw notFound('Product mapping');
+      if (!(await mappings.delete(accountDb(request), request.params.id))) throw notFound('Product mapping');
       return reply.code(204).send();
     },
   );

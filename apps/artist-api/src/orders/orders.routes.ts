@@ -21,7 +21,10 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
         response: { 200: orderPage, ...problemResponses },
       },
     },
-    async (request) => orders.list(await shops.domains(accountDb(request)), request.query),
+    async (request) => {
+      const db = accountDb(request);
+      return orders.list(db, await shops.domains(db), request.query);
+    },
   );
   r.get(
     '/orders/:id',
@@ -33,8 +36,6 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderRepositor
         response: { 200: orderDetail, ...problemResponses },
       },
     },
-    async (request) =>
-      (await orders.get(await shops.domains(accountDb(request)), request.params.id)) ??
-      Promise.reject(notFound('Order')),
+    async (request) => (await orders.get(accountDb(request), request.params.id)) ?? Promise.reject(notFound('Order')),
   );
 }

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import { type AccountDb, Prisma, type SaleEligibility, type SaleKind, type TenantDb } from '@single/db';
 import { isUuid } from '../support/db.ts';
 
 export type RollupLevel = 'country' | 'region' | 'postal';
@@ -21,18 +21,14 @@ export interface SummaryRow {
  * sale_line for "sold vs reported". Everything is restricted to the account's releases.
  */
 export class SalesRepository {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
+  readonly #db: TenantDb;
+  constructor(db: TenantDb) {
+    this.#db = db;
   }
 
-  async ownsRelease(accountId: string, releaseId: string): Promise<boolean> {
+  async ownsRelease(db: AccountDb, releaseId: string): Promise<boolean> {
     if (!isUuid(releaseId)) return false;
-    const { rowCount } = await this.#pool.query(
-      'SELECT 1 FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1 AND r.id = $2',
-      [accountId, releaseId],
-    );
-    return rowCount === 1;
+    return (await db.release.count({ where: { id: releaseId } })) === 1;
   }
 
   /**
@@ -40,69 +36,61 @@ export class SalesRepository {
    * undefined when the chart has none then: an unknown chart, as geo-reporting answers it (404).
    */
   async chartTimeZone(chart: string, at: Date): Promise<string | undefined> {
-    const { rows } = await this.#pool.query<{ tz: string | null }>(
-      `SELECT rules->>'timeZone' AS tz FROM chart_rule_set WHERE chart = $1 AND effective_from <= $2
-       ORDER BY effective_from DESC LIMIT 1`,
-      [chart, at],
-    );
-    if (!rows[0]) return undefined;
-    const tz = rows[0].tz;
+    // The rules belong to geo-reporting and to no account (read-only here).
+    const rules = await this.#db.chartRuleSet.findFirst({
+      where: { chart, effectiveFrom: { lte: at } },
+      orderBy: { effectiveFrom: 'desc' },
+      select: { rules: true },
+    });
+    if (!rules) return undefined;
+    const zone = (rules.rules as { timeZone?: unknown } | null)?.timeZone;
+    const tz = typeof zone === 'string' ? zone : null;
     // Rules without a usable zone: the charts' business days are New York's (DOMAIN.md).
     return tz && isTimeZone(tz) ? tz : 'America/New_York';
   }
 
   /** Units and net amounts per period (day or chart week starting Friday) and per place at `level`. */
   async summary(
+    db: AccountDb,
     scope: { accountId: string; releaseId?: string | undefined },
     q: { from: string; to: string; groupBy: 'day' | 'chart_week'; level: RollupLevel },
   ) {
     const releases = scope.releaseId
-      ? 'rr.release_id = $1::uuid'
-      : 'rr.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';
+      ? Prisma.sql`rr.release_id = ${scope.releaseId}::uuid`
+      : Prisma.sql`rr.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = ${scope.accountId}::uuid)`;
     const period =
       q.groupBy === 'day'
-        ? `to_char(rr.day, 'YYYY-MM-DD')`
+        ? Prisma.sql`to_char(rr.day, 'YYYY-MM-DD')`
         : // Friday-start weeks: shift by the days since the last Friday (ISO dow: Friday = 5).
-          `to_char(rr.day - ((extract(isodow FROM rr.day)::int - 5 + 7) % 7), 'YYYY-MM-DD')`;
-    const params = [scope.releaseId ?? scope.accountId, q.from, q.to];
+          Prisma.sql`to_char(rr.day - ((extract(isodow FROM rr.day)::int - 5 + 7) % 7), 'YYYY-MM-DD')`;
     const [periods, places] = await Promise.all([
-      this.#pool.query<SummaryRow>(
-        `SELECT ${period} AS key, rr.currency, sum(rr.units)::int AS units, sum(rr.net_amount)::text AS "netAmount"
-         FROM regional_rollup rr WHERE ${releases} AND rr.level = 'country' AND rr.day BETWEEN $2::date AND $3::date
-         GROUP BY 1, 2 ORDER BY 1, 2`,
-        params,
-      ),
-      this.#pool.query<SummaryRow>(
-        `SELECT nullif(rr.code, '') AS key, rr.currency, sum(rr.units)::int AS units, sum(rr.net_amount)::text AS "netAmount"
-         FROM regional_rollup rr WHERE ${releases} AND rr.level = $4::geo_precision AND rr.day BETWEEN $2::date AND $3::date
-         GROUP BY 1, 2 HAVING sum(rr.units) <> 0 ORDER BY 1 NULLS LAST, 2`,
-        [...params, q.level],
-      ),
+      db.$queryRaw<SummaryRow[]>`
+        SELECT ${period} AS key, rr.currency, sum(rr.units)::int AS units, sum(rr.net_amount)::text AS "netAmount"
+        FROM regional_rollup rr WHERE ${releases} AND rr.level = 'country' AND rr.day BETWEEN ${q.from}::date AND ${q.to}::date
+        GROUP BY 1, 2 ORDER BY 1, 2`,
+      db.$queryRaw<SummaryRow[]>`
+        SELECT nullif(rr.code, '') AS key, rr.currency, sum(rr.units)::int AS units, sum(rr.net_amount)::text AS "netAmount"
+        FROM regional_rollup rr WHERE ${releases} AND rr.level = ${q.level}::geo_precision AND rr.day BETWEEN ${q.from}::date AND ${q.to}::date
+        GROUP BY 1, 2 HAVING sum(rr.units) <> 0 ORDER BY 1 NULLS LAST, 2`,
     ]);
-    return { periods: group(periods.rows), territories: group(places.rows) };
+    return { periods: group(periods), territories: group(places) };
   }
 
   /** Of the units sold for a chart in the period: reported, excluded (by reason), pending, and returns. */
   async soldVsReported(
+    db: AccountDb,
     scope: { accountId: string; releaseId?: string | undefined },
     q: { chart: string; from: string; to: string; timeZone: string },
   ) {
-    const releases = scope.releaseId
-      ? 'sl.release_id = $1::uuid'
-      : 'sl.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';
-    const { rows } = await this.#pool.query<{
-      kind: 'sale' | 'return';
-      eligibility: 'eligible' | 'excluded' | 'pending';
-      reason: string | null;
-      units: number;
-    }>(
-      `SELECT sl.kind, sl.eligibility, sl.reason_code AS reason, sum(sl.quantity)::int AS units
-       FROM sale_line sl
-       WHERE ${releases} AND sl.chart = $2
-         AND sl.occurred_at >= ($3::date::timestamp AT TIME ZONE $5) AND sl.occurred_at < (($4::date + 1)::timestamp AT TIME ZONE $5)
-       GROUP BY 1, 2, 3`,
-      [scope.releaseId ?? scope.accountId, q.chart, q.from, q.to, q.timeZone],
-    );
+    const rows = await db.$queryRaw<
+      { kind: SaleKind; eligibility: SaleEligibility; reason: string | null; units: number }[]
+    >`
+      SELECT sl.kind::text, sl.eligibility::text, sl.reason_code AS reason, sum(sl.quantity)::int AS units
+      FROM sale_line sl
+      WHERE ${saleReleases(scope)} AND sl.chart = ${q.chart}
+        AND sl.occurred_at >= (${q.from}::date::timestamp AT TIME ZONE ${q.timeZone}::text)
+        AND sl.occurred_at < ((${q.to}::date + 1)::timestamp AT TIME ZONE ${q.timeZone}::text)
+      GROUP BY 1, 2, 3`;
     const sales = rows.filter((r) => r.kind === 'sale');
     const sum = (list: typeof rows) => list.reduce((n, r) => n + r.units, 0);
     const byReason = (eligibility: 'excluded' | 'pending') => {
@@ -131,24 +119,26 @@ export class SalesRepository {
 
   /** The account's reported units of a chart, business day by business day (the dashboard's chart file). */
   async chartLines(
+    db: AccountDb,
     scope: { accountId: string; releaseId?: string | undefined },
     q: { chart: string; from: string; to: string },
   ) {
-    const releases = scope.releaseId
-      ? 'sl.release_id = $1::uuid'
-      : 'sl.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = $1::uuid)';
-    const { rows } = await this.#pool.query<Record<string, string | number | null>>(
-      `SELECT to_char(sl.business_date, 'YYYY-MM-DD') AS business_date, sl.kind, coalesce(sl.upc, '') AS upc, coalesce(sl.isrc, '') AS isrc,
-              coalesce(sl.country, '') AS country, coalesce(sl.zip, '') AS zip, sl.currency, sl.net_price::text AS net_price,
-              sum(sl.quantity)::int AS units
-       FROM sale_line sl
-       WHERE ${releases} AND sl.chart = $2 AND sl.eligibility = 'eligible' AND sl.business_date BETWEEN $3::date AND $4::date
-       GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`,
-      [scope.releaseId ?? scope.accountId, q.chart, q.from, q.to],
-    );
-    return rows;
+    return db.$queryRaw<Record<string, string | number | null>[]>`
+      SELECT to_char(sl.business_date, 'YYYY-MM-DD') AS business_date, sl.kind::text, coalesce(sl.upc, '') AS upc, coalesce(sl.isrc, '') AS isrc,
+             coalesce(sl.country, '') AS country, coalesce(sl.zip, '') AS zip, sl.currency, sl.net_price::text AS net_price,
+             sum(sl.quantity)::int AS units
+      FROM sale_line sl
+      WHERE ${saleReleases(scope)} AND sl.chart = ${q.chart} AND sl.eligibility = 'eligible'
+        AND sl.business_date BETWEEN ${q.from}::date AND ${q.to}::date
+      GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 ORDER BY 1, 2, 3, 4, 5, 6, 7, 8`;
   }
 }
+
+/** The sale lines of the scope: one release (already checked to be the account's) or every release of the account. */
+const saleReleases = (scope: { accountId: string; releaseId?: string | undefined }) =>
+  scope.releaseId
+    ? Prisma.sql`sl.release_id = ${scope.releaseId}::uuid`
+    : Prisma.sql`sl.release_id IN (SELECT r.id FROM release r JOIN artist a ON a.id = r.artist_id WHERE a.account_id = ${scope.accountId}::uuid)`;
 
 /** Rows per (key, currency) folded into one entry per key with its amounts per currency. */
 function group(rows: SummaryRow[]) {

@@ -9,10 +9,10 @@ import {
   daysBetween,
 } from '@single/contracts';
 import { ProblemError } from '@single/http';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 import type { SalesRepository } from './sales.repository.ts';
@@ -147,9 +147,10 @@ export function registerSalesRoutes(
     return timeZone;
   }
 
-  async function scopeOf(accountId: string, releaseId: string | undefined) {
-    if (releaseId !== undefined && !(await sales.ownsRelease(accountId, releaseId))) throw notFound('Release');
-    return { accountId, releaseId };
+  async function scopeOf(request: FastifyRequest, releaseId: string | undefined) {
+    const db = accountDb(request);
+    if (releaseId !== undefined && !(await sales.ownsRelease(db, releaseId))) throw notFound('Release');
+    return { db, accountId: principalOf(request).accountId, releaseId };
   }
 
   r.get(
@@ -169,14 +170,14 @@ export function registerSalesRoutes(
     },
     async (request) => {
       const q = request.query;
-      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const scope = await scopeOf(request, q.releaseId);
       const { from, to } = range(q, today());
       const params = { from, to, groupBy: q.groupBy, level: q.level };
-      if (!scope.releaseId) return { ...params, ...(await sales.summary(scope, params)), cached: false };
+      if (!scope.releaseId) return { ...params, ...(await sales.summary(scope.db, scope, params)), cached: false };
       const { value, cached } = await summaries.getOrCompute(
         scope.releaseId,
         `${from}:${to}:${q.groupBy}:${q.level}`,
-        () => sales.summary(scope, params),
+        () => sales.summary(scope.db, scope, params),
       );
       return { ...params, ...value, cached };
     },
@@ -195,10 +196,10 @@ export function registerSalesRoutes(
     },
     async (request) => {
       const q = request.query;
-      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const scope = await scopeOf(request, q.releaseId);
       const timeZone = await chartZone(q.chart);
       const { from, to } = range(q, today(timeZone));
-      const compute = () => sales.soldVsReported(scope, { chart: q.chart, from, to, timeZone });
+      const compute = () => sales.soldVsReported(scope.db, scope, { chart: q.chart, from, to, timeZone });
       // Cached like the summary: sale lines change with the same sales events that invalidate it.
       const figures = scope.releaseId
         ? (await summaries.getOrCompute(scope.releaseId, `svr:${q.chart}:${from}:${to}`, compute)).value
@@ -220,9 +221,9 @@ export function registerSalesRoutes(
     },
     async (request, reply) => {
       const q = request.query;
-      const scope = await scopeOf(principalOf(request).accountId, q.releaseId);
+      const scope = await scopeOf(request, q.releaseId);
       const { from, to } = range(q, today(await chartZone(q.chart)));
-      const rows = await sales.chartLines(scope, { chart: q.chart, from, to });
+      const rows = await sales.chartLines(scope.db, scope, { chart: q.chart, from, to });
       const columns = ['business_date', 'kind', 'upc', 'isrc', 'country', 'zip', 'currency', 'net_price', 'units'];
       const body = [
         columns.join(','),

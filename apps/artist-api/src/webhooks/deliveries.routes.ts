@@ -1,3 +1,4 @@
+import type { Prisma } from '@single/db';
 import { requestWebhookReplay } from '@single/db/commands/webhook-replay';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
@@ -10,7 +11,6 @@ import { isBigintText } from '../support/db.ts';
 import { decodeCursor, pageOf, pageQuery, toPage } from '../support/pagination.ts';
 import { notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
-import { Where } from '../support/sql-builder.ts';
 
 const delivery = z
   .object({
@@ -34,34 +34,33 @@ const detail = delivery
   .extend({ payload: z.record(z.string(), z.unknown()).nullable() })
   .meta({ id: 'WebhookDeliveryDetail' });
 
-interface Row {
-  id: string;
-  shopDomain: string;
-  topic: string;
-  webhookId: string;
-  eventId: string | null;
-  lane: string;
-  status: 'received' | 'published' | 'failed';
-  triggeredAt: Date | null;
-  receivedAt: Date;
-  publishedAt: Date | null;
-  apiVersion: string | null;
-  replayable: boolean;
-  pendingPublishes: number;
-  payload?: Record<string, unknown> | null;
-}
-
-const COLUMNS = `d.id::text AS id, d.shop_domain AS "shopDomain", d.topic, d.webhook_id AS "webhookId", d.event_id AS "eventId", d.lane,
-  d.status, d.triggered_at AS "triggeredAt", d.received_at AS "receivedAt", d.published_at AS "publishedAt",
-  d.api_version AS "apiVersion", d.payload IS NOT NULL AS replayable,
-  (SELECT count(*)::int FROM dispatch_outbox o WHERE o.delivery_id = d.id) AS "pendingPublishes"`;
+const FIELDS = {
+  id: true,
+  shopDomain: true,
+  topic: true,
+  webhookId: true,
+  eventId: true,
+  lane: true,
+  status: true,
+  triggeredAt: true,
+  receivedAt: true,
+  publishedAt: true,
+  apiVersion: true,
+  _count: { select: { outbox: true } },
+} as const satisfies Prisma.WebhookDeliverySelect;
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const toDelivery = (r: Row) => ({
+const toDelivery = (
+  { _count, ...r }: Prisma.WebhookDeliveryGetPayload<{ select: typeof FIELDS }>,
+  replayable: boolean,
+) => ({
   ...r,
+  id: r.id.toString(),
   triggeredAt: iso(r.triggeredAt),
   receivedAt: r.receivedAt.toISOString(),
   publishedAt: iso(r.publishedAt),
+  replayable,
+  pendingPublishes: _count.outbox,
 });
 
 const listQuery = z.object({
@@ -74,6 +73,7 @@ const idParams = z.object({ id: z.string().max(100) });
 
 /** The webhook log of the account's shops (read-only; the dispatcher owns it) and replay. */
 export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, shops: ShopRepository) {
+  // Reads go through the account-scoped client (the account's shop domains); replay is the shared command.
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['webhooks'];
 
@@ -91,21 +91,34 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
     },
     async (request) => {
       const q = request.query;
-      const domains = (await shops.domains(accountDb(request))).filter(
-        (d) => q.shopDomain === undefined || d === q.shopDomain,
-      );
-      if (domains.length === 0) return { items: [], nextCursor: null };
+      const db = accountDb(request);
       const cursor = decodeCursor(q.cursor, ['bigint']);
-      const where = new Where()
-        .and((p) => `d.shop_domain = ANY(${p}::text[])`, domains)
-        .andIf(q.topic, (p) => `d.topic = ${p}`)
-        .andIf(q.status, (p) => `d.status = ${p}::webhook_delivery_status`)
-        .andIf(cursor?.[0], (p) => `d.id < ${p}::bigint`);
-      const { rows } = await pool.query<Row>(
-        `SELECT ${COLUMNS} FROM webhook_delivery d WHERE ${where} ORDER BY d.id DESC LIMIT ${where.param(q.limit + 1)}`,
-        where.params,
+      const rows = await db.webhookDelivery.findMany({
+        select: FIELDS,
+        where: {
+          shopDomain: q.shopDomain,
+          topic: q.topic,
+          status: q.status,
+          ...(cursor ? { id: { lt: BigInt(cursor[0]!) } } : {}),
+        },
+        orderBy: { id: 'desc' },
+        take: q.limit + 1,
+      });
+      // Which still hold their payload, without reading the payloads (7 KB each) of the page.
+      const replayable = new Set(
+        (
+          await db.webhookDelivery.findMany({
+            where: { id: { in: rows.map((r) => r.id) }, payload: { not: null } },
+            select: { id: true },
+          })
+        ).map((r) => r.id),
       );
-      return toPage(rows, q.limit, (d) => [d.id], toDelivery);
+      return toPage(
+        rows,
+        q.limit,
+        (d) => [d.id.toString()],
+        (d) => toDelivery(d, replayable.has(d.id)),
+      );
     },
   );
 
@@ -121,18 +134,19 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
     },
     async (request) => {
       const { id } = request.params;
-      const domains = await shops.domains(accountDb(request));
-      if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
+      if (!isBigintText(id)) throw notFound('Webhook delivery');
       // The payload is text, parsed here: jsonb refuses bodies Shopify sends and JavaScript reads (an escaped
       // NUL, a lone surrogate), and one such body must not make its delivery unreadable (a 500).
-      const { rows } = await pool.query<Row & { payload_text: string | null }>(
-        `SELECT ${COLUMNS}, d.payload AS payload_text FROM webhook_delivery d WHERE d.id = $1::bigint AND d.shop_domain = ANY($2::text[])`,
-        [id, domains],
-      );
-      const row = rows[0];
+      const row = await accountDb(request).webhookDelivery.findFirst({
+        where: { id: BigInt(id) },
+        select: { ...FIELDS, payload: true },
+      });
       if (!row) throw notFound('Webhook delivery');
-      const { payload_text: text, ...delivery } = row;
-      return { ...toDelivery(delivery), payload: text === null ? null : (JSON.parse(text) as Record<string, unknown>) };
+      const { payload: text, ...delivery } = row;
+      return {
+        ...toDelivery(delivery, text !== null),
+        payload: text === null ? null : (JSON.parse(text) as Record<string, unknown>),
+      };
     },
   );
 

@@ -10,6 +10,7 @@ import type { Manifest } from '../manifests/parse.ts';
 export type SecretNeeds = Map<string, { keys: Set<string>; usedBy: Set<string> }>;
 
 interface PodSpecLike {
+  imagePullSecrets?: { name?: string }[];
   containers?: ContainerLike[];
   initContainers?: ContainerLike[];
   volumes?: { secret?: { secretName?: string; optional?: boolean; items?: { key: string }[] } }[];
@@ -42,6 +43,8 @@ export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
     const spec = podSpec(manifest);
     if (spec === undefined) continue;
     const owner = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+    // A missing pull secret leaves the pods in ImagePullBackOff until helm's timeout, like a missing env Secret.
+    for (const pull of spec.imagePullSecrets ?? []) need(pull.name, undefined, owner);
     for (const container of [...(spec.containers ?? []), ...(spec.initContainers ?? [])]) {
       for (const env of container.env ?? []) {
         const ref = env.valueFrom?.secretKeyRef;

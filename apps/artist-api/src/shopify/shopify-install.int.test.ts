@@ -228,7 +228,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
   });
 
   it('answers 503 shopify_not_configured without the app settings', async () => {
-    const bare = await startHarness();
+    const bare = await startHarness({ shopify: undefined });
     try {
       const account = await seedAccount(bare.pool, 'Bare', ['admin']);
       const res = await bare.api.app.inject({

@@ -16,6 +16,24 @@ import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 import { type ArtistApi, type ArtistApiDeps, buildApp } from '../app.ts';
 import { type AudioStorage, localAudioStorage } from '../downloads/storage.ts';
+import type { ShopifyAppSettings } from '../shopify/shopify-app.ts';
+
+/**
+ * The Shopify app every harness has unless a test gives its own (or `shopify: undefined`): install links work,
+ * and nothing is listening at the shop origin (port 9, discard), so no test reaches a real Shopify.
+ */
+export const TEST_SHOPIFY: ShopifyAppSettings = {
+  clientId: 'test-client-id',
+  clientSecret: 'shpss_test_client_secret',
+  scopes: 'read_orders,write_merchant_managed_fulfillment_orders',
+  redirectUri: 'http://127.0.0.1:3003/v1/shopify/callback',
+  webhookUrl: 'http://127.0.0.1:3001/webhooks/shopify',
+  apiVersion: '2026-10',
+  shopOriginTemplate: 'http://127.0.0.1:9/{shop}',
+  tokenKeys: [{ id: 'test', key: Buffer.alloc(32, 7) }],
+  stateTtlMs: 600_000,
+  timeoutMs: 1_000,
+};
 
 export interface Harness {
   database: TestDatabase;
@@ -71,6 +89,7 @@ export async function startHarness(
     trustedProxies: compileTrustedProxies(['127.0.0.1', '10.0.0.0/8']),
     rateLimitNamespace: `${prefix}rl:`,
     limits: { perKeyPerMinute: 100_000, downloadsPerIpPerMinute: 100_000, downloadsPerTokenPerMinute: 100_000 },
+    shopify: TEST_SHOPIFY,
     ...overrides,
   });
   const routes: { method: string; url: string }[] = [];

@@ -25,7 +25,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['{apps,packages}/*/src/**/*.int.test.ts'],
-          exclude: ['**/*.restart.int.test.ts', '**/node_modules/**', '**/dist/**'],
+          exclude: ['**/*.restart.int.test.ts', '**/*.storm.int.test.ts', '**/node_modules/**', '**/dist/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           // Servers are shared; tests isolate themselves by database, vhost, key prefix and topic.
@@ -46,6 +46,22 @@ export default defineConfig({
           fileParallelism: false,
           maxWorkers: 1,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        resolve,
+        ssr,
+        test: {
+          // The release-day storm: every app as a process on servers of its own (it restarts them), alone and
+          // last, since it wants the machine's CPU. STORM=large for the 50,000-order run.
+          name: 'storm',
+          include: ['{apps,packages}/*/src/**/*.storm.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/dist/**'],
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -23,7 +23,10 @@ STATE="$SINGLE_INFRA_HOME"
 KAFKA_HOME="$STATE/kafka-$KAFKA_VERSION"
 REDIS_HOME="$STATE/redis"
 RABBIT_HOME="$STATE/rabbitmq"
-RABBIT_NODE="single@localhost"
+RABBIT_NODE="${RABBITMQ_NODENAME:-single@localhost}"
+# A second set of servers (the storm test's own, which it restarts) differs by ports, SINGLE_INFRA_HOME, this
+# PostgreSQL cluster name (used only when no cluster listens on the port yet) and the RabbitMQ node name.
+PG_CLUSTER_NAME="${PG_CLUSTER_NAME:-single}"
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[infra] %s\n' "$*" >&2; }
@@ -184,9 +187,9 @@ pg_cluster() {
   line=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG_PORT" '$3 == p {print $1, $2; exit}')
   if [[ -z "$line" ]]; then
     local ver; ver=$(basename "$(dirname "$(pg_bindir)")")
-    log "creating PostgreSQL $ver cluster 'single' on port $PG_PORT"
-    pg_createcluster "$ver" single -p "$PG_PORT" >/dev/null
-    line="$ver single"
+    log "creating PostgreSQL $ver cluster '$PG_CLUSTER_NAME' on port $PG_PORT"
+    pg_createcluster "$ver" "$PG_CLUSTER_NAME" -p "$PG_PORT" >/dev/null
+    line="$ver $PG_CLUSTER_NAME"
   fi
   echo "$line"
 }

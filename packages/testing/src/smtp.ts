@@ -53,6 +53,9 @@ export async function startTestSmtpServer(): Promise<TestSmtpServer> {
       });
     },
   });
+  // A client that goes away mid-session (a worker killed or stopped while sending) is the client's business:
+  // unhandled, smtp-server's 'error' event would crash the process the server runs in.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   const url = `smtp://127.0.0.1:${port}`;

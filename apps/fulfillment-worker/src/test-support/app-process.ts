@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The apps a platform test can run, each from its own folder (so its own dependencies resolve). */
-export type AppName = 'webhook-dispatcher' | 'fulfillment-worker' | 'geo-reporting';
+export type AppName = 'webhook-dispatcher' | 'fulfillment-worker' | 'geo-reporting' | 'artist-api';
 
 /** An app as production runs it: `src/main.ts` in its own process with the tracer loaded first. */
 export interface AppProcess {
@@ -13,6 +14,8 @@ export interface AppProcess {
   url: string;
   /** Everything it printed (stdout and stderr; the last 200 KB), for assertions on logs and failure messages. */
   output(): string;
+  /** How it ended (undefined while it runs): the storm tells a crash from a stop or a kill it made. */
+  exit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** Resolves once /health/ready answers 200. */
   ready(timeoutMs?: number): Promise<void>;
   /** SIGTERM and wait for the graceful exit (SIGKILL after the deadline). */
@@ -37,7 +40,14 @@ function exited(child: ChildProcess): Promise<void> {
  * `cmdr up` and the Dockerfile start it (dd-trace loaded before any instrumented module). `env` is the app's
  * whole configuration on top of this process's environment; HOST and PORT are chosen here.
  */
-export async function spawnApp(name: AppName, env: Record<string, string>): Promise<AppProcess> {
+export async function spawnApp(
+  name: AppName,
+  env: Record<string, string>,
+  options: {
+    /** Every line it prints is also appended here (output() keeps only the last 200 KB). */
+    logFile?: string;
+  } = {},
+): Promise<AppProcess> {
   const port = await freePort();
   const cwd = fileURLToPath(new URL(`../../../${name}/`, import.meta.url));
   const child = spawn(
@@ -50,8 +60,11 @@ export async function spawnApp(name: AppName, env: Record<string, string>): Prom
     },
   );
   let log = '';
+  const file = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : undefined;
+  child.once('exit', () => file?.end());
   const append = (chunk: Buffer) => {
     log = (log + chunk.toString()).slice(-200_000);
+    file?.write(chunk);
   };
   child.stdout!.on('data', append);
   child.stderr!.on('data', append);
@@ -62,6 +75,10 @@ export async function spawnApp(name: AppName, env: Record<string, string>): Prom
     port,
     url,
     output: () => log,
+    exit: () =>
+      child.exitCode !== null || child.signalCode !== null
+        ? { code: child.exitCode, signal: child.signalCode }
+        : undefined,
     async ready(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {

@@ -26,6 +26,8 @@ step "servers (PostgreSQL, Redis, RabbitMQ, Kafka)" bash scripts/infra.sh up
 step "build" pnpm exec turbo run build --output-logs=errors-only
 # The edge test runs the Traefik production pins; a fresh machine builds it once from the Go module proxy.
 step "edge proxy (Traefik, scripts/traefik.sh)" bash scripts/traefik.sh
+# The dashboard's browser tests drive Debian's headless Chromium; a fresh machine installs it once.
+step "browser (Chromium, scripts/chromium.sh)" bash scripts/chromium.sh
 step "lint + format" pnpm exec biome ci .
 step "type-check" pnpm exec turbo run check-types --output-logs=errors-only
 

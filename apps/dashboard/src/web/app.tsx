@@ -3,7 +3,7 @@ import { type ComponentType, lazy, Suspense } from 'react';
 import { api, useSession } from './api.ts';
 import { navigate, usePath } from './router.ts';
 import { SignIn } from './sign-in.tsx';
-import { ErrorState, Link, Loading } from './ui.tsx';
+import { ErrorBoundary, ErrorState, Link, Loading } from './ui.tsx';
 
 interface Page {
   path: string;
@@ -71,9 +71,11 @@ export function App() {
       </header>
       <main id="content" tabIndex={-1}>
         <h1>{page.title}</h1>
-        <Suspense fallback={<Loading what="the page" />}>
-          <Component />
-        </Suspense>
+        <ErrorBoundary resetKey={page.path}>
+          <Suspense fallback={<Loading what="the page" />}>
+            <Component />
+          </Suspense>
+        </ErrorBoundary>
       </main>
     </div>
   );

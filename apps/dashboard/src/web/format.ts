@@ -17,7 +17,15 @@ const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UT
 /** A business day (YYYY-MM-DD) as a calendar date: formatted at UTC so it never shifts a day. */
 export const formatDay = (date: string) => day.format(new Date(`${date}T00:00:00Z`));
 
-const instant = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZoneName: 'short' });
+// dateStyle/timeStyle cannot be combined with timeZoneName: the fields spelled out instead.
+const instant = new Intl.DateTimeFormat(locale, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
+  timeZoneName: 'short',
+});
 export const formatInstant = (value: string | null | undefined) => (value ? instant.format(new Date(value)) : '—');
 
 /** The US chart's business day is America/New_York's calendar day. */

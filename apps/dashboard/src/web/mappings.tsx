@@ -17,9 +17,18 @@ function MappingRow({ mapping, release }: { mapping: ProductMapping; release: Re
     mutationFn: () =>
       api<ProductMapping>(`/api/product-mappings/${mapping.id}`, {
         method: 'PATCH',
-        body: { reportedRelease: reported, fanPack, trackId: trackId || null },
+        // reportedRelease can only be set (it makes this mapping the one a bundle reports); unchanged fields stay out.
+        body: {
+          fanPack,
+          ...(reported && !mapping.reportedRelease ? { reportedRelease: true } : {}),
+          ...((trackId || null) !== mapping.trackId ? { trackId: trackId || null } : {}),
+        },
       }),
-    onSuccess: async () => {
+    onSuccess: async (saved) => {
+      // The row shows the saved mapping at once, then the list is fetched again (a reported release moves).
+      queryClient.setQueryData<Page<ProductMapping>>(['mappings', release.id], (page) =>
+        page ? { ...page, items: page.items.map((m) => (m.id === saved.id ? saved : m)) } : page,
+      );
       setEditing(false);
       await refresh();
     },
@@ -44,8 +53,13 @@ function MappingRow({ mapping, release }: { mapping: ProductMapping; release: Re
         {editing ? (
           <div>
             <label>
-              <input type="checkbox" checked={reported} onChange={(e) => setReported(e.target.checked)} /> Reported
-              release
+              <input
+                type="checkbox"
+                checked={reported}
+                disabled={mapping.reportedRelease}
+                onChange={(e) => setReported(e.target.checked)}
+              />{' '}
+              Reported release
             </label>
             <label>
               <input type="checkbox" checked={fanPack} onChange={(e) => setFanPack(e.target.checked)} /> Approved fan

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { Component, type ReactNode } from 'react';
 import { navigate } from './router.ts';
 
 export function Loading({ what }: { what: string }) {
@@ -49,4 +49,19 @@ export function Link(props: { to: string; children: ReactNode; current?: boolean
       {props.children}
     </a>
   );
+}
+
+/** A page that throws while rendering shows its error instead of taking the whole app down. */
+export class ErrorBoundary extends Component<{ children: ReactNode; resetKey: string }, { error: unknown }> {
+  override state: { error: unknown } = { error: null };
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+  override componentDidUpdate(previous: { resetKey: string }) {
+    if (previous.resetKey !== this.props.resetKey && this.state.error) this.setState({ error: null });
+  }
+  override render() {
+    if (this.state.error) return <ErrorState error={this.state.error} retry={() => this.setState({ error: null })} />;
+    return this.props.children;
+  }
 }

@@ -14,7 +14,7 @@ import {
 import { useReleases } from '../hooks.ts';
 import { PlotFigure } from '../plot.tsx';
 import { reasonLabel } from '../reasons.ts';
-import type { SalesSummary, SoldVsReported } from '../types.ts';
+import type { Bucket, SalesSummary, SoldVsReported } from '../types.ts';
 import { QueryView } from '../ui.tsx';
 
 const RANGES = [
@@ -32,6 +32,14 @@ function chartWeekStarts(from: string, to: string): Date[] {
     if (date.getUTCDay() === 5) starts.push(date);
   }
   return starts;
+}
+
+/** Every business day of the range with its bucket, if any: days without sales are drawn as zero. */
+function everyDay(from: string, to: string, periods: Bucket[]) {
+  const byDay = new Map(periods.map((p) => [p.key, p]));
+  const days: { day: string; bucket: Bucket | undefined }[] = [];
+  for (let day = from; day <= to; day = addDays(day, 1)) days.push({ day, bucket: byDay.get(day) });
+  return days;
 }
 
 export default function Overview() {
@@ -58,10 +66,9 @@ export default function Overview() {
     .filter((m) => m.date >= new Date(`${from}T00:00:00Z`) && m.date <= new Date(`${to}T00:00:00Z`));
 
   const renderUnits = useCallback(() => {
-    const rows = (summary.data?.periods ?? []).map((p) => ({
-      date: new Date(`${p.key}T00:00:00Z`),
-      units: p.units,
-      revenue: Number(p.amounts[0]?.netAmount ?? 0),
+    const rows = everyDay(from, to, summary.data?.periods ?? []).map(({ day, bucket }) => ({
+      date: new Date(`${day}T00:00:00Z`),
+      units: bucket?.units ?? 0,
     }));
     return Plot.plot({
       width: 900,
@@ -99,9 +106,9 @@ export default function Overview() {
 
   const currency = summary.data?.periods.find((p) => p.amounts[0])?.amounts[0]?.currency;
   const renderRevenue = useCallback(() => {
-    const rows = (summary.data?.periods ?? []).map((p) => ({
-      date: new Date(`${p.key}T00:00:00Z`),
-      revenue: Number(p.amounts.find((a) => a.currency === currency)?.netAmount ?? 0),
+    const rows = everyDay(from, to, summary.data?.periods ?? []).map(({ day, bucket }) => ({
+      date: new Date(`${day}T00:00:00Z`),
+      revenue: Number(bucket?.amounts.find((a) => a.currency === currency)?.netAmount ?? 0),
     }));
     return Plot.plot({
       width: 900,

@@ -1,0 +1,162 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { expectAccessible, launchChromium, RESULTS, screenshots } from './browser.ts';
+import { type Stack, startStack } from './stack.ts';
+
+// The dashboard in Debian's headless Chromium against the real stack: the BFF on the built web app, the
+// artist API on the real servers with seeded orders, sales and deliveries.
+let stack: Stack;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  stack = await startStack();
+  browser = await launchChromium();
+  context = await browser.newContext({ acceptDownloads: true, locale: 'en-US' });
+  page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('response', (response) => {
+    if (response.status() >= 400) pageErrors.push(`${response.status()} ${response.url()}`);
+  });
+  page.on('requestfailed', (request) => pageErrors.push(`failed ${request.url()}: ${request.failure()?.errorText}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(message.text());
+  });
+}, 120_000);
+
+// What the page showed when a step failed, beside the screenshots.
+afterEach(async (context) => {
+  if (context.task.result?.state !== 'fail' || !page) return;
+  const name = context.task.name.replaceAll(/[^a-z0-9]+/gi, '-');
+  await page.screenshot({ path: path.join(RESULTS, `failed-${name}.png`), fullPage: true }).catch(() => undefined);
+  console.error(
+    `page text when "${context.task.name}" failed:`,
+    ((await page.locator('body').textContent()) ?? '').slice(0, 2000),
+    pageErrors,
+  );
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const go = async (name: string) => {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+  await expect.poll(() => page.locator('main h1').textContent()).toBe(name);
+};
+
+describe('dashboard in the browser', () => {
+  it('signs in with an API key kept server-side', async () => {
+    await page.goto(stack.url);
+    await expectAccessible(page, 'sign-in');
+    await screenshots(page, 'sign-in');
+    await page.getByLabel('API key').fill(stack.secret);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText(stack.accountName).waitFor();
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    );
+    expect(stored).not.toContain(stack.secret);
+    expect(await page.evaluate(() => document.cookie)).toBe(''); // http-only: invisible to scripts
+  });
+
+  it('shows the sales of the seeded orders on the overview', async () => {
+    await page.getByTestId('units-sold').waitFor();
+    // seedSales puts 3 located units and 1 unlocated unit on one business day.
+    expect(await page.getByTestId('units-sold').textContent()).toBe('4');
+    await page.getByRole('cell', { name: /Below the price floor/ }).waitFor();
+    await page.getByRole('img', { name: /Units per business day/ }).waitFor();
+    await expectAccessible(page, 'overview');
+    await screenshots(page, 'overview');
+  });
+
+  it('opens a territory on the map, by keyboard', async () => {
+    await go('Territories');
+    const us = page.locator('path[aria-label^="United States of America"]');
+    await us.waitFor();
+    await us.focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('territory-detail').textContent()).toContain('3 units');
+    await page.getByRole('cell', { name: '98354' }).waitFor();
+    await expectAccessible(page, 'territories');
+    await screenshots(page, 'territories');
+  });
+
+  it('edits a product mapping', async () => {
+    await go('Releases');
+    await page.getByRole('button', { name: new RegExp(stack.releaseTitle) }).click();
+    const row = page.getByTestId('mapping-row').first();
+    await row.getByRole('button', { name: /Edit mapping/ }).click();
+    await row.getByLabel('Approved fan pack').check();
+    await row.getByRole('button', { name: 'Save' }).click();
+    await row.getByRole('button', { name: /Edit mapping/ }).waitFor(); // saved: the row left edit mode
+    await expect.poll(() => row.textContent()).toContain('fan pack');
+    const { rows } = await stack.artist.pool.query<{ fan_pack: boolean }>('SELECT fan_pack FROM product_mapping');
+    expect(rows.map((r) => r.fan_pack)).toEqual([true]);
+    await expectAccessible(page, 'releases');
+    await screenshots(page, 'releases');
+  });
+
+  it('shows an order with its grants, email and fulfilment', async () => {
+    await go('Orders');
+    await page.getByRole('button', { name: '#1001' }).first().click();
+    await page.getByRole('region', { name: 'Order #1001' }).getByText('0 of 3 downloads').first().waitFor();
+    await expectAccessible(page, 'orders');
+    await screenshots(page, 'orders');
+  });
+
+  it('replays a delivery', async () => {
+    await go('Deliveries');
+    const before = await stack.artist.pool.query('SELECT 1 FROM dispatch_outbox');
+    await page.getByRole('button', { name: /^Replay orders\/paid/ }).click();
+    await page.getByText('Replay queued').waitFor();
+    const after = await stack.artist.pool.query('SELECT 1 FROM dispatch_outbox');
+    expect(after.rowCount).toBe((before.rowCount ?? 0) + 1);
+    await expectAccessible(page, 'deliveries');
+    await screenshots(page, 'deliveries');
+  });
+
+  it('downloads a chart file and shows what it counted', async () => {
+    await go('Chart files');
+    const link = page.getByRole('link', { name: `Download luminate-${stack.salesDay}.csv` });
+    const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
+    const csv = await readFile((await download.path())!, 'utf8');
+    const lines = csv.trim().split('\n');
+    expect(lines[0]).toBe('business_date,kind,upc,isrc,country,zip,currency,net_price,units');
+    expect(lines.slice(1).every((line) => line.startsWith(`${stack.salesDay},sale,0036000291452`))).toBe(true);
+    expect(lines.length).toBeGreaterThan(1);
+    await page
+      .getByRole('row', { name: new RegExp(`luminate-${stack.salesDay}`) })
+      .getByRole('button')
+      .click();
+    await page.getByText(/below_floor/).waitFor();
+    await expectAccessible(page, 'chart-files');
+    await screenshots(page, 'chart-files');
+  });
+
+  it('creates an API key shown once', async () => {
+    await go('API keys');
+    await page.getByLabel('Name').fill('CI export');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = await page.getByTestId('new-secret').textContent();
+    expect(secret?.length).toBeGreaterThan(20);
+    await expectAccessible(page, 'api-keys');
+    await screenshots(page, 'api-keys');
+  });
+
+  it('signs out, and the old cookie no longer works', async () => {
+    const cookies = await context.cookies(stack.url);
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    const before = await fetch(`${stack.url}/api/me`, { headers: { cookie } });
+    expect(before.status).toBe(200);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('API key').waitFor();
+    const after = await fetch(`${stack.url}/api/me`, { headers: { cookie } });
+    expect(after.status).toBe(401);
+  });
+}, 120_000);

@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createWorkQueueMessaging, type Harness, startHarness } from '@single/artist-api/test-support/harness';
+import {
+  seedAccount,
+  seedArtist,
+  seedDelivery,
+  seedMapping,
+  seedPaidOrder,
+  seedRelease,
+  seedSales,
+  seedShop,
+} from '@single/artist-api/test-support/seed';
+import { silentLogger } from '@single/logger';
+import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import type { FastifyInstance } from 'fastify';
+import { Redis } from 'ioredis';
+import { buildApp } from '../server/app.ts';
+
+export const WEB_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
+
+export interface Stack {
+  artist: Harness;
+  dashboard: FastifyInstance;
+  url: string;
+  secret: string;
+  accountName: string;
+  releaseTitle: string;
+  /** The business day (America/New_York) the seeded sales fall on: yesterday's, the latest chart file. */
+  salesDay: string;
+  close(): Promise<void>;
+}
+
+const chartToday = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(new Date());
+const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+
+/**
+ * The artist API on the real servers (its own database and Redis prefix) with a label's seeded catalogue,
+ * orders, sales, deliveries and keys, and the dashboard's BFF on the built web app in front of it.
+ */
+export async function startStack(): Promise<Stack> {
+  if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
+    throw new Error(`no built web app in ${WEB_ROOT}: run pnpm --filter @single/dashboard build first`);
+  }
+  const artist = await startHarness({ messaging: createWorkQueueMessaging(), deadLetterQueues: ['work.dlq'] });
+  const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
+  const accountName = 'Northern Lights Records';
+  const { accountId, secret } = await seedAccount(artist.pool, accountName, ['read', 'write', 'admin']);
+  const shop = 'northern-lights.myshopify.com';
+  await seedShop(artist.pool, accountId, shop);
+  const artistId = await seedArtist(artist.pool, accountId, 'Aurora Vale');
+  const releaseTitle = 'Polar Night';
+  const { id: releaseId } = await seedRelease(artist.pool, artistId, { title: releaseTitle });
+  await seedMapping(artist.pool, shop, releaseId, 4242);
+  for (let i = 0; i < 3; i++) await seedPaidOrder(artist.pool, { shopDomain: shop, releaseId });
+  const salesDay = dayBefore(chartToday());
+  await seedSales(artist.pool, releaseId, salesDay);
+  await seedDelivery(artist.pool, shop);
+
+  const redis = new Redis(testRedisUrl());
+  const prefix = `${createTestRedisPrefix()}session:`;
+  const dashboard = buildApp({
+    logger: silentLogger(),
+    redis,
+    artistApiUrl: artistUrl,
+    sessionSecret: 'browser-test-session-secret-0123456789',
+    sessionTtlSeconds: 900,
+    sessionKeyPrefix: prefix,
+    secureCookies: false,
+    webRoot: WEB_ROOT,
+  }).app;
+  const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    artist,
+    dashboard,
+    url,
+    secret,
+    accountName,
+    releaseTitle,
+    salesDay,
+    async close() {
+      await dashboard.close();
+      await deleteRedisPrefix(prefix).catch(() => undefined);
+      redis.disconnect();
+      await artist.close();
+    },
+  };
+}

@@ -101,68 +101,88 @@ function keyHolders(root: Schema, values: unknown, key: string, parts: string[] 
   return [...here, ...Object.entries(values).flatMap(([k, v]) => keyHolders(root, v, key, [...parts, k]))];
 }
 
+interface Context {
+  root: Schema;
+  values: unknown;
+  parts: string[];
+  where: string;
+  node: Schema | undefined;
+}
+
+const BOUNDS: Record<string, (want: string) => string> = {
+  minimum: (want) => `must be at least ${want}`,
+  maximum: (want) => `must be at most ${want}`,
+  exclusiveMinimum: (want) => `must be more than ${want}`,
+  exclusiveMaximum: (want) => `must be less than ${want}`,
+  minLength: (want) => `must be at least ${want} character${want === '1' ? '' : 's'} long`,
+  maxLength: (want) => `must be at most ${want} characters long`,
+  minItems: (want) => `must list at least ${want} item${want === '1' ? '' : 's'}`,
+  maxItems: (want) => `must list at most ${want} items`,
+};
+
+/** helm's (the jsonschema library's) finding, by its wording, and the same finding in words. */
+const RULES: [RegExp, (m: string[], c: Context) => string[]][] = [
+  [
+    /^got (\S+), want (.+)$/,
+    ([, got = '', want = ''], c) => [
+      `${c.where} must be ${want.split(' or ').map(article).join(' or ')}, not ${article(got)}${describe(c.node)}`,
+    ],
+  ],
+  [
+    /^(minimum|maximum|exclusiveMinimum|exclusiveMaximum|minLength|maxLength|minItems|maxItems): got (.+), want (.+)$/,
+    ([, rule = '', got = '', want = ''], c) => [`${c.where} ${BOUNDS[rule]?.(want)} (it is ${got})${describe(c.node)}`],
+  ],
+  [
+    /^additional propert(?:y|ies) (.+) not allowed$/,
+    ([, list = ''], c) => {
+      const allowed = Object.keys((c.node?.properties as object | undefined) ?? {});
+      const prefix = c.parts.length ? `${c.where}.` : '';
+      const names = list.split(', ').map((n) => `${prefix}${n.replaceAll("'", '')}`);
+      const takes = allowed.length
+        ? ` (${c.parts.length ? `${c.where} takes` : 'settings are'}: ${allowed.join(', ')})`
+        : '';
+      return [
+        `${names.join(', ')} ${names.length > 1 ? 'are not settings' : 'is not a setting'} of this chart${takes}`,
+      ];
+    },
+  ],
+  [
+    /^missing propert(?:y|ies) (.+)$/,
+    ([, list = ''], c) => [`${c.where} needs ${list.replaceAll("'", '')}${describe(c.node)}`],
+  ],
+  [
+    /^'(.*)' does not match pattern '(.*)'$/,
+    ([, value, pattern], c) => [`${c.where} "${value}" is not of the form ${pattern}${describe(c.node)}`],
+  ],
+  [/^value must be one of (.+)$/, ([, list], c) => [`${c.where} must be one of ${list}${describe(c.node)}`]],
+  [
+    /^'(.*)' is not valid (\S+): (.+)$/,
+    ([, value, format, why], c) => [`${c.where} "${value}" is not a valid ${format}: ${why}`],
+  ],
+  [
+    /^invalid propertyName '(.+)'$/,
+    ([, key = ''], c) => {
+      const holders = keyHolders(c.root, c.values, key);
+      if (holders.length === 0) return [`${key} is not an allowed name here`];
+      return holders.map((holder) => {
+        const names = schemaAt(c.root, holder)?.propertyNames as Schema;
+        const why = brokenNameRules(c.root, names, key);
+        return `${dotted([...holder, key])} is not allowed: ${why.join('; ') || 'its name breaks a naming rule'}`;
+      });
+    },
+  ],
+  // The combinators only say that a nested rule failed: the nested finding says which.
+  [/^'(allOf|anyOf|oneOf|not|if|then|else)' failed$|^validation failed$/, () => []],
+];
+
 function explain(root: Schema, values: unknown, finding: Finding): string[] {
   const parts = segments(finding.pointer);
-  const where = dotted(parts);
-  const node = schemaAt(root, parts);
-  const m = finding.message;
-  let match: RegExpExecArray | null;
-  if ((match = /^got (\S+), want (.+)$/.exec(m))) {
-    const want = (match[2] as string).split(' or ').map(article).join(' or ');
-    return [`${where} must be ${want}, not ${article(match[1] as string)}${describe(node)}`];
+  const context: Context = { root, values, parts, where: dotted(parts), node: schemaAt(root, parts) };
+  for (const [pattern, words] of RULES) {
+    const match = pattern.exec(finding.message);
+    if (match) return words([...match], context);
   }
-  if (
-    (match =
-      /^(minimum|maximum|exclusiveMinimum|exclusiveMaximum|minLength|maxLength|minItems|maxItems): got (.+), want (.+)$/.exec(
-        m,
-      ))
-  ) {
-    const [, rule, got, want] = match as unknown as [string, string, string, string];
-    const words: Record<string, string> = {
-      minimum: `must be at least ${want}`,
-      maximum: `must be at most ${want}`,
-      exclusiveMinimum: `must be more than ${want}`,
-      exclusiveMaximum: `must be less than ${want}`,
-      minLength: `must be at least ${want} character${want === '1' ? '' : 's'} long`,
-      maxLength: `must be at most ${want} characters long`,
-      minItems: `must list at least ${want} item${want === '1' ? '' : 's'}`,
-      maxItems: `must list at most ${want} items`,
-    };
-    return [`${where} ${words[rule]} (it is ${got})${describe(node)}`];
-  }
-  if ((match = /^additional propert(?:y|ies) (.+) not allowed$/.exec(m))) {
-    const allowed = Object.keys((node?.properties as object | undefined) ?? {});
-    const prefix = parts.length ? `${where}.` : '';
-    const names = (match[1] as string).split(', ').map((n) => `${prefix}${n.replaceAll("'", '')}`);
-    return [
-      `${names.join(', ')} ${names.length > 1 ? 'are not settings' : 'is not a setting'} of this chart${allowed.length ? ` (${parts.length ? `${where} takes` : 'settings are'}: ${allowed.join(', ')})` : ''}`,
-    ];
-  }
-  if ((match = /^missing propert(?:y|ies) (.+)$/.exec(m))) {
-    return [`${where} needs ${(match[1] as string).replaceAll("'", '')}${describe(node)}`];
-  }
-  if ((match = /^'(.*)' does not match pattern '(.*)'$/.exec(m))) {
-    return [`${where} "${match[1]}" is not of the form ${match[2]}${describe(node)}`];
-  }
-  if ((match = /^value must be one of (.+)$/.exec(m))) {
-    return [`${where} must be one of ${match[1]}${describe(node)}`];
-  }
-  if ((match = /^'(.*)' is not valid (\S+): (.+)$/.exec(m))) {
-    return [`${where} "${match[1]}" is not a valid ${match[2]}: ${match[3]}`];
-  }
-  if ((match = /^invalid propertyName '(.+)'$/.exec(m))) {
-    const key = match[1] as string;
-    const holders = keyHolders(root, values, key);
-    if (holders.length === 0) return [`${key} is not an allowed name here`];
-    return holders.map((holder) => {
-      const names = schemaAt(root, holder)?.propertyNames as Schema;
-      const why = brokenNameRules(root, names, key);
-      return `${dotted([...holder, key])} is not allowed: ${why.join('; ') || 'its name breaks a naming rule'}`;
-    });
-  }
-  // The combinators only say that a nested rule failed: the nested finding says which.
-  if (/^'(allOf|anyOf|oneOf|not|if|then|else)' failed$|^validation failed$/.test(m)) return [];
-  return [`${where}: ${m}`];
+  return [`${context.where}: ${finding.message}`];
 }
 
 /**

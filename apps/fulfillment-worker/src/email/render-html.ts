@@ -43,7 +43,8 @@ export function itemHtml(item: HtmlItem, formats: readonly string[]): string {
   if (!item.linkSentBefore && item.trackLines.length > 0) {
     parts.push('<h3 style="font-size:16px;margin:16px 0 4px">Tracks</h3>', list('ol', item.trackLines));
   }
-  if (item.earlyLines.length > 0) {
+  // The track list already says when each track is out; the "before the release" list is for when it is not shown.
+  if (item.earlyLines.length > 0 && (item.linkSentBefore || item.trackLines.length === 0)) {
     parts.push('<h3 style="font-size:16px;margin:16px 0 4px">Before the release</h3>', list('ul', item.earlyLines));
   }
   if (item.later) parts.push(`<p style="margin:8px 0">${e(item.later)}</p>`);

@@ -86,6 +86,8 @@ describe('the download email', () => {
     }
     expect(email.text).toMatch(/2\. Night Ferry \(out on [^)]+2027/);
     expect(email.text).toContain('Formats: MP3, WAV, FLAC, ALAC');
+    // Said once in the HTML: out now, then in the track list with its date (no second "before the release" list).
+    expect(email.html.match(/Harbor Lights/g)).toHaveLength(2);
   });
 
   it('announces a pre-order with nothing out yet without a link', () => {

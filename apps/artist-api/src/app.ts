@@ -31,6 +31,7 @@ import type { AudioStorage } from './downloads/storage.ts';
 import { MappingRepository, registerMappingRoutes } from './mappings/mappings.ts';
 import { OPENAPI_INFO } from './openapi/document.ts';
 import { withGenericResponses } from './openapi/generic-responses.ts';
+import { registerOrderSearchRoute } from './orders/order-search.routes.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
@@ -143,6 +144,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerArtistRoutes(v1, artists);
       registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
       registerMappingRoutes(v1, new MappingRepository(), shops);
+      registerOrderSearchRoute(v1, shops);
       registerOrderRoutes(v1, new OrderRepository(), shops);
       registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);

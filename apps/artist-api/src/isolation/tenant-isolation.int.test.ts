@@ -206,6 +206,13 @@ function lists(own: Tenant, other: Tenant) {
       expected: [],
     },
     { url: `/v1/orders?releaseId=${other.releaseId}`, ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [] },
+    // both accounts have an order #1001 bought with fan@example.com
+    { url: '/v1/orders/search?q=%231001', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.orderId] },
+    {
+      url: '/v1/orders/search?q=FAN@example.com',
+      ids: (b: Body) => b.items.map((i: Body) => i.id),
+      expected: [own.orderId],
+    },
     { url: '/v1/webhook-deliveries', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.deliveryId] },
     {
       url: `/v1/webhook-deliveries?shopDomain=${other.shopDomain}`,

@@ -4,7 +4,7 @@ import { isUuid } from '../support/db.ts';
 import { decodeCursor, toPage } from '../support/pagination.ts';
 import type { listOrdersQuery, orderDetail } from './orders.schemas.ts';
 
-const ORDER_FIELDS = {
+export const ORDER_FIELDS = {
   id: true,
   shopDomain: true,
   shopifyOrderId: true,
@@ -21,7 +21,7 @@ const ORDER_FIELDS = {
 type OrderSummary = Prisma.OrderGetPayload<{ select: typeof ORDER_FIELDS }>;
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
-const toSummary = (o: OrderSummary) => ({
+export const toSummary = (o: OrderSummary) => ({
   ...o,
   shopifyOrderId: o.shopifyOrderId.toString(),
   cancelledAt: iso(o.cancelledAt),

@@ -104,6 +104,11 @@ describe('dashboard in the browser', () => {
 
   it('shows an order with its grants, email and fulfilment', async () => {
     await go('Orders');
+    await page.getByLabel('Order name or email').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByText('No order found.').waitFor();
+    await page.getByLabel('Order name or email').fill('FAN@example.com');
+    await page.getByRole('button', { name: 'Search' }).click();
     await page.getByRole('button', { name: '#1001' }).first().click();
     await page.getByRole('region', { name: 'Order #1001' }).getByText('0 of 3 downloads').first().waitFor();
     await expectAccessible(page, 'orders');

@@ -100,7 +100,11 @@ export default function Orders() {
   const searchId = useId();
   const orders = useQuery({
     queryKey: ['orders', submitted],
-    queryFn: () => api<Page<OrderSummary>>(`/api/orders${qs({ limit: 50, q: submitted || undefined })}`),
+    // The newest orders, or the artist API's exact search by order name or the fan's email.
+    queryFn: () =>
+      api<Page<OrderSummary>>(
+        submitted ? `/api/orders/search${qs({ q: submitted })}` : `/api/orders${qs({ limit: 50 })}`,
+      ),
   });
   return (
     <>

@@ -1,4 +1,4 @@
-import { createHttpApp, type HttpApp } from '@single/http';
+import { createHttpApp, type HttpApp, registerMetrics } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
 import { ClaimService } from './deliveries/claim-service.ts';
@@ -6,6 +6,7 @@ import type { DedupeCache } from './deliveries/dedupe-cache.ts';
 import { DeliveryRepository } from './deliveries/delivery.repository.ts';
 import { type KnownShops, knownShops } from './deliveries/known-shops.ts';
 import type { MaintenanceSwitch } from './maintenance.ts';
+import { DispatcherMetrics } from './metrics.ts';
 import { OutboxWaker } from './relay/outbox-waker.ts';
 import { registerShopifyWebhookRoute } from './shopify/webhook.routes.ts';
 
@@ -24,11 +25,14 @@ export interface DispatcherDeps {
   waker?: OutboxWaker;
   /** Default: the `shop` table, known shops kept in process for a minute. */
   shops?: KnownShops;
+  /** Default: a registry of its own, the outbox gauges read from `pool`. */
+  metrics?: DispatcherMetrics;
   now?: () => Date;
 }
 
 export interface Dispatcher extends HttpApp {
   claims: ClaimService;
+  metrics: DispatcherMetrics;
 }
 
 /** Builds the dispatcher's HTTP app; no listening, no background work (main.ts starts the relay). */
@@ -39,6 +43,8 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     bodyLimit,
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
   });
+  const metrics = deps.metrics ?? new DispatcherMetrics(deps.pool);
+  registerMetrics(http.app, metrics.registry);
   const waker = deps.waker ?? new OutboxWaker({ pool: deps.pool, logger: deps.logger });
   const claims = new ClaimService(
     new DeliveryRepository(deps.pool),
@@ -55,7 +61,8 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     bodyLimit,
     payloadRetentionDays: deps.payloadRetentionDays ?? 7,
     claimDeadlineMs: deps.claimDeadlineMs ?? 3_000,
+    metrics,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  return { ...http, claims };
+  return { ...http, claims, metrics };
 }

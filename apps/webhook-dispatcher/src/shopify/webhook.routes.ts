@@ -6,6 +6,7 @@ import { ClaimQueueFullError, type ClaimService } from '../deliveries/claim-serv
 import type { KnownShops } from '../deliveries/known-shops.ts';
 import { purgeKeys } from '../deliveries/purge-keys.ts';
 import type { MaintenanceSwitch } from '../maintenance.ts';
+import type { DispatcherMetrics } from '../metrics.ts';
 import { boundedTriggeredAt, parseShopifyHeaders } from './headers.ts';
 import { checkPayloadAgainstHeaders } from './payload-checks.ts';
 import { dedupeFamily, laneOf } from './topics.ts';
@@ -27,6 +28,7 @@ export interface WebhookRouteDeps {
    * The deadline itself is kept by the claim (see ClaimService.claim), which is never written after it.
    */
   claimGraceMs?: number;
+  metrics: DispatcherMetrics;
   now?: () => Date;
 }
 
@@ -51,6 +53,18 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
       { parseAs: 'buffer', bodyLimit: deps.bodyLimit },
       (_req, body, done) => done(null, body),
     );
+
+    // Every answer counted by status and outcome: the problem's code, or accepted/duplicate.
+    const outcomes = new WeakMap<FastifyRequest, string>();
+    scope.addHook('onError', (request, _reply, error, done) => {
+      outcomes.set(request, error instanceof ProblemError ? error.code : 'error');
+      done();
+    });
+    scope.addHook('onResponse', (request, reply, done) => {
+      const outcome = outcomes.get(request) ?? (reply.statusCode >= 400 ? 'rejected' : 'unknown');
+      deps.metrics.answers.inc({ status_code: reply.statusCode, outcome });
+      done();
+    });
 
     scope.addHook('onRequest', async (request: FastifyRequest) => {
       if (await deps.maintenance.isOn()) {
@@ -109,6 +123,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
       };
       let result: Awaited<ReturnType<ClaimService['claim']>>;
       const deadlineAt = Date.now() + deps.claimDeadlineMs;
+      const endClaim = deps.metrics.claimSeconds.startTimer();
       try {
         // The span's context is stored with the outbox row: the relay's publish and the consumer continue it.
         const tags = { 'shop.domain': shopDomain, 'shopify.topic': topic, 'shopify.webhook_id': webhookId };
@@ -123,6 +138,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
           ),
         );
       } catch (err) {
+        endClaim({ outcome: err instanceof ClaimQueueFullError ? 'claim_queue_full' : 'storage_unavailable' });
         if (err instanceof ClaimQueueFullError) {
           // Overloaded: refused at once, nothing queued or stored (Shopify retries).
           request.log = request.log.child({ shopDomain, topic, webhookId, outcome: 'claim_queue_full' });
@@ -136,6 +152,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
           headers: { 'retry-after': '5' },
         });
       }
+      endClaim({ outcome: result.status });
       if (result.status === 'unknown_shop') {
         // A 4xx, not a 200: acknowledging would hide a shop we do not serve (or a forged header). Shopify
         // retries any non-2xx 8 times over 4 hours, so a shop connected meanwhile is taken on a retry.
@@ -146,6 +163,7 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
       }
       // The one log line per request ("request completed") carries the delivery's ids and its outcome.
       request.log = request.log.child({ shopDomain, topic, webhookId, outcome: result.status });
+      outcomes.set(request, result.status);
       return reply.code(200).send({ status: result.status });
     });
   });

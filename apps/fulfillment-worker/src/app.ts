@@ -1,7 +1,7 @@
 import { sweepExpiredDataRequestExports } from '@single/db/commands/data-request-exports';
 import type { ShopTokenKeyring } from '@single/db/commands/shop-token';
 import type { EventBus } from '@single/events';
-import { createHttpApp, type HttpApp } from '@single/http';
+import { createHttpApp, createMetricsRegistry, type HttpApp, registerMetrics } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Consumer, MessageHandler, Messaging } from '@single/messaging';
 import type { Pool, PoolClient } from 'pg';
@@ -14,6 +14,7 @@ import { SalesRelay } from './sales/sales-relay.ts';
 import { PreorderScheduler } from './scheduler/preorder-scheduler.ts';
 import type { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
 import { FulfillmentSender } from './shopify-admin/fulfillment-sender.ts';
+import { registerBacklogMetrics } from './support/backlog-metrics.ts';
 import { OutboxMetrics } from './support/outbox-metrics.ts';
 import { WorkLoop } from './support/work-loop.ts';
 import { QUEUES } from './topology.ts';
@@ -69,7 +70,9 @@ export function buildWorker(deps: WorkerDeps): Worker {
     ...(deps.batch ? { batch: deps.batch } : {}),
   });
 
-  const metrics = new OutboxMetrics(pool);
+  const registry = createMetricsRegistry();
+  const metrics = new OutboxMetrics(pool, registry);
+  registerBacklogMetrics(registry, pool, messaging);
   const lease = deps.outboxLeaseMs ? { leaseMs: deps.outboxLeaseMs } : {};
   const { pause } = deps;
   const mailer = new Mailer({
@@ -157,9 +160,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
     ],
   });
   // Prometheus text for the Datadog agent's OpenMetrics check (no public routes: the health port is internal).
-  http.app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  registerMetrics(http.app, registry);
   // The handler's transaction has committed; the ack follows its return.
   const pausedAfterCommit = (handler: MessageHandler): MessageHandler =>
     pause

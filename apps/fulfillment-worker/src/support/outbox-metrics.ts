@@ -15,29 +15,30 @@ export type FailureClass = 'transient' | 'permanent' | 'no_recipient' | 'grants_
  * restart, and it falls back to 0 once an operator redrives. The counters are this process's own, for rates.
  */
 export class OutboxMetrics {
-  readonly registry = new Registry();
+  readonly registry: Registry;
   readonly #failures: Counter<'outbox' | 'class'>;
   readonly #uncertain: Counter<'outbox'>;
 
-  constructor(pool?: Pool) {
+  constructor(pool?: Pool, registry: Registry = new Registry()) {
+    this.registry = registry;
     this.#failures = new Counter({
       name: 'fulfillment_outbox_failures_total',
       help: 'Emails and Shopify fulfilments this process marked failed, by outbox and class',
       labelNames: ['outbox', 'class'],
-      registers: [this.registry],
+      registers: [registry],
     });
     this.#uncertain = new Counter({
       name: 'fulfillment_outbox_uncertain_resends_total',
       help: 'Attempts whose fate was unknown (found sending after the lease, timed out mid-send), sent again with the same key',
       labelNames: ['outbox'],
-      registers: [this.registry],
+      registers: [registry],
     });
     if (pool) {
       const gauge = new Gauge({
         name: 'fulfillment_outbox_failed',
         help: 'Emails and Shopify fulfilments in status failed (waiting for a redrive), by outbox and class',
         labelNames: ['outbox', 'class'],
-        registers: [this.registry],
+        registers: [registry],
         async collect() {
           const { rows } = await pool.query<{ outbox: OutboxName; class: string; n: number }>(
             `SELECT 'email' AS outbox, coalesce(error_class, 'unknown') AS class, count(*)::int AS n

@@ -227,6 +227,19 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect(shopify.subscriptions.get(shop)?.length).toBe(WEBHOOK_TOPICS.length);
   });
 
+  it('Shopify failing the subscriptions: 502, the shop connected, and installing again completes them', async () => {
+    const shop = 'flaky-admin.myshopify.com';
+    const account = await seedAccount(h.pool, 'Flaky', ['admin']);
+    shopify.failAdminNext.push(503);
+    const res = await callback(shopify.approve(await installLink(account.auth, shop)));
+    expect([res.statusCode, res.json().code]).toEqual([502, 'shopify_unavailable']);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+    expect(openShopToken((await storedToken(shop))!, shop, keys)).toBe(shopify.tokens.get(shop));
+    expect(shopify.subscriptions.get(shop)).toBeUndefined();
+    const again = await callback(shopify.approve(await installLink(account.auth, shop)));
+    expect(again.json().webhooks.created).toEqual([...WEBHOOK_TOPICS]);
+  });
+
   it('answers 503 shopify_not_configured without the app settings', async () => {
     const bare = await startHarness({ shopify: undefined });
     try {

@@ -56,10 +56,10 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
   // Everything else names every label's sales or our operations: a service token or an ops-scoped API key,
   // checked here whatever the ingress routes (the public IngressRoute only routes the capture path).
   http.app.register(async (app) => {
-    const pool = deps.reports?.pool;
+    const db = deps.reports?.db;
     registerReportAuth(app, {
       serviceTokens: serviceTokenDigests(deps.serviceTokens ?? []),
-      ...(pool ? { keyScopes: (secret: string) => activeKeyScopes(pool, secret) } : {}),
+      ...(db ? { keyScopes: (secret: string) => activeKeyScopes(db, secret) } : {}),
     });
     registerIntegrityRoutes(app, {
       integrity: deps.integrity,

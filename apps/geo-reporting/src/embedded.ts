@@ -1,6 +1,7 @@
 import type { GeoReportingApp } from './app.ts';
 import type { GeoReportingConfig } from './config.ts';
 import { type GeoReportingPorts, wireGeoReporting } from './runtime.ts';
+import { warmDb } from './support/db.ts';
 
 export { type GeoReportingConfig, loadGeoReportingConfig } from './config.ts';
 /** The chart-file job, once (the chart's CronJob): for a host that schedules it itself (the demo). */
@@ -23,7 +24,10 @@ export async function startEmbeddedGeoReporting(
   config: GeoReportingConfig,
   ports: EmbeddedGeoPorts,
 ): Promise<EmbeddedGeoReporting> {
-  const { app, geo, pool, bus, captureStore, consumeSales } = wireGeoReporting(config, ports, { busName: 'events' });
+  const { app, geo, db, pool, bus, captureStore, consumeSales } = wireGeoReporting(config, ports, {
+    busName: 'events',
+  });
+  await warmDb(db);
   await geo.load();
   const subscription = await consumeSales(3);
   return {
@@ -33,6 +37,7 @@ export async function startEmbeddedGeoReporting(
       await subscription.stop();
       await captureStore.drained();
       await bus.close();
+      await db.$disconnect();
       await pool.end();
     },
   };

@@ -1,3 +1,4 @@
+import { createDb, type Db } from '@single/db';
 import { guardPoolClients } from '@single/db/transaction';
 import { createKafkaEventBus, type EventBus, type Subscription } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
@@ -15,6 +16,7 @@ import { Metrics } from './integrity/metrics.ts';
 import { salesEventHandler } from './sales/sales.consumer.ts';
 import { seedChartRules } from './sales/sales.repository.ts';
 import { SalesService } from './sales/sales.service.ts';
+import { warmDb } from './support/db.ts';
 
 /** How often units waiting for a resolved UPC conflict are re-planned. */
 const UPC_REVIEW_REPLAN_MS = 60_000;
@@ -23,6 +25,9 @@ export interface GeoReportingRuntime {
   app: GeoReportingApp;
   geo: GeoIp;
   logger: Logger;
+  /** Prisma Client: every query but the listed typed-SQL hot paths (ARCHITECTURE.md, "Geo-reporting's data layer"). */
+  db: Db;
+  /** pg: the capture micro-batch and its retention sweep, and @single/db's readFanDataKeys. */
   pool: pg.Pool;
   bus: EventBus;
   /** Seeds chart rules, loads GeoIP, joins the consumer group, listens. */
@@ -51,10 +56,11 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
     createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
   const events = (clientId: string) => createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger });
   const { captureStore, consumeSales, ...parts } = wireGeoReporting(config, { logger, events }, { busName: 'kafka' });
-  const { app, geo, pool, bus } = parts;
+  const { app, geo, db, pool, bus } = parts;
   return {
     ...parts,
     async start() {
+      await warmDb(db);
       await geo.load();
       if (config.GEOIP_RELOAD_INTERVAL_MS > 0) geo.watch(config.GEOIP_RELOAD_INTERVAL_MS);
       const onHangup = () => void geo.reload();
@@ -88,6 +94,7 @@ export function createRuntime(config: GeoReportingConfig, options: { logger?: Lo
           () => subscription.stop(),
           () => captureStore.drained(),
           () => bus.close(),
+          () => db.$disconnect(),
           () => pool.end(),
         ],
       });
@@ -108,7 +115,9 @@ export function wireGeoReporting(
   const trusted = compileTrustedProxies(config.TRUSTED_PROXIES);
   for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
   const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10 });
+  const db = createDb(config.DATABASE_URL, { maxConnections: 10 });
+  // One capture flush at a time, the retention sweep and the fan data keys: a few connections are plenty.
+  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
   guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
   const bus = ports.events(config.KAFKA_CLIENT_ID ?? 'geo-reporting');
@@ -131,17 +140,18 @@ export function wireGeoReporting(
     rateLimit: { max: config.CAPTURE_RATE_LIMIT_MAX, windowMs: config.CAPTURE_RATE_LIMIT_WINDOW_MS },
     serviceTokens: config.GEO_REPORTS_TOKENS,
     reports: {
-      pool,
+      db,
       retailerAccount: config.LUMINATE_RETAILER_ACCOUNT,
       chartFileDelayMinutes: config.CHART_FILE_DELAY_MINUTES,
       ...(ports.now ? { now: ports.now } : {}),
     },
     readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'postgres', check: async () => void (await db.$executeRaw`SELECT 1`) },
       { name: options.busName, check: () => bus.health() },
     ],
   });
   const sales = new SalesService({
+    db,
     pool,
     geo,
     logger,
@@ -152,11 +162,12 @@ export function wireGeoReporting(
     app,
     geo,
     logger,
+    db,
     pool,
     bus,
     captureStore,
     async consumeSales(partitions) {
-      await seedChartRules(pool, LUMINATE_VERSIONS);
+      await seedChartRules(db, LUMINATE_VERSIONS);
       await bus.ensureTopics([config.SALES_TOPIC], partitions);
       const subscription = await bus.subscribe({
         topics: [config.SALES_TOPIC],

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { Db } from '@single/db';
 import { generateApiKey } from '@single/db/commands/api-keys';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -6,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GeoReportingApp } from '../app.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { seedChartRules } from '../sales/sales.repository.ts';
+import { createWarmDb } from '../support/db.ts';
 import { geoipFixture } from '../test-support/fixtures.ts';
 import { buildTestApp, testGeoIp } from '../test-support/setup.ts';
 
@@ -15,6 +17,7 @@ import { buildTestApp, testGeoIp } from '../test-support/setup.ts';
 describe('geo-reporting: who may read what', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let built: GeoReportingApp;
   const TOKEN = randomBytes(32).toString('hex');
   const geoPath = geoipFixture('GeoIP2-City-Test');
@@ -23,7 +26,8 @@ describe('geo-reporting: who may read what', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    await seedChartRules(pool, LUMINATE_VERSIONS);
+    db = await createWarmDb(database.url, { maxConnections: 2 }); // as the runtime warms it
+    await seedChartRules(db, LUMINATE_VERSIONS);
     const accountId = randomUUID();
     await pool.query(`INSERT INTO account (id, kind, name, updated_at) VALUES ($1, 'label', 'Rival Records', now())`, [
       accountId,
@@ -42,12 +46,13 @@ describe('geo-reporting: who may read what', () => {
     built = await buildTestApp({
       geo: await testGeoIp([geoPath, '/nonexistent/dir/GeoLite2-City.mmdb']),
       serviceTokens: [randomBytes(32).toString('hex'), TOKEN],
-      reports: { pool, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T12:00:00Z') },
+      reports: { db, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T12:00:00Z') },
     });
     await built.app.ready();
   });
   afterAll(async () => {
     await built?.app.close();
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });

@@ -1,5 +1,5 @@
+import { createDb } from '@single/db';
 import type { Logger } from '@single/logger';
-import pg from 'pg';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import type { GeoReportingConfig } from '../config.ts';
 import { seedChartRules } from '../sales/sales.repository.ts';
@@ -14,11 +14,10 @@ export async function runChartFileJob(
   config: GeoReportingConfig,
   options: { logger: Logger; now?: Date },
 ): Promise<ProducedFile[]> {
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 2 });
-  pool.on('error', (err) => options.logger.error({ err }, 'idle postgres client failed'));
+  const db = createDb(config.DATABASE_URL, { maxConnections: 2 });
   try {
-    await seedChartRules(pool, LUMINATE_VERSIONS); // as the service does on start, for a database it never saw
-    const files = await produceDueChartFiles(pool, {
+    await seedChartRules(db, LUMINATE_VERSIONS); // as the service does on start, for a database it never saw
+    const files = await produceDueChartFiles(db, {
       now: options.now ?? new Date(),
       retailerAccount: config.LUMINATE_RETAILER_ACCOUNT,
       catchUpDays: config.CHART_FILE_CATCH_UP_DAYS,
@@ -26,6 +25,6 @@ export async function runChartFileJob(
     for (const file of files) options.logger.info(file, file.stored ? 'chart file produced' : 'chart file unchanged');
     return files;
   } finally {
-    await pool.end();
+    await db.$disconnect();
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { loadConfig } from '@single/config';
+import type { Db } from '@single/db';
 import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -9,6 +10,7 @@ import type { SaleLineRow } from '../charts/eligibility.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { geoReportingEnv } from '../config.ts';
 import { seedChartRules, upsertSaleLines } from '../sales/sales.repository.ts';
+import { createWarmDb } from '../support/db.ts';
 import { buildTestApp } from '../test-support/setup.ts';
 import { runChartFileJob } from './chart-file-job.ts';
 
@@ -17,6 +19,7 @@ import { runChartFileJob } from './chart-file-job.ts';
 describe('chart files: produced by the job, served by GET', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let built: GeoReportingApp;
   const TOKEN = randomBytes(32).toString('hex');
   const auth = { authorization: `Bearer ${TOKEN}` };
@@ -57,8 +60,9 @@ describe('chart files: produced by the job, served by GET', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    await seedChartRules(pool, LUMINATE_VERSIONS);
-    await upsertSaleLines(pool, [
+    db = await createWarmDb(database.url, { maxConnections: 2 }); // as the runtime warms it
+    await seedChartRules(db, LUMINATE_VERSIONS);
+    await upsertSaleLines(db, [
       unit('2026-12-04', '7001', 0),
       unit('2026-12-05', '7002', 0),
       unit('2026-12-05', '7002', 1),
@@ -66,12 +70,13 @@ describe('chart files: produced by the job, served by GET', () => {
     ]);
     built = await buildTestApp({
       serviceTokens: [TOKEN],
-      reports: { pool, retailerAccount: 'SINGLE-TEST', chartFileDelayMinutes: 30, now: () => clock },
+      reports: { db, retailerAccount: 'SINGLE-TEST', chartFileDelayMinutes: 30, now: () => clock },
     });
     await built.app.ready();
   });
   afterAll(async () => {
     await built?.app.close();
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });
@@ -150,7 +155,7 @@ describe('chart files: produced by the job, served by GET', () => {
 
   it('catches up the days a missed run left without a file', async () => {
     clock = new Date('2026-12-10T12:00:00Z'); // runs on Dec 8 and 9 were missed
-    await upsertSaleLines(pool, [unit('2026-12-08', '7004', 0)]);
+    await upsertSaleLines(db, [unit('2026-12-08', '7004', 0)]);
     const run = await runChartFileJob(config(4), { logger: silentLogger(), now: clock });
     expect(run.map((f) => [f.date, f.stored])).toEqual([
       ['2026-12-07', true],

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import type { Db } from '@single/db';
 import { createTestDatabase, EDGE_VALID_DATES, INVALID_DATES, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GeoReportingApp } from '../app.ts';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { seedChartRules } from '../sales/sales.repository.ts';
+import { createWarmDb } from '../support/db.ts';
 import { buildTestApp } from '../test-support/setup.ts';
 
 // The report routes on a real database, at 03:00 UTC on Dec 7: still Dec 6 in New York, the US chart's zone.
@@ -12,6 +14,7 @@ import { buildTestApp } from '../test-support/setup.ts';
 describe('report routes: dates at the edges', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let built: GeoReportingApp;
   const releaseId = randomUUID();
   const TOKEN = 'report-dates-service-token-0123456789abcdef';
@@ -19,15 +22,17 @@ describe('report routes: dates at the edges', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 2 });
-    await seedChartRules(pool, LUMINATE_VERSIONS); // as the runtime does on start
+    db = await createWarmDb(database.url, { maxConnections: 2 }); // as the runtime warms it
+    await seedChartRules(db, LUMINATE_VERSIONS); // as the runtime does on start
     built = await buildTestApp({
       serviceTokens: [TOKEN],
-      reports: { pool, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T03:00:00Z') },
+      reports: { db, retailerAccount: 'SINGLE-TEST', now: () => new Date('2026-12-07T03:00:00Z') },
     });
     await built.app.ready();
   });
   afterAll(async () => {
     await built?.app.close();
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });

@@ -1,6 +1,6 @@
-import type { Pool } from 'pg';
 import { chartCsv, sha256 } from '../charts/chart-csv.ts';
-import { chartRuleSets, type Queryable, saleLinesOfDay } from '../sales/sales.repository.ts';
+import { chartRuleSets, saleLinesOfDay } from '../sales/sales.repository.ts';
+import { amountText, calendarDay, type DbClient, dateColumn } from '../support/db.ts';
 
 export const ROLLUP_LEVELS = ['country', 'region', 'postal'] as const;
 export type RollupLevel = (typeof ROLLUP_LEVELS)[number];
@@ -14,23 +14,26 @@ export interface RegionRow {
 }
 
 export async function regionReport(
-  pool: Pool,
+  db: DbClient,
   query: { releaseId: string; from: string; to: string; level: RollupLevel },
 ): Promise<RegionRow[]> {
-  const { rows } = await pool.query(
-    `SELECT code, currency, sum(units)::int AS units, sum(net_amount)::text AS net_amount
-       FROM regional_rollup
-      WHERE release_id = $1::uuid AND level = $2::geo_precision AND day BETWEEN $3::date AND $4::date
-      GROUP BY code, currency
-     HAVING sum(units) <> 0 OR sum(net_amount) <> 0
-      ORDER BY units DESC, code, currency`,
-    [query.releaseId, query.level, query.from, query.to],
-  );
-  return rows.map((r) => ({
-    code: r.code === '' ? null : r.code,
-    currency: r.currency,
-    units: r.units,
-    netAmount: r.net_amount,
+  const groups = await db.regionalRollup.groupBy({
+    by: ['code', 'currency'],
+    where: {
+      releaseId: query.releaseId,
+      level: query.level,
+      day: { gte: dateColumn(query.from), lte: dateColumn(query.to) },
+    },
+    _sum: { units: true, netAmount: true },
+    having: { OR: [{ units: { _sum: { not: 0 } } }, { netAmount: { _sum: { not: 0 } } }] },
+    orderBy: [{ _sum: { units: 'desc' } }, { code: 'asc' }, { currency: 'asc' }],
+  });
+  return groups.map((g) => ({
+    code: g.code === '' ? null : g.code,
+    currency: g.currency,
+    units: g._sum.units ?? 0,
+    // A sum of amounts exact in the currency stays exact in it: printed with its digits, as the rows hold them.
+    netAmount: g._sum.netAmount === null ? '0' : amountText(g._sum.netAmount, g.currency),
   }));
 }
 
@@ -42,7 +45,7 @@ export interface ChartFile {
 
 /** Builds a day's file from the eligible units, reading only: the preview, and what produceChartFile stores. */
 export async function buildChartFile(
-  db: Queryable,
+  db: DbClient,
   chart: string,
   date: string,
   retailerAccount: string,
@@ -58,54 +61,52 @@ export async function buildChartFile(
  * (produce-chart-files.ts) and POST /v1/reports/chart-files (cmdr reports produce) call this; GET never writes.
  */
 export async function produceChartFile(
-  pool: Pool,
+  db: DbClient,
   chart: string,
   date: string,
   retailerAccount: string,
 ): Promise<ChartFile & { stored: boolean }> {
-  const file = await buildChartFile(pool, chart, date, retailerAccount);
-  const { rowCount } = await pool.query(
-    `INSERT INTO report_file (chart, business_date, sha256, content) VALUES ($1, $2::date, $3, $4)
-     ON CONFLICT (chart, business_date, sha256) DO NOTHING`,
-    [chart, date, file.sha256, file.content],
-  );
-  return { ...file, stored: rowCount === 1 };
+  const file = await buildChartFile(db, chart, date, retailerAccount);
+  // skipDuplicates is ON CONFLICT DO NOTHING: the same bytes of the same day add no row.
+  const { count } = await db.reportFile.createMany({
+    data: [{ chart, businessDate: dateColumn(date), sha256: file.sha256, content: new Uint8Array(file.content) }],
+    skipDuplicates: true,
+  });
+  return { ...file, stored: count === 1 };
 }
 
 /** The day's file as last produced; undefined when the job has not produced it yet. */
 export async function producedChartFile(
-  pool: Pool,
+  db: DbClient,
   chart: string,
   date: string,
 ): Promise<{ content: Buffer; sha256: string; producedAt: Date } | undefined> {
-  const { rows } = await pool.query<{ content: Buffer; sha256: string; created_at: Date }>(
-    `SELECT content, sha256, created_at FROM report_file WHERE chart = $1 AND business_date = $2::date
-      ORDER BY created_at DESC, id DESC LIMIT 1`,
-    [chart, date],
-  );
-  const row = rows[0];
-  return row && { content: row.content, sha256: row.sha256, producedAt: row.created_at };
+  const row = await db.reportFile.findFirst({
+    where: { chart, businessDate: dateColumn(date) },
+    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    select: { content: true, sha256: true, createdAt: true },
+  });
+  return row ? { content: Buffer.from(row.content), sha256: row.sha256, producedAt: row.createdAt } : undefined;
 }
 
 /** The business days of `chart` from `from` to `to` that already have a file. */
-export async function producedDays(pool: Pool, chart: string, from: string, to: string): Promise<Set<string>> {
-  const { rows } = await pool.query<{ day: string }>(
-    `SELECT DISTINCT to_char(business_date, 'YYYY-MM-DD') AS day FROM report_file
-      WHERE chart = $1 AND business_date BETWEEN $2::date AND $3::date`,
-    [chart, from, to],
-  );
-  return new Set(rows.map((r) => r.day));
+export async function producedDays(db: DbClient, chart: string, from: string, to: string): Promise<Set<string>> {
+  const days = await db.reportFile.groupBy({
+    by: ['businessDate'],
+    where: { chart, businessDate: { gte: dateColumn(from), lte: dateColumn(to) } },
+  });
+  return new Set(days.map((d) => calendarDay(d.businessDate)));
 }
 
 /** Every chart that has rules (the charts the job produces files for). */
-export async function chartsWithRules(pool: Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ chart: string }>('SELECT DISTINCT chart FROM chart_rule_set ORDER BY chart');
-  return rows.map((r) => r.chart);
+export async function chartsWithRules(db: DbClient): Promise<string[]> {
+  const charts = await db.chartRuleSet.groupBy({ by: ['chart'], orderBy: { chart: 'asc' } });
+  return charts.map((r) => r.chart);
 }
 
 /** The chart's time zone from its current rules; undefined for a chart without rules. */
-export async function chartTimeZone(pool: Pool, chart: string, at: Date): Promise<string | undefined> {
-  const sets = await chartRuleSets(pool, chart);
+export async function chartTimeZone(db: DbClient, chart: string, at: Date): Promise<string | undefined> {
+  const sets = await chartRuleSets(db, chart);
   const current = sets
     .filter((s) => s.effectiveFrom <= at)
     .sort((a, b) => b.effectiveFrom.getTime() - a.effectiveFrom.getTime())[0];

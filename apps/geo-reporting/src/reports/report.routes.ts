@@ -1,7 +1,7 @@
 import { calendarDateJsonSchema, isClosedDay } from '@single/contracts';
+import type { Db } from '@single/db';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import type { Pool } from 'pg';
 import { chartFileReadyAt, produceOneChartFile } from './chart-files.ts';
 import {
   buildChartFile,
@@ -13,7 +13,7 @@ import {
 } from './report.repository.ts';
 
 export interface ReportRouteOptions {
-  pool: Pool;
+  db: Db;
   retailerAccount: string;
   attribution: string;
   /** Minutes after a day closes at which the scheduled job produces its file (CHART_FILE_DELAY_MINUTES). */
@@ -50,7 +50,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
           detail: `from ${from} is after to ${to}`,
         });
       }
-      const rows = await regionReport(options.pool, { releaseId, from, to, level });
+      const rows = await regionReport(options.db, { releaseId, from, to, level });
       return { releaseId, from, to, level, rows, attribution: options.attribution };
     },
   );
@@ -63,7 +63,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
 
   /** The chart's zone, or 404 unknown_chart. */
   const zoneOf = async (chart: string) => {
-    const timeZone = await chartTimeZone(options.pool, chart, now());
+    const timeZone = await chartTimeZone(options.db, chart, now());
     if (!timeZone)
       throw new ProblemError(404, 'unknown_chart', 'Unknown chart', { detail: `no rules for chart ${chart}` });
     return timeZone;
@@ -95,7 +95,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
       const { chart, date: day } = request.query;
       const timeZone = await zoneOf(chart);
       closedDay(day, timeZone);
-      const file = await producedChartFile(options.pool, chart, day);
+      const file = await producedChartFile(options.db, chart, day);
       if (!file) {
         const at = readyAt(day, timeZone);
         const due = new Date(at) <= now();
@@ -118,7 +118,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
     async (request, reply) => {
       const { chart, date: day } = request.query;
       await zoneOf(chart);
-      const file = await buildChartFile(options.pool, chart, day, options.retailerAccount);
+      const file = await buildChartFile(options.db, chart, day, options.retailerAccount);
       reply.header('x-chart-preview', 'true').header('cache-control', 'no-store');
       return csv(reply, `${chart}-${day}-preview`, file);
     },
@@ -133,7 +133,7 @@ export function registerReportRoutes(app: FastifyInstance, options: ReportRouteO
       const { chart, date: day } = request.body;
       const timeZone = await zoneOf(chart);
       closedDay(day, timeZone);
-      return produceOneChartFile(options.pool, chart, day, options.retailerAccount);
+      return produceOneChartFile(options.db, chart, day, options.retailerAccount);
     },
   );
 }

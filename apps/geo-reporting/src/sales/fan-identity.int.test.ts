@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { type SalesEventV1, salesEventV1 } from '@single/contracts';
+import type { Db } from '@single/db';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
+import { createWarmDb } from '../support/db.ts';
 import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
 import type { SalesService } from './sales.service.ts';
@@ -18,18 +20,21 @@ describe('fan identity on PostgreSQL', () => {
   const HOUR = 3_600_000;
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let sales: SalesService;
   const releaseId = randomUUID();
 
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 8 });
+    db = await createWarmDb(database.url, { maxConnections: 8 }); // as the runtime warms it
     await seedRelease(pool, { id: releaseId, upc: '0602445789012' });
-    await seedChartRules(pool, LUMINATE_VERSIONS);
-    sales = testSalesService(pool, await testGeoIp());
+    await seedChartRules(db, LUMINATE_VERSIONS);
+    sales = testSalesService(db, pool, await testGeoIp());
   });
 
   afterAll(async () => {
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });

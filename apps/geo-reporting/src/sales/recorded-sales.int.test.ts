@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type SalesEventV1, salesEventV1 } from '@single/contracts';
+import type { Db } from '@single/db';
 import { createLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
@@ -8,6 +9,7 @@ import { type ChartRuleSet, LUMINATE_VERSIONS } from '../charts/rules.ts';
 import type { GeoIp } from '../geoip/geoip.ts';
 import { Metrics } from '../integrity/metrics.ts';
 import { buildChartFile } from '../reports/report.repository.ts';
+import { createWarmDb } from '../support/db.ts';
 import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { salesEventHandler } from './sales.consumer.ts';
 import { seedChartRules } from './sales.repository.ts';
@@ -22,6 +24,7 @@ describe('recorded sales on PostgreSQL', () => {
   const MINUTE = 60_000;
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let sales: SalesService;
   let geo: GeoIp;
   const releaseId = randomUUID();
@@ -45,13 +48,15 @@ describe('recorded sales on PostgreSQL', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    db = await createWarmDb(database.url, { maxConnections: 4 }); // as the runtime warms it
     await seedRelease(pool, { id: releaseId, upc: UPC });
-    await seedChartRules(pool, [...LUMINATE_VERSIONS, GULF]);
+    await seedChartRules(db, [...LUMINATE_VERSIONS, GULF]);
     geo = await testGeoIp();
-    sales = testSalesService(pool, geo, ['luminate', 'gulf']);
+    sales = testSalesService(db, pool, geo, ['luminate', 'gulf']);
   });
 
   afterAll(async () => {
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });
@@ -240,7 +245,14 @@ describe('recorded sales on PostgreSQL', () => {
       level: 'info',
       destination: { write: (line: string) => lines.push(JSON.parse(line)) },
     });
-    const logged = new SalesService({ pool, geo, logger, charts: ['luminate'], reportTimeZone: 'America/New_York' });
+    const logged = new SalesService({
+      db,
+      pool,
+      geo,
+      logger,
+      charts: ['luminate'],
+      reportTimeZone: 'America/New_York',
+    });
     const line = orderLine();
     const reversal = line.event('sale.reversed', 7, T0 + 2 * MINUTE);
     for (const event of [line.event('sale.recorded', 0, T0), line.event('sale.redeemed', 0, T0 + MINUTE), reversal])
@@ -290,7 +302,7 @@ describe('recorded sales on PostgreSQL', () => {
     ]);
     expect(rows.map((r) => r.net)).toEqual(['1.234', '1.234']);
     // 15:01 UTC is 18:01 in Kuwait: that business day's file.
-    const file = await buildChartFile(pool, 'gulf', '2027-01-08', 'SINGLE-GULF');
+    const file = await buildChartFile(db, 'gulf', '2027-01-08', 'SINGLE-GULF');
     const prices = file.content
       .toString('utf8')
       .trim()

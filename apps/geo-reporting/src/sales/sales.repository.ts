@@ -1,11 +1,15 @@
-import type { Pool, PoolClient } from 'pg';
+import type { SaleLine } from '@single/db';
 import type { LineEvent, SaleLineRow } from '../charts/eligibility.ts';
-import { type FanClaim, type FanRegistry, splitFanKeys } from '../charts/fan-identity.ts';
 import { type ChartRuleSet, chartRulesSchema } from '../charts/rules.ts';
 import type { Place } from '../geoip/record.ts';
 import type { Located } from '../locating/locate.ts';
+import { amountText, calendarDay, type DbClient, dateColumn, optionalAmountText } from '../support/db.ts';
 
-export type Queryable = Pool | PoolClient;
+/** Takes the transaction-scoped advisory lock of `key` (waits for it; released at COMMIT or ROLLBACK). */
+export async function lockForTransaction(tx: DbClient, key: string): Promise<void> {
+  // Typed SQL: the client has no advisory locks.
+  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))`;
+}
 
 export interface StoredCapture {
   place: Place;
@@ -15,20 +19,33 @@ export interface StoredCapture {
 
 /** The checkout's best capture: a located one first, then the newest. */
 export async function latestCapture(
-  db: Queryable,
+  db: DbClient,
   shopDomain: string,
   checkoutToken: string,
 ): Promise<StoredCapture | null> {
-  const { rows } = await db.query(
-    `SELECT client_ip, flags, precision, country, region, city, postal, latitude, longitude, accuracy_radius_km
-       FROM geo_capture WHERE shop_domain = $1 AND checkout_token = $2
-      ORDER BY (precision <> 'none') DESC, captured_at DESC LIMIT 1`,
-    [shopDomain, checkoutToken],
-  );
-  const r = rows[0];
+  const select = {
+    clientIp: true,
+    flags: true,
+    precision: true,
+    country: true,
+    region: true,
+    city: true,
+    postal: true,
+    latitude: true,
+    longitude: true,
+    accuracyRadiusKm: true,
+  } as const;
+  const where = { shopDomain, checkoutToken };
+  // ORDER BY (precision <> 'none') DESC, captured_at DESC LIMIT 1, as two reads: the client orders by columns only.
+  const r =
+    (await db.geoCapture.findFirst({
+      where: { ...where, precision: { not: 'none' } },
+      orderBy: { capturedAt: 'desc' },
+      select,
+    })) ?? (await db.geoCapture.findFirst({ where, orderBy: { capturedAt: 'desc' }, select }));
   if (!r) return null;
   return {
-    clientIp: r.client_ip,
+    clientIp: r.clientIp,
     flags: r.flags,
     place: {
       precision: r.precision,
@@ -38,27 +55,22 @@ export async function latestCapture(
       postal: r.postal,
       latitude: r.latitude,
       longitude: r.longitude,
-      accuracyRadiusKm: r.accuracy_radius_km,
+      accuracyRadiusKm: r.accuracyRadiusKm,
     },
   };
 }
 
 /** Where the line's sale was located: a reversal is taken off the same place, whatever its own fan data says. */
-export async function recordedLocation(
-  db: Queryable,
-  shopDomain: string,
-  orderLineId: string,
-): Promise<Located | null> {
-  const { rows } = await db.query(
-    `SELECT source, precision, country, region, city, postal, flags FROM located_sale
-      WHERE shop_domain = $1 AND order_line_id = $2 AND type = 'sale.recorded' ORDER BY occurred_at, event_id LIMIT 1`,
-    [shopDomain, orderLineId],
-  );
-  const r = rows[0];
+export async function recordedLocation(db: DbClient, shopDomain: string, orderLineId: string): Promise<Located | null> {
+  const r = await db.locatedSale.findFirst({
+    where: { shopDomain, orderLineId, type: 'sale.recorded' },
+    orderBy: [{ occurredAt: 'asc' }, { eventId: 'asc' }],
+    select: { source: true, precision: true, country: true, region: true, city: true, postal: true, flags: true },
+  });
   if (!r) return null;
   return {
     source: r.source,
-    flags: r.flags ?? [],
+    flags: r.flags,
     place: {
       precision: r.precision,
       country: r.country,
@@ -96,45 +108,43 @@ export interface LocatedSaleInput extends UnitFacts {
 }
 
 /** Inserts the event once (its eventId is the consumer-side dedupe); false when it was already there. */
-export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): Promise<boolean> {
+export async function insertLocatedSale(db: DbClient, sale: LocatedSaleInput): Promise<boolean> {
   const { place } = sale.located;
-  const { rowCount } = await db.query(
-    `INSERT INTO located_sale (event_id, type, shop_domain, order_id, order_line_id, release_id, quantity, net_price,
-        currency, source, precision, country, region, city, postal, flags, fan_keys, upc, isrc, occurred_at,
-        unit_index, gross_price, discount_amount, tax_amount, merch_bundle, fan_pack)
-     VALUES ($1, $2, $3, $4, $5, $6::uuid, $7, $8::numeric, $9, $10::location_source, $11::geo_precision, $12, $13,
-        $14, $15, $16::text[], $17::text[], $18, $19, $20, $21, $22::numeric, $23::numeric, $24::numeric, $25, $26)
-     ON CONFLICT (event_id) DO NOTHING`,
-    [
-      sale.eventId,
-      sale.type,
-      sale.shopDomain,
-      sale.orderId,
-      sale.orderLineId,
-      sale.releaseId,
-      sale.quantity,
-      sale.netPrice,
-      sale.currency,
-      sale.located.source,
-      place.precision,
-      place.country,
-      place.region,
-      place.city,
-      place.postal,
-      sale.located.flags,
-      sale.fanKeys,
-      sale.upc,
-      sale.isrc,
-      sale.occurredAt,
-      sale.unitIndex ?? null,
-      sale.grossPrice ?? null,
-      sale.discountAmount ?? null,
-      sale.taxAmount ?? null,
-      sale.merchBundle ?? false,
-      sale.fanPack ?? false,
+  // skipDuplicates is ON CONFLICT DO NOTHING (event_id is the table's one unique key besides its generated id).
+  const { count } = await db.locatedSale.createMany({
+    data: [
+      {
+        eventId: sale.eventId,
+        type: sale.type,
+        shopDomain: sale.shopDomain,
+        orderId: sale.orderId,
+        orderLineId: sale.orderLineId,
+        releaseId: sale.releaseId,
+        quantity: sale.quantity,
+        netPrice: sale.netPrice,
+        currency: sale.currency,
+        source: sale.located.source,
+        precision: place.precision,
+        country: place.country,
+        region: place.region,
+        city: place.city,
+        postal: place.postal,
+        flags: sale.located.flags,
+        fanKeys: sale.fanKeys,
+        upc: sale.upc,
+        isrc: sale.isrc,
+        occurredAt: sale.occurredAt,
+        unitIndex: sale.unitIndex ?? null,
+        grossPrice: sale.grossPrice ?? null,
+        discountAmount: sale.discountAmount ?? null,
+        taxAmount: sale.taxAmount ?? null,
+        merchBundle: sale.merchBundle ?? false,
+        fanPack: sale.fanPack ?? false,
+      },
     ],
-  );
-  return rowCount === 1;
+    skipDuplicates: true,
+  });
+  return count === 1;
 }
 
 /**
@@ -146,7 +156,7 @@ export async function insertLocatedSale(db: Queryable, sale: LocatedSaleInput): 
  * must not shadow the unit's own (planLine pairs redemptions by release).
  */
 export async function unitEventSeen(
-  db: Queryable,
+  db: DbClient,
   event: {
     eventId: string;
     type: string;
@@ -156,179 +166,138 @@ export async function unitEventSeen(
     releaseId: string;
   },
 ): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `SELECT 1 FROM located_sale WHERE shop_domain = $1 AND order_line_id = $2 AND unit_index = $3 AND type = $4
-        AND ($4 <> 'sale.redeemed' OR release_id = $5::uuid) AND event_id <> $6::uuid LIMIT 1`,
-    [event.shopDomain, event.orderLineId, event.unitIndex, event.type, event.releaseId, event.eventId],
-  );
-  return (rowCount ?? 0) > 0;
+  const seen = await db.locatedSale.findFirst({
+    where: {
+      shopDomain: event.shopDomain,
+      orderLineId: event.orderLineId,
+      unitIndex: event.unitIndex,
+      type: event.type,
+      ...(event.type === 'sale.redeemed' ? { releaseId: event.releaseId } : {}),
+      eventId: { not: event.eventId },
+    },
+    select: { id: true },
+  });
+  return seen !== null;
 }
 
-export async function lineEvents(db: Queryable, shopDomain: string, orderLineId: string): Promise<LineEvent[]> {
-  const { rows } = await db.query(
-    `SELECT event_id, type, occurred_at, shop_domain, order_id, order_line_id, release_id, upc, isrc, quantity,
-            net_price::text AS net_price, currency, country, postal, fan_keys, unit_index,
-            gross_price::text AS gross_price, discount_amount::text AS discount_amount,
-            tax_amount::text AS tax_amount, merch_bundle, fan_pack
-       FROM located_sale WHERE shop_domain = $1 AND order_line_id = $2`,
-    [shopDomain, orderLineId],
-  );
+export async function lineEvents(db: DbClient, shopDomain: string, orderLineId: string): Promise<LineEvent[]> {
+  const rows = await db.locatedSale.findMany({
+    where: { shopDomain, orderLineId },
+    select: {
+      eventId: true,
+      type: true,
+      occurredAt: true,
+      shopDomain: true,
+      orderId: true,
+      orderLineId: true,
+      releaseId: true,
+      upc: true,
+      isrc: true,
+      quantity: true,
+      netPrice: true,
+      currency: true,
+      country: true,
+      postal: true,
+      fanKeys: true,
+      unitIndex: true,
+      grossPrice: true,
+      discountAmount: true,
+      taxAmount: true,
+      merchBundle: true,
+      fanPack: true,
+    },
+  });
   return rows.map((r) => ({
-    eventId: r.event_id,
-    type: r.type,
-    occurredAt: r.occurred_at,
-    shopDomain: r.shop_domain,
-    orderId: r.order_id,
-    orderLineId: r.order_line_id,
-    releaseId: r.release_id,
+    eventId: r.eventId,
+    type: r.type as LineEvent['type'],
+    occurredAt: r.occurredAt,
+    shopDomain: r.shopDomain,
+    orderId: r.orderId,
+    orderLineId: r.orderLineId,
+    releaseId: r.releaseId,
     upc: r.upc,
     isrc: r.isrc,
     quantity: r.quantity,
-    unitPriceNet: r.net_price,
-    unitIndex: r.unit_index,
-    grossPrice: r.gross_price,
-    discountAmount: r.discount_amount,
-    taxAmount: r.tax_amount,
-    merchBundle: r.merch_bundle,
-    fanPack: r.fan_pack,
+    unitPriceNet: amountText(r.netPrice, r.currency),
+    unitIndex: r.unitIndex,
+    grossPrice: optionalAmountText(r.grossPrice, r.currency),
+    discountAmount: optionalAmountText(r.discountAmount, r.currency),
+    taxAmount: optionalAmountText(r.taxAmount, r.currency),
+    merchBundle: r.merchBundle,
+    fanPack: r.fanPack,
     currency: r.currency,
     country: r.country,
     postal: r.postal,
-    fanKeys: r.fan_keys ?? [],
+    fanKeys: r.fanKeys,
   }));
 }
 
-const SALE_LINE_COLUMNS = `id, chart, kind, eligibility, reason_code, shop_domain, order_id, order_line_id, unit_index,
-  release_id, upc, isrc, zip, country, quantity, net_price::text AS net_price, gross_price::text AS gross_price,
-  discount_amount::text AS discount_amount, tax_amount::text AS tax_amount, currency, occurred_at, counted_at,
-  rules_version, to_char(business_date, 'YYYY-MM-DD') AS business_date`;
-
-function toSaleLine(r: Record<string, unknown>): SaleLineRow {
+function toSaleLine(r: SaleLine): SaleLineRow {
   return {
-    id: r.id as string,
-    chart: r.chart as string,
-    kind: r.kind as SaleLineRow['kind'],
-    eligibility: r.eligibility as SaleLineRow['eligibility'],
-    reasonCode: r.reason_code as SaleLineRow['reasonCode'],
-    shopDomain: r.shop_domain as string,
-    orderId: r.order_id as string,
-    orderLineId: r.order_line_id as string,
-    unitIndex: r.unit_index as number,
-    releaseId: r.release_id as string,
-    upc: r.upc as string | null,
-    isrc: r.isrc as string | null,
-    zip: r.zip as string | null,
-    country: r.country as string | null,
-    quantity: r.quantity as number,
-    netPrice: r.net_price as string,
-    grossPrice: r.gross_price as string | null,
-    discountAmount: r.discount_amount as string | null,
-    taxAmount: r.tax_amount as string | null,
-    currency: r.currency as string,
-    occurredAt: r.occurred_at as Date,
-    countedAt: r.counted_at as Date | null,
-    rulesVersion: r.rules_version as number | null,
-    businessDate: r.business_date as string | null,
+    id: r.id,
+    chart: r.chart,
+    kind: r.kind,
+    eligibility: r.eligibility,
+    reasonCode: r.reasonCode as SaleLineRow['reasonCode'],
+    shopDomain: r.shopDomain,
+    orderId: r.orderId,
+    orderLineId: r.orderLineId,
+    unitIndex: r.unitIndex,
+    releaseId: r.releaseId,
+    upc: r.upc,
+    isrc: r.isrc,
+    zip: r.zip,
+    country: r.country,
+    quantity: r.quantity,
+    netPrice: amountText(r.netPrice, r.currency),
+    grossPrice: optionalAmountText(r.grossPrice, r.currency),
+    discountAmount: optionalAmountText(r.discountAmount, r.currency),
+    taxAmount: optionalAmountText(r.taxAmount, r.currency),
+    currency: r.currency,
+    occurredAt: r.occurredAt,
+    countedAt: r.countedAt,
+    rulesVersion: r.rulesVersion,
+    businessDate: r.businessDate && calendarDay(r.businessDate),
   };
 }
 
-export async function saleLinesOfLine(db: Queryable, chart: string, orderLineId: string): Promise<SaleLineRow[]> {
-  const { rows } = await db.query(
-    `SELECT ${SALE_LINE_COLUMNS} FROM sale_line WHERE chart = $1 AND order_line_id = $2`,
-    [chart, orderLineId],
-  );
-  return rows.map(toSaleLine);
+export async function saleLinesOfLine(db: DbClient, chart: string, orderLineId: string): Promise<SaleLineRow[]> {
+  return (await db.saleLine.findMany({ where: { chart, orderLineId } })).map(toSaleLine);
 }
 
-export async function saleLinesOfDay(db: Queryable, chart: string, date: string): Promise<SaleLineRow[]> {
-  const { rows } = await db.query(
-    `SELECT ${SALE_LINE_COLUMNS} FROM sale_line WHERE chart = $1 AND business_date = $2::date AND eligibility = 'eligible'`,
-    [chart, date],
-  );
+export async function saleLinesOfDay(db: DbClient, chart: string, date: string): Promise<SaleLineRow[]> {
+  const rows = await db.saleLine.findMany({
+    where: { chart, businessDate: dateColumn(date), eligibility: 'eligible' },
+  });
   return rows.map(toSaleLine);
-}
-
-/** Inserts new units; updates a unit only while it is still pending (eligible and excluded are final). */
-export async function upsertSaleLines(db: Queryable, rows: readonly SaleLineRow[]): Promise<void> {
-  for (const r of rows) {
-    await db.query(
-      `INSERT INTO sale_line (id, chart, kind, eligibility, reason_code, shop_domain, order_id, order_line_id, unit_index,
-          release_id, upc, isrc, zip, country, quantity, net_price, currency, occurred_at, counted_at, rules_version,
-          business_date, updated_at, gross_price, discount_amount, tax_amount)
-       VALUES ($1::uuid, $2, $3::sale_kind, $4::sale_eligibility, $5, $6, $7, $8, $9, $10::uuid, $11, $12, $13, $14, $15,
-          $16::numeric, $17, $18, $19, $20, $21::date, now(), $22::numeric, $23::numeric, $24::numeric)
-       ON CONFLICT (chart, order_line_id, unit_index, kind) DO UPDATE SET
-          eligibility = EXCLUDED.eligibility, reason_code = EXCLUDED.reason_code, counted_at = EXCLUDED.counted_at,
-          rules_version = EXCLUDED.rules_version, business_date = EXCLUDED.business_date, updated_at = now()
-       WHERE sale_line.eligibility = 'pending'`,
-      [
-        r.id,
-        r.chart,
-        r.kind,
-        r.eligibility,
-        r.reasonCode,
-        r.shopDomain,
-        r.orderId,
-        r.orderLineId,
-        r.unitIndex,
-        r.releaseId,
-        r.upc,
-        r.isrc,
-        r.zip,
-        r.country,
-        r.quantity,
-        r.netPrice,
-        r.currency,
-        r.occurredAt,
-        r.countedAt,
-        r.rulesVersion,
-        r.businessDate,
-        r.grossPrice ?? null,
-        r.discountAmount ?? null,
-        r.taxAmount ?? null,
-      ],
-    );
-  }
 }
 
 /**
- * chart_fan_key (rules in src/charts/fan-identity.ts): one row per key per unit. Claims of one (chart, product) are
- * serialised by a transaction-scoped advisory lock, so two units of one fan handled at once cannot both count.
+ * Inserts new units; updates a unit only while it is still pending (eligible and excluded are final).
+ * Typed SQL: `ON CONFLICT ... DO UPDATE ... WHERE sale_line.eligibility = 'pending'` is one statement that neither
+ * reads first nor races, and the client's upsert has no condition on its update.
  */
-export class PgFanRegistry implements FanRegistry {
-  private readonly db: Queryable;
-  constructor(db: Queryable) {
-    this.db = db;
-  }
-  async claim(claim: FanClaim): Promise<boolean> {
-    const { strong, weak, identified } = splitFanKeys(claim.fanKeys);
-    if (strong.length === 0 && weak.length === 0) return true;
-    const { chart, product } = claim;
-    await this.db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`chart-fan:${chart}:${product}`]);
-    const { rowCount } = await this.db.query(
-      `SELECT 1 FROM chart_fan_key WHERE chart = $1 AND product = $2 AND (
-          (kind = 'strong' AND fan_key = ANY($3::text[]))
-          OR (kind = 'weak' AND $5::int > 0 AND fan_key = ANY($4::text[]) AND NOT identified AND NOT $7::boolean
-              AND seen_at BETWEEN $6::timestamptz - make_interval(hours => $5::int)
-                              AND $6::timestamptz + make_interval(hours => $5::int)))
-        LIMIT 1`,
-      [chart, product, strong, weak, claim.ipMatchWindowHours, claim.seenAt, identified],
-    );
-    await this.db.query(
-      `INSERT INTO chart_fan_key (chart, product, fan_key, sale_line_id, kind, seen_at, identified)
-       SELECT $1, $2, k.key, $5::uuid, k.kind::fan_key_kind, $6, $7
-         FROM (SELECT key, 'strong' AS kind FROM unnest($3::text[]) AS key
-               UNION ALL SELECT key, 'weak' FROM unnest($4::text[]) AS key) AS k
-       ON CONFLICT DO NOTHING`,
-      [chart, product, strong, weak, claim.saleLineId, claim.seenAt, identified],
-    );
-    return rowCount === 0;
+export async function upsertSaleLines(db: DbClient, rows: readonly SaleLineRow[]): Promise<void> {
+  for (const r of rows) {
+    await db.$executeRaw`
+      INSERT INTO sale_line (id, chart, kind, eligibility, reason_code, shop_domain, order_id, order_line_id, unit_index,
+          release_id, upc, isrc, zip, country, quantity, net_price, currency, occurred_at, counted_at, rules_version,
+          business_date, updated_at, gross_price, discount_amount, tax_amount)
+       VALUES (${r.id}::uuid, ${r.chart}, ${r.kind}::sale_kind, ${r.eligibility}::sale_eligibility, ${r.reasonCode},
+          ${r.shopDomain}, ${r.orderId}, ${r.orderLineId}, ${r.unitIndex}::int, ${r.releaseId}::uuid, ${r.upc}, ${r.isrc},
+          ${r.zip}, ${r.country}, ${r.quantity}::int, ${r.netPrice}::numeric, ${r.currency}, ${r.occurredAt}::timestamptz,
+          ${r.countedAt}::timestamptz, ${r.rulesVersion}::int, ${r.businessDate}::date, now(),
+          ${r.grossPrice ?? null}::numeric, ${r.discountAmount ?? null}::numeric, ${r.taxAmount ?? null}::numeric)
+       ON CONFLICT (chart, order_line_id, unit_index, kind) DO UPDATE SET
+          eligibility = EXCLUDED.eligibility, reason_code = EXCLUDED.reason_code, counted_at = EXCLUDED.counted_at,
+          rules_version = EXCLUDED.rules_version, business_date = EXCLUDED.business_date, updated_at = now()
+       WHERE sale_line.eligibility = 'pending'`;
   }
 }
 
 /** Release facts owned by artist-api and fulfillment-worker, read only. */
 export async function releaseFacts(
-  db: Queryable,
+  db: DbClient,
   releaseId: string,
   isrc: string | null,
 ): Promise<{
@@ -336,36 +305,47 @@ export async function releaseFacts(
   territories: string[];
   upcReview: 'under_review' | 'confirmed' | 'rejected' | null;
 }> {
-  const { rows } = await db.query(
-    `SELECT coalesce(t.release_instant, r.release_instant) AS instant, r.territories, r.upc_review::text AS upc_review
-       FROM release r LEFT JOIN track t ON t.release_id = r.id AND t.isrc = $2
-      WHERE r.id = $1::uuid LIMIT 1`,
-    [releaseId, isrc],
-  );
+  const release = await db.release.findUnique({
+    where: { id: releaseId },
+    select: {
+      releaseInstant: true,
+      territories: true,
+      upcReview: true,
+      // A track's own instant (instant grat) before the release's.
+      tracks: { where: { isrc: isrc ?? '' }, select: { releaseInstant: true }, take: isrc === null ? 0 : 1 },
+    },
+  });
+  const track = isrc === null ? undefined : release?.tracks[0];
   return {
-    releaseInstant: rows[0]?.instant ?? null,
-    territories: rows[0]?.territories ?? [],
-    upcReview: rows[0]?.upc_review ?? null,
+    releaseInstant: track?.releaseInstant ?? release?.releaseInstant ?? null,
+    territories: release?.territories ?? [],
+    upcReview: release?.upcReview ?? null,
   };
 }
 
 /** Whether the order is a Shopify test order (by our order id or Shopify's). Unknown orders are not. */
-export async function isTestOrder(db: Queryable, shopDomain: string, orderId: string): Promise<boolean> {
-  const { rows } = await db.query(
-    `SELECT test FROM orders WHERE shop_domain = $1 AND (shopify_order_id::text = $2 OR id::text = $2) LIMIT 1`,
-    [shopDomain, orderId],
-  );
-  return rows[0]?.test === true;
+export async function isTestOrder(db: DbClient, shopDomain: string, orderId: string): Promise<boolean> {
+  // `shopify_order_id::text = $2 OR id::text = $2`: only an id written as the column prints it can match.
+  const byId = [
+    ...(/^-?[1-9]\d{0,18}$|^0$/.test(orderId) && String(BigInt.asIntN(64, BigInt(orderId))) === orderId
+      ? [{ shopifyOrderId: BigInt(orderId) }]
+      : []),
+    ...(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(orderId) ? [{ id: orderId }] : []),
+  ];
+  if (byId.length === 0) return false;
+  const order = await db.order.findFirst({ where: { shopDomain, OR: byId }, select: { test: true } });
+  return order?.test === true;
 }
 
-export async function chartRuleSets(db: Queryable, chart: string): Promise<ChartRuleSet[]> {
-  const { rows } = await db.query('SELECT chart, version, effective_from, rules FROM chart_rule_set WHERE chart = $1', [
-    chart,
-  ]);
+export async function chartRuleSets(db: DbClient, chart: string): Promise<ChartRuleSet[]> {
+  const rows = await db.chartRuleSet.findMany({
+    where: { chart },
+    select: { chart: true, version: true, effectiveFrom: true, rules: true },
+  });
   return rows.flatMap((r) => {
     const rules = chartRulesSchema.safeParse(r.rules);
     return rules.success
-      ? [{ chart: r.chart, version: r.version, effectiveFrom: r.effective_from, rules: rules.data }]
+      ? [{ chart: r.chart, version: r.version, effectiveFrom: r.effectiveFrom, rules: rules.data }]
       : [];
   });
 }
@@ -374,20 +354,27 @@ export async function chartRuleSets(db: Queryable, chart: string): Promise<Chart
  * Adds each version this code ships that the chart lacks, in order; never one behind a version already there (an
  * operator's own version of that number or date, or a later one, wins: rules are data).
  */
-export async function seedChartRules(db: Queryable, sets: readonly ChartRuleSet[]): Promise<void> {
+export async function seedChartRules(db: DbClient, sets: readonly ChartRuleSet[]): Promise<void> {
   for (const set of sets) {
-    await db.query(
-      `INSERT INTO chart_rule_set (chart, version, effective_from, rules) SELECT $1, $2, $3, $4::jsonb
-        WHERE NOT EXISTS (SELECT 1 FROM chart_rule_set WHERE chart = $1 AND (version >= $2 OR effective_from >= $3))
-       ON CONFLICT DO NOTHING`,
-      [set.chart, set.version, set.effectiveFrom, JSON.stringify(set.rules)],
-    );
+    // Typed SQL: the guard and the insert are one statement (INSERT ... WHERE NOT EXISTS ... ON CONFLICT DO
+    // NOTHING), so two replicas starting at once cannot both pass the guard and seed behind each other.
+    await db.$executeRaw`
+      INSERT INTO chart_rule_set (chart, version, effective_from, rules)
+      SELECT ${set.chart}, ${set.version}::int, ${set.effectiveFrom}::timestamptz, ${JSON.stringify(set.rules)}::jsonb
+       WHERE NOT EXISTS (SELECT 1 FROM chart_rule_set WHERE chart = ${set.chart}
+                          AND (version >= ${set.version}::int OR effective_from >= ${set.effectiveFrom}::timestamptz))
+      ON CONFLICT DO NOTHING`;
   }
 }
 
-/** Adds a sale's units and net amount to its release x day x country / region / postal rows. */
+/**
+ * Adds a sale's units and net amount to its release x day x country / region / postal rows.
+ * Typed SQL: `ON CONFLICT DO UPDATE SET units = regional_rollup.units + EXCLUDED.units` adds in one statement;
+ * the client's upsert only becomes that statement under conditions it checks itself, and otherwise reads first,
+ * which two sales of one release and day handled at once would race on.
+ */
 export async function addToRollups(
-  db: Queryable,
+  db: DbClient,
   input: { releaseId: string; day: string; currency: string; units: number; unitPrice: string; place: Place },
 ): Promise<void> {
   const { country, region, postal } = input.place;
@@ -397,13 +384,12 @@ export async function addToRollups(
     ['postal', country && postal ? `${country}-${postal}` : ''],
   ];
   for (const [level, code] of codes) {
-    await db.query(
-      `INSERT INTO regional_rollup (release_id, day, level, code, currency, units, net_amount, updated_at)
-       VALUES ($1::uuid, $2::date, $3::geo_precision, $4, $5, $6::int, $6::int * $7::numeric, now())
-       ON CONFLICT (release_id, day, level, code, currency) DO UPDATE SET
-         units = regional_rollup.units + EXCLUDED.units,
-         net_amount = regional_rollup.net_amount + EXCLUDED.net_amount, updated_at = now()`,
-      [input.releaseId, input.day, level, code, input.currency, input.units, input.unitPrice],
-    );
+    await db.$executeRaw`
+      INSERT INTO regional_rollup (release_id, day, level, code, currency, units, net_amount, updated_at)
+      VALUES (${input.releaseId}::uuid, ${input.day}::date, ${level}::geo_precision, ${code}, ${input.currency},
+        ${input.units}::int, ${input.units}::int * ${input.unitPrice}::numeric, now())
+      ON CONFLICT (release_id, day, level, code, currency) DO UPDATE SET
+        units = regional_rollup.units + EXCLUDED.units,
+        net_amount = regional_rollup.net_amount + EXCLUDED.net_amount, updated_at = now()`;
   }
 }

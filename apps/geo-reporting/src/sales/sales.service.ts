@@ -1,12 +1,14 @@
 import { openSealedFan, type SalesEvent, type SalesEventV1 } from '@single/contracts';
-import { readFanDataKeys } from '@single/db';
+import { type Db, readFanDataKeys, type SaleLine } from '@single/db';
 import type { Logger } from '@single/logger';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { businessDate } from '../charts/business-day.ts';
 import { type LineEvent, planLine } from '../charts/eligibility.ts';
 import { fanKeys } from '../charts/fan-identity.ts';
 import type { GeoIp } from '../geoip/geoip.ts';
 import { locateSale } from '../locating/locate.ts';
+import type { DbClient } from '../support/db.ts';
+import { PgFanRegistry } from './fan-registry.repository.ts';
 import {
   addToRollups,
   chartRuleSets,
@@ -14,7 +16,7 @@ import {
   isTestOrder,
   latestCapture,
   lineEvents,
-  PgFanRegistry,
+  lockForTransaction,
   recordedLocation,
   releaseFacts,
   saleLinesOfLine,
@@ -23,7 +25,9 @@ import {
 } from './sales.repository.ts';
 
 export interface SalesServiceDeps {
-  pool: Pool;
+  db: Db;
+  /** Only for @single/db's readFanDataKeys, a query module on pg's `query` (not this app's to change). */
+  pool: Pick<Pool, 'query'>;
   geo: GeoIp;
   logger: Logger;
   /** Charts this service reports to (rule sets in chart_rule_set). */
@@ -33,6 +37,12 @@ export interface SalesServiceDeps {
 }
 
 export type HandleOutcome = 'processed' | 'duplicate';
+
+/**
+ * Prisma's interactive transactions end on a timer (5 s by default) that the pg transactions they replace did not
+ * have: wide enough that only a stuck transaction meets it, under load on a shared machine included.
+ */
+const TRANSACTION = { maxWait: 30_000, timeout: 120_000 } as const;
 
 /**
  * Handles one sales.v1 event in one transaction: stores it located (its eventId is the dedupe), adds it to the
@@ -47,29 +57,23 @@ export class SalesService {
   }
 
   async handle(received: SalesEvent): Promise<HandleOutcome> {
-    const { pool, geo } = this.deps;
+    const { db, geo } = this.deps;
     const event = await this.#opened(received);
-    const capture = event.fan.checkoutToken
-      ? await latestCapture(pool, event.shopDomain, event.fan.checkoutToken)
-      : null;
+    const capture = event.fan.checkoutToken ? await latestCapture(db, event.shopDomain, event.fan.checkoutToken) : null;
     // A reversal comes off the place its sale was counted in (its capture may be gone by then).
     const original =
-      event.type === 'sale.reversed' ? await recordedLocation(pool, event.shopDomain, event.orderLineId) : null;
+      event.type === 'sale.reversed' ? await recordedLocation(db, event.shopDomain, event.orderLineId) : null;
     const located = original ?? locateSale({ fan: event.fan, capture, lookupIp: (ip) => geo.lookup(ip) });
     const occurredAt = new Date(event.occurredAt);
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+    // A duplicate has written nothing when it returns, so its transaction commits empty (as a ROLLBACK would).
+    const outcome = await db.$transaction(async (tx): Promise<HandleOutcome> => {
       // One order line at a time: its units are planned from all its events.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `order-line:${event.shopDomain}:${event.orderLineId}`,
-      ]);
+      await lockForTransaction(tx, `order-line:${event.shopDomain}:${event.orderLineId}`);
       if (
         event.quantity === 1 &&
         event.unitIndex !== undefined &&
-        (await unitEventSeen(client, { ...event, unitIndex: event.unitIndex }))
+        (await unitEventSeen(tx, { ...event, unitIndex: event.unitIndex }))
       ) {
-        await client.query('ROLLBACK');
         // Ids and the unit only: no fan facts in logs.
         this.deps.logger.warn(
           { eventId: event.eventId, type: event.type, orderLineId: event.orderLineId, unitIndex: event.unitIndex },
@@ -77,7 +81,7 @@ export class SalesService {
         );
         return 'duplicate';
       }
-      const inserted = await insertLocatedSale(client, {
+      const inserted = await insertLocatedSale(tx, {
         eventId: event.eventId,
         type: event.type,
         shopDomain: event.shopDomain,
@@ -99,12 +103,9 @@ export class SalesService {
         located,
         fanKeys: fanKeys(event, capture?.clientIp ?? null),
       });
-      if (!inserted) {
-        await client.query('ROLLBACK');
-        return 'duplicate';
-      }
+      if (!inserted) return 'duplicate';
       if (event.type !== 'sale.redeemed') {
-        await addToRollups(client, {
+        await addToRollups(tx, {
           releaseId: event.releaseId,
           day: businessDate(occurredAt, this.deps.reportTimeZone),
           currency: event.currency,
@@ -113,7 +114,7 @@ export class SalesService {
           place: located.place,
         });
       }
-      const events = await lineEvents(client, event.shopDomain, event.orderLineId);
+      const events = await lineEvents(tx, event.shopDomain, event.orderLineId);
       if (
         event.type === 'sale.reversed' &&
         event.unitIndex !== undefined &&
@@ -131,30 +132,27 @@ export class SalesService {
           'sale.reversed names a unit that was never recorded: nothing reversed',
         );
       }
-      await this.#planLineForCharts(client, events, {
+      await this.#planLineForCharts(tx, events, {
         shopDomain: event.shopDomain,
         orderId: event.orderId,
         orderLineId: event.orderLineId,
         releaseId: event.releaseId,
         isrc: event.isrc ?? null,
       });
-      await client.query('COMMIT');
+      return 'processed';
+    }, TRANSACTION);
+    if (outcome === 'processed') {
       this.deps.logger.debug(
         { eventId: event.eventId, type: event.type, source: located.source, precision: located.place.precision },
         'sale located',
       );
-      return 'processed';
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
     }
+    return outcome;
   }
 
   /** Plans the order line's units for every chart from its events and stores them (`handle` and the UPC re-plan). */
   async #planLineForCharts(
-    client: PoolClient,
+    client: DbClient,
     events: LineEvent[],
     line: { shopDomain: string; orderId: string; orderLineId: string; releaseId: string; isrc: string | null },
   ): Promise<void> {
@@ -206,41 +204,31 @@ export class SalesService {
    * of lines re-planned; run on a timer by the runtime and by tests.
    */
   async replanUpcReviews(limit = 500): Promise<number> {
-    const { pool } = this.deps;
-    const { rows } = await pool.query<{ shop_domain: string; order_id: string; order_line_id: string }>(
-      `SELECT DISTINCT s.shop_domain, s.order_id, s.order_line_id
-         FROM sale_line s JOIN release r ON r.id = s.release_id
-        WHERE s.eligibility = 'pending' AND s.reason_code = 'upc_under_review'
-          AND r.upc_review IS DISTINCT FROM 'under_review'
-        LIMIT $1`,
-      [limit],
-    );
-    for (const line of rows) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `order-line:${line.shop_domain}:${line.order_line_id}`,
-        ]);
-        const events = await lineEvents(client, line.shop_domain, line.order_line_id);
+    const { db } = this.deps;
+    // Typed SQL: sale_line has no relation to release in the schema (release_id is the artist API's id, read
+    // only), so the client cannot filter lines by their release's review state in one read.
+    const lines = await db.$queryRaw<Pick<SaleLine, 'shopDomain' | 'orderId' | 'orderLineId'>[]>`
+      SELECT DISTINCT s.shop_domain AS "shopDomain", s.order_id AS "orderId", s.order_line_id AS "orderLineId"
+        FROM sale_line s JOIN release r ON r.id = s.release_id
+       WHERE s.eligibility = 'pending' AND s.reason_code = 'upc_under_review'
+         AND r.upc_review IS DISTINCT FROM 'under_review'
+       LIMIT ${limit}::int`;
+    for (const line of lines) {
+      await db.$transaction(async (tx) => {
+        await lockForTransaction(tx, `order-line:${line.shopDomain}:${line.orderLineId}`);
+        const events = await lineEvents(tx, line.shopDomain, line.orderLineId);
         const recorded = events.find((e) => e.type === 'sale.recorded');
         if (recorded) {
-          await this.#planLineForCharts(client, events, {
-            shopDomain: line.shop_domain,
-            orderId: line.order_id,
-            orderLineId: line.order_line_id,
+          await this.#planLineForCharts(tx, events, {
+            shopDomain: line.shopDomain,
+            orderId: line.orderId,
+            orderLineId: line.orderLineId,
             releaseId: recorded.releaseId,
             isrc: recorded.isrc,
           });
         }
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      }, TRANSACTION);
     }
-    return rows.length;
+    return lines.length;
   }
 }

@@ -1,11 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { keyedEmailHash, type SalesEventV1, salesEventV1, sealSalesEvent } from '@single/contracts';
+import type { Db } from '@single/db';
 import { silentLogger } from '@single/logger';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
 import { Metrics } from '../integrity/metrics.ts';
+import { createWarmDb } from '../support/db.ts';
 import { seedRelease, testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { salesEventHandler } from './sales.consumer.ts';
 import { seedChartRules } from './sales.repository.ts';
@@ -23,18 +25,21 @@ describe('sealed fan facts (sales.v1 version 2) on PostgreSQL', () => {
   const releaseId = randomUUID();
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let sales: SalesService;
   let metrics: Metrics;
 
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
+    db = await createWarmDb(database.url, { maxConnections: 4 }); // as the runtime warms it
     await seedRelease(pool, { id: releaseId, upc: UPC });
-    await seedChartRules(pool, LUMINATE_VERSIONS);
-    sales = testSalesService(pool, await testGeoIp());
+    await seedChartRules(db, LUMINATE_VERSIONS);
+    sales = testSalesService(db, pool, await testGeoIp());
     metrics = new Metrics();
   });
   afterAll(async () => {
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { salesEventV1 } from '@single/contracts';
+import type { Db } from '@single/db';
 import { flagUpcClaim, resolveUpcConflict } from '@single/db/commands/upc-conflicts';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LUMINATE_VERSIONS } from '../charts/rules.ts';
+import { createWarmDb } from '../support/db.ts';
 import { testGeoIp, testSalesService } from '../test-support/setup.ts';
 import { seedChartRules } from './sales.repository.ts';
 import type { SalesService } from './sales.service.ts';
@@ -19,6 +21,7 @@ describe('a UPC claimed by two accounts', () => {
   const T0 = Date.parse('2027-01-08T15:00:00Z');
   let database: TestDatabase;
   let pool: pg.Pool;
+  let db: Db;
   let sales: SalesService;
 
   async function seedRelease(name: string) {
@@ -82,11 +85,13 @@ describe('a UPC claimed by two accounts', () => {
   beforeAll(async () => {
     database = await createTestDatabase();
     pool = new pg.Pool({ connectionString: database.url, max: 4 });
-    await seedChartRules(pool, LUMINATE_VERSIONS);
-    sales = testSalesService(pool, await testGeoIp());
+    db = await createWarmDb(database.url, { maxConnections: 4 }); // as the runtime warms it
+    await seedChartRules(db, LUMINATE_VERSIONS);
+    sales = testSalesService(db, pool, await testGeoIp());
   });
 
   afterAll(async () => {
+    await db?.$disconnect();
     await pool?.end();
     await database?.drop();
   });

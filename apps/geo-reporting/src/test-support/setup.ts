@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Db } from '@single/db';
 import { silentLogger } from '@single/logger';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import type pg from 'pg';
@@ -54,6 +55,11 @@ export async function seedRelease(pool: pg.Pool, release: { id: string; upc: str
 }
 
 /** SalesService as the runtime builds it (New York business days), silent, for the charts given. */
-export function testSalesService(pool: pg.Pool, geo: GeoIp, charts: readonly string[] = ['luminate']): SalesService {
-  return new SalesService({ pool, geo, logger: silentLogger(), charts, reportTimeZone: 'America/New_York' });
+export function testSalesService(
+  db: Db,
+  pool: pg.Pool,
+  geo: GeoIp,
+  charts: readonly string[] = ['luminate'],
+): SalesService {
+  return new SalesService({ db, pool, geo, logger: silentLogger(), charts, reportTimeZone: 'America/New_York' });
 }

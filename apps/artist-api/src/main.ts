@@ -1,5 +1,5 @@
 import { createRedisCache } from '@single/cache';
-import { createKafkaEventBus } from '@single/events';
+import { createKafkaEventBus, kafkaSecurityFromEnvOrExit } from '@single/events';
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
 import { createAmqpMessaging } from '@single/messaging';
@@ -9,6 +9,7 @@ import { loadArtistApiConfig } from './config.ts';
 import { startEmbeddedArtistApi } from './embedded.ts';
 
 const config = loadArtistApiConfig(process.env);
+const kafkaSecurity = kafkaSecurityFromEnvOrExit(process.env);
 const logger = createLogger({
   level: config.LOG_LEVEL,
   service: 'artist-api',
@@ -30,7 +31,8 @@ const started = await startEmbeddedArtistApi(
     logger,
     messaging: (options) => createAmqpMessaging({ url: config.RABBITMQ_URL, logger, ...options }),
     cache: (keyPrefix) => createRedisCache({ url: config.REDIS_URL, keyPrefix, logger }),
-    events: (clientId) => createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger }),
+    events: (clientId) =>
+      createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger, security: kafkaSecurity }),
   },
   { rateLimitRedis },
 );

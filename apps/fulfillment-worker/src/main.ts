@@ -1,5 +1,5 @@
 import { guardPoolClients } from '@single/db/transaction';
-import { createKafkaEventBus } from '@single/events';
+import { createKafkaEventBus, kafkaSecurityFromEnvOrExit } from '@single/events';
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
 import { createAmqpMessaging } from '@single/messaging';
@@ -15,6 +15,7 @@ import { workerTopology } from './topology.ts';
 import { tracingHooks } from './tracing.ts';
 
 const config = loadWorkerConfig(process.env);
+const kafkaSecurity = kafkaSecurityFromEnvOrExit(process.env);
 const logger = createLogger({
   level: config.LOG_LEVEL,
   service: 'fulfillment-worker',
@@ -39,6 +40,7 @@ const bus = createKafkaEventBus({
   brokers: config.KAFKA_BROKERS,
   clientId: config.KAFKA_CLIENT_ID ?? 'fulfillment-worker',
   logger,
+  security: kafkaSecurity,
 });
 // Pooled: the mailer sends a batch at a time over a few reused SMTP connections instead of one each.
 const transport = nodemailer.createTransport({

@@ -1,6 +1,6 @@
 import { createDb, type Db } from '@single/db';
 import { guardPoolClients } from '@single/db/transaction';
-import { createKafkaEventBus, type EventBus, type Subscription } from '@single/events';
+import { createKafkaEventBus, type EventBus, type KafkaSecurity, type Subscription } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
 import { traceLogFields, tracer } from '@single/tracing';
@@ -49,12 +49,16 @@ export interface GeoReportingWiring extends Omit<GeoReportingRuntime, 'start'> {
 }
 
 /** Wires real clients from the configuration; nothing connects until start(). Used by main.ts and the integration tests. */
-export function createRuntime(config: GeoReportingConfig, options: { logger?: Logger } = {}): GeoReportingRuntime {
+export function createRuntime(
+  config: GeoReportingConfig,
+  options: { logger?: Logger; kafkaSecurity?: KafkaSecurity } = {},
+): GeoReportingRuntime {
   // The geo pipeline is the one place allowed to log client IPs.
   const logger =
     options.logger ??
     createLogger({ level: config.LOG_LEVEL, service: 'geo-reporting', allowIps: true, mixin: traceLogFields });
-  const events = (clientId: string) => createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger });
+  const events = (clientId: string) =>
+    createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger, security: options.kafkaSecurity });
   const { captureStore, consumeSales, ...parts } = wireGeoReporting(config, { logger, events }, { busName: 'kafka' });
   const { app, geo, db, pool, bus } = parts;
   return {

@@ -1,6 +1,14 @@
 export { withDeadline } from './deadline.ts';
 export { EventBusClosedError, EventsUnavailableError } from './errors.ts';
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';
+export {
+  describeKafkaSecurity,
+  type KafkaSecurity,
+  KafkaSecurityConfigError,
+  kafkajsSecurity,
+  kafkaSecurityFromEnv,
+  kafkaSecurityFromEnvOrExit,
+} from './kafka-security.ts';
 export { createMemoryEventBus, type MemoryEventBusOptions } from './memory-event-bus.ts';
 export { partitionForKey } from './partition.ts';
 export type {

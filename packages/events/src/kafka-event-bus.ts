@@ -12,12 +12,15 @@ import {
 import { withDeadline } from './deadline.ts';
 import { EventBusClosedError, EventsUnavailableError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-logging.ts';
+import { type KafkaSecurity, kafkajsSecurity } from './kafka-security.ts';
 import type { EventBus, IncomingEvent, OutgoingEvent, SubscribeOptions, Subscription } from './port.ts';
 
 export interface KafkaEventBusOptions {
   brokers: readonly string[];
   clientId: string;
   logger?: Logger;
+  /** TLS and SASL for a managed broker (kafkaSecurityFromEnv); absent: plaintext, as the local broker. */
+  security?: KafkaSecurity;
   /** kafkajs lines at or below this level reach the logger; WARN by default. */
   kafkaLogLevel?: logLevel;
   /** TCP connect to one broker. */
@@ -67,6 +70,7 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   const kafka = new Kafka({
     clientId: options.clientId,
     brokers: [...options.brokers],
+    ...kafkajsSecurity(options.security),
     connectionTimeout,
     requestTimeout,
     enforceRequestTimeout: true,

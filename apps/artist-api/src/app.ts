@@ -34,6 +34,7 @@ import { withGenericResponses } from './openapi/generic-responses.ts';
 import { registerOrderSearchRoute } from './orders/order-search.routes.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
+import { registerSalesLocationsRoute } from './sales/locations.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
 import { registerSalesRoutes } from './sales/sales.routes.ts';
 import { SalesSummaryCache } from './sales/summary-cache.ts';
@@ -147,6 +148,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerOrderSearchRoute(v1, shops);
       registerOrderRoutes(v1, new OrderRepository(), shops);
       registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
+      registerSalesLocationsRoute(v1, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);

@@ -83,6 +83,7 @@ describe('dashboard in the browser', () => {
     await page.keyboard.press('Enter');
     await expect.poll(() => page.getByTestId('territory-detail').textContent()).toContain('3 units');
     await page.getByRole('cell', { name: '98354' }).waitFor();
+    await page.getByRole('row', { name: /Billing address postal 3 75%/ }).waitFor();
     await expectAccessible(page, 'territories');
     await screenshots(page, 'territories');
   });

@@ -56,6 +56,19 @@ export async function startStack(): Promise<Stack> {
   for (let i = 0; i < 3; i++) await seedPaidOrder(artist.pool, { shopDomain: shop, releaseId });
   const salesDay = dayBefore(chartToday());
   await seedSales(artist.pool, releaseId, salesDay);
+  // How geo-reporting located those sales: 3 by billing ZIP, 1 with no location.
+  for (const [source, precision, quantity] of [
+    ['billing_address', 'postal', 3],
+    ['none', 'none', 1],
+  ] as const) {
+    await artist.pool.query(
+      `INSERT INTO located_sale (event_id, type, shop_domain, order_id, order_line_id, release_id, quantity, net_price,
+                                 currency, source, precision, occurred_at)
+       VALUES (gen_random_uuid(), 'sale.recorded', $1, gen_random_uuid()::text, gen_random_uuid()::text, $2, $3, 9.99,
+               'USD', $4::location_source, $5::geo_precision, ($6::date + time '15:00') AT TIME ZONE 'America/New_York')`,
+      [shop, releaseId, quantity, source, precision, salesDay],
+    );
+  }
   await seedDelivery(artist.pool, shop);
 
   const redis = new Redis(testRedisUrl());

@@ -136,3 +136,9 @@ export interface ApiKey {
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
+export interface SalesLocations {
+  from: string;
+  to: string;
+  units: number;
+  bySource: { source: string; precision: string; units: number }[];
+}

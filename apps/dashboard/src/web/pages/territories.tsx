@@ -4,8 +4,18 @@ import { useId, useMemo, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { addDays, CHART_ZONE_NOTE, formatDay, formatMoney, formatNumber, todayInChartZone } from '../format.ts';
 import { type Area, loadCountries, loadStates } from '../geo.ts';
-import type { Bucket, SalesSummary } from '../types.ts';
+import type { Bucket, SalesLocations, SalesSummary } from '../types.ts';
 import { QueryView } from '../ui.tsx';
+
+const SOURCE_NAMES: Record<string, string> = {
+  shipping_address: 'Shipping address',
+  billing_address: 'Billing address',
+  geo_capture: 'Checkout IP (geo capture)',
+  browser_ip: 'Order browser IP',
+  none: 'None',
+};
+const percent = new Intl.NumberFormat(navigator.languages, { style: 'percent', maximumFractionDigits: 1 });
+const formatPercent = (share: number) => percent.format(share);
 
 const WIDTH = 960;
 const HEIGHT = 500;
@@ -117,6 +127,10 @@ export default function Territories() {
     queryKey: ['summary-territories', from, to, 'postal'],
     queryFn: () => api<SalesSummary>(`/api/sales/summary${qs({ from, to, level: 'postal' })}`),
   });
+  const located = useQuery({
+    queryKey: ['locations', from, to],
+    queryFn: () => api<SalesLocations>(`/api/sales/locations${qs({ from, to })}`),
+  });
   const areas = useQuery({
     queryKey: ['areas', view],
     queryFn: view === 'world' ? loadCountries : loadStates,
@@ -187,6 +201,43 @@ export default function Territories() {
               </>
             )}
           </QueryView>
+        )}
+      </QueryView>
+      <h2>How sales were located</h2>
+      <QueryView query={located} what="location sources">
+        {(data) => (
+          <div className="table-wrap">
+            <table>
+              <caption className="hint">Units sold by where their location came from, and how precise it is</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Source</th>
+                  <th scope="col">Precision</th>
+                  <th scope="col" className="num">
+                    Units
+                  </th>
+                  <th scope="col" className="num">
+                    Share
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.bySource.map((row) => (
+                  <tr key={`${row.source}-${row.precision}`}>
+                    <td>{SOURCE_NAMES[row.source] ?? row.source}</td>
+                    <td>{row.precision === 'none' ? 'no location (reported, flagged)' : row.precision}</td>
+                    <td className="num">{formatNumber(row.units)}</td>
+                    <td className="num">{formatPercent(row.units / Math.max(1, data.units))}</td>
+                  </tr>
+                ))}
+                {data.bySource.length === 0 ? (
+                  <tr>
+                    <td colSpan={4}>No sale located in this period.</td>
+                  </tr>
+                ) : null}
+              </tbody>
+            </table>
+          </div>
         )}
       </QueryView>
       <h2>Top ZIP codes</h2>

@@ -1,4 +1,4 @@
-import { createHttpApp, type HttpApp, type ReadinessCheck } from '@single/http';
+import { countResponses, createHttpApp, type HttpApp, type ReadinessCheck } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { HeaderSource, TrustedProxies } from '@single/trusted-proxy';
 import { activeKeyScopes } from './auth/api-key-scopes.ts';
@@ -34,11 +34,13 @@ export interface GeoReportingDeps {
 export interface GeoReportingApp extends HttpApp {
   captures: CaptureService;
   integrity: IntegrityWindow;
+  metrics: Metrics;
 }
 
 /** Builds the geo-reporting HTTP app; never listens and starts nothing (main.ts does). */
 export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
   const http = createHttpApp({ logger: deps.logger, readiness: deps.readiness ?? [] });
+  countResponses(http.app, deps.metrics.registry);
   const captures = new CaptureService({
     trusted: deps.trusted,
     headerSource: deps.headerSource,
@@ -69,5 +71,5 @@ export function buildApp(deps: GeoReportingDeps): GeoReportingApp {
     });
     if (deps.reports) registerReportRoutes(app, { ...deps.reports, attribution: deps.attribution });
   });
-  return { ...http, captures, integrity: deps.integrity };
+  return { ...http, captures, integrity: deps.integrity, metrics: deps.metrics };
 }

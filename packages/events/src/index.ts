@@ -1,3 +1,9 @@
+export {
+  type ConsumerLagOptions,
+  type ConsumerLagReader,
+  createConsumerLagReader,
+  type PartitionLag,
+} from './consumer-lag.ts';
 export { withDeadline } from './deadline.ts';
 export { EventBusClosedError, EventsUnavailableError } from './errors.ts';
 export { createKafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';

@@ -3,6 +3,7 @@ export { registerErrorHandling, sendProblem, toProblemError } from './errors.ts'
 export { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
 export {
   Counter,
+  countResponses,
   createMetricsRegistry,
   Gauge,
   Histogram,

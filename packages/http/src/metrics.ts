@@ -20,6 +20,14 @@ export function createMetricsRegistry(): Registry {
  * cannot grow the series without bound. The charts keep /metrics off the public IngressRoute.
  */
 export function registerMetrics(app: FastifyInstance, registry: Registry): void {
+  countResponses(app, registry);
+  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+}
+
+/** `http_responses_total` alone, for an app that serves its registry on a route of its own. */
+export function countResponses(app: FastifyInstance, registry: Registry): void {
   const responses = new Counter({
     name: 'http_responses_total',
     help: 'HTTP answers, by method, route pattern and status code',
@@ -32,9 +40,6 @@ export function registerMetrics(app: FastifyInstance, registry: Registry): void 
     responses.inc({ method: request.method, route: route ?? 'unmatched', status_code: reply.statusCode });
     done();
   });
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
 }
 
 export interface ScrapeReaderOptions {

@@ -61,7 +61,7 @@ describe('header-stripping alarm and the capture limiter', () => {
       limited: 95,
       byFlag: { xff_missing: 100, peer_untrusted: 0 },
     });
-    const text = metrics.render(snapshot);
+    const text = await metrics.render(snapshot);
     expect(text).toContain('geo_captures_limited_total 95');
     expect(text).toContain('geo_capture_window_limited 95');
     // Stored captures stay what they were: 200 fans and the 5 header-less ones that got through.

@@ -49,14 +49,14 @@ describe('IntegrityWindow (header-stripping alarm)', () => {
     expect(window.snapshot()).toMatchObject({ captures: 0, share: null, status: 'insufficient_data' });
   });
 
-  it('renders the ratio and the degraded gauge as Prometheus metrics', () => {
+  it('renders the ratio and the degraded gauge as Prometheus metrics', async () => {
     const window = new IntegrityWindow({ windowSeconds: 60, threshold: 0.2, minSamples: 1 });
     const metrics = new Metrics();
     for (const flags of [['xff_missing'], []]) {
       window.record(flags);
       metrics.countCapture(flags);
     }
-    const text = metrics.render(window.snapshot());
+    const text = await metrics.render(window.snapshot());
     expect(text).toContain('geo_capture_header_loss_ratio{window_seconds="60"} 0.5');
     expect(text).toContain('geo_capture_integrity_degraded 1');
     expect(text).toContain('geo_capture_flags_total{flag="xff_missing"} 1');

@@ -30,6 +30,6 @@ export function registerIntegrityRoutes(app: FastifyInstance, options: Integrity
   }));
 
   app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type('text/plain; version=0.0.4; charset=utf-8').send(options.metrics.render(options.integrity.snapshot())),
+    reply.type(options.metrics.registry.contentType).send(await options.metrics.render(options.integrity.snapshot())),
   );
 }

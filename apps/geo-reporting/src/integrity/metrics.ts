@@ -1,61 +1,90 @@
+import { Counter, createMetricsRegistry, Gauge, type Registry } from '@single/http';
 import type { IntegritySnapshot } from './integrity-window.ts';
 
-/** Process-local counters, exposed in the Prometheus text format at GET /metrics (and to DogStatsD by main.ts). */
+/**
+ * geo-reporting's metrics on prom-client (a registry of its own with Node's process metrics), served at
+ * GET /metrics in the Prometheus text format. The names are those the header-stripping monitor and the
+ * dashboards already use. The integrity gauges are set from the sliding window at each render.
+ */
 export class Metrics {
-  readonly captureFlags = new Map<string, number>();
-  captures = 0;
-  /** Captures the per-client limiter refused (429): each is also in the integrity window's captures. */
-  limitedCaptures = 0;
+  readonly registry: Registry;
+  readonly #captures: Counter;
+  readonly #limited: Counter;
+  readonly #flags: Counter<'flag'>;
+  readonly #salesEvents: Counter<'type' | 'outcome'>;
+  readonly #ratio: Gauge<'window_seconds'>;
+  readonly #degraded: Gauge;
+  readonly #windowCaptures: Gauge;
+  readonly #windowLimited: Gauge;
+  /** sales.v1 events handled, by `type|outcome` (read by tests; the counter is what is exported). */
   readonly salesEvents = new Map<string, number>();
 
+  constructor(registry: Registry = createMetricsRegistry()) {
+    this.registry = registry;
+    const registers = [registry];
+    this.#ratio = new Gauge({
+      name: 'geo_capture_header_loss_ratio',
+      help: 'Share of captures flagged xff_missing or peer_untrusted over the sliding window.',
+      labelNames: ['window_seconds'],
+      registers,
+    });
+    this.#degraded = new Gauge({
+      name: 'geo_capture_integrity_degraded',
+      help: '1 when the header-loss ratio is above its threshold.',
+      registers,
+    });
+    this.#windowCaptures = new Gauge({
+      name: 'geo_capture_window_captures',
+      help: 'Captures in the sliding window.',
+      registers,
+    });
+    this.#windowLimited = new Gauge({
+      name: 'geo_capture_window_limited',
+      help: 'Captures refused by the per-client rate limit in the sliding window.',
+      registers,
+    });
+    this.#limited = new Counter({
+      name: 'geo_captures_limited_total',
+      help: 'Captures refused by the per-client rate limit (429) since start.',
+      registers,
+    });
+    this.#captures = new Counter({ name: 'geo_captures_total', help: 'Captures stored since start.', registers });
+    this.#flags = new Counter({
+      name: 'geo_capture_flags_total',
+      help: 'Capture flags raised since start.',
+      labelNames: ['flag'],
+      registers,
+    });
+    this.#salesEvents = new Counter({
+      name: 'geo_sales_events_total',
+      help: 'sales.v1 events handled since start, by type and outcome.',
+      labelNames: ['type', 'outcome'],
+      registers,
+    });
+  }
+
   countCapture(flags: readonly string[]): void {
-    this.captures += 1;
-    for (const flag of flags) this.captureFlags.set(flag, (this.captureFlags.get(flag) ?? 0) + 1);
+    this.#captures.inc();
+    for (const flag of flags) this.#flags.inc({ flag });
   }
 
   countLimited(): void {
-    this.limitedCaptures += 1;
+    this.#limited.inc();
   }
 
   countSalesEvent(type: string, outcome: string): void {
+    this.#salesEvents.inc({ type, outcome });
     const key = `${type}|${outcome}`;
     this.salesEvents.set(key, (this.salesEvents.get(key) ?? 0) + 1);
   }
 
-  render(integrity: IntegritySnapshot): string {
-    const lines = [
-      '# HELP geo_capture_header_loss_ratio Share of captures flagged xff_missing or peer_untrusted over the sliding window.',
-      '# TYPE geo_capture_header_loss_ratio gauge',
-      `geo_capture_header_loss_ratio{window_seconds="${integrity.windowSeconds}"} ${integrity.share ?? 0}`,
-      '# HELP geo_capture_integrity_degraded 1 when the header-loss ratio is above its threshold.',
-      '# TYPE geo_capture_integrity_degraded gauge',
-      `geo_capture_integrity_degraded ${integrity.status === 'degraded' ? 1 : 0}`,
-      '# HELP geo_capture_window_captures Captures in the sliding window.',
-      '# TYPE geo_capture_window_captures gauge',
-      `geo_capture_window_captures ${integrity.captures}`,
-      '# HELP geo_capture_window_limited Captures refused by the per-client rate limit in the sliding window.',
-      '# TYPE geo_capture_window_limited gauge',
-      `geo_capture_window_limited ${integrity.limited}`,
-      '# HELP geo_captures_limited_total Captures refused by the per-client rate limit (429) since start.',
-      '# TYPE geo_captures_limited_total counter',
-      `geo_captures_limited_total ${this.limitedCaptures}`,
-      '# HELP geo_captures_total Captures stored since start.',
-      '# TYPE geo_captures_total counter',
-      `geo_captures_total ${this.captures}`,
-      '# HELP geo_capture_flags_total Capture flags raised since start.',
-      '# TYPE geo_capture_flags_total counter',
-      ...[...this.captureFlags]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([flag, n]) => `geo_capture_flags_total{flag="${flag}"} ${n}`),
-      '# HELP geo_sales_events_total sales.v1 events handled since start, by type and outcome.',
-      '# TYPE geo_sales_events_total counter',
-      ...[...this.salesEvents]
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([key, n]) => {
-          const [type, outcome] = key.split('|');
-          return `geo_sales_events_total{type="${type}",outcome="${outcome}"} ${n}`;
-        }),
-    ];
-    return `${lines.join('\n')}\n`;
+  /** The whole registry as Prometheus text, with the integrity gauges set from `integrity`. */
+  async render(integrity: IntegritySnapshot): Promise<string> {
+    this.#ratio.reset();
+    this.#ratio.set({ window_seconds: integrity.windowSeconds }, integrity.share ?? 0);
+    this.#degraded.set(integrity.status === 'degraded' ? 1 : 0);
+    this.#windowCaptures.set(integrity.captures);
+    this.#windowLimited.set(integrity.limited);
+    return this.registry.metrics();
   }
 }

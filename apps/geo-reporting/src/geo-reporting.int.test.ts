@@ -253,7 +253,7 @@ describe('geo-reporting on Postgres and Kafka', () => {
        VALUES ('single-demo.myshopify.com', 'old-token-123', '{}', '{}', 'none', now() - interval '31 days')`,
     );
     const before = (await pool.query('SELECT count(*)::int AS n FROM geo_capture')).rows[0].n as number;
-    expect(await purgeCapturesOlderThan(runtime.pool, 30)).toBe(1);
+    expect(await purgeCapturesOlderThan(runtime.db, 30)).toBe(1);
     expect((await pool.query('SELECT count(*)::int AS n FROM geo_capture')).rows[0].n).toBe(before - 1);
   });
 

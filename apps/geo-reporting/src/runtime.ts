@@ -1,12 +1,6 @@
 import { createDb, type Db } from '@single/db';
 import { guardPoolClients } from '@single/db/transaction';
-import {
-  createConsumerLagReader,
-  createKafkaEventBus,
-  type EventBus,
-  type KafkaSecurity,
-  type Subscription,
-} from '@single/events';
+import { createKafkaEventBus, type EventBus, type KafkaSecurity, type Subscription } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
 import { traceLogFields, tracer } from '@single/tracing';
@@ -19,7 +13,6 @@ import type { GeoReportingConfig } from './config.ts';
 import { GeoIp } from './geoip/geoip.ts';
 import { IntegrityWindow } from './integrity/integrity-window.ts';
 import { Metrics } from './integrity/metrics.ts';
-import { registerConsumerLagMetric } from './sales/consumer-lag-metrics.ts';
 import { salesEventHandler } from './sales/sales.consumer.ts';
 import { seedChartRules } from './sales/sales.repository.ts';
 import { SalesService } from './sales/sales.service.ts';
@@ -34,7 +27,7 @@ export interface GeoReportingRuntime {
   logger: Logger;
   /** Prisma Client: every query but the listed typed-SQL hot paths (ARCHITECTURE.md, "Geo-reporting's data layer"). */
   db: Db;
-  /** pg: the capture micro-batch and its retention sweep, and @single/db's readFanDataKeys. */
+  /** pg: the capture micro-batch (a measured hot path) and @single/db's readFanDataKeys. */
   pool: pg.Pool;
   bus: EventBus;
   /** Seeds chart rules, loads GeoIP, joins the consumer group, listens. */
@@ -68,17 +61,6 @@ export function createRuntime(
     createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger, security: options.kafkaSecurity });
   const { captureStore, consumeSales, ...parts } = wireGeoReporting(config, { logger, events }, { busName: 'kafka' });
   const { app, geo, db, pool, bus } = parts;
-  // Consumer lag from the broker's offsets (its own admin client, short deadlines), at scrape time.
-  const lag = createConsumerLagReader({
-    brokers: config.KAFKA_BROKERS,
-    clientId: `${config.KAFKA_CLIENT_ID ?? 'geo-reporting'}-lag`,
-    groupId: config.SALES_CONSUMER_GROUP,
-    topic: config.SALES_TOPIC,
-  });
-  registerConsumerLagMetric(app.metrics.registry, () => lag.read(), {
-    topic: config.SALES_TOPIC,
-    group: config.SALES_CONSUMER_GROUP,
-  });
   return {
     ...parts,
     async start() {
@@ -95,7 +77,7 @@ export function createRuntime(
       }, 10_000);
       gauge.unref();
       const purge = () =>
-        purgeCapturesOlderThan(pool, config.GEO_CAPTURE_RETENTION_DAYS).catch((err: unknown) =>
+        purgeCapturesOlderThan(db, config.GEO_CAPTURE_RETENTION_DAYS).catch((err: unknown) =>
           logger.error({ err }, 'capture retention sweep failed'),
         );
       void purge();
@@ -116,7 +98,6 @@ export function createRuntime(
           () => subscription.stop(),
           () => captureStore.drained(),
           () => bus.close(),
-          () => lag.close(),
           () => db.$disconnect(),
           () => pool.end(),
         ],
@@ -139,7 +120,7 @@ export function wireGeoReporting(
   for (const warning of trusted.warnings) logger.warn({ warning }, 'TRUSTED_PROXIES');
   const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
   const db = createDb(config.DATABASE_URL, { maxConnections: 10 });
-  // One capture flush at a time, the retention sweep and the fan data keys: a few connections are plenty.
+  // One capture flush at a time and the fan data keys: a few connections are plenty.
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
   pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
   guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));

@@ -1,6 +1,12 @@
 import { createDb, type Db } from '@single/db';
 import { guardPoolClients } from '@single/db/transaction';
-import { createKafkaEventBus, type EventBus, type KafkaSecurity, type Subscription } from '@single/events';
+import {
+  createConsumerLagReader,
+  createKafkaEventBus,
+  type EventBus,
+  type KafkaSecurity,
+  type Subscription,
+} from '@single/events';
 import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
 import { traceLogFields, tracer } from '@single/tracing';
@@ -13,6 +19,7 @@ import type { GeoReportingConfig } from './config.ts';
 import { GeoIp } from './geoip/geoip.ts';
 import { IntegrityWindow } from './integrity/integrity-window.ts';
 import { Metrics } from './integrity/metrics.ts';
+import { registerConsumerLagMetric } from './sales/consumer-lag-metrics.ts';
 import { salesEventHandler } from './sales/sales.consumer.ts';
 import { seedChartRules } from './sales/sales.repository.ts';
 import { SalesService } from './sales/sales.service.ts';
@@ -61,6 +68,17 @@ export function createRuntime(
     createKafkaEventBus({ brokers: config.KAFKA_BROKERS, clientId, logger, security: options.kafkaSecurity });
   const { captureStore, consumeSales, ...parts } = wireGeoReporting(config, { logger, events }, { busName: 'kafka' });
   const { app, geo, db, pool, bus } = parts;
+  // Consumer lag from the broker's offsets (its own admin client, short deadlines), at scrape time.
+  const lag = createConsumerLagReader({
+    brokers: config.KAFKA_BROKERS,
+    clientId: `${config.KAFKA_CLIENT_ID ?? 'geo-reporting'}-lag`,
+    groupId: config.SALES_CONSUMER_GROUP,
+    topic: config.SALES_TOPIC,
+  });
+  registerConsumerLagMetric(app.metrics.registry, () => lag.read(), {
+    topic: config.SALES_TOPIC,
+    group: config.SALES_CONSUMER_GROUP,
+  });
   return {
     ...parts,
     async start() {
@@ -98,6 +116,7 @@ export function createRuntime(
           () => subscription.stop(),
           () => captureStore.drained(),
           () => bus.close(),
+          () => lag.close(),
           () => db.$disconnect(),
           () => pool.end(),
         ],

@@ -37,6 +37,11 @@ Names, in the style of Bitnami's common chart. Every name is cut to 63 character
 {{- required "image.tag is required (cmdr deploy --tag)" .Values.image.tag | toString | trunc 63 -}}
 {{- end -}}
 
+{{/* Pinned by digest when cmdr knows it (cmdr images push records it): the tag can be moved, the digest cannot. */}}
 {{- define "service-lib.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
 {{- printf "%s:%s" .Values.image.repository (include "service-lib.version" .) -}}
+{{- end -}}
 {{- end -}}

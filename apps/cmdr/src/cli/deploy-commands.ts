@@ -3,6 +3,7 @@ import { checkCharts } from '../charts/check.ts';
 import { vendorLibraries } from '../charts/vendor.ts';
 import { type DeployResult, deploy, promote, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
+import { imagesFile } from '../images/record.ts';
 import type { Context } from './context.ts';
 
 function summary(result: DeployResult & { from?: string }): Record<string, unknown> {
@@ -33,6 +34,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
             dryRun: false,
             checkOnly: true,
             stateFile: ctx.stateFile(),
+            imagesFile: imagesFile(ctx.io.env, ws.root),
           });
         }
       }
@@ -46,6 +48,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
             tag: options.tag,
             dryRun: options.dryRun === true,
             stateFile: ctx.stateFile(),
+            imagesFile: imagesFile(ctx.io.env, ws.root),
             ...(options.gitSha ? { gitSha: options.gitSha } : {}),
           }),
         );
@@ -63,7 +66,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
 
   program
     .command('promote')
-    .description('deploy to --to exactly the image tag that runs in --from')
+    .description('deploy to --to exactly the image (tag and digest) that runs in --from')
     .argument('<project>')
     .requiredOption('--from <env>', 'source environment (e.g. staging)')
     .requiredOption('--to <env>', 'target environment (e.g. production)')
@@ -85,6 +88,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
         dryRun: options.dryRun === true,
         tagSource: options.tagSource as TagSource,
         stateFile: ctx.stateFile(),
+        imagesFile: imagesFile(ctx.io.env, ctx.workspace().root),
       });
       ctx.output.info(`promoting ${project} ${result.tag}: ${options.from} -> ${options.to}`);
       ctx.output.result(options.dryRun ? { ...summary(result), manifests: result.manifests } : summary(result), () =>

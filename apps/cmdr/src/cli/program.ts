@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { Context, type GlobalOptions } from './context.ts';
 import { registerDeployCommands } from './deploy-commands.ts';
+import { registerImagesCommands } from './images-commands.ts';
 import { registerOpsCommands } from './ops-commands.ts';
 import { registerOutboxCommands } from './outbox-commands.ts';
 import type { Io } from './output.ts';
@@ -17,6 +18,7 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) });
   const context = () => new Context(io, program.opts<GlobalOptions>());
   registerDeployCommands(program, context);
+  registerImagesCommands(program, context);
   registerOpsCommands(program, context);
   registerOutboxCommands(program, context);
   registerUpCommand(program, context);

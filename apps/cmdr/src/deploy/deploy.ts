@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { explainValuesError } from '../charts/values-errors.ts';
+import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { helm, runHelm } from '../helm/helm.ts';
 import { stageChart } from '../helm/stage-chart.ts';
+import { type PinnedImage, pushedImage } from '../images/record.ts';
 import { parseManifests } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import { getEnvironment, getProject, type Project, type Workspace } from '../projects.ts';
@@ -25,6 +26,10 @@ export interface DeployOptions {
   stateFile: string;
   /** Render, validate and check the cluster (namespace, Secrets, keys), then stop before helm upgrade. */
   checkOnly?: boolean;
+  /** The image to pin (promote passes the one running in the source environment); otherwise the one
+   * `cmdr images push` recorded for the tag in `imagesFile`. */
+  pinned?: PinnedImage;
+  imagesFile?: string;
 }
 
 export interface DeployResult {
@@ -34,7 +39,9 @@ export interface DeployResult {
   namespace: string;
   kubeContext: string;
   tag: string;
+  /** repository@digest when the digest is known (always for a real deploy), else repository:tag */
   image: string;
+  digest?: string;
   dryRun: boolean;
   /** helm template output (dry run) */
   manifests?: string;
@@ -59,14 +66,21 @@ export function mergeValues(base: Record<string, unknown>, over: Record<string, 
   return out;
 }
 
-/** The values cmdr passes on top of the chart's values.yaml for one project, environment and tag. */
-export function releaseValues(ws: Workspace, project: Project, env: string, tag: string): Record<string, unknown> {
+/** The values cmdr passes on top of the chart's values.yaml for one project, environment and tag; with a
+ * pinned image the pods pull repository@digest, as pushed (the tag stays the release version, DD_VERSION). */
+export function releaseValues(
+  ws: Workspace,
+  project: Project,
+  env: string,
+  tag: string,
+  pinned?: PinnedImage,
+): Record<string, unknown> {
   if (!TAG.test(tag)) throw usageError(`invalid image tag "${tag}"`);
   const target = getEnvironment(ws, project, env);
-  const fixed: Record<string, unknown> = {
-    environment: env,
-    image: { repository: `${ws.file.registry}/${project.image}`, tag },
-  };
+  const image = pinned
+    ? { repository: pinned.repository, tag, digest: pinned.digest }
+    : { repository: `${ws.file.registry}/${project.image}`, tag };
+  const fixed: Record<string, unknown> = { environment: env, image };
   if (target.hosts !== undefined) fixed.ingress = { hosts: target.hosts };
   return mergeValues(target.values, fixed);
 }
@@ -91,7 +105,10 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     return deployInfrastructure(ws, infrastructure, options);
   }
   const project = getProject(ws, options.project);
-  const values = releaseValues(ws, project, options.env, options.tag);
+  const pinned =
+    options.pinned ?? (options.imagesFile ? pushedImage(options.imagesFile, project.name, options.tag) : undefined);
+  const digest = pinned?.digest;
+  const values = releaseValues(ws, project, options.env, options.tag, pinned);
   const staged = stageChart(join(ws.root, project.chart));
   const scratch = mkdtempSync(join(tmpdir(), 'cmdr-values-'));
   try {
@@ -119,7 +136,9 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
         problems,
       );
     }
-    const image = `${ws.file.registry}/${project.image}:${options.tag}`;
+    const image = pinned
+      ? `${pinned.repository}@${pinned.digest}`
+      : `${ws.file.registry}/${project.image}:${options.tag}`;
     const base = {
       project: project.name,
       env: options.env,
@@ -128,12 +147,22 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
       kubeContext: target.kubeContext,
       tag: options.tag,
       image,
+      ...(digest ? { digest } : {}),
     };
     if (options.dryRun) {
       return { ...base, dryRun: true, manifests: rendered.stdout, helmArgs: ['template', ...args] };
     }
     // Namespace, Secrets and their keys first: a missing one fails here in seconds, not in helm's timeout.
     await checkCluster(target, secretNeeds(manifests));
+    // A cluster only ever runs a pinned digest: a tag can be pushed again, a digest names one image.
+    if (digest === undefined) {
+      throw new CmdrError(
+        `no image digest recorded for ${project.name} ${options.tag}` +
+          `${options.imagesFile ? ` in ${options.imagesFile}` : ''}: run \`cmdr images push ${project.name} --tag ${options.tag}\` ` +
+          'first (in CD, hand its images record to this job as CMDR_IMAGES_FILE)',
+        ExitCode.conflict,
+      );
+    }
     if (options.checkOnly) return { ...base, dryRun: false, helmArgs: [] };
     const labels = [
       `single.dev/tag=${options.tag}`,
@@ -159,6 +188,7 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     await helm(upgradeArgs, { exitCode: ExitCode.failure });
     recordDeploy(options.stateFile, options.env, project.name, {
       tag: options.tag,
+      ...(pinned ? { repository: pinned.repository, digest: pinned.digest } : {}),
       deployedAt: new Date().toISOString(),
       chart: project.chart,
     });
@@ -171,22 +201,24 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
 
 export type TagSource = 'cluster' | 'state';
 
-/** The image tag running in `env`: from the Helm release in the cluster, or from cmdr's state file. */
-export async function currentTag(
+/** The image tag and digest running in `env`: from the Helm release in the cluster, or from cmdr's state file. */
+export async function currentRelease(
   ws: Workspace,
   projectName: string,
   env: string,
   source: TagSource,
   stateFile: string,
-): Promise<string> {
+): Promise<{ tag: string; pinned?: PinnedImage }> {
   const project = getProject(ws, projectName);
   const target = getEnvironment(ws, project, env);
   if (source === 'state') {
-    const tag = readState(stateFile)[env]?.[project.name]?.tag;
-    if (tag === undefined) {
+    const record = readState(stateFile)[env]?.[project.name];
+    if (record === undefined) {
       throw new CmdrError(`nothing recorded for ${project.name} in ${env} (${stateFile})`, ExitCode.conflict);
     }
-    return tag;
+    const pinned =
+      record.digest && record.repository ? { repository: record.repository, digest: record.digest } : undefined;
+    return { tag: record.tag, ...(pinned ? { pinned } : {}) };
   }
   const result = await helm(
     [
@@ -202,9 +234,16 @@ export async function currentTag(
     ],
     { exitCode: ExitCode.unavailable },
   );
-  const tag = (JSON.parse(result.stdout) as { image?: { tag?: unknown } }).image?.tag;
-  if (typeof tag !== 'string') throw new CmdrError(`${project.name} in ${env} has no image.tag`, ExitCode.conflict);
-  return tag;
+  const image = (JSON.parse(result.stdout) as { image?: { repository?: unknown; tag?: unknown; digest?: unknown } })
+    .image;
+  if (typeof image?.tag !== 'string') {
+    throw new CmdrError(`${project.name} in ${env} has no image.tag`, ExitCode.conflict);
+  }
+  const pinned =
+    typeof image.digest === 'string' && typeof image.repository === 'string'
+      ? { repository: image.repository, digest: image.digest }
+      : undefined;
+  return { tag: image.tag, ...(pinned ? { pinned } : {}) };
 }
 
 export interface PromoteOptions {
@@ -215,18 +254,22 @@ export interface PromoteOptions {
   tagSource: TagSource;
   stateFile: string;
   gitSha?: string;
+  /** Where a release deployed before digests were pinned finds the digest of its tag. */
+  imagesFile?: string;
 }
 
-/** Deploys to `to` exactly the image tag that runs in `from`. */
+/** Deploys to `to` exactly the image that runs in `from`: the same digest, not whatever the tag names now. */
 export async function promote(ws: Workspace, options: PromoteOptions): Promise<DeployResult & { from: string }> {
   if (options.from === options.to) throw usageError('--from and --to must differ');
-  const tag = await currentTag(ws, options.project, options.from, options.tagSource, options.stateFile);
+  const { tag, pinned } = await currentRelease(ws, options.project, options.from, options.tagSource, options.stateFile);
   const result = await deploy(ws, {
     project: options.project,
     env: options.to,
     tag,
     dryRun: options.dryRun,
     stateFile: options.stateFile,
+    ...(pinned ? { pinned } : {}),
+    ...(options.imagesFile ? { imagesFile: options.imagesFile } : {}),
     ...(options.gitSha ? { gitSha: options.gitSha } : {}),
   });
   return { ...result, from: options.from };

@@ -20,6 +20,25 @@ let server: Server;
 const namespaces = new Set<string>();
 const secrets = new Map<string, Record<string, string>>();
 const requests: string[] = [];
+// What `cmdr images push` records: a real deploy pins these digests (and refuses a tag without one).
+const TAG = '2026.12.07-abc1234';
+const imagesRecord = join(dir, 'images.json');
+writeFileSync(
+  imagesRecord,
+  JSON.stringify({
+    [TAG]: Object.fromEntries(
+      ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting'].map((project) => [
+        project,
+        {
+          repository: `registry.example/single/${project}`,
+          tag: TAG,
+          digest: `sha256:${'a'.repeat(64)}`,
+          pushedAt: '2026-12-07T00:00:00Z',
+        },
+      ]),
+    ),
+  }),
+);
 
 function b64(value: string) {
   return Buffer.from(value).toString('base64');
@@ -121,7 +140,7 @@ function deploy(project: string, extra: string[] = []): Promise<{ code: number |
         '--env',
         'staging',
         '--tag',
-        '2026.12.07-abc1234',
+        TAG,
         ...extra,
       ],
       {
@@ -132,6 +151,7 @@ function deploy(project: string, extra: string[] = []): Promise<{ code: number |
           KUBECONFIG: kubeconfig,
           HELM_BIN: wrapper,
           CMDR_STATE_FILE: join(dir, 'state.json'),
+          CMDR_IMAGES_FILE: imagesRecord,
         },
         stdio: ['ignore', 'ignore', 'pipe'],
       },

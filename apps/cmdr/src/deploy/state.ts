@@ -8,6 +8,9 @@ import { dirname } from 'node:path';
  */
 export interface DeployRecord {
   tag: string;
+  /** The image deployed, by digest (cmdr images push recorded it); absent in records from before digests. */
+  repository?: string;
+  digest?: string;
   deployedAt: string;
   chart: string;
 }

@@ -1,11 +1,12 @@
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
+import { traceLogFields } from '@single/tracing';
 import { Redis } from 'ioredis';
 import { buildApp, defaultWebRoot } from './app.ts';
 import { loadDashboardConfig, secureCookies } from './config.ts';
 
 const config = loadDashboardConfig(process.env);
-const logger = createLogger({ level: config.LOG_LEVEL, service: 'dashboard' });
+const logger = createLogger({ level: config.LOG_LEVEL, service: 'dashboard', mixin: traceLogFields });
 const redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 1_000 });
 redis.on('error', (err) => logger.warn({ err }, 'session store unreachable'));
 

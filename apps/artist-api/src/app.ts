@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Cache } from '@single/cache';
 import { createTenantDb } from '@single/db';
-import { createHttpApp, type HttpApp } from '@single/http';
+import { createHttpApp, createMetricsRegistry, type HttpApp, registerMetrics } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Messaging } from '@single/messaging';
 import type { TrustedProxies } from '@single/trusted-proxy';
@@ -24,6 +24,7 @@ import { ArtistRepository, registerArtistRoutes } from './catalogue/artists.ts';
 import { ReleaseRepository } from './catalogue/releases.repository.ts';
 import { registerReleaseRoutes } from './catalogue/releases.routes.ts';
 import { ReleaseService } from './catalogue/releases.service.ts';
+import { registerDeadLetterMetrics } from './dead-letters/dead-letter-metrics.ts';
 import { registerDeadLetterRoutes } from './dead-letters/dead-letters.routes.ts';
 import { registerDownloadRoute } from './downloads/download.routes.ts';
 import { RedemptionService } from './downloads/redemption.service.ts';
@@ -34,6 +35,7 @@ import { withGenericResponses } from './openapi/generic-responses.ts';
 import { registerOrderSearchRoute } from './orders/order-search.routes.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
+import { registerChartLinesRoute } from './sales/chart-lines.routes.ts';
 import { registerSalesLocationsRoute } from './sales/locations.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
 import { registerSalesRoutes } from './sales/sales.routes.ts';
@@ -98,6 +100,10 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
     readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
   });
   const { app } = http;
+  // Before swagger: like the health routes, /metrics is not part of the API's OpenAPI document.
+  const metrics = createMetricsRegistry();
+  registerMetrics(app, metrics);
+  if (deps.messaging) registerDeadLetterMetrics(metrics, deps.messaging, deps.deadLetterQueues ?? []);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   rejectNulCharacters(app);
@@ -149,6 +155,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerOrderRoutes(v1, new OrderRepository(), shops);
       registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
       registerSalesLocationsRoute(v1, now);
+      registerChartLinesRoute(v1, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);

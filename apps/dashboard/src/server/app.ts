@@ -6,7 +6,14 @@ import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyProxy from '@fastify/http-proxy';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
-import { createHttpApp, type HttpApp, ProblemError, type ReadinessCheck } from '@single/http';
+import {
+  createHttpApp,
+  createMetricsRegistry,
+  type HttpApp,
+  ProblemError,
+  type ReadinessCheck,
+  registerMetrics,
+} from '@single/http';
 import type { Logger } from '@single/logger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
@@ -45,6 +52,8 @@ export const defaultWebRoot = () => path.join(path.dirname(fileURLToPath(import.
 export function buildApp(deps: DashboardDeps): HttpApp {
   const http = createHttpApp({ logger: deps.logger, bodyLimit: 256 * 1024, readiness: deps.readiness ?? [] });
   const { app } = http;
+  // Process metrics and answers by route and status (the proxied /api/* included), for the Datadog agent.
+  registerMetrics(app, createMetricsRegistry());
 
   app.register(fastifyCookie);
   app.register(fastifySession, {

@@ -35,6 +35,7 @@ import { withGenericResponses } from './openapi/generic-responses.ts';
 import { registerOrderSearchRoute } from './orders/order-search.routes.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
+import { registerChartLinesRoute } from './sales/chart-lines.routes.ts';
 import { registerSalesLocationsRoute } from './sales/locations.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
 import { registerSalesRoutes } from './sales/sales.routes.ts';
@@ -154,6 +155,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerOrderRoutes(v1, new OrderRepository(), shops);
       registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
       registerSalesLocationsRoute(v1, now);
+      registerChartLinesRoute(v1, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);

@@ -223,6 +223,11 @@ function lists(own: Tenant, other: Tenant) {
     { url: '/v1/me', ids: (b: Body) => [b.account.id], expected: [own.accountId] },
     // no located sales seeded here: sales/locations.int.test.ts shows another account's are left out
     { url: '/v1/sales/locations?from=2026-11-27&to=2026-12-03', ids: (b: Body) => [b.units], expected: [0] },
+    {
+      url: '/v1/sales/chart-lines?date=2026-11-27',
+      ids: (b: Body) => [b.lines.reduce((n: number, l: Body) => n + l.units, 0)],
+      expected: [4], // seedSales: two counted, one below the floor, one waiting
+    },
     // account-wide figures: the other account's identical sales would double them
     {
       url: '/v1/sales/summary?week=2026-11-27',

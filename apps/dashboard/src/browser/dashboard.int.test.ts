@@ -140,7 +140,12 @@ describe('dashboard in the browser', () => {
       .getByRole('row', { name: new RegExp(`luminate-${stack.salesDay}`) })
       .getByRole('button')
       .click();
-    await page.getByText(/below_floor/).waitFor();
+    await page
+      .getByText(/below_floor/)
+      .first()
+      .waitFor();
+    await page.getByRole('cell', { name: 'Left out: Below the price floor' }).waitFor();
+    expect(await page.getByRole('cell', { name: 'Counted (sale)' }).count()).toBe(2);
     await expectAccessible(page, 'chart-files');
     await screenshots(page, 'chart-files');
   });

@@ -142,3 +142,22 @@ export interface SalesLocations {
   units: number;
   bySource: { source: string; precision: string; units: number }[];
 }
+export interface ChartDayLines {
+  chart: string;
+  date: string;
+  timeZone: string;
+  truncated: boolean;
+  lines: {
+    kind: string;
+    eligibility: string;
+    reasonCode: string | null;
+    releaseTitle: string;
+    upc: string | null;
+    isrc: string | null;
+    country: string | null;
+    zip: string | null;
+    currency: string;
+    netPrice: string;
+    units: number;
+  }[];
+}

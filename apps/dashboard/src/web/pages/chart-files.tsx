@@ -1,9 +1,9 @@
 import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api, qs } from '../api.ts';
-import { addDays, CHART_ZONE_NOTE, formatDay, formatNumber, todayInChartZone } from '../format.ts';
+import { addDays, CHART_ZONE_NOTE, formatDay, formatMoney, formatNumber, todayInChartZone } from '../format.ts';
 import { reasonLabel } from '../reasons.ts';
-import type { SoldVsReported } from '../types.ts';
+import type { ChartDayLines, SoldVsReported } from '../types.ts';
 import { QueryView } from '../ui.tsx';
 
 const CHARTS = [
@@ -17,30 +17,83 @@ function DayDetail({ chart, day }: { chart: string; day: string }) {
     queryKey: ['svr-day', chart, day],
     queryFn: () => api<SoldVsReported>(`/api/sales/sold-vs-reported${qs({ chart, from: day, to: day })}`),
   });
+  const lines = useQuery({
+    queryKey: ['chart-lines', chart, day],
+    queryFn: () => api<ChartDayLines>(`/api/sales/chart-lines${qs({ chart, date: day })}`),
+  });
   return (
-    <QueryView query={svr} what="what the file counted">
-      {(d) => (
-        <section className="card" aria-label={`What the file of ${formatDay(day)} counted`}>
-          <h2>{formatDay(day)}</h2>
-          <p>
-            {formatNumber(d.reported)} of {formatNumber(d.sold)} units sold were counted; {formatNumber(d.pending)}{' '}
-            wait; returns {formatNumber(d.returns.reported)} of {formatNumber(d.returns.total)} reported.
-          </p>
-          <ul>
-            {d.excluded.map((e) => (
-              <li key={e.reasonCode}>
-                Left out, {reasonLabel(e.reasonCode)} (<code>{e.reasonCode}</code>): {formatNumber(e.units)}
-              </li>
-            ))}
-            {d.pendingByReason.map((e) => (
-              <li key={`p-${e.reasonCode}`}>
-                Waiting, {reasonLabel(e.reasonCode)} (<code>{e.reasonCode}</code>): {formatNumber(e.units)}
-              </li>
-            ))}
-          </ul>
-        </section>
-      )}
-    </QueryView>
+    <>
+      <QueryView query={svr} what="what the file counted">
+        {(d) => (
+          <section className="card" aria-label={`What the file of ${formatDay(day)} counted`}>
+            <h2>{formatDay(day)}</h2>
+            <p>
+              {formatNumber(d.reported)} of {formatNumber(d.sold)} units sold were counted; {formatNumber(d.pending)}{' '}
+              wait; returns {formatNumber(d.returns.reported)} of {formatNumber(d.returns.total)} reported.
+            </p>
+            <ul>
+              {d.excluded.map((e) => (
+                <li key={e.reasonCode}>
+                  Left out, {reasonLabel(e.reasonCode)} (<code>{e.reasonCode}</code>): {formatNumber(e.units)}
+                </li>
+              ))}
+              {d.pendingByReason.map((e) => (
+                <li key={`p-${e.reasonCode}`}>
+                  Waiting, {reasonLabel(e.reasonCode)} (<code>{e.reasonCode}</code>): {formatNumber(e.units)}
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
+      </QueryView>
+      <QueryView query={lines} what="the file's lines">
+        {(d) => (
+          <div className="table-wrap">
+            <table>
+              <caption className="hint">
+                Every line of {formatDay(day)} ({d.timeZone}){d.truncated ? ', the first 500' : ''}
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">In the file?</th>
+                  <th scope="col">Release</th>
+                  <th scope="col">UPC / ISRC</th>
+                  <th scope="col">Where</th>
+                  <th scope="col" className="num">
+                    Net
+                  </th>
+                  <th scope="col" className="num">
+                    Units
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.lines.map((l, i) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: lines have no id of their own here
+                  <tr key={i}>
+                    <td>
+                      {l.eligibility === 'eligible'
+                        ? `Counted (${l.kind})`
+                        : `${l.eligibility === 'pending' ? 'Waiting' : 'Left out'}: ${reasonLabel(l.reasonCode ?? 'unspecified')}`}
+                    </td>
+                    <td>{l.releaseTitle}</td>
+                    <td>{l.upc ?? l.isrc}</td>
+                    <td>{[l.country, l.zip].filter(Boolean).join(' ')}</td>
+                    <td className="num">{formatMoney(l.netPrice, l.currency)}</td>
+                    <td className="num">{formatNumber(l.units)}</td>
+                  </tr>
+                ))}
+                {d.lines.length === 0 ? (
+                  <tr>
+                    <td colSpan={6}>No line on this day.</td>
+                  </tr>
+                ) : null}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
+    </>
   );
 }
 

@@ -13,6 +13,10 @@ import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
 
 const DATABASE = 'bench_artist_api';
+// `--only summary,orders,redemption` runs only those measurements (sold vs reported alone takes minutes).
+const onlyArg = process.argv.find((a) => a.startsWith('--only'));
+const only = onlyArg ? new Set((onlyArg.split('=')[1] ?? '').split(',')) : undefined;
+const wanted = (name: string) => !only || only.has(name);
 const REQUESTS = 1_000;
 const BENCH_ACCOUNT = '00000000-0000-4000-8000-000000000000';
 
@@ -132,36 +136,49 @@ for (let i = 0; i < 40; i++) {
 }
 
 process.stdout.write(`artist API, ${REQUESTS} sequential requests each, over HTTP on 127.0.0.1\n`);
-const summary = await measure(
-  'sales summary, one release, one chart week',
-  () => `${server.address}/v1/sales/summary?releaseId=${pick(releases)}&week=${pick(fridays)}&groupBy=day`,
-  headers,
-);
-await measure(
-  'sold vs reported, one release, one chart week',
-  () => `${server.address}/v1/sales/sold-vs-reported?releaseId=${pick(releases)}&week=${pick(fridays)}`,
-  headers,
-);
-const firstPage = await measure('orders list, first page (50)', () => `${server.address}/v1/orders?limit=50`, headers);
-const deepPage = await measure(
-  'orders list, page by cursor (50)',
-  () => `${server.address}/v1/orders?limit=50&cursor=${pick(cursors)}`,
-  headers,
-);
-await measure(
-  'orders list, filtered (refunded)',
-  () => `${server.address}/v1/orders?limit=50&financialStatus=refunded`,
-  headers,
-);
+const skipped = Number.NaN;
+const summary = wanted('summary')
+  ? await measure(
+      'sales summary, one release, one chart week',
+      () => `${server.address}/v1/sales/summary?releaseId=${pick(releases)}&week=${pick(fridays)}&groupBy=day`,
+      headers,
+    )
+  : skipped;
+if (wanted('sold-vs-reported')) {
+  await measure(
+    'sold vs reported, one release, one chart week',
+    () => `${server.address}/v1/sales/sold-vs-reported?releaseId=${pick(releases)}&week=${pick(fridays)}`,
+    headers,
+  );
+}
+const firstPage = wanted('orders')
+  ? await measure('orders list, first page (50)', () => `${server.address}/v1/orders?limit=50`, headers)
+  : skipped;
+const deepPage = wanted('orders')
+  ? await measure(
+      'orders list, page by cursor (50)',
+      () => `${server.address}/v1/orders?limit=50&cursor=${pick(cursors)}`,
+      headers,
+    )
+  : skipped;
+if (wanted('orders')) {
+  await measure(
+    'orders list, filtered (refunded)',
+    () => `${server.address}/v1/orders?limit=50&financialStatus=refunded`,
+    headers,
+  );
+}
 
 // Download redemption (POST /d/:token/download): 200 grants of the benchmark account, each on a release of
 // 10 tracks; their downloads are cleared first so every run counts from the same state.
 await pool.query(await readFile(new URL('./downloads.sql', import.meta.url), 'utf8'));
 const tokens = Array.from({ length: 200 }, (_, i) => `bench-download-token-${String(i).padStart(4, '0')}`);
-const redemption = await measurePost('download redemption (POST /d/:token/download)', () => ({
-  url: `${server.address}/d/${pick(tokens)}/download`,
-  body: JSON.stringify({ format: 'mp3', track: Math.random() < 0.5 ? null : 1 + Math.floor(Math.random() * 10) }),
-}));
+const redemption = !wanted('redemption')
+  ? skipped
+  : await measurePost('download redemption (POST /d/:token/download)', () => ({
+      url: `${server.address}/d/${pick(tokens)}/download`,
+      body: JSON.stringify({ format: 'mp3', track: Math.random() < 0.5 ? null : 1 + Math.floor(Math.random() * 10) }),
+    }));
 
 const verdict = (ok: boolean) => (ok ? 'ok' : 'OVER TARGET');
 process.stdout.write(

@@ -112,7 +112,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   const db = createTenantDb(deps.pool);
   app.addHook('onClose', async () => db.$disconnect());
   const shops = new ShopRepository();
-  const keys = new ApiKeyRepository(deps.pool, db);
+  const keys = new ApiKeyRepository(deps.pool);
   const artists = new ArtistRepository();
   const releases = new ReleaseRepository();
   const shopifyDeps = { pool: deps.pool, settings: deps.shopify, logger: deps.logger, now };
@@ -153,7 +153,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerMappingRoutes(v1, new MappingRepository(), shops);
       registerOrderSearchRoute(v1, shops);
       registerOrderRoutes(v1, new OrderRepository(), shops);
-      registerSalesRoutes(v1, new SalesRepository(db), summaries, now);
+      registerSalesRoutes(v1, new SalesRepository(deps.pool, db), summaries, now);
       registerSalesLocationsRoute(v1, now);
       registerChartLinesRoute(v1, now);
       registerWebhookDeliveryRoutes(v1, deps.pool, shops);

@@ -148,9 +148,9 @@ export function registerSalesRoutes(
   }
 
   async function scopeOf(request: FastifyRequest, releaseId: string | undefined) {
-    const db = accountDb(request);
-    if (releaseId !== undefined && !(await sales.ownsRelease(db, releaseId))) throw notFound('Release');
-    return { db, accountId: principalOf(request).accountId, releaseId };
+    const { accountId } = principalOf(request);
+    if (releaseId !== undefined && !(await sales.ownsRelease(accountId, releaseId))) throw notFound('Release');
+    return { db: accountDb(request), accountId, releaseId };
   }
 
   r.get(
@@ -173,11 +173,11 @@ export function registerSalesRoutes(
       const scope = await scopeOf(request, q.releaseId);
       const { from, to } = range(q, today());
       const params = { from, to, groupBy: q.groupBy, level: q.level };
-      if (!scope.releaseId) return { ...params, ...(await sales.summary(scope.db, scope, params)), cached: false };
+      if (!scope.releaseId) return { ...params, ...(await sales.summary(scope, params)), cached: false };
       const { value, cached } = await summaries.getOrCompute(
         scope.releaseId,
         `${from}:${to}:${q.groupBy}:${q.level}`,
-        () => sales.summary(scope.db, scope, params),
+        () => sales.summary(scope, params),
       );
       return { ...params, ...value, cached };
     },

@@ -19,6 +19,7 @@ export * from './env.ts';
 export * from './eventually.ts';
 export * from './fake-shopify.ts';
 export * from './kafka.ts';
+export * from './kafka-topic.ts';
 export * from './mime.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';

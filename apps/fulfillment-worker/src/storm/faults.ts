@@ -10,6 +10,8 @@ export interface Fault {
   name: string;
   start: number;
   end: number;
+  /** The fault could not be carried out (a server that would not stop or start): the storm reports it. */
+  error?: string;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -27,9 +29,13 @@ const FAULT_KEYS: Record<string, string> = {
 
 async function timed(faults: Fault[], name: string, work: () => Promise<unknown>): Promise<void> {
   if (only && !only.includes(FAULT_KEYS[name] ?? name)) return;
-  const fault = { name, start: Date.now(), end: Number.NaN };
+  const fault: Fault = { name, start: Date.now(), end: Number.NaN };
   faults.push(fault);
-  await work();
+  try {
+    await work();
+  } catch (error) {
+    fault.error = (error as Error).message.slice(0, 500);
+  }
   fault.end = Date.now();
 }
 

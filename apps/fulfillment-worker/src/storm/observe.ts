@@ -1,33 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { createKafkaEventBus } from '@single/events';
+import { readTopicToEnd } from '@single/testing';
 import { stormServers } from './servers.ts';
 import type { SalesEvent } from './verify.ts';
 
 // Reading the platform from outside after the drain: the sales stream as a new consumer group sees it, and
 // RabbitMQ's queues as the management API lists them.
 
-/** Every event on `topic` from the beginning; done once `expected` arrived and nothing new came for a while. */
-export async function readSalesTopic(topic: string, expected: number, timeoutMs: number): Promise<SalesEvent[]> {
-  const bus = createKafkaEventBus({ brokers: [stormServers.KAFKA_BROKERS], clientId: 'storm-reader' });
-  const events: SalesEvent[] = [];
-  let last = Date.now();
-  const subscription = await bus.subscribe({
-    topics: [topic],
-    groupId: `storm-reader-${randomBytes(4).toString('hex')}`,
-    fromBeginning: true,
-    handler: async (message) => {
-      events.push(JSON.parse(message.value.toString()) as SalesEvent);
-      last = Date.now();
-    },
-  });
-  const deadline = Date.now() + timeoutMs;
-  // A few quiet seconds past the expected count, so that a late duplicate would still be seen.
-  while (Date.now() < deadline && !(events.length >= expected && Date.now() - last > 3_000)) {
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  await subscription.stop();
-  await bus.close();
-  return events;
+/** Every event on `topic`, up to each partition's end as it stands after the drain. */
+export async function readSalesTopic(topic: string, timeoutMs: number): Promise<SalesEvent[]> {
+  const values = await readTopicToEnd([stormServers.KAFKA_BROKERS], topic, timeoutMs);
+  return values.map((value) => JSON.parse(value.toString()) as SalesEvent);
 }
 
 export interface QueueState {

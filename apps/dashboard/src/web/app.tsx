@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { type ComponentType, lazy, Suspense } from 'react';
+import { type ComponentType, lazy, Suspense, useEffect, useRef } from 'react';
 import { api, useSession } from './api.ts';
 import { navigate, usePath } from './router.ts';
 import { SignIn } from './sign-in.tsx';
@@ -26,6 +26,12 @@ export function App() {
   const session = useSession();
   const path = usePath();
   const queryClient = useQueryClient();
+  const firstPath = useRef(path);
+  // After an in-app navigation, focus goes to the page's main region (announced by screen readers, and the
+  // next Tab starts inside the page), as a full page load would do.
+  useEffect(() => {
+    if (path !== firstPath.current) document.getElementById('content')?.focus();
+  }, [path]);
   const signOut = useMutation({
     mutationFn: () => api<void>('/auth/sign-out', { method: 'POST' }),
     onSuccess: async () => {

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { formatInstant, formatMoney, formatNumber } from '../format.ts';
@@ -98,13 +98,19 @@ export default function Orders() {
   const [submitted, setSubmitted] = useState('');
   const [open, setOpen] = useState<string | null>(null);
   const searchId = useId();
-  const orders = useQuery({
+  // The newest orders a page at a time (the API's cursor), or the artist API's exact search by order name or
+  // the fan's email.
+  const orders = useInfiniteQuery({
     queryKey: ['orders', submitted],
-    // The newest orders, or the artist API's exact search by order name or the fan's email.
-    queryFn: () =>
+    initialPageParam: '',
+    queryFn: ({ pageParam }) =>
       api<Page<OrderSummary>>(
-        submitted ? `/api/orders/search${qs({ q: submitted })}` : `/api/orders${qs({ limit: 50 })}`,
+        submitted
+          ? `/api/orders/search${qs({ q: submitted })}`
+          : `/api/orders${qs({ limit: 50, cursor: pageParam || undefined })}`,
       ),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    select: (data) => data.pages.flatMap((p) => p.items),
   });
   return (
     <>
@@ -141,7 +147,7 @@ export default function Orders() {
                 </tr>
               </thead>
               <tbody>
-                {data.items.map((o) => (
+                {data.map((o) => (
                   <tr key={o.id}>
                     <td>
                       <button
@@ -160,7 +166,7 @@ export default function Orders() {
                     <td>{formatInstant(o.shopifyCreatedAt)}</td>
                   </tr>
                 ))}
-                {data.items.length === 0 ? (
+                {data.length === 0 ? (
                   <tr>
                     <td colSpan={4}>No order found.</td>
                   </tr>
@@ -170,6 +176,13 @@ export default function Orders() {
           </div>
         )}
       </QueryView>
+      {orders.hasNextPage ? (
+        <p>
+          <button type="button" onClick={() => orders.fetchNextPage()} disabled={orders.isFetchingNextPage}>
+            {orders.isFetchingNextPage ? 'Loading…' : 'More orders'}
+          </button>
+        </p>
+      ) : null}
       {open ? <OrderView id={open} /> : null}
     </>
   );

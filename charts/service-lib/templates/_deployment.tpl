@@ -14,6 +14,9 @@ metadata:
     {{- include "service-lib.datadogLabels" . | nindent 4 }}
   annotations:
     checksum/config: {{ include "service-lib.configmap" . | sha256sum }}
+    {{- with include "service-lib.metricsAnnotations" . }}
+    {{- . | nindent 4 }}
+    {{- end }}
     {{- with .Values.podAnnotations }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

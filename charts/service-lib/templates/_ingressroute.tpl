@@ -25,7 +25,13 @@ Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and mi
 {{- range .Values.ingress.pathPrefixes -}}
 {{- $paths = append $paths (printf "PathPrefix(`%s`)" .) -}}
 {{- end -}}
-{{- printf "(%s) && (%s)" (join " || " $hosts) (join " || " $paths) -}}
+{{- $rule := printf "(%s) && (%s)" (join " || " $hosts) (join " || " $paths) -}}
+{{- /* A prefix route would reach GET /metrics too: it is for the agent in the cluster, not the Internet. */ -}}
+{{- $metrics := .Values.metrics | default dict -}}
+{{- if and .Values.ingress.pathPrefixes $metrics.enabled -}}
+{{- $rule = printf "%s && !PathPrefix(`%s`)" $rule $metrics.path -}}
+{{- end -}}
+{{- $rule -}}
 {{- end -}}
 
 {{- define "service-lib.ingressroute" -}}

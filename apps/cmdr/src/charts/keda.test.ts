@@ -31,7 +31,7 @@ describe('fulfillment-worker: KEDA on queue depth', () => {
     const manifests = await render('production');
     expect(findManifest(manifests, 'ScaledObject')).toBeUndefined();
     expect(findManifest(manifests, 'TriggerAuthentication')).toBeUndefined();
-    expect(findManifest(manifests, 'HorizontalPodAutoscaler')?.spec.maxReplicas).toBe(10);
+    expect(findManifest(manifests, 'HorizontalPodAutoscaler')?.spec.maxReplicas).toBe(16);
   });
 
   it('when enabled, scales the Deployment on the order queues with the Secret AMQP URL, instead of the HPA', async () => {

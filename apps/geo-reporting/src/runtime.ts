@@ -5,6 +5,7 @@ import {
   createKafkaEventBus,
   type EventBus,
   type KafkaSecurity,
+  kafkajsSecurity,
   type Subscription,
 } from '@single/events';
 import { type RunningServer, serve } from '@single/http';
@@ -74,6 +75,7 @@ export function createRuntime(
     clientId: `${config.KAFKA_CLIENT_ID ?? 'geo-reporting'}-lag`,
     groupId: config.SALES_CONSUMER_GROUP,
     topic: config.SALES_TOPIC,
+    kafka: kafkajsSecurity(options.kafkaSecurity), // the brokers' TLS and SASL, as the bus connects
   });
   registerConsumerLagMetric(app.metrics.registry, () => lag.read(), {
     topic: config.SALES_TOPIC,

@@ -47,7 +47,13 @@ export const PAGES = ['/', '/territories', '/releases', '/orders', '/deliveries'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-export const defaultWebRoot = () => path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'web');
+/** dist/web beside the built server (dist/main.js, as the one Dockerfile runs it), also when run from source. */
+export function defaultWebRoot(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  return here.endsWith(path.join('src', 'server'))
+    ? path.join(here, '..', '..', 'dist', 'web')
+    : path.join(here, 'web');
+}
 
 export function buildApp(deps: DashboardDeps): HttpApp {
   const http = createHttpApp({ logger: deps.logger, bodyLimit: 256 * 1024, readiness: deps.readiness ?? [] });

@@ -1,5 +1,5 @@
+import { Counter, Registry, scrapeGauge, scrapeReader } from '@single/http';
 import type { Pool } from 'pg';
-import { Counter, Gauge, Registry } from 'prom-client';
 
 export type OutboxName = 'email' | 'shopify_fulfillment';
 
@@ -12,7 +12,8 @@ export type FailureClass = 'transient' | 'permanent' | 'no_recipient' | 'grants_
  *
  * `fulfillment_outbox_failed` is read from PostgreSQL at each scrape, not counted in process: it is what
  * waits for a redrive (`cmdr outbox redrive`), the same number whichever replica is scraped and after a
- * restart, and it falls back to 0 once an operator redrives. The counters are this process's own, for rates.
+ * restart, and it falls back to 0 once an operator redrives (within the few seconds a read is cached).
+ * The counters are this process's own, for rates.
  */
 export class OutboxMetrics {
   readonly registry: Registry;
@@ -34,26 +35,35 @@ export class OutboxMetrics {
       registers: [registry],
     });
     if (pool) {
-      const gauge = new Gauge({
+      // Cached a few seconds, with a deadline (@single/http scrapeReader): a scrape storm costs one query.
+      const read = scrapeReader(
+        async () =>
+          (
+            await pool.query<{ outbox: OutboxName; class: string; n: number }>(
+              `SELECT 'email' AS outbox, coalesce(error_class, 'unknown') AS class, count(*)::int AS n
+                 FROM email_message WHERE status = 'failed' GROUP BY 2
+               UNION ALL
+               SELECT 'shopify_fulfillment', coalesce(error_class, 'unknown'), count(*)::int
+                 FROM fulfillment WHERE status = 'failed' GROUP BY 2`,
+            )
+          ).rows,
+        { source: 'postgres', registry },
+      );
+      scrapeGauge({
         name: 'fulfillment_outbox_failed',
         help: 'Emails and Shopify fulfilments in status failed (waiting for a redrive), by outbox and class',
         labelNames: ['outbox', 'class'],
-        registers: [registry],
-        async collect() {
-          const { rows } = await pool.query<{ outbox: OutboxName; class: string; n: number }>(
-            `SELECT 'email' AS outbox, coalesce(error_class, 'unknown') AS class, count(*)::int AS n
-               FROM email_message WHERE status = 'failed' GROUP BY 2
-             UNION ALL
-             SELECT 'shopify_fulfillment', coalesce(error_class, 'unknown'), count(*)::int
-               FROM fulfillment WHERE status = 'failed' GROUP BY 2`,
-          );
-          gauge.reset();
+        registry,
+        read,
+        values: (rows) => [
           // Every class of the alarm is present, at 0 when none failed, so the monitor has data to judge.
-          for (const outbox of ['email', 'shopify_fulfillment'] as const) {
-            for (const c of ['transient', 'permanent']) gauge.set({ outbox, class: c }, 0);
-          }
-          for (const row of rows) gauge.set({ outbox: row.outbox, class: row.class }, row.n);
-        },
+          ...(['email', 'shopify_fulfillment'] as const).flatMap((outbox) =>
+            ['transient', 'permanent']
+              .filter((c) => !rows.some((r) => r.outbox === outbox && r.class === c))
+              .map((c) => ({ labels: { outbox, class: c }, value: 0 })),
+          ),
+          ...rows.map((row) => ({ labels: { outbox: row.outbox, class: row.class }, value: row.n })),
+        ],
       });
     }
   }

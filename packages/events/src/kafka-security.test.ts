@@ -80,6 +80,34 @@ describe('kafkaSecurityFromEnv', () => {
     ).toBe('TLS (system CAs), SASL AWS IAM (us-east-1)');
   });
 
+  it('signs an MSK IAM token (SigV4 presigned kafka-cluster:Connect) with the credentials of the environment', async () => {
+    // AWS's signer presigns locally; with static credentials in the environment nothing is fetched.
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY';
+    try {
+      const iam = kafkajsSecurity(
+        kafkaSecurityFromEnv({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'aws', AWS_REGION: 'eu-west-1' }),
+      );
+      const provider = (iam.sasl as { oauthBearerProvider: () => Promise<{ value: string }> }).oauthBearerProvider;
+      const url = new URL(Buffer.from((await provider()).value, 'base64url').toString());
+      expect(url.host).toBe('kafka.eu-west-1.amazonaws.com');
+      expect(url.searchParams.get('Action')).toBe('kafka-cluster:Connect');
+      expect(url.searchParams.get('X-Amz-Credential')).toMatch(
+        /^AKIDEXAMPLE\/\d{8}\/eu-west-1\/kafka-cluster\/aws4_request$/,
+      );
+      expect(url.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      for (const [name, value] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('never shows the password when the configuration is logged, printed or serialised', () => {
     const scram = kafkaSecurityFromEnv({
       KAFKA_SSL: 'true',

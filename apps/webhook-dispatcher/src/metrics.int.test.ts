@@ -49,6 +49,8 @@ describe('GET /metrics on the webhook dispatcher', () => {
     ).toBe(200);
     const forged = signedRequest('orders/paid', uniqueOrderBody(9), { 'x-shopify-hmac-sha256': 'AAAA' });
     expect((await h.dispatcher.app.inject(forged)).statusCode).toBe(401);
+    const xml = { ...signedRequest('orders/paid', uniqueOrderBody(8)), headers: { 'content-type': 'application/xml' } };
+    expect((await h.dispatcher.app.inject(xml)).statusCode).toBe(415);
 
     // Read from PostgreSQL at scrape time, cached a few seconds: the gauge follows within the cache window.
     await eventually(async () => {
@@ -60,6 +62,7 @@ describe('GET /metrics on the webhook dispatcher', () => {
     const text = await scrape();
     expect(sample(text, 'webhook_answers_total{status_code="200",outcome="accepted"}')).toBe(4);
     expect(sample(text, 'webhook_answers_total{status_code="401",outcome="invalid_hmac"}')).toBe(1);
+    expect(sample(text, 'webhook_answers_total{status_code="415",outcome="unsupported_media_type"}')).toBe(1);
     expect(sample(text, 'webhook_claim_duration_seconds_count{outcome="accepted"}')).toBe(4);
     expect(sample(text, 'http_responses_total{method="POST",route="/webhooks/shopify",status_code="200"}')).toBe(4);
 

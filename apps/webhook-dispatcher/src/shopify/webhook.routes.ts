@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ProblemError } from '@single/http';
+import { ProblemError, toProblemError } from '@single/http';
 import { traceHeaders, withSpan } from '@single/tracing';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ClaimQueueFullError, type ClaimService } from '../deliveries/claim-service.ts';
@@ -57,7 +57,8 @@ export function registerShopifyWebhookRoute(app: FastifyInstance, deps: WebhookR
     // Every answer counted by status and outcome: the problem's code, or accepted/duplicate.
     const outcomes = new WeakMap<FastifyRequest, string>();
     scope.addHook('onError', (request, _reply, error, done) => {
-      outcomes.set(request, error instanceof ProblemError ? error.code : 'error');
+      // The code the answer carries (a framework error, e.g. a wrong media type, is mapped as the answer is).
+      outcomes.set(request, toProblemError(error).code);
       done();
     });
     scope.addHook('onResponse', (request, reply, done) => {

@@ -48,7 +48,8 @@ function declaredMetrics(dir: string): Set<string> {
   for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.ts') || entry.name.includes('.test.')) continue;
     const text = readFileSync(join(entry.parentPath, entry.name), 'utf8');
-    for (const m of text.matchAll(/\bname: '([a-z][a-z0-9_]*)'/g)) names.add(m[1]!);
+    // Metric names have an underscore (`<subject>_<unit>`): a readiness check's `name: 'postgres'` is not one.
+    for (const m of text.matchAll(/\bname: '([a-z][a-z0-9]*_[a-z0-9_]*)'/g)) names.add(m[1]!);
   }
   return names;
 }

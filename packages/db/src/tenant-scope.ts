@@ -160,13 +160,13 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
     accountId,
     // Resolved once per scoped client (one request): a shop moved between accounts mid-request is not a case.
     shopDomains: () => {
-      domains ??= base.shop
-        .findMany({ where: { accountId }, select: { domain: true } })
+      domains ??= reader(base)
+        .shop.findMany({ where: { accountId }, select: { domain: true } })
         .then((shops) => shops.map((s) => s.domain));
       return domains;
     },
   };
-  return base.$extends({
+  const scoped = base.$extends({
     name: 'tenant-scope',
     query: {
       $allModels: {
@@ -179,13 +179,13 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
             next = { ...a, where: withScope(a.where, await scopeOf(scope)) };
             if ('data' in a) await refuseMove(model, operation, a.data, accountId);
           } else if (CREATES.has(operation)) {
-            next = { ...a, data: await scopedCreate(base, model, operation, a.data, scope) };
+            next = { ...a, data: await scopedCreate(reader(base), model, operation, a.data, scope) };
           } else if (operation === 'upsert') {
             await refuseMove(model, operation, a.update, accountId);
             next = {
               ...a,
               where: withScope(a.where, await scopeOf(scope)),
-              create: await scopedCreate(base, model, operation, a.create, scope),
+              create: await scopedCreate(reader(base), model, operation, a.create, scope),
             };
           } else {
             throw new TenantScopeError(model, operation, 'operation not supported on a scoped client');
@@ -193,6 +193,28 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
           return query(next as typeof args);
         },
       },
+    },
+  });
+  return withTransactionReads(scoped);
+}
+
+/**
+ * The interactive transaction a scoped client's callback runs in. The scope's own reads (the parent a create
+ * names, the account's shops) go through it: on another connection they would not see rows the transaction
+ * made (a release's first track) and, on a one-session database (the demo's PGlite), wait for it forever.
+ */
+const openTransaction = new AsyncLocalStorage<PrismaClient>();
+const reader = (base: PrismaClient): PrismaClient => openTransaction.getStore() ?? base;
+
+function withTransactionReads<T extends object>(scoped: T): T {
+  return new Proxy(scoped, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver);
+      if (prop !== '$transaction' || typeof value !== 'function') return value;
+      return (work: unknown, options?: unknown) =>
+        typeof work === 'function'
+          ? value.call(target, (tx: PrismaClient) => openTransaction.run(tx, () => work(tx)), options)
+          : value.call(target, work, options);
     },
   });
 }

@@ -89,6 +89,33 @@ describe('tenant scope', () => {
     expect(row.name).toBe('artist b');
   });
 
+  it('checks what a create names inside the transaction it runs in (a release made there, then its track)', async () => {
+    const scoped = scopedToAccount(db, a.accountId);
+    // The scope's check reads through the open transaction: on another connection it could not see the
+    // uncommitted release and refused its track (and on the demo's one-session PGlite it waited forever).
+    const trackId = await scoped.$transaction(async (tx) => {
+      const release = await tx.release.create({
+        data: {
+          artistId: a.artistId,
+          title: 'Made in the transaction',
+          upc: '000000000017',
+          releaseInstant: new Date('2027-01-01T00:00:00Z'),
+        },
+      });
+      const track = await tx.track.create({
+        data: { releaseId: release.id, position: 1, title: 'One', isrc: 'QZTST2700001' },
+      });
+      return track.id;
+    });
+    expect(await scoped.track.findUnique({ where: { id: trackId } })).not.toBeNull();
+    // Still scoped inside a transaction: another account's parent is refused there too.
+    await expect(
+      scoped.$transaction((tx) =>
+        tx.track.create({ data: { releaseId: b.releaseId, position: 9, title: 'x', isrc: 'QZTST2700002' } }),
+      ),
+    ).rejects.toBeInstanceOf(TenantScopeError);
+  });
+
   it('refuses models the artist API has no business with', async () => {
     const scoped = scopedToAccount(db, a.accountId);
     await expect(scoped.salesOutbox.findMany()).rejects.toBeInstanceOf(TenantScopeError);

@@ -176,7 +176,8 @@ describe('release-day storm', () => {
       await linkLoad;
       await stormLoad;
 
-      // 3. Drain: every accepted order's email received, no email pending or sending, every outbox empty.
+      // 3. Drain: every accepted order's email received, no email pending or sending, every outbox and queue empty
+      // (RabbitMQ's management figures lag up to 5 s).
       const { outcome } = load;
       const drainDeadline = Date.now() + (large ? 600_000 : 120_000);
       const recipients = new Set(outcome.accepted.map((o) => o.email));
@@ -190,7 +191,11 @@ describe('release-day storm', () => {
           )
           .then((r) => r.rows[0]?.n ?? 1)
           .catch(() => 1);
-        if (pending === 0 && [...recipients].every((r) => got.has(r))) break;
+        const queued = await rabbitQueues().then(
+          (queues) => queues.reduce((n, q) => n + q.messages, 0),
+          () => 1,
+        );
+        if (pending === 0 && queued === 0 && [...recipients].every((r) => got.has(r))) break;
         await new Promise((r) => setTimeout(r, 1_000));
       }
       // No email is pending or sending now; a copy still on its way (a send that timed out) shows within seconds.

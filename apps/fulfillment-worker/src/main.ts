@@ -43,13 +43,16 @@ const bus = createKafkaEventBus({
   security: kafkaSecurity,
 });
 // Pooled: the mailer sends a batch at a time over a few reused SMTP connections instead of one each.
+// A send the mailer stops waiting for stays `sending` until it settles: nodemailer's own timeouts (the
+// mailer's send bound, half the lease) end a dead connection, so it settles before the lease would resend it.
+const smtpTimeoutMs = Math.min(60_000, Math.floor(config.OUTBOX_LEASE_MS / 2));
 const transport = nodemailer.createTransport({
   url: config.SMTP_URL,
   pool: true,
   maxConnections: config.SMTP_MAX_CONNECTIONS,
-  connectionTimeout: 10_000,
-  greetingTimeout: 10_000,
-  socketTimeout: 60_000,
+  connectionTimeout: Math.min(10_000, smtpTimeoutMs),
+  greetingTimeout: Math.min(10_000, smtpTimeoutMs),
+  socketTimeout: smtpTimeoutMs,
 });
 
 if (config.TEST_PAUSE_AT && config.NODE_ENV === 'production') {

@@ -33,7 +33,10 @@ export interface MailerOptions {
    * not record the outcome). Default 2 min; must exceed sendTimeoutMs.
    */
   leaseMs?: number;
-  /** One SMTP send longer than this counts as a transient failure (default: half the lease, at most 60 s). */
+  /**
+   * A send unanswered after this no longer holds up the tick; it stays `sending` and its outcome is recorded
+   * when it settles (default: half the lease, at most 60 s; the transport's socketTimeout should match it).
+   */
   sendTimeoutMs?: number;
   batchSize?: number;
   now?: () => Date;
@@ -158,15 +161,20 @@ export class Mailer {
       throw err;
     }
     const recorded = await Promise.all(
-      rows.map(async (row) => {
-        const outcome = await this.#deliver(row, grants);
-        if (outcome.status === 'sent') await this.#o.afterAccept?.(row.id);
-        return recordOutcome(() => this.#record(row, outcome), {
-          deadline,
-          logger: this.#o.logger,
-          what: { emailId: row.id, status: outcome.status },
-        });
-      }),
+      rows.map((row) =>
+        this.#within(
+          row,
+          (async () => {
+            const outcome = await this.#deliver(row, grants);
+            if (outcome.status === 'sent') await this.#o.afterAccept?.(row.id);
+            return recordOutcome(() => this.#record(row, outcome), {
+              deadline,
+              logger: this.#o.logger,
+              what: { emailId: row.id, status: outcome.status },
+            });
+          })(),
+        ),
+      ),
     );
     // The loop backs off (the database is down); the rows not recorded are resent after their lease.
     if (recorded.includes(false)) throw new Error('email outcomes not recorded');
@@ -263,7 +271,7 @@ export class Mailer {
         return { ...outcome, status: 'failed', error: 'grants_revoked', errorClass: 'grants_revoked' };
       }
       const rendered = renderDownloadEmail(email.payload, items);
-      await this.#sendWithin({
+      await this.#o.transport.sendMail({
         from: this.#o.from,
         to: email.to,
         ...rendered,
@@ -294,21 +302,27 @@ export class Mailer {
   }
 
   /**
-   * A send that hangs (a stalled relay) ends as a transient timeout before the lease does, so its row is
-   * retried on the ladder with the same Message-ID instead of staying `sending`. nodemailer cannot abort a
-   * send, so it may still complete: the attempt counts as uncertain (mayHaveBeenSent), and the retry's copy
-   * carries the same Message-ID.
+   * A send that hangs (a stalled relay) stops holding up the tick after sendTimeoutMs, but it is NOT declared
+   * failed: nodemailer cannot abort a send, so a retry now would deliver a second copy when the first one
+   * completes (the storm's duplicate emails). The row stays `sending` under its lease and the send's real
+   * outcome (sent, or an error on the ladder) is recorded when SMTP answers; nodemailer's own socket timeout
+   * (main.ts, set from the same bound) ends a dead connection. Only a send still unsettled when the lease ends
+   * is retried, as uncertain, like a crashed sender's.
    */
-  async #sendWithin(message: Parameters<MailTransport['sendMail']>[0]): Promise<void> {
+  async #within(email: ClaimedEmail, settled: Promise<boolean>): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(Object.assign(new Error('SMTP send timed out'), { code: 'ETIMEDOUT' })),
-        this.#o.sendTimeoutMs,
-      );
+    const slow = new Promise<'slow'>((resolve) => {
+      timer = setTimeout(() => resolve('slow'), this.#o.sendTimeoutMs);
     });
     try {
-      await Promise.race([this.#o.transport.sendMail(message), timeout]);
+      const result = await Promise.race([settled, slow]);
+      if (result !== 'slow') return result;
+      this.#o.logger?.warn(
+        { emailId: email.id, attempts: email.attempts, sendTimeoutMs: this.#o.sendTimeoutMs },
+        'email send still unanswered: left sending, its outcome is recorded when SMTP answers',
+      );
+      settled.catch(() => undefined);
+      return true;
     } finally {
       clearTimeout(timer);
     }

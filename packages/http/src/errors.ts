@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AllowedMethods } from './allowed-methods.ts';
+import { databaseUnavailableProblem, isDatabaseUnavailable } from './database-unavailable.ts';
 import { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem.ts';
 
 // fastify's own error codes mapped to stable problem codes, so that bad input is always a clear 4xx.
@@ -61,6 +62,8 @@ export function toProblemError(error: FastifyError | Error): ProblemError {
   if (status && status >= 400 && status < 500) {
     return new ProblemError(status, 'bad_request', 'Bad request', { detail: fastifyError.message });
   }
+  // A database restart or outage: the client retries, it is not a bug (still logged at error, as 5xx).
+  if (isDatabaseUnavailable(error)) return databaseUnavailableProblem();
   return new ProblemError(500, 'internal_error', 'Internal server error');
 }
 

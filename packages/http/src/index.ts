@@ -1,4 +1,5 @@
 export { createHttpApp, type HttpApp, type HttpAppOptions } from './app.ts';
+export { databaseUnavailableProblem, isDatabaseUnavailable } from './database-unavailable.ts';
 export { registerErrorHandling, sendProblem, toProblemError } from './errors.ts';
 export { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.ts';
 export {

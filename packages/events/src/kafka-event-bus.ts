@@ -29,7 +29,10 @@ export interface KafkaEventBusOptions {
   requestTimeoutMs?: number;
   /** Retries of one broker call inside kafkajs (connects, metadata, produce). */
   retries?: number;
-  /** Hard bound on publish and health, whatever kafkajs does underneath. */
+  /**
+   * Hard bound on health and on publish's connect, whatever kafkajs does underneath. A publish's send is not
+   * cut short (it may still land): kafkajs' requestTimeoutMs and retries bound it.
+   */
   operationTimeoutMs?: number;
   /** Hard bound on ensureTopics (topic creation waits for partition leaders). */
   adminTimeoutMs?: number;
@@ -57,7 +60,8 @@ class HandlerFailedError extends Error {
  * The events port on Kafka (kafkajs). One idempotent producer (acks from all in-sync replicas, one request
  * in flight so retries cannot reorder), one consumer per subscription, offsets committed after each
  * handled message. Every call is bounded: a stopped broker or one that accepts connections and never
- * answers makes calls reject with EventsUnavailableError within operationTimeoutMs.
+ * answers makes calls reject with EventsUnavailableError within operationTimeoutMs (a publish whose send has
+ * started: once kafkajs' own request timeouts and retries have given up, so it never rejects while it may land).
  */
 export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
   const logger = options.logger ?? silentLogger();
@@ -135,10 +139,18 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
     async publish(topic, messages) {
       assertOpen();
       if (messages.length === 0) return;
-      await bounded(`publish to ${topic}`, operationTimeoutMs, producers, async () => {
-        const p = await producers.get();
+      // Only the connect is raced against the deadline (nothing is sent yet). The send itself is never
+      // abandoned: a send given up on by a timer may still land, and a caller that then publishes the same
+      // events again writes them twice (the storm's duplicate sales events). kafkajs bounds it instead:
+      // every request times out (enforceRequestTimeout) and its retries are counted, so it settles within
+      // about (retries + 1) x (requestTimeoutMs + maxRetryTime), with its real outcome.
+      const p = await bounded(`connect to publish to ${topic}`, operationTimeoutMs, producers, () => producers.get());
+      try {
         await p.send({ topic, acks: -1, messages: messages.map(toKafkaMessage) });
-      });
+      } catch (error) {
+        void producers.reset();
+        throw unavailable(`publish to ${topic} failed`, error);
+      }
     },
 
     async subscribe(subscribeOptions) {

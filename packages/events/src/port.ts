@@ -40,7 +40,10 @@ export interface Subscription {
 
 /** The events port (Kafka in production, in memory for the zero-setup demo). */
 export interface EventBus {
-  /** Resolves once every message is acknowledged by all in-sync replicas; rejects with EventsUnavailableError. */
+  /**
+   * Resolves once every message is acknowledged by all in-sync replicas; rejects with EventsUnavailableError,
+   * never while a send it started may still land (a caller may publish the same events again on rejection).
+   */
   publish(topic: string, messages: readonly OutgoingEvent[]): Promise<void>;
   /** Joins the consumer group; resolves once the member has its first partition assignment. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;

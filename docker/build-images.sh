@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds every app image from docker/Dockerfile with buildah (no Docker engine needed), starts each one
-# and checks its health endpoints, after running the migration Job's command from the image on a fresh
-# database. Usage: bash docker/build-images.sh [app ...]   (default: every app of projects.yaml with a main.ts)
+# as the charts run it (read-only root file system, user 10001, no capabilities) and checks its health
+# endpoints, after running the migration Job's command from the image the same way on a fresh database,
+# and prints each image's size (it fails at SINGLE_IMAGE_MAX_MB compressed, default 200). Usage: bash docker/build-images.sh [app ...]   (default: every app of projects.yaml with a main.ts)
 #
 # The base image (Node 24 on Debian bookworm slim) is built locally when the registry's node image cannot
 # be found locally: a debootstrap minbase root plus the Node 24 binary and npm from the npm registry, tagged as
@@ -15,6 +16,7 @@ cache=${SINGLE_IMAGES_CACHE:-$HOME/.cache/single-images}
 node_version=$(node -p "require('./package.json').engines.node")
 base_image=docker.io/library/node:24-bookworm-slim
 smoke_db=single_image_smoke
+max_mb=${SINGLE_IMAGE_MAX_MB:-200}
 database_server=${DATABASE_URL:-postgres://single:single@127.0.0.1:5432/single}
 
 log() { echo "[images] $*" >&2; }
@@ -27,6 +29,10 @@ need() {
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
 }
+
+# run_restricted and start_app: how the charts run an image (read-only root, no capabilities, user 10001).
+# shellcheck source=docker/image-run.sh
+source docker/image-run.sh
 
 build_base() {
   if "${B[@]}" inspect --type image "$base_image" >/dev/null 2>&1; then return; fi
@@ -103,46 +109,47 @@ for app in "${apps[@]}"; do
   fi
   log "built $app in $((SECONDS - started)) s"
   ctr=$("${B[@]}" from --pull=never --name "smoke-$app-$$" "$image")
+  rootfs=$("${B[@]}" mount "$ctr")
+  # The image's size: its file system uncompressed (what a node stores), and compressed as a registry stores
+  # it and a node pulls it (the runtime image is one layer, so that is the gzip of its tar; the registry
+  # check prints the registry's own figure).
+  size_mb=$(($(du -sb "$rootfs" | cut -f1) / 1000000))
+  pull_mb=$(($(tar -C "$rootfs" -cf - . | gzip -6 | wc -c) / 1000000))
+  log "size of $app: $pull_mb MB compressed (pulled; limit $max_mb MB), $size_mb MB uncompressed"
+  mapfile -t image_env < <("${B[@]}" inspect --format '{{range .OCIv1.Config.Env}}{{println .}}{{end}}' "$image" | sed '/^$/d')
+  workdir=$("${B[@]}" inspect --format '{{.OCIv1.Config.WorkingDir}}' "$image")
 
-  # The migration Job's command (charts/service-lib/templates/_migrations.tpl), from this image.
+  # The migration Job's command (charts/service-lib/templates/_migrations.tpl), from this image, restricted
+  # as the Job's pod is.
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $smoke_db WITH (FORCE)" -c "CREATE DATABASE $smoke_db" >/dev/null
-  if ! "${B[@]}" run --isolation chroot --workingdir /app/packages/db -e DATABASE_URL="$smoke_url" "$ctr" -- \
+  if ! run_restricted "$rootfs" /app/packages/db "${image_env[@]}" DATABASE_URL="$smoke_url" -- \
     node --conditions=source scripts/migrate.ts deploy >"$cache/migrate-$app.log" 2>&1; then
     log "✗ migrations from the $app image failed"; cat "$cache/migrate-$app.log" >&2
     failed=$((failed + 1)); "${B[@]}" rm "$ctr" >/dev/null; continue
   fi
 
-  # The image's own CMD, as Kubernetes would start it (user 10001 from the image config).
+  # The image's own CMD in its WORKDIR, as Kubernetes starts it under the charts' securityContext.
   mapfile -t cmd < <("${B[@]}" inspect --format '{{range .OCIv1.Config.Cmd}}{{println .}}{{end}}' "$image" | sed '/^$/d')
   port=$((port + 1))
-  "${B[@]}" run --isolation chroot \
-    -e PORT="$port" -e HOST=127.0.0.1 -e DATABASE_URL="$smoke_url" \
-    -e RABBITMQ_URL="${RABBITMQ_URL:-amqp://single:single@127.0.0.1:5672}" \
-    -e REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}" -e KAFKA_BROKERS="${KAFKA_BROKERS:-127.0.0.1:9092}" \
-    -e SHOPIFY_WEBHOOK_SECRETS=local-shopify-webhook-secret-not-for-production \
-    -e DOWNLOAD_TOKEN_SECRETS=local-download-token-secret-not-for-production-0000 \
-    -e FAN_HASH_SECRET=local-fan-hash-secret-not-for-production-00000000 \
-    -e DD_TRACE_ENABLED=false -e DD_ENV=ci \
-    "$ctr" -- "${cmd[@]}" >"$cache/run-$app.log" 2>&1 &
+  start_app "$rootfs" "$workdir" "$port" "$smoke_url" "${cmd[@]}" -- "${image_env[@]}" >"$cache/run-$app.log" 2>&1 &
   pid=$!
   pids+=("$pid")
   ok=false
-  for _ in $(seq 1 120); do
-    if curl -fsS "http://127.0.0.1:$port/health/live" >/dev/null 2>&1 &&
-      curl -fsS "http://127.0.0.1:$port/health/ready" >/dev/null 2>&1; then ok=true; break; fi
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.5
-  done
+  wait_healthy "$port" "$pid" && ok=true
   user=$("${B[@]}" inspect --format '{{.OCIv1.Config.User}}' "$image")
   kill -TERM "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  "${B[@]}" umount "$ctr" >/dev/null 2>&1 || true
   "${B[@]}" rm "$ctr" >/dev/null
-  if $ok && [[ $user == 10001:10001 ]]; then
-    log "✓ $app: image starts as $user, /health/live and /health/ready answer 200"
-    passed=$((passed + 1))
-  else
+  if ! $ok || [[ $user != 10001:10001 ]]; then
     log "✗ $app did not become healthy (user $user; log: $cache/run-$app.log)"; tail -20 "$cache/run-$app.log" >&2
     failed=$((failed + 1))
+  elif ((pull_mb >= max_mb)); then
+    log "✗ $app: the image is $pull_mb MB compressed, over the $max_mb MB limit"
+    failed=$((failed + 1))
+  else
+    log "✓ $app ($pull_mb MB compressed, $size_mb MB uncompressed): starts as $user with a read-only root and no capabilities, /health/live and /health/ready answer 200"
+    passed=$((passed + 1))
   fi
 done
 psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $smoke_db WITH (FORCE)" >/dev/null 2>&1 || true

@@ -27,7 +27,7 @@ const runs = (name: string) =>
 describe('docker/Dockerfile', () => {
   it('builds one app chosen by ARG APP, from a Node 24 slim base', () => {
     expect(source).toMatch(/^ARG NODE_IMAGE=docker\.io\/library\/node:24-[a-z]+-slim$/m);
-    expect(stages.map((f) => f.getBuildStage())).toEqual(['tools', 'pruner', 'builder', 'runtime']);
+    expect(stages.map((f) => f.getBuildStage())).toEqual(['tools', 'pruner', 'builder', 'runtime-root', 'runtime']);
     for (const name of ['pruner', 'builder', 'runtime']) {
       expect(
         stage(name).some((i) => i.getKeyword() === 'ARG' && i.getArgumentsContent() === 'APP'),
@@ -42,6 +42,10 @@ describe('docker/Dockerfile', () => {
     expect(builder[0]).toMatch(/pnpm install --frozen-lockfile/);
     expect(builder[1]).toMatch(/turbo run build --filter="@single\/\$\{APP\}\.\.\."/);
     expect(builder[2]).toMatch(/pnpm install --frozen-lockfile --prod --offline/);
+    // then only what the app runs (no prisma CLI, TypeScript or PGlite peers), on a root with no shell
+    expect(builder[3]).toMatch(/node \/usr\/local\/lib\/prune-runtime\.mjs "\$\{APP\}"/);
+    expect(stage('runtime')[0]?.getKeyword()).toBe('FROM');
+    expect(stage('runtime')[0]?.getArgumentsContent()).toBe('scratch AS runtime');
     // the pinned toolchain versions are the workspace's own
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'));
     expect(runs('tools').join('\n')).toContain(`pnpm@${pkg.packageManager.split('@')[1]}`);

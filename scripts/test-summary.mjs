@@ -1,6 +1,7 @@
 // Prints the closing line CI reads, `tests: N passed, N failed`, from vitest's JSON report, and exits
 // non-zero on any failure (including a crash of vitest itself or a run with no tests). An optional third
-// argument is a file whose last `images: N passed, N failed` line (docker/build-images.sh) adds its counts.
+// argument is a file whose `images: N passed, N failed` line (docker/build-images.sh) and `registry: …` line
+// (docker/registry-check.sh) add their counts.
 import { existsSync, readFileSync } from 'node:fs';
 
 const [reportPath, vitestStatus, imagesLog] = process.argv.slice(2);
@@ -17,14 +18,16 @@ if (existsSync(reportPath)) {
 }
 if (Number(vitestStatus) !== 0 && failed === 0) failed = 1;
 if (imagesLog) {
-  const line = existsSync(imagesLog)
-    ? readFileSync(imagesLog, 'utf8').match(/images: (\d+) passed, (\d+) failed\s*$/m)
-    : null;
-  if (line) {
-    passed += Number(line[1]);
-    failed += Number(line[2]);
-  } else {
-    failed += 1; // the image build never reported: count it as a failure
+  // docker/build-images.sh ends with `images: …`, docker/registry-check.sh with `registry: …`.
+  const text = existsSync(imagesLog) ? readFileSync(imagesLog, 'utf8') : '';
+  for (const name of ['images', 'registry']) {
+    const line = text.match(new RegExp(`^${name}: (\\d+) passed, (\\d+) failed\\s*$`, 'm'));
+    if (line) {
+      passed += Number(line[1]);
+      failed += Number(line[2]);
+    } else {
+      failed += 1; // that check never reported: count it as a failure
+    }
   }
 }
 console.log(`tests: ${passed} passed, ${failed} failed`);

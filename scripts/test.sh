@@ -28,6 +28,8 @@ step "build" pnpm exec turbo run build --output-logs=errors-only
 step "edge proxy (Traefik, scripts/traefik.sh)" bash scripts/traefik.sh
 # The dashboard's browser tests drive Debian's headless Chromium; a fresh machine installs it once.
 step "browser (Chromium, scripts/chromium.sh)" bash scripts/chromium.sh
+# The image registry test (cmdr images push, pull by digest) runs distribution's registry, built once the same way.
+step "image registry (distribution, scripts/registry.sh)" bash scripts/registry.sh
 step "lint + format" pnpm exec biome ci .
 step "type-check" pnpm exec turbo run check-types --output-logs=errors-only
 
@@ -43,6 +45,8 @@ if [[ "${SKIP_IMAGES:-}" != 1 || "${CI:-}" == true ]]; then
   images_log=.images-report.log
   started=$SECONDS
   bash docker/build-images.sh 2>&1 | tee "$images_log"
+  # The same images through cmdr as CD sends them: pushed to a local registry, pulled back by digest, run.
+  bash docker/registry-check.sh 2>&1 | tee -a "$images_log"
   echo "images took $((SECONDS - started)) s"
 fi
 node scripts/test-summary.mjs "$report" "$vitest_status" $images_log

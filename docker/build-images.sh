@@ -72,10 +72,13 @@ fi
 
 need buildah debootstrap psql curl
 mkdir -p "$cache"
-# vfs stores every layer as a full copy: keep the layer cache (fast rebuilds) while it stays reasonable.
+# vfs stores every layer as a full copy: keep the layer cache (fast rebuilds) while it stays reasonable and
+# the disk keeps room for a whole run (four apps' build stages add about 25 GiB; a full disk fails them all).
+mkdir -p /var/lib/containers/storage
 storage_gib=$(($(du -sk /var/lib/containers/storage 2>/dev/null | cut -f1 || echo 0) / 1048576))
-if ((storage_gib > ${SINGLE_IMAGES_MAX_CACHE_GIB:-30})); then
-  log "image storage at ${storage_gib} GiB: pruning the layer cache"
+free_gib=$(($(df -Pk /var/lib/containers/storage | awk 'NR == 2 {print $4}') / 1048576))
+if ((storage_gib > ${SINGLE_IMAGES_MAX_CACHE_GIB:-30} || free_gib < ${SINGLE_IMAGES_MIN_FREE_GIB:-40})); then
+  log "image storage at ${storage_gib} GiB, ${free_gib} GiB free: pruning the layer cache"
   "${B[@]}" rm --all >/dev/null 2>&1 || true
   "${B[@]}" rmi --all --force >/dev/null 2>&1 || true
 fi

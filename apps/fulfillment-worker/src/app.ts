@@ -118,6 +118,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       pool,
       bus: deps.events.bus,
       sealer: deps.events.sealer,
+      logger,
       ...(deps.events.topic ? { topic: deps.events.topic } : {}),
     });
     loops.sales = new WorkLoop({ name: 'sales-relay', idleMs, logger, tick: () => relay.tick() });

@@ -1,19 +1,13 @@
 import type { Logger } from '@single/logger';
 import { silentLogger } from '@single/logger';
-import {
-  type Consumer,
-  type IHeaders,
-  Kafka,
-  type KafkaMessage,
-  logLevel,
-  Partitioners,
-  type RetryOptions,
-} from 'kafkajs';
+import { type Consumer, Kafka, logLevel, Partitioners, type RetryOptions } from 'kafkajs';
 import { withDeadline } from './deadline.ts';
 import { EventBusClosedError, EventsUnavailableError } from './errors.ts';
 import { kafkaLogCreator } from './kafka-logging.ts';
+import { toIncomingEvent } from './kafka-messages.ts';
+import { readFrom, watermarks } from './kafka-readback.ts';
 import { type KafkaSecurity, kafkajsSecurity } from './kafka-security.ts';
-import type { EventBus, IncomingEvent, OutgoingEvent, SubscribeOptions, Subscription } from './port.ts';
+import type { EventBus, OutgoingEvent, SubscribeOptions, Subscription } from './port.ts';
 
 export interface KafkaEventBusOptions {
   brokers: readonly string[];
@@ -36,6 +30,8 @@ export interface KafkaEventBusOptions {
   operationTimeoutMs?: number;
   /** Hard bound on ensureTopics (topic creation waits for partition leaders). */
   adminTimeoutMs?: number;
+  /** Bound on readFrom: a throwaway group's join, its seeks and the fetches up to the end offsets. */
+  readTimeoutMs?: number;
   /** Bound on subscribe: connect, subscribe and the first group join. */
   joinTimeoutMs?: number;
   /** A member that stops heartbeating is dropped from its group after this long. */
@@ -175,6 +171,24 @@ export function createKafkaEventBus(options: KafkaEventBusOptions): EventBus {
           : unavailable(`subscribe ${subscribeOptions.groupId}`, error);
       }
       return subscription;
+    },
+
+    async endOffsets(topic) {
+      assertOpen();
+      return bounded(`end offsets of ${topic}`, operationTimeoutMs, admins, async () => {
+        const ends = await watermarks(await admins.get(), topic);
+        return new Map([...ends].map(([partition, { high }]) => [partition, high.toString()]));
+      });
+    },
+
+    async readFrom(topic, from) {
+      assertOpen();
+      const admin = await bounded(`connect to read ${topic}`, operationTimeoutMs, admins, () => admins.get());
+      return readFrom(kafka, admin, topic, from, {
+        clientId: options.clientId,
+        retry,
+        timeoutMs: options.readTimeoutMs ?? joinTimeoutMs,
+      });
     },
 
     async ensureTopics(topics, partitions) {
@@ -332,25 +346,4 @@ class KafkaSubscription implements Subscription {
 
 function toKafkaMessage(message: OutgoingEvent) {
   return { key: message.key, value: message.value, headers: message.headers ?? {} };
-}
-
-function headerText(value: IHeaders[string]): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? undefined : first.toString();
-}
-
-function toIncomingEvent(topic: string, partition: number, message: KafkaMessage): IncomingEvent {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    const text = headerText(value);
-    if (text !== undefined) headers[name] = text;
-  }
-  return {
-    topic,
-    partition,
-    offset: message.offset,
-    key: message.key ? message.key.toString() : null,
-    value: message.value ?? Buffer.alloc(0),
-    headers,
-  };
 }

@@ -181,6 +181,23 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
       };
     },
 
+    async endOffsets(topic) {
+      assertOpen();
+      const log = topics.get(topic);
+      if (!log) throw new EventsUnavailableError(`unknown topic: ${topic}`);
+      return new Map(log.map((partition, p) => [p, String(partition.length)]));
+    },
+
+    async readFrom(topic, from) {
+      assertOpen();
+      const log = topics.get(topic);
+      if (!log) throw new EventsUnavailableError(`unknown topic: ${topic}`);
+      return log.flatMap((partition, p) => {
+        const start = Number(from.get(p) ?? 0);
+        return partition.slice(start).map((stored, i) => toIncoming(topic, p, start + i, stored));
+      });
+    },
+
     async ensureTopics(names, partitions) {
       assertOpen();
       for (const name of names) {

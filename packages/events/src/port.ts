@@ -47,6 +47,17 @@ export interface EventBus {
   publish(topic: string, messages: readonly OutgoingEvent[]): Promise<void>;
   /** Joins the consumer group; resolves once the member has its first partition assignment. */
   subscribe(options: SubscribeOptions): Promise<Subscription>;
+  /**
+   * Per partition of an existing topic, the offset its next message will get (Kafka's high watermark).
+   * Recorded before a publish whose outcome may stay unknown, so readFrom can later say what landed.
+   */
+  endOffsets(topic: string): Promise<ReadonlyMap<number, string>>;
+  /**
+   * Every message of `topic` from `from` (per partition; a partition not named is read from its start) up to
+   * the end offsets at the time of the call, in offset order per partition. Joins no consumer group that
+   * stays behind; rejects with EventsUnavailableError when the broker cannot answer in time.
+   */
+  readFrom(topic: string, from: ReadonlyMap<number, string>): Promise<IncomingEvent[]>;
   /** Creates the topics that do not exist yet (existing topics are left as they are). */
   ensureTopics(topics: readonly string[], partitions: number): Promise<void>;
   /** True when the broker answers in time; never rejects (fits a readiness check). */

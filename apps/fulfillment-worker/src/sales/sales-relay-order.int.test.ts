@@ -32,7 +32,26 @@ function partiallyFailingOnce(bus: EventBus, luckyKey: string): EventBus {
   };
 }
 
-describe('sales relay: one order stays in order under a partial failure (real Kafka)', () => {
+/**
+ * The real broker, except that the relay's database connection is cut once the first publish landed: the
+ * crash between the publish and the mark that records it (a worker killed, PostgreSQL restarting).
+ */
+function connectionLostAfterFirstPublish(bus: EventBus, admin: pg.Pool): EventBus {
+  let done = false;
+  return {
+    ...bus,
+    async publish(topic, messages) {
+      await bus.publish(topic, messages);
+      if (done) return;
+      done = true;
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'sales-relay-under-test'",
+      );
+    },
+  };
+}
+
+describe('sales relay: exactly once and in order under partial failures and lost marks (real Kafka)', () => {
   const database = useTestDatabase();
   const kafka = createKafkaTestContext();
   let pool: pg.Pool;
@@ -49,7 +68,7 @@ describe('sales relay: one order stays in order under a partial failure (real Ka
     await kafka.cleanup();
   });
 
-  it('republishes the whole batch after a partial write, so each order first shows its events in outbox order', async () => {
+  it('after a partial write, publishes again only what did not land: each event once, each order in outbox order', async () => {
     const topic = kafka.topic();
     await bus.ensureTopics([topic], 3);
     const now = new Date();
@@ -74,14 +93,58 @@ describe('sales relay: one order stays in order under a partial failure (real Ka
     const sealer = new FanSealer('relay-order-fan-hash-secret-relay-order-fan');
     const relay = new SalesRelay({ pool, bus: partiallyFailingOnce(bus, '5550001002'), sealer, topic });
     await expect(relay.tick()).rejects.toBeInstanceOf(EventsUnavailableError);
-    // Nothing marked published: the whole batch, the lucky order's events included, goes again.
+    // Nothing marked published yet: the outcome is unknown until the topic is read back.
     expect(await database().db.salesOutbox.count({ where: { publishedAt: null } })).toBe(outbox.length);
-    expect(await relay.tick()).toBe(outbox.length);
+    const lucky = outbox.filter((r) => r.key === '5550001002').length;
+    expect(lucky).toBeGreaterThan(0);
+    // The next round finds the lucky order's events on the topic and publishes only the others.
+    expect(await relay.tick()).toBe(outbox.length - lucky);
+    expect(await database().db.salesOutbox.count({ where: { publishedAt: null } })).toBe(0);
+    expect(await database().db.salesRelayAttempt.count()).toBe(0);
 
-    await eventually(async () => expect(new Set(seen.map((s) => s.eventId)).size).toBe(outbox.length));
+    await eventually(async () => expect(seen).toHaveLength(outbox.length));
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(seen).toHaveLength(outbox.length);
+    expect(new Set(seen.map((s) => s.eventId)).size).toBe(outbox.length);
     for (const key of ['5550001001', '5550001002']) {
-      const firstSeen = [...new Set(seen.filter((s) => s.key === key).map((s) => s.eventId))];
-      expect(firstSeen).toEqual(outbox.filter((r) => r.key === key).map((r) => r.event_id));
+      expect(seen.filter((s) => s.key === key).map((s) => s.eventId)).toEqual(
+        outbox.filter((r) => r.key === key).map((r) => r.event_id),
+      );
     }
+  });
+
+  it('a publish that landed but whose mark was lost with the connection is not published again', async () => {
+    const topic = kafka.topic();
+    await bus.ensureTopics([topic], 3);
+    const now = new Date();
+    await applySnapshots({ pool, tokens, now: () => now }, [
+      { shopDomain: SHOP, snapshot: paidOrder() },
+      { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }) },
+    ]);
+    await applyRefund(pool, SHOP, refundFixture(), now);
+    const expected = await database().db.salesOutbox.count();
+
+    const relayPool = new pg.Pool({
+      connectionString: database().url,
+      max: 1,
+      application_name: 'sales-relay-under-test',
+    });
+    relayPool.on('error', () => undefined);
+    try {
+      const sealer = new FanSealer('relay-order-fan-hash-secret-relay-order-fan');
+      const relay = new SalesRelay({ pool: relayPool, bus: connectionLostAfterFirstPublish(bus, pool), sealer, topic });
+      await expect(relay.tick()).rejects.toThrow(/terminat|connection/i);
+      expect(await database().db.salesOutbox.count({ where: { publishedAt: null } })).toBe(expected);
+      expect(await database().db.salesRelayAttempt.count()).toBe(1);
+      // Settled by reading the topic back: everything landed, nothing goes again.
+      expect(await relay.tick()).toBe(0);
+      expect(await database().db.salesOutbox.count({ where: { publishedAt: null } })).toBe(0);
+      expect(await database().db.salesRelayAttempt.count()).toBe(0);
+    } finally {
+      await relayPool.end();
+    }
+    const onTopic = await bus.readFrom(topic, new Map());
+    expect(onTopic).toHaveLength(expected);
+    expect(new Set(onTopic.map((e) => e.headers['event-id'])).size).toBe(expected);
   });
 });

@@ -21,11 +21,22 @@ const projectSchema = z.strictObject({
   environments: z.record(name, projectEnvironmentSchema),
 });
 
+/**
+ * Where a vendor chart comes from: a classic chart repository (https, an index.yaml) or an OCI registry path
+ * (Bitnami publishes only there), which helm takes as `oci://<registry>/<path>/<chart>` without `--repo`.
+ */
+const chartRepository = z
+  .string()
+  .regex(
+    /^(https:\/\/[^/\s]+(\/\S*)?|oci:\/\/[^/\s]+\/\S*[^/\s])$/,
+    'an https:// chart repository or an oci://<registry>/<path> (no trailing slash)',
+  );
+
 /** A vendor's chart (e.g. Traefik's) deployed with our values: pinned to an exact version. */
 const infrastructureSchema = z.strictObject({
   name,
   chart: z.strictObject({
-    repository: z.url({ protocol: /^https$/ }),
+    repository: chartRepository,
     name,
     version: z.string().regex(/^\d+\.\d+\.\d+$/, 'an exact chart version (pinned)'),
   }),

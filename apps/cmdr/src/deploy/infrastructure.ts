@@ -32,6 +32,17 @@ function offlineChart(ws: Workspace, entry: Infrastructure): string | undefined 
   return existsSync(archive) ? archive : undefined;
 }
 
+/**
+ * The chart reference helm resolves: from an OCI registry the chart is a path under it (helm refuses `--repo`
+ * with an oci:// reference), from a classic repository its name with `--repo`. Both pinned with `--version`.
+ */
+export function chartSource(entry: Infrastructure): string[] {
+  const { repository, name, version } = entry.chart;
+  return repository.startsWith('oci://')
+    ? [`${repository}/${name}`, '--version', version]
+    : [name, '--repo', repository, '--version', version];
+}
+
 export async function deployInfrastructure(
   ws: Workspace,
   entry: Infrastructure,
@@ -44,9 +55,7 @@ export async function deployInfrastructure(
     const valuesFile = join(scratch, 'values.yaml');
     writeFileSync(valuesFile, stringify(values));
     const archive = offlineChart(ws, entry);
-    const source = archive
-      ? [entry.name, archive]
-      : [entry.name, entry.chart.name, '--repo', entry.chart.repository, '--version', entry.chart.version];
+    const source = archive ? [entry.name, archive] : [entry.name, ...chartSource(entry)];
     const args = [...source, '--namespace', entry.namespace, '--values', valuesFile];
     const base = {
       project: entry.name,

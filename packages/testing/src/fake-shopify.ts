@@ -110,6 +110,28 @@ export async function startFakeShopify(options: FakeShopifyOptions): Promise<Fak
         return json(response, 400, { errors: 'invalid JSON' });
       }
       const route = rest.join('/');
+      if (route === 'admin/oauth/authorize') {
+        // The merchant's side in a browser: the approval page (GET), and its Install button (POST) redirecting
+        // to the app's callback as Shopify does.
+        const full = `${origin}${request.url ?? ''}`;
+        if (request.method === 'POST') {
+          let callback: URL;
+          try {
+            callback = fake.approve(full);
+          } catch (error) {
+            return json(response, 400, { errors: (error as Error).message });
+          }
+          response.writeHead(302, { location: callback.toString() }).end();
+          return;
+        }
+        response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        response.end(
+          `<!doctype html><html lang="en"><head><title>Install app</title></head><body><main>` +
+            `<h1>Install the app on ${shop.replace(/[^a-z0-9.-]/g, '')}?</h1>` +
+            `<form method="post"><button type="submit">Install app</button></form></main></body></html>`,
+        );
+        return;
+      }
       if (request.method === 'POST' && route === 'admin/oauth/access_token') {
         // Shopify answers 400 to a wrong client, an unknown or used code, or a code of another shop.
         const code = String(body.code ?? '');

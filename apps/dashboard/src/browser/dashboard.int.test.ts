@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { openShopToken, WEBHOOK_TOPICS } from '@single/artist-api/test-support/shopify';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, launchChromium, RESULTS, screenshots } from './browser.ts';
@@ -163,6 +164,41 @@ describe('dashboard in the browser', () => {
     expect(secret?.length).toBeGreaterThan(20);
     await expectAccessible(page, 'api-keys');
     await screenshots(page, 'api-keys');
+  });
+
+  it('connects a store through Shopify, its token sealed and its webhooks registered', async () => {
+    await go('Stores');
+    const domain = page.getByLabel('Shop domain');
+    await domain.fill('Aurora Vale Store');
+    await page.getByRole('button', { name: 'Connect' }).click();
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('myshopify.com domain');
+
+    const shop = 'aurora-vale.myshopify.com';
+    await domain.fill(shop);
+    await page.getByRole('button', { name: 'Connect' }).click();
+    // Shopify's authorization page (the fake's), where the merchant approves the app.
+    await page.getByRole('heading', { name: `Install the app on ${shop}?` }).waitFor();
+    expect(page.url().startsWith(stack.shopify.originTemplate.replace('{shop}', shop))).toBe(true);
+    await page.getByRole('button', { name: 'Install app' }).click();
+    // Back on the dashboard's shops page through the artist API's callback.
+    await page.getByText(`${shop} is connected`).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/shops');
+    await page.getByRole('row', { name: new RegExp(`${shop} Connected`) }).waitFor();
+
+    const issued = stack.shopify.tokens.get(shop)!;
+    expect(issued).toMatch(/^shpat_/);
+    const { rows } = await stack.artist.pool.query<{ account_id: string; access_token: string }>(
+      'SELECT account_id::text, access_token FROM shop WHERE domain = $1',
+      [shop],
+    );
+    expect(rows[0]!.account_id).toBe(stack.accountId);
+    expect(rows[0]!.access_token).not.toContain(issued); // sealed at rest, never in clear
+    expect(openShopToken(rows[0]!.access_token, shop, stack.shopTokenKeys)).toBe(issued);
+    expect(stack.shopify.subscriptions.get(shop)?.map((s) => [s.topic, s.uri])).toEqual(
+      WEBHOOK_TOPICS.map((topic) => [topic, stack.webhookUrl]),
+    );
+    await expectAccessible(page, 'shops');
+    await screenshots(page, 'shops');
   });
 
   it('signs out, and the old cookie no longer works', async () => {

@@ -1,7 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createWorkQueueMessaging, type Harness, startHarness } from '@single/artist-api/test-support/harness';
+import {
+  createWorkQueueMessaging,
+  type Harness,
+  startHarness,
+  TEST_SHOPIFY,
+} from '@single/artist-api/test-support/harness';
 import {
   seedAccount,
   seedArtist,
@@ -12,8 +18,15 @@ import {
   seedSales,
   seedShop,
 } from '@single/artist-api/test-support/seed';
+import { parseShopTokenKeys } from '@single/artist-api/test-support/shopify';
 import { silentLogger } from '@single/logger';
-import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import {
+  createTestRedisPrefix,
+  deleteRedisPrefix,
+  type FakeShopify,
+  startFakeShopify,
+  testRedisUrl,
+} from '@single/testing';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildApp } from '../server/app.ts';
@@ -23,8 +36,14 @@ export const WEB_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), 
 export interface Stack {
   artist: Harness;
   dashboard: FastifyInstance;
+  /** Shopify's side of a store install (authorization page, code exchange, webhook subscriptions). */
+  shopify: FakeShopify;
+  /** The artist API's shop token keys (to open what it stored). */
+  shopTokenKeys: ReturnType<typeof parseShopTokenKeys>;
+  webhookUrl: string;
   url: string;
   secret: string;
+  accountId: string;
   accountName: string;
   releaseTitle: string;
   /** The business day (America/New_York) the seeded sales fall on: yesterday's, the latest chart file. */
@@ -43,8 +62,25 @@ export async function startStack(): Promise<Stack> {
   if (!existsSync(path.join(WEB_ROOT, 'index.html'))) {
     throw new Error(`no built web app in ${WEB_ROOT}: run pnpm --filter @single/dashboard build first`);
   }
-  const artist = await startHarness({ messaging: createWorkQueueMessaging(), deadLetterQueues: ['work.dlq'] });
+  const shopify = await startFakeShopify({ clientId: 'dashboard-test-app', clientSecret: 'shpss_dashboard_test' });
+  const shopTokenKeys = parseShopTokenKeys(`b1:${randomBytes(32).toString('base64')}`);
+  const webhookUrl = 'https://hooks.single.example/webhooks/shopify';
+  const shopifySettings = {
+    ...TEST_SHOPIFY,
+    clientId: 'dashboard-test-app',
+    clientSecret: 'shpss_dashboard_test',
+    shopOriginTemplate: shopify.originTemplate,
+    webhookUrl,
+    tokenKeys: shopTokenKeys,
+  };
+  const artist = await startHarness({
+    messaging: createWorkQueueMessaging(),
+    deadLetterQueues: ['work.dlq'],
+    shopify: shopifySettings,
+  });
   const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
+  // The callback is the listening API's (its port is known only now); the routes read the settings per request.
+  shopifySettings.redirectUri = `${artistUrl}/v1/shopify/callback`;
   const accountName = 'Northern Lights Records';
   const { accountId, secret } = await seedAccount(artist.pool, accountName, ['read', 'write', 'admin']);
   const shop = 'northern-lights.myshopify.com';
@@ -84,11 +120,17 @@ export async function startStack(): Promise<Stack> {
     webRoot: WEB_ROOT,
   }).app;
   const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });
+  // After the install, the API sends the merchant back to the dashboard's shops page (SHOPIFY_INSTALL_RETURN_URL).
+  shopifySettings.returnUrl = `${url}/shops`;
   return {
     artist,
     dashboard,
+    shopify,
+    shopTokenKeys,
+    webhookUrl,
     url,
     secret,
+    accountId,
     accountName,
     releaseTitle,
     salesDay,
@@ -97,6 +139,7 @@ export async function startStack(): Promise<Stack> {
       await deleteRedisPrefix(prefix).catch(() => undefined);
       redis.disconnect();
       await artist.close();
+      await shopify.close();
     },
   };
 }

@@ -18,6 +18,7 @@ import type { Logger } from '@single/logger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { registerAuthRoutes } from './auth.routes.ts';
+import { registerConnectStoreRoute } from './connect-store.routes.ts';
 import { RedisSessionStore } from './session-store.ts';
 
 declare module 'fastify' {
@@ -43,7 +44,16 @@ export interface DashboardDeps {
 }
 
 /** Client-side routes: each answers index.html, the app then routes itself. */
-export const PAGES = ['/', '/territories', '/releases', '/orders', '/deliveries', '/chart-files', '/api-keys'];
+export const PAGES = [
+  '/',
+  '/territories',
+  '/releases',
+  '/orders',
+  '/deliveries',
+  '/chart-files',
+  '/shops',
+  '/api-keys',
+];
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -111,6 +121,7 @@ export function buildApp(deps: DashboardDeps): HttpApp {
       throw error;
     });
     registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
+    registerConnectStoreRoute(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
 
     // /api/* -> the artist API's /v1/*, with the session's key as the bearer token; the browser never holds it.
     scope.register(fastifyProxy, {

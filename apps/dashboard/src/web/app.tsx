@@ -19,6 +19,7 @@ export const pages: Page[] = [
   { path: '/orders', title: 'Orders', component: lazy(() => import('./pages/orders.tsx')) },
   { path: '/deliveries', title: 'Deliveries', component: lazy(() => import('./pages/deliveries.tsx')) },
   { path: '/chart-files', title: 'Chart files', component: lazy(() => import('./pages/chart-files.tsx')) },
+  { path: '/shops', title: 'Stores', component: lazy(() => import('./pages/shops.tsx')) },
   { path: '/api-keys', title: 'API keys', component: lazy(() => import('./pages/api-keys.tsx')) },
 ];
 
@@ -62,10 +63,6 @@ export function App() {
                 </Link>
               </li>
             ))}
-            <li>
-              {/* The install flow is served by the artist API (through the BFF); a full navigation. */}
-              <a href="/api/shopify/install">Connect a store</a>
-            </li>
           </ul>
         </nav>
         <div className="account">

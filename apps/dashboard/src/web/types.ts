@@ -136,6 +136,14 @@ export interface ApiKey {
   lastUsedAt: string | null;
   revokedAt: string | null;
 }
+export interface Shop {
+  id: string;
+  domain: string;
+  installState: 'installed' | 'uninstalled' | 'redacted';
+  installedAt: string;
+  uninstalledAt: string | null;
+  redactedAt: string | null;
+}
 export interface SalesLocations {
   from: string;
   to: string;

@@ -1,0 +1,102 @@
+import { useQuery } from '@tanstack/react-query';
+import { useId } from 'react';
+import { api, useSession } from '../api.ts';
+import { formatInstant } from '../format.ts';
+import { useSearchParam } from '../router.ts';
+import type { Shop } from '../types.ts';
+import { QueryView } from '../ui.tsx';
+
+// What each refusal of the install means to the artist (codes from the artist API and the BFF).
+const INSTALL_ERRORS: Record<string, string> = {
+  invalid_shop_domain: 'Enter the store’s myshopify.com domain, e.g. your-store.myshopify.com.',
+  insufficient_scope: 'Connecting a store needs an API key with the admin scope. Sign in with one.',
+  shop_connected_to_another_account: 'This store is connected to another account.',
+  shopify_not_configured: 'Connecting Shopify stores is not set up on this server.',
+  artist_api_unreachable: 'The service did not answer. Try again in a moment.',
+};
+
+const STATES: Record<Shop['installState'], string> = {
+  installed: 'Connected',
+  uninstalled: 'Uninstalled',
+  redacted: 'Uninstalled (data erased)',
+};
+
+export default function Shops() {
+  const session = useSession();
+  const shops = useQuery({ queryKey: ['shops'], queryFn: () => api<{ items: Shop[] }>('/api/shops') });
+  const connected = useSearchParam('connected') === '1';
+  const shop = useSearchParam('shop');
+  const error = useSearchParam('error');
+  const domainId = useId();
+  const hintId = useId();
+  return (
+    <>
+      {connected && shop ? (
+        <p className="notice" role="status">
+          {shop} is connected: its orders now reach this account.
+        </p>
+      ) : null}
+      <h2>Connect a store</h2>
+      {/*
+        A full form post, not fetch: the BFF answers with a redirect to Shopify's authorization page, and
+        Shopify brings the browser back here once the merchant approved.
+      */}
+      <form method="post" action="/shopify/connect">
+        <input type="hidden" name="_csrf" value={session.data?.csrfToken ?? ''} />
+        <label htmlFor={domainId}>Shop domain</label>
+        <input
+          id={domainId}
+          name="shop"
+          required
+          maxLength={255}
+          placeholder="your-store.myshopify.com"
+          defaultValue={error ? (shop ?? '') : ''}
+          aria-describedby={hintId}
+          aria-invalid={error ? true : undefined}
+          autoComplete="off"
+          spellCheck={false}
+        />
+        <p className="hint" id={hintId}>
+          You approve the app on Shopify, then come back here.
+        </p>
+        <button type="submit" className="primary">
+          Connect
+        </button>
+        {error ? (
+          <p className="error" role="alert">
+            {INSTALL_ERRORS[error] ?? `The store could not be connected (${error}).`}
+          </p>
+        ) : null}
+      </form>
+      <h2>Stores</h2>
+      <QueryView query={shops} what="stores">
+        {(data) =>
+          data.items.length === 0 ? (
+            <p>No store connected yet.</p>
+          ) : (
+            <div className="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Store</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Installed</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((s) => (
+                    <tr key={s.id}>
+                      <td>{s.domain}</td>
+                      <td>{STATES[s.installState]}</td>
+                      <td>{formatInstant(s.installedAt)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </QueryView>
+    </>
+  );
+}

@@ -93,11 +93,13 @@ const DEFAULT_LIMITS: ArtistApiLimits = {
 export function buildApp(deps: ArtistApiDeps): ArtistApi {
   const now = deps.now ?? (() => new Date());
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
+  // Prisma on the app's pool, with the tenant guard: routes get only the account-scoped client (accountDb).
+  const db = createTenantDb(deps.pool);
   const http = createHttpApp({
     logger: deps.logger,
     bodyLimit: 256 * 1024,
     // Errors of Node's parser and fastify's router are problem+json in @single/http for every service.
-    readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
+    readiness: [{ name: 'postgres', check: async () => void (await db.$executeRaw`SELECT 1`) }],
   });
   const { app } = http;
   // Before swagger: like the health routes, /metrics is not part of the API's OpenAPI document.
@@ -108,14 +110,12 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   app.setSerializerCompiler(serializerCompiler);
   rejectNulCharacters(app);
 
-  // Prisma on the same pool, with the tenant guard: routes get only the account-scoped client (accountDb).
-  const db = createTenantDb(deps.pool);
   app.addHook('onClose', async () => db.$disconnect());
   const shops = new ShopRepository();
   const keys = new ApiKeyRepository(deps.pool);
   const artists = new ArtistRepository();
   const releases = new ReleaseRepository();
-  const shopifyDeps = { pool: deps.pool, settings: deps.shopify, logger: deps.logger, now };
+  const shopifyDeps = { db, settings: deps.shopify, logger: deps.logger, now };
   const summaries = new SalesSummaryCache(deps.cache, deps.logger, deps.salesCacheTtlMs ?? 300_000);
 
   app.register(swagger, {
@@ -167,7 +167,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
 
   app.register(async (downloads) => {
     registerDownloadRoute(downloads, {
-      redemptions: new RedemptionService(deps.pool, now, deps.downloadFileLinkTtlMs),
+      redemptions: new RedemptionService(deps.pool, db, now, deps.downloadFileLinkTtlMs),
       storage: deps.storage,
       trustedProxies: deps.trustedProxies,
       perIp: createRateLimit(downloads, 'dl-ip', limits.downloadsPerIpPerMinute, 60_000),

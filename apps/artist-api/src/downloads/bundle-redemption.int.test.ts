@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { salesEventV1 } from '@single/contracts';
+import { createTenantDb } from '@single/db';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../test-support/harness.ts';
 import { seedAccount, seedArtist, seedRelease, seedShop } from '../test-support/seed.ts';
@@ -23,7 +24,7 @@ describe('sale.redeemed for a bundle line (PostgreSQL)', () => {
     const artistId = await seedArtist(h.pool, account.accountId);
     reported = (await seedRelease(h.pool, artistId, { title: 'Reported' })).id;
     other = (await seedRelease(h.pool, artistId, { title: 'Also in the bundle' })).id;
-    service = new RedemptionService(h.pool, () => new Date());
+    service = new RedemptionService(h.pool, createTenantDb(h.pool), () => new Date());
   });
   afterAll(() => h?.close());
 

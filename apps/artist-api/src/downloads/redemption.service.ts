@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { buildSalesEvent, SALES_TOPIC, type SalesUnitFacts } from '@single/contracts';
+import { platformAccess, type TenantDb } from '@single/db';
 import { outboxTraceContext } from '@single/tracing';
 import type { Pool } from 'pg';
 import { inTransaction, type Sql } from '../support/db.ts';
@@ -85,11 +86,13 @@ export type FileLinkResult =
  */
 export class RedemptionService {
   readonly #pool: Pool;
+  readonly #db: TenantDb;
   readonly #now: () => Date;
   readonly #fileLinkTtlMs: number;
 
-  constructor(pool: Pool, now: () => Date, fileLinkTtlMs = 15 * 60_000) {
+  constructor(pool: Pool, db: TenantDb, now: () => Date, fileLinkTtlMs = 15 * 60_000) {
     this.#pool = pool;
+    this.#db = db;
     this.#now = now;
     this.#fileLinkTtlMs = fileLinkTtlMs;
   }
@@ -182,24 +185,20 @@ export class RedemptionService {
    */
   async fileLink(tokenHash: string, key: string): Promise<FileLinkResult> {
     const now = this.#now();
-    const { rows } = await this.#pool.query<{
-      format: DownloadFormat;
-      trackId: string | null;
-      archive: boolean;
-      serveUntil: Date;
-    }>(
-      `SELECT d.format, d.track_id AS "trackId", d.track_position IS NULL AS archive, d.serve_until AS "serveUntil"
-       FROM download d JOIN download_grant g ON g.id = d.grant_id
-       WHERE d.file_key_hash = $1 AND g.token_hash = $2`,
-      [hashToken(key), tokenHash],
+    // A fan's link: found by the key's hash and the token's, no account involved (the tenant scope does not apply).
+    const link = await platformAccess("download file link: the fan's key and token", () =>
+      this.#db.download.findFirst({
+        where: { fileKeyHash: hashToken(key), grant: { tokenHash } },
+        select: { format: true, trackId: true, trackPosition: true, serveUntil: true },
+      }),
     );
-    const link = rows[0];
     const grant = link ? await this.find(tokenHash) : undefined;
     const state = grantState(grant, now);
     if (!link || !grant || state !== 'ok') return { state: state === 'ok' ? 'not_found' : state };
-    if (link.serveUntil <= now) return { state: 'link_expired' };
+    // Every counted download has its window; a row without one serves nothing.
+    if (link.serveUntil === null || link.serveUntil <= now) return { state: 'link_expired' };
     // A track removed from the release since (track_id set null) is no file of this link any more.
-    if (!link.archive && link.trackId === null) return { state: 'no_such_file' };
+    if (link.trackPosition !== null && link.trackId === null) return { state: 'no_such_file' };
     const check = checkFile(grantContents(grant, now), link.trackId === null ? null : { id: link.trackId });
     if (check.state !== 'available') return check;
     const track = check.track

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Pool } from 'pg';
+import { type AccountDb, platformAccess, type TenantDb } from '@single/db';
 
 const hash = (nonce: string) => createHash('sha256').update(nonce).digest('hex');
 
@@ -12,25 +12,41 @@ export type ConsumedState =
  * key) that asked and to the shop, accepted once and only until they expire.
  */
 export class InstallStates {
-  readonly #pool: Pool;
-  constructor(pool: Pool) {
-    this.#pool = pool;
+  readonly #db: TenantDb;
+  constructor(db: TenantDb) {
+    this.#db = db;
   }
 
-  async issue(input: { accountId: string; apiKeyId: string; shopDomain: string; now: Date; ttlMs: number }) {
+  /** Issued through the calling account's scoped client (`db`), which refuses any other account. */
+  async issue(
+    db: AccountDb,
+    input: { accountId: string; apiKeyId: string; shopDomain: string; now: Date; ttlMs: number },
+  ) {
     const nonce = randomBytes(32).toString('base64url');
     const expiresAt = new Date(input.now.getTime() + input.ttlMs);
     // Old rows are swept here, a few at a time: nothing else reads them, and there is no scheduler in this app.
-    await this.#pool.query(
-      `DELETE FROM shopify_install_state WHERE nonce_hash IN
-         (SELECT nonce_hash FROM shopify_install_state WHERE expires_at < $1 ORDER BY expires_at LIMIT 100)`,
-      [new Date(input.now.getTime() - 86_400_000)],
-    );
-    await this.#pool.query(
-      `INSERT INTO shopify_install_state (nonce_hash, account_id, api_key_id, shop_domain, created_at, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6)`,
-      [hash(nonce), input.accountId, input.apiKeyId, input.shopDomain, input.now, expiresAt],
-    );
+    // Every account's (they are no one's business any more); the oldest 100, read then deleted by key (the
+    // client's deleteMany has no LIMIT). A row read here and used meanwhile is still expired a day ago.
+    await platformAccess('sweep of expired install states (every account)', async () => {
+      const old = await this.#db.shopifyInstallState.findMany({
+        where: { expiresAt: { lt: new Date(input.now.getTime() - 86_400_000) } },
+        orderBy: { expiresAt: 'asc' },
+        take: 100,
+        select: { nonceHash: true },
+      });
+      if (old.length === 0) return;
+      await this.#db.shopifyInstallState.deleteMany({ where: { nonceHash: { in: old.map((r) => r.nonceHash) } } });
+    });
+    await db.shopifyInstallState.create({
+      data: {
+        nonceHash: hash(nonce),
+        accountId: input.accountId,
+        apiKeyId: input.apiKeyId,
+        shopDomain: input.shopDomain,
+        createdAt: input.now,
+        expiresAt,
+      },
+    });
     return { state: nonce, expiresAt };
   }
 
@@ -39,15 +55,18 @@ export class InstallStates {
    * state shown with the wrong shop or too late is spent as well.
    */
   async consume(nonce: string, shopDomain: string, now: Date): Promise<ConsumedState> {
-    const { rows } = await this.#pool.query<{ account_id: string; shop_domain: string; expires_at: Date }>(
-      `UPDATE shopify_install_state SET used_at = $2 WHERE nonce_hash = $1 AND used_at IS NULL
-       RETURNING account_id::text, shop_domain, expires_at`,
-      [hash(nonce), now],
+    // One UPDATE ... WHERE used_at IS NULL ... RETURNING (updateManyAndReturn), as before. No account is known
+    // yet: the state is what finds it.
+    const [row] = await platformAccess('install callback: the state names the account', () =>
+      this.#db.shopifyInstallState.updateManyAndReturn({
+        where: { nonceHash: hash(nonce), usedAt: null },
+        data: { usedAt: now },
+        select: { accountId: true, shopDomain: true, expiresAt: true },
+      }),
     );
-    const row = rows[0];
     if (!row) return { ok: false, reason: 'unknown_or_used' };
-    if (row.expires_at.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
-    if (row.shop_domain !== shopDomain) return { ok: false, reason: 'other_shop' };
-    return { ok: true, accountId: row.account_id, shopDomain: row.shop_domain };
+    if (row.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: 'expired' };
+    if (row.shopDomain !== shopDomain) return { ok: false, reason: 'other_shop' };
+    return { ok: true, accountId: row.accountId, shopDomain: row.shopDomain };
   }
 }

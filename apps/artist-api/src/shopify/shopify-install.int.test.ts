@@ -167,6 +167,32 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect([res.statusCode, res.json().code]).toEqual([409, 'shop_connected_to_another_account']);
   });
 
+  it("sweeps states expired over a day ago, any account's, the oldest 100 at each new link", async () => {
+    const sweeper = await seedAccount(h.pool, 'Sweeper', ['admin']);
+    const elsewhere = await seedAccount(h.pool, 'Elsewhere', ['admin']);
+    await h.pool.query('DELETE FROM shopify_install_state');
+    // 101 states of another account expired two days ago (oldest first), and one expired an hour ago.
+    await h.pool.query(
+      `INSERT INTO shopify_install_state (nonce_hash, account_id, shop_domain, created_at, expires_at)
+       SELECT 'old-' || i, $1::uuid, 'old.myshopify.com', $2::timestamptz - interval '3 days',
+              $2::timestamptz - interval '2 days' + i * interval '1 second'
+         FROM generate_series(1, 101) i
+       UNION ALL SELECT 'recent', $1::uuid, 'old.myshopify.com', $2::timestamptz - interval '2 hours',
+              $2::timestamptz - interval '1 hour'`,
+      [elsewhere.accountId, clock],
+    );
+    const left = async () =>
+      (
+        await h.pool.query<{ nonce_hash: string }>('SELECT nonce_hash FROM shopify_install_state ORDER BY expires_at')
+      ).rows.map((r) => r.nonce_hash);
+    await installLink(sweeper.auth, 'sweep-a.myshopify.com');
+    expect((await left()).filter((n) => !n.startsWith('old-') && n !== 'recent')).toHaveLength(1);
+    expect((await left()).filter((n) => n.startsWith('old-'))).toEqual(['old-101']);
+    await installLink(sweeper.auth, 'sweep-b.myshopify.com');
+    expect((await left()).filter((n) => n.startsWith('old-'))).toEqual([]);
+    expect(await left()).toContain('recent');
+  });
+
   it('takes myshopify.com domains only, at the install and at the callback', async () => {
     const account = await seedAccount(h.pool, 'Domains', ['admin']);
     for (const shop of [

@@ -1,19 +1,20 @@
+import { platformAccess, sqlOf, type TenantDb } from '@single/db';
 import { installShop } from '@single/db/commands/shop-install';
 import { sealShopToken } from '@single/db/commands/shop-token';
 import { ProblemError } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
-import { principalOf } from '../auth/authenticate.ts';
+import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { problem, problemResponses } from '../support/responses.ts';
 import { type ConsumedState, InstallStates } from './install-states.ts';
 import { installUrl, MYSHOPIFY_DOMAIN, type ShopifyAppSettings, verifyQueryHmac } from './shopify-app.ts';
 import { exchangeCode, registerWebhooks, WEBHOOK_TOPICS } from './shopify-calls.ts';
 
 export interface ShopifyRouteDeps {
-  pool: Pool;
+  /** The guarded client: the install route scopes it per request, the callback finds the account by its state. */
+  db: TenantDb;
   /** Unset: the Shopify app is not configured here, and both routes answer 503 `shopify_not_configured`. */
   settings: ShopifyAppSettings | undefined;
   logger: Logger;
@@ -56,12 +57,12 @@ const STATE_PROBLEMS: Record<Exclude<ConsumedState, { ok: true }>['reason'], () 
 };
 
 /** The account the shop is connected to, if any: a shop never moves between accounts by an install. */
-async function ownerOf(pool: Pool, shop: string): Promise<string | null | undefined> {
-  const { rows } = await pool.query<{ account_id: string | null }>(
-    'SELECT account_id::text FROM shop WHERE domain = $1',
-    [shop],
+async function ownerOf(db: TenantDb, shop: string): Promise<string | null | undefined> {
+  // Any account's shop, on purpose: a shop of another account is the refusal (409).
+  const row = await platformAccess('install: whose shop this is', () =>
+    db.shop.findUnique({ where: { domain: shop }, select: { accountId: true } }),
   );
-  return rows[0]?.account_id;
+  return row?.accountId;
 }
 
 const ownedElsewhere = () =>
@@ -69,7 +70,7 @@ const ownedElsewhere = () =>
 
 /** `GET /v1/shopify/install`: behind API-key authentication (scope `admin`), in the `/v1` context. */
 export function registerShopifyInstallRoute(app: FastifyInstance, deps: ShopifyRouteDeps) {
-  const states = new InstallStates(deps.pool);
+  const states = new InstallStates(deps.db);
   app.withTypeProvider<ZodTypeProvider>().get(
     '/shopify/install',
     {
@@ -95,9 +96,9 @@ export function registerShopifyInstallRoute(app: FastifyInstance, deps: ShopifyR
       const shop = request.query.shop.trim().toLowerCase();
       if (!MYSHOPIFY_DOMAIN.test(shop)) throw badShop();
       const principal = principalOf(request);
-      const owner = await ownerOf(deps.pool, shop);
+      const owner = await ownerOf(deps.db, shop);
       if (owner && owner !== principal.accountId) throw ownedElsewhere();
-      const { state, expiresAt } = await states.issue({
+      const { state, expiresAt } = await states.issue(accountDb(request), {
         accountId: principal.accountId,
         apiKeyId: principal.keyId,
         shopDomain: shop,
@@ -111,7 +112,7 @@ export function registerShopifyInstallRoute(app: FastifyInstance, deps: ShopifyR
 
 /** `GET /v1/shopify/callback`: Shopify's redirect, with no API key (the merchant's browser brings it). */
 export function registerShopifyCallbackRoute(app: FastifyInstance, deps: ShopifyRouteDeps) {
-  const states = new InstallStates(deps.pool);
+  const states = new InstallStates(deps.db);
   app.withTypeProvider<ZodTypeProvider>().get(
     '/shopify/callback',
     {
@@ -158,12 +159,14 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
       if (!code || !state) throw new ProblemError(400, 'invalid_callback', 'The code or the state is missing');
       const consumed = await states.consume(state, shop, deps.now());
       if (!consumed.ok) throw STATE_PROBLEMS[consumed.reason]();
-      const owner = await ownerOf(deps.pool, shop);
+      const owner = await ownerOf(deps.db, shop);
       if (owner && owner !== consumed.accountId) throw ownedElsewhere();
 
       const token = await exchangeCode(settings, shop, code);
       // Only the sealed form reaches the database; the token in clear lives in this frame only.
-      await installShop(deps.pool, {
+      // The shared statement (cmdr runs it on a pool): one INSERT ... ON CONFLICT (domain) DO UPDATE, here in
+      // the API's Prisma client (sqlOf). The account comes from the state, so no scope applies.
+      await installShop(sqlOf(deps.db), {
         domain: shop,
         accountId: consumed.accountId,
         accessToken: sealShopToken(token, shop, settings.tokenKeys),

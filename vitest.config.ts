@@ -65,9 +65,9 @@ export default defineConfig({
           sequence: { groupOrder: 1 },
         },
       },
-      // The release-day storm joins `npm test` only when asked (STORM=ci or STORM=large) until the failures it
-      // found (docs/RELIABILITY.md, "Findings") are fixed: a known-red test in the gate would block every change.
-      ...(process.env.STORM ? [stormProject] : []),
+      // The release-day storm, CI size, is part of `npm test`; STORM=large runs the 50,000-order one instead and
+      // STORM=off leaves it out (a quick local gate).
+      ...(process.env.STORM === 'off' ? [] : [stormProject]),
     ],
   },
 });

@@ -1,4 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
+import type { Pool } from 'pg';
 import { PrismaClient } from './generated/prisma/client.ts';
 
 // The generated client (models, enums, the Prisma namespace) is the package's type surface. It is
@@ -11,6 +12,14 @@ export type DbOptions = {
   /** pg pool size; the default (10) suits a service, tests use fewer. */
   maxConnections?: number;
 };
+
+/**
+ * A Prisma client on a pg pool the caller owns (cmdr's short-lived pool, a service's own): `$disconnect()`
+ * leaves the pool open; ending it stays the caller's.
+ */
+export function createDbOnPool(pool: Pool): Db {
+  return new PrismaClient({ adapter: new PrismaPg(pool) });
+}
 
 /** A Prisma client on the pg driver adapter. Connects lazily; call `$disconnect()` on shutdown. */
 export function createDb(databaseUrl: string, options: DbOptions = {}): Db {

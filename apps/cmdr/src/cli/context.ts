@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { createDbOnPool, type Db } from '@single/db';
 import pg from 'pg';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { loadOpsConfig, type OpsConfig } from '../ops/env.ts';
@@ -59,10 +60,27 @@ export class Context {
         return await work(pool);
       } catch (error) {
         // A missing table or column: say to migrate, instead of PostgreSQL's "relation does not exist".
-        throw await explainSchemaError(error, pool, url);
+        const db = createDbOnPool(pool);
+        try {
+          throw await explainSchemaError(error, db, url);
+        } finally {
+          await db.$disconnect();
+        }
       }
     } finally {
       await pool.end();
     }
+  }
+
+  /** Prisma Client on the command's short-lived pool (`withPool`: same connection check and error wording). */
+  async withDb<T>(work: (db: Db) => Promise<T>): Promise<T> {
+    return this.withPool(async (pool) => {
+      const db = createDbOnPool(pool);
+      try {
+        return await work(db);
+      } finally {
+        await db.$disconnect();
+      }
+    });
   }
 }

@@ -54,7 +54,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--kind <kind>', 'artist or label', 'artist')
     .action(async (options: { name: string; kind: string }) => {
       const ctx = context();
-      const account = await ctx.withPool((pool) => createAccount(pool, options));
+      const account = await ctx.withDb((db) => createAccount(db, options));
       ctx.output.result(account, () => `created ${account.kind} account ${account.id} (${account.name})`);
     });
 
@@ -66,8 +66,8 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--account <id>', 'account id (uuid); required for a new shop')
     .action(async (options: { domain: string; account?: string }) => {
       const ctx = context();
-      const shop = await ctx.withPool((pool) =>
-        installShopCommand(pool, { domain: options.domain, accountId: options.account }),
+      const shop = await ctx.withDb((db) =>
+        installShopCommand(db, { domain: options.domain, accountId: options.account }),
       );
       ctx.output.result(
         shop,
@@ -85,8 +85,8 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .action(async (options: { domain: string; id: string; out: string }) => {
       const ctx = context();
       const path = resolve(ctx.io.cwd, options.out);
-      const written = await ctx.withPool((pool) =>
-        writeDataRequestExport(pool, { domain: options.domain, id: options.id, path }),
+      const written = await ctx.withDb((db) =>
+        writeDataRequestExport(db, { domain: options.domain, id: options.id, path }),
       );
       ctx.output.result(
         written,
@@ -107,9 +107,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
         .split(',')
         .map((s) => s.trim())
         .filter(Boolean);
-      const key = await ctx.withPool((pool) =>
-        createKey(pool, { accountId: options.account, name: options.name, scopes }),
-      );
+      const key = await ctx.withDb((db) => createKey(db, { accountId: options.account, name: options.name, scopes }));
       ctx.output.result(
         key,
         () => `created key ${key.id} [${key.scopes.join(',')}]\n${key.secret}\n(shown once: store it now)`,
@@ -121,7 +119,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--cascade', 'also revoke every key this key minted (directly or not)', false)
     .action(async (keyId: string, options: { cascade: boolean }) => {
       const ctx = context();
-      const result = await ctx.withPool((pool) => revokeKey(pool, keyId, options));
+      const result = await ctx.withDb((db) => revokeKey(db, keyId, options));
       ctx.output.result(result, () =>
         [
           `${result.alreadyRevoked ? 'already revoked' : 'revoked'} key ${keyId}`,
@@ -168,7 +166,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--limit <n>', 'rows', positiveInt, 50)
     .action(async (options: { since?: Date; topic?: string; shop?: string; status?: string; limit: number }) => {
       const ctx = context();
-      const rows = await ctx.withPool((pool) => listDeliveries(pool, options));
+      const rows = await ctx.withDb((db) => listDeliveries(db, options));
       ctx.output.result(rows, () =>
         table(rows as unknown as Record<string, unknown>[], [
           'id',
@@ -193,10 +191,10 @@ export function registerOpsCommands(program: Command, context: () => Context) {
       if ((deliveryId === undefined) === (options.since === undefined)) {
         throw usageError('give either a delivery id or --since');
       }
-      const summary = await ctx.withPool((pool) =>
+      const summary = await ctx.withDb((db) =>
         deliveryId !== undefined
-          ? replayOne(pool, deliveryId, ctx.actor())
-          : replaySince(pool, {
+          ? replayOne(db, deliveryId, ctx.actor())
+          : replaySince(db, {
               since: options.since as Date,
               requestedBy: ctx.actor(),
               ...(options.topic ? { topic: options.topic } : {}),

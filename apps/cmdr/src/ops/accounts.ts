@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import { type AccountKind, type Db, Prisma, sqlOf } from '@single/db';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 // Account and ApiKey belong to the artist API; cmdr is the operator's way to bootstrap them (the first
@@ -14,25 +14,16 @@ import { API_KEY_SCOPES, generateApiKey, revokeApiKeyLineage } from '@single/db/
 
 export { generateApiKey };
 
-export interface AccountRow {
-  id: string;
-  kind: string;
-  name: string;
-  createdAt: Date;
-}
+const ACCOUNT_FIELDS = { id: true, kind: true, name: true, createdAt: true } as const;
+export type AccountRow = Prisma.AccountGetPayload<{ select: typeof ACCOUNT_FIELDS }>;
 
-export async function createAccount(pool: pg.Pool, input: { name: string; kind: string }): Promise<AccountRow> {
+export async function createAccount(db: Db, input: { name: string; kind: string }): Promise<AccountRow> {
   if (!(ACCOUNT_KINDS as readonly string[]).includes(input.kind)) {
     throw usageError(`--kind must be one of ${ACCOUNT_KINDS.join(', ')}`);
   }
   const name = input.name.trim();
   if (name.length === 0 || name.length > 200) throw usageError('account name must be 1 to 200 characters');
-  const { rows } = await pool.query<AccountRow>(
-    `INSERT INTO account (kind, name, updated_at) VALUES ($1::account_kind, $2, now())
-     RETURNING id::text, kind::text, name, created_at AS "createdAt"`,
-    [input.kind, name],
-  );
-  return rows[0] as AccountRow;
+  return db.account.create({ data: { kind: input.kind as AccountKind, name }, select: ACCOUNT_FIELDS });
 }
 
 export interface CreatedKey {
@@ -45,7 +36,7 @@ export interface CreatedKey {
 }
 
 export async function createKey(
-  pool: pg.Pool,
+  db: Db,
   input: { accountId: string; name: string; scopes: string[] },
 ): Promise<CreatedKey> {
   if (!UUID.test(input.accountId)) throw usageError(`invalid account id "${input.accountId}"`);
@@ -54,15 +45,20 @@ export async function createKey(
     throw usageError(`--scopes must be a comma-separated subset of ${KEY_SCOPES.join(', ')}`);
   }
   const { secret, hash } = generateApiKey();
-  const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO api_key (account_id, name, hash, scopes)
-     SELECT id, $2, $3, $4::text[] FROM account WHERE id = $1::uuid
-     RETURNING id::text`,
-    [input.accountId, input.name, hash, [...new Set(input.scopes)]],
-  );
-  const id = rows[0]?.id;
-  if (id === undefined) throw notFound(`account ${input.accountId} not found`);
-  return { id, accountId: input.accountId, name: input.name, scopes: [...new Set(input.scopes)], secret };
+  const scopes = [...new Set(input.scopes)];
+  try {
+    // One INSERT, as before: the account's foreign key is the check that it exists (P2003 when it does not).
+    const { id } = await db.apiKey.create({
+      data: { accountId: input.accountId, name: input.name, hash, scopes },
+      select: { id: true },
+    });
+    return { id, accountId: input.accountId, name: input.name, scopes, secret };
+  } catch (error) {
+    if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2003') {
+      throw notFound(`account ${input.accountId} not found`);
+    }
+    throw error;
+  }
 }
 
 export interface MintedKey {
@@ -79,12 +75,13 @@ export interface MintedKey {
  * `DELETE /v1/api-keys/{id}?cascade=true`).
  */
 export async function revokeKey(
-  pool: pg.Pool,
+  db: Db,
   keyId: string,
   options: { cascade?: boolean } = {},
 ): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean; minted: MintedKey[] }> {
   if (!UUID.test(keyId)) throw usageError(`invalid key id "${keyId}"`);
-  const result = await revokeApiKeyLineage(pool, { keyId, cascade: options.cascade === true, now: new Date() });
+  // The shared recursive-CTE statement (the artist API's too): one UPDATE of the whole lineage, on Prisma's connection.
+  const result = await revokeApiKeyLineage(sqlOf(db), { keyId, cascade: options.cascade === true, now: new Date() });
   if (result === undefined) throw notFound(`API key ${keyId} not found`);
   const { key, minted } = result;
   return {

@@ -103,6 +103,24 @@ describe('cmdr webhooks', () => {
     expect(ids.sort()).toEqual([5_550_001, 5_550_002]);
   });
 
+  it('filters the list by topic, shop and status (an unknown one lists nothing); a purged payload is not replayable', async () => {
+    await database.db.$executeRaw`UPDATE webhook_delivery SET payload = NULL WHERE shopify_order_id = '5550002'`;
+    const list = async (...args: string[]) => {
+      const run = await cmdr(['--json', 'webhooks', 'list', ...args], env);
+      expect(run.code, run.stderr).toBe(0);
+      return run.json<{ id: string; shopDomain: string; replayable: boolean; pendingPublishes: number }[]>();
+    };
+    const all = await list();
+    expect(all.map((r) => r.replayable)).toEqual([false, true]);
+    expect(all.map((r) => typeof r.pendingPublishes)).toEqual(['number', 'number']);
+    expect(Number(all[0]?.id)).toBeGreaterThan(Number(all[1]?.id));
+    expect(await list('--shop', TEST_SHOP, '--topic', 'orders/paid', '--status', 'published')).toHaveLength(2);
+    expect(await list('--limit', '1')).toEqual([all[0]]);
+    expect(await list('--topic', 'orders/cancelled')).toEqual([]);
+    expect(await list('--shop', 'elsewhere.myshopify.com')).toEqual([]);
+    expect(await list('--status', 'no-such-status')).toEqual([]);
+  });
+
   it('exits 3 for an unknown delivery and 2 without an id or --since', async () => {
     const missing = await cmdr(['webhooks', 'replay', '999999999'], env);
     expect(missing.code).toBe(ExitCode.notFound);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import { type Db, sqlOf } from '@single/db';
 import { dataRequestExportDocument, readDataRequestExport } from '@single/db/commands/data-request-exports';
 import { type InstalledShop, installShop, SHOP_DOMAIN } from '@single/db/commands/shop-install';
-import type pg from 'pg';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -12,20 +12,21 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * otherwise unless given. The Admin API token is kept (the app's OAuth install writes it, never a command line).
  */
 export async function installShopCommand(
-  pool: pg.Pool,
+  db: Db,
   input: { domain: string; accountId?: string; now?: Date },
 ): Promise<InstalledShop> {
   const domain = input.domain.trim().toLowerCase();
   if (!SHOP_DOMAIN.test(domain)) throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
   if (input.accountId !== undefined) {
     if (!UUID.test(input.accountId)) throw usageError(`invalid account id "${input.accountId}"`);
-    const { rowCount } = await pool.query('SELECT 1 FROM account WHERE id = $1::uuid', [input.accountId]);
-    if (!rowCount) throw notFound(`account ${input.accountId} not found`);
+    if ((await db.account.count({ where: { id: input.accountId } })) === 0)
+      throw notFound(`account ${input.accountId} not found`);
   } else {
-    const { rowCount } = await pool.query('SELECT 1 FROM shop WHERE domain = $1', [domain]);
-    if (!rowCount) throw usageError(`shop ${domain} is new: --account is required`);
+    if ((await db.shop.count({ where: { domain } })) === 0)
+      throw usageError(`shop ${domain} is new: --account is required`);
   }
-  return installShop(pool, { domain, accountId: input.accountId ?? null, now: input.now ?? new Date() });
+  // The shared statement (the artist API's OAuth callback runs it too), on Prisma's connection.
+  return installShop(sqlOf(db), { domain, accountId: input.accountId ?? null, now: input.now ?? new Date() });
 }
 
 /**
@@ -34,12 +35,16 @@ export async function installShopCommand(
  * An expired export is a conflict (exit 4): it was deleted after its 30 days.
  */
 export async function writeDataRequestExport(
-  pool: pg.Pool,
+  db: Db,
   input: { domain: string; id: string; path: string; now?: Date },
 ): Promise<{ id: string; path: string; expiresAt: Date; orders: number }> {
   const domain = input.domain.trim().toLowerCase();
   if (!SHOP_DOMAIN.test(domain)) throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
-  const found = await readDataRequestExport(pool, { shopDomain: domain, id: input.id, now: input.now ?? new Date() });
+  const found = await readDataRequestExport(sqlOf(db), {
+    shopDomain: domain,
+    id: input.id,
+    now: input.now ?? new Date(),
+  });
   if (found.status === 'not_found') throw notFound(`no data request export ${input.id} for ${domain}`);
   if (found.status === 'expired') {
     throw new CmdrError(

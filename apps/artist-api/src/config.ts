@@ -10,6 +10,7 @@ import {
   serverEnv,
   trustedProxiesEnv,
 } from '@single/config';
+import { SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { parseShopTokenKeys } from '@single/db/commands/shop-token';
 import { z } from 'zod';
 
@@ -43,6 +44,8 @@ export const artistApiEnv = {
   DOWNLOAD_FILE_LINK_TTL_SECONDS: z.coerce.number().int().min(30).max(86_400).default(900),
   /** Sales summaries stay cached this long at most; new sales events invalidate them earlier. */
   SALES_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /** Partitions the sales topic is created with if missing (docs/CAPACITY.md); an existing topic is not grown. */
+  SALES_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(SALES_TOPIC_PARTITIONS),
   /**
    * The Shopify app, for connecting stores (OAuth install, `GET /v1/shopify/install`). All of client id, client
    * secret, SHOP_TOKEN_KEYS and SHOPIFY_WEBHOOK_URL, or none (then the install routes answer 503).

@@ -71,7 +71,12 @@ export async function startEmbeddedArtistApi(
     salesCacheTtlMs: config.SALES_CACHE_TTL_SECONDS * 1000,
     shopify: shopifySettingsFrom(config),
   });
-  const invalidator = new SalesCacheInvalidator({ events, summaries: api.summaries, logger });
+  const invalidator = new SalesCacheInvalidator({
+    events,
+    summaries: api.summaries,
+    logger,
+    partitions: config.SALES_TOPIC_PARTITIONS,
+  });
   await invalidator.start();
   return {
     api,

@@ -4,7 +4,13 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { businessDate, CHART_TIME_ZONE, chartFileReadyAt, SALES_TOPIC } from '@single/contracts';
+import {
+  businessDate,
+  CHART_TIME_ZONE,
+  chartFileReadyAt,
+  SALES_TOPIC,
+  SALES_TOPIC_PARTITIONS,
+} from '@single/contracts';
 import { createLogger, type Logger } from '@single/logger';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
@@ -121,7 +127,7 @@ async function optional<T>(name: keyof DemoSummary['apps'], start: () => Promise
 
 // What the infrastructure provisions before the apps start (as scripts/infra.sh does for Kafka).
 const provisioning = ports.events('demo-provisioning');
-await provisioning.ensureTopics([SALES_TOPIC], 6);
+await provisioning.ensureTopics([SALES_TOPIC], SALES_TOPIC_PARTITIONS);
 await provisioning.close();
 
 say('▸ starting the apps…');

@@ -9,6 +9,7 @@ import {
   rabbitmqEnv,
   serverEnv,
 } from '@single/config';
+import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { parseShopTokenKeys } from '@single/db/commands/shop-token';
 import { z } from 'zod';
 
@@ -29,7 +30,9 @@ export const workerEnv = {
   ...kafkaEnv,
   ...datadogEnv,
   /** Kafka topic of the sales stream; only benchmarks and demos point it elsewhere. */
-  SALES_TOPIC: z.string().min(1).default('sales.v1'),
+  SALES_TOPIC: z.string().min(1).default(SALES_TOPIC),
+  /** Partitions the sales topic is created with if missing (docs/CAPACITY.md); an existing topic is not grown. */
+  SALES_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(SALES_TOPIC_PARTITIONS),
   /** Retry ladder of the work queues, in ms: transient failures wait each step, then go to the DLQ. */
   RETRY_DELAYS_MS: delays.default([5_000, 30_000, 300_000, 1_800_000]),
   /** Unacked order messages held per queue (per-order serialisation still applies). */

@@ -1,5 +1,5 @@
 import { guardPoolClients } from '@single/db/transaction';
-import type { EventBus } from '@single/events';
+import { type EventBus, ensureTopicPartitions } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { Messaging, MessagingHooks, Topology } from '@single/messaging';
 import pg from 'pg';
@@ -72,7 +72,7 @@ export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedW
     pollIntervalMs: config.POLL_INTERVAL_MS,
     outboxLeaseMs: config.OUTBOX_LEASE_MS,
   });
-  await bus.ensureTopics([config.SALES_TOPIC], 6);
+  await ensureTopicPartitions(bus, config.SALES_TOPIC, config.SALES_TOPIC_PARTITIONS, logger);
   await worker.start();
   return {
     worker,

@@ -1,5 +1,5 @@
 import { guardPoolClients } from '@single/db/transaction';
-import { createKafkaEventBus, kafkaSecurityFromEnvOrExit } from '@single/events';
+import { createKafkaEventBus, ensureTopicPartitions, kafkaSecurityFromEnvOrExit } from '@single/events';
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
 import { createAmqpMessaging } from '@single/messaging';
@@ -89,9 +89,9 @@ const worker = buildWorker({
   ...(config.TEST_PAUSE_AT ? { pause } : {}),
 });
 
-await bus
-  .ensureTopics([config.SALES_TOPIC], 6)
-  .catch((err: unknown) => logger.warn({ err }, 'sales topic not ensured; the relay retries'));
+await ensureTopicPartitions(bus, config.SALES_TOPIC, config.SALES_TOPIC_PARTITIONS, logger).catch((err: unknown) =>
+  logger.warn({ err }, 'sales topic not ensured; the relay retries'),
+);
 await worker.start();
 await serve(worker.http, {
   host: config.HOST,

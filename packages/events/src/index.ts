@@ -25,3 +25,4 @@ export type {
   SubscribeOptions,
   Subscription,
 } from './port.ts';
+export { ensureTopicPartitions, type TopicPartitions } from './topic-partitions.ts';

@@ -1,5 +1,5 @@
-import { SALES_TOPIC } from '@single/contracts';
-import type { EventBus, Subscription } from '@single/events';
+import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
+import { type EventBus, ensureTopicPartitions, type Subscription } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { SalesSummaryCache } from './summary-cache.ts';
 
@@ -15,6 +15,7 @@ export class SalesCacheInvalidator {
   readonly #summaries: SalesSummaryCache;
   readonly #log: Logger;
   readonly #settleMs: number;
+  readonly #partitions: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #subscription: Subscription | undefined;
 
@@ -24,20 +25,24 @@ export class SalesCacheInvalidator {
     logger: Logger;
     settleMs?: number;
     groupId?: string;
+    /** Partitions the topic is created with if missing (SALES_TOPIC_PARTITIONS). */
+    partitions?: number;
   }) {
     this.#events = options.events;
     this.#summaries = options.summaries;
     this.#log = options.logger;
     this.#settleMs = options.settleMs ?? 5_000;
+    this.#partitions = options.partitions ?? SALES_TOPIC_PARTITIONS;
     this.groupId = options.groupId ?? SALES_CACHE_GROUP;
   }
 
   readonly groupId: string;
 
   async start(): Promise<void> {
-    // The producer (fulfillment worker) creates the topic with 6 partitions; same count here, so that
-    // whichever starts first, the topic comes out the same. Existing topics are left as they are.
-    await this.#events.ensureTopics([SALES_TOPIC], 6);
+    // The producer (fulfillment worker) and geo-reporting create the topic with the same count, so that
+    // whichever starts first, the topic comes out the same. An existing topic is left as it is (a warning if
+    // it has fewer partitions: growing it is an operator's step).
+    await ensureTopicPartitions(this.#events, SALES_TOPIC, this.#partitions, this.#log);
     this.#subscription = await this.#events.subscribe({
       topics: [SALES_TOPIC],
       groupId: this.groupId,

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { describe, expect, it } from 'vitest';
 import { type Infrastructure, loadWorkspace, projectsFileSchema } from '../projects.ts';
 import { cmdr } from '../test-support/run.ts';
@@ -185,8 +186,10 @@ describe('production sizes follow docs/CAPACITY.md section 5', () => {
       'min.insync.replicas': 2,
     });
     expect(kafka.provisioning.enabled).toBe(true);
+    // The same count the apps create the topic with when it is missing (whichever comes first).
+    expect(SALES_TOPIC_PARTITIONS).toBe(12);
     expect(kafka.provisioning.topics).toContainEqual(
-      expect.objectContaining({ name: 'sales.v1', partitions: 12, replicationFactor: 3 }),
+      expect.objectContaining({ name: SALES_TOPIC, partitions: SALES_TOPIC_PARTITIONS, replicationFactor: 3 }),
     );
   });
 });

@@ -68,7 +68,8 @@ describe('sales relay: exactly once and in order under partial failures and lost
     await kafka.cleanup();
   });
 
-  it('after a partial write, publishes again only what did not land: each event once, each order in outbox order', async () => {
+  /** Two paid orders and a refund of the first: sales events of two keys in the outbox, on a topic of 3 partitions. */
+  async function twoOrdersAndARefund(): Promise<string> {
     const topic = kafka.topic();
     await bus.ensureTopics([topic], 3);
     const now = new Date();
@@ -77,6 +78,11 @@ describe('sales relay: exactly once and in order under partial failures and lost
       { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }) },
     ]);
     await applyRefund(pool, SHOP, refundFixture(), now);
+    return topic;
+  }
+
+  it('after a partial write, publishes again only what did not land: each event once, each order in outbox order', async () => {
+    const topic = await twoOrdersAndARefund();
     const { rows: outbox } = await pool.query<{ key: string; event_id: string }>(
       "SELECT key, payload->>'eventId' AS event_id FROM sales_outbox ORDER BY id",
     );
@@ -114,14 +120,7 @@ describe('sales relay: exactly once and in order under partial failures and lost
   });
 
   it('a publish that landed but whose mark was lost with the connection is not published again', async () => {
-    const topic = kafka.topic();
-    await bus.ensureTopics([topic], 3);
-    const now = new Date();
-    await applySnapshots({ pool, tokens, now: () => now }, [
-      { shopDomain: SHOP, snapshot: paidOrder() },
-      { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }) },
-    ]);
-    await applyRefund(pool, SHOP, refundFixture(), now);
+    const topic = await twoOrdersAndARefund();
     const expected = await database().db.salesOutbox.count();
 
     const relayPool = new pg.Pool({

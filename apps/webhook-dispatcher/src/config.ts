@@ -51,6 +51,13 @@ export const dispatcherEnv = {
    */
   WEBHOOK_CLAIM_QUEUE_MAX: z.coerce.number().int().min(1).max(100_000).default(1_000),
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /**
+   * Relays of the orders lane, each publishing the orders that hash to it under its own lock (docs/CAPACITY.md
+   * section 4: one relay moves 1,000-8,000 deliveries/s; the spike needs 22,000). Change it with the outbox drained.
+   */
+  ORDERS_RELAY_LANES: z.coerce.number().int().min(1).max(64).default(1),
+  /** Orders-lane relays one replica takes before leaving the rest to other replicas (10 s; then it takes them). */
+  ORDERS_RELAY_LANES_PER_REPLICA: z.coerce.number().int().min(1).max(64).optional(),
   MAINTENANCE_MODE: booleanString.default(false),
   /** Namespace of the dispatcher's keys in Redis (dedupe fast path, maintenance flag). */
   REDIS_KEY_PREFIX: z.string().min(1).default('dispatcher:'),

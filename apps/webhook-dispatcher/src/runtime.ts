@@ -72,11 +72,22 @@ export function wireDispatcher(
     topology: dispatcherTopology,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   });
+  // Its own connections: each lane or shard it holds keeps one (its session advisory lock), plus the LISTEN;
+  // on the claims' pool they would starve intake once a replica holds several shards.
+  const relayPool = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: config.ORDERS_RELAY_LANES + 2,
+    connectionTimeoutMillis: 2_000,
+  });
+  relayPool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection of the relay lost'));
+  guardPoolClients(relayPool, (err) => logger.warn({ err }, 'PostgreSQL connection of the relay lost while in use'));
   const relay = new OutboxRelay({
-    pool,
+    pool: relayPool,
     messaging,
     logger,
     lanes: ['privacy', 'orders'],
+    ordersShards: config.ORDERS_RELAY_LANES,
+    maxHeldShards: config.ORDERS_RELAY_LANES_PER_REPLICA ?? config.ORDERS_RELAY_LANES,
     publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
   });
   // A started relay is woken in-process; without one (Lambda intake) or on a replica whose relay does not
@@ -110,6 +121,7 @@ export function wireDispatcher(
     ...(options.relay ? [() => relay.stop()] : []),
     () => messaging.close(),
     () => cache.close(),
+    () => relayPool.end(),
     () => pool.end(),
   ];
   return { logger, dispatcher, relay, messaging, closers };

@@ -31,7 +31,22 @@ SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.tr
        d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload,
        d.shopify_order_id
 FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
-WHERE o.lane = $1 ORDER BY o.id LIMIT $2`;
+WHERE o.lane = $1
+  AND ($3::int = 1 OR mod(hashtext(d.shop_domain || E'\n' || coalesce(d.shopify_order_id, '')) & 2147483647, $3::int) = $4::int)
+ORDER BY o.id LIMIT $2`;
+
+/** Advisory lock keys (class 7013): the whole orders lane, the privacy lane, and the orders lane's shard i. */
+const ORDERS_LOCK = 1;
+const PRIVACY_LOCK = 2;
+const SHARD_LOCK_BASE = 100;
+
+/** What one relay loop publishes: a whole lane, or shard `index` of `count` of the orders lane. */
+interface Unit {
+  lane: Lane;
+  index: number;
+  count: number;
+}
+const unitName = (u: Unit) => (u.count === 1 ? u.lane : `${u.lane}.${u.index}/${u.count}`);
 
 export function toEnvelope(row: OutboxRow): Omit<WebhookEnvelopeV1, 'payload'> {
   return {
@@ -70,6 +85,16 @@ export interface RelayOptions {
   messaging: Messaging;
   logger: Logger;
   lanes: readonly Lane[];
+  /**
+   * Shards of the orders lane (ORDERS_RELAY_LANES, docs/CAPACITY.md section 4): shard i publishes the orders whose
+   * key (shop and order id) hashes to i, under its own advisory lock, so the shards spread over the replicas and
+   * run side by side; one order's deliveries stay in one shard, in id order. 1: the lane as one relay.
+   */
+  ordersShards?: number;
+  /** Shards one relay takes at once before it leaves the rest to other replicas (taken anyway after takeoverMs). */
+  maxHeldShards?: number;
+  /** How long a relay at maxHeldShards waits before taking a shard no other replica took. */
+  takeoverMs?: number;
   batchSize?: number;
   publishTimeoutMs?: number;
   /** Poll interval when nothing wakes the relay (NOTIFY is the fast path). */
@@ -85,13 +110,40 @@ export class OutboxRelay {
   private readonly options: Required<RelayOptions>;
   private stopping = false;
   private readonly sleepers = new Set<() => void>();
+  private readonly lockSleepers = new Set<() => void>();
   private listener: PoolClient | undefined;
   private loops: Promise<void>[] = [];
-  /** Lanes whose advisory lock this relay holds: only it publishes them, cluster-wide. */
-  private readonly held = new Set<Lane>();
+  /** Units whose advisory lock this relay holds: only it publishes them, cluster-wide. */
+  private readonly held = new Set<Unit>();
+  private readonly units: Unit[];
+  /** Shard locks being asked for right now (counted with the held ones against maxHeldShards). */
+  private tryingShards = 0;
 
   constructor(options: RelayOptions) {
-    this.options = { batchSize: 200, publishTimeoutMs: 5_000, idlePollMs: 1_000, ...options };
+    const idlePollMs = options.idlePollMs ?? 1_000;
+    const ordersShards = options.ordersShards ?? 1;
+    this.options = {
+      batchSize: 200,
+      publishTimeoutMs: 5_000,
+      idlePollMs,
+      ordersShards,
+      maxHeldShards: ordersShards,
+      takeoverMs: idlePollMs * 10,
+      ...options,
+    };
+    if (!Number.isInteger(ordersShards) || ordersShards < 1) {
+      throw new Error('ordersShards must be a whole number >= 1');
+    }
+    this.units = this.options.lanes.flatMap((lane): Unit[] =>
+      lane === 'orders'
+        ? Array.from({ length: ordersShards }, (_, index) => ({ lane, index, count: ordersShards }))
+        : [{ lane, index: 0, count: 1 }],
+    );
+  }
+
+  /** The lanes and shards this relay publishes now (`orders.3/8`), for logs and tests. */
+  holding(): string[] {
+    return [...this.held].map(unitName).sort();
   }
 
   async start() {
@@ -99,28 +151,33 @@ export class OutboxRelay {
     this.listener.on('notification', () => this.wake());
     this.listener.on('error', (err) => this.options.logger.warn({ err }, 'outbox listener connection lost'));
     await this.listener.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.loops = this.options.lanes.map((lane) => this.runLane(lane));
+    this.loops = this.units.map((unit) => this.runUnit(unit));
   }
 
   /** Publishes the current batch to completion, then stops (graceful shutdown). */
   async stop() {
     this.stopping = true;
     this.wake();
+    for (const done of [...this.lockSleepers]) done();
     await Promise.all(this.loops);
     this.listener?.release();
     this.listener = undefined;
   }
 
-  /** Sleeps until `ms` pass or a NOTIFY (or stop) wakes every sleeping lane. */
-  private sleep(ms: number): Promise<void> {
+  /**
+   * Sleeps until `ms` pass or a NOTIFY (or stop) wakes every sleeping lane. A loop waiting for a lock another
+   * replica holds sleeps in `lockSleepers`, woken by stop only: a NOTIFY is for the holder, and waking every
+   * waiter on each claim would only make them ask for locks they cannot get.
+   */
+  private sleep(ms: number, sleepers = this.sleepers): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.sleepers.delete(done);
+        sleepers.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.sleepers.add(done);
+      sleepers.add(done);
     });
   }
 
@@ -130,38 +187,87 @@ export class OutboxRelay {
 
   /** Wakes the relay when it is the one publishing `lane`; false when another replica holds the lane. */
   wakeIfHeld(lane: Lane): boolean {
-    if (!this.held.has(lane)) return false;
+    if (![...this.held].some((unit) => unit.lane === lane)) return false;
     this.wake();
     return true;
   }
 
-  private async runLane(lane: Lane) {
+  /**
+   * Takes the unit's advisory lock(s) on `client`; false when another replica holds them. A shard also takes the
+   * whole orders lane's lock in shared mode: a relay publishing the lane unsharded (ORDERS_RELAY_LANES=1, or a
+   * replica of the previous release during a rolling deploy) holds it exclusively, so the two never publish
+   * one order side by side.
+   */
+  private async lock(client: PoolClient, unit: Unit): Promise<boolean> {
+    const locked = async (sql: string, key: number) =>
+      (await client.query<{ locked: boolean }>(`SELECT ${sql}(7013, $1) AS locked`, [key])).rows[0]?.locked === true;
+    if (unit.count === 1) return locked('pg_try_advisory_lock', unit.lane === 'privacy' ? PRIVACY_LOCK : ORDERS_LOCK);
+    if (!(await locked('pg_try_advisory_lock_shared', ORDERS_LOCK))) return false;
+    if (await locked('pg_try_advisory_lock', SHARD_LOCK_BASE + unit.index)) return true;
+    await client.query('SELECT pg_advisory_unlock_shared(7013, $1)', [ORDERS_LOCK]);
+    return false;
+  }
+
+  private async unlock(client: PoolClient, unit: Unit): Promise<void> {
+    if (unit.count === 1) {
+      await client.query('SELECT pg_advisory_unlock(7013, $1)', [unit.lane === 'privacy' ? PRIVACY_LOCK : ORDERS_LOCK]);
+      return;
+    }
+    await client.query('SELECT pg_advisory_unlock(7013, $1)', [SHARD_LOCK_BASE + unit.index]);
+    await client.query('SELECT pg_advisory_unlock_shared(7013, $1)', [ORDERS_LOCK]);
+  }
+
+  /** Shards held by this relay: at maxHeldShards it leaves the others to replicas with fewer, for a while. */
+  private heldShards(): number {
+    return [...this.held].filter((unit) => unit.count > 1).length;
+  }
+
+  private async runUnit(unit: Unit) {
     const { pool, logger } = this.options;
-    const lockKey = lane === 'privacy' ? 2 : 1;
+    const lane = unitName(unit);
+    const shard = unit.count > 1;
     let backoffMs = 0;
+    let overdue = false;
     while (!this.stopping) {
+      // At its share of shards this replica leaves the rest to others; one nobody took is taken after takeoverMs.
+      if (shard && !overdue && this.heldShards() >= this.options.maxHeldShards) {
+        await this.sleep(this.options.takeoverMs, this.lockSleepers);
+        overdue = true;
+        continue;
+      }
+      // Its other loops are asking for as many as it may take: ask again once they know.
+      if (shard && !overdue && this.heldShards() + this.tryingShards >= this.options.maxHeldShards) {
+        await this.sleep(this.options.idlePollMs, this.lockSleepers);
+        continue;
+      }
+      overdue = false;
       let client: PoolClient | undefined;
+      // Counted from before the connect: the loops run side by side and would all pass the check above.
+      if (shard) this.tryingShards++;
+      let trying = shard;
       try {
         client = await pool.connect();
-        const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(7013, $1) AS locked', [
-          lockKey,
-        ]);
-        if (!rows[0]?.locked) {
+        const locked = await this.lock(client, unit);
+        if (trying) this.tryingShards--;
+        trying = false;
+        if (!locked) {
           client.release();
           client = undefined;
-          await this.sleep(this.options.idlePollMs);
+          await this.sleep(this.options.idlePollMs, this.lockSleepers);
           continue;
         }
-        this.held.add(lane);
+        this.held.add(unit);
         while (!this.stopping) {
-          const published = await this.publishBatch(client, lane);
+          const published = await this.publishBatch(client, unit);
           backoffMs = 0;
           if (published === 0) await this.sleep(this.options.idlePollMs);
         }
-        this.held.delete(lane);
-        await client.query('SELECT pg_advisory_unlock(7013, $1)', [lockKey]);
+        this.held.delete(unit);
+        await this.unlock(client, unit);
       } catch (err) {
-        this.held.delete(lane);
+        if (trying) this.tryingShards--;
+        trying = false;
+        this.held.delete(unit);
         backoffMs = Math.min(Math.max(backoffMs * 2, 100), 5_000);
         logger.warn({ err, lane, retryInMs: backoffMs }, 'outbox relay paused');
         // A broken connection must not go back to the pool holding the lock.
@@ -179,9 +285,9 @@ export class OutboxRelay {
    * one's confirm. A failed publish stops the rest of its key for this batch (they stay in the outbox, behind
    * it), so a later delivery of one order never overtakes an earlier one that failed; other keys go on.
    */
-  private async publishBatch(client: PoolClient, lane: Lane): Promise<number> {
+  private async publishBatch(client: PoolClient, unit: Unit): Promise<number> {
     const { messaging, batchSize, publishTimeoutMs } = this.options;
-    const { rows } = await client.query<OutboxRow>(SELECT_BATCH, [lane, batchSize]);
+    const { rows } = await client.query<OutboxRow>(SELECT_BATCH, [unit.lane, batchSize, unit.count, unit.index]);
     if (rows.length === 0) return 0;
     const byKey = new Map<string, OutboxRow[]>();
     for (const row of rows) {

@@ -1,3 +1,4 @@
+import { createDbOnPool, type Db } from '@single/db';
 import { createHttpApp, type HttpApp, registerMetrics } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
@@ -32,18 +33,36 @@ export interface DispatcherDeps {
 
 export interface Dispatcher extends HttpApp {
   claims: ClaimService;
+  /** Prisma Client on the dispatcher's pool: everything but the claim, the relay and the waker (ARCHITECTURE.md). */
+  db: Db;
   metrics: DispatcherMetrics;
 }
 
 /** Builds the dispatcher's HTTP app; no listening, no background work (main.ts starts the relay). */
 export function buildApp(deps: DispatcherDeps): Dispatcher {
   const bodyLimit = deps.bodyLimit ?? 2 * 1024 * 1024;
+  const db = createDbOnPool(deps.pool);
   const http = createHttpApp({
     logger: deps.logger,
     bodyLimit,
-    readiness: [{ name: 'postgres', check: async () => void (await deps.pool.query('SELECT 1')) }],
+    readiness: [{ name: 'postgres', check: async () => void (await db.$executeRaw`SELECT 1`) }],
   });
-  const metrics = deps.metrics ?? new DispatcherMetrics(deps.pool);
+  // Before the first request: the client's query compiler (WebAssembly) is instantiated on the first query and
+  // compiles the first model read and aggregation synchronously (0.25-0.85 s on the loaded two-core machine,
+  // ARCHITECTURE.md), which would stall the claims behind an unknown shop's first delivery or the first scrape.
+  // Best effort: PostgreSQL down or behind at start-up must not keep the dispatcher from starting (its claims
+  // answer 503 until PostgreSQL is back), so a failed warm-up is logged, and the first use compiles instead.
+  http.app.addHook('onReady', async () => {
+    try {
+      await db.$executeRaw`SELECT 1`;
+      await db.shop.findUnique({ where: { domain: '' }, select: { id: true } });
+      await db.dispatchOutbox.groupBy({ by: ['lane'], where: { lane: '' }, _count: { _all: true } });
+    } catch (err) {
+      deps.logger.warn({ err }, 'Prisma warm-up failed; the first queries compile instead');
+    }
+  });
+  http.app.addHook('onClose', async () => db.$disconnect());
+  const metrics = deps.metrics ?? new DispatcherMetrics(db);
   registerMetrics(http.app, metrics.registry);
   const waker = deps.waker ?? new OutboxWaker({ pool: deps.pool, logger: deps.logger });
   const claims = new ClaimService(
@@ -56,7 +75,7 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
   registerShopifyWebhookRoute(http.app, {
     secrets: deps.secrets,
     claims,
-    shops: deps.shops ?? knownShops(deps.pool),
+    shops: deps.shops ?? knownShops(db),
     maintenance: deps.maintenance,
     bodyLimit,
     payloadRetentionDays: deps.payloadRetentionDays ?? 7,
@@ -64,5 +83,5 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     metrics,
     ...(deps.now ? { now: deps.now } : {}),
   });
-  return { ...http, claims, metrics };
+  return { ...http, claims, db, metrics };
 }

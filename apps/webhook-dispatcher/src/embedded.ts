@@ -47,6 +47,8 @@ export async function startEmbeddedDispatcher(
     // No payload retention sweep: the embedded dispatcher has never scheduled one.
     { relay: true, payloadSweep: false },
   );
+  // Ready first, as main.ts: the Prisma client's warm-up blocks the event loop once, before the relay runs.
+  await runtime.dispatcher.app.ready();
   await runtime.relay.start();
   return {
     dispatcher: runtime.dispatcher,

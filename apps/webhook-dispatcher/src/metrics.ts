@@ -1,14 +1,8 @@
+import type { Db } from '@single/db';
 import { Counter, createMetricsRegistry, Histogram, type Registry, scrapeGauge, scrapeReader } from '@single/http';
-import type { Pool } from 'pg';
 
 /** The lanes the relay publishes (runtime.ts); each is shown, at 0 when empty, so a monitor always has data. */
 const LANES = ['orders', 'privacy'] as const;
-
-interface LaneBacklog {
-  lane: string;
-  rows: number;
-  oldestSeconds: number;
-}
 
 /**
  * The dispatcher's metrics (GET /metrics, scraped by the Datadog agent; monitors in infra/monitors/).
@@ -22,7 +16,7 @@ export class DispatcherMetrics {
   /** From the claim's start (known-shop check, dedupe, the batched INSERT) to its commit or failure. */
   readonly claimSeconds: Histogram<'outcome'>;
 
-  constructor(pool: Pool, registry: Registry = createMetricsRegistry()) {
+  constructor(db: Db, registry: Registry = createMetricsRegistry()) {
     this.registry = registry;
     this.answers = new Counter({
       name: 'webhook_answers_total',
@@ -37,7 +31,7 @@ export class DispatcherMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     });
-    const backlog = scrapeReader(() => readBacklog(pool), { source: 'postgres', registry });
+    const backlog = scrapeReader(() => readBacklog(db), { source: 'postgres', registry });
     scrapeGauge({
       name: 'dispatch_outbox_backlog',
       help: 'Deliveries claimed but not yet published to RabbitMQ, by lane',
@@ -57,13 +51,21 @@ export class DispatcherMetrics {
   }
 }
 
-async function readBacklog(pool: Pool): Promise<LaneBacklog[]> {
-  const { rows } = await pool.query<LaneBacklog>(
-    `SELECT lane, count(*)::int AS "rows",
-            coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
-       FROM dispatch_outbox GROUP BY lane`,
+/** Rows per lane and the age of each lane's oldest row (0 when none waits), every known lane shown. */
+async function readBacklog(db: Db) {
+  const groups = await db.dispatchOutbox.groupBy({ by: ['lane'], _count: { _all: true }, _min: { createdAt: true } });
+  // This process's clock, not the database's: the age of a row is at most a clock skew off, never below 0.
+  const at = Date.now();
+  const byLane = new Map(
+    groups.map((g) => [
+      g.lane,
+      {
+        lane: g.lane,
+        rows: g._count._all,
+        oldestSeconds: g._min.createdAt ? Math.max(0, (at - g._min.createdAt.getTime()) / 1000) : 0,
+      },
+    ]),
   );
-  const byLane = new Map(rows.map((r) => [r.lane, r]));
   return [...new Set([...LANES, ...byLane.keys()])].map(
     (lane) => byLane.get(lane) ?? { lane, rows: 0, oldestSeconds: 0 },
   );

@@ -108,7 +108,14 @@ export function wireDispatcher(
     claimQueueMax: config.WEBHOOK_CLAIM_QUEUE_MAX,
     waker,
   });
-  const stopSweep = options.payloadSweep ? schedulePayloadSweep(pool, logger) : () => {};
+  // Once the app is ready (its Prisma client warmed, app.ts), not while the relay connects: the first query
+  // instantiates the client's query compiler, which blocks the event loop for a moment.
+  let stopSweep = () => {};
+  if (options.payloadSweep) {
+    dispatcher.app.addHook('onReady', async () => {
+      stopSweep = schedulePayloadSweep(dispatcher.db, logger);
+    });
+  }
   // Where payloads are swept, old delivery log rows are deleted too (same hourly rhythm, small batches).
   const stopRetention = options.payloadSweep
     ? scheduleDeliveryRetention(pool, logger, { retentionDays: config.DELIVERY_LOG_RETENTION_DAYS })

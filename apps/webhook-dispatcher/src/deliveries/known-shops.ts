@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Db } from '@single/db';
 
 /** Whether a shop was ever connected to the platform (it has a row in `shop`, whatever its install state). */
 export interface KnownShops {
@@ -21,7 +21,7 @@ export interface KnownShopsOptions {
  * not kept: a shop connected a moment ago is taken at once, and an unknown domain only reaches this check
  * with a valid signature (a replayed body), for one indexed read. Concurrent misses share one query.
  */
-export function knownShops(pool: Pool, options: KnownShopsOptions = {}): KnownShops {
+export function knownShops(db: Db, options: KnownShopsOptions = {}): KnownShops {
   const knownTtlMs = options.knownTtlMs ?? 60_000;
   const maxEntries = options.maxEntries ?? 10_000;
   const now = options.now ?? Date.now;
@@ -29,8 +29,8 @@ export function knownShops(pool: Pool, options: KnownShopsOptions = {}): KnownSh
   const pending = new Map<string, Promise<boolean>>();
 
   const lookup = async (domain: string): Promise<boolean> => {
-    const { rowCount } = await pool.query('SELECT 1 FROM shop WHERE domain = $1', [domain]);
-    if (!rowCount) return false;
+    const shop = await db.shop.findUnique({ where: { domain }, select: { id: true } });
+    if (!shop) return false;
     // Oldest first when full (a Map keeps insertion order).
     if (known.size >= maxEntries) known.delete(known.keys().next().value as string);
     known.delete(domain);

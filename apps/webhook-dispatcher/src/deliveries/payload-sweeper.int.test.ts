@@ -18,7 +18,7 @@ describe('sweepExpiredPayloads', () => {
       `UPDATE webhook_delivery SET payload_expires_at = now() - interval '1 minute' WHERE id IN (SELECT id FROM webhook_delivery ORDER BY id LIMIT 2)`,
     );
     await h.pool.query(`DELETE FROM dispatch_outbox WHERE delivery_id = (SELECT min(id) FROM webhook_delivery)`);
-    expect(await sweepExpiredPayloads(h.pool, 1)).toBe(1);
+    expect(await sweepExpiredPayloads(h.dispatcher.db, 1)).toBe(1);
     const { rows } = await h.pool.query<{ cleared: boolean }>(
       'SELECT payload IS NULL AS cleared FROM webhook_delivery ORDER BY id',
     );

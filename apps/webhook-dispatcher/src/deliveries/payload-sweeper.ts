@@ -1,29 +1,28 @@
+import type { Db } from '@single/db';
 import type { Logger } from '@single/logger';
-import type { Pool } from 'pg';
 
 /**
  * Payloads hold personal data: the delivery log keeps them for replay until `payload_expires_at`
  * (DELIVERY_PAYLOAD_RETENTION_DAYS), then this clears them in small batches; ids, times and status stay.
  */
-export async function sweepExpiredPayloads(pool: Pool, batchSize = 1_000): Promise<number> {
+export async function sweepExpiredPayloads(db: Db, batchSize = 1_000): Promise<number> {
   let cleared = 0;
   for (;;) {
-    const { rowCount } = await pool.query(
-      `UPDATE webhook_delivery SET payload = NULL
-       WHERE id IN (SELECT id FROM webhook_delivery WHERE payload IS NOT NULL AND payload_expires_at <= now()
-                    AND NOT EXISTS (SELECT 1 FROM dispatch_outbox o WHERE o.delivery_id = webhook_delivery.id)
-                    LIMIT $1)`,
-      [batchSize],
-    );
-    cleared += rowCount ?? 0;
-    if ((rowCount ?? 0) < batchSize) return cleared;
+    // A row still owed to the broker (an outbox row) keeps its payload until the relay has published it.
+    const { count } = await db.webhookDelivery.updateMany({
+      where: { payload: { not: null }, payloadExpiresAt: { lte: new Date() }, outbox: { none: {} } },
+      data: { payload: null },
+      limit: batchSize,
+    });
+    cleared += count;
+    if (count < batchSize) return cleared;
   }
 }
 
 /** Runs the sweep now and then every `everyMs`; returns a stop function. */
-export function schedulePayloadSweep(pool: Pool, logger: Logger, everyMs = 3_600_000): () => void {
+export function schedulePayloadSweep(db: Db, logger: Logger, everyMs = 3_600_000): () => void {
   const run = () =>
-    sweepExpiredPayloads(pool).then(
+    sweepExpiredPayloads(db).then(
       (cleared) => cleared > 0 && logger.info({ cleared }, 'expired delivery payloads cleared'),
       (err) => logger.warn({ err }, 'payload sweep failed, will retry'),
     );

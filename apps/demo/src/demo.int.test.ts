@@ -45,7 +45,10 @@ describe('zero-setup demo (--ci)', () => {
       fulfillmentWorker: 'running',
       geoReporting: 'running',
       artistApi: 'running',
+      dashboard: 'running',
     });
+    // The dashboard's one-time sign-in link (its single use: apps/dashboard sign-in-link.int.test.ts).
+    expect(summary.urls['dashboard (one-time link)']).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/auth\/link\/[\w-]{43}$/);
     // Generous for a loaded CI machine; the README's 30 s is measured on an idle one.
     expect(wallMs).toBeLessThan(60_000);
   });

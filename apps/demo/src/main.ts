@@ -93,6 +93,7 @@ const apps: DemoSummary['apps'] = {
   fulfillmentWorker: 'not available yet',
   geoReporting: 'not available yet',
   artistApi: 'not available yet',
+  dashboard: 'not available yet',
 };
 const notes: string[] = [];
 const closers: (() => Promise<void>)[] = [];
@@ -169,6 +170,28 @@ const geo = await optional('geoReporting', async () => {
     delayMinutes: config.CHART_FILE_DELAY_MINUTES,
     produceChartFiles: () => runChartFileJob(config, { logger }),
   };
+});
+// The dashboard's BFF and its built web app, in front of the artist API; sessions in the cache port (in memory).
+const dashboard = await optional('dashboard', async () => {
+  if (!artistApi) throw new Error('it needs the artist API');
+  const { buildApp, defaultWebRoot } = await import('@single/dashboard');
+  const store = ports.cache('dashboard:');
+  const started = buildApp({
+    logger: child('dashboard'),
+    store,
+    artistApiUrl: artistApi.url,
+    sessionSecret: randomBytes(32).toString('hex'),
+    sessionTtlSeconds: 8 * 3600,
+    secureCookies: false,
+    webRoot: defaultWebRoot(),
+  });
+  const url = await listen(started, 3005);
+  closers.unshift(async () => {
+    started.health.shuttingDown = true;
+    await started.app.close();
+    await store.close();
+  });
+  return { url, signInLinks: started.signInLinks };
 });
 const mailbox = new FolderMailbox(mailboxDir);
 const worker = await optional('fulfillmentWorker', async () => {
@@ -280,7 +303,6 @@ if (worker) {
 }
 if (!geo) notes.push('geo-reporting is not available yet: sales are not located.');
 if (!worker) notes.push('fulfillment-worker is not available yet: deliveries are published but nobody fulfils them.');
-notes.push('dashboard: not available yet');
 
 // A chart file exists only for a closed New York business day: the last one with the demo's sales, or when
 // the first one will exist (the storm's sales are "today" in New York).
@@ -293,7 +315,12 @@ const chartFile = geo
       salesDays: await luminateSalesDays(pool),
     })
   : undefined;
+// A sign-in link for the seeded label, good once (a second use is refused) for 15 minutes.
+const dashboardLink = dashboard
+  ? `${dashboard.url}/auth/link/${await dashboard.signInLinks.issue(seeded.apiKey)}`
+  : undefined;
 const urls: Record<string, string> = {
+  ...(dashboardLink ? { 'dashboard (one-time link)': dashboardLink } : {}),
   'API docs': `${artistApi.url}/docs`,
   ...(answers.workingDownloadLink ? { 'a download link': answers.workingDownloadLink } : {}),
   'sales summary': `curl -H 'authorization: Bearer ${seeded.apiKey}' '${artistApi.url}/v1/sales/summary?releaseId=${seeded.outNow.id}'`,

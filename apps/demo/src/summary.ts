@@ -8,7 +8,7 @@ export type AppState = 'running' | 'not available yet';
 export interface DemoSummary {
   elapsedMs: number;
   servers: PortChoice;
-  apps: Record<'webhookDispatcher' | 'fulfillmentWorker' | 'geoReporting' | 'artistApi', AppState>;
+  apps: Record<'webhookDispatcher' | 'fulfillmentWorker' | 'geoReporting' | 'artistApi' | 'dashboard', AppState>;
   sent: StormSent;
   deliveries: {
     /** The dispatcher's answers, as Shopify would have seen them. */

@@ -201,6 +201,30 @@ describe('dashboard in the browser', () => {
     await screenshots(page, 'shops');
   });
 
+  it('signs in by a one-time link (as the demo prints), and refuses its second use', async () => {
+    const link = `${stack.url}/auth/link/${await stack.signInLinks.issue(stack.secret)}`;
+    const first = await browser.newContext({ locale: 'en-US' });
+    const tab = await first.newPage();
+    await tab.goto(link);
+    await tab.getByRole('button', { name: 'Sign out' }).waitFor();
+    await tab.getByText(stack.accountName).waitFor();
+    expect(new URL(tab.url()).pathname).toBe('/');
+    await first.close();
+    const second = await browser.newContext({ locale: 'en-US' });
+    const again = await second.newPage();
+    await again.goto(link);
+    await again
+      .getByRole('alert')
+      .getByText(/used already or has expired/)
+      .waitFor();
+    await again.getByLabel('API key').waitFor();
+    // Whatever cookie the sign-in form's own session gave it, it is not signed in.
+    const cookie = (await second.cookies(stack.url)).map((c) => `${c.name}=${c.value}`).join('; ');
+    expect((await fetch(`${stack.url}/api/me`, { headers: { cookie } })).status).toBe(401);
+    await expectAccessible(again, 'sign-in-link-refused');
+    await second.close();
+  });
+
   it('signs out, and the old cookie no longer works', async () => {
     const cookies = await context.cookies(stack.url);
     const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');

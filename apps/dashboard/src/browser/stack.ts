@@ -29,13 +29,15 @@ import {
 } from '@single/testing';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { buildApp } from '../server/app.ts';
+import { buildApp, type Dashboard } from '../server/app.ts';
+import { redisKeyValue } from '../server/sealed-store.ts';
 
 export const WEB_ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'web');
 
 export interface Stack {
   artist: Harness;
   dashboard: FastifyInstance;
+  signInLinks: Dashboard['signInLinks'];
   /** Shopify's side of a store install (authorization page, code exchange, webhook subscriptions). */
   shopify: FakeShopify;
   /** The artist API's shop token keys (to open what it stored). */
@@ -109,22 +111,23 @@ export async function startStack(): Promise<Stack> {
 
   const redis = new Redis(testRedisUrl());
   const prefix = `${createTestRedisPrefix()}session:`;
-  const dashboard = buildApp({
+  const { app: dashboard, signInLinks } = buildApp({
     logger: silentLogger(),
-    redis,
+    store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
     sessionSecret: 'browser-test-session-secret-0123456789',
     sessionTtlSeconds: 900,
     sessionKeyPrefix: prefix,
     secureCookies: false,
     webRoot: WEB_ROOT,
-  }).app;
+  });
   const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });
   // After the install, the API sends the merchant back to the dashboard's shops page (SHOPIFY_INSTALL_RETURN_URL).
   shopifySettings.returnUrl = `${url}/shops`;
   return {
     artist,
     dashboard,
+    signInLinks,
     shopify,
     shopTokenKeys,
     webhookUrl,

@@ -16,10 +16,11 @@ import {
 } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import type { Redis } from 'ioredis';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { registerConnectStoreRoute } from './connect-store.routes.ts';
-import { RedisSessionStore } from './session-store.ts';
+import type { KeyValueStore } from './sealed-store.ts';
+import { SealedSessionStore } from './session-store.ts';
+import { SignInLinks } from './sign-in-links.ts';
 
 declare module 'fastify' {
   interface Session {
@@ -30,12 +31,15 @@ declare module 'fastify' {
 
 export interface DashboardDeps {
   logger: Logger;
-  redis: Redis;
+  /** Sessions and sign-in links: Redis (`redisKeyValue`), or the demo's cache port. */
+  store: KeyValueStore;
   artistApiUrl: string;
   sessionSecret: string;
   sessionTtlSeconds: number;
-  /** Redis key prefix of the sessions (tests isolate themselves by it). */
+  /** Key prefix of the sessions (tests isolate themselves by it); sign-in links use `<prefix>link:`. */
   sessionKeyPrefix?: string;
+  /** How long a one-time sign-in link stays good (default 15 minutes). */
+  signInLinkTtlSeconds?: number;
   /** Secure cookies: true everywhere but plain-http localhost. */
   secureCookies: boolean;
   /** The built web app; missing = the API side only (tests of the BFF alone). */
@@ -65,9 +69,21 @@ export function defaultWebRoot(): string {
     : path.join(here, 'web');
 }
 
-export function buildApp(deps: DashboardDeps): HttpApp {
+export interface Dashboard extends HttpApp {
+  /** Issues one-time sign-in links (`/auth/link/<token>`), for the process that runs the BFF (the demo). */
+  signInLinks: SignInLinks;
+}
+
+export function buildApp(deps: DashboardDeps): Dashboard {
   const http = createHttpApp({ logger: deps.logger, bodyLimit: 256 * 1024, readiness: deps.readiness ?? [] });
   const { app } = http;
+  const prefix = deps.sessionKeyPrefix ?? 'dashboard:session:';
+  const signInLinks = new SignInLinks({
+    store: deps.store,
+    prefix: `${prefix}link:`,
+    ttlSeconds: deps.signInLinkTtlSeconds ?? 900,
+    secret: deps.sessionSecret,
+  });
   // Process metrics and answers by route and status (the proxied /api/* included), for the Datadog agent.
   registerMetrics(app, createMetricsRegistry());
 
@@ -76,9 +92,9 @@ export function buildApp(deps: DashboardDeps): HttpApp {
     secret: deps.sessionSecret,
     cookieName: 'single_dashboard',
     // The session id alone travels; the API key stays in the (sealed) Redis entry.
-    store: new RedisSessionStore({
-      redis: deps.redis,
-      prefix: deps.sessionKeyPrefix ?? 'dashboard:session:',
+    store: new SealedSessionStore({
+      store: deps.store,
+      prefix,
       ttlSeconds: deps.sessionTtlSeconds,
       secret: deps.sessionSecret,
     }),
@@ -120,7 +136,7 @@ export function buildApp(deps: DashboardDeps): HttpApp {
       }
       throw error;
     });
-    registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
+    registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf, signInLinks });
     registerConnectStoreRoute(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
 
     // /api/* -> the artist API's /v1/*, with the session's key as the bearer token; the browser never holds it.
@@ -154,5 +170,5 @@ export function buildApp(deps: DashboardDeps): HttpApp {
       }
     });
   }
-  return http;
+  return Object.assign(http, { signInLinks });
 }

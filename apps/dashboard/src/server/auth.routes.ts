@@ -1,6 +1,7 @@
 import { ProblemError } from '@single/http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { SignInLinks } from './sign-in-links.ts';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
 
@@ -14,7 +15,24 @@ const meResponse = z.object({
  * Sign-in, the session's state and sign-out. The key is checked against the artist API's `/v1/me` and
  * then kept in the server-side session only; the browser gets an account name and a CSRF token.
  */
-export function registerAuthRoutes(app: FastifyInstance, options: { artistApiUrl: string; checkCsrf: Hook }) {
+/** The key's account, from the artist API's `/v1/me`; a refused key is 401 `invalid_api_key`. */
+async function accountOf(artistApiUrl: string, apiKey: string) {
+  const answer = await fetch(new URL('/v1/me', artistApiUrl), {
+    headers: { authorization: `Bearer ${apiKey}` },
+    signal: AbortSignal.timeout(5_000),
+  }).catch(() => undefined);
+  if (!answer) throw new ProblemError(502, 'artist_api_unreachable', 'The artist API did not answer');
+  if (answer.status === 401 || answer.status === 403) {
+    throw new ProblemError(401, 'invalid_api_key', 'That API key was not accepted');
+  }
+  if (!answer.ok) throw new ProblemError(502, 'artist_api_error', 'The artist API could not check the key');
+  return meResponse.parse(await answer.json()).account;
+}
+
+export function registerAuthRoutes(
+  app: FastifyInstance,
+  options: { artistApiUrl: string; checkCsrf: Hook; signInLinks: SignInLinks },
+) {
   app.get('/auth/session', async (request, reply) => {
     const csrfToken = reply.generateCsrf();
     const { account } = request.session;
@@ -24,21 +42,26 @@ export function registerAuthRoutes(app: FastifyInstance, options: { artistApiUrl
   app.post('/auth/sign-in', { preHandler: options.checkCsrf }, async (request, reply) => {
     const parsed = signInBody.safeParse(request.body);
     if (!parsed.success) throw new ProblemError(400, 'validation_failed', 'An API key is required');
-    const answer = await fetch(new URL('/v1/me', options.artistApiUrl), {
-      headers: { authorization: `Bearer ${parsed.data.apiKey}` },
-      signal: AbortSignal.timeout(5_000),
-    }).catch(() => undefined);
-    if (!answer) throw new ProblemError(502, 'artist_api_unreachable', 'The artist API did not answer');
-    if (answer.status === 401 || answer.status === 403) {
-      throw new ProblemError(401, 'invalid_api_key', 'That API key was not accepted');
-    }
-    if (!answer.ok) throw new ProblemError(502, 'artist_api_error', 'The artist API could not check the key');
-    const me = meResponse.parse(await answer.json());
+    const account = await accountOf(options.artistApiUrl, parsed.data.apiKey);
     // A fresh session id at sign-in: an id planted before sign-in (fixation) never becomes signed in.
     await request.session.regenerate();
     request.session.apiKey = parsed.data.apiKey;
-    request.session.account = me.account;
-    return { signedIn: true, account: me.account, csrfToken: reply.generateCsrf() };
+    request.session.account = account;
+    return { signedIn: true, account, csrfToken: reply.generateCsrf() };
+  });
+
+  // A one-time sign-in link (the demo prints one): a link is followed by a GET, so no CSRF token here; the
+  // token is the proof, spent by its first use. Refused (used, expired, unknown): the sign-in form says so.
+  app.get<{ Params: { token: string } }>('/auth/link/:token', async (request, reply) => {
+    reply.header('cache-control', 'no-store');
+    const apiKey = await options.signInLinks.consume(request.params.token);
+    if (!apiKey) return reply.redirect('/?sign_in=link_refused', 303);
+    const account = await accountOf(options.artistApiUrl, apiKey).catch(() => undefined);
+    if (!account) return reply.redirect('/?sign_in=link_refused', 303);
+    await request.session.regenerate();
+    request.session.apiKey = apiKey;
+    request.session.account = account;
+    return reply.redirect('/', 303);
   });
 
   app.post('/auth/sign-out', { preHandler: options.checkCsrf }, async (request, reply) => {

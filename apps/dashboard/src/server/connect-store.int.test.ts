@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { redisKeyValue } from './sealed-store.ts';
 
 // "Connect a store" through the BFF on the real artist API (its own database, the harness's Shopify app
 // settings) and the real Redis: the form post becomes a redirect to Shopify, or back to the shops page
@@ -28,7 +29,7 @@ beforeAll(async () => {
   prefix = `${createTestRedisPrefix()}session:`;
   dashboard = buildApp({
     logger: silentLogger(),
-    redis,
+    store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
     sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
     sessionTtlSeconds: 600,

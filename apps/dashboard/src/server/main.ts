@@ -4,6 +4,7 @@ import { traceLogFields } from '@single/tracing';
 import { Redis } from 'ioredis';
 import { buildApp, defaultWebRoot } from './app.ts';
 import { loadDashboardConfig, secureCookies } from './config.ts';
+import { redisKeyValue } from './sealed-store.ts';
 
 const config = loadDashboardConfig(process.env);
 const logger = createLogger({ level: config.LOG_LEVEL, service: 'dashboard', mixin: traceLogFields });
@@ -12,7 +13,7 @@ redis.on('error', (err) => logger.warn({ err }, 'session store unreachable'));
 
 const http = buildApp({
   logger,
-  redis,
+  store: redisKeyValue(redis),
   artistApiUrl: config.ARTIST_API_URL,
   sessionSecret: config.SESSION_SECRET,
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { redisKeyValue } from './sealed-store.ts';
 
 /** The value of one series in the Prometheus text, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -29,7 +30,7 @@ beforeAll(async () => {
   prefix = `${createTestRedisPrefix()}session:`;
   dashboard = buildApp({
     logger: silentLogger(),
-    redis,
+    store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
     sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
     sessionTtlSeconds: 600,

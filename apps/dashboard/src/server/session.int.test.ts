@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.ts';
+import { redisKeyValue } from './sealed-store.ts';
 
 // The BFF on the real artist API (its own database) and the real Redis (its own key prefix).
 let artist: Harness;
@@ -22,7 +23,7 @@ beforeAll(async () => {
   prefix = `${createTestRedisPrefix()}session:`;
   dashboard = buildApp({
     logger: silentLogger(),
-    redis,
+    store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
     sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
     sessionTtlSeconds: 600,

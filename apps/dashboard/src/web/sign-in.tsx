@@ -1,10 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, type SessionState, setCsrfToken } from './api.ts';
+import { useSearchParam } from './router.ts';
 
 export function SignIn() {
   const queryClient = useQueryClient();
   const [apiKey, setApiKey] = useState('');
+  // A one-time sign-in link that was used already, expired or whose key is gone comes back here.
+  const linkRefused = useSearchParam('sign_in') === 'link_refused';
   const signIn = useMutation({
     mutationFn: (key: string) => api<SessionState>('/auth/sign-in', { method: 'POST', body: { apiKey: key } }),
     onSuccess: (session) => {
@@ -15,6 +18,11 @@ export function SignIn() {
   return (
     <main className="sign-in">
       <h1>Single dashboard</h1>
+      {linkRefused ? (
+        <p className="error" role="alert">
+          That sign-in link was used already or has expired: each link works once. Sign in with an API key.
+        </p>
+      ) : null}
       <form
         onSubmit={(event) => {
           event.preventDefault();

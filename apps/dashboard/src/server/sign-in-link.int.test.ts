@@ -1,0 +1,97 @@
+import { type Harness, startHarness } from '@single/artist-api/test-support/harness';
+import { seedAccount } from '@single/artist-api/test-support/seed';
+import { silentLogger } from '@single/logger';
+import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp, type Dashboard } from './app.ts';
+import { redisKeyValue } from './sealed-store.ts';
+
+// One-time sign-in links (the demo prints one) on the real artist API and Redis: the first use signs the
+// browser in, any later use is refused, and the store never holds the key or the token in clear.
+let artist: Harness;
+let dashboard: Dashboard;
+let redis: Redis;
+let prefix: string;
+let secret: string;
+
+beforeAll(async () => {
+  artist = await startHarness();
+  const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
+  secret = (await seedAccount(artist.pool, 'Link Label', ['read'])).secret;
+  redis = new Redis(testRedisUrl());
+  prefix = `${createTestRedisPrefix()}session:`;
+  dashboard = buildApp({
+    logger: silentLogger(),
+    store: redisKeyValue(redis),
+    artistApiUrl: artistUrl,
+    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
+    sessionTtlSeconds: 600,
+    sessionKeyPrefix: prefix,
+    signInLinkTtlSeconds: 60,
+    secureCookies: false,
+  });
+  await dashboard.app.ready();
+});
+
+afterAll(async () => {
+  await dashboard?.app.close();
+  await deleteRedisPrefix(prefix).catch(() => undefined);
+  redis?.disconnect();
+  await artist?.close();
+});
+
+const follow = (token: string) => dashboard.app.inject({ method: 'GET', url: `/auth/link/${token}` });
+const sessionCookie = (setCookie: string | string[] | undefined) =>
+  [setCookie ?? []]
+    .flat()
+    .find((c) => c.startsWith('single_dashboard='))
+    ?.split(';')[0];
+
+describe('GET /auth/link/:token', () => {
+  it('signs in once: the first use gets a session, the second is refused', async () => {
+    const token = await dashboard.signInLinks.issue(secret);
+    const stored = (await redis.keys(`${prefix}link:*`)).map(async (k) => `${k} ${await redis.get(k)}`);
+    for (const entry of await Promise.all(stored)) {
+      expect(entry).not.toContain(secret);
+      expect(entry).not.toContain(token);
+    }
+
+    const first = await follow(token);
+    expect(first.statusCode).toBe(303);
+    expect(first.headers.location).toBe('/');
+    const cookie = sessionCookie(first.headers['set-cookie'])!;
+    const me = await dashboard.app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+    expect(me.statusCode).toBe(200);
+    expect(me.json().account.name).toBe('Link Label');
+
+    const second = await follow(token);
+    expect(second.statusCode).toBe(303);
+    expect(second.headers.location).toBe('/?sign_in=link_refused');
+    expect(sessionCookie(second.headers['set-cookie'])).toBeUndefined();
+  });
+
+  it('refuses unknown and malformed tokens, and two racing uses of one link sign in once', async () => {
+    for (const token of ['A'.repeat(43), 'short', `${'x'.repeat(42)}%2F`]) {
+      const res = await follow(token);
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/?sign_in=link_refused');
+    }
+    const token = await dashboard.signInLinks.issue(secret);
+    const answers = await Promise.all([follow(token), follow(token), follow(token)]);
+    expect(answers.map((a) => a.headers.location).sort()).toEqual([
+      '/',
+      '/?sign_in=link_refused',
+      '/?sign_in=link_refused',
+    ]);
+  });
+
+  it('refuses a link whose key was revoked since', async () => {
+    const { secret: revoked, keyId } = await seedAccount(artist.pool, 'Revoked Label', ['read']);
+    const token = await dashboard.signInLinks.issue(revoked);
+    await artist.pool.query('UPDATE api_key SET revoked_at = now() WHERE id = $1', [keyId]);
+    const res = await follow(token);
+    expect(res.headers.location).toBe('/?sign_in=link_refused');
+    expect(sessionCookie(res.headers['set-cookie'])).toBeUndefined();
+  });
+});

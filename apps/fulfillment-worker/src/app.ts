@@ -1,3 +1,4 @@
+import { createDbOnPool } from '@single/db';
 import { sweepExpiredDataRequestExports } from '@single/db/commands/data-request-exports';
 import type { ShopTokenKeyring } from '@single/db/commands/shop-token';
 import type { EventBus } from '@single/events';
@@ -70,9 +71,11 @@ export function buildWorker(deps: WorkerDeps): Worker {
     ...(deps.batch ? { batch: deps.batch } : {}),
   });
 
+  // Prisma Client on the worker's pool: the scrape-time gauges (the batched handlers and outboxes stay pg).
+  const db = createDbOnPool(pool);
   const registry = createMetricsRegistry();
-  const metrics = new OutboxMetrics(pool, registry);
-  registerBacklogMetrics(registry, pool, messaging);
+  const metrics = new OutboxMetrics(db, registry);
+  registerBacklogMetrics(registry, db, messaging);
   const lease = deps.outboxLeaseMs ? { leaseMs: deps.outboxLeaseMs } : {};
   const { pause } = deps;
   const mailer = new Mailer({
@@ -156,7 +159,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const http = createHttpApp({
     logger,
     readiness: [
-      { name: 'postgres', check: async () => void (await pool.query('SELECT 1')) },
+      { name: 'postgres', check: async () => void (await db.$executeRaw`SELECT 1`) },
       { name: 'rabbitmq', check: async () => messaging.health().connected },
     ],
   });
@@ -174,6 +177,11 @@ export function buildWorker(deps: WorkerDeps): Worker {
   return {
     http,
     async start() {
+      // The client's first query instantiates its query compiler and blocks the event loop for a moment: taken
+      // here rather than by the first scrape while handlers run. Best effort: a failure leaves it to that scrape.
+      await db.emailMessage
+        .aggregate({ where: { status: 'failed' }, _count: { _all: true }, _min: { createdAt: true } })
+        .catch((err) => logger.warn({ err }, 'Prisma warm-up failed; the first scrape compiles instead'));
       await listen();
       for (const loop of Object.values(loops)) loop.start();
       const orders = { prefetch: deps.orderPrefetch ?? 300, serializeBy: orderSerializationKey };
@@ -197,6 +205,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
       await Promise.all(Object.values(loops).map((loop) => loop.stop()));
       listener?.release();
       listener = undefined;
+      await db.$disconnect();
     },
   };
 }

@@ -1,16 +1,10 @@
+import type { Db } from '@single/db';
 import { type Registry, scrapeGauge, scrapeReader } from '@single/http';
 import type { Messaging } from '@single/messaging';
-import type { Pool } from 'pg';
 import { QUEUES } from '../topology.ts';
 
 /** The worker's outboxes: rows still owed to SMTP, Shopify or Kafka. */
 const OUTBOXES = ['email', 'shopify_fulfillment', 'sales'] as const;
-
-interface OutboxBacklog {
-  outbox: string;
-  rows: number;
-  oldestSeconds: number;
-}
 
 /**
  * Gauges read at scrape time (cached a few seconds, with a deadline: see @single/http scrapeReader):
@@ -20,8 +14,8 @@ interface OutboxBacklog {
  *   from a passive declare (`checkQueue`), so no management plugin or credentials of its own are needed.
  *   Messages a consumer holds unacked are not counted (RabbitMQ does not report them to a declare).
  */
-export function registerBacklogMetrics(registry: Registry, pool: Pool, messaging: Messaging): void {
-  const outboxes = scrapeReader(() => readOutboxes(pool), { source: 'postgres', registry });
+export function registerBacklogMetrics(registry: Registry, db: Db, messaging: Messaging): void {
+  const outboxes = scrapeReader(() => readOutboxes(db), { source: 'postgres', registry });
   scrapeGauge({
     name: 'fulfillment_outbox_backlog',
     help: 'Rows waiting to be sent (emails, Shopify fulfilments) or published to Kafka (sales), by outbox',
@@ -62,17 +56,19 @@ export function registerBacklogMetrics(registry: Registry, pool: Pool, messaging
   });
 }
 
-async function readOutboxes(pool: Pool): Promise<OutboxBacklog[]> {
-  const { rows } = await pool.query<OutboxBacklog>(
-    `SELECT 'email' AS outbox, count(*)::int AS "rows",
-            coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS "oldestSeconds"
-       FROM email_message WHERE status IN ('pending', 'sending')
-     UNION ALL
-     SELECT 'shopify_fulfillment', count(*)::int, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
-       FROM fulfillment WHERE status IN ('pending', 'sending')
-     UNION ALL
-     SELECT 'sales', count(*)::int, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8
-       FROM sales_outbox WHERE published_at IS NULL`,
-  );
-  return OUTBOXES.map((outbox) => rows.find((r) => r.outbox === outbox) ?? { outbox, rows: 0, oldestSeconds: 0 });
+/** Rows owed per outbox and the age of the oldest (0 when none waits), from this process's clock. */
+async function readOutboxes(db: Db) {
+  const stats = { _count: { _all: true }, _min: { createdAt: true } } as const;
+  const [email, fulfilment, sales] = await Promise.all([
+    db.emailMessage.aggregate({ where: { status: { in: ['pending', 'sending'] } }, ...stats }),
+    db.fulfillment.aggregate({ where: { status: { in: ['pending', 'sending'] } }, ...stats }),
+    db.salesOutbox.aggregate({ where: { publishedAt: null }, ...stats }),
+  ]);
+  const at = Date.now();
+  const backlog = (outbox: (typeof OUTBOXES)[number], a: typeof email) => ({
+    outbox,
+    rows: a._count._all,
+    oldestSeconds: a._min.createdAt ? Math.max(0, (at - a._min.createdAt.getTime()) / 1000) : 0,
+  });
+  return [backlog('email', email), backlog('shopify_fulfillment', fulfilment), backlog('sales', sales)];
 }

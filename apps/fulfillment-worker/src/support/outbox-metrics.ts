@@ -1,5 +1,5 @@
+import type { Db } from '@single/db';
 import { Counter, Registry, scrapeGauge, scrapeReader } from '@single/http';
-import type { Pool } from 'pg';
 
 export type OutboxName = 'email' | 'shopify_fulfillment';
 
@@ -20,7 +20,7 @@ export class OutboxMetrics {
   readonly #failures: Counter<'outbox' | 'class'>;
   readonly #uncertain: Counter<'outbox'>;
 
-  constructor(pool?: Pool, registry: Registry = new Registry()) {
+  constructor(db?: Db, registry: Registry = new Registry()) {
     this.registry = registry;
     this.#failures = new Counter({
       name: 'fulfillment_outbox_failures_total',
@@ -34,19 +34,19 @@ export class OutboxMetrics {
       labelNames: ['outbox'],
       registers: [registry],
     });
-    if (pool) {
-      // Cached a few seconds, with a deadline (@single/http scrapeReader): a scrape storm costs one query.
+    if (db) {
+      // Cached a few seconds, with a deadline (@single/http scrapeReader): a scrape storm costs one read.
       const read = scrapeReader(
-        async () =>
-          (
-            await pool.query<{ outbox: OutboxName; class: string; n: number }>(
-              `SELECT 'email' AS outbox, coalesce(error_class, 'unknown') AS class, count(*)::int AS n
-                 FROM email_message WHERE status = 'failed' GROUP BY 2
-               UNION ALL
-               SELECT 'shopify_fulfillment', coalesce(error_class, 'unknown'), count(*)::int
-                 FROM fulfillment WHERE status = 'failed' GROUP BY 2`,
-            )
-          ).rows,
+        async () => {
+          const where = { status: 'failed' } as const;
+          const [emails, fulfilments] = await Promise.all([
+            db.emailMessage.groupBy({ by: ['errorClass'], where, _count: { _all: true } }),
+            db.fulfillment.groupBy({ by: ['errorClass'], where, _count: { _all: true } }),
+          ]);
+          const rows = (outbox: OutboxName, groups: { errorClass: string | null; _count: { _all: number } }[]) =>
+            groups.map((g) => ({ outbox, class: g.errorClass ?? 'unknown', n: g._count._all }));
+          return [...rows('email', emails), ...rows('shopify_fulfillment', fulfilments)];
+        },
         { source: 'postgres', registry },
       );
       scrapeGauge({

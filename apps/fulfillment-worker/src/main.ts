@@ -4,10 +4,10 @@ import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
 import { createAmqpMessaging } from '@single/messaging';
 import { traceLogFields } from '@single/tracing';
-import nodemailer from 'nodemailer';
 import pg from 'pg';
 import { buildWorker, type PausePoint } from './app.ts';
 import { loadWorkerConfig } from './config.ts';
+import { createSmtpTransport } from './email/smtp-transport.ts';
 import { DownloadTokens } from './grants/tokens.ts';
 import { FanSealer } from './sales/fan-sealing.ts';
 import { ShopifyAdminClient } from './shopify-admin/admin-client.ts';
@@ -42,17 +42,12 @@ const bus = createKafkaEventBus({
   logger,
   security: kafkaSecurity,
 });
-// Pooled: the mailer sends a batch at a time over a few reused SMTP connections instead of one each.
-// A send the mailer stops waiting for stays `sending` until it settles: nodemailer's own timeouts (the
-// mailer's send bound, half the lease) end a dead connection, so it settles before the lease would resend it.
-const smtpTimeoutMs = Math.min(60_000, Math.floor(config.OUTBOX_LEASE_MS / 2));
-const transport = nodemailer.createTransport({
+// A send the mailer stops waiting for stays `sending` until it settles: nodemailer's own timeouts (half the
+// lease) end a dead connection, so it settles before the lease would resend it.
+const transport = createSmtpTransport({
   url: config.SMTP_URL,
-  pool: true,
   maxConnections: config.SMTP_MAX_CONNECTIONS,
-  connectionTimeout: Math.min(10_000, smtpTimeoutMs),
-  greetingTimeout: Math.min(10_000, smtpTimeoutMs),
-  socketTimeout: smtpTimeoutMs,
+  leaseMs: config.OUTBOX_LEASE_MS,
 });
 
 if (config.TEST_PAUSE_AT && config.NODE_ENV === 'production') {

@@ -1,14 +1,13 @@
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { startTestSmtpServer, type TestSmtpServer, useTestDatabase } from '@single/testing';
-import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadTokens } from '../grants/tokens.ts';
 import { applySnapshots } from '../handlers/order-snapshot/apply-snapshots.ts';
 import { paidOrder, SHOP, seedCatalogue } from '../test-support/fixtures.ts';
 import { eventually } from '../test-support/worker-harness.ts';
 import { Mailer, type MailTransport } from './mailer.ts';
+import { createSmtpTransport } from './smtp-transport.ts';
 
 const tokens = new DownloadTokens(['exactly-once-secret-exactly-once-secret-01']);
 const FANS = ['ana@example.com', 'ben@example.com', 'cleo@example.com'];
@@ -149,50 +148,99 @@ describe('mailer: per-email outcome, `sending` state and a stable Message-ID', (
     expect(smtp.received).toHaveLength(3);
   });
 
-  it('a send SMTP answers only after the send timeout is not retried while it may complete: the fan gets one copy and the row ends sent', async () => {
-    // A real SMTP server that takes 1.5 s to accept DATA (a slow relay), then accepts: past the mailer's send
-    // bound (half the 2 s lease), but the SMTP transaction was never going to fail.
-    const received: string[] = [];
-    const slow = new SMTPServer({
-      authOptional: true,
-      disabledCommands: ['STARTTLS', 'AUTH'],
-      logger: false,
-      onData(stream, _session, callback) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-        stream.on('end', () => {
-          received.push(Buffer.concat(chunks).toString('utf8'));
-          setTimeout(() => callback(), 1_500);
-        });
-      },
-    });
-    slow.on('error', () => undefined);
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const port = (slow.server.address() as AddressInfo).port;
-    const slowTransport = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true });
-    try {
-      await pool.query(`UPDATE email_message SET status = 'sent' WHERE "to" <> $1`, [FANS[0]]);
-      const started = Date.now();
-      expect(await mailer({ transport: slowTransport, leaseMs: 2_000 }).tick()).toBe(1);
-      expect(Date.now() - started).toBeLessThan(1_400); // the tick is not held up past the send bound
-      // Still this sender's attempt: not due for anyone else, whatever the ladder says.
-      expect((await rows()).find((r) => r.to === FANS[0])!.status).toBe('sending');
+  /**
+   * The transport exactly as production builds it (createSmtpTransport: nodemailer's socket timeout is half the
+   * lease, 1 s here) against a relay that takes the message and then, the first time, gives no answer to DATA in
+   * time or drops the connection: nodemailer reports both with command CONN. The message may have been taken, so
+   * the resend must be counted: the server never holds more copies than 1 + uncertain_sends.
+   */
+  for (const [fault, behaviour] of [
+    ['answers DATA only after the socket timeout', 'slow'],
+    ['drops the connection after DATA, before answering', 'drop'],
+  ] as const) {
+    it(`a relay that ${fault}: the resend carries the same Message-ID and is counted`, async () => {
+      const relay = await startFaultyRelay(behaviour);
+      const production = createSmtpTransport({
+        url: `smtp://127.0.0.1:${relay.port}`,
+        maxConnections: 1,
+        leaseMs: 2_000,
+      });
+      try {
+        await pool.query(`UPDATE email_message SET status = 'sent' WHERE "to" <> $1`, [FANS[0]]);
+        const fan = async () => (await rows()).find((r) => r.to === FANS[0])!;
+        await mailer({ transport: production, leaseMs: 2_000 }).tick();
+        await eventually(async () => expect((await fan()).status).toBe('pending'), 10_000);
+        expect(relay.received).toHaveLength(1); // the relay has it, the mailer could not know
+        expect((await fan()).uncertain_sends).toBe(1);
 
-      // The ladder step (1 s) passes while SMTP has not answered yet: another tick must not send it again.
-      clock = new Date(clock.getTime() + 1_000);
-      await mailer({ transport: slowTransport, leaseMs: 2_000 }).tick();
-      await eventually(async () => {
-        const row = (await rows()).find((r) => r.to === FANS[0])!;
-        expect([row.status, row.attempts, row.uncertain_sends]).toEqual(['sent', 1, 0]);
-      }, 10_000);
-      clock = new Date(clock.getTime() + 1_000);
-      expect(await mailer({ transport: slowTransport, leaseMs: 2_000 }).tick()).toBe(0);
-      await new Promise((r) => setTimeout(r, 1_700)); // a second copy, had one been sent, would have landed
-      const row = (await rows()).find((r) => r.to === FANS[0])!;
-      expect(received.map(messageIdOf)).toEqual([row.message_id]);
-    } finally {
-      slowTransport.close();
-      await new Promise<void>((resolve) => slow.close(() => resolve()));
-    }
-  });
+        clock = new Date(clock.getTime() + 1_000); // the ladder's step
+        await mailer({ transport: production, leaseMs: 2_000 }).tick();
+        await eventually(async () => expect((await fan()).status).toBe('sent'), 10_000);
+        const row = await fan();
+        expect(relay.received.map(messageIdOf)).toEqual([row.message_id, row.message_id]);
+        expect(relay.received.length).toBeLessThanOrEqual(1 + row.uncertain_sends);
+      } finally {
+        production.close();
+        await relay.close();
+      }
+    });
+  }
 });
+
+/**
+ * A bare SMTP relay on a socket of its own: it takes every message whole, then the first time either answers DATA
+ * only after 1.5 s (past the 1 s socket timeout) or closes the connection without answering; later messages get
+ * 250 at once. A real SMTP server library cannot drop a connection between the end of DATA and its reply.
+ */
+async function startFaultyRelay(behaviour: 'slow' | 'drop') {
+  const received: string[] = [];
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    let inData = false;
+    let data = '';
+    let buffered = '';
+    socket.write('220 relay ESMTP\r\n');
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (;;) {
+        if (inData) {
+          const end = buffered.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          data += buffered.slice(0, end);
+          buffered = buffered.slice(end + 5);
+          inData = false;
+          received.push(data);
+          data = '';
+          const first = received.length === 1;
+          if (first && behaviour === 'drop') socket.destroy();
+          else if (first) setTimeout(() => socket.writable && socket.write('250 queued\r\n'), 1_500);
+          else socket.write('250 queued\r\n');
+          continue;
+        }
+        const eol = buffered.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buffered.slice(0, eol).toUpperCase();
+        buffered = buffered.slice(eol + 2);
+        if (line.startsWith('EHLO')) socket.write('250-relay\r\n250 8BITMIME\r\n');
+        else if (line.startsWith('DATA')) {
+          inData = true;
+          socket.write('354 go ahead\r\n');
+        } else if (line.startsWith('QUIT')) socket.end('221 bye\r\n');
+        else socket.write('250 ok\r\n');
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -14,6 +14,11 @@ export interface ScrubbedSmtpError {
   /** The SMTP command that failed (e.g. `RCPT TO`), when known. */
   command: string | null;
   errorClass: 'transient' | 'permanent' | 'unknown';
+  /**
+   * The session never reached the envelope: the relay refused or could not be reached, the connect, greeting
+   * or TLS set-up timed out, or nodemailer refused the call itself. Nothing of the message can have arrived.
+   */
+  beforeEnvelope: boolean;
 }
 
 const WORD = /^[A-Z][A-Z0-9_ ]{0,19}$/;
@@ -32,14 +37,32 @@ export function scrubSmtpError(err: unknown): ScrubbedSmtpError {
   const command = typeof e.command === 'string' && WORD.test(e.command.toUpperCase()) ? e.command.toUpperCase() : null;
   const errorClass =
     responseCode !== null
-      ? responseCode >= 500 && !CONNECTION_LEVEL.has(code)
+      ? responseCode >= 500 && !CONNECTION_LEVEL.has(code) && !ourSenderRefused(command, responseCode)
         ? 'permanent'
         : 'transient'
       : CONNECTION_LEVEL.has(code)
         ? 'transient'
         : 'unknown';
-  return { code, responseCode, command, errorClass };
+  const beforeEnvelope =
+    command === 'API' ||
+    NEVER_CONNECTED.has(String(e.originalCode)) ||
+    SETUP_TIMEOUTS.has(String(e.timeoutType)) ||
+    ['EDNS', 'ETLS', 'EAUTH', 'ECONNREFUSED'].includes(code);
+  return { code, responseCode, command, errorClass, beforeEnvelope };
 }
+
+/**
+ * A 5xx to MAIL FROM refuses our sender (an address the relay does not allow, authentication it wants), not the
+ * fan's message: like a 535 to AUTH it must not fail the whole queue for good. 552 there is the message's size.
+ */
+function ourSenderRefused(command: string | null, responseCode: number): boolean {
+  return command === 'MAIL FROM' && responseCode !== 552;
+}
+
+/** System errors of a connect that never got through (nodemailer keeps them as `originalCode`). */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+/** nodemailer's timeouts before a session exists (`timeoutType`); SOCKET_TIMEOUT may strike mid-DATA. */
+const SETUP_TIMEOUTS = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT', 'UPGRADE_TIMEOUT']);
 
 /**
  * Trouble with our connection, not with the message: network errors, timeouts, and refusals of the
@@ -65,10 +88,16 @@ export function formatSmtpError(error: ScrubbedSmtpError): string {
 }
 
 /**
- * A timeout or a connection lost once the session was open: the message may have been accepted (the server's
- * answer to DATA lost on the way back), so a retry may make a copy (mailer.ts counts it). A failure to connect
- * (command CONN) or any answer from the server means it was not.
+ * A timeout or a connection lost without an answer from the server, once a session may have been open: the
+ * message may have been accepted (the answer to DATA lost on the way back), so a retry may make a copy
+ * (mailer.ts counts it). nodemailer reports a socket timeout and a connection closed mid-DATA alike with command
+ * `CONN`, so the command cannot tell: only a failure known to come before the envelope, or an answer from the
+ * server, means the message was not taken. Counting an attempt that never arrived is the safe error.
  */
 export function mayHaveBeenSent(error: ScrubbedSmtpError): boolean {
-  return (error.code === 'ETIMEDOUT' || error.code === 'ESOCKET') && error.command !== 'CONN';
+  return (
+    error.responseCode === null &&
+    !error.beforeEnvelope &&
+    ['ETIMEDOUT', 'ESOCKET', 'ECONNECTION', 'ECONNRESET'].includes(error.code)
+  );
 }

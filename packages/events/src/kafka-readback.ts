@@ -19,9 +19,24 @@ export async function watermarks(admin: Admin, topic: string): Promise<Map<numbe
 }
 
 /**
+ * What to read per partition. A topic that does not exist holds nothing (an attempt recorded for a topic since
+ * deleted or renamed). A start below the log's first kept offset begins there: what retention deleted cannot be
+ * read back, so an outcome older than the topic's retention reads as not landed (ARCHITECTURE.md says so).
+ */
+async function readRanges(admin: Admin, topic: string, from: ReadonlyMap<number, string>) {
+  const ranges = new Map<number, { start: bigint; end: bigint }>();
+  if (!(await admin.listTopics()).includes(topic)) return ranges;
+  for (const [partition, { low, high }] of await watermarks(admin, topic)) {
+    const asked = BigInt(from.get(partition) ?? '0');
+    const start = asked > low ? asked : low;
+    if (start < high) ranges.set(partition, { start, end: high });
+  }
+  return ranges;
+}
+
+/**
  * Reads `topic` from `from` up to the high watermarks of now. kafkajs has no manual partition assignment,
  * so a consumer group of its own (never committing, deleted afterwards) seeks each partition to its start.
- * Starts below the log's first kept offset (retention) begin there instead: nothing older exists to find.
  */
 export async function readFrom(
   kafka: Kafka,
@@ -30,12 +45,16 @@ export async function readFrom(
   from: ReadonlyMap<number, string>,
   settings: ReadbackSettings,
 ): Promise<IncomingEvent[]> {
-  const ranges = new Map<number, { start: bigint; end: bigint }>();
-  for (const [partition, { low, high }] of await watermarks(admin, topic)) {
-    const asked = BigInt(from.get(partition) ?? '0');
-    const start = asked > low ? asked : low;
-    if (start < high) ranges.set(partition, { start, end: high });
-  }
+  const ranges = await withDeadline(
+    readRanges(admin, topic, from),
+    settings.timeoutMs,
+    () => new EventsUnavailableError(`kafka: offsets of ${topic} timed out after ${settings.timeoutMs} ms`),
+  ).catch((error: unknown) => {
+    if (error instanceof EventsUnavailableError) throw error;
+    throw new EventsUnavailableError(`kafka: offsets of ${topic} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  });
   if (ranges.size === 0) return [];
 
   const groupId = `${settings.clientId}.readback.${randomUUID()}`;

@@ -191,7 +191,7 @@ export function createMemoryEventBus(options: MemoryEventBusOptions = {}): Event
     async readFrom(topic, from) {
       assertOpen();
       const log = topics.get(topic);
-      if (!log) throw new EventsUnavailableError(`unknown topic: ${topic}`);
+      if (!log) return [];
       return log.flatMap((partition, p) => {
         const start = Number(from.get(p) ?? 0);
         return partition.slice(start).map((stored, i) => toIncoming(topic, p, start + i, stored));

@@ -54,8 +54,9 @@ export interface EventBus {
   endOffsets(topic: string): Promise<ReadonlyMap<number, string>>;
   /**
    * Every message of `topic` from `from` (per partition; a partition not named is read from its start) up to
-   * the end offsets at the time of the call, in offset order per partition. Joins no consumer group that
-   * stays behind; rejects with EventsUnavailableError when the broker cannot answer in time.
+   * the end offsets at the time of the call, in offset order per partition; a topic that does not exist holds
+   * nothing. Joins no consumer group that stays behind; rejects with EventsUnavailableError when the broker
+   * cannot answer in time.
    */
   readFrom(topic: string, from: ReadonlyMap<number, string>): Promise<IncomingEvent[]>;
   /** Creates the topics that do not exist yet (existing topics are left as they are). */

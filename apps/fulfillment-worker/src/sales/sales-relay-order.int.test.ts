@@ -146,4 +146,19 @@ describe('sales relay: exactly once and in order under partial failures and lost
     expect(onTopic).toHaveLength(expected);
     expect(new Set(onTopic.map((e) => e.headers['event-id'])).size).toBe(expected);
   });
+
+  it('an attempt left for a topic that no longer exists is settled as not landed: the rows go to the topic in use', async () => {
+    const topic = await twoOrdersAndARefund();
+    const ids = (await database().db.salesOutbox.findMany({ select: { id: true } })).map((r) => r.id);
+    await database().db.salesRelayAttempt.create({
+      data: { topic: `${topic}.deleted`, endOffsets: { '0': '5' }, outboxIds: ids },
+    });
+    const sealer = new FanSealer('relay-order-fan-hash-secret-relay-order-fan');
+    const relay = new SalesRelay({ pool, bus, sealer, topic });
+    expect(await relay.tick()).toBe(ids.length);
+    expect(await database().db.salesRelayAttempt.count()).toBe(0);
+    const onTopic = await bus.readFrom(topic, new Map());
+    expect(new Set(onTopic.map((e) => e.headers['event-id'])).size).toBe(ids.length);
+    expect(onTopic).toHaveLength(ids.length);
+  });
 });

@@ -185,6 +185,8 @@ export function eventsContract(name: string, makeHarness: () => Promise<EventsHa
         const ofKey = all.filter((e) => e.key === key).map((e) => e.value.toString());
         expect(ofKey).toEqual([...Array(11).keys()].filter((i) => i % 4 === keys.indexOf(key)).map((i) => `m${i}`));
       }
+      // A topic that does not exist (deleted, renamed) holds nothing.
+      expect(await h.bus.readFrom(h.topic(), ends)).toEqual([]);
       // A subscriber's group is not disturbed by a read-back.
       const r = recorder();
       await h.bus.subscribe({ topics: [topic], groupId: h.groupId(), fromBeginning: true, handler: r.handler });

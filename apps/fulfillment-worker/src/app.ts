@@ -63,16 +63,18 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? (() => new Date());
   const { pool, logger, messaging } = deps;
   const idleMs = deps.pollIntervalMs ?? 1_000;
+  // Prisma Client on the worker's pool: the scrape-time gauges, readiness, the uninstall step (the batched
+  // handlers and the outboxes stay pg: ARCHITECTURE.md).
+  const db = createDbOnPool(pool);
   const handlers = createHandlers({
     pool,
+    db,
     logger,
     tokens: deps.tokens,
     now,
     ...(deps.batch ? { batch: deps.batch } : {}),
   });
 
-  // Prisma Client on the worker's pool: the scrape-time gauges (the batched handlers and outboxes stay pg).
-  const db = createDbOnPool(pool);
   const registry = createMetricsRegistry();
   const metrics = new OutboxMetrics(db, registry);
   registerBacklogMetrics(registry, db, messaging);

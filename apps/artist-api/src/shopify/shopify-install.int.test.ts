@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
+import { createDbOnPool } from '@single/db';
 import { openShopToken, parseShopTokenKeys } from '@single/db/commands/shop-token';
 import { markShopUninstalled } from '@single/fulfillment-worker/steps';
 import { createLogger } from '@single/logger';
@@ -234,7 +235,12 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
 
     shopify.uninstall(shop); // Shopify revokes the token and drops the subscriptions...
     // ...and sends app/uninstalled, which the worker handles:
-    await markShopUninstalled(h.pool, shop, new Date(clock.getTime() + 1_000), new Date(clock.getTime() + 2_000));
+    await markShopUninstalled(
+      createDbOnPool(h.pool),
+      shop,
+      new Date(clock.getTime() + 1_000),
+      new Date(clock.getTime() + 2_000),
+    );
     expect(await storedToken(shop)).toBeNull();
 
     clock = new Date(clock.getTime() + 60_000);

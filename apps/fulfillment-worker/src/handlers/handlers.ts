@@ -1,3 +1,4 @@
+import type { Db } from '@single/db';
 import type { Logger } from '@single/logger';
 import type { MessageHandler } from '@single/messaging';
 import { outboxTraceContext } from '@single/tracing';
@@ -20,6 +21,8 @@ import { applyRefund } from './refund-create/apply-refund.ts';
 
 export interface HandlerDeps {
   pool: Pool;
+  /** Prisma Client on the same pool: the privacy steps that moved to it (issue 16). */
+  db: Db;
   tokens: DownloadTokens;
   logger: Logger;
   now: () => Date;
@@ -66,7 +69,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     async appUninstalled(message) {
       const { envelope } = readEnvelope(message, appUninstalled);
       const at = uninstallInstant(envelope.triggeredAt, envelope.receivedAt);
-      await markShopUninstalled(pool, envelope.shopDomain, at, now());
+      await markShopUninstalled(deps.db, envelope.shopDomain, at, now());
       logger.info({ shopDomain: envelope.shopDomain }, 'shop uninstalled the app');
     },
     async customersRedact(message) {

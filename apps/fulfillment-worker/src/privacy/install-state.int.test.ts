@@ -39,7 +39,7 @@ describe('uninstall by the order’s own time, and reinstall', () => {
     pool = new pg.Pool({ connectionString: database().url, max: 3 });
     await seedCatalogue(database().db, { now: new Date('2026-11-01T00:00:00Z') });
     await pool.query(`UPDATE shop SET installed_at = '2026-11-01T00:00:00Z' WHERE domain = $1`, [SHOP]);
-    await markShopUninstalled(pool, SHOP, UNINSTALLED_AT, now);
+    await markShopUninstalled(database().db, SHOP, UNINSTALLED_AT, now);
   });
   afterEach(async () => {
     await pool.end();
@@ -70,7 +70,7 @@ describe('uninstall by the order’s own time, and reinstall', () => {
 
     expect((await apply(order(3, '2026-11-22T09:00:00Z')))[0]).toMatchObject({ status: 'applied', grantsCreated: 3 });
     // A copy of the old app/uninstalled (triggered before the reinstall) processed late: still installed.
-    await markShopUninstalled(pool, SHOP, UNINSTALLED_AT, new Date('2026-11-22T10:00:00Z'));
+    await markShopUninstalled(database().db, SHOP, UNINSTALLED_AT, new Date('2026-11-22T10:00:00Z'));
     expect((await database().db.shop.findUniqueOrThrow({ where: { domain: SHOP } })).installState).toBe('installed');
     expect((await apply(order(4, '2026-11-22T11:00:00Z')))[0]).toMatchObject({ status: 'applied', grantsCreated: 3 });
   });
@@ -80,14 +80,19 @@ describe('uninstall by the order’s own time, and reinstall', () => {
     await installShop(pool, { domain: SHOP, now: reinstalledAt });
     const received = '2026-11-23T10:00:00.000Z';
     // 1971: before the reinstall, so taken as stale today and the shop stays installed.
-    await markShopUninstalled(pool, SHOP, uninstallInstant('1971-01-01T00:00:00Z', received), now);
+    await markShopUninstalled(database().db, SHOP, uninstallInstant('1971-01-01T00:00:00Z', received), now);
     const row = await database().db.shop.findUniqueOrThrow({ where: { domain: SHOP } });
     expect([row.installState, row.uninstalledAt?.toISOString()]).toEqual(['uninstalled', received]);
     expect(await apply(order(5, '2026-11-23T11:00:00Z'))).toEqual([{ status: 'shop_uninstalled' }]);
 
     await installShop(pool, { domain: SHOP, now: new Date('2026-11-24T08:00:00Z') });
     // 2099: would let every order of the next 70 years in.
-    await markShopUninstalled(pool, SHOP, uninstallInstant('2099-01-01T00:00:00Z', '2026-11-24T10:00:00.000Z'), now);
+    await markShopUninstalled(
+      database().db,
+      SHOP,
+      uninstallInstant('2099-01-01T00:00:00Z', '2026-11-24T10:00:00.000Z'),
+      now,
+    );
     expect(await apply(order(6, '2026-11-24T11:00:00Z'))).toEqual([{ status: 'shop_uninstalled' }]);
   });
 });

@@ -1,5 +1,6 @@
 import { openSealedFan, type SealedFan } from '@single/contracts';
 import {
+  type Db,
   downloadsOfGrants,
   geoCapturesOfCheckouts,
   locatedSalesOfOrders,
@@ -30,16 +31,18 @@ const PERSONAL_ORDER_FIELDS = `email = NULL, browser_ip = NULL, checkout_token =
  * fulfilled (apply-snapshots judges them by their own created_at). An uninstall triggered before the shop's
  * current install (a late copy from before a reinstall) changes nothing.
  */
-export async function markShopUninstalled(pool: Pool, shopDomain: string, at: Date, now: Date): Promise<void> {
-  await pool.query(
-    `INSERT INTO shop (domain, install_state, uninstalled_at, updated_at) VALUES ($1, 'uninstalled', $2, $3)
-     ON CONFLICT (domain) DO UPDATE SET
-       install_state = CASE WHEN shop.install_state = 'redacted' THEN shop.install_state ELSE 'uninstalled' END,
-       uninstalled_at = CASE WHEN shop.install_state = 'installed' THEN $2 ELSE coalesce(shop.uninstalled_at, $2) END,
-       access_token = NULL, updated_at = $3
-     WHERE shop.installed_at <= $2 OR shop.install_state <> 'installed'`,
-    [shopDomain, at, now],
-  );
+export async function markShopUninstalled(db: Db, shopDomain: string, at: Date, now: Date): Promise<void> {
+  // One conditional upsert, typed SQL on Prisma: the client's upsert has no CASE in its update and no WHERE on it
+  // (a late uninstall from before the current install must change nothing, a redacted shop stays redacted).
+  await db.$executeRaw`
+    INSERT INTO shop (domain, install_state, uninstalled_at, updated_at)
+    VALUES (${shopDomain}, 'uninstalled', ${at}::timestamptz, ${now}::timestamptz)
+    ON CONFLICT (domain) DO UPDATE SET
+      install_state = CASE WHEN shop.install_state = 'redacted' THEN shop.install_state ELSE 'uninstalled' END,
+      uninstalled_at = CASE WHEN shop.install_state = 'installed' THEN ${at}::timestamptz
+                            ELSE coalesce(shop.uninstalled_at, ${at}::timestamptz) END,
+      access_token = NULL, updated_at = ${now}::timestamptz
+    WHERE shop.installed_at <= ${at}::timestamptz OR shop.install_state <> 'installed'`;
 }
 
 /**

@@ -46,24 +46,29 @@ describe('Shopify fulfilment sender: sending state, idempotency key, error class
   const row = async () => database().db.fulfillment.findFirstOrThrow();
   const creates = () => admin.calls.filter((c) => c.operation === 'DigitalFulfillment');
 
-  it('an answer lost after Shopify created it: the retry carries the same idempotency key and creates nothing twice', async () => {
+  // The stand-in behaves as Shopify's docs say: no deduplication of fulfillmentCreate by Idempotency-Key, and a
+  // user error for a quantity beyond what is left. The key is still sent on every attempt of a row.
+  it('an answer lost after Shopify created it, and a read that lags: the repeat is refused, retried, and ends created without a second fulfilment', async () => {
     admin.loseAnswerNext = 1;
     admin.staleReads = true; // the retry's read does not show the first create yet
     expect(await sender().tick()).toBe(1);
-    expect([(await row()).status, (await row()).attempts]).toEqual(['pending', 1]);
+    expect([(await row()).status, (await row()).attempts, (await row()).uncertainSends]).toEqual(['pending', 1, 1]);
     clock = new Date(clock.getTime() + 1_000);
     expect(await sender().tick()).toBe(1);
+    // Shopify refused the repeat (nothing left to fulfil): not a permanent failure after an unknown outcome.
+    expect([(await row()).status, (await row()).errorClass]).toEqual(['pending', null]);
+    admin.staleReads = false; // the read catches up
+    clock = new Date(clock.getTime() + 2_000);
+    expect(await sender().tick()).toBe(1);
 
-    expect(creates()).toHaveLength(2);
+    expect(admin.created).toBe(1);
     const { id } = await row();
     expect(creates().map((c) => c.idempotencyKey)).toEqual([id, id]);
-    expect(admin.created).toBe(1);
     const settled = await row();
-    // The lost answer's attempt counts as one whose fate was unknown.
-    expect([settled.status, settled.shopifyFulfillmentId, settled.uncertainSends]).toEqual(['created', 901n, 1]);
+    expect([settled.status, settled.uncertainSends]).toEqual(['created', 1]);
   });
 
-  it('is `sending` while Shopify works on it; found so after the lease, it is sent again under the same key and counted', async () => {
+  it('is `sending` while Shopify works on it; found so after the lease, it is sent again, refused, and ends created once', async () => {
     let answer: () => void = () => undefined;
     admin.holdCreateAnswer = new Promise<void>((resolve) => {
       answer = resolve;
@@ -73,17 +78,26 @@ describe('Shopify fulfilment sender: sending state, idempotency key, error class
     await eventually(async () => expect(admin.created).toBe(1), 10_000);
     expect((await row()).status).toBe('sending');
 
-    const later = new Date(clock.getTime() + 120_001);
+    let later = new Date(clock.getTime() + 120_001);
     admin.holdCreateAnswer = undefined;
     expect(await sender(() => later).tick()).toBe(1);
-    const { id } = await row();
-    expect(creates().map((c) => c.idempotencyKey)).toEqual([id, id]);
+    expect([(await row()).status, (await row()).uncertainSends]).toEqual(['pending', 1]);
+    admin.staleReads = false;
+    later = new Date(later.getTime() + 2_000);
+    expect(await sender(() => later).tick()).toBe(1);
     expect(admin.created).toBe(1);
     const settled = await row();
-    expect([settled.status, settled.shopifyFulfillmentId, settled.uncertainSends]).toEqual(['created', 901n, 1]);
+    expect([settled.status, settled.uncertainSends]).toEqual(['created', 1]);
     answer();
     await first; // its late outcome finds the row no longer its own
-    expect((await row()).uncertainSends).toBe(1);
+    expect([(await row()).status, (await row()).uncertainSends]).toEqual(['created', 1]);
+  });
+
+  it('a refusal with no earlier attempt of unknown fate is permanent', async () => {
+    admin.refuseCreatesNext = 1;
+    expect(await sender().tick()).toBe(1);
+    const settled = await row();
+    expect([settled.status, settled.errorClass, admin.created]).toEqual(['failed', 'permanent', 0]);
   });
 
   it.each([

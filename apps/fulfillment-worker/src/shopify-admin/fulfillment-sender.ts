@@ -46,6 +46,8 @@ interface ClaimedFulfillment {
   attempts: number;
   /** It was in `sending` when claimed: Shopify may have created it already (same idempotency key now). */
   uncertain: boolean;
+  /** Earlier attempts whose fate was unknown: any of them may have created the fulfilment. */
+  uncertain_sends: number;
   shop_domain: string;
   shopify_order_id: string;
   access_token: string | null;
@@ -72,6 +74,11 @@ type Outcome =
   | { status: 'pending'; error: string; nextAttemptAt: Date; uncertain: boolean };
 
 const OPEN = new Set(['OPEN', 'IN_PROGRESS']);
+
+/** Shopify refused a create (a user error) after an earlier attempt of the row may have created it. */
+class RefusedAfterUnknownOutcome extends Error {
+  override readonly name = 'ShopifyRefusedAfterUnknownOutcome';
+}
 const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
 
 /**
@@ -79,10 +86,11 @@ const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
  * from the `fulfillment` outbox, with the email outbox's shape (email/mailer.ts): rows are claimed as
  * `sending` with a lease, each outcome is written on its own as soon as Shopify answers (retried while the
  * lease lasts), and a row found in `sending` after its lease is sent again and counted (`uncertain_sends`).
- * Two guards keep that resend from fulfilling twice: only lines whose grants are still active and whose
- * fulfilment order lines still have a remaining quantity are sent (re-read each attempt), and every attempt of
- * a row carries the row's id as its idempotency key. 429, 5xx and network errors climb the delay ladder; any
- * other 4xx or a user error is permanent and fails at once.
+ * Guards keep that resend from fulfilling twice: only lines whose grants are still active and whose fulfilment
+ * order lines still have a remaining quantity are sent (re-read each attempt); every attempt of a row carries the
+ * row's id as its idempotency key (for a proxy or a future Shopify that honours it); and Shopify itself refuses
+ * quantities already fulfilled, which after an attempt of unknown fate is retried, not failed, until a read shows
+ * nothing left. 429, 5xx and network errors climb the delay ladder; any other 4xx or a user error is permanent.
  */
 export class FulfillmentSender {
   readonly #o: Required<Omit<FulfillmentSenderOptions, 'now' | 'logger' | 'metrics' | 'tokenKeys'>> &
@@ -103,8 +111,8 @@ export class FulfillmentSender {
                WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
                ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d
          WHERE f.id = d.id
-         RETURNING f.id, f.attempts, f.order_id, f.line_item_ids, d.uncertain)
-       SELECT c.id, c.attempts, c.uncertain, o.shop_domain, o.shopify_order_id::text, s.access_token,
+         RETURNING f.id, f.attempts, f.order_id, f.line_item_ids, f.uncertain_sends, d.uncertain)
+       SELECT c.id, c.attempts, c.uncertain, c.uncertain_sends, o.shop_domain, o.shopify_order_id::text, s.access_token,
               c.line_item_ids::text[] AS line_item_ids
        FROM claimed c JOIN orders o ON o.id = c.order_id LEFT JOIN shop s ON s.domain = o.shop_domain`,
       [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
@@ -166,7 +174,12 @@ export class FulfillmentSender {
       );
       const { fulfillment, userErrors } = created.fulfillmentCreate;
       if (userErrors.length > 0 || !fulfillment) {
-        throw new ShopifyPermanentError(userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned');
+        const message = userErrors.map((e) => e.message).join('; ') || 'no fulfillment returned';
+        // After an attempt whose fate is unknown, a refusal is most likely our own first create seen from the
+        // other side (Shopify does not dedupe fulfillmentCreate by key; it refuses quantities already fulfilled)
+        // and a lagging read hid it. Retried on the ladder: a later read shows nothing left, and the row is done.
+        if (row.uncertain || row.uncertain_sends > 0) throw new RefusedAfterUnknownOutcome(message);
+        throw new ShopifyPermanentError(message);
       }
       return { status: 'created', shopifyId: fulfillment.id.split('/').pop() ?? null };
     } catch (err) {
@@ -178,7 +191,7 @@ export class FulfillmentSender {
       }
       // A transient failure of the create itself (a timeout, a 5xx from a gateway) may come after Shopify acted:
       // counted like a resend after a crash; the retry re-reads what is left and carries the same key.
-      const uncertain = creating;
+      const uncertain = creating && !(err instanceof RefusedAfterUnknownOutcome);
       return { status: 'pending', error: message, nextAttemptAt: new Date(this.#o.now().getTime() + delay), uncertain };
     }
   }

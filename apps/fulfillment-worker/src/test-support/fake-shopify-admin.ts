@@ -25,6 +25,14 @@ export interface FakeShopifyAdmin {
   holdCreateAnswer: Promise<void> | undefined;
   /** FulfillmentOrders answers the remaining quantities as they were before any create (a lagging read). */
   staleReads: boolean;
+  /**
+   * A repeat of a known `Idempotency-Key` answers the first result and creates nothing. Off by default: Shopify's
+   * docs promise no such thing for fulfillmentCreate; like Shopify, the stand-in refuses, with a user error, a
+   * quantity beyond what is left to fulfil.
+   */
+  honoursIdempotencyKey: boolean;
+  /** The next creates answered with a user error (e.g. a fulfilment order closed meanwhile). */
+  refuseCreatesNext: number;
   close(): Promise<void>;
 }
 
@@ -38,6 +46,8 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
     loseAnswerNext: 0,
     holdCreateAnswer: undefined,
     staleReads: false,
+    honoursIdempotencyKey: false,
+    refuseCreatesNext: 0,
   };
   let before: Map<string, number> | undefined;
   // Like Shopify's idempotent mutations: a repeat of a key answers the first result and does nothing.
@@ -88,7 +98,7 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
         );
         return;
       }
-      const known = idempotencyKey ? byKey.get(idempotencyKey) : undefined;
+      const known = idempotencyKey && state.honoursIdempotencyKey ? byKey.get(idempotencyKey) : undefined;
       if (known) {
         response.end(
           JSON.stringify({
@@ -97,16 +107,30 @@ export async function startFakeShopifyAdmin(): Promise<FakeShopifyAdmin> {
         );
         return;
       }
-      before ??= new Map(state.remaining);
       const input = body.variables.fulfillment as {
         lineItemsByFulfillmentOrder: { fulfillmentOrderLineItems: { id: string; quantity: number }[] }[];
       };
-      for (const fo of input.lineItemsByFulfillmentOrder) {
-        for (const li of fo.fulfillmentOrderLineItems) {
-          const line = li.id.split('/').pop()!.slice(0, -1);
-          state.remaining.set(line, (state.remaining.get(line) ?? 0) - li.quantity);
-        }
+      const requested = input.lineItemsByFulfillmentOrder.flatMap((fo) => fo.fulfillmentOrderLineItems);
+      const lineOf = (li: { id: string }) => li.id.split('/').pop()!.slice(0, -1);
+      const refused = state.refuseCreatesNext > 0;
+      if (refused) state.refuseCreatesNext--;
+      if (refused || requested.some((li) => li.quantity > (state.remaining.get(lineOf(li)) ?? 0))) {
+        response.end(
+          JSON.stringify({
+            data: {
+              fulfillmentCreate: {
+                fulfillment: null,
+                userErrors: [
+                  { field: ['fulfillment'], message: 'Invalid fulfillment order line item quantity requested.' },
+                ],
+              },
+            },
+          }),
+        );
+        return;
       }
+      before ??= new Map(state.remaining);
+      for (const li of requested) state.remaining.set(lineOf(li), (state.remaining.get(lineOf(li)) ?? 0) - li.quantity);
       state.created++;
       const id = `gid://shopify/Fulfillment/${900 + state.created}`;
       if (idempotencyKey) byKey.set(idempotencyKey, id);

@@ -146,8 +146,8 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       const perKey = createRateLimit(v1, 'key', limits.perKeyPerMinute, 60_000);
       v1.addHook('preHandler', async (request) => perKey.consume(request, principalOf(request).keyId));
 
-      registerAccountRoutes(v1, { pool: deps.pool, keys, shops, now });
-      registerDataRequestRoutes(v1, { pool: deps.pool, shops, now });
+      registerAccountRoutes(v1, { keys, shops, now });
+      registerDataRequestRoutes(v1, { shops, now });
       registerArtistRoutes(v1, artists);
       registerReleaseRoutes(v1, releases, new ReleaseService(releases, artists));
       registerMappingRoutes(v1, new MappingRepository(), shops);
@@ -156,7 +156,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerSalesRoutes(v1, new SalesRepository(deps.pool, db), summaries, now);
       registerSalesLocationsRoute(v1, now);
       registerChartLinesRoute(v1, now);
-      registerWebhookDeliveryRoutes(v1, deps.pool, shops);
+      registerWebhookDeliveryRoutes(v1, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);
     },

@@ -1,7 +1,7 @@
+import { sqlOf } from '@single/db';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import {
   type ApiKeyRepository,
@@ -66,7 +66,7 @@ const idParams = z.object({ id: z.string().max(100) });
 
 export function registerAccountRoutes(
   app: FastifyInstance,
-  deps: { pool: Pool; keys: ApiKeyRepository; shops: ShopRepository; now: () => Date },
+  deps: { keys: ApiKeyRepository; shops: ShopRepository; now: () => Date },
 ) {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get(
@@ -151,7 +151,8 @@ export function registerAccountRoutes(
           detail: `the calling key lacks ${missing.map((s) => `"${s}"`).join(', ')}`,
         });
       }
-      const { key, secret } = await issueApiKey(deps.pool, {
+      // The key issue's one statement (INSERT ... SELECT ... FOR SHARE of the minting key) on the account's client.
+      const { key, secret } = await issueApiKey(sqlOf(accountDb(request)), {
         accountId: principal.accountId,
         ...request.body,
         createdByKeyId: principal.keyId,
@@ -185,7 +186,13 @@ export function registerAccountRoutes(
     async (request) => {
       const { id } = request.params;
       const revoked = isUuid(id)
-        ? await deps.keys.revoke(principalOf(request).accountId, id, deps.now(), request.query.cascade === 'true')
+        ? await deps.keys.revoke(
+            accountDb(request),
+            principalOf(request).accountId,
+            id,
+            deps.now(),
+            request.query.cascade === 'true',
+          )
         : undefined;
       if (!revoked) throw notFound('API key');
       return { ...toApiKey(revoked.key), minted: revoked.minted.map(toApiKey) };

@@ -1,8 +1,8 @@
+import { sqlOf } from '@single/db';
 import { dataRequestExportDocument, readDataRequestExport } from '@single/db/commands/data-request-exports';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import { accountDb } from '../auth/authenticate.ts';
 import { notFound } from '../support/problems.ts';
@@ -39,10 +39,7 @@ const params = z.object({
  * (emails, IPs, ZIP codes), so it needs the `admin` scope, only for the account's own shops (another account's
  * shop answers 404, as an unknown one), and it expires: 410 `export_expired` after its 30 days.
  */
-export function registerDataRequestRoutes(
-  app: FastifyInstance,
-  deps: { pool: Pool; shops: ShopRepository; now: () => Date },
-) {
+export function registerDataRequestRoutes(app: FastifyInstance, deps: { shops: ShopRepository; now: () => Date }) {
   app.withTypeProvider<ZodTypeProvider>().get(
     '/shops/:domain/data-requests/:id',
     {
@@ -67,7 +64,7 @@ export function registerDataRequestRoutes(
     async (request, reply) => {
       const domain = request.params.domain.toLowerCase();
       if (!(await deps.shops.domains(accountDb(request))).includes(domain)) throw notFound('Data request export');
-      const found = await readDataRequestExport(deps.pool, {
+      const found = await readDataRequestExport(sqlOf(accountDb(request)), {
         shopDomain: domain,
         id: request.params.id,
         now: deps.now(),

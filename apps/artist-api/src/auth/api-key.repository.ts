@@ -1,7 +1,6 @@
-import type { AccountDb } from '@single/db';
+import { type AccountDb, sqlOf } from '@single/db';
 import { type ApiKeyRow, revokeApiKeyLineage } from '@single/db/commands/api-keys';
 import type { Pool } from 'pg';
-import type { Sql } from '../support/db.ts';
 import { generateApiKey, type Scope } from './api-keys.ts';
 
 export interface Principal {
@@ -74,10 +73,11 @@ export class ApiKeyRepository {
   /**
    * Revokes the account's key (idempotent) and names every key it minted, directly or not; `cascade`
    * revokes those too. Undefined when the key is not the account's. Typed SQL shared with cmdr (a recursive
-   * CTE updating the lineage in one statement, which the client cannot express); the account is its parameter.
+   * CTE updating the lineage in one statement, which the client cannot express), run on the account's client
+   * (`sqlOf`); the account is its parameter (raw SQL is beyond the scope's reach).
    */
-  async revoke(accountId: string, id: string, now: Date, cascade: boolean) {
-    return revokeApiKeyLineage(this.#pool, { keyId: id, accountId, cascade, now });
+  async revoke(db: AccountDb, accountId: string, id: string, now: Date, cascade: boolean) {
+    return revokeApiKeyLineage(sqlOf(db), { keyId: id, accountId, cascade, now });
   }
 }
 
@@ -87,11 +87,11 @@ export class ApiKeyRepository {
  * revocation either sees this key in the lineage or makes this insert write nothing: MintingKeyRevokedError).
  */
 export async function issueApiKey(
-  sql: Sql,
+  sql: Queryable,
   input: { accountId: string; name: string; scopes: readonly Scope[]; createdByKeyId?: string },
 ) {
   const { secret, hash } = generateApiKey();
-  const { rows } = await sql.query<ApiKeyRow>(
+  const { rows } = await sql.query<ApiKeyRow & Record<string, unknown>>(
     `INSERT INTO api_key (account_id, name, hash, scopes, created_by_key_id)
      SELECT $1, $2, $3, $4, $5::uuid
       WHERE $5::uuid IS NULL
@@ -102,6 +102,14 @@ export async function issueApiKey(
   const key = rows[0];
   if (key === undefined) throw new MintingKeyRevokedError();
   return { key, secret };
+}
+
+/** pg's `query` (a Pool: cmdr, tests, the benchmark) or Prisma's through `sqlOf` (the API's route). */
+interface Queryable {
+  query<R extends Record<string, unknown> = Record<string, unknown>>(
+    text: string,
+    values?: unknown[],
+  ): Promise<{ rows: R[] }>;
 }
 
 /** The minting key was revoked between authentication and the insert. */

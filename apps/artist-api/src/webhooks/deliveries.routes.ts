@@ -1,9 +1,8 @@
-import type { Prisma } from '@single/db';
+import { type Prisma, sqlOf } from '@single/db';
 import { requestWebhookReplay } from '@single/db/commands/webhook-replay';
 import { ProblemError } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { Pool } from 'pg';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
 import { accountDb, principalOf } from '../auth/authenticate.ts';
@@ -72,7 +71,7 @@ const listQuery = z.object({
 const idParams = z.object({ id: z.string().max(100) });
 
 /** The webhook log of the account's shops (read-only; the dispatcher owns it) and replay. */
-export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, shops: ShopRepository) {
+export function registerWebhookDeliveryRoutes(app: FastifyInstance, shops: ShopRepository) {
   // Reads go through the account-scoped client (the account's shop domains); replay is the shared command.
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['webhooks'];
@@ -171,7 +170,12 @@ export function registerWebhookDeliveryRoutes(app: FastifyInstance, pool: Pool, 
       const domains = await shops.domains(accountDb(request));
       if (!isBigintText(id) || domains.length === 0) throw notFound('Webhook delivery');
       const requestedBy = `api-key:${principal.keyId}`;
-      const result = await requestWebhookReplay(pool, { deliveryId: id, requestedBy, shopDomains: domains });
+      // The shared replay statement (cmdr's too), on the account's client; the account's domains are its parameter.
+      const result = await requestWebhookReplay(sqlOf(accountDb(request)), {
+        deliveryId: id,
+        requestedBy,
+        shopDomains: domains,
+      });
       if (result.status === 'not_found') throw notFound('Webhook delivery');
       if (result.status === 'payload_expired') {
         throw new ProblemError(

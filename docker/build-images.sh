@@ -2,7 +2,7 @@
 # Builds every app image from docker/Dockerfile with buildah (no Docker engine needed), starts each one
 # as the charts run it (read-only root file system, user 10001, no capabilities) and checks its health
 # endpoints, after running the migration Job's command from the image the same way on a fresh database,
-# and prints each image's size (it fails at SINGLE_IMAGE_MAX_MB compressed, default 200). Usage: bash docker/build-images.sh [app ...]   (default: every app of projects.yaml with a main.ts)
+# and prints each image's size (it fails at SINGLE_IMAGE_MAX_MB compressed, default 200). Usage: bash docker/build-images.sh [app ...]   (default: every app of projects.yaml with a src/main.ts or src/server/main.ts)
 #
 # The base image (Node 24 on Debian bookworm slim) is built locally when the registry's node image cannot
 # be found locally: a debootstrap minbase root plus the Node 24 binary and npm from the npm registry, tagged as
@@ -98,7 +98,8 @@ trap cleanup EXIT
 
 port=23000
 for app in "${apps[@]}"; do
-  if [[ ! -f apps/$app/src/main.ts ]]; then
+  # The app's entry: src/main.ts, or src/server/main.ts for an app with a web part (the dashboard).
+  if [[ ! -f apps/$app/src/main.ts && ! -f apps/$app/src/server/main.ts ]]; then
     log "skip $app: apps/$app/src/main.ts does not exist yet"
     continue
   fi
@@ -123,9 +124,11 @@ for app in "${apps[@]}"; do
   workdir=$("${B[@]}" inspect --format '{{.OCIv1.Config.WorkingDir}}' "$image")
 
   # The migration Job's command (charts/service-lib/templates/_migrations.tpl), from this image, restricted
-  # as the Job's pod is.
+  # as the Job's pod is. An app without a database (the dashboard) ships no packages/db: nothing to run.
   psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $smoke_db WITH (FORCE)" -c "CREATE DATABASE $smoke_db" >/dev/null
-  if ! run_restricted "$rootfs" /app/packages/db "${image_env[@]}" DATABASE_URL="$smoke_url" -- \
+  if [[ ! -d $rootfs/app/packages/db ]]; then
+    log "$app ships no packages/db (no database): no migrations to run from it"
+  elif ! run_restricted "$rootfs" /app/packages/db "${image_env[@]}" DATABASE_URL="$smoke_url" -- \
     node --conditions=source scripts/migrate.ts deploy >"$cache/migrate-$app.log" 2>&1; then
     log "✗ migrations from the $app image failed"; cat "$cache/migrate-$app.log" >&2
     failed=$((failed + 1)); "${B[@]}" rm "$ctr" >/dev/null; continue

@@ -50,6 +50,7 @@ start_app() {
     SHOPIFY_WEBHOOK_SECRETS=local-shopify-webhook-secret-not-for-production \
     DOWNLOAD_TOKEN_SECRETS=local-download-token-secret-not-for-production-0000 \
     FAN_HASH_SECRET=local-fan-hash-secret-not-for-production-00000000 \
+    SESSION_SECRET=local-dashboard-session-secret-not-for-production \
     DD_TRACE_ENABLED=false DD_ENV=ci \
     -- "${cmd[@]}"
 }

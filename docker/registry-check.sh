@@ -83,8 +83,9 @@ for app in "${apps[@]}"; do
   if [[ $rendered != "$pinned" ]]; then
     log "✗ $app: cmdr deploy rendered $rendered, not the pushed $pinned"; ok=false
   fi
-  if ! $migrated && $ok; then
-    # Migrations first, from the pulled image (artist-api's chart runs them as a hook).
+  if ! $migrated && $ok && [[ -d $rootfs/app/packages/db ]]; then
+    # Migrations first, from the pulled image (artist-api's chart runs them as a hook; the dashboard's image
+    # has no database package).
     if run_restricted "$rootfs" /app/packages/db "${image_env[@]}" DATABASE_URL="$check_url" -- \
       node --conditions=source scripts/migrate.ts deploy >"$cache/registry-migrate.log" 2>&1; then
       migrated=true

@@ -111,7 +111,14 @@ describe.each(cases)('$project.name ($env)', ({ project, env, values, tag }) => 
     expect(vars.get('DD_VERSION')?.valueFrom).toEqual({
       fieldRef: { fieldPath: "metadata.labels['tags.datadoghq.com/version']" },
     });
-    expect(vars.get('DATABASE_URL')?.valueFrom?.secretKeyRef).toEqual({ name, key: 'DATABASE_URL' });
+    // Each key of the chart's Secret (DATABASE_URL for the apps on the database; the dashboard has none).
+    const secretKeys = (
+      mergeValues(parse(readFileSync(join(chartDir(name), 'values.yaml'), 'utf8')), values).secrets as {
+        keys: string[];
+      }
+    ).keys;
+    expect(secretKeys.length).toBeGreaterThan(0);
+    for (const key of secretKeys) expect(vars.get(key)?.valueFrom?.secretKeyRef).toEqual({ name, key });
     for (const [key, entry] of vars) {
       expect(entry.value, `${key} must not carry a literal value`).toBeUndefined();
     }

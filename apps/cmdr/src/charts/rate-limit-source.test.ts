@@ -13,7 +13,9 @@ import { renderChart } from './render.ts';
 // with helm itself.)
 
 const ws = loadWorkspace(join(import.meta.dirname, '../../../..'));
-const http = ws.file.projects.filter((p) => ['artist-api', 'webhook-dispatcher', 'geo-reporting'].includes(p.name));
+const http = ws.file.projects.filter((p) =>
+  ['artist-api', 'webhook-dispatcher', 'geo-reporting', 'dashboard'].includes(p.name),
+);
 const cases = http.flatMap((project) =>
   Object.keys(project.environments).map((env) => ({
     project,

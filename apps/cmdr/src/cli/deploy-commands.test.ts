@@ -61,6 +61,7 @@ describe('cmdr deploy --dry-run', () => {
       'webhook-dispatcher',
       'fulfillment-worker',
       'geo-reporting',
+      'dashboard',
     ]);
     expect(findManifest(parseManifests(results[0]?.manifests ?? ''), 'Job')?.metadata.name).toBe('artist-api-migrate');
   }, 30_000);

@@ -15,13 +15,18 @@ const LOCAL_SECRETS: Record<string, string> = {
   SHOPIFY_WEBHOOK_SECRETS: 'local-shopify-webhook-secret-not-for-production',
   DOWNLOAD_TOKEN_SECRETS: 'local-download-token-secret-not-for-production-0000',
   FAN_HASH_SECRET: 'local-fan-hash-secret-not-for-production-00000000',
+  SESSION_SECRET: 'local-dashboard-session-secret-not-for-production',
 };
 
 interface LocalApp {
   name: string;
   dir: string;
   port: number;
+  /** The source entry: src/main.ts, or src/server/main.ts for an app with a web part (the dashboard). */
+  entry: string;
 }
+
+const ENTRIES = ['src/main.ts', 'src/server/main.ts'];
 
 function localApps(ctx: Context, only: string[] | undefined): LocalApp[] {
   const ws = ctx.workspace();
@@ -29,14 +34,15 @@ function localApps(ctx: Context, only: string[] | undefined): LocalApp[] {
   for (const project of ws.file.projects) {
     if (only && !only.includes(project.name)) continue;
     const dir = join(ws.root, 'apps', project.name);
-    if (!existsSync(join(dir, 'src', 'main.ts'))) {
+    const entry = ENTRIES.find((file) => existsSync(join(dir, file)));
+    if (entry === undefined) {
       ctx.output.info(`skipping ${project.name}: apps/${project.name}/src/main.ts does not exist`);
       continue;
     }
     const values = parse(readFileSync(join(ws.root, project.chart, 'values.yaml'), 'utf8')) as {
       containerPort: number;
     };
-    apps.push({ name: project.name, dir, port: values.containerPort });
+    apps.push({ name: project.name, dir, port: values.containerPort, entry });
   }
   const unknown = (only ?? []).filter((name) => !ws.file.projects.some((p) => p.name === name));
   if (unknown.length > 0) throw new CmdrError(`unknown project(s): ${unknown.join(', ')}`, ExitCode.notFound);
@@ -170,7 +176,7 @@ export function registerUpCommand(program: Command, context: () => Context) {
           for (const app of apps) {
             const child = spawn(
               process.execPath,
-              ['--conditions=source', '--import', '@single/tracing/register', 'src/main.ts'],
+              ['--conditions=source', '--import', '@single/tracing/register', app.entry],
               {
                 cwd: app.dir,
                 env: { ...LOCAL_SECRETS, ...env, PORT: String(app.port), HOST: '127.0.0.1', DD_ENV: 'local' },

@@ -58,6 +58,7 @@ describe('cmdr up with an empty environment', () => {
     const apps = JSON.parse(run.stdout) as { app: string; url: string }[];
     expect(apps.map((a) => a.app).sort()).toEqual([
       'artist-api',
+      'dashboard',
       'fulfillment-worker',
       'geo-reporting',
       'webhook-dispatcher',

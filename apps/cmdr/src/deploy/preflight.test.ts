@@ -27,7 +27,7 @@ writeFileSync(
   imagesRecord,
   JSON.stringify({
     [TAG]: Object.fromEntries(
-      ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting'].map((project) => [
+      ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting', 'dashboard'].map((project) => [
         project,
         {
           repository: `registry.example/single/${project}`,

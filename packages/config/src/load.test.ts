@@ -18,6 +18,12 @@ describe('loadConfig', () => {
     expect(config.TRUSTED_PROXIES).toEqual(['10.0.0.0/8', '192.168.1.1']);
   });
 
+  it('treats a value of only spaces as not set (a templated .env), so the default applies', () => {
+    const config = loadConfig(shape, { ...valid, PORT: '  ', LOG_LEVEL: '\t' });
+    expect(config.PORT).toBe(3000);
+    expect(config.LOG_LEVEL).toBe(loadConfig(shape, valid).LOG_LEVEL);
+  });
+
   it('names every invalid variable at once and never echoes values', () => {
     const secret = 'amqp-but-not-really://user:hunter2@host';
     try {

@@ -23,7 +23,8 @@ export function loadConfig<Shape extends z.ZodRawShape>(shape: Shape, env: EnvSo
   const input: Record<string, string> = {};
   for (const key of Object.keys(shape)) {
     const value = env[key];
-    if (value !== undefined && value !== '') input[key] = value;
+    // Blank (or only spaces, as a templated .env leaves it) means not set: the default applies.
+    if (value !== undefined && value.trim() !== '') input[key] = value;
   }
   const result = z.object(shape).safeParse(input);
   if (!result.success) throw new ConfigError(result.error.issues.map(describe));

@@ -1,3 +1,4 @@
+import { redriveFailedOutbox } from '@single/db/commands/outbox-redrive';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,30 @@ describe('cmdr outbox', () => {
     listener.release();
   });
 
+  it('named rows are all looked at, whatever --limit says', async () => {
+    const run = await cmdr(
+      ['--json', 'outbox', 'redrive', '--dry-run', '--limit', '1', ids.noRecipient!, ids.sent!, ids.transient!],
+      env,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = run.json<{ redriven: string[]; skipped: { id: string; reason: string }[] }>();
+    expect(result.redriven).toEqual([ids.transient]);
+    expect(result.skipped).toEqual(
+      expect.arrayContaining([
+        { id: ids.noRecipient, reason: 'no_recipient' },
+        { id: ids.sent, reason: 'not_failed' },
+      ]),
+    );
+    // The command itself: a limit (meant for --all) never cuts named rows short into "not_found".
+    const named = await redriveFailedOutbox(pool, 'email', {
+      ids: [ids.noRecipient!, ids.sent!, ids.transient!],
+      limit: 1,
+      dryRun: true,
+    });
+    expect(named.skipped.filter((s) => s.reason === 'not_found')).toEqual([]);
+    expect(named.redriven).toEqual([ids.transient]);
+  });
+
   it('--all redrives every redrivable failed row; fulfilments too', async () => {
     const run = await cmdr(['--json', 'outbox', 'redrive', '--all'], env);
     expect(run.json<{ redriven: string[] }>().redriven).toEqual([ids.transient]);
@@ -122,6 +147,12 @@ describe('cmdr outbox', () => {
       ['outbox', 'redrive'],
       ['outbox', 'redrive', ids.transient!, '--all'],
       ['outbox', 'list', '--kind', 'sms'],
+      // Whole decimal numbers in range only: not PostgreSQL's problem, nor silently read as hex.
+      ['outbox', 'list', '--limit', '1e21'],
+      ['outbox', 'list', '--limit', '99999999999999999999'],
+      ['outbox', 'list', '--limit', '0x10'],
+      ['outbox', 'list', '--limit', '0'],
+      ['outbox', 'redrive', '--all', '--limit', '-5'],
     ]) {
       const run = await cmdr(args, env);
       expect(run.code, run.stderr).toBe(ExitCode.usage);

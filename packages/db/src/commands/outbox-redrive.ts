@@ -101,7 +101,8 @@ export async function redriveFailedOutbox(
      SELECT c.id::text AS id, c.status, c.error_class, c.id IN (SELECT id FROM chosen) AS redriven,
             (SELECT count(*) FROM woken) AS notified
      FROM candidates c ORDER BY c.id`,
-    [named, NOT_REDRIVABLE, request.dryRun === true, request.limit ?? 10_000],
+    // Named rows: every one of them (a limit would report the ones past it as not found).
+    [named, NOT_REDRIVABLE, request.dryRun === true, named ? Math.max(named.length, 1) : (request.limit ?? 10_000)],
   );
   const found = new Set(rows.map((r) => r.id));
   for (const id of named ?? []) if (!found.has(id.toLowerCase())) skipped.push({ id, reason: 'not_found' });

@@ -20,6 +20,22 @@ const store = join(root, 'node_modules', '.pnpm');
 
 const readJson = (file) => JSON.parse(readFileSync(file, 'utf8'));
 
+/**
+ * Optional dependencies of a package that serve features the platform does not turn on, so they are not
+ * followed: dd-trace's profiler (@datadog/pprof), App and API Protection (@datadog/native-appsec) and IAST
+ * (taint tracking and its code rewriter). dd-trace loads each only when its feature is enabled
+ * (DD_PROFILING_ENABLED, DD_APPSEC_ENABLED, DD_IAST_ENABLED, DD_TRACE_OTEL_CTX_ENABLED), and the charts and
+ * projects.yaml enable none (apps/cmdr/src/docker/image-prune.test.ts). About 13 MB.
+ */
+const UNUSED_OPTIONAL = {
+  'dd-trace': [
+    '@datadog/pprof',
+    '@datadog/native-appsec',
+    '@datadog/native-iast-taint-tracking',
+    '@datadog/wasm-js-rewriter',
+  ],
+};
+
 /** Node's lookup of `name` from a package at `from`: node_modules of that folder and each parent. */
 function resolvePackage(name, from) {
   for (let dir = from; ; dir = dirname(dir)) {
@@ -37,9 +53,10 @@ while (queue.length > 0) {
   reached.add(dir);
   const pkg = readJson(join(dir, 'package.json'));
   const optionalPeers = pkg.peerDependenciesMeta ?? {};
+  const unused = UNUSED_OPTIONAL[pkg.name] ?? [];
   const names = [
     ...Object.keys(pkg.dependencies ?? {}),
-    ...Object.keys(pkg.optionalDependencies ?? {}),
+    ...Object.keys(pkg.optionalDependencies ?? {}).filter((name) => !unused.includes(name)),
     ...Object.keys(pkg.peerDependencies ?? {}).filter((name) => optionalPeers[name]?.optional !== true),
   ];
   for (const name of names) {
@@ -107,6 +124,105 @@ const dropIdle = (dir) => {
   }
 };
 for (const entry of keptStore) dropIdle(join(store, entry));
+
+// Inside node_modules only (the workspace's TypeScript runs the migrations with --conditions=source): Node
+// never loads a package's TypeScript sources (it refuses to strip types under node_modules), its Markdown, or
+// the tests, examples, benchmarks and docs folders at a package's root, unless the package's entry points name
+// them. LICENSE and NOTICE files stay.
+const packageDirs = (dir, depth) => {
+  if (existsSync(join(dir, 'package.json'))) return [dir];
+  if (depth === 0 || !statSync(dir).isDirectory()) return [];
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => packageDirs(join(dir, entry.name), depth - 1));
+};
+const sourceOrDocs = /(?<!\.d)\.(ts|mts|cts|tsx)$|\.(md|markdown)$/i;
+const dropSources = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) dropSources(path);
+    else if (entry.isFile() && sourceOrDocs.test(entry.name) && !/^(licen[cs]e|notice|copying)/i.test(entry.name)) {
+      remove(path);
+    }
+  }
+};
+const notRun = new Set(['test', 'tests', '__tests__', 'example', 'examples', 'benchmark', 'benchmarks', 'docs']);
+for (const entry of keptStore) {
+  const modules = join(store, entry, 'node_modules');
+  for (const pkgDir of packageDirs(modules, 2)) {
+    if (realpathSync(pkgDir) !== pkgDir) continue; // a link to another store entry: handled there
+    const { main, module, exports, bin, browser } = readJson(join(pkgDir, 'package.json'));
+    const entryPoints = JSON.stringify({ main, module, exports, bin, browser });
+    for (const folder of readdirSync(pkgDir)) {
+      if (notRun.has(folder) && !entryPoints.includes(`${folder}/`)) remove(join(pkgDir, folder));
+    }
+    dropSources(pkgDir);
+  }
+}
+
+// AWS SDK packages ship an ES build (dist-es) for bundlers beside the CommonJS one; their exports send Node to
+// dist-cjs (the `node` condition comes before `import`). Removed where no export or `main` Node can take leads
+// into it, under either the import or the require conditions.
+const nodeTargets = (value, conditions) => {
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.flatMap((v) => nodeTargets(v, conditions));
+  if (value === null || typeof value !== 'object') return [];
+  const keys = Object.keys(value);
+  if (keys.some((key) => key.startsWith('.'))) return keys.flatMap((key) => nodeTargets(value[key], conditions));
+  const taken = keys.find((key) => conditions.includes(key));
+  return taken === undefined ? [] : nodeTargets(value[taken], conditions);
+};
+for (const entry of keptStore) {
+  for (const pkgDir of packageDirs(join(store, entry, 'node_modules'), 2)) {
+    if (realpathSync(pkgDir) !== pkgDir || !existsSync(join(pkgDir, 'dist-es'))) continue;
+    const { main, exports } = readJson(join(pkgDir, 'package.json'));
+    const targets = [
+      main ?? 'index.js',
+      ...nodeTargets(exports, ['node', 'import', 'module-sync', 'default']),
+      ...nodeTargets(exports, ['node', 'require', 'module-sync', 'default']),
+    ];
+    if (!targets.some((target) => target.includes('dist-es'))) remove(join(pkgDir, 'dist-es'));
+  }
+}
+
+// The workspace's own build output carries type declarations and source maps nothing loads at run time.
+const workspaceIdle = /\.(d\.ts|d\.ts\.map|js\.map)$/;
+const dropWorkspaceIdle = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory() && entry.name !== 'node_modules') dropWorkspaceIdle(path);
+    else if (entry.isFile() && workspaceIdle.test(entry.name)) remove(path);
+  }
+};
+for (const folder of keptWorkspace) {
+  if (existsSync(join(root, folder, 'dist'))) dropWorkspaceIdle(join(root, folder, 'dist'));
+}
+
+// Prisma's runtime ships every query compiler twice (CommonJS and ESM, "fast" and "small" builds) and the
+// edge runtime's: the generated client (packages/db, `prisma-client` generator) imports one. Keep those.
+const generated = ['packages/db/dist/generated', 'packages/db/src/generated']
+  .map((dir) => join(root, dir))
+  .filter((dir) => existsSync(dir));
+const imported = new Set();
+const scanImports = (dir) => {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) scanImports(path);
+    else
+      for (const [, file] of readFileSync(path, 'utf8').matchAll(/@prisma\/client\/runtime\/([\w.-]+)/g))
+        imported.add(file);
+  }
+};
+for (const dir of generated) scanImports(dir);
+if (generated.length > 0 && [...imported].some((file) => file.startsWith('query_compiler_'))) {
+  for (const entry of keptStore.values()) {
+    const runtime = join(store, entry, 'node_modules', '@prisma', 'client', 'runtime');
+    if (!entry.startsWith('@prisma+client@') || !existsSync(runtime)) continue;
+    for (const file of readdirSync(runtime)) {
+      if (/^(query_compiler_|wasm-compiler-edge\.)/.test(file) && !imported.has(file)) remove(join(runtime, file));
+    }
+  }
+}
 
 console.log(
   `prune-runtime: kept ${keptStore.size} packages and ${[...keptWorkspace].sort().join(', ')}; ` +

@@ -2,6 +2,7 @@ import { createDbOnPool, type Db } from '@single/db';
 import { createHttpApp, type HttpApp, registerMetrics } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Pool } from 'pg';
+import { warmDb } from './db-warm-up.ts';
 import { ClaimService } from './deliveries/claim-service.ts';
 import type { DedupeCache } from './deliveries/dedupe-cache.ts';
 import { DeliveryRepository } from './deliveries/delivery.repository.ts';
@@ -47,20 +48,8 @@ export function buildApp(deps: DispatcherDeps): Dispatcher {
     bodyLimit,
     readiness: [{ name: 'postgres', check: async () => void (await db.$executeRaw`SELECT 1`) }],
   });
-  // Before the first request: the client's query compiler (WebAssembly) is instantiated on the first query and
-  // compiles the first model read and aggregation synchronously (0.25-0.85 s on the loaded two-core machine,
-  // ARCHITECTURE.md), which would stall the claims behind an unknown shop's first delivery or the first scrape.
-  // Best effort: PostgreSQL down or behind at start-up must not keep the dispatcher from starting (its claims
-  // answer 503 until PostgreSQL is back), so a failed warm-up is logged, and the first use compiles instead.
-  http.app.addHook('onReady', async () => {
-    try {
-      await db.$executeRaw`SELECT 1`;
-      await db.shop.findUnique({ where: { domain: '' }, select: { id: true } });
-      await db.dispatchOutbox.groupBy({ by: ['lane'], where: { lane: '' }, _count: { _all: true } });
-    } catch (err) {
-      deps.logger.warn({ err }, 'Prisma warm-up failed; the first queries compile instead');
-    }
-  });
+  // Before the first request (db-warm-up.ts: the client's first queries block the event loop for a moment).
+  http.app.addHook('onReady', async () => warmDb(db, deps.logger));
   http.app.addHook('onClose', async () => db.$disconnect());
   const metrics = deps.metrics ?? new DispatcherMetrics(db);
   registerMetrics(http.app, metrics.registry);

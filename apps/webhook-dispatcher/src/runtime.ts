@@ -109,17 +109,18 @@ export function wireDispatcher(
     waker,
   });
   // Once the app is ready (its Prisma client warmed, app.ts), not while the relay connects: the first query
-  // instantiates the client's query compiler, which blocks the event loop for a moment.
+  // instantiates the client's query compiler, which blocks the event loop for a moment. Where payloads are swept,
+  // old delivery log rows are deleted too (same hourly rhythm, small batches).
   let stopSweep = () => {};
+  let stopRetention = () => {};
   if (options.payloadSweep) {
     dispatcher.app.addHook('onReady', async () => {
       stopSweep = schedulePayloadSweep(dispatcher.db, logger);
+      stopRetention = scheduleDeliveryRetention(dispatcher.db, logger, {
+        retentionDays: config.DELIVERY_LOG_RETENTION_DAYS,
+      });
     });
   }
-  // Where payloads are swept, old delivery log rows are deleted too (same hourly rhythm, small batches).
-  const stopRetention = options.payloadSweep
-    ? scheduleDeliveryRetention(pool, logger, { retentionDays: config.DELIVERY_LOG_RETENTION_DAYS })
-    : () => {};
   const closers = [
     async () => stopSweep(),
     async () => stopRetention(),

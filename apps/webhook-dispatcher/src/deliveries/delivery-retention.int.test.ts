@@ -51,7 +51,10 @@ describe('delivery log retention', () => {
       ids[7],
     ]);
 
-    expect(await sweepOldDeliveries(h.pool, { retentionDays: 30, batchSize: 2 })).toEqual({ deleted: 5, batches: 3 });
+    expect(await sweepOldDeliveries(h.dispatcher.db, { retentionDays: 30, batchSize: 2 })).toEqual({
+      deleted: 5,
+      batches: 3,
+    });
     expect(await remaining()).toEqual(ids.slice(5));
     expect(await h.count('SELECT count(*) AS n FROM dispatch_outbox')).toBe(1);
   });
@@ -60,7 +63,7 @@ describe('delivery log retention', () => {
     const [young, old] = await acceptAll([0, 1]);
     await age(young as string, 2);
     await age(old as string, 4);
-    expect((await sweepOldDeliveries(h.pool, { retentionDays: 0 })).deleted).toBe(1);
+    expect((await sweepOldDeliveries(h.dispatcher.db, { retentionDays: 0 })).deleted).toBe(1);
     expect(await remaining()).toEqual([young]);
   });
 
@@ -68,13 +71,26 @@ describe('delivery log retention', () => {
     const ids = await acceptAll([0, 1, 2]);
     for (const id of ids) await age(id, 40);
     // A sweep batch in progress (its transaction still open) holds the first row ...
-    const sweeper = await h.pool.connect();
-    await sweeper.query('BEGIN');
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let batched: (n: number) => void = () => {};
+    const firstBatch = new Promise<number>((resolve) => {
+      batched = resolve;
+    });
+    const sweeper = h.dispatcher.db.$transaction(
+      async (tx) => {
+        batched(await deleteOldDeliveriesBatch(tx, 30, 1));
+        await held;
+      },
+      { timeout: 60_000 },
+    );
     // ... and a replay taking the second holds it too (a key-share lock, as its outbox insert takes).
     const replay = await h.pool.connect();
     await replay.query('BEGIN');
     try {
-      expect(await deleteOldDeliveriesBatch(sweeper, 30, 1)).toBe(1);
+      expect(await Promise.race([firstBatch, sweeper.then(() => -1)])).toBe(1);
       await replay.query('SELECT 1 FROM webhook_delivery WHERE webhook_id = $1 FOR KEY SHARE', [ids[1]]);
 
       // A new delivery is claimed meanwhile, at once.
@@ -83,15 +99,15 @@ describe('delivery log retention', () => {
       expect(Date.now() - started).toBeLessThan(1_000);
       // Another replica's sweep skips both held rows instead of waiting, and takes the free one.
       const other = Date.now();
-      expect(await sweepOldDeliveries(h.pool, { retentionDays: 30, batchSize: 10 })).toEqual({
+      expect(await sweepOldDeliveries(h.dispatcher.db, { retentionDays: 30, batchSize: 10 })).toEqual({
         deleted: 1,
         batches: 1,
       });
       expect(Date.now() - other).toBeLessThan(1_000);
     } finally {
-      await sweeper.query('COMMIT');
+      release();
+      await sweeper;
       await replay.query('COMMIT');
-      sweeper.release();
       replay.release();
     }
     expect(await remaining()).toEqual([ids[1], expect.any(String)]);

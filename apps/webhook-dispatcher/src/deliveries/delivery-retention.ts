@@ -1,5 +1,5 @@
+import type { Db } from '@single/db';
 import type { Logger } from '@single/logger';
-import type { Pool } from 'pg';
 
 /**
  * How long a `webhook_delivery` row is kept at least, whatever the configuration: it is the dedupe guard for
@@ -18,31 +18,31 @@ export interface DeliveryRetentionOptions {
   pauseMs?: number;
 }
 
-// Oldest first through the received_at index. A row whose payload is still held for replay
-// (payload_expires_at, DELIVERY_PAYLOAD_RETENTION_DAYS) is kept until then, whatever the two settings say. Rows with a publish still owed (an outbox row: first publish
-// or a replay) are kept: deleting one would cascade to its outbox row and lose the publish. SKIP LOCKED:
-// a row someone holds (a replay inserting its outbox row holds a key-share lock on it) is left for the next
-// round instead of making the sweep, and whoever waits behind it, wait.
-const DELETE_BATCH = `
-WITH doomed AS (
-  SELECT d.id FROM webhook_delivery d
-  WHERE d.received_at < now() - $1 * interval '1 day'
-    AND NOT EXISTS (SELECT 1 FROM dispatch_outbox o WHERE o.delivery_id = d.id)
-    AND (d.payload_expires_at IS NULL OR d.payload_expires_at <= now())
-  ORDER BY d.received_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
-)
-DELETE FROM webhook_delivery WHERE id IN (SELECT id FROM doomed)`;
+/** What a batch needs of Prisma: the client, or an interactive transaction of it. */
+type Executor = Pick<Db, '$executeRaw'>;
 
-/** One batch: at most `batchSize` rows received more than `days` ago; returns how many were deleted. */
-export async function deleteOldDeliveriesBatch(
-  db: Pick<Pool, 'query'>,
-  days: number,
-  batchSize: number,
-): Promise<number> {
-  const { rowCount } = await db.query(DELETE_BATCH, [Math.max(days, MIN_DELIVERY_RETENTION_DAYS), batchSize]);
-  return rowCount ?? 0;
+/**
+ * One batch: at most `batchSize` rows received more than `days` ago; returns how many were deleted.
+ *
+ * Oldest first through the received_at index. A row whose payload is still held for replay
+ * (payload_expires_at, DELIVERY_PAYLOAD_RETENTION_DAYS) is kept until then, whatever the two settings say. Rows
+ * with a publish still owed (an outbox row: first publish or a replay) are kept: deleting one would cascade to its
+ * outbox row and lose the publish. SKIP LOCKED: a row someone holds (a replay inserting its outbox row holds a
+ * key-share lock on it) is left for the next round instead of making the sweep, and whoever waits behind it, wait.
+ * Typed SQL on Prisma (one statement, as before): the client has no row locks, let alone SKIP LOCKED.
+ */
+export async function deleteOldDeliveriesBatch(db: Executor, days: number, batchSize: number): Promise<number> {
+  return db.$executeRaw`
+    WITH doomed AS (
+      SELECT d.id FROM webhook_delivery d
+      WHERE d.received_at < now() - ${Math.max(days, MIN_DELIVERY_RETENTION_DAYS)}::int * interval '1 day'
+        AND NOT EXISTS (SELECT 1 FROM dispatch_outbox o WHERE o.delivery_id = d.id)
+        AND (d.payload_expires_at IS NULL OR d.payload_expires_at <= now())
+      ORDER BY d.received_at
+      LIMIT ${batchSize}::int
+      FOR UPDATE SKIP LOCKED
+    )
+    DELETE FROM webhook_delivery WHERE id IN (SELECT id FROM doomed)`;
 }
 
 /**
@@ -50,13 +50,13 @@ export async function deleteOldDeliveriesBatch(
  * until a batch comes back short. Intake only inserts new rows, which these deletes neither lock nor wait for.
  */
 export async function sweepOldDeliveries(
-  pool: Pool,
+  db: Db,
   options: DeliveryRetentionOptions,
 ): Promise<{ deleted: number; batches: number }> {
   const batchSize = options.batchSize ?? 1_000;
   let deleted = 0;
   for (let batches = 1; ; batches++) {
-    const n = await deleteOldDeliveriesBatch(pool, options.retentionDays, batchSize);
+    const n = await deleteOldDeliveriesBatch(db, options.retentionDays, batchSize);
     deleted += n;
     if (n < batchSize) return { deleted, batches };
     if (options.pauseMs) await new Promise((resolve) => setTimeout(resolve, options.pauseMs));
@@ -65,7 +65,7 @@ export async function sweepOldDeliveries(
 
 /** Runs the sweep now and then every `everyMs`; returns a stop function. */
 export function scheduleDeliveryRetention(
-  pool: Pool,
+  db: Db,
   logger: Logger,
   options: DeliveryRetentionOptions,
   everyMs = 3_600_000,
@@ -75,7 +75,7 @@ export function scheduleDeliveryRetention(
     if (running) return;
     running = true;
     try {
-      const { deleted } = await sweepOldDeliveries(pool, { pauseMs: 20, ...options });
+      const { deleted } = await sweepOldDeliveries(db, { pauseMs: 20, ...options });
       if (deleted > 0) logger.info({ deleted, retentionDays: options.retentionDays }, 'old webhook deliveries deleted');
     } catch (err) {
       logger.warn({ err }, 'delivery retention sweep failed, will retry');

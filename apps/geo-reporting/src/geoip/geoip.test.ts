@@ -1,6 +1,7 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { silentLogger } from '@single/logger';
 import { Reader } from 'maxmind';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +15,24 @@ const open = async (...paths: string[]) => {
   await geo.load();
   return geo;
 };
+
+describe('GeoIp on a gzipped database (as the images ship GeoLite2)', () => {
+  it('answers exactly as from the plain file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'geoip-gz-'));
+    try {
+      const gz = join(dir, 'city.mmdb.gz');
+      writeFileSync(gz, gzipSync(readFileSync(geoipFixture('GeoIP2-City-Test'))));
+      const [plain, zipped] = [await open(geoipFixture('GeoIP2-City-Test')), await open(gz)];
+      expect(zipped.status().every((s) => s.error === null)).toBe(true);
+      for (const ip of ['216.160.83.56', '2001:480::1', '81.2.69.142', '8.8.8.8']) {
+        expect(zipped.lookup(ip), ip).toEqual(plain.lookup(ip));
+      }
+      expect(zipped.lookup('216.160.83.56').place.city).toBe('Milton');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
 
 describe('GeoIp on the MaxMind test databases', () => {
   it('locates the fixture buyer IPv4 to Milton, WA 98354 with postal precision and the build date', async () => {

@@ -1,5 +1,7 @@
 import { type Stats, unwatchFile, watchFile } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
 import type { Logger } from '@single/logger';
 import { fromIPv6, type IpAddress, parseIPv4, parseIPv6 } from '@single/trusted-proxy';
 import { Reader, type Response } from 'maxmind';
@@ -63,6 +65,17 @@ interface Slot {
 }
 
 const versionOf = (stats: Pick<Stats, 'mtimeMs' | 'size'>) => `${stats.mtimeMs}:${stats.size}`;
+
+/**
+ * An mmdb file's bytes; a `.gz` one (the images ship the GeoLite2 databases gzipped: 25 MB instead of 45) is
+ * gunzipped in memory, where the reader keeps the whole database anyway.
+ */
+export async function readDatabase(path: string): Promise<Buffer> {
+  const bytes = await readFile(path);
+  return path.endsWith('.gz') ? gunzipAsync(bytes) : bytes;
+}
+
+const gunzipAsync = promisify(gunzip);
 
 /** A bounded decoder cache for mmdb-lib: cleared when full, which is cheaper than LRU bookkeeping per hit. */
 class DecoderCache {
@@ -182,7 +195,7 @@ export class GeoIp {
     try {
       // Stat before reading: a replacement landing in between is seen by the next check, never missed.
       slot.readVersion = versionOf(await stat(slot.path));
-      const bytes = await readFile(slot.path);
+      const bytes = await readDatabase(slot.path);
       const reader = new Reader<Response>(bytes, { cache: new DecoderCache(this.cacheSize) });
       const { ipVersion, buildEpoch, databaseType } = reader.metadata;
       if (ipVersion !== 4 && ipVersion !== 6) throw new Error(`unsupported ipVersion ${ipVersion}`);

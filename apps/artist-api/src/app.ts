@@ -2,8 +2,8 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Cache } from '@single/cache';
-import { createTenantDb } from '@single/db';
-import { createHttpApp, createMetricsRegistry, type HttpApp, registerMetrics } from '@single/http';
+import { createTenantDb, platformAccess } from '@single/db';
+import { createHttpApp, createMetricsRegistry, type HttpApp, registerMetrics, warmUpBeforeTraffic } from '@single/http';
 import type { Logger } from '@single/logger';
 import type { Messaging } from '@single/messaging';
 import type { TrustedProxies } from '@single/trusted-proxy';
@@ -111,6 +111,18 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
   rejectNulCharacters(app);
 
   app.addHook('onClose', async () => db.$disconnect());
+  // Before the first request: the client's first queries instantiate its query compiler and block the event loop
+  // for up to a second or two on a loaded machine, which the first requests would otherwise pay (and the overload
+  // guard would then refuse the ones behind them). Reads only; any account's, before any account is known.
+  app.addHook('onReady', async () =>
+    warmUpBeforeTraffic(async () => {
+      await db.$executeRaw`SELECT 1`;
+      await platformAccess('warm-up before traffic', async () => {
+        await db.apiKey.findFirst({ select: { id: true } });
+        await db.order.count({ where: { shopDomain: '' } });
+      });
+    }, deps.logger),
+  );
   const shops = new ShopRepository();
   const keys = new ApiKeyRepository(deps.pool);
   const artists = new ArtistRepository();

@@ -17,3 +17,4 @@ export {
 } from './metrics.ts';
 export { PROBLEM_CONTENT_TYPE, type Problem, ProblemError } from './problem.ts';
 export { type RunningServer, type ServeOptions, serve } from './serve.ts';
+export { warmUpBeforeTraffic } from './warm-up.ts';

@@ -11,14 +11,9 @@ import { installShopCommand, writeDataRequestExport } from '../ops/shops.ts';
 import { describeConflict, listConflicts, resolveConflict } from '../ops/upc-conflicts.ts';
 import { listDeliveries, replayOne, replaySince } from '../ops/webhooks.ts';
 import type { Context } from './context.ts';
+import { positiveInt } from './options.ts';
 import { parseSince, table } from './output.ts';
 import { chosenDays, registerReportProduce, withDayOptions } from './report-commands.ts';
-
-const positiveInt = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw usageError(`expected a positive integer, got "${value}"`);
-  return n;
-};
 
 const SINCE_HELP =
   '30m, 2h, 7d (ago), a date YYYY-MM-DD (from 00:00 America/New_York, the business day) or an instant with offset; 1900-2199';

@@ -7,6 +7,7 @@ import {
 import type { Command } from 'commander';
 import { usageError } from '../exit-codes.ts';
 import type { Context } from './context.ts';
+import { positiveInt } from './options.ts';
 import { table } from './output.ts';
 
 const KINDS: readonly OutboxKind[] = ['email', 'fulfillment'];
@@ -14,13 +15,6 @@ const KINDS: readonly OutboxKind[] = ['email', 'fulfillment'];
 const outboxKind = (value: string): OutboxKind => {
   if (!KINDS.includes(value as OutboxKind)) throw usageError(`--kind is one of ${KINDS.join(', ')}, got "${value}"`);
   return value as OutboxKind;
-};
-
-/** Decimal digits only (no 1e3, 0x10), 1 to 100,000: a bound the database can take as it is. */
-export const positiveInt = (value: string) => {
-  const n = /^\d{1,6}$/.test(value.trim()) ? Number(value) : Number.NaN;
-  if (!(n >= 1 && n <= 100_000)) throw usageError(`expected a whole number from 1 to 100000, got "${value}"`);
-  return n;
 };
 
 function describeRedrive(result: RedriveOutcome): string {

@@ -79,7 +79,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async customersDataRequest(message) {
       const { envelope, payload } = readEnvelope(message, customersDataRequest);
-      await exportCustomerData(pool, envelope.shopDomain, payload, now());
+      await exportCustomerData(deps.db, envelope.shopDomain, payload, now());
       logger.info(
         { shopDomain: envelope.shopDomain, dataRequestId: payload.data_request?.id },
         'customer data exported',

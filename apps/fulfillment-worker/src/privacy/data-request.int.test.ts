@@ -111,7 +111,7 @@ describe('customers/data_request export', () => {
     await pool.query('UPDATE sales_outbox SET payload = $2 WHERE id = $1', [outbox[0]!.id, JSON.stringify(sealed)]);
 
     const data = (await exportCustomerData(
-      pool,
+      db(),
       SHOP,
       customersDataRequest.parse(shopifyFixture('customers/data_request')),
       now,
@@ -128,8 +128,21 @@ describe('customers/data_request export', () => {
     expect(o!.salesEvents[0]!.fan).toEqual(outbox[0]!.payload.fan);
   });
 
+  it('gives each line its price as stored, scale included (10.00, not 10)', async () => {
+    await pool.query(`UPDATE order_line SET price = '10.00'`);
+    const data = (await exportCustomerData(
+      db(),
+      SHOP,
+      customersDataRequest.parse(shopifyFixture('customers/data_request')),
+      now,
+    )) as unknown as { orders: { lines: { price: string }[] }[] };
+    const prices = data.orders.flatMap((o) => o.lines.map((l) => l.price));
+    expect(prices.length).toBeGreaterThan(0);
+    expect(prices.every((p) => p === '10.00')).toBe(true);
+  });
+
   it('holds orders, lines, grants, downloads with IPs, emails, geo captures and sales fan facts; expires after 30 days', async () => {
-    await exportCustomerData(pool, SHOP, customersDataRequest.parse(shopifyFixture('customers/data_request')), now);
+    await exportCustomerData(db(), SHOP, customersDataRequest.parse(shopifyFixture('customers/data_request')), now);
 
     const read = await readDataRequestExport(pool, { shopDomain: SHOP, id: '8880001', now });
     expect(read.status).toBe('ready');

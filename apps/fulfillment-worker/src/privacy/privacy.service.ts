@@ -4,6 +4,7 @@ import {
   downloadsOfGrants,
   geoCapturesOfCheckouts,
   locatedSalesOfOrders,
+  type Prisma,
   type PurgeScope,
   purgeDownloadClientIps,
   purgeFanDataKeys,
@@ -11,6 +12,7 @@ import {
   purgeWebhookDeliveryPayloads,
   readFanDataKeys,
   saleLinesOfOrders,
+  sqlOf,
   webhookPayloadsOf,
 } from '@single/db';
 import { DATA_REQUEST_EXPORT_DAYS } from '@single/db/commands/data-request-exports';
@@ -184,74 +186,123 @@ export async function redactShop(pool: Pool, shopDomain: string, now: Date): Pro
  * first export).
  */
 export async function exportCustomerData(
-  pool: Pool,
+  db: Db,
   shopDomain: string,
   request: CustomersDataRequest,
   now: Date = new Date(),
 ): Promise<Record<string, unknown>> {
-  const { rows: orders } = await pool.query<
-    { id: string; orderId: string; checkoutToken: string | null } & Record<string, unknown>
-  >(
-    `SELECT o.id, o.shopify_order_id::text AS "orderId", o.name, o.email, o.customer_id::text AS "customerId",
-            o.financial_status AS "financialStatus", o.cancelled_at AS "cancelledAt", o.currency,
-            o.browser_ip AS "browserIp", o.checkout_token AS "checkoutToken", o.billing_zip AS "billingZip",
-            o.billing_country AS "billingCountry", o.billing_province AS "billingProvince",
-            o.shipping_zip AS "shippingZip", o.shipping_country AS "shippingCountry",
-            o.shipping_province AS "shippingProvince", o.shopify_created_at AS "createdAt"
-     FROM orders o WHERE o.shop_domain = $1 AND (o.customer_id = $2 OR o.shopify_order_id = ANY($3::bigint[]))
-     ORDER BY o.shopify_created_at, o.id`,
-    [shopDomain, request.customer.id, request.orders_requested],
-  );
+  // The owners' readers (@single/db, shared with their purges) and the statements below that stay SQL run on the
+  // same client through sqlOf.
+  const sql = sqlOf(db);
+  const found = await db.order.findMany({
+    where: {
+      shopDomain,
+      OR: [
+        { customerId: BigInt(request.customer.id) },
+        { shopifyOrderId: { in: request.orders_requested.map((id) => BigInt(id)) } },
+      ],
+    },
+    orderBy: [{ shopifyCreatedAt: 'asc' }, { id: 'asc' }],
+  });
+  // The document's fields, in its order, ids as decimal text (they are 64-bit).
+  const orders = found.map((o) => ({
+    id: o.id,
+    orderId: o.shopifyOrderId.toString(),
+    name: o.name,
+    email: o.email,
+    customerId: o.customerId?.toString() ?? null,
+    financialStatus: o.financialStatus,
+    cancelledAt: o.cancelledAt,
+    currency: o.currency,
+    browserIp: o.browserIp,
+    checkoutToken: o.checkoutToken,
+    billingZip: o.billingZip,
+    billingCountry: o.billingCountry,
+    billingProvince: o.billingProvince,
+    shippingZip: o.shippingZip,
+    shippingCountry: o.shippingCountry,
+    shippingProvince: o.shippingProvince,
+    createdAt: o.shopifyCreatedAt,
+  }));
   const ids = orders.map((o) => o.id);
-  const { rows: lines } = await pool.query<{ id: string; orderId: string } & Record<string, unknown>>(
-    `SELECT ol.id, ol.order_id AS "orderId", ol.shopify_line_id::text AS "lineItemId", ol.quantity,
-            ol.price::text AS price, ol.refunded_quantity AS "refundedQuantity", r.title AS release
-     FROM order_line ol LEFT JOIN release r ON r.id = ol.release_id
-     WHERE ol.order_id = ANY($1::uuid[]) ORDER BY ol.shopify_line_id`,
-    [ids],
-  );
-  const { rows: grants } = await pool.query<{ id: string; lineId: string } & Record<string, unknown>>(
-    `SELECT g.id, g.order_line_id AS "lineId", r.title AS release, g.unit_index AS "unitIndex", g.status,
-            g.activated_at AS "activatedAt", g.expires_at AS "expiresAt", g.download_limit AS "downloadLimit",
-            g.downloads_used AS "downloadsUsed"
-     FROM download_grant g JOIN release r ON r.id = g.release_id
-     WHERE g.order_line_id = ANY($1::uuid[]) ORDER BY g.unit_index, r.title, g.id`,
-    [lines.map((l) => l.id)],
-  );
+  // Typed SQL: the price as stored (Prisma's Decimal drops its scale: 10.00 would read 10).
+  const lines = await db.$queryRaw<
+    {
+      id: string;
+      orderId: string;
+      lineItemId: string;
+      quantity: number;
+      price: string;
+      refundedQuantity: number;
+      release: string | null;
+    }[]
+  >`SELECT ol.id::text, ol.order_id::text AS "orderId", ol.shopify_line_id::text AS "lineItemId", ol.quantity,
+           ol.price::text AS price, ol.refunded_quantity AS "refundedQuantity", r.title AS release
+    FROM order_line ol LEFT JOIN release r ON r.id = ol.release_id
+    WHERE ol.order_id = ANY(${ids}::uuid[]) ORDER BY ol.shopify_line_id`;
+  const grants = (
+    await db.downloadGrant.findMany({
+      where: { orderLineId: { in: lines.map((l) => l.id) } },
+      orderBy: [{ unitIndex: 'asc' }, { release: { title: 'asc' } }, { id: 'asc' }],
+      select: {
+        id: true,
+        orderLineId: true,
+        release: { select: { title: true } },
+        unitIndex: true,
+        status: true,
+        activatedAt: true,
+        expiresAt: true,
+        downloadLimit: true,
+        downloadsUsed: true,
+      },
+    })
+  ).map(({ orderLineId, release, ...g }) => ({
+    id: g.id,
+    lineId: orderLineId,
+    release: release.title,
+    unitIndex: g.unitIndex,
+    status: g.status,
+    activatedAt: g.activatedAt,
+    expiresAt: g.expiresAt,
+    downloadLimit: g.downloadLimit,
+    downloadsUsed: g.downloadsUsed,
+  }));
   const downloads = await downloadsOfGrants(
-    pool,
+    sql,
     grants.map((g) => g.id),
   );
-  const { rows: emails } = await pool.query<{ orderId: string } & Record<string, unknown>>(
-    `SELECT order_id AS "orderId", "to", kind, status, sent_at AS "sentAt" FROM email_message
-     WHERE order_id = ANY($1::uuid[]) ORDER BY created_at`,
-    [ids],
-  );
+  const emails = (
+    await db.emailMessage.findMany({
+      where: { orderId: { in: ids } },
+      orderBy: { createdAt: 'asc' },
+      select: { orderId: true, to: true, kind: true, status: true, sentAt: true },
+    })
+  ).map((e) => ({ orderId: e.orderId, to: e.to, kind: e.kind, status: e.status, sentAt: e.sentAt }));
   const captures = await geoCapturesOfCheckouts(
-    pool,
+    sql,
     shopDomain,
     orders.flatMap((o) => (o.checkoutToken ? [o.checkoutToken] : [])),
   );
   const orderIds = orders.map((o) => o.orderId);
-  const located = await locatedSalesOfOrders(pool, shopDomain, orderIds);
-  const saleLines = await saleLinesOfOrders(pool, shopDomain, orderIds);
-  const deliveries = await webhookPayloadsOf(pool, shopDomain, orderIds, String(request.customer.id));
-  const { rows: sealedEvents } = await pool.query<{
-    orderId: string;
-    eventId: string;
-    type: string;
-    occurredAt: string;
-    fan: Record<string, unknown>;
-    sealed: SealedFan | null;
-  }>(
-    `SELECT key AS "orderId", event_id::text AS "eventId", payload->>'type' AS type,
+  const located = await locatedSalesOfOrders(sql, shopDomain, orderIds);
+  const saleLines = await saleLinesOfOrders(sql, shopDomain, orderIds);
+  const deliveries = await webhookPayloadsOf(sql, shopDomain, orderIds, String(request.customer.id));
+  // Typed SQL: fields inside the event's jsonb payload.
+  const sealedEvents = await db.$queryRaw<
+    {
+      orderId: string;
+      eventId: string;
+      type: string;
+      occurredAt: string;
+      fan: Record<string, unknown>;
+      sealed: SealedFan | null;
+    }[]
+  >`SELECT key AS "orderId", event_id::text AS "eventId", payload->>'type' AS type,
             payload->>'occurredAt' AS "occurredAt", payload->'fan' AS fan, payload->'fanSealed' AS sealed
-     FROM sales_outbox WHERE payload->>'shopDomain' = $1 AND key = ANY($2::text[]) ORDER BY id`,
-    [shopDomain, orderIds],
-  );
+     FROM sales_outbox WHERE payload->>'shopDomain' = ${shopDomain} AND key = ANY(${orderIds}::text[]) ORDER BY id`;
   // Version 2 events carry only the countries in clear: the rest is opened with the fan's key, if not yet deleted.
   const keys = await readFanDataKeys(
-    pool,
+    sql,
     shopDomain,
     sealedEvents.flatMap((e) => (e.sealed ? [e.sealed.keyId] : [])),
   );
@@ -290,11 +341,18 @@ export async function exportCustomerData(
     })),
     webhookPayloads: deliveries,
   };
-  await pool.query(
-    `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (shop_domain, data_request_id) DO NOTHING`,
-    [shopDomain, request.customer.id, request.data_request?.id ?? null, JSON.stringify(payload), now, expiresAt],
-  );
+  // ON CONFLICT DO NOTHING, as before: a redelivery keeps the first export.
+  await db.dataRequestExport.createMany({
+    data: {
+      shopDomain,
+      customerId: BigInt(request.customer.id),
+      dataRequestId: request.data_request ? BigInt(request.data_request.id) : null,
+      // As stored before (JSON text of the document): instants as ISO strings.
+      payload: JSON.parse(JSON.stringify(payload)) as Prisma.InputJsonObject,
+      createdAt: now,
+      expiresAt,
+    },
+    skipDuplicates: true,
+  });
   return payload;
 }

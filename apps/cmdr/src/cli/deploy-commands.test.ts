@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ExitCode } from '../exit-codes.ts';
 import { findManifest, parseManifests } from '../manifests/parse.ts';
 import { cmdr } from '../test-support/run.ts';
@@ -182,6 +182,84 @@ describe('cmdr promote --dry-run', () => {
         .code,
     ).toBe(ExitCode.usage);
   });
+});
+
+describe('cmdr promote all', () => {
+  const PROJECTS = ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting', 'dashboard'];
+  const digest = (i: number) => `sha256:${String(i).repeat(64)}`;
+  const staged = (tag: (project: string) => string, skip?: string) =>
+    stateFile({
+      staging: Object.fromEntries(
+        PROJECTS.filter((p) => p !== skip).map((project, i) => [
+          project,
+          {
+            tag: tag(project),
+            repository: `registry.example/single/${project}`,
+            digest: digest(i + 1),
+            deployedAt: '2026-12-07T06:00:00Z',
+            chart: `charts/${project}`,
+          },
+        ]),
+      ),
+    });
+  const promoteAll = (state: string, extra: string[] = []) =>
+    cmdr(
+      [
+        '--json',
+        'promote',
+        'all',
+        '--from',
+        'staging',
+        '--to',
+        'production',
+        '--tag-source',
+        'state',
+        '--expect-tag',
+        'c0ffee1',
+        ...extra,
+      ],
+      { CMDR_STATE_FILE: state },
+    );
+  // No cluster at all: promoting project by project would fail (exit 5) on the first one's cluster check.
+  beforeEach(() => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmdr-kube-'));
+    writeFileSync(join(dir, 'config'), 'apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n');
+    vi.stubEnv('KUBECONFIG', join(dir, 'config'));
+  });
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("renders every project in projects.yaml order with the digest staging's record pins", async () => {
+    const run = await promoteAll(
+      staged(() => 'c0ffee1'),
+      ['--dry-run'],
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const results = run.json<{ project: string; tag: string; env: string; image: string; manifests: string }[]>();
+    expect(results.map((r) => r.project)).toEqual(PROJECTS);
+    results.forEach((r, i) => {
+      expect(r).toMatchObject({ tag: 'c0ffee1', env: 'production' });
+      expect(r.image).toBe(`registry.example/single/${r.project}@${digest(i + 1)}`);
+      const deployment = findManifest(parseManifests(r.manifests), 'Deployment', r.project);
+      expect(deployment?.spec.template.spec.containers[0].image).toBe(r.image);
+    });
+  }, 60_000);
+
+  it("refuses, before touching any cluster, when one project runs another tag than the pipeline's", async () => {
+    const run = await promoteAll(staged((p) => (p === 'geo-reporting' ? 'bad0bad' : 'c0ffee1')));
+    expect(run.code).toBe(ExitCode.conflict);
+    expect(run.json()).toEqual({
+      error: { message: 'geo-reporting runs bad0bad in staging, not c0ffee1: nothing promoted', exitCode: 4 },
+    });
+  }, 60_000);
+
+  it('refuses, before touching any cluster, when a project has no record in the source', async () => {
+    const run = await promoteAll(staged(() => 'c0ffee1', 'dashboard'));
+    expect(run.code).toBe(ExitCode.conflict);
+    expect(run.stdout).toMatch(/nothing recorded for dashboard in staging/);
+  }, 60_000);
 });
 
 describe('cmdr charts check', () => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkCharts } from '../charts/check.ts';
 import { vendorLibraries } from '../charts/vendor.ts';
-import { type DeployResult, deploy, promote, type TagSource } from '../deploy/deploy.ts';
+import { type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { imagesFile } from '../images/record.ts';
 import type { Context } from './context.ts';
@@ -66,37 +66,57 @@ export function registerDeployCommands(program: Command, context: () => Context)
 
   program
     .command('promote')
-    .description('deploy to --to exactly the image (tag and digest) that runs in --from')
-    .argument('<project>')
+    .description(
+      'deploy to --to exactly the image (tag and digest) that runs in --from (`all`: every project, all checked first)',
+    )
+    .argument('<project>', 'a project of projects.yaml, or "all" (projects.yaml order)')
     .requiredOption('--from <env>', 'source environment (e.g. staging)')
     .requiredOption('--to <env>', 'target environment (e.g. production)')
     .option('--dry-run', 'render the target with helm template; change nothing')
     .option(
       '--tag-source <source>',
-      'where the running tag is read: "cluster" (helm get values) or "state" (.cmdr/state.json)',
+      'where the running tag is read: "cluster" (helm get values) or "state" (.cmdr/state.json, $CMDR_STATE_FILE)',
       'cluster',
     )
-    .action(async (project: string, options: { from: string; to: string; dryRun?: boolean; tagSource: string }) => {
-      const ctx = context();
-      if (options.tagSource !== 'cluster' && options.tagSource !== 'state') {
-        throw usageError('--tag-source must be "cluster" or "state"');
-      }
-      const result = await promote(ctx.workspace(), {
-        project,
-        from: options.from,
-        to: options.to,
-        dryRun: options.dryRun === true,
-        tagSource: options.tagSource as TagSource,
-        stateFile: ctx.stateFile(),
-        imagesFile: imagesFile(ctx.io.env, ctx.workspace().root),
-      });
-      ctx.output.info(`promoting ${project} ${result.tag}: ${options.from} -> ${options.to}`);
-      ctx.output.result(options.dryRun ? { ...summary(result), manifests: result.manifests } : summary(result), () =>
-        options.dryRun
-          ? (result.manifests ?? '')
-          : `promoted ${project} ${result.tag} from ${options.from} to ${options.to}`,
-      );
-    });
+    .option('--expect-tag <tag>', 'refuse (before changing anything) unless --from runs this tag')
+    .action(
+      async (
+        project: string,
+        options: { from: string; to: string; dryRun?: boolean; tagSource: string; expectTag?: string },
+      ) => {
+        const ctx = context();
+        if (options.tagSource !== 'cluster' && options.tagSource !== 'state') {
+          throw usageError('--tag-source must be "cluster" or "state"');
+        }
+        const ws = ctx.workspace();
+        const names = project === 'all' ? ws.file.projects.map((p) => p.name) : [project];
+        const results = await promoteEach(
+          ws,
+          names,
+          {
+            from: options.from,
+            to: options.to,
+            dryRun: options.dryRun === true,
+            tagSource: options.tagSource as TagSource,
+            stateFile: ctx.stateFile(),
+            imagesFile: imagesFile(ctx.io.env, ws.root),
+            ...(options.expectTag !== undefined ? { expectTag: options.expectTag } : {}),
+          },
+          (name, tag) => ctx.output.info(`promoting ${name} ${tag}: ${options.from} -> ${options.to}`),
+        );
+        const shown = results.map((r) => (options.dryRun ? { ...summary(r), manifests: r.manifests } : summary(r)));
+        // One project: one object, as before `all` existed; `all`: the list.
+        ctx.output.result(project === 'all' ? shown : shown[0], () =>
+          results
+            .map((r) =>
+              options.dryRun
+                ? (r.manifests ?? '')
+                : `promoted ${r.project} ${r.tag} from ${options.from} to ${options.to}`,
+            )
+            .join(options.dryRun ? '---\n' : '\n'),
+        );
+      },
+    );
 
   const charts = program.command('charts').description('chart checks');
 

@@ -70,8 +70,18 @@ describe('.gitlab-ci.yml against GitLab CI schema', () => {
     expect(job('deploy-staging').environment?.name).toBe('staging');
     expect(job('promote-production').environment?.name).toBe('production');
     // Deploy and promote pin the digests the images job recorded: its record must travel to them.
-    expect(job('images').artifacts?.paths).toEqual([(pipeline.variables as Record<string, string>).CMDR_IMAGES_FILE]);
+    const variables = pipeline.variables as Record<string, string>;
+    expect(job('images').artifacts?.paths).toEqual([variables.CMDR_IMAGES_FILE]);
+    // Production promotes what deploy-staging recorded (its kubeconfig cannot read staging): the record travels.
+    expect(variables.CMDR_STATE_FILE).toBeDefined();
+    expect(job('deploy-staging').artifacts?.paths).toEqual([variables.CMDR_STATE_FILE]);
   }, 60_000);
+
+  it('never lets a newer push cancel a push or a helm upgrade midway (interruptible: false)', () => {
+    for (const name of ['images', 'deploy-staging', 'promote-production']) {
+      expect((pipeline[name] as { interruptible?: boolean }).interruptible, name).toBe(false);
+    }
+  });
 
   it('runs only the tests on a merge request: nothing is pushed or deployed from a branch', () => {
     const { status, output, jobs } = listJobs(
@@ -208,20 +218,20 @@ describe('.gitlab-ci.yml script lines', () => {
     expect(() => words('curl https://example.com | sh')).toThrow(/no shell operators/);
   });
 
-  it('promote every project of projects.yaml, in its order, with the staging deploy covering them all', () => {
-    const projects = (
-      parse(readFileSync(join(root, 'projects.yaml'), 'utf8')) as { projects: { name: string }[] }
-    ).projects.map((p) => p.name);
-    const promoted = lines
+  it("promote every project at once, from deploy-staging's record (not the staging cluster), only this pipeline's tag", async () => {
+    const promotes = lines
       .filter((l) => l.job === 'promote-production')
       .map((l) => words(l.line))
-      .filter((argv) => argv.includes('promote'))
-      .map((argv) => {
-        expect(argv.slice(argv.indexOf('promote') + 2)).toEqual(['--from', 'staging', '--to', 'production']);
-        return argv[argv.indexOf('promote') + 1];
-      });
-    expect(promoted).toEqual(projects);
+      .filter((argv) => argv.includes('promote'));
+    // One command: `promote all` checks every project before the first upgrade (one line per project did not).
+    expect(promotes.map((argv) => argv.slice(argv.indexOf('promote')).join(' '))).toEqual([
+      `promote all --from staging --to production --tag-source state --expect-tag ${SAMPLE_VARIABLES.RELEASE_TAG}`,
+    ]);
     const deploys = lines.filter((l) => l.job === 'deploy-staging').map((l) => words(l.line).join(' '));
     expect(deploys.some((d) => d.includes('deploy all --env staging --tag 1a2b3c4d'))).toBe(true);
+    // --expect-tag is an option cmdr knows, and the tag source one it accepts.
+    await expect(cmdrParses(['promote', 'all', '--from', 'a', '--to', 'b', '--expect-tag', 't'])).resolves.toBe(
+      'promote',
+    );
   });
 });

@@ -256,21 +256,59 @@ export interface PromoteOptions {
   gitSha?: string;
   /** Where a release deployed before digests were pinned finds the digest of its tag. */
   imagesFile?: string;
+  /** Refuse unless `from` runs this tag (CD: the pipeline's own $RELEASE_TAG, never an older or newer one). */
+  expectTag?: string;
 }
 
-/** Deploys to `to` exactly the image that runs in `from`: the same digest, not whatever the tag names now. */
-export async function promote(ws: Workspace, options: PromoteOptions): Promise<DeployResult & { from: string }> {
+/** The tag and digest `project` runs in `from`, refused when it is not the expected tag. */
+async function promotionSource(ws: Workspace, project: string, options: Omit<PromoteOptions, 'project'>) {
+  const source = await currentRelease(ws, project, options.from, options.tagSource, options.stateFile);
+  if (options.expectTag !== undefined && source.tag !== options.expectTag) {
+    throw new CmdrError(
+      `${project} runs ${source.tag} in ${options.from}, not ${options.expectTag}: nothing promoted`,
+      ExitCode.conflict,
+    );
+  }
+  return source;
+}
+
+/**
+ * Deploys to `to` exactly the images that run in `from` (the same digests, not whatever the tags name now),
+ * for each project in the given order. With more than one, every source release, expected tag, namespace,
+ * Secret and digest is checked before the first upgrade: a promotion never stops half-way on something known.
+ */
+export async function promoteEach(
+  ws: Workspace,
+  projects: readonly string[],
+  options: Omit<PromoteOptions, 'project'>,
+  onDeploy: (project: string, tag: string) => void = () => {},
+): Promise<(DeployResult & { from: string })[]> {
   if (options.from === options.to) throw usageError('--from and --to must differ');
-  const { tag, pinned } = await currentRelease(ws, options.project, options.from, options.tagSource, options.stateFile);
-  const result = await deploy(ws, {
-    project: options.project,
+  const sources: { project: string; tag: string; pinned?: PinnedImage }[] = [];
+  for (const project of projects) sources.push({ project, ...(await promotionSource(ws, project, options)) });
+  const target = (source: (typeof sources)[number], checkOnly: boolean): DeployOptions => ({
+    project: source.project,
     env: options.to,
-    tag,
+    tag: source.tag,
     dryRun: options.dryRun,
     stateFile: options.stateFile,
-    ...(pinned ? { pinned } : {}),
+    ...(checkOnly ? { checkOnly } : {}),
+    ...(source.pinned ? { pinned: source.pinned } : {}),
     ...(options.imagesFile ? { imagesFile: options.imagesFile } : {}),
     ...(options.gitSha ? { gitSha: options.gitSha } : {}),
   });
-  return { ...result, from: options.from };
+  if (!options.dryRun && sources.length > 1) for (const source of sources) await deploy(ws, target(source, true));
+  const results: (DeployResult & { from: string })[] = [];
+  for (const source of sources) {
+    onDeploy(source.project, source.tag);
+    results.push({ ...(await deploy(ws, target(source, false))), from: options.from });
+  }
+  return results;
+}
+
+/** One project: `promoteEach` of it alone. */
+export async function promote(ws: Workspace, options: PromoteOptions): Promise<DeployResult & { from: string }> {
+  const { project, ...rest } = options;
+  const [result] = await promoteEach(ws, [project], rest);
+  return result as DeployResult & { from: string };
 }

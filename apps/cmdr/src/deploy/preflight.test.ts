@@ -95,7 +95,10 @@ exec "${helmBinary()}" "$@"
       // client-node speaks plain HTTP only to a cluster marked insecure (kubectl accepts the same file).
       clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
       users: [{ name: 'deployer', user: { token: 'fake-token' } }],
-      contexts: [{ name: 'single-staging', context: { cluster: 'fake', user: 'deployer', namespace: 'single' } }],
+      contexts: ['single-staging', 'single-production'].map((name) => ({
+        name,
+        context: { cluster: 'fake', user: 'deployer', namespace: 'single' },
+      })),
       'current-context': 'single-staging',
     }),
   );
@@ -128,34 +131,24 @@ async function deadlineMs(): Promise<number> {
 }
 
 function deploy(project: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; ms: number }> {
+  return run(['deploy', project, '--env', 'staging', '--tag', TAG, ...extra]);
+}
+
+function run(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--conditions=source',
-        join(REPO_ROOT, 'apps/cmdr/src/main.ts'),
-        'deploy',
-        project,
-        '--env',
-        'staging',
-        '--tag',
-        TAG,
-        ...extra,
-      ],
-      {
-        cwd: REPO_ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: dir,
-          KUBECONFIG: kubeconfig,
-          HELM_BIN: wrapper,
-          CMDR_STATE_FILE: join(dir, 'state.json'),
-          CMDR_IMAGES_FILE: imagesRecord,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, ['--conditions=source', join(REPO_ROOT, 'apps/cmdr/src/main.ts'), ...args], {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        HOME: dir,
+        KUBECONFIG: kubeconfig,
+        HELM_BIN: wrapper,
+        CMDR_STATE_FILE: join(dir, 'state.json'),
+        CMDR_IMAGES_FILE: imagesRecord,
       },
-    );
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
@@ -223,4 +216,46 @@ describe('cmdr deploy checks the cluster before helm upgrade', () => {
     expect(run.stderr).toContain('Secret "fulfillment-worker" is missing');
     expect(helmCalls()).not.toContain('upgrade');
   }, 60_000);
+
+  it('`promote all` checks every project in the target first: nothing is upgraded while one Secret is missing', async () => {
+    // What deploy-staging recorded: every project at TAG, pinned by digest.
+    writeFileSync(
+      join(dir, 'state.json'),
+      JSON.stringify({
+        staging: Object.fromEntries(
+          ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting', 'dashboard'].map((project) => [
+            project,
+            {
+              tag: TAG,
+              repository: `registry.example/single/${project}`,
+              digest: `sha256:${'b'.repeat(64)}`,
+              deployedAt: '2026-12-07T06:00:00Z',
+              chart: `charts/${project}`,
+            },
+          ]),
+        ),
+      }),
+    );
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    secrets.set('webhook-dispatcher', { ...ARTIST_API_SECRET, SHOPIFY_WEBHOOK_SECRETS: b64('x'.repeat(32)) });
+    const promoted = await run([
+      'promote',
+      'all',
+      '--from',
+      'staging',
+      '--to',
+      'production',
+      '--tag-source',
+      'state',
+      '--expect-tag',
+      TAG,
+    ]);
+    expect(promoted.code).toBe(4);
+    expect(promoted.stderr).toContain('single-production/single is not ready');
+    expect(promoted.stderr).toContain('Secret "fulfillment-worker" is missing');
+    expect(helmCalls()).not.toContain('upgrade');
+    // The source is the record: the staging cluster is never asked (production's kubeconfig cannot reach it).
+    expect(helmCalls()).not.toContain('get');
+  }, 90_000);
 });

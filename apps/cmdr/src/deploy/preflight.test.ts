@@ -20,6 +20,7 @@ let server: Server;
 const namespaces = new Set<string>();
 const secrets = new Map<string, Record<string, string>>();
 const requests: string[] = [];
+let forbidNamespaces = false;
 // What `cmdr images push` records: a real deploy pins these digests (and refuses a tag without one).
 const TAG = '2026.12.07-abc1234';
 const imagesRecord = join(dir, 'images.json');
@@ -80,6 +81,17 @@ exec "${helmBinary()}" "$@"
     }
     if (req.method === 'GET' && namespace) {
       const [, ns] = namespace as unknown as [string, string];
+      // A deployer bound to a Role in its namespace: no get on namespaces (cluster-scoped), as RBAC answers it.
+      if (forbidNamespaces) {
+        return send(403, {
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'Forbidden',
+          code: 403,
+          message: `namespaces "${ns}" is forbidden: User "deployer" cannot get resource "namespaces" in API group "" at the cluster scope`,
+        });
+      }
       if (!namespaces.has(ns)) return notFound('namespaces', ns);
       return send(200, { kind: 'Namespace', apiVersion: 'v1', metadata: { name: ns }, status: { phase: 'Active' } });
     }
@@ -110,6 +122,7 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
+  forbidNamespaces = false;
   namespaces.clear();
   secrets.clear();
   requests.length = 0;
@@ -130,11 +143,18 @@ async function deadlineMs(): Promise<number> {
   return Math.max(10_000, dryRun.ms + 5_000);
 }
 
-function deploy(project: string, extra: string[] = []): Promise<{ code: number | null; stderr: string; ms: number }> {
-  return run(['deploy', project, '--env', 'staging', '--tag', TAG, ...extra]);
+function deploy(
+  project: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; ms: number }> {
+  return run(['deploy', project, '--env', 'staging', '--tag', TAG, ...extra], env);
 }
 
-function run(args: string[]): Promise<{ code: number | null; stderr: string; ms: number }> {
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--conditions=source', join(REPO_ROOT, 'apps/cmdr/src/main.ts'), ...args], {
@@ -146,6 +166,7 @@ function run(args: string[]): Promise<{ code: number | null; stderr: string; ms:
         HELM_BIN: wrapper,
         CMDR_STATE_FILE: join(dir, 'state.json'),
         CMDR_IMAGES_FILE: imagesRecord,
+        ...env,
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -258,4 +279,52 @@ describe('cmdr deploy checks the cluster before helm upgrade', () => {
     // The source is the record: the staging cluster is never asked (production's kubeconfig cannot reach it).
     expect(helmCalls()).not.toContain('get');
   }, 90_000);
+
+  it('a deployer that may not read the namespace (namespace-scoped Role) deploys when its Secrets are readable', async () => {
+    forbidNamespaces = true;
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    const run = await deploy('artist-api');
+    expect(run.stderr).not.toContain('not deployed');
+    expect(run.code).toBe(0);
+    expect(helmCalls()).toContain('upgrade');
+    expect(requests).toContain('GET /api/v1/namespaces/single');
+  }, 60_000);
+
+  it('a deployer that may not read the namespace is still refused, with the doubt said, when a Secret is missing', async () => {
+    forbidNamespaces = true;
+    const run = await deploy('artist-api');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('Secret "artist-api" is missing');
+    expect(run.stderr).toContain('namespace "single" could not be read, forbidden: it may not exist either');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 60_000);
+});
+
+describe('cmdr deploy reads $KUBECONFIG as kubectl and helm do', () => {
+  it('merges every file of a colon-separated list (missing ones skipped, the first to name something wins)', async () => {
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    // The first file knows another cluster only, and names a `deployer` user of its own (the first one wins,
+    // as in kubectl: the fake accepts any token); the staging context is in the second.
+    const other = join(dir, 'other-kubeconfig');
+    writeFileSync(
+      other,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name: 'elsewhere', cluster: { server: 'https://elsewhere.example:6443' } }],
+        users: [{ name: 'deployer', user: { token: 'another-token' } }],
+        contexts: [{ name: 'elsewhere', context: { cluster: 'elsewhere', user: 'deployer' } }],
+        'current-context': 'elsewhere',
+      }),
+    );
+    const run = await deploy('artist-api', [], {
+      KUBECONFIG: [other, join(dir, 'no-such-file'), '', kubeconfig].join(':'),
+    });
+    expect(run.stderr).not.toContain('does not exist in the kubeconfig');
+    expect(run.code).toBe(0);
+    expect(helmCalls()).toContain('upgrade');
+    expect(requests).toContain('GET /api/v1/namespaces/single/secrets/artist-api');
+  }, 60_000);
 });

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { delimiter } from 'node:path';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import type { Manifest } from '../manifests/parse.ts';
 
@@ -112,15 +114,9 @@ export async function checkCluster(
   options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+  const { CoreV1Api } = await import('@kubernetes/client-node');
   const kubeconfig = (options.env ?? process.env).KUBECONFIG;
-  try {
-    if (kubeconfig) kc.loadFromFile(kubeconfig.split(':')[0] as string);
-    else kc.loadFromDefault();
-  } catch (error) {
-    throw new CmdrError(`cannot read the kubeconfig: ${(error as Error).message}`, ExitCode.unavailable);
-  }
+  const kc = await loadKubeconfig(kubeconfig);
   if (kc.getContextObject(target.kubeContext) === null) {
     throw new CmdrError(
       `kube context "${target.kubeContext}" does not exist in the kubeconfig (${kubeconfig ?? '~/.kube/config'})`,
@@ -152,7 +148,12 @@ export async function checkCluster(
     );
   }
   const problems: string[] = [];
-  if (namespace === 'forbidden') problems.push(`may not read namespace "${target.namespace}" (forbidden)`);
+  // A least-privilege deployer (a Role in its namespace, no cluster-wide get on namespaces) may not read the
+  // namespace: unknown, not a refusal. The Secret reads decide; a missing one is reported with that doubt.
+  const namespaceUnknown =
+    namespace === 'forbidden'
+      ? ` (namespace "${target.namespace}" could not be read, forbidden: it may not exist either)`
+      : '';
   const secrets = await Promise.all(
     [...needs].map(async ([name, need]) => ({
       name,
@@ -164,7 +165,7 @@ export async function checkCluster(
     const usedBy = [...need.usedBy].join(', ');
     if (secret === 'missing') {
       const keys = need.keys.size > 0 ? ` with keys ${[...need.keys].join(', ')}` : '';
-      problems.push(`Secret "${name}" is missing${keys} (used by ${usedBy})`);
+      problems.push(`Secret "${name}" is missing${keys} (used by ${usedBy})${namespaceUnknown}`);
     } else if (secret === 'forbidden') {
       problems.push(`may not read Secret "${name}" (forbidden: the deploying identity needs get on secrets)`);
     } else {
@@ -179,5 +180,47 @@ export async function checkCluster(
   }
   if (problems.length > 0) {
     throw new CmdrError(`not deployed: ${where} is not ready: ${problems.join('; ')}`, ExitCode.conflict, problems);
+  }
+}
+
+type KubeConfigT = InstanceType<typeof import('@kubernetes/client-node').KubeConfig>;
+
+/**
+ * The kubeconfig as kubectl and helm read it: $KUBECONFIG is a list of files (':'-separated; empty entries and
+ * files that do not exist skipped) merged with the first file to define a cluster, user or context (and the
+ * current context) winning; without $KUBECONFIG, ~/.kube/config. client-node's own merge throws on a name
+ * defined twice, which kubectl accepts.
+ */
+export async function loadKubeconfig(kubeconfig: string | undefined): Promise<KubeConfigT> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
+  const kc = new KubeConfig();
+  try {
+    if (!kubeconfig) {
+      kc.loadFromDefault();
+      return kc;
+    }
+    const files = kubeconfig.split(delimiter).filter((file) => file !== '' && existsSync(file));
+    if (files.length === 0) throw new Error(`none of the files in KUBECONFIG (${kubeconfig}) exists`);
+    const merged = { clusters: [], users: [], contexts: [], currentContext: '' } as {
+      clusters: KubeConfigT['clusters'];
+      users: KubeConfigT['users'];
+      contexts: KubeConfigT['contexts'];
+      currentContext: string;
+    };
+    const add = <T extends { name: string }>(into: T[], items: readonly T[] | undefined) => {
+      for (const item of items ?? []) if (!into.some((known) => known.name === item.name)) into.push(item);
+    };
+    for (const file of files) {
+      const one = new KubeConfig();
+      one.loadFromFile(file);
+      add(merged.clusters, one.clusters);
+      add(merged.users, one.users);
+      add(merged.contexts, one.contexts);
+      merged.currentContext ||= one.currentContext ?? '';
+    }
+    kc.loadFromOptions(merged);
+    return kc;
+  } catch (error) {
+    throw new CmdrError(`cannot read the kubeconfig: ${(error as Error).message}`, ExitCode.unavailable);
   }
 }

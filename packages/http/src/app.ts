@@ -18,7 +18,14 @@ export interface HttpAppOptions {
   maxUrlLength?: number;
   /** Load shedding: above these, requests get 503 + Retry-After instead of queueing until timeouts. */
   pressure?: { maxEventLoopDelayMs?: number; maxEventLoopUtilization?: number; retryAfterSeconds?: number };
-  fastify?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance'>;
+  /**
+   * Our ingress proxy (Traefik) in front of the app, e.g. `compileTrustedProxies(config.TRUSTED_PROXIES)`: when the
+   * socket peer (the one hop to the app, never an address further down a forwarding header) is in it,
+   * `request.protocol` and `request.host` follow its X-Forwarded-Proto / X-Forwarded-Host. TLS ends before the pod,
+   * so this is how a Secure cookie knows the browser's connection was https. Default: no proxy trusted.
+   */
+  trustedProxies?: { has(address: string): boolean };
+  fastify?: Omit<FastifyServerOptions, 'logger' | 'loggerInstance' | 'trustProxy'>;
 }
 
 export interface HttpApp {
@@ -29,12 +36,20 @@ export interface HttpApp {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+function trustIngressHop(
+  trusted: HttpAppOptions['trustedProxies'],
+): false | ((address: string, hop: number) => boolean) {
+  if (!trusted) return false;
+  return (address, hop) => hop === 0 && trusted.has(address);
+}
+
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
-    // Never trust X-Forwarded-For here: client IPs are resolved by @single/trusted-proxy where needed.
-    trustProxy: false,
+    // Only the ingress hop (hop 0, the socket peer) is ever trusted, and only when it is one of our proxies; client
+    // IPs further down X-Forwarded-For are resolved by @single/trusted-proxy where needed.
+    trustProxy: trustIngressHop(options.trustedProxies),
     requestIdHeader: false, // genReqId validates the incoming id instead of trusting it
     genReqId: (request) => {
       const given = request.headers['x-request-id'];

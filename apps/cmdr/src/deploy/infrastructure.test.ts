@@ -140,4 +140,10 @@ describe.each(Object.keys(ws.file.environments))('the client the apps see behind
     expect(result.clientIp).toBe('198.51.100.7');
     expect(result.flags).not.toContain('peer_untrusted');
   });
+
+  it("the dashboard trusts its ingress hop, Traefik's pods (its Secure cookie needs their X-Forwarded-Proto)", () => {
+    const pods = appTrustedProxies('artist-api', env).filter((range) => !traefikTrusted.includes(range));
+    expect(pods.length).toBeGreaterThan(0);
+    expect(appTrustedProxies('dashboard', env)).toEqual(pods);
+  });
 });

@@ -15,6 +15,7 @@ import {
   registerMetrics,
 } from '@single/http';
 import type { Logger } from '@single/logger';
+import type { TrustedProxies } from '@single/trusted-proxy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { registerConnectStoreRoute } from './connect-store.routes.ts';
@@ -42,6 +43,8 @@ export interface DashboardDeps {
   signInLinkTtlSeconds?: number;
   /** Secure cookies: true everywhere but plain-http localhost. */
   secureCookies: boolean;
+  /** Our ingress proxies (`compileTrustedProxies(TRUSTED_PROXIES)`): their X-Forwarded-Proto tells https. */
+  trustedProxies?: TrustedProxies;
   /** The built web app; missing = the API side only (tests of the BFF alone). */
   webRoot?: string;
   readiness?: readonly ReadinessCheck[];
@@ -75,7 +78,12 @@ export interface Dashboard extends HttpApp {
 }
 
 export function buildApp(deps: DashboardDeps): Dashboard {
-  const http = createHttpApp({ logger: deps.logger, bodyLimit: 256 * 1024, readiness: deps.readiness ?? [] });
+  const http = createHttpApp({
+    logger: deps.logger,
+    bodyLimit: 256 * 1024,
+    readiness: deps.readiness ?? [],
+    ...(deps.trustedProxies ? { trustedProxies: deps.trustedProxies } : {}),
+  });
   const { app } = http;
   const prefix = deps.sessionKeyPrefix ?? 'dashboard:session:';
   const signInLinks = new SignInLinks({

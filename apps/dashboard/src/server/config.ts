@@ -1,4 +1,4 @@
-import { type EnvSource, loadConfigOrExit, loggingEnv, redisEnv, serverEnv } from '@single/config';
+import { type EnvSource, loadConfigOrExit, loggingEnv, redisEnv, serverEnv, trustedProxiesEnv } from '@single/config';
 import { z } from 'zod';
 
 export const dashboardEnv = {
@@ -6,6 +6,8 @@ export const dashboardEnv = {
   PORT: z.coerce.number().int().min(0).max(65_535).default(3005),
   ...loggingEnv,
   ...redisEnv,
+  /** Our ingress (Traefik's pods): only from these peers is X-Forwarded-Proto believed (the Secure cookie needs it). */
+  ...trustedProxiesEnv,
   /** The artist API the backend-for-frontend proxies `/api/*` to (as `/v1/*`). */
   ARTIST_API_URL: z.url().default('http://127.0.0.1:3003'),
   /** Where browsers reach the dashboard; an https origin (anything but localhost) makes the cookie Secure. */

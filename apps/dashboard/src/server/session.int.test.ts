@@ -2,6 +2,7 @@ import { type Harness, startHarness } from '@single/artist-api/test-support/harn
 import { seedAccount } from '@single/artist-api/test-support/seed';
 import { silentLogger } from '@single/logger';
 import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
+import { compileTrustedProxies } from '@single/trusted-proxy';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { redisKeyValue } from './sealed-store.ts';
 // The BFF on the real artist API (its own database) and the real Redis (its own key prefix).
 let artist: Harness;
 let dashboard: FastifyInstance;
+/** As deployed: Secure cookies, TLS ended before the pod, our ingress in TRUSTED_PROXIES. */
+let behindIngress: FastifyInstance;
 let redis: Redis;
 let prefix: string;
 let secret: string;
@@ -31,10 +34,22 @@ beforeAll(async () => {
     secureCookies: false,
   }).app;
   await dashboard.ready();
+  behindIngress = buildApp({
+    logger: silentLogger(),
+    store: redisKeyValue(redis),
+    artistApiUrl: artistUrl,
+    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
+    sessionTtlSeconds: 600,
+    sessionKeyPrefix: prefix,
+    secureCookies: true,
+    trustedProxies: compileTrustedProxies(['10.20.64.0/18']),
+  }).app;
+  await behindIngress.ready();
 });
 
 afterAll(async () => {
   await dashboard?.close();
+  await behindIngress?.close();
   await deleteRedisPrefix(prefix).catch(() => undefined);
   redis?.disconnect();
   await artist?.close();
@@ -134,5 +149,50 @@ describe('dashboard session', () => {
     expect(out.statusCode).toBe(204);
     const again = await dashboard.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
     expect(again.statusCode).toBe(401);
+  });
+});
+
+describe('behind the ingress (TLS ended at the load balancer, plain http to the pod)', () => {
+  const INGRESS = '10.20.64.7'; // a Traefik pod, in TRUSTED_PROXIES
+  const https = { 'x-forwarded-proto': 'https' };
+
+  it('signs in over https as the trusted ingress forwards it: the cookie is set, and Secure', async () => {
+    const session = await behindIngress.inject({
+      method: 'GET',
+      url: '/auth/session',
+      headers: https,
+      remoteAddress: INGRESS,
+    });
+    const first = cookieOf(session.headers['set-cookie']);
+    expect(first).toMatch(/; Secure/i);
+    const res = await behindIngress.inject({
+      method: 'POST',
+      url: '/auth/sign-in',
+      headers: { ...https, cookie: first!.split(';')[0]!, 'x-csrf-token': session.json().csrfToken },
+      payload: { apiKey: secret },
+      remoteAddress: INGRESS,
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const setCookie = cookieOf(res.headers['set-cookie']);
+    expect(setCookie).toMatch(/; Secure/i);
+    expect(setCookie).toMatch(/HttpOnly/i);
+    const me = await behindIngress.inject({
+      method: 'GET',
+      url: '/api/me',
+      headers: { ...https, cookie: setCookie!.split(';')[0]! },
+      remoteAddress: INGRESS,
+    });
+    expect(me.statusCode).toBe(200);
+  });
+
+  it('does not believe X-Forwarded-Proto from a peer that is not our ingress: no Secure cookie over plain http', async () => {
+    const res = await behindIngress.inject({
+      method: 'GET',
+      url: '/auth/session',
+      headers: { ...https, 'x-forwarded-for': INGRESS },
+      remoteAddress: '203.0.113.9',
+    });
+    expect(res.statusCode).toBe(200);
+    expect(cookieOf(res.headers['set-cookie'])).toBeUndefined();
   });
 });

@@ -1,6 +1,10 @@
 {{/* CPU autoscaling, unless KEDA scales the Deployment (keda.enabled, _keda.tpl): one owner of its replicas. */}}
 {{- define "service-lib.hpa" -}}
 {{- if and .Values.autoscaling.enabled (not (.Values.keda | default dict).enabled) -}}
+{{- /* Kubernetes accepts min > max and then never scales: say so at render time instead. */ -}}
+{{- if gt (int .Values.autoscaling.minReplicas) (int .Values.autoscaling.maxReplicas) -}}
+{{- fail (printf "autoscaling.minReplicas (%v) must not be greater than autoscaling.maxReplicas (%v)" .Values.autoscaling.minReplicas .Values.autoscaling.maxReplicas) -}}
+{{- end -}}
 apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
 metadata:

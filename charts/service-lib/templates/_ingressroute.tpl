@@ -26,10 +26,15 @@ Traefik (CRD provider, traefik.io/v1alpha1). Each HTTP app owns its route and mi
 {{- $paths = append $paths (printf "PathPrefix(`%s`)" .) -}}
 {{- end -}}
 {{- $rule := printf "(%s) && (%s)" (join " || " $hosts) (join " || " $paths) -}}
-{{- /* A prefix route would reach GET /metrics too: it is for the agent in the cluster, not the Internet. */ -}}
-{{- $metrics := .Values.metrics | default dict -}}
-{{- if and .Values.ingress.pathPrefixes $metrics.enabled -}}
-{{- $rule = printf "%s && !PathPrefix(`%s`)" $rule $metrics.path -}}
+{{- /* A prefix route would reach GET /metrics too: it is for the agent in the cluster, not the Internet. The
+apps serve /metrics whether or not the agent is told to scrape it (metrics.enabled only sets the annotation),
+so it is always left out, and metrics.path too when it names another path. */ -}}
+{{- if .Values.ingress.pathPrefixes -}}
+{{- $rule = printf "%s && !PathPrefix(`/metrics`)" $rule -}}
+{{- $metricsPath := (.Values.metrics | default dict).path | default "/metrics" -}}
+{{- if ne $metricsPath "/metrics" -}}
+{{- $rule = printf "%s && !PathPrefix(`%s`)" $rule $metricsPath -}}
+{{- end -}}
 {{- end -}}
 {{- $rule -}}
 {{- end -}}

@@ -10,6 +10,12 @@ replica: the worker also runs the outbox relays and the pre-order scheduler, whi
 {{- $keda := .Values.keda | default dict -}}
 {{- if $keda.enabled }}
 {{- $fullname := include "service-lib.fullname" . }}
+{{- $min := $keda.minReplicas | default 1 }}
+{{- $max := required "keda.maxReplicas is required" $keda.maxReplicas }}
+{{- /* KEDA would hand its HPA min > max, which never scales: refuse at render time. */}}
+{{- if gt (int $min) (int $max) }}
+{{- fail (printf "keda.minReplicas (%v) must not be greater than keda.maxReplicas (%v)" $min $max) }}
+{{- end }}
 apiVersion: keda.sh/v1alpha1
 kind: TriggerAuthentication
 metadata:
@@ -33,8 +39,8 @@ spec:
     apiVersion: apps/v1
     kind: Deployment
     name: {{ $fullname }}
-  minReplicaCount: {{ $keda.minReplicas | default 1 }}
-  maxReplicaCount: {{ required "keda.maxReplicas is required" $keda.maxReplicas }}
+  minReplicaCount: {{ $min }}
+  maxReplicaCount: {{ $max }}
   pollingInterval: {{ $keda.pollingInterval | default 15 }}
   cooldownPeriod: {{ $keda.cooldownPeriod | default 300 }}
   triggers:

@@ -52,12 +52,24 @@ export function registerAuthRoutes(
 
   // A one-time sign-in link (the demo prints one): a link is followed by a GET, so no CSRF token here; the
   // token is the proof, spent by its first use. Refused (used, expired, unknown): the sign-in form says so.
-  app.get<{ Params: { token: string } }>('/auth/link/:token', async (request, reply) => {
+  // No HEAD route (fastify would add one running this handler): a link checker's HEAD must not spend the link.
+  app.get<{ Params: { token: string } }>('/auth/link/:token', { exposeHeadRoute: false }, async (request, reply) => {
     reply.header('cache-control', 'no-store');
-    const apiKey = await options.signInLinks.consume(request.params.token);
+    const apiKey = await options.signInLinks.peek(request.params.token);
     if (!apiKey) return reply.redirect('/?sign_in=link_refused', 303);
-    const account = await accountOf(options.artistApiUrl, apiKey).catch(() => undefined);
-    if (!account) return reply.redirect('/?sign_in=link_refused', 303);
+    // The key is checked before the link is spent: an artist API that is down must not burn it.
+    const checked = await accountOf(options.artistApiUrl, apiKey).then(
+      (account) => ({ account }),
+      (error: unknown) => ({ refused: error instanceof ProblemError && error.code === 'invalid_api_key' }),
+    );
+    if (!('account' in checked)) {
+      return reply.redirect(checked.refused ? '/?sign_in=link_refused' : '/?sign_in=link_unavailable', 303);
+    }
+    const { account } = checked;
+    // Spending decides between racing uses: only the one whose delete wins signs in.
+    if ((await options.signInLinks.consume(request.params.token)) !== apiKey) {
+      return reply.redirect('/?sign_in=link_refused', 303);
+    }
     await request.session.regenerate();
     request.session.apiKey = apiKey;
     request.session.account = account;

@@ -86,6 +86,40 @@ describe('GET /auth/link/:token', () => {
     ]);
   });
 
+  it('a HEAD (a mail scanner or link checker) does not spend the link', async () => {
+    const token = await dashboard.signInLinks.issue(secret);
+    const head = await dashboard.app.inject({ method: 'HEAD', url: `/auth/link/${token}` });
+    expect(head.statusCode).not.toBe(303);
+    expect(sessionCookie(head.headers['set-cookie'])).toBeUndefined();
+    const get = await follow(token);
+    expect(get.headers.location).toBe('/');
+    expect(sessionCookie(get.headers['set-cookie'])).toBeDefined();
+  });
+
+  it('checks the key before spending the link: an artist API that is down does not burn it', async () => {
+    const down = buildApp({
+      logger: silentLogger(),
+      store: redisKeyValue(redis),
+      artistApiUrl: 'http://127.0.0.1:9', // nothing listens on the discard port
+      sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
+      sessionTtlSeconds: 600,
+      sessionKeyPrefix: prefix,
+      secureCookies: false,
+    });
+    try {
+      const token = await dashboard.signInLinks.issue(secret);
+      const failed = await down.app.inject({ method: 'GET', url: `/auth/link/${token}` });
+      expect(failed.statusCode).toBe(303);
+      expect(failed.headers.location).toBe('/?sign_in=link_unavailable');
+      expect(sessionCookie(failed.headers['set-cookie'])).toBeUndefined();
+      const later = await follow(token);
+      expect(later.headers.location).toBe('/');
+      expect(sessionCookie(later.headers['set-cookie'])).toBeDefined();
+    } finally {
+      await down.app.close();
+    }
+  });
+
   it('refuses a link whose key was revoked since', async () => {
     const { secret: revoked, keyId } = await seedAccount(artist.pool, 'Revoked Label', ['read']);
     const token = await dashboard.signInLinks.issue(revoked);

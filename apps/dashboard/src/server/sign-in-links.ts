@@ -30,6 +30,13 @@ export class SignInLinks {
     return token;
   }
 
+  /** The API key a live link stands for, without spending it (the key is checked before the link is spent). */
+  async peek(token: string): Promise<string | undefined> {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
+    const sealed = await this.#store.get(this.#key(token));
+    return sealed === null ? undefined : this.#sealer.open(sealed);
+  }
+
   /** The API key, for the first caller only: later or concurrent uses, unknown and expired tokens get nothing. */
   async consume(token: string): Promise<string | undefined> {
     if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;

@@ -7,7 +7,10 @@ export function SignIn() {
   const queryClient = useQueryClient();
   const [apiKey, setApiKey] = useState('');
   // A one-time sign-in link that was used already, expired or whose key is gone comes back here.
-  const linkRefused = useSearchParam('sign_in') === 'link_refused';
+  const signInParam = useSearchParam('sign_in');
+  const linkRefused = signInParam === 'link_refused';
+  // The artist API could not check the link's key: the link is not spent, following it again later works.
+  const linkUnavailable = signInParam === 'link_unavailable';
   const signIn = useMutation({
     mutationFn: (key: string) => api<SessionState>('/auth/sign-in', { method: 'POST', body: { apiKey: key } }),
     onSuccess: (session) => {
@@ -21,6 +24,11 @@ export function SignIn() {
       {linkRefused ? (
         <p className="error" role="alert">
           That sign-in link was used already or has expired: each link works once. Sign in with an API key.
+        </p>
+      ) : null}
+      {linkUnavailable ? (
+        <p className="error" role="alert">
+          The sign-in link could not be checked just now. It is still good: try it again in a moment.
         </p>
       ) : null}
       <form

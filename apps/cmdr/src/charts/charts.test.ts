@@ -149,14 +149,20 @@ describe.each(cases)('$project.name ($env)', ({ project, env, values, tag }) => 
     expect(must(again, 'Deployment', name).spec.template.metadata.annotations['checksum/config']).toBe(checksum);
   });
 
-  it('scales with an HPA and a PDB on the same pods, under its own ServiceAccount', async () => {
+  it('scales with an HPA (or KEDA) and a PDB on the same pods, under its own ServiceAccount', async () => {
     const manifests = await render(name, values);
     const deployment = must(manifests, 'Deployment', name);
-    const hpa = must(manifests, 'HorizontalPodAutoscaler', name);
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
-    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
-    expect(hpa.spec.maxReplicas).toBeGreaterThanOrEqual(hpa.spec.minReplicas);
-    expect(deployment.spec.replicas).toBeUndefined(); // the HPA owns the replica count
+    // KEDA owns the replicas where enabled (the worker in production: docs/CAPACITY.md section 6), and makes the HPA.
+    const scaled = manifests.find((m) => m.kind === 'ScaledObject');
+    const hpa = scaled ? undefined : must(manifests, 'HorizontalPodAutoscaler', name);
+    const target = scaled?.spec.scaleTargetRef ?? hpa?.spec.scaleTargetRef;
+    const [min, max] = scaled
+      ? [scaled.spec.minReplicaCount, scaled.spec.maxReplicaCount]
+      : [hpa?.spec.minReplicas, hpa?.spec.maxReplicas];
+    expect(target).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name });
+    expect(min).toBeGreaterThanOrEqual(2);
+    expect(max).toBeGreaterThanOrEqual(min);
+    expect(deployment.spec.replicas).toBeUndefined(); // the autoscaler owns the replica count
     const pdb = must(manifests, 'PodDisruptionBudget', name);
     expect(pdb.spec.selector.matchLabels).toEqual(deployment.spec.selector.matchLabels);
     expect(pdb.spec.maxUnavailable).toBe(1);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { parse } from 'yaml';
 import { releaseValues } from '../deploy/deploy.ts';
 import { secretNeeds } from '../deploy/preflight.ts';
 import { findManifest } from '../manifests/parse.ts';
@@ -27,11 +28,28 @@ async function render(env: string, overrides: Record<string, unknown> = {}) {
 }
 
 describe('fulfillment-worker: KEDA on queue depth', () => {
-  it('is off by default: the CPU HPA scales the worker', async () => {
-    const manifests = await render('production');
+  it('is off by default (staging): the CPU HPA scales the worker', async () => {
+    const manifests = await render('staging');
     expect(findManifest(manifests, 'ScaledObject')).toBeUndefined();
     expect(findManifest(manifests, 'TriggerAuthentication')).toBeUndefined();
-    expect(findManifest(manifests, 'HorizontalPodAutoscaler')?.spec.maxReplicas).toBe(16);
+    expect(findManifest(manifests, 'HorizontalPodAutoscaler')).toBeDefined();
+  });
+
+  it('production scales on queue depth, 3-16 as docs/CAPACITY.md sections 5-6 plan, and no CPU HPA', async () => {
+    const manifests = await render('production');
+    expect(findManifest(manifests, 'HorizontalPodAutoscaler')).toBeUndefined();
+    expect(findManifest(manifests, 'ScaledObject', 'fulfillment-worker')?.spec).toMatchObject({
+      minReplicaCount: 3,
+      maxReplicaCount: 16,
+    });
+    // The chart's own maximum is the plan's too: enabling KEDA anywhere without a maximum asks for 16, not 20.
+    const defaults = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { keda: { maxReplicas: number } };
+    expect(defaults.keda.maxReplicas).toBe(16);
+    // Had the CPU HPA rendered instead, its target is the 60 % the 0.6 core per pod of the plan comes from.
+    expect(
+      (project.environments.production?.values.autoscaling as { targetCPUUtilizationPercentage: number })
+        .targetCPUUtilizationPercentage,
+    ).toBe(60);
   });
 
   it('when enabled, scales the Deployment on the order queues with the Secret AMQP URL, instead of the HPA', async () => {

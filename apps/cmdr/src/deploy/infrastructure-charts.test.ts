@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SALES_TOPIC, SALES_TOPIC_PARTITIONS } from '@single/contracts';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { type Infrastructure, loadWorkspace, projectsFileSchema } from '../projects.ts';
 import { cmdr } from '../test-support/run.ts';
+import { mergeValues } from './deploy.ts';
 import { chartSource, infrastructureValues } from './infrastructure.ts';
 
 // Issue 18: the servers the platform is deployed with (PostgreSQL, Redis, RabbitMQ, Kafka) are infrastructure
@@ -141,7 +144,7 @@ describe('production sizes follow docs/CAPACITY.md section 5', () => {
         .filter((kv) => kv.length === 2),
     );
 
-  it('PostgreSQL: one 16-vCPU primary, max_connections 700 (532 at every maximum), lz4 TOAST', () => {
+  it('PostgreSQL: one 16-vCPU primary, max_connections 1000, lz4 TOAST', () => {
     const pg = prod('postgresql') as {
       architecture: string;
       primary: { extendedConfiguration: string; resources: { requests: { cpu: string } } };
@@ -149,10 +152,55 @@ describe('production sizes follow docs/CAPACITY.md section 5', () => {
     expect(pg.architecture).toBe('standalone');
     expect(pg.primary.resources.requests.cpu).toBe('16');
     expect(conf(pg.primary.extendedConfiguration)).toMatchObject({
-      max_connections: '700',
+      max_connections: '1000',
       default_toast_compression: 'lz4',
     });
   });
+
+  // Every pool full in every pod at every app's maximum replicas (projects.yaml over the chart's values.yaml:
+  // KEDA's maximum when it owns the replicas, else the HPA's, else replicaCount) stays within 80 % of
+  // max_connections: the rest for superuser slots, psql and a deploy overlapping a full scale-out.
+  const POOLS: Record<string, (config: Record<string, string>) => number> = {
+    // runtime.ts: the claims' pool (10) and the relay's own (ORDERS_RELAY_LANES + 2)
+    'webhook-dispatcher': (c) => 10 + Number(c.ORDERS_RELAY_LANES ?? 1) + 2,
+    // main.ts: one pool of DATABASE_POOL_SIZE (default 10), Prisma on it
+    'fulfillment-worker': (c) => Number(c.DATABASE_POOL_SIZE ?? 10),
+    // runtime.ts: Prisma's 10 and the captures' pg pool of 4
+    'geo-reporting': () => 14,
+    // embedded.ts: one pg pool of 10, Prisma on it
+    'artist-api': () => 10,
+    // calls the artist API only
+    dashboard: () => 0,
+  };
+  // The chart-file CronJob (2), the migrations Job (1) and two cmdr commands (2 each).
+  const ONE_OFFS = 2 + 1 + 4;
+  it.each(envs)(
+    'PostgreSQL connections with every pool full at every maximum stay within 0.8 of max_connections (%s)',
+    (env) => {
+      let total = ONE_OFFS;
+      for (const project of ws.file.projects) {
+        const chartValues = parse(readFileSync(join(root, project.chart, 'values.yaml'), 'utf8'));
+        const values = mergeValues(chartValues, project.environments[env]?.values ?? {}) as {
+          replicaCount?: number;
+          autoscaling?: { enabled: boolean; maxReplicas: number };
+          keda?: { enabled: boolean; maxReplicas: number };
+          config?: Record<string, string>;
+        };
+        const replicas = values.keda?.enabled
+          ? values.keda.maxReplicas
+          : values.autoscaling?.enabled
+            ? values.autoscaling.maxReplicas
+            : (values.replicaCount ?? 1);
+        const perPod = POOLS[project.name];
+        expect(perPod, `connections per pod of ${project.name}`).toBeDefined();
+        total += replicas * (perPod?.(values.config ?? {}) ?? 0);
+      }
+      const pg = infrastructureValues(ws, entry('postgresql'), env) as { primary: { extendedConfiguration: string } };
+      const max = Number(conf(pg.primary.extendedConfiguration).max_connections);
+      expect(total, `${total} of max_connections ${max}`).toBeLessThanOrEqual(0.8 * max);
+      if (env === 'production') expect(total).toBe(799); // docs/CAPACITY.md section 5
+    },
+  );
 
   it('Redis: a primary and one replica of 2 vCPU', () => {
     const redis = prod('redis') as {

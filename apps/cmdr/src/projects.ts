@@ -32,6 +32,32 @@ const chartRepository = z
     'an https:// chart repository or an oci://<registry>/<path> (no trailing slash)',
   );
 
+// An image name's registry part as the OCI distribution spec and buildah take it: a lowercase host (DNS labels or
+// an IPv4 address) with an optional port, then one or more lowercase path components; no scheme, no trailing
+// slash. `${registry}/${image}:${tag}` must name an image as is.
+const LABEL = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
+const COMPONENT = '[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*';
+const REGISTRY = new RegExp(`^${LABEL}(?:\\.${LABEL})*(?::[0-9]{1,5})?(?:/${COMPONENT})+$`);
+const REGISTRY_FORM = 'host[:port]/path, e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/single';
+
+/** Why `value` is not a registry, in words (every rule it breaks); undefined when it is one. */
+export function registryProblem(value: string): string | undefined {
+  if (REGISTRY.test(value)) return undefined;
+  const broken: string[] = [];
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
+  if (scheme) broken.push(`no scheme (${scheme[1]}://)`);
+  if (value.endsWith('/')) broken.push('no trailing slash');
+  if (value !== value.toLowerCase()) broken.push('lowercase only');
+  if (!scheme && !value.replace(/\/+$/, '').includes('/')) broken.push('a path after the host');
+  if (broken.length === 0) broken.push('not a registry path');
+  return `${broken.join(', ')}: write ${REGISTRY_FORM}`;
+}
+
+const registrySchema = z.string().superRefine((value, ctx) => {
+  const problem = registryProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });
+});
+
 /** A vendor's chart (e.g. Traefik's) deployed with our values: pinned to an exact version. */
 const infrastructureSchema = z.strictObject({
   name,
@@ -48,7 +74,7 @@ const infrastructureSchema = z.strictObject({
 
 export const projectsFileSchema = z
   .strictObject({
-    registry: z.string().min(1),
+    registry: registrySchema,
     environments: z.record(name, environmentSchema),
     infrastructure: z.array(infrastructureSchema).default([]),
     projects: z.array(projectSchema).min(1),
@@ -103,10 +129,19 @@ export function loadWorkspace(root: string = findRoot()): Workspace {
   const path = join(root, 'projects.yaml');
   const parsed = projectsFileSchema.safeParse(parse(readFileSync(path, 'utf8')));
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    const problems = parsed.error.issues.flatMap(describeIssue).join('; ');
     throw new CmdrError(`${path} is invalid: ${problems}`, ExitCode.invalid);
   }
   return { root, file: parsed.data };
+}
+
+/** One line per problem, each with its path in the file; an unknown key (a typo) named with its own path. */
+export function describeIssue(issue: z.core.$ZodIssue): string[] {
+  const at = (path: readonly PropertyKey[]) => (path.length > 0 ? path.map(String).join('.') : '(top level)');
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => `${at([...issue.path, key])}: unknown key`);
+  }
+  return [`${at(issue.path)}: ${issue.message}`];
 }
 
 export function getProject(ws: Workspace, projectName: string): Project {

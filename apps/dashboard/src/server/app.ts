@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
-import fastifyProxy from '@fastify/http-proxy';
 import fastifySession from '@fastify/session';
 import fastifyStatic from '@fastify/static';
 import {
@@ -17,6 +16,7 @@ import {
 import type { Logger } from '@single/logger';
 import type { TrustedProxies } from '@single/trusted-proxy';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { registerApiProxy } from './api-proxy.ts';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { registerConnectStoreRoute } from './connect-store.routes.ts';
 import type { KeyValueStore } from './sealed-store.ts';
@@ -45,6 +45,8 @@ export interface DashboardDeps {
   secureCookies: boolean;
   /** Our ingress proxies (`compileTrustedProxies(TRUSTED_PROXIES)`): their X-Forwarded-Proto tells https. */
   trustedProxies?: TrustedProxies;
+  /** Longest wait for the artist API through `/api/*` (default 10 s): then 504 `artist_api_timeout`. */
+  artistApiTimeoutMs?: number;
   /** The built web app; missing = the API side only (tests of the BFF alone). */
   webRoot?: string;
   readiness?: readonly ReadinessCheck[];
@@ -147,23 +149,10 @@ export function buildApp(deps: DashboardDeps): Dashboard {
     registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf, signInLinks });
     registerConnectStoreRoute(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
 
-    // /api/* -> the artist API's /v1/*, with the session's key as the bearer token; the browser never holds it.
-    scope.register(fastifyProxy, {
-      upstream: deps.artistApiUrl,
-      prefix: '/api',
-      rewritePrefix: '/v1',
-      preHandler: (request, reply, done) => {
-        if (!request.session.apiKey) {
-          return done(new ProblemError(401, 'not_signed_in', 'Sign in first') as unknown as Error);
-        }
-        checkCsrf(request, reply, done);
-      },
-      replyOptions: {
-        rewriteRequestHeaders: (request, headers) => {
-          const { cookie: _cookie, 'x-csrf-token': _csrf, ...rest } = headers;
-          return { ...rest, authorization: `Bearer ${request.session.apiKey}` };
-        },
-      },
+    registerApiProxy(scope, {
+      artistApiUrl: deps.artistApiUrl,
+      checkCsrf,
+      ...(deps.artistApiTimeoutMs ? { timeoutMs: deps.artistApiTimeoutMs } : {}),
     });
   });
 

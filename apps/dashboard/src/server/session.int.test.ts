@@ -152,6 +152,30 @@ describe('dashboard session', () => {
   });
 });
 
+describe('a key revoked while signed in', () => {
+  it('ends the session when the artist API refuses the key: not_signed_in, and the cookie no longer works', async () => {
+    const { secret: key, keyId } = await seedAccount(artist.pool, 'Revoked Meanwhile', ['read']);
+    const { cookie, csrf } = await startSession();
+    const signedIn = await dashboard.inject({
+      method: 'POST',
+      url: '/auth/sign-in',
+      headers: { cookie, 'x-csrf-token': csrf },
+      payload: { apiKey: key },
+    });
+    const session = cookieOf(signedIn.headers['set-cookie'])!.split(';')[0]!;
+    expect((await dashboard.inject({ method: 'GET', url: '/api/me', headers: { cookie: session } })).statusCode).toBe(
+      200,
+    );
+    await artist.pool.query('UPDATE api_key SET revoked_at = now() WHERE id = $1', [keyId]);
+    const refused = await dashboard.inject({ method: 'GET', url: '/api/me', headers: { cookie: session } });
+    expect(refused.statusCode).toBe(401);
+    expect(refused.headers['content-type']).toContain('application/problem+json');
+    expect(refused.json().code).toBe('not_signed_in');
+    const state = await dashboard.inject({ method: 'GET', url: '/auth/session', headers: { cookie: session } });
+    expect(state.json().signedIn).toBe(false);
+  });
+});
+
 describe('behind the ingress (TLS ended at the load balancer, plain http to the pod)', () => {
   const INGRESS = '10.20.64.7'; // a Traefik pod, in TRUSTED_PROXIES
   const https = { 'x-forwarded-proto': 'https' };

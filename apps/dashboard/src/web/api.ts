@@ -30,11 +30,26 @@ export async function api<T>(url: string, init: { method?: string; body?: unknow
   });
   if (response.status === 204) return undefined as T;
   const text = await response.text();
-  const data = text ? JSON.parse(text) : undefined;
+  const data = parseJson(text);
   if (!response.ok) {
     throw new ApiError(response.status, data?.title ?? response.statusText, data?.code, data?.detail);
   }
+  if (text && data === undefined) throw new ApiError(response.status, 'Unexpected answer', 'unexpected_answer');
   return data as T;
+}
+
+/**
+ * The body as JSON, or undefined: an error page from a proxy in front (HTML from the ingress, a plain-text 502)
+ * must surface as the status it came with, not as a JSON syntax error.
+ */
+function parseJson(text: string): (Record<string, string | undefined> & object) | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as Record<string, string | undefined>) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SessionState {

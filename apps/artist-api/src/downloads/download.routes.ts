@@ -9,7 +9,7 @@ import type { RateLimit } from '../support/rate-limits.ts';
 import { problem, problemResponses } from '../support/responses.ts';
 import { registerArtworkRoute } from './artwork.routes.ts';
 import { checkFile, type FileCheck, grantContents } from './availability.ts';
-import { PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
+import { fanAdvice, PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
 import { landingView, toLandingView } from './landing-view.ts';
 import { downloadsLeft, type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
 import {
@@ -18,8 +18,10 @@ import {
   contentDisposition,
   contentTypeOf,
   DOWNLOAD_FORMATS,
+  type DownloadFormat,
   fileExtension,
 } from './storage.ts';
+import { storedFormats } from './stored-formats.ts';
 
 export interface DownloadRouteDeps {
   redemptions: RedemptionService;
@@ -48,6 +50,19 @@ function unavailable(check: Exclude<FileCheck, { state: 'available' }>): Problem
     });
   }
   return new ProblemError(404, 'file_not_found', 'This link has no such file');
+}
+
+const prefersHtml = (request: FastifyRequest) =>
+  negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'text/html';
+
+/** A refusal as the fan's page (same status and headers as the problem+json API clients get). */
+function sendErrorPage(reply: FastifyReply, error: ProblemError, options: { detail?: string; back?: string } = {}) {
+  return reply
+    .code(error.status)
+    .headers(error.headers)
+    .header('content-security-policy', PAGE_CSP)
+    .type('text/html; charset=utf-8')
+    .send(renderErrorPage(error.status, error.title, options));
 }
 
 /** The name the fan's browser saves a file under. */
@@ -154,7 +169,8 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
         const grant = await deps.redemptions.find(tokenHash);
         const state = grantState(grant, deps.redemptions.now());
         if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
-        const view = toLandingView(grant, request.params.token, deps.redemptions.now());
+        const now = deps.redemptions.now();
+        const view = toLandingView(grant, request.params.token, now, await storedFormats(deps.storage, grant, now));
         if (!html) return view;
         return reply
           .header('content-security-policy', PAGE_CSP)
@@ -163,12 +179,7 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       } catch (error) {
         // A browser gets a page it can show; API clients the problem+json of every other error.
         if (!html || !(error instanceof ProblemError)) throw error;
-        return reply
-          .code(error.status as 404 | 410 | 429)
-          .headers(error.headers)
-          .header('content-security-policy', PAGE_CSP)
-          .type('text/html; charset=utf-8')
-          .send(renderErrorPage(error.status, error.title));
+        return sendErrorPage(reply, error);
       }
     },
   );
@@ -187,7 +198,8 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           '(`download_expired`, or `download_limit_reached` when this file has no downloads left: the limit is ' +
           "per file, so early tracks never use up the album's) and a missing file (503). The grant's first " +
           'counted download, of any file, records the redemption (`sale.redeemed`). ' +
-          'Accepts an HTML form (urlencoded) or JSON.',
+          'Accepts an HTML form (urlencoded) or JSON. A refusal is problem+json, or an HTML page with a link back ' +
+          "to the landing page when the client prefers `text/html` (the fan's form post).",
         params: tokenParams,
         body: z.object({ format: z.enum(DOWNLOAD_FORMATS), track: trackField }),
         response: {
@@ -206,39 +218,52 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
     },
     async (request, reply) => {
       privateHeaders(reply);
-      const clientIp = clientIpOf(request);
-      const tokenHash = await admit(request, request.params.token, clientIp);
-      const { format, track = null } = request.body;
-      const grant = await deps.redemptions.find(tokenHash);
-      const state = grantState(grant, deps.redemptions.now());
-      if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
-      // Refused before anything is counted: a file not out yet, one the link does not cover, or used up.
-      const check = checkFile(
-        grantContents(grant, deps.redemptions.now()),
-        track === null ? null : { position: track },
-      );
-      if (check.state !== 'available') throw unavailable(check);
-      if (downloadsLeft(grant, check.track?.id ?? null) === 0) throw refuse('used_up');
-      // The file must exist before a download is counted.
-      const audioTrack = check.track ? { isrc: check.track.isrc, position: check.track.position } : null;
-      const file: AudioFile = { releaseId: grant.releaseId, format, track: audioTrack };
-      if (!(await deps.storage.open(file, downloadFilename(file, grant.releaseTitle, check.track?.title ?? null)))) {
-        request.log.error({ releaseId: grant.releaseId, format, track }, 'audio file missing');
-        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
-          headers: { 'retry-after': '300' },
-        });
+      try {
+        return await countDownload(request, reply);
+      } catch (error) {
+        // The fan's form post (a browser asks for text/html): a page to read and a way back, not problem+json.
+        if (!(error instanceof ProblemError) || !prefersHtml(request)) throw error;
+        return sendErrorPage(reply, error, { detail: fanAdvice(error), back: `/d/${request.params.token}` });
       }
-      const redeemed = await deps.redemptions.redeem(tokenHash, { format, track }, clientIp);
-      // Counted under the grant's lock, the availability checked again (the catalogue may have changed).
-      if (redeemed.state === 'not_yet' || redeemed.state === 'no_such_file') throw unavailable(redeemed);
-      if (redeemed.state !== 'ok') throw refuse(redeemed.state);
-      const url = `/d/${request.params.token}/file/${redeemed.link.key}`;
-      if (negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'application/json') {
-        return { url, serveUntil: redeemed.link.serveUntil.toISOString() };
-      }
-      return reply.redirect(url, 303);
     },
   );
+
+  async function countDownload(
+    request: FastifyRequest<{
+      Params: { token: string };
+      Body: { format: DownloadFormat; track?: number | undefined };
+    }>,
+    reply: FastifyReply,
+  ) {
+    const clientIp = clientIpOf(request);
+    const tokenHash = await admit(request, request.params.token, clientIp);
+    const { format, track = null } = request.body;
+    const grant = await deps.redemptions.find(tokenHash);
+    const state = grantState(grant, deps.redemptions.now());
+    if (state !== 'ok' || !grant) throw refuse(state === 'ok' ? 'not_found' : state);
+    // Refused before anything is counted: a file not out yet, one the link does not cover, or used up.
+    const check = checkFile(grantContents(grant, deps.redemptions.now()), track === null ? null : { position: track });
+    if (check.state !== 'available') throw unavailable(check);
+    if (downloadsLeft(grant, check.track?.id ?? null) === 0) throw refuse('used_up');
+    // The file must exist before a download is counted.
+    const audioTrack = check.track ? { isrc: check.track.isrc, position: check.track.position } : null;
+    const file: AudioFile = { releaseId: grant.releaseId, format, track: audioTrack };
+    if (!(await deps.storage.open(file, downloadFilename(file, grant.releaseTitle, check.track?.title ?? null)))) {
+      request.log.error({ releaseId: grant.releaseId, format, track }, 'audio file missing');
+      throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
+        headers: { 'retry-after': '300' },
+      });
+    }
+    const redeemed = await deps.redemptions.redeem(tokenHash, { format, track }, clientIp);
+    // Counted under the grant's lock, the availability checked again (the catalogue may have changed).
+    if (redeemed.state === 'not_yet' || redeemed.state === 'no_such_file') throw unavailable(redeemed);
+    if (redeemed.state !== 'ok') throw refuse(redeemed.state);
+    const url = `/d/${request.params.token}/file/${redeemed.link.key}`;
+    if (negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'application/json') {
+      return { url, serveUntil: redeemed.link.serveUntil.toISOString() };
+    }
+    return reply.redirect(url, 303);
+  }
 
   r.get(
     '/d/:token/file/:key',

@@ -63,14 +63,10 @@ describe('the download page (GET /d/:token, text/html)', () => {
     expect(body).toContain(`<img src="/releases/${preorderId}/artwork" alt="Cover art of Night &lt;Ferry&gt;"`);
     expect(body).not.toContain('Night <Ferry>');
     expect(body).toContain('Out now: 1 of 2 tracks.');
-    // One format picker for every button: four radios in a fieldset with a legend, the first chosen.
+    // One format picker for every button, in a fieldset with a legend: only the formats stored (FLAC), chosen.
     expect(body).toContain('<fieldset><legend>Format</legend>');
-    expect([...body.matchAll(/<input type="radio" name="format" value="(\w+)"/g)].map((m) => m[1])).toEqual([
-      'mp3',
-      'wav',
-      'flac',
-      'alac',
-    ]);
+    expect([...body.matchAll(/<input type="radio" name="format" value="(\w+)"/g)].map((m) => m[1])).toEqual(['flac']);
+    expect(body).toContain('<input type="radio" name="format" value="flac" checked>');
     expect(body.match(/ checked>/g)).toHaveLength(1);
     // The track out now: a submit button of the one POST form, tied to what is left of it.
     expect(body.match(/<form /g)).toHaveLength(1);
@@ -118,6 +114,44 @@ describe('the download page (GET /d/:token, text/html)', () => {
     expect((await html(token)).body).toContain('<span id="left-1" class="muted">2 of 3 downloads left</span>');
   });
 
+  it("the form's refusals are pages for the fan: a format not stored, a track not out yet; nothing counted", async () => {
+    clock = t0;
+    const { token, grantId } = await seedPaidOrder(h.pool, {
+      shopDomain,
+      releaseId: preorderId,
+      status: 'scheduled',
+      expiresAt: null,
+    });
+    const post = (payload: string, accept: string) =>
+      h.api.app.inject({
+        method: 'POST',
+        url: `/d/${token}/download`,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept },
+        payload,
+      });
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const missing = await post('format=mp3&track=1', browser);
+    expect(missing.statusCode).toBe(503);
+    expect(missing.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(missing.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(missing.body).toMatch(/^<!doctype html>/);
+    expect(missing.body).toContain('pick another format');
+    expect(missing.body).toContain(`<a href="/d/${token}">Back to your download page</a>`);
+    const later = await post('format=flac&track=2', browser);
+    expect(later.statusCode).toBe(409);
+    expect(later.headers['content-type']).toBe('text/html; charset=utf-8');
+    const day = new Intl.DateTimeFormat('en-US', { dateStyle: 'long', timeZone: 'America/New_York' });
+    expect(later.body).toContain(day.format(releaseInstant));
+    // API clients still get problem+json.
+    const api = await post('format=mp3&track=1', 'application/json');
+    expect([api.statusCode, api.headers['content-type'], api.json().code]).toEqual([
+      503,
+      'application/problem+json; charset=utf-8',
+      'file_unavailable',
+    ]);
+    expect(await used(grantId)).toBe(0);
+  });
+
   it('a released album: the whole release and every track out, no countdown and no script', async () => {
     clock = t0;
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId: releasedId, downloadLimit: 2 });
@@ -151,7 +185,7 @@ describe('the download page (GET /d/:token, text/html)', () => {
       const { body } = await html(token);
       for (const img of body.match(/<img [^>]*>/g) ?? []) expect(img).toMatch(/ alt="[^"]+"/);
       // Radios sit inside their <label>; buttons have text.
-      expect(body.match(/<label><input type="radio"/g)).toHaveLength(4);
+      expect(body.match(/<label><input type="radio"/g)).toHaveLength(1); // one format stored of each
       for (const button of body.match(/<button[^>]*>[\s\S]*?<\/button>/g) ?? []) {
         expect(button.replace(/<[^>]+>/g, '').trim().length).toBeGreaterThan(0);
         const described = / aria-describedby="([^"]+)"/.exec(button)?.[1];

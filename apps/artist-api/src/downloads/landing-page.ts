@@ -160,6 +160,37 @@ export function renderLandingPage(view: LandingView): string {
   return page(release.title, body, later.length > 0);
 }
 
-export function renderErrorPage(status: number, title: string): string {
-  return page(title, [`<h1>${e(title)}</h1>`, `<p>Error ${status}.</p>`]);
+/** An error page for the fan; `detail` says what to do, `back` links to the download page (the form's refusals). */
+export function renderErrorPage(
+  status: number,
+  title: string,
+  options: { detail?: string; back?: string } = {},
+): string {
+  return page(title, [
+    `<h1>${e(title)}</h1>`,
+    ...(options.detail ? [`<p>${e(options.detail)}</p>`] : []),
+    `<p class="muted">Error ${status}.</p>`,
+    ...(options.back ? [`<p><a href="${e(options.back)}">Back to your download page</a></p>`] : []),
+  ]);
+}
+
+/** What a fan can do about a refused download (the form's post): the problem's code decides. */
+export function fanAdvice(error: { code: string; extensions: Record<string, unknown> }): string | undefined {
+  const at = error.extensions.availableAt;
+  switch (error.code) {
+    case 'not_available_yet':
+      return typeof at === 'string'
+        ? `It arrives on ${when(at)}; this same link will have it then.`
+        : 'It is not out yet; this same link will have it.';
+    case 'file_unavailable':
+      return 'This file is not available in that format right now: go back and pick another format, or try again later.';
+    case 'download_limit_reached':
+      return 'This file has no downloads left on this link. Other files of the link may still have some.';
+    case 'download_expired':
+      return 'This download link has expired.';
+    case 'rate_limited':
+      return 'Too many requests: wait a moment, then try again.';
+    default:
+      return undefined;
+  }
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { grantContents } from './availability.ts';
 import { downloadsLeft, type GrantView } from './redemption.service.ts';
-import { DOWNLOAD_FORMATS } from './storage.ts';
+import { DOWNLOAD_FORMATS, type DownloadFormat } from './storage.ts';
 
 const availability = {
   available: z.boolean().describe('Out now: a download may be asked for'),
@@ -19,7 +19,9 @@ export const landingView = z
     }),
     /** A track sale's link delivers that one track; a release's delivers the archive and each track. */
     scope: z.enum(['release', 'track']),
-    formats: z.array(z.enum(DOWNLOAD_FORMATS)),
+    formats: z
+      .array(z.enum(DOWNLOAD_FORMATS))
+      .describe("The formats stored for this link's files (the page offers only these)"),
     downloadsLeft: z
       .number()
       .int()
@@ -41,7 +43,12 @@ export const landingView = z
 
 export type LandingView = z.infer<typeof landingView>;
 
-export function toLandingView(grant: GrantView, token: string, now: Date): LandingView {
+export function toLandingView(
+  grant: GrantView,
+  token: string,
+  now: Date,
+  formats: readonly DownloadFormat[] = DOWNLOAD_FORMATS,
+): LandingView {
   const contents = grantContents(grant, now);
   const iso = (d: Date) => d.toISOString();
   const archive = contents.archive && {
@@ -59,7 +66,7 @@ export function toLandingView(grant: GrantView, token: string, now: Date): Landi
   return {
     release: { id: grant.releaseId, title: grant.releaseTitle, artworkUrl: `/releases/${grant.releaseId}/artwork` },
     scope: grant.trackId === null ? 'release' : 'track',
-    formats: [...DOWNLOAD_FORMATS],
+    formats: [...formats],
     downloadsLeft: Math.max(0, ...[...(archive ? [archive] : []), ...tracks].map((f) => f.downloadsLeft)),
     downloadLimit: grant.downloadLimit,
     expiresAt: grant.expiresAt ? iso(grant.expiresAt) : null,

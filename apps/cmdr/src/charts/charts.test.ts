@@ -25,6 +25,15 @@ const cases = ws.file.projects.flatMap((project) => [
   })),
 ]);
 
+/** What connecting a store needs per app (their config schemas): Secret keys, and non-secret URLs. */
+const SHOPIFY_NEEDS: Record<string, { secrets: string[]; config: string[] }> = {
+  'artist-api': {
+    secrets: ['SHOPIFY_CLIENT_ID', 'SHOPIFY_CLIENT_SECRET', 'SHOP_TOKEN_KEYS'],
+    config: ['SHOPIFY_WEBHOOK_URL', 'SHOPIFY_INSTALL_RETURN_URL'],
+  },
+  'fulfillment-worker': { secrets: ['SHOP_TOKEN_KEYS'], config: [] },
+};
+
 async function render(chart: string, values: Record<string, unknown>): Promise<Manifest[]> {
   const outcome = await renderChart(chartDir(chart), values, { release: chart });
   expect(outcome.error).toBe('');
@@ -135,6 +144,30 @@ describe.each(cases)('$project.name ($env)', ({ project, env, values, tag }) => 
       'tags.datadoghq.com/version': tag,
       'tags.datadoghq.com/env': env === 'default' ? 'local' : env,
     });
+  });
+
+  it('gives the apps that connect stores their Shopify settings: secrets by key, URLs in the ConfigMap', async () => {
+    const needs = SHOPIFY_NEEDS[name];
+    if (!needs) return;
+    const manifests = await render(name, values);
+    const [container] = must(manifests, 'Deployment', name).spec.template.spec.containers;
+    const refs = new Map<string, unknown>(
+      container.env.map((e: { name: string; valueFrom?: { secretKeyRef?: unknown } }) => [
+        e.name,
+        e.valueFrom?.secretKeyRef,
+      ]),
+    );
+    for (const key of needs.secrets) expect(refs.get(key), key).toEqual({ name, key });
+    const config = must(manifests, 'ConfigMap', name).data ?? {};
+    const scheme = env === 'default' ? /^https?:\/\// : /^https:\/\//;
+    for (const key of needs.config) expect(config[key], key).toMatch(scheme);
+    if (needs.config.includes('SHOPIFY_INSTALL_RETURN_URL') && env !== 'default') {
+      // The merchant comes back to the dashboard's Stores page of the same environment.
+      const dashboard = ws.file.projects.find((p) => p.name === 'dashboard')?.environments[env]?.hosts ?? [];
+      expect(config.SHOPIFY_INSTALL_RETURN_URL).toBe(`https://${dashboard[0]}/shops`);
+      const webhooks = ws.file.projects.find((p) => p.name === 'webhook-dispatcher')?.environments[env]?.hosts ?? [];
+      expect(config.SHOPIFY_WEBHOOK_URL).toBe(`https://${webhooks[0]}/webhooks/shopify`);
+    }
   });
 
   it('rolls the pods when the configuration changes (ConfigMap checksum)', async () => {

@@ -183,6 +183,9 @@ const ARTIST_API_SECRET = {
   DATABASE_URL: b64('postgres://x'),
   RABBITMQ_URL: b64('amqp://x'),
   REDIS_URL: b64('redis://x'),
+  SHOPIFY_CLIENT_ID: b64('client-id'),
+  SHOPIFY_CLIENT_SECRET: b64('client-secret'),
+  SHOP_TOKEN_KEYS: b64(`k1:${Buffer.alloc(32).toString('base64')}`),
 };
 
 describe('cmdr deploy checks the cluster before helm upgrade', () => {
@@ -200,7 +203,7 @@ describe('cmdr deploy checks the cluster before helm upgrade', () => {
     const run = await deploy('artist-api');
     expect(run.code).toBe(4);
     expect(run.stderr).toContain(
-      'Secret "artist-api" is missing with keys DATABASE_URL, RABBITMQ_URL, REDIS_URL (used by Deployment/artist-api, Job/artist-api-migrate)',
+      'Secret "artist-api" is missing with keys DATABASE_URL, RABBITMQ_URL, REDIS_URL, SHOPIFY_CLIENT_ID, SHOPIFY_CLIENT_SECRET, SHOP_TOKEN_KEYS (used by Deployment/artist-api, Job/artist-api-migrate)',
     );
     expect(helmCalls()).toEqual(['version', 'template']);
     expect(run.ms).toBeLessThan(await deadlineMs());
@@ -211,7 +214,9 @@ describe('cmdr deploy checks the cluster before helm upgrade', () => {
     secrets.set('artist-api', { DATABASE_URL: ARTIST_API_SECRET.DATABASE_URL });
     const run = await deploy('artist-api');
     expect(run.code).toBe(4);
-    expect(run.stderr).toContain('Secret "artist-api" lacks keys RABBITMQ_URL, REDIS_URL');
+    expect(run.stderr).toContain(
+      'Secret "artist-api" lacks keys RABBITMQ_URL, REDIS_URL, SHOPIFY_CLIENT_ID, SHOPIFY_CLIENT_SECRET, SHOP_TOKEN_KEYS',
+    );
     expect(helmCalls()).not.toContain('upgrade');
   }, 60_000);
 

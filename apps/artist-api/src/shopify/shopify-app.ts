@@ -26,8 +26,11 @@ export interface ShopifyAppSettings {
   timeoutMs?: number;
 }
 
-/** A myshopify domain, lower-case, one label: the only hosts the install talks to. */
-export const MYSHOPIFY_DOMAIN = /^[a-z0-9][a-z0-9-]{0,59}\.myshopify\.com$/;
+/**
+ * A myshopify domain, lower-case, one label that starts and ends with a letter or digit (a DNS label: never
+ * `a-.myshopify.com`), at most 60 characters: the only hosts the install talks to.
+ */
+export const MYSHOPIFY_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?\.myshopify\.com$/;
 
 export const shopOrigin = (settings: ShopifyAppSettings, shop: string) =>
   settings.shopOriginTemplate.replace('{shop}', shop);

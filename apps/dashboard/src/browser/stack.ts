@@ -119,6 +119,7 @@ export async function startStack(): Promise<Stack> {
     sessionTtlSeconds: 900,
     sessionKeyPrefix: prefix,
     secureCookies: false,
+    shopifyShopOriginTemplate: shopify.originTemplate,
     webRoot: WEB_ROOT,
   });
   const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });

@@ -47,6 +47,8 @@ export interface DashboardDeps {
   trustedProxies?: TrustedProxies;
   /** Longest wait for the artist API through `/api/*` (default 10 s): then 504 `artist_api_timeout`. */
   artistApiTimeoutMs?: number;
+  /** Where a shop's authorization page lives (`https://{shop}`; a local fake Shopify in tests). */
+  shopifyShopOriginTemplate?: string;
   /** The built web app; missing = the API side only (tests of the BFF alone). */
   webRoot?: string;
   readiness?: readonly ReadinessCheck[];
@@ -147,7 +149,11 @@ export function buildApp(deps: DashboardDeps): Dashboard {
       throw error;
     });
     registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf, signInLinks });
-    registerConnectStoreRoute(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf });
+    registerConnectStoreRoute(scope, {
+      artistApiUrl: deps.artistApiUrl,
+      checkCsrf,
+      ...(deps.shopifyShopOriginTemplate ? { shopOriginTemplate: deps.shopifyShopOriginTemplate } : {}),
+    });
 
     registerApiProxy(scope, {
       artistApiUrl: deps.artistApiUrl,

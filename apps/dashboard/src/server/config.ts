@@ -16,6 +16,8 @@ export const dashboardEnv = {
   SESSION_SECRET: z.string().min(32),
   /** A session ends this long after its last request. */
   SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(604_800).default(28_800),
+  /** Where a shop's authorization page lives: the BFF follows an install URL only there (a fake Shopify in tests). */
+  SHOPIFY_SHOP_ORIGIN_TEMPLATE: z.string().includes('{shop}').default('https://{shop}'),
   /** The built web app (vite build output). */
   WEB_ROOT: z.string().min(1).optional(),
 };

@@ -35,6 +35,7 @@ beforeAll(async () => {
     sessionTtlSeconds: 600,
     sessionKeyPrefix: prefix,
     secureCookies: false,
+    shopifyShopOriginTemplate: TEST_SHOPIFY.shopOriginTemplate,
   }).app;
   await dashboard.ready();
 });
@@ -101,6 +102,32 @@ describe('POST /shopify/connect', () => {
     const reader = await signIn(readOnly);
     const scope = await connect(reader.cookie, { shop: 'reader.myshopify.com', _csrf: reader.csrf });
     expect(scope.headers.location).toBe('/shops?error=insufficient_scope&shop=reader.myshopify.com');
+  });
+
+  it('follows an install URL only on the shop origin: elsewhere the shops page gets artist_api_error', async () => {
+    // A BFF expecting https://<shop> (production) in front of an artist API answering another origin.
+    const strict = buildApp({
+      logger: silentLogger(),
+      store: redisKeyValue(redis),
+      artistApiUrl: `http://127.0.0.1:${(artist.api.app.server.address() as { port: number }).port}`,
+      sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
+      sessionTtlSeconds: 600,
+      sessionKeyPrefix: prefix,
+      secureCookies: false,
+    }).app;
+    try {
+      const { cookie, csrf } = await signIn(admin);
+      const res = await strict.inject({
+        method: 'POST',
+        url: '/shopify/connect',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        payload: new URLSearchParams({ shop: 'elsewhere.myshopify.com', _csrf: csrf }).toString(),
+      });
+      expect(res.statusCode).toBe(303);
+      expect(res.headers.location).toBe('/shops?error=artist_api_error&shop=elsewhere.myshopify.com');
+    } finally {
+      await strict.close();
+    }
   });
 
   it('needs the CSRF token, and a session', async () => {

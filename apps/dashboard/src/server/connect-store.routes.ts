@@ -19,7 +19,34 @@ const back = (reply: FastifyReply, code: string, shop?: string) => {
  * the answer to Shopify's authorization page as a full navigation. The BFF asks the artist API for the install
  * link with the session's key and answers 303 there; any refusal goes back to the shops page with its code.
  */
-export function registerConnectStoreRoute(app: FastifyInstance, options: { artistApiUrl: string; checkCsrf: Hook }) {
+/**
+ * Whether the install URL the artist API answered is Shopify's authorization page of this shop: on the shop's own
+ * origin (`https://<shop>` in production; the template lets tests use a local fake Shopify) and nowhere else, so
+ * the BFF never redirects a signed-in user to a URL it was merely handed.
+ */
+export function isShopAuthorizeUrl(installUrl: string, shop: string, originTemplate: string): boolean {
+  let url: URL;
+  let expected: URL;
+  try {
+    url = new URL(installUrl);
+    expected = new URL(`${originTemplate.replace('{shop}', shop)}/admin/oauth/authorize`);
+  } catch {
+    return false;
+  }
+  return (
+    url.protocol === expected.protocol &&
+    url.origin === expected.origin &&
+    url.pathname === expected.pathname &&
+    url.username === '' &&
+    url.password === ''
+  );
+}
+
+export function registerConnectStoreRoute(
+  app: FastifyInstance,
+  options: { artistApiUrl: string; checkCsrf: Hook; shopOriginTemplate?: string },
+) {
+  const originTemplate = options.shopOriginTemplate ?? 'https://{shop}';
   app.register(async (scope) => {
     // Only this route takes a form body (fastify parses JSON alone by default); a shop domain is small.
     scope.addContentTypeParser(
@@ -55,6 +82,10 @@ export function registerConnectStoreRoute(app: FastifyInstance, options: { artis
         }
         const link = installAnswer.safeParse(body);
         if (!link.success) return back(reply, 'artist_api_error', shop);
+        if (!isShopAuthorizeUrl(link.data.installUrl, shop.toLowerCase(), originTemplate)) {
+          request.log.warn({ shop }, 'install URL not on the shop origin: not followed');
+          return back(reply, 'artist_api_error', shop);
+        }
         request.log.info({ shop }, 'store connection started');
         return reply.redirect(link.data.installUrl, 303);
       },

@@ -24,6 +24,7 @@ const http = buildApp({
   sessionSecret: config.SESSION_SECRET,
   sessionTtlSeconds: config.SESSION_TTL_SECONDS,
   secureCookies: secureCookies(config.PUBLIC_BASE_URL),
+  shopifyShopOriginTemplate: config.SHOPIFY_SHOP_ORIGIN_TEMPLATE,
   webRoot: config.WEB_ROOT ?? defaultWebRoot(),
   readiness: [{ name: 'redis', check: async () => void (await redis.ping()) }],
 });

@@ -121,6 +121,27 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect((await callback(approved)).statusCode).toBe(200);
   });
 
+  it('with a dashboard to return to, sends a refusal back there as ?error= (the shop only when signed)', async () => {
+    const account = await seedAccount(h.pool, 'Return Label', ['admin']);
+    const shop = 'return-a.myshopify.com';
+    const approved = shopify.approve(await installLink(account.auth, shop));
+    settings.returnUrl = 'https://dashboard.single.example/shops';
+    try {
+      const forged = new URL(approved);
+      forged.searchParams.set('shop', 'forged.myshopify.com');
+      const unsigned = await callback(forged);
+      expect(unsigned.statusCode).toBe(303);
+      expect(unsigned.headers.location).toBe('https://dashboard.single.example/shops?error=invalid_hmac');
+      const connected = await callback(approved);
+      expect(connected.headers.location).toBe(`https://dashboard.single.example/shops?shop=${shop}&connected=1`);
+      const replay = await callback(approved);
+      expect(replay.statusCode).toBe(303);
+      expect(replay.headers.location).toBe(`https://dashboard.single.example/shops?error=invalid_state&shop=${shop}`);
+    } finally {
+      delete settings.returnUrl;
+    }
+  });
+
   it("refuses a replayed, an expired, an unknown and another shop's state", async () => {
     const account = await seedAccount(h.pool, 'States', ['admin']);
     const first = shopify.approve(await installLink(account.auth, 'states-a.myshopify.com'));

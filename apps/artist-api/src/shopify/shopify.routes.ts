@@ -3,7 +3,7 @@ import { installShop } from '@single/db/commands/shop-install';
 import { sealShopToken } from '@single/db/commands/shop-token';
 import { ProblemError } from '@single/http';
 import type { Logger } from '@single/logger';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { accountDb, principalOf } from '../auth/authenticate.ts';
@@ -124,7 +124,9 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
           'domain (400 `invalid_shop_domain`), the state (single use, unexpired, issued for this shop: 400 ' +
           '`invalid_state`, `state_expired`, `state_shop_mismatch`). Then the code is exchanged for an offline ' +
           'token, stored encrypted (AES-256-GCM), the shop connected to the account the state was issued to, and ' +
-          'the webhook subscriptions created where missing. 303 to the dashboard when one is configured.',
+          'the webhook subscriptions created where missing. 303 to the dashboard when one is configured ' +
+          '(`SHOPIFY_INSTALL_RETURN_URL`): `?shop=<domain>&connected=1`, or a refusal as `?error=<code>` (and ' +
+          '`&shop=` once the signature is good) instead of problem+json.',
         querystring: z
           .object({
             shop: z.string().max(255).optional(),
@@ -137,7 +139,7 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
           .loose(),
         response: {
           200: connected,
-          303: z.undefined().describe('See Other: to the dashboard (`?shop=<domain>&connected=1`)'),
+          303: z.undefined().describe('See Other: to the dashboard (`?shop=<domain>&connected=1`, or `?error=<code>`)'),
           400: problemContent,
           409: problemContent,
           502: problemContent,
@@ -151,36 +153,59 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
       const raw = request.raw.url ?? '';
       const query = raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '';
       // Nothing in the query is trusted before its signature is.
-      if (!verifyQueryHmac(query, settings.clientSecret)) {
-        throw new ProblemError(400, 'invalid_hmac', "The query does not carry Shopify's signature");
-      }
-      const { shop, code, state } = request.query;
-      if (!shop || !MYSHOPIFY_DOMAIN.test(shop)) throw badShop();
-      if (!code || !state) throw new ProblemError(400, 'invalid_callback', 'The code or the state is missing');
-      const consumed = await states.consume(state, shop, deps.now());
-      if (!consumed.ok) throw STATE_PROBLEMS[consumed.reason]();
-      const owner = await ownerOf(deps.db, shop);
-      if (owner && owner !== consumed.accountId) throw ownedElsewhere();
-
-      const token = await exchangeCode(settings, shop, code);
-      // Only the sealed form reaches the database; the token in clear lives in this frame only.
-      // The shared statement (cmdr runs it on a pool): one INSERT ... ON CONFLICT (domain) DO UPDATE, here in
-      // the API's Prisma client (sqlOf). The account comes from the state, so no scope applies.
-      await installShop(sqlOf(deps.db), {
-        domain: shop,
-        accountId: consumed.accountId,
-        accessToken: sealShopToken(token, shop, settings.tokenKeys),
-        now: deps.now(),
-      });
-      const webhooks = await registerWebhooks(settings, shop, token);
-      request.log.info({ shop, created: webhooks.created.length }, 'shopify store connected');
-      if (settings.returnUrl) {
+      const signed = verifyQueryHmac(query, settings.clientSecret);
+      try {
+        return await completeInstall(request.query, signed, settings, reply);
+      } catch (error) {
+        // The merchant's browser came here: with a dashboard to return to, a refusal goes back there as a code it
+        // explains (the shop only once Shopify's signature vouches for it), not as problem+json on a blank tab.
+        if (!settings.returnUrl || !(error instanceof ProblemError)) throw error;
         const to = new URL(settings.returnUrl);
-        to.searchParams.set('shop', shop);
-        to.searchParams.set('connected', '1');
+        to.searchParams.set('error', error.code);
+        const shop = request.query.shop;
+        if (signed && shop && MYSHOPIFY_DOMAIN.test(shop)) to.searchParams.set('shop', shop);
+        request.log.info({ code: error.code }, 'shopify install refused');
         return reply.redirect(to.toString(), 303);
       }
-      return { shop, connected: true as const, webhooks };
     },
   );
+
+  async function completeInstall(
+    params: { shop?: string | undefined; code?: string | undefined; state?: string | undefined },
+    signed: boolean,
+    settings: ShopifyAppSettings,
+    reply: FastifyReply,
+  ) {
+    const request = reply.request;
+    if (!signed) {
+      throw new ProblemError(400, 'invalid_hmac', "The query does not carry Shopify's signature");
+    }
+    const { shop, code, state } = params;
+    if (!shop || !MYSHOPIFY_DOMAIN.test(shop)) throw badShop();
+    if (!code || !state) throw new ProblemError(400, 'invalid_callback', 'The code or the state is missing');
+    const consumed = await states.consume(state, shop, deps.now());
+    if (!consumed.ok) throw STATE_PROBLEMS[consumed.reason]();
+    const owner = await ownerOf(deps.db, shop);
+    if (owner && owner !== consumed.accountId) throw ownedElsewhere();
+
+    const token = await exchangeCode(settings, shop, code);
+    // Only the sealed form reaches the database; the token in clear lives in this frame only.
+    // The shared statement (cmdr runs it on a pool): one INSERT ... ON CONFLICT (domain) DO UPDATE, here in
+    // the API's Prisma client (sqlOf). The account comes from the state, so no scope applies.
+    await installShop(sqlOf(deps.db), {
+      domain: shop,
+      accountId: consumed.accountId,
+      accessToken: sealShopToken(token, shop, settings.tokenKeys),
+      now: deps.now(),
+    });
+    const webhooks = await registerWebhooks(settings, shop, token);
+    request.log.info({ shop, created: webhooks.created.length }, 'shopify store connected');
+    if (settings.returnUrl) {
+      const to = new URL(settings.returnUrl);
+      to.searchParams.set('shop', shop);
+      to.searchParams.set('connected', '1');
+      return reply.redirect(to.toString(), 303);
+    }
+    return { shop, connected: true as const, webhooks };
+  }
 }

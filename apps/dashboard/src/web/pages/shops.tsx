@@ -2,18 +2,10 @@ import { useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { api, useSession } from '../api.ts';
 import { formatInstant } from '../format.ts';
+import { installNotice } from '../install-notice.ts';
 import { useSearchParam } from '../router.ts';
 import type { Shop } from '../types.ts';
 import { QueryView } from '../ui.tsx';
-
-// What each refusal of the install means to the artist (codes from the artist API and the BFF).
-const INSTALL_ERRORS: Record<string, string> = {
-  invalid_shop_domain: 'Enter the store’s myshopify.com domain, e.g. your-store.myshopify.com.',
-  insufficient_scope: 'Connecting a store needs an API key with the admin scope. Sign in with one.',
-  shop_connected_to_another_account: 'This store is connected to another account.',
-  shopify_not_configured: 'Connecting Shopify stores is not set up on this server.',
-  artist_api_unreachable: 'The service did not answer. Try again in a moment.',
-};
 
 const STATES: Record<Shop['installState'], string> = {
   installed: 'Connected',
@@ -24,16 +16,17 @@ const STATES: Record<Shop['installState'], string> = {
 export default function Shops() {
   const session = useSession();
   const shops = useQuery({ queryKey: ['shops'], queryFn: () => api<{ items: Shop[] }>('/api/shops') });
-  const connected = useSearchParam('connected') === '1';
   const shop = useSearchParam('shop');
   const error = useSearchParam('error');
+  // "X is connected" only once the account's shops list shows X installed, never from the address alone.
+  const notice = installNotice({ connected: useSearchParam('connected'), shop, error }, shops.data?.items);
   const domainId = useId();
   const hintId = useId();
   return (
     <>
-      {connected && shop ? (
+      {notice.connected ? (
         <p className="notice" role="status">
-          {shop} is connected: its orders now reach this account.
+          {notice.connected} is connected: its orders now reach this account.
         </p>
       ) : null}
       <h2>Connect a store</h2>
@@ -62,9 +55,9 @@ export default function Shops() {
         <button type="submit" className="primary">
           Connect
         </button>
-        {error ? (
+        {notice.error ? (
           <p className="error" role="alert">
-            {INSTALL_ERRORS[error] ?? `The store could not be connected (${error}).`}
+            {notice.error}
           </p>
         ) : null}
       </form>

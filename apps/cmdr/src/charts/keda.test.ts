@@ -46,10 +46,10 @@ describe('fulfillment-worker: KEDA on queue depth', () => {
     const defaults = parse(readFileSync(join(chart, 'values.yaml'), 'utf8')) as { keda: { maxReplicas: number } };
     expect(defaults.keda.maxReplicas).toBe(16);
     // Had the CPU HPA rendered instead, its target is the 60 % the 0.6 core per pod of the plan comes from.
-    expect(
-      (project.environments.production?.values.autoscaling as { targetCPUUtilizationPercentage: number })
-        .targetCPUUtilizationPercentage,
-    ).toBe(60);
+    const autoscaling = project.environments.production?.values.autoscaling as
+      | { targetCPUUtilizationPercentage: number }
+      | undefined;
+    expect(autoscaling?.targetCPUUtilizationPercentage).toBe(60);
   });
 
   it('when enabled, scales the Deployment on the order queues with the Secret AMQP URL, instead of the HPA', async () => {

@@ -25,20 +25,22 @@ async function firstAnswerAfterReady(warm: (logger: ReturnType<typeof silentLogg
 }
 
 describe('warmUpBeforeTraffic', () => {
-  // A block spanning the overload guard's whole 1 s sample, then a request at once.
+  // A block spanning the overload guard's whole 1 s sample, then a request at once. The guard reads the sample's
+  // MEAN delay, and a block is one sample of its whole length: every 10 ms tick before it (a loaded machine adds
+  // some) dilutes it, so it must be long enough that (ticks x 10 ms + block) / (ticks + 1) stays over 1 s for a
+  // few ticks (2.3 s read as 200 in CI once: three ticks before it).
   const longCompile = async () => {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    blockFor(2_300);
+    blockFor(4_500);
     await new Promise((resolve) => setTimeout(resolve, 20));
   };
 
   it('a warm-up that blocks the event loop for seconds, unguarded, gets the first request refused as overloaded', async () => {
     expect(await firstAnswerAfterReady(async () => longCompile())).toBe(503);
-  }, 15_000);
+  }, 20_000);
 
   it('through warmUpBeforeTraffic the first request is served', async () => {
     expect(await firstAnswerAfterReady((logger) => warmUpBeforeTraffic(longCompile, logger))).toBe(200);
-  }, 15_000);
+  }, 20_000);
 
   it('does not wait after a quick warm-up, and a failed one is logged, not thrown', async () => {
     const logger = silentLogger();

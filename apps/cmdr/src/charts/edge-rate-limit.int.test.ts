@@ -61,7 +61,16 @@ afterAll(async () => {
   await upstream?.close();
 });
 
-/** Sends every request (at most `concurrency` at once) and counts the answers per client. */
+/**
+ * Sends every request (at most `concurrency` at once) and counts the answers per client.
+ *
+ * The first request goes alone. Traefik's in-memory limiter looks a source's bucket up and then stores it
+ * (in_memory_limiter.go, v3.6): requests of a NEW source that arrive together each create a fresh bucket, so a
+ * client's first 48 concurrent requests could be let through up to 48 bursts (seen in CI: 64 let through against
+ * a ceiling of 42). That race is Traefik's, not the keying these tests judge; a source that already has a bucket
+ * shares it. A forged X-Forwarded-For per request would still be a new source every time, so this hides no
+ * bucket minting.
+ */
 async function load(
   traefik: RunningTraefik,
   requests: { client: string; xff?: string; from?: string }[],
@@ -69,18 +78,19 @@ async function load(
 ): Promise<{ byClient: Map<string, { ok: number; limited: number; other: number }>; seconds: number }> {
   const byClient = new Map<string, { ok: number; limited: number; other: number }>();
   const started = performance.now();
-  let next = 0;
+  const sendOne = async (r: { client: string; xff?: string; from?: string }) => {
+    const status = await send(traefik.port, { xff: r.xff, from: r.from });
+    const tally = byClient.get(r.client) ?? { ok: 0, limited: 0, other: 0 };
+    if (status === 204) tally.ok++;
+    else if (status === 429) tally.limited++;
+    else tally.other++;
+    byClient.set(r.client, tally);
+  };
+  if (requests.length > 0) await sendOne(requests[0]!);
+  let next = 1;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < requests.length) {
-        const r = requests[next++]!;
-        const status = await send(traefik.port, { xff: r.xff, from: r.from });
-        const tally = byClient.get(r.client) ?? { ok: 0, limited: 0, other: 0 };
-        if (status === 204) tally.ok++;
-        else if (status === 429) tally.limited++;
-        else tally.other++;
-        byClient.set(r.client, tally);
-      }
+      while (next < requests.length) await sendOne(requests[next++]!);
     }),
   );
   return { byClient, seconds: (performance.now() - started) / 1000 };

@@ -132,7 +132,8 @@ describe('sales relay: exactly once and in order under partial failures and lost
     try {
       const sealer = new FanSealer('relay-order-fan-hash-secret-relay-order-fan');
       const relay = new SalesRelay({ pool: relayPool, bus: connectionLostAfterFirstPublish(bus, pool), sealer, topic });
-      await expect(relay.tick()).rejects.toThrow(/terminat|connection/i);
+      // pg_terminate_backend reaches the client as a termination notice or a plain reset, depending on timing.
+      await expect(relay.tick()).rejects.toThrow(/terminat|connection|ECONNRESET/i);
       expect(await database().db.salesOutbox.count({ where: { publishedAt: null } })).toBe(expected);
       expect(await database().db.salesRelayAttempt.count()).toBe(1);
       // Settled by reading the topic back: everything landed, nothing goes again.

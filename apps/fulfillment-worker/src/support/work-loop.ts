@@ -58,6 +58,9 @@ export class WorkLoop {
   }
 
   #sleep(ms: number): Promise<void> {
+    // A stop that arrived during the tick found no sleep to cut short: without this the loop would sleep its
+    // whole idle period (a minute for the export sweep) before seeing it, past the pod's termination grace.
+    if (this.#stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const wake = () => done();

@@ -170,6 +170,8 @@ export class OutboxRelay {
    * waiter on each claim would only make them ask for locks they cannot get.
    */
   private sleep(ms: number, sleepers = this.sleepers): Promise<void> {
+    // A stop that came during a batch woke nobody: do not start a sleep (up to takeoverMs) it would wait out.
+    if (this.stopping) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

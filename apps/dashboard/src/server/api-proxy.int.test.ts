@@ -62,24 +62,37 @@ afterAll(async () => {
   await artist?.close();
 });
 
+/** `http_responses_total` of the proxied GET /api/* with this status on the BFF's GET /metrics (0 when absent). */
+async function proxied(app: ReturnType<typeof bff>, status: number): Promise<number> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  const series = `http_responses_total{method="GET",route="/api/*",status_code="${status}"} `;
+  const line = text.split('\n').find((l) => l.startsWith(series));
+  return line === undefined ? 0 : Number(line.slice(series.length));
+}
+
+// The on-call engineer sees the artist API down from the dashboard's side on GET /metrics: the 502s and 504s
+// of the proxied calls are counted (the monitor-worthy rate), not only answered.
 describe('/api/* when the artist API does not answer', () => {
-  it('a refused connection is 502 artist_api_unreachable (not the database)', async () => {
-    const res = await bff('http://127.0.0.1:9').inject({ method: 'GET', url: '/api/me', headers: { cookie } });
-    expect(res.statusCode).toBe(502);
-    expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(res.json().code).toBe('artist_api_unreachable');
+  it('a refused connection is 502 artist_api_unreachable (not the database), counted on /metrics', async () => {
+    const app = bff('http://127.0.0.1:9');
+    expect(await proxied(app, 502)).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      const res = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
+      expect(res.statusCode).toBe(502);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.json().code).toBe('artist_api_unreachable');
+    }
+    expect(await proxied(app, 502)).toBe(3);
   });
 
-  it('an artist API that never answers is 504 artist_api_timeout after the timeout', async () => {
+  it('an artist API that never answers is 504 artist_api_timeout after the timeout, counted on /metrics', async () => {
     const { port } = silent.address() as { port: number };
+    const app = bff(`http://127.0.0.1:${port}`, 500);
     const started = Date.now();
-    const res = await bff(`http://127.0.0.1:${port}`, 500).inject({
-      method: 'GET',
-      url: '/api/me',
-      headers: { cookie },
-    });
+    const res = await app.inject({ method: 'GET', url: '/api/me', headers: { cookie } });
     expect(res.statusCode).toBe(504);
     expect(res.json().code).toBe('artist_api_timeout');
     expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await proxied(app, 504)).toBe(1);
   });
 });

@@ -64,6 +64,7 @@ describe('header-stripping alarm and the capture limiter', () => {
     const text = await metrics.render(snapshot);
     expect(text).toContain('geo_captures_limited_total 95');
     expect(text).toContain('geo_capture_window_limited 95');
+    expect(text).toContain('geo_capture_window_captures 300');
     // Stored captures stay what they were: 200 fans and the 5 header-less ones that got through.
     expect(text).toContain('geo_captures_total 205');
   });

@@ -99,17 +99,18 @@ export function buildApp(deps: DashboardDeps): Dashboard {
   // Process metrics and answers by route and status (the proxied /api/* included), for the Datadog agent.
   registerMetrics(app, createMetricsRegistry());
 
+  // The session id alone travels; the API key stays in the (sealed) Redis entry, and anonymous sessions have none.
+  const sessionStore = new SealedSessionStore({
+    store: deps.store,
+    prefix,
+    ttlSeconds: deps.sessionTtlSeconds,
+    secret: deps.sessionSecret,
+  });
   app.register(fastifyCookie);
   app.register(fastifySession, {
     secret: deps.sessionSecret,
     cookieName: 'single_dashboard',
-    // The session id alone travels; the API key stays in the (sealed) Redis entry.
-    store: new SealedSessionStore({
-      store: deps.store,
-      prefix,
-      ttlSeconds: deps.sessionTtlSeconds,
-      secret: deps.sessionSecret,
-    }),
+    store: sessionStore,
     saveUninitialized: false,
     rolling: true,
     cookie: {
@@ -148,7 +149,12 @@ export function buildApp(deps: DashboardDeps): Dashboard {
       }
       throw error;
     });
-    registerAuthRoutes(scope, { artistApiUrl: deps.artistApiUrl, checkCsrf, signInLinks });
+    registerAuthRoutes(scope, {
+      artistApiUrl: deps.artistApiUrl,
+      checkCsrf,
+      signInLinks,
+      seedCsrf: (request) => sessionStore.seedCsrf(request.session),
+    });
     registerConnectStoreRoute(scope, {
       artistApiUrl: deps.artistApiUrl,
       checkCsrf,

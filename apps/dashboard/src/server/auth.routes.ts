@@ -31,9 +31,16 @@ async function accountOf(artistApiUrl: string, apiKey: string) {
 
 export function registerAuthRoutes(
   app: FastifyInstance,
-  options: { artistApiUrl: string; checkCsrf: Hook; signInLinks: SignInLinks },
+  options: {
+    artistApiUrl: string;
+    checkCsrf: Hook;
+    signInLinks: SignInLinks;
+    /** Gives a session without a CSRF secret the store's derived one, so an anonymous visit stores nothing. */
+    seedCsrf: (request: FastifyRequest) => void;
+  },
 ) {
   app.get('/auth/session', async (request, reply) => {
+    options.seedCsrf(request);
     const csrfToken = reply.generateCsrf();
     const { account } = request.session;
     return { signedIn: Boolean(request.session.apiKey), account: account ?? null, csrfToken };

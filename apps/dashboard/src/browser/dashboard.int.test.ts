@@ -5,6 +5,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectAccessible, launchChromium, RESULTS, screenshots } from './browser.ts';
 import { type Stack, startStack } from './stack.ts';
+import { expectLoadingThenError, type View } from './states.ts';
 
 // The dashboard in Debian's headless Chromium against the real stack: the BFF on the built web app, the
 // artist API on the real servers with seeded orders, sales and deliveries.
@@ -200,6 +201,65 @@ describe('dashboard in the browser', () => {
     await expectAccessible(page, 'shops');
     await screenshots(page, 'shops');
   });
+
+  it('shows a loading state, then an error with a working retry, on every page', async () => {
+    const views: View[] = [
+      {
+        name: 'overview',
+        path: '/',
+        loads: ['sales', 'the chart reconciliation', 'releases'],
+        ready: (p) => p.getByTestId('units-sold').waitFor(),
+      },
+      {
+        name: 'territories',
+        path: '/territories',
+        loads: ['sales by place', 'location sources', 'ZIP codes'],
+        ready: (p) => p.getByRole('cell', { name: '98354' }).waitFor(),
+      },
+      {
+        name: 'releases',
+        path: '/releases',
+        loads: ['releases'],
+        ready: (p) => p.getByRole('button', { name: new RegExp(stack.releaseTitle) }).waitFor(),
+      },
+      {
+        name: 'orders',
+        path: '/orders',
+        loads: ['orders'],
+        ready: (p) => p.getByRole('button', { name: '#1001' }).first().waitFor(),
+      },
+      {
+        name: 'deliveries',
+        path: '/deliveries',
+        loads: ['webhook deliveries', 'dead letters'],
+        ready: (p) => p.getByRole('button', { name: /^Replay orders\/paid/ }).waitFor(),
+      },
+      {
+        name: 'chart-files',
+        path: '/chart-files',
+        loads: ['what the file counted', "the file's lines"],
+        open: (p) =>
+          p
+            .getByRole('row', { name: new RegExp(`luminate-${stack.salesDay}`) })
+            .getByRole('button')
+            .click(),
+        ready: (p) => p.getByRole('cell', { name: 'Left out: Below the price floor' }).waitFor(),
+      },
+      {
+        name: 'shops',
+        path: '/shops',
+        loads: ['stores'],
+        ready: (p) => p.getByRole('row', { name: /northern-lights\.myshopify\.com/ }).waitFor(),
+      },
+      {
+        name: 'api-keys',
+        path: '/api-keys',
+        loads: ['API keys'],
+        ready: (p) => p.getByRole('cell', { name: 'CI export', exact: true }).waitFor(),
+      },
+    ];
+    for (const [attempt, view] of views.entries()) await expectLoadingThenError(page, stack.url, view, attempt);
+  }, 300_000);
 
   it('signs in by a one-time link (as the demo prints), and refuses its second use', async () => {
     const link = `${stack.url}/auth/link/${await stack.signInLinks.issue(stack.secret)}`;

@@ -42,7 +42,7 @@ export function App() {
     },
   });
   if (session.isPending) return <Loading what="your session" />;
-  if (session.isError) return <ErrorState error={session.error} retry={() => session.refetch()} />;
+  if (session.isError) return <ErrorState error={session.error} what="your session" retry={() => session.refetch()} />;
   if (!session.data.signedIn) return <SignIn />;
   const page = pages.find((p) => p.path === path) ?? pages[0]!;
   const Component = page.component;

@@ -9,13 +9,16 @@ export function Loading({ what }: { what: string }) {
   );
 }
 
-export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
-  const message = error instanceof Error ? error.message : 'Something went wrong';
+/** What failed, why, and a retry (which brings the loading state back while it runs). */
+export function ErrorState(props: { error: unknown; what?: string; retry?: () => void }) {
+  const message = props.error instanceof Error ? props.error.message : 'Something went wrong';
   return (
     <div className="error" role="alert">
-      <p>Could not load: {message}</p>
-      {retry ? (
-        <button type="button" onClick={retry}>
+      <p>
+        Could not load {props.what ?? 'this'}: {message}
+      </p>
+      {props.retry ? (
+        <button type="button" onClick={props.retry}>
           Try again
         </button>
       ) : null}
@@ -31,7 +34,7 @@ export function QueryView<T>(props: {
 }) {
   const { query } = props;
   if (query.isPending) return <Loading what={props.what} />;
-  if (query.isError) return <ErrorState error={query.error} retry={() => query.refetch()} />;
+  if (query.isError) return <ErrorState error={query.error} what={props.what} retry={() => query.refetch()} />;
   return <>{props.children(query.data as T)}</>;
 }
 
@@ -61,7 +64,8 @@ export class ErrorBoundary extends Component<{ children: ReactNode; resetKey: st
     if (previous.resetKey !== this.props.resetKey && this.state.error) this.setState({ error: null });
   }
   override render() {
-    if (this.state.error) return <ErrorState error={this.state.error} retry={() => this.setState({ error: null })} />;
+    if (this.state.error)
+      return <ErrorState error={this.state.error} what="the page" retry={() => this.setState({ error: null })} />;
     return this.props.children;
   }
 }

@@ -171,11 +171,11 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerWebhookDeliveryRoutes(v1, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);
+      // Authenticated too: the browser's client (the dashboard) forwards Shopify's redirect with its key.
+      registerShopifyCallbackRoute(v1, shopifyDeps);
     },
     { prefix: '/v1' },
   );
-  // Shopify's redirect brings no API key: outside the authenticated context, same prefix.
-  app.register(async (callback) => registerShopifyCallbackRoute(callback, shopifyDeps), { prefix: '/v1' });
 
   app.register(async (downloads) => {
     registerDownloadRoute(downloads, {

@@ -62,7 +62,10 @@ export const artistApiEnv = {
   /** https://{shop} unless a local fake Shopify stands in (tests, the demo). */
   SHOPIFY_SHOP_ORIGIN_TEMPLATE: z.string().includes('{shop}').default('https://{shop}'),
   SHOPIFY_INSTALL_STATE_TTL_SECONDS: z.coerce.number().int().min(60).max(3_600).default(600),
-  /** Where the merchant lands after connecting (the dashboard); unset: the callback answers JSON. */
+  /**
+   * The dashboard's shops page: Shopify's redirect goes to `/shopify/callback` on its origin (the BFF checks the
+   * browser there, then forwards with its key). Unset: the redirect URI is this API's `/v1/shopify/callback`.
+   */
   SHOPIFY_INSTALL_RETURN_URL: z.url().optional(),
   /**
    * Seal the shops' Admin API tokens at rest: `<id>:<base64 of 32 bytes>`, comma-separated, the first seals (the

@@ -21,12 +21,16 @@ export function shopifySettingsFrom(config: ArtistApiConfig): ShopifyAppSettings
     clientId: config.SHOPIFY_CLIENT_ID!,
     clientSecret: config.SHOPIFY_CLIENT_SECRET!,
     scopes: config.SHOPIFY_SCOPES,
-    redirectUri: new URL('/v1/shopify/callback', config.PUBLIC_BASE_URL).toString(),
+    // Shopify sends the merchant's browser back to the dashboard (SHOPIFY_INSTALL_RETURN_URL's origin), whose BFF
+    // checks that this browser started the install before it forwards the query here with its key. Without a
+    // dashboard, to this API's own callback: whoever calls it must bring a key of the account that asked.
+    redirectUri: config.SHOPIFY_INSTALL_RETURN_URL
+      ? new URL('/shopify/callback', config.SHOPIFY_INSTALL_RETURN_URL).toString()
+      : new URL('/v1/shopify/callback', config.PUBLIC_BASE_URL).toString(),
     webhookUrl: config.SHOPIFY_WEBHOOK_URL!,
     apiVersion: config.SHOPIFY_ADMIN_API_VERSION,
     shopOriginTemplate: config.SHOPIFY_SHOP_ORIGIN_TEMPLATE,
     tokenKeys: config.SHOP_TOKEN_KEYS,
     stateTtlMs: config.SHOPIFY_INSTALL_STATE_TTL_SECONDS * 1000,
-    ...(config.SHOPIFY_INSTALL_RETURN_URL ? { returnUrl: config.SHOPIFY_INSTALL_RETURN_URL } : {}),
   };
 }

@@ -9,7 +9,10 @@ export interface ShopifyAppSettings {
   clientSecret: string;
   /** Access scopes requested at install, comma-separated as Shopify writes them. */
   scopes: string;
-  /** Where Shopify sends the merchant back: this API's `/v1/shopify/callback` (must be an allowed redirect). */
+  /**
+   * Where Shopify sends the merchant back (must be an allowed redirect): the dashboard's `/shopify/callback`, which
+   * forwards the query to this API's `/v1/shopify/callback` with the key of the browser's session.
+   */
   redirectUri: string;
   /** The webhook dispatcher's public URL (`.../webhooks/shopify`), the address of every subscription. */
   webhookUrl: string;
@@ -21,8 +24,6 @@ export interface ShopifyAppSettings {
   tokenKeys: ShopTokenKeyring;
   /** How long an install link's state is accepted. */
   stateTtlMs: number;
-  /** Where the merchant's browser goes after a successful install (the dashboard); unset: a JSON answer. */
-  returnUrl?: string;
   timeoutMs?: number;
 }
 

@@ -63,7 +63,9 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect(res.statusCode, res.body).toBe(200);
     return res.json<{ installUrl: string; expiresAt: string }>().installUrl;
   };
-  const callback = (url: URL) => h.api.app.inject({ method: 'GET', url: `${url.pathname}${url.search}` });
+  /** Shopify's redirect as the dashboard forwards it: the query, with the key of the browser's session. */
+  const callback = (url: URL, auth?: { authorization: string }) =>
+    h.api.app.inject({ method: 'GET', url: `/v1/shopify/callback${url.search}`, ...(auth ? { headers: auth } : {}) });
   const storedToken = async (shop = SHOP) =>
     (await h.pool.query<{ access_token: string | null }>('SELECT access_token FROM shop WHERE domain = $1', [shop]))
       .rows[0]?.access_token;
@@ -76,7 +78,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect(link.searchParams.get('redirect_uri')).toBe(settings.redirectUri);
     expect(link.searchParams.has('grant_options[]')).toBe(false); // offline access
 
-    const res = await callback(shopify.approve(link.toString()));
+    const res = await callback(shopify.approve(link.toString()), account.auth);
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ shop: SHOP, connected: true, webhooks: { created: [...WEBHOOK_TOPICS] } });
 
@@ -111,47 +113,42 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     const missing = new URL(approved);
     missing.searchParams.delete('hmac');
     for (const url of [altered, forged, missing]) {
-      const res = await callback(url);
+      const res = await callback(url, account.auth);
       expect(res.statusCode).toBe(400);
       expect(res.headers['content-type']).toContain('application/problem+json');
       expect(res.json().code).toBe('invalid_hmac');
     }
     expect(await storedToken('bad-hmac.myshopify.com')).toBeUndefined();
     // The state was not spent by the forged callbacks: the genuine one still connects.
-    expect((await callback(approved)).statusCode).toBe(200);
+    expect((await callback(approved, account.auth)).statusCode).toBe(200);
   });
 
-  it('with a dashboard to return to, sends a refusal back there as ?error= (the shop only when signed)', async () => {
-    const account = await seedAccount(h.pool, 'Return Label', ['admin']);
-    const shop = 'return-a.myshopify.com';
-    const approved = shopify.approve(await installLink(account.auth, shop));
-    settings.returnUrl = 'https://dashboard.single.example/shops';
-    try {
-      const forged = new URL(approved);
-      forged.searchParams.set('shop', 'forged.myshopify.com');
-      const unsigned = await callback(forged);
-      expect(unsigned.statusCode).toBe(303);
-      expect(unsigned.headers.location).toBe('https://dashboard.single.example/shops?error=invalid_hmac');
-      const connected = await callback(approved);
-      expect(connected.headers.location).toBe(`https://dashboard.single.example/shops?shop=${shop}&connected=1`);
-      const replay = await callback(approved);
-      expect(replay.statusCode).toBe(303);
-      expect(replay.headers.location).toBe(`https://dashboard.single.example/shops?error=invalid_state&shop=${shop}`);
-    } finally {
-      delete settings.returnUrl;
-    }
+  it("refuses a callback without a key, or with another account's key: the state spent, nothing stored", async () => {
+    const victimShop = 'lured-merchant.myshopify.com';
+    const attacker = await seedAccount(h.pool, 'Link Sender', ['admin']);
+    const bystander = await seedAccount(h.pool, 'Bystander', ['admin']);
+    // The attacker's install link, approved by the merchant it was sent to.
+    const approved = shopify.approve(await installLink(attacker.auth, victimShop));
+    const anonymous = await callback(approved);
+    expect([anonymous.statusCode, anonymous.json().code]).toEqual([401, 'unauthorized']);
+    const foreign = await callback(approved, bystander.auth);
+    expect([foreign.statusCode, foreign.json().code]).toEqual([403, 'state_account_mismatch']);
+    const replay = await callback(approved, attacker.auth);
+    expect([replay.statusCode, replay.json().code]).toEqual([400, 'invalid_state']);
+    expect(await storedToken(victimShop)).toBeUndefined();
+    expect(shopify.tokens.get(victimShop)).toBeUndefined(); // the code was never exchanged
   });
 
   it("refuses a replayed, an expired, an unknown and another shop's state", async () => {
     const account = await seedAccount(h.pool, 'States', ['admin']);
     const first = shopify.approve(await installLink(account.auth, 'states-a.myshopify.com'));
-    expect((await callback(first)).statusCode).toBe(200);
-    const replay = await callback(first);
+    expect((await callback(first, account.auth)).statusCode).toBe(200);
+    const replay = await callback(first, account.auth);
     expect([replay.statusCode, replay.json().code]).toEqual([400, 'invalid_state']);
 
     const late = shopify.approve(await installLink(account.auth, 'states-b.myshopify.com'));
     clock = new Date(clock.getTime() + settings.stateTtlMs + 1_000);
-    const expired = await callback(late);
+    const expired = await callback(late, account.auth);
     expect([expired.statusCode, expired.json().code]).toEqual([400, 'state_expired']);
     clock = new Date('2026-12-08T10:00:00Z');
 
@@ -161,6 +158,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     forgedState.delete('hmac');
     const res = await callback(
       new URL(`${unknown.pathname}?${shopify.sign(Object.fromEntries(forgedState))}`, unknown),
+      account.auth,
     );
     expect([res.statusCode, res.json().code]).toEqual([400, 'invalid_state']);
 
@@ -168,7 +166,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     const linkD = new URL(await installLink(account.auth, 'states-d.myshopify.com'));
     const linkE = new URL(await installLink(account.auth, 'states-e.myshopify.com'));
     linkE.searchParams.set('state', linkD.searchParams.get('state')!);
-    const foreign = await callback(shopify.approve(linkE.toString()));
+    const foreign = await callback(shopify.approve(linkE.toString()), account.auth);
     expect([foreign.statusCode, foreign.json().code]).toEqual([400, 'state_shop_mismatch']);
     for (const shop of ['states-b', 'states-c', 'states-e']) {
       expect(await storedToken(`${shop}.myshopify.com`)).toBeUndefined();
@@ -178,9 +176,9 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
   it("refuses a state issued to another account's shop and a shop already connected elsewhere", async () => {
     const owner = await seedAccount(h.pool, 'Owner', ['admin']);
     const other = await seedAccount(h.pool, 'Other', ['admin']);
-    expect((await callback(shopify.approve(await installLink(owner.auth, 'owned.myshopify.com')))).statusCode).toBe(
-      200,
-    );
+    expect(
+      (await callback(shopify.approve(await installLink(owner.auth, 'owned.myshopify.com')), owner.auth)).statusCode,
+    ).toBe(200);
     const res = await h.api.app.inject({
       method: 'GET',
       url: '/v1/shopify/install?shop=owned.myshopify.com',
@@ -233,7 +231,11 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     }
     // A callback Shopify signed, naming a host that is not a myshopify domain (our check, not only Shopify's).
     const query = shopify.sign({ code: 'x', shop: 'evil.com', state: 'y', timestamp: '1' });
-    const res = await h.api.app.inject({ method: 'GET', url: `/v1/shopify/callback?${query}` });
+    const res = await h.api.app.inject({
+      method: 'GET',
+      url: `/v1/shopify/callback?${query}`,
+      headers: account.auth,
+    });
     expect([res.statusCode, res.json().code]).toEqual([400, 'invalid_shop_domain']);
   });
 
@@ -251,7 +253,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
   it('app/uninstalled deletes the token; installing again connects with a new token and no duplicate webhooks', async () => {
     const shop = 'reinstall.myshopify.com';
     const account = await seedAccount(h.pool, 'Reinstall', ['admin']);
-    expect((await callback(shopify.approve(await installLink(account.auth, shop)))).statusCode).toBe(200);
+    expect((await callback(shopify.approve(await installLink(account.auth, shop)), account.auth)).statusCode).toBe(200);
     const firstToken = shopify.tokens.get(shop)!;
 
     shopify.uninstall(shop); // Shopify revokes the token and drops the subscriptions...
@@ -265,7 +267,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect(await storedToken(shop)).toBeNull();
 
     clock = new Date(clock.getTime() + 60_000);
-    const again = await callback(shopify.approve(await installLink(account.auth, shop)));
+    const again = await callback(shopify.approve(await installLink(account.auth, shop)), account.auth);
     expect(again.statusCode, again.body).toBe(200);
     const secondToken = shopify.tokens.get(shop)!;
     expect(secondToken).not.toBe(firstToken);
@@ -275,7 +277,7 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     expect(shopify.subscriptions.get(shop)?.length).toBe(WEBHOOK_TOPICS.length);
 
     // A repeated install while the subscriptions are still there creates none.
-    const repeat = await callback(shopify.approve(await installLink(account.auth, shop)));
+    const repeat = await callback(shopify.approve(await installLink(account.auth, shop)), account.auth);
     expect(repeat.json().webhooks).toEqual({ created: [], existing: [...WEBHOOK_TOPICS] });
     expect(shopify.subscriptions.get(shop)?.length).toBe(WEBHOOK_TOPICS.length);
   });
@@ -284,12 +286,12 @@ describe('GET /v1/shopify/install and /v1/shopify/callback', () => {
     const shop = 'flaky-admin.myshopify.com';
     const account = await seedAccount(h.pool, 'Flaky', ['admin']);
     shopify.failAdminNext.push(503);
-    const res = await callback(shopify.approve(await installLink(account.auth, shop)));
+    const res = await callback(shopify.approve(await installLink(account.auth, shop)), account.auth);
     expect([res.statusCode, res.json().code]).toEqual([502, 'shopify_unavailable']);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(openShopToken((await storedToken(shop))!, shop, keys)).toBe(shopify.tokens.get(shop));
     expect(shopify.subscriptions.get(shop)).toBeUndefined();
-    const again = await callback(shopify.approve(await installLink(account.auth, shop)));
+    const again = await callback(shopify.approve(await installLink(account.auth, shop)), account.auth);
     expect(again.json().webhooks.created).toEqual([...WEBHOOK_TOPICS]);
   });
 

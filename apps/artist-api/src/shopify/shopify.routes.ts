@@ -82,8 +82,9 @@ export function registerShopifyInstallRoute(app: FastifyInstance, deps: ShopifyR
         summary: 'An install link for a Shopify store (scope `admin`)',
         description:
           "Answers Shopify's authorization URL for the shop with a state nonce bound to the calling account and " +
-          `the shop, accepted once within a few minutes. After the merchant approves, Shopify redirects to ` +
-          '`GET /v1/shopify/callback`, which stores the offline token (encrypted) and subscribes the shop to ' +
+          `the shop, accepted once within a few minutes. After the merchant approves, Shopify redirects the browser ` +
+          "to the app's redirect URI (the dashboard), which forwards the query to `GET /v1/shopify/callback` with " +
+          'a key of the same account; that stores the offline token (encrypted) and subscribes the shop to ' +
           `${WEBHOOK_TOPICS.join(', ')} at the webhook dispatcher. 409 \`shop_connected_to_another_account\` ` +
           'when the shop belongs to another account; 503 `shopify_not_configured` without the app settings.',
         querystring: z.object({ shop: z.string().max(255).describe('<name>.myshopify.com') }),
@@ -110,23 +111,29 @@ export function registerShopifyInstallRoute(app: FastifyInstance, deps: ShopifyR
   );
 }
 
-/** `GET /v1/shopify/callback`: Shopify's redirect, with no API key (the merchant's browser brings it). */
+/**
+ * `GET /v1/shopify/callback`: Shopify's redirect, forwarded by the client whose browser started the install (the
+ * dashboard's BFF checks its install cookie there) with that client's API key (scope `admin`). The state must
+ * have been issued to the key's account: a merchant sent someone else's install link completes nothing, as no
+ * browser of theirs holds a key of the account that asked for it (RFC 6749 §10.12).
+ */
 export function registerShopifyCallbackRoute(app: FastifyInstance, deps: ShopifyRouteDeps) {
   const states = new InstallStates(deps.db);
   app.withTypeProvider<ZodTypeProvider>().get(
     '/shopify/callback',
     {
+      config: { scope: 'admin' },
       schema: {
         tags: ['shops'],
-        summary: "Shopify's OAuth redirect after the merchant approved the install (no API key)",
+        summary: "Completes Shopify's OAuth install: the redirect's query, forwarded with the API key (scope `admin`)",
         description:
+          "Shopify sends the merchant's browser to the app's redirect URI (the dashboard's `/shopify/callback`), " +
+          'which checks that this browser started the install and forwards the query here with its API key. ' +
           "Checks, in order: Shopify's HMAC of the query (the app's client secret; 400 `invalid_hmac`), the shop " +
           'domain (400 `invalid_shop_domain`), the state (single use, unexpired, issued for this shop: 400 ' +
-          '`invalid_state`, `state_expired`, `state_shop_mismatch`). Then the code is exchanged for an offline ' +
-          'token, stored encrypted (AES-256-GCM), the shop connected to the account the state was issued to, and ' +
-          'the webhook subscriptions created where missing. 303 to the dashboard when one is configured ' +
-          '(`SHOPIFY_INSTALL_RETURN_URL`): `?shop=<domain>&connected=1`, or a refusal as `?error=<code>` (and ' +
-          '`&shop=` once the signature is good) instead of problem+json.',
+          '`invalid_state`, `state_expired`, `state_shop_mismatch`; issued to the calling account: 403 ' +
+          '`state_account_mismatch`). Then the code is exchanged for an offline token, stored encrypted ' +
+          '(AES-256-GCM), the shop connected to the account, and the webhook subscriptions created where missing.',
         querystring: z
           .object({
             shop: z.string().max(255).optional(),
@@ -139,8 +146,7 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
           .loose(),
         response: {
           200: connected,
-          303: z.undefined().describe('See Other: to the dashboard (`?shop=<domain>&connected=1`, or `?error=<code>`)'),
-          400: problemContent,
+          ...problemResponses,
           409: problemContent,
           502: problemContent,
           503: problemContent,
@@ -154,19 +160,7 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
       const query = raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '';
       // Nothing in the query is trusted before its signature is.
       const signed = verifyQueryHmac(query, settings.clientSecret);
-      try {
-        return await completeInstall(request.query, signed, settings, reply);
-      } catch (error) {
-        // The merchant's browser came here: with a dashboard to return to, a refusal goes back there as a code it
-        // explains (the shop only once Shopify's signature vouches for it), not as problem+json on a blank tab.
-        if (!settings.returnUrl || !(error instanceof ProblemError)) throw error;
-        const to = new URL(settings.returnUrl);
-        to.searchParams.set('error', error.code);
-        const shop = request.query.shop;
-        if (signed && shop && MYSHOPIFY_DOMAIN.test(shop)) to.searchParams.set('shop', shop);
-        request.log.info({ code: error.code }, 'shopify install refused');
-        return reply.redirect(to.toString(), 303);
-      }
+      return completeInstall(request.query, signed, settings, reply);
     },
   );
 
@@ -185,6 +179,13 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
     if (!code || !state) throw new ProblemError(400, 'invalid_callback', 'The code or the state is missing');
     const consumed = await states.consume(state, shop, deps.now());
     if (!consumed.ok) throw STATE_PROBLEMS[consumed.reason]();
+    // Spent all the same: a state shown by another account (a leaked callback URL) is not tried again.
+    if (consumed.accountId !== principalOf(request).accountId) {
+      request.log.warn({ shop }, 'shopify install callback from another account: refused');
+      throw new ProblemError(403, 'state_account_mismatch', 'The install state was issued to another account', {
+        detail: 'start the install again from the dashboard, in this browser',
+      });
+    }
     const owner = await ownerOf(deps.db, shop);
     if (owner && owner !== consumed.accountId) throw ownedElsewhere();
 
@@ -200,12 +201,6 @@ export function registerShopifyCallbackRoute(app: FastifyInstance, deps: Shopify
     });
     const webhooks = await registerWebhooks(settings, shop, token);
     request.log.info({ shop, created: webhooks.created.length }, 'shopify store connected');
-    if (settings.returnUrl) {
-      const to = new URL(settings.returnUrl);
-      to.searchParams.set('shop', shop);
-      to.searchParams.set('connected', '1');
-      return reply.redirect(to.toString(), 303);
-    }
     return { shop, connected: true as const, webhooks };
   }
 }

@@ -81,8 +81,6 @@ export async function startStack(): Promise<Stack> {
     shopify: shopifySettings,
   });
   const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
-  // The callback is the listening API's (its port is known only now); the routes read the settings per request.
-  shopifySettings.redirectUri = `${artistUrl}/v1/shopify/callback`;
   const accountName = 'Northern Lights Records';
   const { accountId, secret } = await seedAccount(artist.pool, accountName, ['read', 'write', 'admin']);
   const shop = 'northern-lights.myshopify.com';
@@ -123,8 +121,9 @@ export async function startStack(): Promise<Stack> {
     webRoot: WEB_ROOT,
   });
   const url = await dashboard.listen({ host: '127.0.0.1', port: 0 });
-  // After the install, the API sends the merchant back to the dashboard's shops page (SHOPIFY_INSTALL_RETURN_URL).
-  shopifySettings.returnUrl = `${url}/shops`;
+  // Shopify sends the merchant back to the dashboard's callback (its port is known only now; the API's routes read
+  // the settings per request), which checks the browser and forwards to the API, then shows the shops page.
+  shopifySettings.redirectUri = `${url}/shopify/callback`;
   return {
     artist,
     dashboard,

@@ -19,8 +19,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { registerApiProxy } from './api-proxy.ts';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { registerConnectStoreRoute } from './connect-store.routes.ts';
+import { InstallCookie } from './install-cookie.ts';
 import type { KeyValueStore } from './sealed-store.ts';
 import { SealedSessionStore } from './session-store.ts';
+import { registerShopifyCallbackRoutes } from './shopify-callback.routes.ts';
 import { SignInLinks } from './sign-in-links.ts';
 
 declare module 'fastify' {
@@ -155,11 +157,14 @@ export function buildApp(deps: DashboardDeps): Dashboard {
       signInLinks,
       seedCsrf: (request) => sessionStore.seedCsrf(request.session),
     });
+    const installCookie = new InstallCookie(deps.sessionSecret, deps.secureCookies);
     registerConnectStoreRoute(scope, {
       artistApiUrl: deps.artistApiUrl,
       checkCsrf,
+      installCookie,
       ...(deps.shopifyShopOriginTemplate ? { shopOriginTemplate: deps.shopifyShopOriginTemplate } : {}),
     });
+    registerShopifyCallbackRoutes(scope, { artistApiUrl: deps.artistApiUrl, installCookie });
 
     registerApiProxy(scope, {
       artistApiUrl: deps.artistApiUrl,

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import type { InstallCookie } from './install-cookie.ts';
 
 type Hook = (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => void;
 
@@ -17,7 +18,8 @@ const back = (reply: FastifyReply, code: string, shop?: string) => {
 /**
  * "Connect a store": a plain HTML form post (shop domain and the CSRF token in `_csrf`), so the browser follows
  * the answer to Shopify's authorization page as a full navigation. The BFF asks the artist API for the install
- * link with the session's key and answers 303 there; any refusal goes back to the shops page with its code.
+ * link with the session's key and answers 303 there, setting the install cookie that binds Shopify's callback to
+ * this browser; any refusal goes back to the shops page with its code.
  */
 /**
  * Whether the install URL the artist API answered is Shopify's authorization page of this shop: on the shop's own
@@ -44,7 +46,7 @@ export function isShopAuthorizeUrl(installUrl: string, shop: string, originTempl
 
 export function registerConnectStoreRoute(
   app: FastifyInstance,
-  options: { artistApiUrl: string; checkCsrf: Hook; shopOriginTemplate?: string },
+  options: { artistApiUrl: string; checkCsrf: Hook; installCookie: InstallCookie; shopOriginTemplate?: string },
 ) {
   const originTemplate = options.shopOriginTemplate ?? 'https://{shop}';
   app.register(async (scope) => {
@@ -86,6 +88,16 @@ export function registerConnectStoreRoute(
           request.log.warn({ shop }, 'install URL not on the shop origin: not followed');
           return back(reply, 'artist_api_error', shop);
         }
+        const state = new URL(link.data.installUrl).searchParams.get('state');
+        const account = request.session.account;
+        if (!state || !account) return back(reply, 'artist_api_error', shop);
+        // This browser alone may bring the callback back (shopify-callback.routes.ts).
+        options.installCookie.set(reply, {
+          state,
+          accountId: account.id,
+          shop: shop.toLowerCase(),
+          now: Date.now(),
+        });
         request.log.info({ shop }, 'store connection started');
         return reply.redirect(link.data.installUrl, 303);
       },

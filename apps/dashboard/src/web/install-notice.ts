@@ -15,6 +15,7 @@ export const INSTALL_ERRORS: Record<string, string> = {
   invalid_state: 'This connection attempt was used already or is unknown. Start again.',
   state_expired: 'The connection took too long to approve. Start again.',
   state_shop_mismatch: 'Shopify answered for another store than the one entered. Start again.',
+  state_account_mismatch: 'This connection was started by another account. Start again from your dashboard.',
   code_rejected: 'Shopify refused the approval. Start again.',
   shopify_unavailable: 'Shopify did not answer. Try again in a moment.',
 };

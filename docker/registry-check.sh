@@ -101,6 +101,8 @@ for app in "${apps[@]}"; do
     pids+=("$pid")
     if ! wait_healthy "$app_port" "$pid"; then
       log "✗ $app pulled by digest did not become healthy"; tail -20 "$cache/registry-run-$app.log" >&2; ok=false
+    elif ! restricted=$(assert_restricted "$pid"); then
+      log "✗ $app pulled by digest: $restricted"; ok=false
     fi
     kill -TERM "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true

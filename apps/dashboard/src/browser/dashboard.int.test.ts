@@ -52,6 +52,49 @@ const go = async (name: string) => {
   await expect.poll(() => page.locator('main h1').textContent()).toBe(name);
 };
 
+const dayBefore = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+/** A date as the page writes it in a locale and zone: an instant's day ("Dec 4, 2026"), a business day (medium). */
+const instantDay = (locale: string, timeZone: string, instant: string) =>
+  new Intl.DateTimeFormat(locale, { year: 'numeric', month: 'short', day: 'numeric', timeZone }).format(
+    new Date(instant),
+  );
+const businessDay = (locale: string, day: string) =>
+  new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(new Date(`${day}T00:00:00Z`));
+/** Every day of the last year as an axis tick in a locale ("Dec 4", "4. Dez."). */
+const dayTicks = (locale: string) => {
+  const format = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  return new Set(Array.from({ length: 366 }, (_, i) => format.format(new Date(Date.now() - i * 86_400_000))));
+};
+
+/** The overview as a viewer in a locale and zone sees it, signed in as the suite, the release at an instant. */
+async function overviewAs(viewer: { locale: string; timezoneId: string }, releaseInstant: string) {
+  const viewerContext = await browser.newContext(viewer);
+  try {
+    await viewerContext.addCookies(await context.cookies(stack.url));
+    const tab = await viewerContext.newPage();
+    await tab.route(
+      (url) => url.pathname === '/api/releases',
+      async (route) => {
+        const response = await route.fetch();
+        const body = (await response.json()) as { items: { releaseInstant: string }[] };
+        for (const item of body.items) item.releaseInstant = releaseInstant;
+        await route.fulfill({ response, json: body });
+      },
+    );
+    await tab.goto(stack.url);
+    await tab.getByTestId('units-sold').waitFor();
+    const figure = tab.getByRole('img', { name: /Units per business day/ });
+    await figure.waitFor();
+    return {
+      revenue: ((await tab.getByTestId('revenue-USD').textContent()) ?? '').replaceAll('\u00a0', ' '),
+      ticks: await figure.locator('text').allTextContents(),
+      marker: ((await tab.getByTestId('release-markers').textContent()) ?? '').replaceAll(/[\u00a0\u202f]/g, ' '),
+    };
+  } finally {
+    await viewerContext.close();
+  }
+}
+
 describe('dashboard in the browser', () => {
   it('signs in with an API key kept server-side', async () => {
     await page.goto(stack.url);
@@ -260,6 +303,30 @@ describe('dashboard in the browser', () => {
     ];
     for (const [attempt, view] of views.entries()) await expectLoadingThenError(page, stack.url, view, attempt);
   }, 300_000);
+
+  it("shows numbers, dates and release days in the viewer's locale and time zone", async () => {
+    // A release at 02:30 UTC on the sales day: in New York still the evening before, which is the business day
+    // its sales are charted on, whoever looks.
+    const instant = `${stack.salesDay}T02:30:00Z`;
+    const chartDay = dayBefore(stack.salesDay);
+    const newYork = await overviewAs({ locale: 'de-DE', timezoneId: 'America/New_York' }, instant);
+    const utc = await overviewAs({ locale: 'en-US', timezoneId: 'UTC' }, instant);
+
+    expect(newYork.revenue).toMatch(/^\d+,\d\d\s\$$/); // 39,96 $
+    expect(utc.revenue).toMatch(/^\$\d+\.\d\d$/); // $39.96
+    // Axis ticks: business days in each locale's words, never the other's.
+    expect(newYork.ticks.some((t) => dayTicks('de-DE').has(t))).toBe(true);
+    expect(newYork.ticks.some((t) => dayTicks('en-US').has(t))).toBe(false);
+    expect(utc.ticks.some((t) => dayTicks('en-US').has(t))).toBe(true);
+    expect(utc.ticks.some((t) => dayTicks('de-DE').has(t))).toBe(false);
+    // The release's instant in the viewer's zone; its marker on the chart's business day for both.
+    expect(newYork.marker).toContain(`released ${instantDay('de-DE', 'America/New_York', instant)}, `);
+    expect(newYork.marker).toMatch(/2[12]:30 (GMT-[45]|E[SD]T)/);
+    expect(utc.marker).toContain(`released ${instantDay('en-US', 'UTC', instant)}, `);
+    expect(utc.marker).toMatch(/2:30 AM UTC/);
+    expect(newYork.marker).toContain(`business day ${businessDay('de-DE', chartDay)}`);
+    expect(utc.marker).toContain(`business day ${businessDay('en-US', chartDay)}`);
+  });
 
   it('signs in by a one-time link (as the demo prints), and refuses its second use', async () => {
     const link = `${stack.url}/auth/link/${await stack.signInLinks.issue(stack.secret)}`;

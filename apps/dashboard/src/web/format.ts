@@ -28,13 +28,21 @@ const instant = new Intl.DateTimeFormat(locale, {
 });
 export const formatInstant = (value: string | null | undefined) => (value ? instant.format(new Date(value)) : '—');
 
+// Chart axes: a business day is drawn at its UTC midnight, so its tick is formatted at UTC (never shifted a day).
+const tickDay = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+export const formatTickDay = (date: Date) => tickDay.format(date);
+
 /** The US chart's business day is America/New_York's calendar day. */
 export const CHART_ZONE_NOTE =
   'Business days are Luminate’s: the calendar day in America/New_York (chart week Friday to Thursday).';
 
+const chartDay = new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' });
 export function todayInChartZone(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'America/New_York' }).format(now);
+  return chartDay.format(now);
 }
+
+/** The chart's business day (YYYY-MM-DD, America/New_York) an instant falls on: where its sales are charted. */
+export const businessDayOf = (value: string) => chartDay.format(new Date(value));
 
 export function addDays(date: string, days: number): string {
   const d = new Date(`${date}T00:00:00Z`);

@@ -4,11 +4,13 @@ import { useCallback, useId, useState } from 'react';
 import { api, qs } from '../api.ts';
 import {
   addDays,
+  businessDayOf,
   CHART_ZONE_NOTE,
   formatDay,
   formatInstant,
   formatMoney,
   formatNumber,
+  formatTickDay,
   todayInChartZone,
 } from '../format.ts';
 import { useReleases } from '../hooks.ts';
@@ -42,6 +44,16 @@ function everyDay(from: string, to: string, periods: Bucket[]) {
   return days;
 }
 
+/** The business days of the range, their ticks in the viewer's locale. */
+function businessDayAxis(from: string, to: string) {
+  return {
+    type: 'utc' as const,
+    label: 'Business day (America/New_York)',
+    domain: [new Date(`${from}T00:00:00Z`), new Date(`${to}T00:00:00Z`)],
+    tickFormat: formatTickDay,
+  };
+}
+
 export default function Overview() {
   const [days, setDays] = useState(28);
   const [releaseId, setReleaseId] = useState('');
@@ -60,11 +72,13 @@ export default function Overview() {
   });
   const now = Date.now();
   const waiting = (releases.data?.items ?? []).filter((r) => r.preorder && Date.parse(r.releaseInstant) > now);
+  // A release is marked on the business day its sales are charted on (the axis is business days), and named
+  // with its instant in the viewer's own zone.
   const markers = (releases.data?.items ?? [])
     .filter((r) => !releaseId || r.id === releaseId)
-    .map((r) => ({ date: new Date(r.releaseInstant.slice(0, 10)), title: r.title }))
-    .filter((m) => m.date >= new Date(`${from}T00:00:00Z`) && m.date <= new Date(`${to}T00:00:00Z`));
-
+    .map((r) => ({ day: businessDayOf(r.releaseInstant), instant: r.releaseInstant, title: r.title }))
+    .filter((m) => m.day >= from && m.day <= to)
+    .map((m) => ({ ...m, date: new Date(`${m.day}T00:00:00Z`) }));
   const renderUnits = useCallback(() => {
     const rows = everyDay(from, to, summary.data?.periods ?? []).map(({ day, bucket }) => ({
       date: new Date(`${day}T00:00:00Z`),
@@ -74,12 +88,8 @@ export default function Overview() {
       width: 900,
       height: 260,
       marginLeft: 48,
-      x: {
-        type: 'utc',
-        label: 'Business day (America/New_York)',
-        domain: [new Date(`${from}T00:00:00Z`), new Date(`${to}T00:00:00Z`)],
-      },
-      y: { label: 'Units', grid: true },
+      x: businessDayAxis(from, to),
+      y: { label: 'Units', grid: true, tickFormat: formatNumber },
       marks: [
         Plot.ruleX(chartWeekStarts(from, to), { stroke: '#ccc', strokeDasharray: '2,3' }),
         Plot.rectY(rows, {
@@ -114,8 +124,8 @@ export default function Overview() {
       width: 900,
       height: 200,
       marginLeft: 56,
-      x: { type: 'utc', label: null, domain: [new Date(`${from}T00:00:00Z`), new Date(`${to}T00:00:00Z`)] },
-      y: { label: `Net revenue (${currency ?? '—'})`, grid: true },
+      x: businessDayAxis(from, to),
+      y: { label: `Net revenue (${currency ?? '—'})`, grid: true, tickFormat: formatNumber },
       marks: [
         Plot.ruleX(chartWeekStarts(from, to), { stroke: '#ccc', strokeDasharray: '2,3' }),
         Plot.lineY(rows, { x: 'date', y: 'revenue', stroke: '#137333', curve: 'step' }),
@@ -153,6 +163,15 @@ export default function Overview() {
       <p className="hint">
         {formatDay(from)} – {formatDay(to)}. {CHART_ZONE_NOTE} Dashed lines: chart weeks; red: release days.
       </p>
+      {markers.length > 0 ? (
+        <ul className="hint" data-testid="release-markers" aria-label="Release days">
+          {markers.map((m) => (
+            <li key={`${m.title}-${m.instant}`}>
+              {m.title}: released {formatInstant(m.instant)}, business day {formatDay(m.day)}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       <QueryView query={summary} what="sales">
         {(data) => {
           const units = data.periods.reduce((sum, p) => sum + p.units, 0);
@@ -171,14 +190,16 @@ export default function Overview() {
                 {[...totals].map(([cur, amount]) => (
                   <div className="card" key={cur}>
                     <div>Net revenue ({cur})</div>
-                    <div className="figure">{formatMoney(amount, cur)}</div>
+                    <div className="figure" data-testid={`revenue-${cur}`}>
+                      {formatMoney(amount, cur)}
+                    </div>
                   </div>
                 ))}
               </div>
               <h2>Units over time</h2>
               <PlotFigure render={renderUnits} label={`Units per business day, ${formatNumber(units)} in all`} />
               <h2>Revenue over time</h2>
-              <PlotFigure render={renderRevenue} label="Net revenue per business day" />
+              <PlotFigure render={renderRevenue} label="Net revenue per business day (America/New_York)" />
             </>
           );
         }}

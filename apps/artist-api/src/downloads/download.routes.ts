@@ -9,6 +9,7 @@ import type { RateLimit } from '../support/rate-limits.ts';
 import { problem, problemResponses } from '../support/responses.ts';
 import { registerArtworkRoute } from './artwork.routes.ts';
 import { checkFile, type FileCheck, grantContents } from './availability.ts';
+import { fanLocale } from './fan-locale.ts';
 import { fanAdvice, PAGE_CSP, renderErrorPage, renderLandingPage } from './landing-page.ts';
 import { landingView, toLandingView } from './landing-view.ts';
 import { downloadsLeft, type GrantState, grantState, hashToken, type RedemptionService } from './redemption.service.ts';
@@ -56,7 +57,11 @@ const prefersHtml = (request: FastifyRequest) =>
   negotiate(request.headers.accept ?? '', ['text/html', 'application/json']) === 'text/html';
 
 /** A refusal as the fan's page (same status and headers as the problem+json API clients get). */
-function sendErrorPage(reply: FastifyReply, error: ProblemError, options: { detail?: string; back?: string } = {}) {
+function sendErrorPage(
+  reply: FastifyReply,
+  error: ProblemError,
+  options: { detailHtml?: string; back?: string; locale: string },
+) {
   return reply
     .code(error.status)
     .headers(error.headers)
@@ -175,11 +180,11 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
         return reply
           .header('content-security-policy', PAGE_CSP)
           .type('text/html; charset=utf-8')
-          .send(renderLandingPage(view));
+          .send(renderLandingPage(view, fanLocale(request.headers['accept-language'])));
       } catch (error) {
         // A browser gets a page it can show; API clients the problem+json of every other error.
         if (!html || !(error instanceof ProblemError)) throw error;
-        return sendErrorPage(reply, error);
+        return sendErrorPage(reply, error, { locale: fanLocale(request.headers['accept-language']) });
       }
     },
   );
@@ -223,7 +228,9 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
       } catch (error) {
         // The fan's form post (a browser asks for text/html): a page to read and a way back, not problem+json.
         if (!(error instanceof ProblemError) || !prefersHtml(request)) throw error;
-        return sendErrorPage(reply, error, { detail: fanAdvice(error), back: `/d/${request.params.token}` });
+        const locale = fanLocale(request.headers['accept-language']);
+        const back = `/d/${request.params.token}`;
+        return sendErrorPage(reply, error, { detailHtml: fanAdvice(error, locale), back, locale });
       }
     },
   );

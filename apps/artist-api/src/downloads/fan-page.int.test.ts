@@ -92,6 +92,45 @@ describe('the download page (GET /d/:token, text/html)', () => {
     expect(await used(grantId)).toBe(0);
   });
 
+  it("writes dates in the fan's locale from Accept-Language, the page's lang saying what its words are", async () => {
+    clock = t0;
+    const { token } = await seedPaidOrder(h.pool, {
+      shopDomain,
+      releaseId: preorderId,
+      status: 'scheduled',
+      expiresAt: null,
+    });
+    const page = async (acceptLanguage: string) =>
+      (
+        await h.api.app.inject({
+          url: `/d/${token}`,
+          headers: { accept: 'text/html', 'accept-language': acceptLanguage },
+        })
+      ).body;
+    const inNewYork = (locale: string) =>
+      new Intl.DateTimeFormat(locale, { dateStyle: 'long', timeStyle: 'short', timeZone: 'America/New_York' }).format(
+        releaseInstant,
+      );
+    // German conventions inside the English page: the date carries its own lang.
+    const german = await page('de-DE,de;q=0.9,en;q=0.8');
+    expect(german).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(german).toContain(`Arrives on <span lang="de-DE">${inNewYork('de-DE')} (New York time)</span>`);
+    // A British fan: the page is in their English, the date in their order and clock.
+    const british = await page('en-GB,en;q=0.9');
+    expect(british).toMatch(/^<!doctype html>\n<html lang="en-GB">/);
+    expect(british).toContain(`Arrives on ${inNewYork('en-GB')} (New York time)`);
+    expect(british).not.toContain(inNewYork('en-US'));
+    // A refused press of a track not out yet: its date in the fan's locale too.
+    const refusal = await h.api.app.inject({
+      method: 'POST',
+      url: `/d/${token}/download`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html', 'accept-language': 'de' },
+      payload: 'format=flac&track=2',
+    });
+    expect(refusal.statusCode).toBe(409);
+    expect(refusal.body).toContain(`It arrives on <span lang="de">${inNewYork('de')} (New York time)</span>`);
+  });
+
   it('the file comes only from the form: a POST with the picked format and the pressed button', async () => {
     clock = t0;
     const { token, grantId } = await seedPaidOrder(h.pool, {

@@ -1,10 +1,14 @@
-import { formatChartInstant } from '@single/contracts';
 import escapeHtml from 'escape-html';
 import { COUNTDOWN_SCRIPT, COUNTDOWN_SCRIPT_HASH } from './countdown-script.ts';
+import { fanInstant, pageLang } from './fan-locale.ts';
 import type { LandingView } from './landing-view.ts';
 
 const e = (s: string) => escapeHtml(s);
-const when = (iso: string) => formatChartInstant(new Date(iso));
+/** An instant in the fan's locale, as HTML: in its own `lang` when that is not the page's English. */
+function when(iso: string, locale: string): string {
+  const { text, lang } = fanInstant(iso, locale);
+  return lang ? `<span lang="${e(lang)}">${e(text)}</span>` : e(text);
+}
 
 /**
  * The headers every download page carries. Nothing loads from elsewhere but the cover art (its bucket's
@@ -33,10 +37,10 @@ const STYLE = [
   '.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}',
 ].join('');
 
-function page(title: string, body: string[], script = false): string {
+function page(title: string, body: string[], locale: string, script = false): string {
   return [
     '<!doctype html>',
-    '<html lang="en">',
+    `<html lang="${e(pageLang(locale))}">`,
     '<head>',
     '<meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -88,7 +92,7 @@ const countdown = (iso: string) => `<span class="muted" role="timer" data-countd
  * out (the file is sent only when the fan presses one: a POST, which mail scanners and link previews never
  * make, so they count nothing). Works without JavaScript; the script only adds the countdowns.
  */
-export function renderLandingPage(view: LandingView): string {
+export function renderLandingPage(view: LandingView, locale = 'en'): string {
   const { release } = view;
   const outTracks = view.tracks.filter((t) => t.available);
   const laterTracks = view.tracks.filter((t) => !t.available);
@@ -105,7 +109,7 @@ export function renderLandingPage(view: LandingView): string {
     '<div>',
     `<h1>${e(release.title)}</h1>`,
     `<p>${e(summary)}</p>`,
-    `<p class="muted">${e(limit)}${view.expiresAt ? `; this link works until ${e(when(view.expiresAt))}` : ''}.</p>`,
+    `<p class="muted">${e(limit)}${view.expiresAt ? `; this link works until ${when(view.expiresAt, locale)}` : ''}.</p>`,
     '</div>',
     '</div>',
     `<form method="post" action="${e(view.download.url)}">`,
@@ -145,42 +149,49 @@ export function renderLandingPage(view: LandingView): string {
     body.push('<h2 id="later">Coming later</h2>');
     if (view.nextAvailableAt) {
       body.push(
-        `<p>Next on <time datetime="${e(view.nextAvailableAt)}">${e(when(view.nextAvailableAt))}</time> ${countdown(view.nextAvailableAt)}; this same link will have it.</p>`,
+        `<p>Next on <time datetime="${e(view.nextAvailableAt)}">${when(view.nextAvailableAt, locale)}</time> ${countdown(view.nextAvailableAt)}; this same link will have it.</p>`,
       );
     }
     body.push('<ul aria-labelledby="later">');
     for (const f of later) {
       body.push(
-        `<li><span class="title">${e(f.title)}</span> <span>Arrives on ${e(when(f.at))} ${countdown(f.at)}</span></li>`,
+        `<li><span class="title">${e(f.title)}</span> <span>Arrives on ${when(f.at, locale)} ${countdown(f.at)}</span></li>`,
       );
     }
     body.push('</ul>');
   }
   body.push('<p class="muted">Each time you download a file counts as one download of that file.</p>');
-  return page(release.title, body, later.length > 0);
+  return page(release.title, body, locale, later.length > 0);
 }
 
-/** An error page for the fan; `detail` says what to do, `back` links to the download page (the form's refusals). */
+/** An error page for the fan; `detailHtml` (markup: `fanAdvice`'s) says what to do, `back` links to the download page (the form's refusals). */
 export function renderErrorPage(
   status: number,
   title: string,
-  options: { detail?: string; back?: string } = {},
+  options: { detailHtml?: string; back?: string; locale?: string } = {},
 ): string {
-  return page(title, [
-    `<h1>${e(title)}</h1>`,
-    ...(options.detail ? [`<p>${e(options.detail)}</p>`] : []),
-    `<p class="muted">Error ${status}.</p>`,
-    ...(options.back ? [`<p><a href="${e(options.back)}">Back to your download page</a></p>`] : []),
-  ]);
+  return page(
+    title,
+    [
+      `<h1>${e(title)}</h1>`,
+      ...(options.detailHtml ? [`<p>${options.detailHtml}</p>`] : []),
+      `<p class="muted">Error ${status}.</p>`,
+      ...(options.back ? [`<p><a href="${e(options.back)}">Back to your download page</a></p>`] : []),
+    ],
+    options.locale ?? 'en',
+  );
 }
 
-/** What a fan can do about a refused download (the form's post): the problem's code decides. */
-export function fanAdvice(error: { code: string; extensions: Record<string, unknown> }): string | undefined {
+/** What a fan can do about a refused download (the form's post), as HTML: the problem's code decides. */
+export function fanAdvice(
+  error: { code: string; extensions: Record<string, unknown> },
+  locale = 'en',
+): string | undefined {
   const at = error.extensions.availableAt;
   switch (error.code) {
     case 'not_available_yet':
       return typeof at === 'string'
-        ? `It arrives on ${when(at)}; this same link will have it then.`
+        ? `It arrives on ${when(at, locale)}; this same link will have it then.`
         : 'It is not out yet; this same link will have it.';
     case 'file_unavailable':
       return 'This file is not available in that format right now: go back and pick another format, or try again later.';

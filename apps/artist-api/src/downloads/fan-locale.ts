@@ -1,0 +1,51 @@
+import { CHART_TIME_ZONE } from '@single/contracts';
+
+// Plain English (formats as en-US does); the page's lang stays `en` for a fan who asked for nothing.
+const DEFAULT_LOCALE = 'en';
+
+/**
+ * The fan's locale from Accept-Language: the most preferred tag (by q, then order) that Intl can format dates
+ * in, else `en`. Malformed tags and `*` are skipped; a long header is read only so far.
+ */
+export function fanLocale(header: string | undefined): string {
+  const ranked = (header ?? '')
+    .slice(0, 1_000)
+    .split(',')
+    .map((entry, index) => {
+      const [tag = '', ...params] = entry.trim().split(';');
+      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), index };
+    })
+    .filter((c) => c.tag && c.tag !== '*' && c.q > 0)
+    .sort((a, b) => b.q - a.q || a.index - b.index);
+  for (const { tag } of ranked) {
+    try {
+      const [supported] = Intl.DateTimeFormat.supportedLocalesOf([tag]);
+      if (supported) return supported;
+    } catch {
+      // not a BCP 47 tag: the next one
+    }
+  }
+  return DEFAULT_LOCALE;
+}
+
+const isEnglish = (locale: string) => new Intl.Locale(locale).language === 'en';
+
+/**
+ * The page's words are English: its `lang` is the fan's own English (en-GB, en-AU) when they asked for one,
+ * else `en`, and a date written in another language carries that language's `lang` (`fanInstant`).
+ */
+export const pageLang = (locale: string) => (isEnglish(locale) ? locale : 'en');
+
+/**
+ * An instant as the fan reads it: in their locale's conventions, in the chart's zone, named (the page is made
+ * before the fan's zone is known; the countdown beside it is relative). `lang` when not the page's language.
+ */
+export function fanInstant(iso: string, locale: string): { text: string; lang: string | undefined } {
+  const text = new Intl.DateTimeFormat(locale, {
+    dateStyle: 'long',
+    timeStyle: 'short',
+    timeZone: CHART_TIME_ZONE,
+  }).format(new Date(iso));
+  return { text: `${text} (New York time)`, lang: isEnglish(locale) ? undefined : locale };
+}

@@ -274,3 +274,89 @@ describe('`cmdr deploy <server> --dry-run`', () => {
     expect(result?.values).toMatchObject({ auth: { existingSecret: 'postgresql-auth' } });
   });
 });
+
+// Issue 18: KEDA runs the production fulfillment worker's ScaledObject; without its CRDs the worker's chart cannot
+// be installed. Its chart repository is not reachable from here either: checked like the Bitnami entries.
+describe('KEDA as an infrastructure entry of projects.yaml', () => {
+  const KEDA_REPOSITORY = 'https://kedacore.github.io/charts';
+  const DOCUMENTED_KEDA: Record<string, string[]> = {
+    // The chart's README parameter tables for 2.16.0 (helm-docs from its values.yaml).
+    'keda@2.16.0': [
+      'crds.install',
+      'watchNamespace',
+      'operator.replicaCount',
+      'metricsServer.replicaCount',
+      'webhooks.enabled',
+      'resources.operator.**',
+      'resources.metricServer.**',
+      'resources.webhooks.**',
+      'podDisruptionBudget.operator.**',
+      'podDisruptionBudget.metricServer.**',
+    ],
+  };
+  /** Every environment where some project's values (chart values.yaml, then projects.yaml) turn KEDA on. */
+  const kedaEnvs = envs.filter((env) =>
+    ws.file.projects.some((project) => {
+      const chartValues = parse(readFileSync(join(root, project.chart, 'values.yaml'), 'utf8'));
+      const values = mergeValues(chartValues, project.environments[env]?.values ?? {}) as {
+        keda?: { enabled?: boolean };
+      };
+      return values.keda?.enabled === true;
+    }),
+  );
+
+  it('is pinned to an exact version of kedacore/keda, in namespace keda, with its values in the repository', () => {
+    const keda = entry('keda');
+    expect(keda.chart).toMatchObject({ repository: KEDA_REPOSITORY, name: 'keda' });
+    expect(keda.chart.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(keda.namespace).toBe('keda');
+    expect(keda.valuesFile).toBe('infra/keda/values.yaml');
+    expect(chartSource(keda)).toEqual(['keda', '--repo', KEDA_REPOSITORY, '--version', keda.chart.version]);
+  });
+
+  it('covers every environment where an app scales with KEDA (production’s fulfillment worker)', () => {
+    expect(kedaEnvs).toContain('production');
+    for (const env of kedaEnvs) expect(Object.keys(entry('keda').environments)).toContain(env);
+  });
+
+  it.each(envs)('sets only parameters the pinned chart documents (%s)', (env) => {
+    const { chart } = entry('keda');
+    const patterns = DOCUMENTED_KEDA[`${chart.name}@${chart.version}`];
+    expect(patterns, `${chart.name} ${chart.version}: check its parameters and list them here`).toBeDefined();
+    const unknown = leaves(infrastructureValues(ws, entry('keda'), env)).filter((p) => !documented(patterns!, p));
+    expect(unknown).toEqual([]);
+  });
+
+  it.each(envs)('installs the keda.sh CRDs and watches the apps’ namespace only (%s)', (env) => {
+    const values = infrastructureValues(ws, entry('keda'), env) as {
+      crds: { install: boolean };
+      watchNamespace: string;
+    };
+    expect(values.crds.install).toBe(true);
+    expect(values.watchNamespace).toBe(ws.file.environments[env]!.namespace);
+  });
+
+  it('production: two operators and two metrics servers (one leads), each with a disruption budget', () => {
+    const values = infrastructureValues(ws, entry('keda'), 'production') as {
+      operator: { replicaCount: number };
+      metricsServer: { replicaCount: number };
+      podDisruptionBudget: Record<string, { maxUnavailable: number }>;
+    };
+    expect([values.operator.replicaCount, values.metricsServer.replicaCount]).toEqual([2, 2]);
+    expect(values.podDisruptionBudget).toEqual({
+      operator: { maxUnavailable: 1 },
+      metricServer: { maxUnavailable: 1 },
+    });
+  });
+
+  it('`cmdr deploy keda --dry-run` prints the merged values and the helm command, not rendered offline', async () => {
+    const run = await cmdr(['--json', 'deploy', 'keda', '--env', 'production', '--tag', 'infra', '--dry-run']);
+    expect(run.code, run.stderr).toBe(0);
+    const [result] = run.json() as Record<string, unknown>[];
+    expect(result).toMatchObject({ project: 'keda', namespace: 'keda', kubeContext: 'single-production' });
+    expect(result?.note).toContain('not rendered');
+    const args = result?.helmArgs as string[];
+    expect(args.slice(0, 5)).toEqual(['template', 'keda', 'keda', '--repo', KEDA_REPOSITORY]);
+    expect(result?.values).toMatchObject({ watchNamespace: 'single', crds: { install: true } });
+  });
+});

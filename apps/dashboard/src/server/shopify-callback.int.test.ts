@@ -1,7 +1,8 @@
+import { Writable } from 'node:stream';
 import { type Harness, startHarness, TEST_SHOPIFY } from '@single/artist-api/test-support/harness';
 import { seedAccount } from '@single/artist-api/test-support/seed';
 import { parseShopTokenKeys } from '@single/artist-api/test-support/shopify';
-import { silentLogger } from '@single/logger';
+import { createLogger } from '@single/logger';
 import {
   createTestRedisPrefix,
   deleteRedisPrefix,
@@ -25,6 +26,7 @@ let redis: Redis;
 let prefix: string;
 let label: string;
 let otherLabel: string;
+const logLines: string[] = [];
 
 beforeAll(async () => {
   shopify = await startFakeShopify({ clientId: 'bff-callback-app', clientSecret: 'shpss_bff_callback' });
@@ -43,8 +45,14 @@ beforeAll(async () => {
   otherLabel = (await seedAccount(artist.pool, 'Other Callback Label', ['read', 'write', 'admin'])).secret;
   redis = new Redis(testRedisUrl());
   prefix = `${createTestRedisPrefix()}session:`;
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  });
   dashboard = buildApp({
-    logger: silentLogger(),
+    logger: createLogger({ level: 'debug', destination }),
     store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
     sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
@@ -172,6 +180,10 @@ describe('GET /shopify/callback', () => {
     expect(await stored(shop)).toBeNull();
     expect(shopify.tokens.get(shop)).toBeUndefined(); // the code was never exchanged
     expect(await stateUsed(shop)).toEqual([false]); // never forwarded
+    // Logged, by its code, without the query's secrets.
+    const logs = logLines.join('');
+    expect(logs).toContain('install_not_started_here');
+    for (const secret of ['state', 'code', 'hmac']) expect(logs).not.toContain(approved.searchParams.get(secret)!);
   });
 
   it("refuses another browser's install cookie, and a session of another account: nothing stored", async () => {

@@ -10,7 +10,7 @@ import { type PinnedImage, pushedImage } from '../images/record.ts';
 import { parseManifests } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import { getEnvironment, getProject, type Project, type Workspace } from '../projects.ts';
-import { checkCluster, secretNeeds } from './preflight.ts';
+import { checkCluster, customResourceNeeds, secretNeeds } from './preflight.ts';
 import { readState, recordDeploy } from './state.ts';
 
 /** Docker's tag grammar: what a registry accepts is what we accept. */
@@ -153,7 +153,7 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
       return { ...base, dryRun: true, manifests: rendered.stdout, helmArgs: ['template', ...args] };
     }
     // Namespace, Secrets and their keys first: a missing one fails here in seconds, not in helm's timeout.
-    await checkCluster(target, secretNeeds(manifests));
+    await checkCluster(target, secretNeeds(manifests), { customResources: customResourceNeeds(manifests) });
     // A cluster only ever runs a pinned digest: a tag can be pushed again, a digest names one image.
     if (digest === undefined) {
       throw new CmdrError(

@@ -21,6 +21,9 @@ const namespaces = new Set<string>();
 const secrets = new Map<string, Record<string, string>>();
 const requests: string[] = [];
 let forbidNamespaces = false;
+/** API discovery (GET /apis/<group>/<version>): the CRD-backed kinds the fake cluster serves. */
+const served = new Map<string, string[]>();
+const TRAEFIK_KINDS: [string, string[]] = ['traefik.io/v1alpha1', ['IngressRoute', 'Middleware']];
 // What `cmdr images push` records: a real deploy pins these digests (and refuses a tag without one).
 const TAG = '2026.12.07-abc1234';
 const imagesRecord = join(dir, 'images.json');
@@ -71,6 +74,24 @@ exec "${helmBinary()}" "$@"
         code: 404,
         message: `${kind} "${name}" not found`,
       });
+    const discovery = /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
+    if (req.method === 'GET' && discovery) {
+      const groupVersion = discovery[1]!;
+      const kinds = served.get(groupVersion);
+      if (kinds === undefined) return notFound('groupversion', groupVersion);
+      return send(200, {
+        kind: 'APIResourceList',
+        apiVersion: 'v1',
+        groupVersion,
+        resources: kinds.map((kind) => ({
+          name: `${kind.toLowerCase()}s`,
+          singularName: kind.toLowerCase(),
+          namespaced: true,
+          kind,
+          verbs: ['get', 'list', 'create', 'update', 'patch', 'delete', 'watch'],
+        })),
+      });
+    }
     const secret = /^\/api\/v1\/namespaces\/([^/]+)\/secrets\/([^/]+)$/.exec(path);
     const namespace = /^\/api\/v1\/namespaces\/([^/]+)$/.exec(path);
     if (req.method === 'GET' && secret) {
@@ -123,6 +144,8 @@ afterAll(async () => {
 
 beforeEach(() => {
   forbidNamespaces = false;
+  served.clear();
+  served.set(...TRAEFIK_KINDS); // Traefik's CRDs: every cluster the apps run in has them (infrastructure entry traefik)
   namespaces.clear();
   secrets.clear();
   requests.length = 0;
@@ -331,5 +354,60 @@ describe('cmdr deploy reads $KUBECONFIG as kubectl and helm do', () => {
     expect(run.code).toBe(0);
     expect(helmCalls()).toContain('upgrade');
     expect(requests).toContain('GET /api/v1/namespaces/single/secrets/artist-api');
+  }, 60_000);
+});
+
+// Issue 18: production's fulfillment worker renders a KEDA ScaledObject and TriggerAuthentication; in a cluster
+// without KEDA's CRDs helm fails the whole release on them. The preflight asks API discovery first.
+describe('cmdr deploy checks the CRDs its objects need', () => {
+  const WORKER_SECRET = {
+    DATABASE_URL: b64('postgres://x'),
+    RABBITMQ_URL: b64('amqp://x'),
+    DOWNLOAD_TOKEN_SECRETS: b64('x'.repeat(32)),
+    FAN_HASH_SECRET: b64('x'.repeat(32)),
+    SMTP_URL: b64('smtp://x'),
+    SHOP_TOKEN_KEYS: b64(`k1:${Buffer.alloc(32).toString('base64')}`),
+  };
+  const deployWorker = () => run(['deploy', 'fulfillment-worker', '--env', 'production', '--tag', TAG]);
+
+  it('fails in seconds naming scaledobjects.keda.sh when KEDA is not installed', async () => {
+    namespaces.add('single');
+    secrets.set('fulfillment-worker', WORKER_SECRET);
+    const started = await deployWorker();
+    expect(started.code).toBe(4);
+    expect(started.stderr).toContain(
+      'CRD "scaledobjects.keda.sh" is not installed (no keda.sh/v1alpha1 ScaledObject in the cluster; used by ScaledObject/fulfillment-worker): install KEDA first: cmdr deploy keda',
+    );
+    expect(started.stderr).toContain('CRD "triggerauthentications.keda.sh" is not installed');
+    expect(started.stderr).not.toContain('Secret');
+    expect(requests).toContain('GET /apis/keda.sh/v1alpha1');
+    expect(helmCalls()).not.toContain('upgrade');
+    expect(started.ms).toBeLessThan(await deadlineMs());
+  }, 60_000);
+
+  it('names the one kind a served group lacks, and deploys once KEDA serves both', async () => {
+    namespaces.add('single');
+    secrets.set('fulfillment-worker', WORKER_SECRET);
+    served.set('keda.sh/v1alpha1', ['ScaledObject']);
+    const partial = await deployWorker();
+    expect(partial.code).toBe(4);
+    expect(partial.stderr).toContain('CRD "triggerauthentications.keda.sh" is not installed');
+    expect(partial.stderr).not.toContain('scaledobjects.keda.sh');
+
+    served.set('keda.sh/v1alpha1', ['ScaledObject', 'TriggerAuthentication', 'ScaledJob']);
+    const deployed = await deployWorker();
+    expect(deployed.stderr).not.toContain('not deployed');
+    expect(deployed.code).toBe(0);
+    expect(helmCalls()).toContain('upgrade');
+  }, 60_000);
+
+  it('names Traefik’s CRDs, and what installs them, in a cluster without Traefik', async () => {
+    namespaces.add('single');
+    secrets.set('artist-api', ARTIST_API_SECRET);
+    served.delete(TRAEFIK_KINDS[0]);
+    const missing = await deploy('artist-api');
+    expect(missing.code).toBe(4);
+    expect(missing.stderr).toContain('CRD "ingressroutes.traefik.io" is not installed');
+    expect(missing.stderr).toContain('install Traefik first: cmdr deploy traefik');
   }, 60_000);
 });

@@ -5,8 +5,10 @@ import type { Manifest } from '../manifests/parse.ts';
 
 // Before `helm upgrade`: does the namespace exist, and does every Secret the rendered pods reference exist
 // with every key they read? A missing one otherwise leaves the pods (the migrations Job first) in
-// CreateContainerConfigError until helm's 10-minute timeout. Read with @kubernetes/client-node from the
-// kubeconfig and context helm itself uses ($KUBECONFIG or ~/.kube/config, the environment's kubeContext).
+// CreateContainerConfigError until helm's 10-minute timeout. And is every custom kind the release renders
+// (KEDA's ScaledObject, Traefik's IngressRoute) served, its CRD installed? A missing one fails the whole
+// release at `helm upgrade`. Read with @kubernetes/client-node from the kubeconfig and context helm itself
+// uses ($KUBECONFIG or ~/.kube/config, the environment's kubeContext).
 
 /** Secret name -> the keys the pods read from it, and which objects read it. */
 export type SecretNeeds = Map<string, { keys: Set<string>; usedBy: Set<string> }>;
@@ -80,6 +82,39 @@ export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
   return needs;
 }
 
+/** Kinds a CRD defines, by `<group>/<version>`: each kind and the objects of the release that are of it. */
+export type CustomResourceNeeds = Map<string, Map<string, Set<string>>>;
+
+/**
+ * API groups that only a CRD serves: a dotted group outside Kubernetes' own `*.k8s.io` (keda.sh, traefik.io,
+ * external-secrets.io). Kubernetes' groups are dotless (apps, batch, policy, autoscaling) or end in .k8s.io.
+ */
+function customGroup(apiVersion: string): string | undefined {
+  const [group, version] = apiVersion.split('/');
+  return version !== undefined && group?.includes('.') && !group.endsWith('.k8s.io') ? group : undefined;
+}
+
+/** The release's objects of a CRD's kind (a ScaledObject, an IngressRoute...): the API server refuses them until it is installed. */
+export function customResourceNeeds(manifests: readonly Manifest[]): CustomResourceNeeds {
+  const needs: CustomResourceNeeds = new Map();
+  for (const manifest of manifests) {
+    if (customGroup(manifest.apiVersion) === undefined) continue;
+    const kinds = needs.get(manifest.apiVersion) ?? new Map<string, Set<string>>();
+    const users = kinds.get(manifest.kind) ?? new Set<string>();
+    users.add(`${manifest.kind}/${manifest.metadata?.name ?? '?'}`);
+    kinds.set(manifest.kind, users);
+    needs.set(manifest.apiVersion, kinds);
+  }
+  return needs;
+}
+
+/** What installs a group's CRDs (an infrastructure entry of projects.yaml, or an operator the cluster brings). */
+const INSTALLED_BY: Record<string, string> = {
+  'keda.sh': 'install KEDA first: cmdr deploy keda',
+  'traefik.io': 'install Traefik first: cmdr deploy traefik',
+  'external-secrets.io': 'install the External Secrets operator first',
+};
+
 export interface ClusterTarget {
   kubeContext: string;
   namespace: string;
@@ -111,10 +146,10 @@ function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T>
 export async function checkCluster(
   target: ClusterTarget,
   needs: SecretNeeds,
-  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; customResources?: CustomResourceNeeds } = {},
 ): Promise<void> {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const { CoreV1Api, CustomObjectsApi } = await import('@kubernetes/client-node');
   const kubeconfig = (options.env ?? process.env).KUBECONFIG;
   const kc = await loadKubeconfig(kubeconfig);
   if (kc.getContextObject(target.kubeContext) === null) {
@@ -176,6 +211,31 @@ export async function checkCluster(
           `Secret "${name}" lacks key${absent.length > 1 ? 's' : ''} ${absent.join(', ')} (used by ${usedBy})`,
         );
       }
+    }
+  }
+  // A kind no CRD defines yet (KEDA's ScaledObject before KEDA is installed) fails the whole release at helm
+  // upgrade; discovery (GET /apis/<group>/<version>) says so first, and any authenticated identity may read it.
+  const custom = kc.makeApiClient(CustomObjectsApi);
+  const served = await Promise.all(
+    [...(options.customResources ?? [])].map(async ([apiVersion, kinds]) => {
+      const [group = '', version = ''] = apiVersion.split('/');
+      const list = await ask(`API ${apiVersion}`, () => custom.getAPIResources({ group, version }));
+      return { apiVersion, group, kinds, list };
+    }),
+  );
+  for (const { apiVersion, group, kinds, list } of served) {
+    if (list === 'forbidden') {
+      problems.push(`may not read API ${apiVersion} (forbidden: helm needs discovery too)`);
+      continue;
+    }
+    for (const [kind, users] of kinds) {
+      const resource = list === 'missing' ? undefined : list.resources.find((r) => r.kind === kind);
+      if (resource) continue;
+      const crd = `${kind.toLowerCase()}s.${group}`;
+      const hint = INSTALLED_BY[group] ? `: ${INSTALLED_BY[group]}` : '';
+      problems.push(
+        `CRD "${crd}" is not installed (no ${apiVersion} ${kind} in the cluster; used by ${[...users].join(', ')})${hint}`,
+      );
     }
   }
   if (problems.length > 0) {

@@ -13,7 +13,7 @@ export interface View {
   ready: (page: Page) => Promise<unknown>;
 }
 
-const HOLD_MS = 1_500;
+const HOLD_MS = 500;
 
 // A 502 as the BFF answers it (problem+json) and a 500 as a proxy in front might (an HTML page).
 const failures = [
@@ -32,17 +32,25 @@ const failures = [
 ];
 
 /**
- * A fresh load of the view with every GET to the BFF's `/api` held for a second, then failed (after the data
+ * A fresh load of the view with every GET to the BFF's `/api` held a moment, then failed (after the data
  * layer's own retries): its loading state shows, then its error state; a retry, now answered by the real API,
  * brings the content.
  */
 export async function expectLoadingThenError(page: Page, base: string, view: View, attempt: number) {
   const failure = failures[attempt % failures.length]!;
   let failing = true;
+  // The retries the test asks for wait until it has seen the view loading again.
+  let releaseRetries = () => {};
+  const retriesHeld = new Promise<void>((resolve) => {
+    releaseRetries = resolve;
+  });
   const handler = async (route: Parameters<Parameters<Page['route']>[1]>[0]) => {
     if (route.request().method() !== 'GET') return route.fallback();
+    if (!failing) {
+      await retriesHeld;
+      return route.fallback();
+    }
     await new Promise((resolve) => setTimeout(resolve, HOLD_MS));
-    if (!failing) return route.fallback();
     return route.fulfill({ status: failure.status, contentType: failure.contentType, body: failure.body });
   };
   await page.route(`${base}/api/**`, handler);
@@ -69,14 +77,19 @@ export async function expectLoadingThenError(page: Page, base: string, view: Vie
       await retry.first().click();
       await expect.poll(() => retry.count()).toBe(left - 1);
     }
-    // The last retry is still held: its view is loading again, no longer failed.
-    await main
-      .getByRole('status')
-      .filter({ hasText: `Loading ${view.loads.at(-1)}…` })
-      .waitFor();
+    // Retrying: each query loading again, no longer failed, until the test lets the answers through.
+    for (const what of view.loads) {
+      await main
+        .getByRole('status')
+        .filter({ hasText: `Loading ${what}…` })
+        .waitFor();
+    }
+    expect(await main.getByRole('alert').count()).toBe(0);
+    releaseRetries();
     await view.ready(page);
     await expect.poll(() => main.getByRole('alert').count(), { timeout: 10_000 }).toBe(0);
   } finally {
+    releaseRetries();
     await page.unroute(`${base}/api/**`, handler);
   }
 }

@@ -1,8 +1,8 @@
 import { negotiate } from '@fastify/accept-negotiator';
 import send from '@fastify/send';
-import { ProblemError } from '@single/http';
+import { ProblemError, toProblemError } from '@single/http';
 import { resolveClientIp, type TrustedProxies } from '@single/trusted-proxy';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { RateLimit } from '../support/rate-limits.ts';
@@ -68,6 +68,25 @@ function sendErrorPage(
     .header('content-security-policy', PAGE_CSP)
     .type('text/html; charset=utf-8')
     .send(renderErrorPage(error.status, error.title, options));
+}
+
+/**
+ * A refusal raised before the handler runs (the form's body failing its schema, too large, of another type) as the
+ * fan's page with the way back, like the handler's own refusals; API clients and 5xx go on to the app's handler.
+ */
+function fanPageOnError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  const problem = toProblemError(error);
+  if (problem.status >= 500 || !prefersHtml(request)) throw error;
+  request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
+  reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+  const { token } = request.params as { token?: string };
+  const locale = fanLocale(request.headers['accept-language']);
+  const page = new ProblemError(problem.status, problem.code, 'This download request was not understood');
+  return sendErrorPage(reply, page, {
+    detailHtml: fanAdvice(page, locale) ?? 'Go back to your download page, pick a format and press a download button.',
+    ...(token && TOKEN.test(token) ? { back: `/d/${token}` } : {}),
+    locale,
+  });
 }
 
 /** The name the fan's browser saves a file under. */
@@ -192,6 +211,7 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
   r.post(
     '/d/:token/download',
     {
+      errorHandler: fanPageOnError,
       schema: {
         tags: ['downloads'],
         summary: "Download a file of the link (the fan's button): counts one download",
@@ -203,8 +223,9 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           '(`download_expired`, or `download_limit_reached` when this file has no downloads left: the limit is ' +
           "per file, so early tracks never use up the album's) and a missing file (503). The grant's first " +
           'counted download, of any file, records the redemption (`sale.redeemed`). ' +
-          'Accepts an HTML form (urlencoded) or JSON. A refusal is problem+json, or an HTML page with a link back ' +
-          "to the landing page when the client prefers `text/html` (the fan's form post).",
+          'Accepts an HTML form (urlencoded) or JSON. A refusal (a body failing validation, 413 and 415 included) is ' +
+          'problem+json, or an HTML page with a link back to the landing page when the client prefers `text/html` ' +
+          "(the fan's form post).",
         params: tokenParams,
         body: z.object({ format: z.enum(DOWNLOAD_FORMATS), track: trackField }),
         response: {
@@ -287,7 +308,8 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
           'link 404, an expired one 410 `download_expired`; a file moved back into the future 409 ' +
           '`not_available_yet`; a track removed from the release 404 `file_not_found`. A range beyond the file ' +
           'is 416 `range_not_satisfiable` (with `Content-Range: bytes */<size>`); a failed If-Match or ' +
-          'If-Unmodified-Since 412 `precondition_failed`.',
+          'If-Unmodified-Since 412 `precondition_failed`. A refusal other than 412, 416 and 5xx is an HTML page ' +
+          "with a link back to the landing page when the client prefers `text/html` (the fan's browser).",
         params: tokenParams.extend({ key: z.string().max(100) }),
         response: {
           200: { description: 'The file', content: { 'application/octet-stream': { schema: z.any() } } },
@@ -304,58 +326,72 @@ export function registerDownloadRoute(app: FastifyInstance, deps: DownloadRouteD
     },
     async (request, reply) => {
       privateHeaders(reply);
-      // Not limited per link: a segmented download asks for many ranges at once; the key is unguessable.
-      const tokenHash = await admit(request, request.params.token, clientIpOf(request), false);
-      const { key } = request.params;
-      const link = FILE_KEY.test(key)
-        ? await deps.redemptions.fileLink(tokenHash, key)
-        : { state: 'not_found' as const };
-      if (link.state === 'link_expired') {
-        throw new ProblemError(410, 'download_link_expired', 'This file link has expired: download it again');
+      try {
+        return await serveFile(request, reply);
+      } catch (error) {
+        // The fan's browser (the 303 of the form, or the file reopened from its downloads list): a page with the way
+        // back to the landing page, where the file can be asked for again; API clients get problem+json.
+        // Range and precondition refusals (download managers) stay problem+json.
+        const page =
+          error instanceof ProblemError && error.status < 500 && error.status !== 412 && error.status !== 416;
+        if (!page || !prefersHtml(request)) throw error;
+        const locale = fanLocale(request.headers['accept-language']);
+        const back = `/d/${request.params.token}`;
+        return sendErrorPage(reply, error, { detailHtml: fanAdvice(error, locale), back, locale });
       }
-      if (link.state === 'not_yet' || link.state === 'no_such_file') throw unavailable(link);
-      if (link.state !== 'ok') throw refuse(link.state);
-      const { releaseId, releaseTitle, format, track } = link.file;
-      const file: AudioFile = { releaseId, format, track: track && { isrc: track.isrc, position: track.position } };
-      const filename = downloadFilename(file, releaseTitle, track?.title ?? null);
-      const target = await deps.storage.open(file, filename);
-      if (!target) {
-        request.log.error({ releaseId, format, track: track?.position ?? null }, 'audio file missing');
-        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
-          headers: { 'retry-after': '300' },
-        });
-      }
-      if (target.kind === 'redirect') return reply.redirect(target.url, 302);
-      // @fastify/send: one range per request (several ranges get the whole file, 200), If-Range,
-      // ETag/Last-Modified validators, HEAD.
-      const sent = await send(request.raw, `/${target.key}`, {
-        root: target.root,
-        acceptRanges: true,
-        cacheControl: false,
-        index: false,
-        dotfiles: 'deny',
-        contentType: false,
-      });
-      if (sent.type === 'error' && (sent.statusCode === 412 || sent.statusCode === 416)) {
-        sent.stream.destroy();
-        // problem+json like every other refusal; a 416 keeps Content-Range (the file's size, RFC 9110).
-        const contentRange = sent.headers['Content-Range'] ?? sent.headers['content-range'];
-        throw sent.statusCode === 416
-          ? new ProblemError(416, 'range_not_satisfiable', 'Range not satisfiable', {
-              headers: contentRange ? { 'content-range': String(contentRange) } : {},
-            })
-          : new ProblemError(412, 'precondition_failed', 'Precondition failed');
-      }
-      if (sent.type !== 'file') {
-        sent.stream.destroy();
-        throw new ProblemError(503, 'file_unavailable', 'The file is not available right now');
-      }
-      return reply
-        .code(sent.statusCode as 200 | 206 | 304)
-        .headers(sent.headers)
-        .header('content-type', contentTypeOf(file))
-        .header('content-disposition', contentDisposition(filename))
-        .send(sent.stream);
     },
   );
+
+  async function serveFile(request: FastifyRequest<{ Params: { token: string; key: string } }>, reply: FastifyReply) {
+    // Not limited per link: a segmented download asks for many ranges at once; the key is unguessable.
+    const tokenHash = await admit(request, request.params.token, clientIpOf(request), false);
+    const { key } = request.params;
+    const link = FILE_KEY.test(key) ? await deps.redemptions.fileLink(tokenHash, key) : { state: 'not_found' as const };
+    if (link.state === 'link_expired') {
+      throw new ProblemError(410, 'download_link_expired', 'This file link has expired: download it again');
+    }
+    if (link.state === 'not_yet' || link.state === 'no_such_file') throw unavailable(link);
+    if (link.state !== 'ok') throw refuse(link.state);
+    const { releaseId, releaseTitle, format, track } = link.file;
+    const file: AudioFile = { releaseId, format, track: track && { isrc: track.isrc, position: track.position } };
+    const filename = downloadFilename(file, releaseTitle, track?.title ?? null);
+    const target = await deps.storage.open(file, filename);
+    if (!target) {
+      request.log.error({ releaseId, format, track: track?.position ?? null }, 'audio file missing');
+      throw new ProblemError(503, 'file_unavailable', 'The file is not available right now', {
+        headers: { 'retry-after': '300' },
+      });
+    }
+    if (target.kind === 'redirect') return reply.redirect(target.url, 302);
+    // @fastify/send: one range per request (several ranges get the whole file, 200), If-Range,
+    // ETag/Last-Modified validators, HEAD.
+    const sent = await send(request.raw, `/${target.key}`, {
+      root: target.root,
+      acceptRanges: true,
+      cacheControl: false,
+      index: false,
+      dotfiles: 'deny',
+      contentType: false,
+    });
+    if (sent.type === 'error' && (sent.statusCode === 412 || sent.statusCode === 416)) {
+      sent.stream.destroy();
+      // problem+json like every other refusal; a 416 keeps Content-Range (the file's size, RFC 9110).
+      const contentRange = sent.headers['Content-Range'] ?? sent.headers['content-range'];
+      throw sent.statusCode === 416
+        ? new ProblemError(416, 'range_not_satisfiable', 'Range not satisfiable', {
+            headers: contentRange ? { 'content-range': String(contentRange) } : {},
+          })
+        : new ProblemError(412, 'precondition_failed', 'Precondition failed');
+    }
+    if (sent.type !== 'file') {
+      sent.stream.destroy();
+      throw new ProblemError(503, 'file_unavailable', 'The file is not available right now');
+    }
+    return reply
+      .code(sent.statusCode as 200 | 206 | 304)
+      .headers(sent.headers)
+      .header('content-type', contentTypeOf(file))
+      .header('content-disposition', contentDisposition(filename))
+      .send(sent.stream);
+  }
 }

@@ -191,6 +191,58 @@ describe('the download page (GET /d/:token, text/html)', () => {
     expect(await used(grantId)).toBe(0);
   });
 
+  it('a tampered form (a format never offered, no format, a bad track) and a spent file link are pages for the fan too', async () => {
+    clock = t0;
+    const { token, grantId } = await seedPaidOrder(h.pool, {
+      shopDomain,
+      releaseId: preorderId,
+      status: 'scheduled',
+      expiresAt: null,
+    });
+    const browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
+    const post = (payload: string, accept: string, contentType = 'application/x-www-form-urlencoded') =>
+      h.api.app.inject({
+        method: 'POST',
+        url: `/d/${token}/download`,
+        headers: { 'content-type': contentType, accept },
+        payload,
+      });
+    const asPage = (res: { statusCode: number; headers: Record<string, unknown>; body: string }, status: number) => {
+      expect([res.statusCode, res.headers['content-type']], res.body).toEqual([status, 'text/html; charset=utf-8']);
+      expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+      expect(res.body).toMatch(/^<!doctype html>/);
+      expect(res.body).toContain(`<a href="/d/${token}">Back to your download page</a>`);
+    };
+    for (const payload of ['format=ogg&track=1', 'track=1', 'format=flac&track=x', `format=${'a'.repeat(2000)}`]) {
+      const res = await post(payload, browser);
+      asPage(res, payload.length > 1024 ? 413 : 400);
+      expect(res.body).toContain('pick a format');
+    }
+    asPage(await post('format=flac', browser, 'text/xml'), 415);
+    // API clients keep problem+json.
+    const api = await post('format=ogg&track=1', 'application/json');
+    expect([api.statusCode, api.headers['content-type'], api.json().code]).toEqual([
+      400,
+      'application/problem+json; charset=utf-8',
+      'validation_failed',
+    ]);
+    expect(await used(grantId)).toBe(0);
+
+    // The file link after its window (the fan reopens it from the browser's downloads): a page with the way back.
+    const counted = await post('format=flac&track=1', browser);
+    expect(counted.statusCode, counted.body).toBe(303);
+    const fileUrl = String(counted.headers.location);
+    clock = new Date(t0.getTime() + HOUR);
+    const spent = await h.api.app.inject({ url: fileUrl, headers: { accept: browser } });
+    asPage(spent, 410);
+    expect(spent.body).toContain('download it again');
+    const unknown = await h.api.app.inject({ url: `/d/${token}/file/${'x'.repeat(43)}`, headers: { accept: browser } });
+    asPage(unknown, 404);
+    const apiSpent = await h.api.app.inject({ url: fileUrl, headers: { accept: 'application/json' } });
+    expect([apiSpent.statusCode, apiSpent.json().code]).toEqual([410, 'download_link_expired']);
+    expect(await used(grantId)).toBe(1);
+  });
+
   it('a released album: the whole release and every track out, no countdown and no script', async () => {
     clock = t0;
     const { token, grantId } = await seedPaidOrder(h.pool, { shopDomain, releaseId: releasedId, downloadLimit: 2 });

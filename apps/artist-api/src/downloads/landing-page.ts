@@ -199,6 +199,13 @@ export function fanAdvice(
       return 'This file has no downloads left on this link. Other files of the link may still have some.';
     case 'download_expired':
       return 'This download link has expired.';
+    case 'download_link_expired':
+      return 'This file link has expired: go back to your download page and download it again.';
+    case 'validation_failed':
+    case 'payload_too_large':
+    case 'unsupported_media_type':
+    case 'invalid_content_type':
+      return 'Go back to your download page, pick a format and press a download button.';
     case 'rate_limited':
       return 'Too many requests: wait a moment, then try again.';
     default:

@@ -17,6 +17,11 @@ const meResponse = z.object({
  */
 /** The key's account, from the artist API's `/v1/me`; a refused key is 401 `invalid_api_key`. */
 async function accountOf(artistApiUrl: string, apiKey: string) {
+  // A key is visible ASCII: anything else cannot travel in the Authorization header (fetch would throw, and that
+  // would read as the artist API being down), and no key of the artist API has it.
+  if (!/^[\x21-\x7e]+$/.test(apiKey)) {
+    throw new ProblemError(401, 'invalid_api_key', 'That API key was not accepted');
+  }
   const answer = await fetch(new URL('/v1/me', artistApiUrl), {
     headers: { authorization: `Bearer ${apiKey}` },
     signal: AbortSignal.timeout(5_000),

@@ -103,6 +103,16 @@ describe('dashboard session', () => {
     });
     expect(wrongKey.statusCode).toBe(401);
     expect(wrongKey.json().code).toBe('invalid_api_key');
+    // A key no HTTP header can carry (pasted with a stray character): refused as a key, not a 502 of the BFF.
+    for (const apiKey of ['sgl_🎵🎵🎵🎵🎵🎵', 'sgl_abc\u0000defgh', 'sgl_abc defgh', 'sgl_abcdefgh\n', 'sgl_Ωmega_key']) {
+      const odd = await dashboard.inject({
+        method: 'POST',
+        url: '/auth/sign-in',
+        headers: { cookie, 'x-csrf-token': csrf },
+        payload: { apiKey },
+      });
+      expect([odd.statusCode, odd.json().code], JSON.stringify(apiKey)).toEqual([401, 'invalid_api_key']);
+    }
   });
 
   it('keeps the key server-side, sealed, behind an http-only same-site cookie with a fresh id', async () => {

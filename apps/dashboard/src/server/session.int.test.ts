@@ -104,7 +104,13 @@ describe('dashboard session', () => {
     expect(wrongKey.statusCode).toBe(401);
     expect(wrongKey.json().code).toBe('invalid_api_key');
     // A key no HTTP header can carry (pasted with a stray character): refused as a key, not a 502 of the BFF.
-    for (const apiKey of ['sgl_🎵🎵🎵🎵🎵🎵', 'sgl_abc\u0000defgh', 'sgl_abc defgh', 'sgl_abcdefgh\n', 'sgl_Ωmega_key']) {
+    for (const apiKey of [
+      'sgl_🎵🎵🎵🎵🎵🎵',
+      'sgl_abc\u0000defgh',
+      'sgl_abc defgh',
+      'sgl_abcdefgh\n',
+      'sgl_Ωmega_key',
+    ]) {
       const odd = await dashboard.inject({
         method: 'POST',
         url: '/auth/sign-in',

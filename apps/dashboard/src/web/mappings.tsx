@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { api, qs } from './api.ts';
 import { useShops } from './hooks.ts';
 import type { Page, ProductMapping, Release } from './types.ts';
-import { QueryView } from './ui.tsx';
+import { QueryView, scrollRegion } from './ui.tsx';
 
 function MappingRow({ mapping, release }: { mapping: ProductMapping; release: Release }) {
   const queryClient = useQueryClient();
@@ -215,7 +215,7 @@ export function Mappings({ release }: { release: Release }) {
       <h3>Product mappings</h3>
       <QueryView query={mappings} what="product mappings">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('Product mappings')}>
             <table>
               <thead>
                 <tr>

@@ -1,6 +1,12 @@
 import { Component, type ReactNode } from 'react';
 import { navigate } from './router.ts';
 
+/**
+ * A table's wrapper scrolls sideways at a phone's width: a focusable, named region, so that a keyboard can scroll it
+ * too (WCAG 2.1.1; axe's scrollable-region-focusable).
+ */
+export const scrollRegion = (label: string) => ({ tabIndex: 0, role: 'region', 'aria-label': label }) as const;
+
 export function Loading({ what }: { what: string }) {
   return (
     <p className="status" role="status" aria-live="polite">

@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { api } from '../api.ts';
 import { formatInstant } from '../format.ts';
 import type { ApiKey } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const SCOPES = ['read', 'write', 'admin'];
 
@@ -72,7 +72,7 @@ export default function ApiKeys() {
       <h2>Keys</h2>
       <QueryView query={keys} what="API keys">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('API keys')}>
             <table>
               <thead>
                 <tr>

@@ -4,7 +4,7 @@ import { api, qs } from '../api.ts';
 import { addDays, CHART_ZONE_NOTE, formatDay, formatMoney, formatNumber, todayInChartZone } from '../format.ts';
 import { reasonLabel } from '../reasons.ts';
 import type { ChartDayLines, SoldVsReported } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const CHARTS = [
   { id: 'luminate', name: 'Luminate (US, Canada)' },
@@ -48,7 +48,7 @@ function DayDetail({ chart, day }: { chart: string; day: string }) {
       </QueryView>
       <QueryView query={lines} what="the file's lines">
         {(d) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion("The file's lines")}>
             <table>
               <caption className="hint">
                 Every line of {formatDay(day)} ({d.timeZone}){d.truncated ? ', the first 500' : ''}
@@ -119,7 +119,7 @@ export default function ChartFiles() {
         </div>
       </div>
       <p className="hint">One file per business day. {CHART_ZONE_NOTE}</p>
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollRegion('Chart files')}>
         <table>
           <thead>
             <tr>

@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { formatInstant, formatNumber } from '../format.ts';
 import type { DeadLetter, Page, WebhookDelivery } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const TOPICS = [
   'orders/create',
@@ -81,7 +81,7 @@ function DeadLetters() {
               </p>
             ) : null}
             {data.items.length > 0 ? (
-              <div className="table-wrap">
+              <div className="table-wrap" {...scrollRegion('Dead letters')}>
                 <table>
                   <thead>
                     <tr>
@@ -148,7 +148,7 @@ export default function Deliveries() {
       <h2>Webhook log</h2>
       <QueryView query={deliveries} what="webhook deliveries">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('Webhook log')}>
             <table>
               <thead>
                 <tr>

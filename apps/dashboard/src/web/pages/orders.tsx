@@ -3,7 +3,7 @@ import { useId, useState } from 'react';
 import { api, qs } from '../api.ts';
 import { formatInstant, formatMoney, formatNumber } from '../format.ts';
 import type { OrderDetail, OrderSummary, Page } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 function OrderView({ id }: { id: string }) {
   const order = useQuery({ queryKey: ['order', id], queryFn: () => api<OrderDetail>(`/api/orders/${id}`) });
@@ -27,7 +27,7 @@ function OrderView({ id }: { id: string }) {
             <dd>{o.fulfillmentState.replaceAll('_', ' ')}</dd>
           </dl>
           <h3>Lines</h3>
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('Order lines')}>
             <table>
               <thead>
                 <tr>
@@ -136,7 +136,7 @@ export default function Orders() {
       </form>
       <QueryView query={orders} what="orders">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('Orders')}>
             <table>
               <thead>
                 <tr>

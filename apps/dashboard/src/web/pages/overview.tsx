@@ -17,7 +17,7 @@ import { useReleases } from '../hooks.ts';
 import { PlotFigure } from '../plot.tsx';
 import { reasonLabel } from '../reasons.ts';
 import type { Bucket, SalesSummary, SoldVsReported } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const RANGES = [
   { days: 7, label: 'Last 7 days' },
@@ -228,7 +228,7 @@ export default function Overview() {
                 </div>
               </div>
             </div>
-            <div className="table-wrap">
+            <div className="table-wrap" {...scrollRegion('Sold vs reported')}>
               <table>
                 <caption className="hint">Why units were not reported</caption>
                 <thead>

@@ -4,7 +4,7 @@ import { formatInstant, formatNumber } from '../format.ts';
 import { useReleases } from '../hooks.ts';
 import { Mappings } from '../mappings.tsx';
 import type { Release } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 function statusOf(release: Release, now: number) {
   if (Date.parse(release.releaseInstant) > now) return release.preorder ? 'Pre-order' : 'Announced';
@@ -43,7 +43,7 @@ function ReleaseDetail({ release }: { release: Release }) {
         </dd>
       </dl>
       <h3>Tracks</h3>
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollRegion('Tracks')}>
         <table>
           <thead>
             <tr>

@@ -5,7 +5,7 @@ import { formatInstant } from '../format.ts';
 import { installNotice } from '../install-notice.ts';
 import { useSearchParam } from '../router.ts';
 import type { Shop } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const STATES: Record<Shop['installState'], string> = {
   installed: 'Connected',
@@ -67,7 +67,7 @@ export default function Shops() {
           data.items.length === 0 ? (
             <p>No store connected yet.</p>
           ) : (
-            <div className="table-wrap">
+            <div className="table-wrap" {...scrollRegion('Stores')}>
               <table>
                 <thead>
                   <tr>

@@ -5,7 +5,7 @@ import { api, qs } from '../api.ts';
 import { addDays, CHART_ZONE_NOTE, formatDay, formatMoney, formatNumber, todayInChartZone } from '../format.ts';
 import { type Area, loadCountries, loadStates } from '../geo.ts';
 import type { Bucket, SalesLocations, SalesSummary } from '../types.ts';
-import { QueryView } from '../ui.tsx';
+import { QueryView, scrollRegion } from '../ui.tsx';
 
 const SOURCE_NAMES: Record<string, string> = {
   shipping_address: 'Shipping address',
@@ -84,7 +84,7 @@ function ChoroplethMap(props: {
 
 function TerritoryTable({ rows, names, caption }: { rows: Bucket[]; names: Map<string, string>; caption: string }) {
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" {...scrollRegion(caption)}>
       <table>
         <caption className="hint">{caption}</caption>
         <thead>
@@ -206,7 +206,7 @@ export default function Territories() {
       <h2>How sales were located</h2>
       <QueryView query={located} what="location sources">
         {(data) => (
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollRegion('How sales were located')}>
             <table>
               <caption className="hint">Units sold by where their location came from, and how precise it is</caption>
               <thead>

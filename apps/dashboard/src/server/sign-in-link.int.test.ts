@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type Harness, startHarness } from '@single/artist-api/test-support/harness';
 import { seedAccount } from '@single/artist-api/test-support/seed';
 import { silentLogger } from '@single/logger';
@@ -124,6 +125,19 @@ describe('GET /auth/link/:token', () => {
     const { secret: revoked, keyId } = await seedAccount(artist.pool, 'Revoked Label', ['read']);
     const token = await dashboard.signInLinks.issue(revoked);
     await artist.pool.query('UPDATE api_key SET revoked_at = now() WHERE id = $1', [keyId]);
+    const res = await follow(token);
+    expect(res.headers.location).toBe('/?sign_in=link_refused');
+    expect(sessionCookie(res.headers['set-cookie'])).toBeUndefined();
+  });
+
+  it('expires: the store keeps a link for its TTL only, and a link past it is refused', async () => {
+    const token = await dashboard.signInLinks.issue(secret);
+    const key = `${prefix}link:${createHash('sha256').update(token).digest('base64url')}`;
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(55_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    await redis.pexpire(key, 1); // the 60 s TTL, run out
+    await new Promise((resolve) => setTimeout(resolve, 20));
     const res = await follow(token);
     expect(res.headers.location).toBe('/?sign_in=link_refused');
     expect(sessionCookie(res.headers['set-cookie'])).toBeUndefined();

@@ -327,9 +327,10 @@ const chartFile = geo
       salesDays: await luminateSalesDays(pool),
     })
   : undefined;
-// A sign-in link for the seeded label, good once (a second use is refused) for 15 minutes.
+// A sign-in link for the seeded label's dashboard key (admin of its account), good once (a second use is refused)
+// for 15 minutes.
 const dashboardLink = dashboard
-  ? `${dashboard.url}/auth/link/${await dashboard.signInLinks.issue(seeded.apiKey)}`
+  ? `${dashboard.url}/auth/link/${await dashboard.signInLinks.issue(seeded.dashboardKey)}`
   : undefined;
 const urls: Record<string, string> = {
   ...(dashboardLink ? { 'dashboard (one-time link)': dashboardLink } : {}),

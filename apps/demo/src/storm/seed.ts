@@ -6,6 +6,8 @@ import type { DemoLine } from './shopify.ts';
 
 export const SHOP_DOMAIN = 'harbour-lights.myshopify.com';
 export const SHOP_ID = 61_000_001;
+/** What an artist's dashboard user holds: admin of its own account, not `ops`. */
+export const DASHBOARD_SCOPES = ['read', 'write', 'admin'] as const;
 
 export interface SeededRelease {
   id: string;
@@ -18,7 +20,10 @@ export interface SeededRelease {
 
 export interface Seeded {
   accountId: string;
+  /** The storm's key (`read, write`), also in the printed curl lines. */
   apiKey: string;
+  /** The key behind the dashboard's one-time sign-in link: DASHBOARD_SCOPES. */
+  dashboardKey: string;
   artistId: string;
   outNow: SeededRelease;
   preorder: SeededRelease;
@@ -46,12 +51,21 @@ export async function seed(options: {
     `INSERT INTO account (kind, name, updated_at) VALUES ('label', 'Harbour Lights Records', now()) RETURNING id`,
   );
   const accountId = account.rows[0]?.id as string;
-  const apiKey = `sgl_${randomBytes(32).toString('base64url')}`;
-  await pool.query(`INSERT INTO api_key (account_id, name, hash, scopes) VALUES ($1, 'demo', $2, $3)`, [
-    accountId,
-    createHash('sha256').update(apiKey).digest('hex'),
-    ['read', 'write'],
-  ]);
+  // Two keys, as a label would hold them: the storm's and the printed curl lines' (`read, write`: what a script
+  // needs), and the dashboard's, behind the one-time sign-in link: an artist's dashboard user is the admin of its
+  // own account (API keys, connecting a store), never `ops` (cross-account, issued by cmdr only).
+  const key = async (name: string, scopes: readonly string[]) => {
+    const secret = `sgl_${randomBytes(32).toString('base64url')}`;
+    await pool.query(`INSERT INTO api_key (account_id, name, hash, scopes) VALUES ($1, $2, $3, $4)`, [
+      accountId,
+      name,
+      createHash('sha256').update(secret).digest('hex'),
+      scopes,
+    ]);
+    return secret;
+  };
+  const apiKey = await key('demo', ['read', 'write']);
+  const dashboardKey = await key('dashboard', DASHBOARD_SCOPES);
   await pool.query(
     `INSERT INTO shop (domain, account_id, access_token, updated_at) VALUES ($1, $2, 'shpat_demo_token', now())`,
     [SHOP_DOMAIN, accountId],
@@ -145,5 +159,5 @@ export async function seed(options: {
       price: '10.99',
     },
   });
-  return { accountId, apiKey, artistId: artist.id, outNow, preorder };
+  return { accountId, apiKey, dashboardKey, artistId: artist.id, outNow, preorder };
 }

@@ -35,6 +35,7 @@ import { withGenericResponses } from './openapi/generic-responses.ts';
 import { registerOrderSearchRoute } from './orders/order-search.routes.ts';
 import { OrderRepository } from './orders/orders.repository.ts';
 import { registerOrderRoutes } from './orders/orders.routes.ts';
+import { registerChartFileRoutes } from './sales/chart-files.routes.ts';
 import { registerChartLinesRoute } from './sales/chart-lines.routes.ts';
 import { registerSalesLocationsRoute } from './sales/locations.routes.ts';
 import { SalesRepository } from './sales/sales.repository.ts';
@@ -168,6 +169,7 @@ export function buildApp(deps: ArtistApiDeps): ArtistApi {
       registerSalesRoutes(v1, new SalesRepository(deps.pool, db), summaries, now);
       registerSalesLocationsRoute(v1, now);
       registerChartLinesRoute(v1, now);
+      registerChartFileRoutes(v1);
       registerWebhookDeliveryRoutes(v1, shops);
       registerDeadLetterRoutes(v1, { messaging: deps.messaging, queues: deps.deadLetterQueues ?? [], shops });
       registerShopifyInstallRoute(v1, shopifyDeps);

@@ -1,6 +1,7 @@
 import { EVENTS_EXCHANGE } from '@single/contracts';
 import { type Messaging, PermanentError } from '@single/messaging';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedChartFile } from '../test-support/chart-file.ts';
 import { createWorkQueueMessaging, type Harness, startHarness } from '../test-support/harness.ts';
 import {
   seedAccount,
@@ -28,6 +29,9 @@ async function seedTenant(h: Harness, name: string, n: number) {
   const order = await seedPaidOrder(h.pool, { shopDomain, releaseId: release.id });
   const deliveryId = await seedDelivery(h.pool, shopDomain);
   await seedSales(h.pool, release.id, '2026-11-27');
+  // A stored chart file holding only this tenant's lines (a day of its own, outside the week the lists sum).
+  await seedSales(h.pool, release.id, `2026-10-0${n}`);
+  const { id: chartFileId } = await seedChartFile(h.pool, 'luminate', `2026-10-0${n}`);
   // A customer-data export of the shop, as the fulfillment worker stores it for customers/data_request.
   const { rows } = await h.pool.query<{ id: string }>(
     `INSERT INTO data_request_export (shop_domain, customer_id, data_request_id, payload, expires_at)
@@ -45,6 +49,7 @@ async function seedTenant(h: Harness, name: string, n: number) {
     ...order,
     deliveryId,
     exportId,
+    chartFileId,
   };
 }
 
@@ -159,6 +164,7 @@ function foreignIdRequests(owner: Tenant, own: Tenant) {
       owner.releaseId,
       UNKNOWN_UUID,
     ),
+    id('their stored chart file', 'GET', (x) => `/v1/chart-files/${x}`, owner.chartFileId, UNKNOWN_UUID),
     // A shop's customer-data export: their shop, or my shop with their export's id.
     {
       ...id(
@@ -220,6 +226,8 @@ function lists(own: Tenant, other: Tenant) {
       expected: [],
     },
     { url: '/v1/dead-letters', ids: (b: Body) => b.items.map((i: Body) => i.shopDomain), expected: [own.shopDomain] },
+    // Both tenants sold on 2026-11-27 but no file was stored for that day: only each one's own day.
+    { url: '/v1/chart-files', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.chartFileId] },
     { url: '/v1/me', ids: (b: Body) => [b.account.id], expected: [own.accountId] },
     // no located sales seeded here: sales/locations.int.test.ts shows another account's are left out
     { url: '/v1/sales/locations?from=2026-11-27&to=2026-12-03', ids: (b: Body) => [b.units], expected: [0] },

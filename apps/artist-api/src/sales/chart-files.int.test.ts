@@ -1,0 +1,122 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedChartFile } from '../test-support/chart-file.ts';
+import { type Harness, startHarness } from '../test-support/harness.ts';
+import { seedAccount, seedArtist, seedRelease, seedSales } from '../test-support/seed.ts';
+
+let h: Harness;
+let a: { auth: { authorization: string }; releaseId: string };
+let b: { auth: { authorization: string }; releaseId: string };
+let shared: Awaited<ReturnType<typeof seedChartFile>>;
+let onlyA: Awaited<ReturnType<typeof seedChartFile>>;
+const chart = 'luminate';
+
+/** The stored file's header and the records of one release (seedSales names order lines by release), as bytes. */
+const linesOf = (content: Buffer, releaseId: string) => {
+  const records = content.toString('utf8').split('\r\n').slice(0, -1);
+  const kept = [records[0], ...records.slice(1).filter((r) => r.includes(`,${releaseId}-`))];
+  return Buffer.from(`${kept.join('\r\n')}\r\n`, 'utf8');
+};
+
+async function tenant(name: string) {
+  const account = await seedAccount(h.pool, name);
+  const release = await seedRelease(h.pool, await seedArtist(h.pool, account.accountId));
+  return { auth: account.auth, releaseId: release.id };
+}
+
+beforeAll(async () => {
+  h = await startHarness();
+  a = await tenant('Files A');
+  b = await tenant('Files B');
+  // 2026-12-01: both accounts sold (two counted lines each); 2026-12-02: only A; 2026-12-03: no file made.
+  await seedSales(h.pool, a.releaseId, '2026-12-01');
+  await seedSales(h.pool, b.releaseId, '2026-12-01');
+  await seedSales(h.pool, a.releaseId, '2026-12-02');
+  await seedSales(h.pool, a.releaseId, '2026-12-03');
+  shared = await seedChartFile(h.pool, chart, '2026-12-01');
+  onlyA = await seedChartFile(h.pool, chart, '2026-12-02');
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+const get = (url: string, who = a) => h.api.app.inject({ url, headers: who.auth });
+
+describe('GET /v1/chart-files', () => {
+  it("lists the stored files holding the account's lines, newest first, paginated; no file, no entry", async () => {
+    const first = await get(`/v1/chart-files?chart=${chart}&limit=1`);
+    expect(first.statusCode, first.body).toBe(200);
+    const page1 = first.json();
+    expect(page1.items.map((f: { businessDate: string }) => f.businessDate)).toEqual(['2026-12-02']);
+    expect(page1.items[0]).toMatchObject({ id: onlyA.id, chart, lines: 2 });
+    expect(Date.parse(page1.items[0].generatedAt)).not.toBeNaN();
+    const second = (await get(`/v1/chart-files?chart=${chart}&limit=1&cursor=${page1.nextCursor}`)).json();
+    expect(second.items.map((f: { businessDate: string }) => f.businessDate)).toEqual(['2026-12-01']);
+    expect(second.nextCursor).toBeNull();
+    // The checksum is the one of what the download serves.
+    const download = await get(`/v1/chart-files/${shared.id}`);
+    expect(second.items[0]).toMatchObject({ id: shared.id, lines: 2 });
+    expect(second.items[0].sha256).toBe(download.headers.etag?.toString().replaceAll('"', ''));
+    // 2026-12-03 had sales but no file: not listed (the old page offered a "file" for any of 14 days).
+    const all = (await get(`/v1/chart-files?chart=${chart}`)).json();
+    expect(all.items.map((f: { businessDate: string }) => f.businessDate)).toEqual(['2026-12-02', '2026-12-01']);
+  });
+
+  it('lists to the other account only the files with its lines', async () => {
+    const res = (await get(`/v1/chart-files?chart=${chart}`, b)).json();
+    expect(res.items.map((f: { id: string; lines: number }) => [f.id, f.lines])).toEqual([[shared.id, 2]]);
+  });
+
+  it('refuses a bad cursor, chart or limit with a 400 problem', async () => {
+    for (const query of ['cursor=nonsense', 'chart=NO%20SUCH', 'limit=0']) {
+      const res = await get(`/v1/chart-files?${query}`);
+      expect(res.statusCode, query).toBe(400);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+    }
+  });
+});
+
+describe('GET /v1/chart-files/:id', () => {
+  it("serves the account's lines of the stored file byte for byte, and only them", async () => {
+    const res = await get(`/v1/chart-files/${shared.id}`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.headers['content-type']).toBe('text/csv; charset=utf-8');
+    expect(res.headers['content-disposition']).toBe(`attachment; filename="${chart}-2026-12-01.csv"`);
+    expect(res.rawPayload.equals(linesOf(shared.content, a.releaseId))).toBe(true);
+    expect(res.body.split('\r\n')).toHaveLength(4); // header, two lines, the final line end
+    expect(res.body).not.toContain(b.releaseId);
+    const other = await get(`/v1/chart-files/${shared.id}`, b);
+    expect(other.rawPayload.equals(linesOf(shared.content, b.releaseId))).toBe(true);
+  });
+
+  it("answers 404 for another account's file exactly as for an unknown one, and 400 for a bad id", async () => {
+    const foreign = await get(`/v1/chart-files/${onlyA.id}`, b);
+    const unknown = await get('/v1/chart-files/00000000-0000-4000-8000-000000000000', b);
+    expect(foreign.statusCode).toBe(404);
+    expect(unknown.statusCode).toBe(404);
+    const strip = (body: Record<string, unknown>) => ({ ...body, requestId: undefined, instance: undefined });
+    expect(strip(foreign.json())).toEqual(strip(unknown.json()));
+    expect((await get('/v1/chart-files/not-a-uuid')).statusCode).toBe(400);
+  });
+
+  it('keeps serving what was stored after the orders change, while the recomputation moves', async () => {
+    const csv = () => get(`/v1/sales/chart.csv?chart=${chart}&from=2026-12-01&to=2026-12-01`);
+    const before = await get(`/v1/chart-files/${shared.id}`);
+    const recomputedBefore = (await csv()).body;
+    // A late unit decided into the day, and a changed price on a line already sent.
+    await h.pool.query(
+      `INSERT INTO sale_line (chart, kind, eligibility, shop_domain, order_id, order_line_id, unit_index, release_id, upc,
+                              zip, country, quantity, net_price, currency, occurred_at, counted_at, business_date, updated_at)
+       VALUES ('luminate', 'sale', 'eligible', 's', '2', $1, 0, $2, '0036000291452', '98354', 'US', 1, 12.00, 'USD',
+               '2026-12-01T20:00:00Z', '2026-12-01T20:00:00Z', '2026-12-01', now())`,
+      [`${a.releaseId}-late`, a.releaseId],
+    );
+    await h.pool.query(`UPDATE sale_line SET net_price = 1.00 WHERE order_line_id = $1`, [
+      `${a.releaseId}-2026-12-01-0`,
+    ]);
+    expect((await csv()).body).not.toBe(recomputedBefore);
+    const after = await get(`/v1/chart-files/${shared.id}`);
+    expect(after.rawPayload.equals(before.rawPayload)).toBe(true);
+    expect(after.rawPayload.equals(linesOf(shared.content, a.releaseId))).toBe(true);
+  });
+});

@@ -78,6 +78,31 @@ export class ReleaseRepository {
     return toPage(rows, filters.limit, (r) => [r.createdAt.toISOString(), r.id], toRelease);
   }
 
+  /**
+   * Pre-orders waiting: every upcoming pre-order release and every release with units still scheduled
+   * (grants in status `scheduled`: sold, not yet deliverable), with how many. The grants are counted through
+   * the account's orders (the scoped client), so another account's fans never add to the figure.
+   */
+  async waitingPreorders(db: AccountDb, now: Date) {
+    const counts = await db.downloadGrant.groupBy({
+      by: ['releaseId'],
+      where: { status: 'scheduled' },
+      _count: { _all: true },
+    });
+    const units = new Map(counts.map((c) => [c.releaseId, c._count._all]));
+    const rows = await db.release.findMany({
+      select: { id: true, title: true, releaseInstant: true },
+      where: { OR: [{ id: { in: [...units.keys()] } }, { preorder: true, releaseInstant: { gt: now } }] },
+      orderBy: [{ releaseInstant: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map((r) => ({
+      releaseId: r.id,
+      title: r.title,
+      releaseInstant: r.releaseInstant.toISOString(),
+      units: units.get(r.id) ?? 0,
+    }));
+  }
+
   async get(db: AccountDb | AccountTx, id: string): Promise<Release | undefined> {
     if (!isUuid(id)) return undefined;
     const row = await db.release.findFirst({ where: { id }, select: RELEASE_FIELDS });

@@ -12,6 +12,7 @@ import {
   release,
   releasePage,
   updateReleaseBody,
+  waitingPreorders,
 } from './releases.schemas.ts';
 import type { ReleaseService } from './releases.service.ts';
 
@@ -39,6 +40,17 @@ export function registerReleaseRoutes(app: FastifyInstance, releases: ReleaseRep
         preorder: preorder === undefined ? undefined : preorder === 'true',
       });
     },
+  );
+  r.get(
+    '/preorders/waiting',
+    {
+      schema: {
+        tags,
+        summary: 'Pre-orders waiting: upcoming pre-order releases and units sold but not yet delivered',
+        response: { 200: waitingPreorders, ...problemResponses },
+      },
+    },
+    async (request) => ({ items: await releases.waitingPreorders(accountDb(request), new Date()) }),
   );
   r.get(
     '/releases/:id',

@@ -131,4 +131,17 @@ export const listReleasesQuery = z.object({
 });
 
 export const releasePage = pageOf(release);
+
+export const waitingPreorders = z
+  .object({
+    items: z.array(
+      z.object({
+        releaseId: z.uuid(),
+        title: z.string(),
+        releaseInstant: z.string().describe('When the waiting units are delivered'),
+        units: z.number().int().describe("Units sold and not yet delivered (grants in status 'scheduled')"),
+      }),
+    ),
+  })
+  .meta({ id: 'WaitingPreorders' });
 export const idParams = z.object({ id: z.string().max(100) });

@@ -193,6 +193,9 @@ function lists(own: Tenant, other: Tenant) {
     { url: '/v1/api-keys', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.keyId] },
     { url: '/v1/artists', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.artistId] },
     { url: '/v1/releases', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.releaseId] },
+    // Each tenant's one grant is active: nothing waits, and the other account's pre-orders never show
+    // (preorders-waiting.int.test.ts counts scheduled units of two accounts).
+    { url: '/v1/preorders/waiting', ids: (b: Body) => b.items.map((i: Body) => i.releaseId), expected: [] },
     { url: `/v1/releases?artistId=${other.artistId}`, ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [] },
     { url: '/v1/product-mappings', ids: (b: Body) => b.items.map((i: Body) => i.id), expected: [own.mappingId] },
     {

@@ -169,3 +169,8 @@ export interface ChartDayLines {
     units: number;
   }[];
 }
+
+/** GET /v1/preorders/waiting: units sold and not yet delivered, per release. */
+export interface WaitingPreorders {
+  items: { releaseId: string; title: string; releaseInstant: string; units: number }[];
+}

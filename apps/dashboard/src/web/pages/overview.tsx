@@ -16,7 +16,7 @@ import {
 import { useReleases } from '../hooks.ts';
 import { PlotFigure } from '../plot.tsx';
 import { reasonLabel } from '../reasons.ts';
-import type { Bucket, SalesSummary, SoldVsReported } from '../types.ts';
+import type { Bucket, SalesSummary, SoldVsReported, WaitingPreorders } from '../types.ts';
 import { QueryView, scrollRegion } from '../ui.tsx';
 
 const RANGES = [
@@ -70,8 +70,10 @@ export default function Overview() {
     queryKey: ['svr', from, to, releaseId],
     queryFn: () => api<SoldVsReported>(`/api/sales/sold-vs-reported${qs({ from, to, releaseId, chart: 'luminate' })}`),
   });
-  const now = Date.now();
-  const waiting = (releases.data?.items ?? []).filter((r) => r.preorder && Date.parse(r.releaseInstant) > now);
+  const waiting = useQuery({
+    queryKey: ['preorders-waiting'],
+    queryFn: () => api<WaitingPreorders>('/api/preorders/waiting'),
+  });
   // A release is marked on the business day its sales are charted on (the axis is business days), and named
   // with its instant in the viewer's own zone.
   const markers = (releases.data?.items ?? [])
@@ -267,18 +269,36 @@ export default function Overview() {
         )}
       </QueryView>
       <h2>Pre-orders waiting</h2>
-      <QueryView query={releases} what="releases">
-        {() =>
-          waiting.length === 0 ? (
+      <QueryView query={waiting} what="pre-orders waiting">
+        {(data) =>
+          data.items.length === 0 ? (
             <p>No pre-order is waiting for its release.</p>
           ) : (
-            <ul>
-              {waiting.map((r) => (
-                <li key={r.id}>
-                  {r.title}: releases {formatInstant(r.releaseInstant)}
-                </li>
-              ))}
-            </ul>
+            <div className="table-wrap" {...scrollRegion('Pre-orders waiting')}>
+              <table data-testid="preorders-waiting">
+                <caption className="hint">Units sold and delivered at the release instant. {CHART_ZONE_NOTE}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Release</th>
+                    <th scope="col" className="num">
+                      Units waiting
+                    </th>
+                    <th scope="col">Delivered</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((r) => (
+                    <tr key={r.releaseId}>
+                      <th scope="row">{r.title}</th>
+                      <td className="num">{formatNumber(r.units)}</td>
+                      <td>
+                        {formatInstant(r.releaseInstant)} (business day {formatDay(businessDayOf(r.releaseInstant))})
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )
         }
       </QueryView>

@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
+import { fetchAllPages } from './all-pages.ts';
 import { api } from './api.ts';
-import type { Page, Release, Shop } from './types.ts';
+import type { Release, Shop } from './types.ts';
 
 export function useReleases() {
-  return useQuery({ queryKey: ['releases'], queryFn: () => api<Page<Release>>('/api/releases?limit=100') });
+  return useQuery({ queryKey: ['releases'], queryFn: () => fetchAllPages<Release>('/api/releases') });
 }
 
 export function useShops() {

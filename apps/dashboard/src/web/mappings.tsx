@@ -1,8 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
+import { type AllPages, fetchAllPages, truncatedNote } from './all-pages.ts';
 import { api, qs } from './api.ts';
 import { useShops } from './hooks.ts';
-import type { Page, ProductMapping, Release } from './types.ts';
+import type { ProductMapping, Release } from './types.ts';
 import { QueryView, scrollRegion } from './ui.tsx';
 
 function MappingRow({ mapping, release }: { mapping: ProductMapping; release: Release }) {
@@ -26,7 +27,7 @@ function MappingRow({ mapping, release }: { mapping: ProductMapping; release: Re
       }),
     onSuccess: async (saved) => {
       // The row shows the saved mapping at once, then the list is fetched again (a reported release moves).
-      queryClient.setQueryData<Page<ProductMapping>>(['mappings', release.id], (page) =>
+      queryClient.setQueryData<AllPages<ProductMapping>>(['mappings', release.id], (page) =>
         page ? { ...page, items: page.items.map((m) => (m.id === saved.id ? saved : m)) } : page,
       );
       setEditing(false);
@@ -208,35 +209,42 @@ function CreateMapping({ release }: { release: Release }) {
 export function Mappings({ release }: { release: Release }) {
   const mappings = useQuery({
     queryKey: ['mappings', release.id],
-    queryFn: () => api<Page<ProductMapping>>(`/api/product-mappings${qs({ releaseId: release.id, limit: 100 })}`),
+    queryFn: () => fetchAllPages<ProductMapping>(`/api/product-mappings${qs({ releaseId: release.id })}`),
   });
   return (
     <>
       <h3>Product mappings</h3>
       <QueryView query={mappings} what="product mappings">
         {(data) => (
-          <div className="table-wrap" {...scrollRegion('Product mappings')}>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Store</th>
-                  <th scope="col">Product</th>
-                  <th scope="col">Reporting</th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((m) => (
-                  <MappingRow key={m.id} mapping={m} release={release} />
-                ))}
-                {data.items.length === 0 ? (
+          <>
+            {data.truncated ? (
+              <p className="hint" role="note">
+                {truncatedNote('product mappings')}
+              </p>
+            ) : null}
+            <div className="table-wrap" {...scrollRegion('Product mappings')}>
+              <table>
+                <thead>
                   <tr>
-                    <td colSpan={4}>No storefront product sells this release yet.</td>
+                    <th scope="col">Store</th>
+                    <th scope="col">Product</th>
+                    <th scope="col">Reporting</th>
+                    <th scope="col">Actions</th>
                   </tr>
-                ) : null}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody>
+                  {data.items.map((m) => (
+                    <MappingRow key={m.id} mapping={m} release={release} />
+                  ))}
+                  {data.items.length === 0 ? (
+                    <tr>
+                      <td colSpan={4}>No storefront product sells this release yet.</td>
+                    </tr>
+                  ) : null}
+                </tbody>
+              </table>
+            </div>
+          </>
         )}
       </QueryView>
       <CreateMapping release={release} />

@@ -1,6 +1,7 @@
 import * as Plot from '@observablehq/plot';
 import { useQuery } from '@tanstack/react-query';
 import { useCallback, useId, useState } from 'react';
+import { truncatedNote } from '../all-pages.ts';
 import { api, qs } from '../api.ts';
 import {
   addDays,
@@ -165,6 +166,7 @@ export default function Overview() {
       <p className="hint">
         {formatDay(from)} – {formatDay(to)}. {CHART_ZONE_NOTE} Dashed lines: chart weeks; red: release days.
       </p>
+      {releases.data?.truncated ? <p className="hint">{truncatedNote('releases')}</p> : null}
       {markers.length > 0 ? (
         <ul className="hint" data-testid="release-markers" aria-label="Release days">
           {markers.map((m) => (

@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { truncatedNote } from '../all-pages.ts';
 import { Countdown } from '../countdown.tsx';
 import { formatInstant, formatNumber } from '../format.ts';
 import { useReleases } from '../hooks.ts';
@@ -92,25 +93,32 @@ export default function Releases() {
         data.items.length === 0 ? (
           <p>No release yet.</p>
         ) : (
-          <ul className="plain">
-            {data.items.map((r) => (
-              <li key={r.id}>
-                <h2>
-                  <button
-                    type="button"
-                    aria-expanded={open === r.id}
-                    aria-controls={`release-${r.id}`}
-                    onClick={() => setOpen(open === r.id ? null : r.id)}
-                  >
-                    {r.title} · {statusOf(r, now)}
-                  </button>
-                </h2>
-                <div id={`release-${r.id}`} hidden={open !== r.id}>
-                  {open === r.id ? <ReleaseDetail release={r} /> : null}
-                </div>
-              </li>
-            ))}
-          </ul>
+          <>
+            {data.truncated ? (
+              <p className="hint" role="note">
+                {truncatedNote('releases (newest first)')}
+              </p>
+            ) : null}
+            <ul className="plain">
+              {data.items.map((r) => (
+                <li key={r.id}>
+                  <h2>
+                    <button
+                      type="button"
+                      aria-expanded={open === r.id}
+                      aria-controls={`release-${r.id}`}
+                      onClick={() => setOpen(open === r.id ? null : r.id)}
+                    >
+                      {r.title} · {statusOf(r, now)}
+                    </button>
+                  </h2>
+                  <div id={`release-${r.id}`} hidden={open !== r.id}>
+                    {open === r.id ? <ReleaseDetail release={r} /> : null}
+                  </div>
+                </li>
+              ))}
+            </ul>
+          </>
         )
       }
     </QueryView>

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@single/logger';
+import { peekQueue } from './dead-letter-scan.ts';
 import type { BrokerChannel, BrokerConnection, Connect, Delivery, PublishProperties } from './driver.ts';
 import { NACK_MESSAGE } from './driver.ts';
 import { BrokerUnavailableError, PublishRejectedError, TopologyError, UnroutableError } from './errors.ts';
@@ -8,6 +9,7 @@ import type {
   ConsumeOptions,
   Consumer,
   DeadLetter,
+  DeadLetterScan,
   MessageContext,
   MessageHandler,
   Messaging,
@@ -103,6 +105,8 @@ export class MessagingClient implements Messaging {
   #attempt = 0;
   #connecting = false;
   #closing = false;
+  /** Dead-letter operations of this client, one at a time per queue (see #oneAtATime). */
+  #deadLetterTurns = new Map<string, Promise<unknown>>();
 
   constructor(connect: Connect, options: MessagingOptions) {
     this.#connect = connect;
@@ -601,6 +605,10 @@ export class MessagingClient implements Messaging {
    * crash mid-listing loses nothing. Each peek counts as a delivery (DLQs have no delivery limit).
    */
   listDeadLetters(deadLetterQueue: string, limit: number): Promise<DeadLetter[]> {
+    return this.#oneAtATime(deadLetterQueue, () => this.#listDeadLetters(deadLetterQueue, limit));
+  }
+
+  #listDeadLetters(deadLetterQueue: string, limit: number): Promise<DeadLetter[]> {
     return this.#withChannel(async (channel) => {
       const letters: DeadLetter[] = [];
       while (letters.length < limit) {
@@ -618,37 +626,112 @@ export class MessagingClient implements Messaging {
    * crash in between leaves a duplicate, never a loss. Messages whose original queue is unknown stay.
    */
   redrive(deadLetterQueue: string, options: { limit: number }): Promise<RedriveResult> {
-    return this.#withChannel(async (channel) => {
-      const result: RedriveResult = { redriven: 0, skipped: 0 };
-      while (result.redriven + result.skipped < options.limit) {
-        const message = await channel.get(deadLetterQueue, { noAck: false });
-        if (!message) break;
-        const letter = toDeadLetter(message);
-        const target = letter.originalQueue;
-        if (target === undefined || target === deadLetterQueue) {
-          result.skipped++;
-          continue;
+    return this.#oneAtATime(deadLetterQueue, () =>
+      this.#withChannel(async (channel) => {
+        const result: RedriveResult = { redriven: 0, skipped: 0 };
+        while (result.redriven + result.skipped < options.limit) {
+          const message = await channel.get(deadLetterQueue, { noAck: false });
+          if (!message) break;
+          if (await this.#redriveOne(channel, deadLetterQueue, message, toDeadLetter(message))) result.redriven++;
+          else result.skipped++;
         }
-        const headers = withoutBrokerDeathHeaders(message.properties.headers ?? {});
-        for (const name of [HEADER.errorClass, HEADER.errorMessage, HEADER.deadLetterReason, HEADER.deadLetteredAt]) {
-          delete headers[name];
-        }
-        headers[HEADER.retryCount] = 0;
-        headers[HEADER.originalQueue] = target;
-        if (letter.originalRoutingKey !== undefined) headers[HEADER.originalRoutingKey] = letter.originalRoutingKey;
-        if (letter.originalExchange !== undefined) headers[HEADER.originalExchange] = letter.originalExchange;
-        await this.#publishConfirmed(
-          '',
-          target,
-          message.content,
-          copyProperties(message, headers),
-          this.#publishTimeoutMs,
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Reads the queue's first `max` ready messages (all of them when it holds fewer) and keeps what `pick` returns
+   * for each; nothing is taken: every message goes back when the peek's channel closes.
+   */
+  scanDeadLetters<T>(
+    deadLetterQueue: string,
+    options: { max: number; pick: (letter: DeadLetter) => T | undefined },
+  ): Promise<DeadLetterScan<T>> {
+    return this.#oneAtATime(deadLetterQueue, () =>
+      this.#withChannel(async (channel) => {
+        const items: T[] = [];
+        const outcome = await peekQueue(
+          channel,
+          deadLetterQueue,
+          options.max,
+          (message) => {
+            const item = options.pick(toDeadLetter(message));
+            if (item !== undefined) items.push(item);
+          },
+          Date.now() + this.#publishTimeoutMs,
         );
-        channel.ack(message);
-        result.redriven++;
-      }
-      return result;
+        return { items, ...outcome };
+      }),
+    );
+  }
+
+  /**
+   * Redrives, among the queue's first `max` ready messages, those `select` accepts (as `redrive` does: confirmed
+   * publish to the original queue, then ack); every other message goes back untouched.
+   */
+  redriveSelected(
+    deadLetterQueue: string,
+    options: { max: number; select: (letter: DeadLetter) => boolean },
+  ): Promise<RedriveResult> {
+    return this.#oneAtATime(deadLetterQueue, () =>
+      this.#withChannel(async (channel) => {
+        const result: RedriveResult = { redriven: 0, skipped: 0 };
+        await peekQueue(
+          channel,
+          deadLetterQueue,
+          options.max,
+          async (message) => {
+            const letter = toDeadLetter(message);
+            if (!options.select(letter)) return;
+            if (await this.#redriveOne(channel, deadLetterQueue, message, letter)) result.redriven++;
+            else result.skipped++;
+          },
+          // Each selected message may wait for its publish confirm.
+          Date.now() + 2 * this.#publishTimeoutMs,
+        );
+        return result;
+      }),
+    );
+  }
+
+  /**
+   * Sends one dead letter back to the queue it failed in, with its retry count reset, and acks it; false (and
+   * left in the queue) when that queue is unknown.
+   */
+  async #redriveOne(channel: BrokerChannel, deadLetterQueue: string, message: Delivery, letter: DeadLetter) {
+    const target = letter.originalQueue;
+    if (target === undefined || target === deadLetterQueue) return false;
+    const headers = withoutBrokerDeathHeaders(message.properties.headers ?? {});
+    for (const name of [HEADER.errorClass, HEADER.errorMessage, HEADER.deadLetterReason, HEADER.deadLetteredAt]) {
+      delete headers[name];
+    }
+    headers[HEADER.retryCount] = 0;
+    headers[HEADER.originalQueue] = target;
+    if (letter.originalRoutingKey !== undefined) headers[HEADER.originalRoutingKey] = letter.originalRoutingKey;
+    if (letter.originalExchange !== undefined) headers[HEADER.originalExchange] = letter.originalExchange;
+    await this.#publishConfirmed('', target, message.content, copyProperties(message, headers), this.#publishTimeoutMs);
+    channel.ack(message);
+    return true;
+  }
+
+  /**
+   * A peek holds the messages it read until its channel closes, and another peek or redrive running meanwhile
+   * would not see them (a listing missing letters, a redrive answering "not found"): this client runs its
+   * dead-letter operations on a queue one after the other. Other processes (replicas, cmdr) can still overlap.
+   */
+  #oneAtATime<T>(queue: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.#deadLetterTurns.get(queue) ?? Promise.resolve();
+    const turn = previous.then(run, run);
+    const settled = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#deadLetterTurns.set(queue, settled);
+    void settled.then(() => {
+      if (this.#deadLetterTurns.get(queue) === settled) this.#deadLetterTurns.delete(queue);
     });
+    return turn;
   }
 
   // ------------------------------------------------------------------ shutdown

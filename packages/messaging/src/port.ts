@@ -82,6 +82,15 @@ export interface RedriveResult {
   skipped: number;
 }
 
+export interface DeadLetterScan<T> {
+  /** What `pick` kept, in queue order. */
+  items: T[];
+  /** Messages read. */
+  scanned: number;
+  /** Not every ready message was read: the queue held more than `max` (or the read ran out of time). */
+  truncated: boolean;
+}
+
 export interface QueueStats {
   /** Ready messages (not counting deliveries held unacked by consumers). */
   messageCount: number;
@@ -99,6 +108,19 @@ export interface Messaging {
   listDeadLetters(deadLetterQueue: string, limit: number): Promise<DeadLetter[]>;
   /** Moves messages back to their original queue: publish with confirm first, then ack the DLQ copy. */
   redrive(deadLetterQueue: string, options: { limit: number }): Promise<RedriveResult>;
+  /**
+   * Peeks at the first `max` ready messages (at most 65,535) without consuming, keeping what `pick` returns:
+   * a whole queue read in one pass, e.g. to find one account's letters among everyone's.
+   */
+  scanDeadLetters<T>(
+    deadLetterQueue: string,
+    options: { max: number; pick: (letter: DeadLetter) => T | undefined },
+  ): Promise<DeadLetterScan<T>>;
+  /** Redrives the messages `select` accepts among the first `max` (as `redrive`); the others stay untouched. */
+  redriveSelected(
+    deadLetterQueue: string,
+    options: { max: number; select: (letter: DeadLetter) => boolean },
+  ): Promise<RedriveResult>;
   /** Cancels consumers, waits for running handlers and unconfirmed publishes (bounded), then disconnects. */
   close(): Promise<void>;
 }

@@ -1,11 +1,11 @@
 import { ProblemError } from '@single/http';
 import type { DeadLetter, Messaging } from '@single/messaging';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ShopRepository } from '../accounts/shop.repository.ts';
 import { accountDb, principalOf } from '../auth/authenticate.ts';
-import { notFound } from '../support/problems.ts';
+import { conflict, notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 
 const deadLetter = z
@@ -52,8 +52,16 @@ const unavailable = () =>
   });
 
 /**
- * Dead-lettered messages. Anyone sees those of their own shops; redrive moves every message of a queue
- * back (the broker cannot pick one account's), so it needs the `ops` scope that only cmdr issues.
+ * The most messages one request reads from a dead-letter queue, from its head. A queue is read in one pass (a
+ * streamed peek: 10,000 messages take about a quarter of a second here), so an account sees every letter of its
+ * own below this; past it the answer says `truncated`, and ops drain the queue with cmdr.
+ */
+export const DEAD_LETTER_SCAN_MAX = 10_000;
+
+/**
+ * Dead-lettered messages. A letter belongs to the account that has its envelope's shop: an account lists and
+ * redrives its own letters, one at a time (404 for anyone else's, which stays where it is); ops keys see every
+ * letter, and alone redrive a whole queue (the broker cannot pick one account's messages in bulk).
  */
 export function registerDeadLetterRoutes(
   app: FastifyInstance,
@@ -62,39 +70,109 @@ export function registerDeadLetterRoutes(
   const r = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['operations'];
 
+  /** Whose letters the request may see: every one for ops keys, else its account's shops'. */
+  const ownedBy = async (request: FastifyRequest): Promise<(shopDomain: string | null) => boolean> => {
+    if (principalOf(request).scopes.includes('ops')) return () => true;
+    const domains = new Set(await deps.shops.domains(accountDb(request)));
+    return (shopDomain: string | null) => shopDomain !== null && domains.has(shopDomain);
+  };
+  const configured = (queue: string) => {
+    if (!deps.queues.includes(queue)) throw notFound('Dead-letter queue');
+    if (!deps.messaging) throw unavailable();
+    return deps.messaging;
+  };
+
   r.get(
     '/dead-letters',
     {
       schema: {
         tags,
         summary: "Dead-lettered messages of the account's shops (ops keys: all)",
+        description:
+          `Reads each queue from its head, ${DEAD_LETTER_SCAN_MAX.toLocaleString('en')} messages at most, without ` +
+          "taking them, and lists the account's letters among them (a letter is the account's when its shop is).",
         querystring: z.object({
           queue: z.string().max(255).optional().describe('One configured dead-letter queue; default: all'),
-          scan: z.coerce.number().int().min(1).max(500).default(100).describe('Messages to inspect per queue'),
+          scan: z.coerce
+            .number()
+            .int()
+            .min(1)
+            .max(DEAD_LETTER_SCAN_MAX)
+            .default(DEAD_LETTER_SCAN_MAX)
+            .describe('Messages to read per queue, from its head; default (and most): the whole queue up to 10,000'),
         }),
-        response: { 200: z.object({ items: z.array(deadLetter) }), ...problemResponses },
+        response: {
+          200: z.object({
+            items: z.array(deadLetter),
+            truncated: z
+              .boolean()
+              .describe('A queue held more messages than were read: letters past `scan` are not in the list'),
+          }),
+          ...problemResponses,
+        },
       },
     },
     async (request) => {
       if (!deps.messaging) throw unavailable();
-      const principal = principalOf(request);
-      const ops = principal.scopes.includes('ops');
-      const domains = new Set(ops ? [] : await deps.shops.domains(accountDb(request)));
+      const messaging = deps.messaging;
+      const owned = await ownedBy(request);
       if (request.query.queue !== undefined && !deps.queues.includes(request.query.queue))
         throw notFound('Dead-letter queue');
       const queues = request.query.queue ? [request.query.queue] : deps.queues;
       const items = [];
+      let truncated = false;
       for (const queue of queues) {
-        const letters = await deps.messaging
-          .listDeadLetters(queue, request.query.scan)
+        const scan = await messaging
+          .scanDeadLetters(queue, {
+            max: request.query.scan,
+            pick: (letter) => {
+              const item = toItem(queue, letter);
+              return owned(item.shopDomain) ? item : undefined;
+            },
+          })
           .catch(() => Promise.reject(unavailable()));
-        items.push(
-          ...letters
-            .map((d) => toItem(queue, d))
-            .filter((d) => ops || (d.shopDomain !== null && domains.has(d.shopDomain))),
-        );
+        items.push(...scan.items);
+        truncated ||= scan.truncated;
       }
-      return { items };
+      return { items, truncated };
+    },
+  );
+
+  r.post(
+    '/dead-letters/:queue/:messageId/redrive',
+    {
+      schema: {
+        tags,
+        summary: "Move one of the account's dead letters back to its queue",
+        description:
+          "Redrives the letters with this message id in the queue that belong to the account (an ops key: anyone's), " +
+          "each back to the queue it failed in with its retry count reset; another account's letter is 404 and stays " +
+          `where it is. Looks among the queue's first ${DEAD_LETTER_SCAN_MAX.toLocaleString('en')} messages.`,
+        params: z.object({
+          queue: z.string().min(1).max(255).describe("A configured dead-letter queue (the list item's `queue`)"),
+          messageId: z.string().min(1).max(255).describe("The list item's `messageId`"),
+        }),
+        response: {
+          200: z.object({ queue: z.string(), messageId: z.string(), redriven: z.number().int() }),
+          ...problemResponses,
+        },
+      },
+    },
+    async (request) => {
+      const { queue, messageId } = request.params;
+      const messaging = configured(queue);
+      const owned = await ownedBy(request);
+      const result = await messaging
+        .redriveSelected(queue, {
+          max: DEAD_LETTER_SCAN_MAX,
+          select: (letter) => letter.messageId === messageId && owned(envelopeOf(letter.body).shopDomain),
+        })
+        .catch(() => Promise.reject(unavailable()));
+      if (result.redriven === 0 && result.skipped === 0) throw notFound('Dead letter');
+      if (result.redriven === 0) {
+        throw conflict('dead_letter_not_redrivable', 'The dead letter does not say which queue it failed in');
+      }
+      return { queue, messageId, redriven: result.redriven };
     },
   );
 
@@ -115,9 +193,8 @@ export function registerDeadLetterRoutes(
       },
     },
     async (request) => {
-      if (!deps.queues.includes(request.body.queue)) throw notFound('Dead-letter queue');
-      if (!deps.messaging) throw unavailable();
-      const result = await deps.messaging
+      const messaging = configured(request.body.queue);
+      const result = await messaging
         .redrive(request.body.queue, { limit: request.body.limit })
         .catch(() => Promise.reject(unavailable()));
       return { queue: request.body.queue, ...result };

@@ -210,6 +210,52 @@ export function messagingContract(name: string, makeHarness: () => Promise<Messa
       expect(await client.inspectQueue(DLQ)).toMatchObject({ messageCount: 0 });
     });
 
+    it('scans a whole dead-letter queue in one pass and redrives only the letters selected', async () => {
+      const client = await connected(h.connect(topology()));
+      let failing = true;
+      const handled: string[] = [];
+      await client.consume(QUEUE, (m) => {
+        if (failing) throw new PermanentError('rejected for now');
+        handled.push(m.messageId ?? '');
+      });
+      const ids = Array.from({ length: 30 }, (_, n) => `${n % 2 === 0 ? 'a' : 'b'}-${n}`);
+      for (const id of ids) await client.publish(EXCHANGE, PAID, Buffer.from(id), { messageId: id });
+      await waitUntil(async () => (await client.inspectQueue(DLQ)).messageCount === 30, {
+        message: 'thirty dead letters',
+      });
+      const ofA = (letter: { messageId: string | undefined }) =>
+        letter.messageId?.startsWith('a-') ? letter.messageId : undefined;
+      const all = await client.scanDeadLetters(DLQ, { max: 100, pick: ofA });
+      expect(all).toEqual({ items: ids.filter((id) => id.startsWith('a-')), scanned: 30, truncated: false });
+      // Two scans at once from one client both see every letter (a peek holds what it read until it is done).
+      const [one, two] = await Promise.all([
+        client.scanDeadLetters(DLQ, { max: 100, pick: ofA }),
+        client.scanDeadLetters(DLQ, { max: 100, pick: (l) => l.messageId }),
+      ]);
+      expect(one.items).toHaveLength(15);
+      expect(two.items).toHaveLength(30);
+      const first = await client.scanDeadLetters(DLQ, { max: 10, pick: (l) => l.messageId });
+      expect(first).toEqual({ items: ids.slice(0, 10), scanned: 10, truncated: true });
+      await waitUntil(async () => (await client.inspectQueue(DLQ)).messageCount === 30, {
+        message: 'scanned letters back in the dead-letter queue',
+      });
+
+      failing = false;
+      const none = await client.redriveSelected(DLQ, { max: 100, select: (l) => l.messageId === 'c-0' });
+      expect(none).toEqual({ redriven: 0, skipped: 0 });
+      const one28 = await client.redriveSelected(DLQ, { max: 100, select: (l) => l.messageId === 'a-28' });
+      expect(one28).toEqual({ redriven: 1, skipped: 0 });
+      await waitUntil(() => handled.length === 1, { message: 'the selected letter handled' });
+      expect(handled).toEqual(['a-28']);
+      await waitUntil(async () => (await client.inspectQueue(DLQ)).messageCount === 29, {
+        message: 'the others back in the dead-letter queue',
+      });
+      const left = await client.scanDeadLetters(DLQ, { max: 100, pick: (l) => l.messageId });
+      expect(left.items.sort()).toEqual(ids.filter((id) => id !== 'a-28').sort());
+      await sleep(100);
+      expect(handled).toEqual(['a-28']);
+    });
+
     it('redelivers what a consumer held unacked when its process dies', async () => {
       const held = gate();
       const processed: MessageContext[] = [];

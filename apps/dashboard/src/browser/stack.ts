@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { seedChartFile } from '@single/artist-api/test-support/chart-file';
 import {
   createWorkQueueMessaging,
   type Harness,
@@ -50,6 +51,8 @@ export interface Stack {
   releaseTitle: string;
   /** The business day (America/New_York) the seeded sales fall on: yesterday's, the latest chart file. */
   salesDay: string;
+  /** The stored luminate file of salesDay: its id and bytes (every account's lines of the day). */
+  chartFile: { id: string; content: Buffer; sha256: string };
   close(): Promise<void>;
 }
 
@@ -92,6 +95,8 @@ export async function startStack(): Promise<Stack> {
   for (let i = 0; i < 3; i++) await seedPaidOrder(artist.pool, { shopDomain: shop, releaseId });
   const salesDay = dayBefore(chartToday());
   await seedSales(artist.pool, releaseId, salesDay);
+  // The day's file as the chart job stores it (the Chart files page lists stored files only).
+  const chartFile = await seedChartFile(artist.pool, 'luminate', salesDay);
   // How geo-reporting located those sales: 3 by billing ZIP, 1 with no location.
   for (const [source, precision, quantity] of [
     ['billing_address', 'postal', 3],
@@ -137,6 +142,7 @@ export async function startStack(): Promise<Stack> {
     accountName,
     releaseTitle,
     salesDay,
+    chartFile,
     async close() {
       await dashboard.close();
       await deleteRedisPrefix(prefix).catch(() => undefined);

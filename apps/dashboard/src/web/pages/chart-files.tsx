@@ -1,9 +1,9 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { api, qs } from '../api.ts';
-import { addDays, CHART_ZONE_NOTE, formatDay, formatMoney, formatNumber, todayInChartZone } from '../format.ts';
+import { CHART_ZONE_NOTE, formatDay, formatInstant, formatMoney, formatNumber } from '../format.ts';
 import { reasonLabel } from '../reasons.ts';
-import type { ChartDayLines, SoldVsReported } from '../types.ts';
+import type { ChartDayLines, Page, SoldVsReported } from '../types.ts';
 import { QueryView, scrollRegion } from '../ui.tsx';
 
 const CHARTS = [
@@ -97,19 +97,42 @@ function DayDetail({ chart, day }: { chart: string; day: string }) {
   );
 }
 
+/** GET /v1/chart-files: a file the daily chart job stored, as far as it holds the account's lines. */
+interface ChartFile {
+  id: string;
+  chart: string;
+  businessDate: string;
+  generatedAt: string;
+  lines: number;
+  sha256: string;
+}
+
 export default function ChartFiles() {
   const [chart, setChart] = useState('luminate');
   const [day, setDay] = useState<string | null>(null);
   const chartId = useId();
-  const today = todayInChartZone();
-  // A chart's file covers the previous business day; the last fortnight's files, newest first.
-  const days = Array.from({ length: 14 }, (_, i) => addDays(today, -(i + 1)));
+  // The files the chart job stored (never a recomputation): a day without a file is not offered.
+  const files = useInfiniteQuery({
+    queryKey: ['chart-files', chart],
+    initialPageParam: '',
+    queryFn: ({ pageParam }) =>
+      api<Page<ChartFile>>(`/api/chart-files${qs({ chart, limit: 30, cursor: pageParam || undefined })}`),
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    select: (data) => data.pages.flatMap((p) => p.items),
+  });
   return (
     <>
       <div className="row">
         <div>
           <label htmlFor={chartId}>Chart</label>
-          <select id={chartId} value={chart} onChange={(e) => setChart(e.target.value)}>
+          <select
+            id={chartId}
+            value={chart}
+            onChange={(e) => {
+              setChart(e.target.value);
+              setDay(null);
+            }}
+          >
             {CHARTS.map((c) => (
               <option key={c.id} value={c.id}>
                 {c.name}
@@ -118,35 +141,67 @@ export default function ChartFiles() {
           </select>
         </div>
       </div>
-      <p className="hint">One file per business day. {CHART_ZONE_NOTE}</p>
-      <div className="table-wrap" {...scrollRegion('Chart files')}>
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">Business day</th>
-              <th scope="col">File</th>
-              <th scope="col">Lines</th>
-            </tr>
-          </thead>
-          <tbody>
-            {days.map((d) => (
-              <tr key={d}>
-                <td>{formatDay(d)}</td>
-                <td>
-                  <a href={`/api/sales/chart.csv${qs({ chart, from: d, to: d })}`} download={`${chart}-${d}.csv`}>
-                    Download {chart}-{d}.csv
-                  </a>
-                </td>
-                <td>
-                  <button type="button" aria-expanded={day === d} onClick={() => setDay(day === d ? null : d)}>
-                    What it counted
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <p className="hint">
+        The files the chart was sent, one per business day, with your lines as they were sent. {CHART_ZONE_NOTE}
+      </p>
+      <QueryView query={files} what="chart files">
+        {(data) => (
+          <div className="table-wrap" {...scrollRegion('Chart files')}>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Business day</th>
+                  <th scope="col">File</th>
+                  <th scope="col" className="num">
+                    Your lines
+                  </th>
+                  <th scope="col">Generated</th>
+                  <th scope="col">Lines</th>
+                </tr>
+              </thead>
+              <tbody>
+                {data.map((f) => (
+                  <tr key={f.id}>
+                    <td>{formatDay(f.businessDate)}</td>
+                    <td>
+                      <a href={`/api/chart-files/${f.id}`} download={`${f.chart}-${f.businessDate}.csv`}>
+                        Download {f.chart}-{f.businessDate}.csv
+                      </a>
+                      <br />
+                      <small className="hint">
+                        sha256 <code>{f.sha256.slice(0, 12)}…</code>
+                      </small>
+                    </td>
+                    <td className="num">{formatNumber(f.lines)}</td>
+                    <td>{formatInstant(f.generatedAt)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        aria-expanded={day === f.businessDate}
+                        onClick={() => setDay(day === f.businessDate ? null : f.businessDate)}
+                      >
+                        What it counted
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+                {data.length === 0 ? (
+                  <tr>
+                    <td colSpan={5}>No file of this chart holds your sales yet.</td>
+                  </tr>
+                ) : null}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryView>
+      {files.hasNextPage ? (
+        <p>
+          <button type="button" onClick={() => files.fetchNextPage()} disabled={files.isFetchingNextPage}>
+            {files.isFetchingNextPage ? 'Loading…' : 'More files'}
+          </button>
+        </p>
+      ) : null}
       {day ? <DayDetail chart={chart} day={day} /> : null}
     </>
   );

@@ -251,7 +251,7 @@ describe('dashboard in the browser', () => {
       {
         name: 'overview',
         path: '/',
-        loads: ['sales', 'the chart reconciliation', 'releases'],
+        loads: ['sales', 'the chart reconciliation', 'pre-orders waiting'],
         ready: (p) => p.getByTestId('units-sold').waitFor(),
       },
       {

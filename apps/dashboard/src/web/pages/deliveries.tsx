@@ -42,75 +42,90 @@ function ReplayButton({ delivery }: { delivery: WebhookDelivery }) {
   );
 }
 
-function DeadLetters() {
+/** One dead letter back to its queue, with the session's own key: the artist API redrives only the account's. */
+function RedriveButton({ letter }: { letter: DeadLetter }) {
   const queryClient = useQueryClient();
+  const redrive = useMutation({
+    mutationFn: (messageId: string) =>
+      api<{ redriven: number }>(
+        `/api/dead-letters/${encodeURIComponent(letter.queue)}/${encodeURIComponent(messageId)}/redrive`,
+        { method: 'POST' },
+      ),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['dead-letters'] }),
+  });
+  const messageId = letter.messageId;
+  if (messageId === null) return <span className="hint">no message id</span>;
+  return (
+    <>
+      <button
+        type="button"
+        onClick={() => redrive.mutate(messageId)}
+        disabled={redrive.isPending || redrive.isSuccess}
+        aria-label={`Redrive ${letter.topic ?? 'message'} ${messageId}`}
+      >
+        Redrive
+      </button>
+      <span role="status">{redrive.isSuccess ? ' Redriven' : ''}</span>
+      {redrive.isError ? (
+        <span className="error" role="alert">
+          {' '}
+          {redrive.error.message}
+        </span>
+      ) : null}
+    </>
+  );
+}
+
+function DeadLetters() {
   const letters = useQuery({
     queryKey: ['dead-letters'],
-    queryFn: () => api<{ items: DeadLetter[] }>('/api/dead-letters'),
-  });
-  const redrive = useMutation({
-    mutationFn: (queue: string) =>
-      api<{ redriven: number; skipped: number }>('/api/dead-letters/redrive', {
-        method: 'POST',
-        body: { queue, limit: 100 },
-      }),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: ['dead-letters'] }),
+    queryFn: () => api<{ items: DeadLetter[]; truncated: boolean }>('/api/dead-letters'),
   });
   return (
     <QueryView query={letters} what="dead letters">
-      {(data) => {
-        const queues = [...new Set(data.items.map((d) => d.queue))];
-        return (
-          <>
-            {data.items.length === 0 ? <p>No dead letter.</p> : null}
-            {queues.map((queue) => (
-              <p key={queue}>
-                <button type="button" onClick={() => redrive.mutate(queue)} disabled={redrive.isPending}>
-                  Redrive {queue}
-                </button>
-              </p>
-            ))}
-            {redrive.isSuccess ? (
-              <p role="status">
-                Redriven {formatNumber(redrive.data.redriven)}, skipped {formatNumber(redrive.data.skipped)}.
-              </p>
-            ) : null}
-            {redrive.isError ? (
-              <p className="error" role="alert">
-                {redrive.error.message}
-              </p>
-            ) : null}
-            {data.items.length > 0 ? (
-              <div className="table-wrap" {...scrollRegion('Dead letters')}>
-                <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Queue</th>
-                      <th scope="col">Topic</th>
-                      <th scope="col">Store</th>
-                      <th scope="col">Why</th>
-                      <th scope="col" className="num">
-                        Retries
-                      </th>
+      {(data) => (
+        <>
+          {data.items.length === 0 ? <p>No dead letter.</p> : null}
+          {data.truncated ? (
+            <p className="hint">
+              The dead-letter queue holds more messages than one look reads: letters past them are not listed. Ask the
+              platform's operators to drain it.
+            </p>
+          ) : null}
+          {data.items.length > 0 ? (
+            <div className="table-wrap" {...scrollRegion('Dead letters')}>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Queue</th>
+                    <th scope="col">Topic</th>
+                    <th scope="col">Store</th>
+                    <th scope="col">Why</th>
+                    <th scope="col" className="num">
+                      Retries
+                    </th>
+                    <th scope="col">Redrive</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {data.items.map((d, i) => (
+                    <tr key={`${d.queue} ${d.messageId ?? i}`} data-testid="dead-letter-row">
+                      <td>{d.queue}</td>
+                      <td>{d.topic}</td>
+                      <td>{d.shopDomain}</td>
+                      <td>{[d.reason, d.errorClass, d.errorMessage].filter(Boolean).join(': ')}</td>
+                      <td className="num">{formatNumber(d.retryCount)}</td>
+                      <td>
+                        <RedriveButton letter={d} />
+                      </td>
                     </tr>
-                  </thead>
-                  <tbody>
-                    {data.items.map((d, i) => (
-                      <tr key={d.messageId ?? i}>
-                        <td>{d.queue}</td>
-                        <td>{d.topic}</td>
-                        <td>{d.shopDomain}</td>
-                        <td>{[d.reason, d.errorClass, d.errorMessage].filter(Boolean).join(': ')}</td>
-                        <td className="num">{formatNumber(d.retryCount)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            ) : null}
-          </>
-        );
-      }}
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          ) : null}
+        </>
+      )}
     </QueryView>
   );
 }

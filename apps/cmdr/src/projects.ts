@@ -42,8 +42,11 @@ const REGISTRY_FORM = 'host[:port]/path, e.g. 123456789012.dkr.ecr.eu-west-1.ama
 
 /** Why `value` is not a registry, in words (every rule it breaks); undefined when it is one. */
 export function registryProblem(value: string): string | undefined {
-  if (REGISTRY.test(value)) return undefined;
+  const port = /^[^/]*:([0-9]+)(?:\/|$)/.exec(value);
+  const portOk = port === null || (Number(port[1]) >= 1 && Number(port[1]) <= 65535);
+  if (REGISTRY.test(value) && portOk) return undefined;
   const broken: string[] = [];
+  if (!portOk) broken.push(`a port from 1 to 65535 (${port?.[1]})`);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value);
   if (scheme) broken.push(`no scheme (${scheme[1]}://)`);
   if (value.endsWith('/')) broken.push('no trailing slash');

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
-import { getProject, type Project, type Workspace } from '../projects.ts';
+import { getProject, type Project, registryProblem, type Workspace } from '../projects.ts';
 import { buildah } from './buildah.ts';
 import { DIGEST, type PushedImage, recordPush } from './record.ts';
 
@@ -20,7 +20,13 @@ export interface ImageTarget {
 /** The images of `names` (projects of projects.yaml; none = all), named under `registry` (default: projects.yaml's). */
 export function imageTargets(ws: Workspace, names: readonly string[], tag: string, registry?: string): ImageTarget[] {
   if (!TAG.test(tag)) throw usageError(`invalid image tag "${tag}"`);
-  const base = (registry ?? ws.file.registry).replace(/\/+$/, '');
+  // --registry / $CMDR_REGISTRY is held to the rules projects.yaml's registry is: a bad one would otherwise
+  // start a build of every image (minutes) before buildah refused the name, or name another registry.
+  if (registry !== undefined) {
+    const problem = registryProblem(registry);
+    if (problem !== undefined) throw usageError(`invalid registry "${registry}": ${problem}`);
+  }
+  const base = registry ?? ws.file.registry;
   const projects = names.length === 0 ? ws.file.projects : names.map((name) => getProject(ws, name));
   return projects.map((project) => {
     const repository = `${base}/${project.image}`;

@@ -32,7 +32,13 @@ export function readImages(path: string): ImagesRecord {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
     throw error;
   }
-  const parsed = recordSchema.safeParse(JSON.parse(text));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CmdrError(`${path} is not an images record: not JSON (${(error as Error).message})`, ExitCode.invalid);
+  }
+  const parsed = recordSchema.safeParse(json);
   if (!parsed.success) {
     throw new CmdrError(`${path} is not an images record: ${parsed.error.issues[0]?.message}`, ExitCode.invalid);
   }

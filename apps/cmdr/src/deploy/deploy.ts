@@ -107,6 +107,15 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
   const project = getProject(ws, options.project);
   const pinned =
     options.pinned ?? (options.imagesFile ? pushedImage(options.imagesFile, project.name, options.tag) : undefined);
+  // A record (promote's source, an images record) naming another app's image would run that app under this
+  // release's name: the repository's last component must be the project's image, whatever registry it is in.
+  if (pinned !== undefined && !pinned.repository.endsWith(`/${project.image}`)) {
+    throw new CmdrError(
+      `the image recorded for ${project.name} ${options.tag} is ${pinned.repository}@${pinned.digest}, ` +
+        `not an image of ${project.image}: nothing deployed`,
+      ExitCode.conflict,
+    );
+  }
   const digest = pinned?.digest;
   const values = releaseValues(ws, project, options.env, options.tag, pinned);
   const staged = stageChart(join(ws.root, project.chart));

@@ -46,3 +46,25 @@ describe('a damaged deploy or images record', () => {
     expect(run.stderr).toContain(`${path} is not an images record: not JSON`);
   });
 });
+
+describe('a record naming another app’s image', () => {
+  it('promote refuses it with exit 4 before rendering (it would run dashboard as artist-api)', async () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const path = file(
+      JSON.stringify({
+        staging: {
+          'artist-api': {
+            tag: 'rc1',
+            repository: 'registry.example/single/dashboard',
+            digest,
+            deployedAt: '2026-12-07T06:00:00Z',
+            chart: 'charts/artist-api',
+          },
+        },
+      }),
+    );
+    const run = await promote(path);
+    expect(run.code).toBe(ExitCode.conflict);
+    expect(run.stderr).toContain(`registry.example/single/dashboard@${digest}, not an image of artist-api`);
+  });
+});

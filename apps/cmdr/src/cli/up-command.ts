@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
@@ -104,6 +105,15 @@ async function waitReady(app: LocalApp, child: ChildProcess, timeoutMs: number, 
   throw new CmdrError(`${app.name} not ready on :${app.port} after ${timeoutMs / 1000} s`, ExitCode.unavailable);
 }
 
+/** Whether nothing listens on 127.0.0.1:`port` (the apps bind there): the answer of a listen attempt. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
 function stop(children: Map<string, ChildProcess>): Promise<void> {
   return Promise.all(
     [...children.values()].map(
@@ -154,6 +164,19 @@ export function registerUpCommand(program: Command, context: () => Context) {
           ...a,
           port: a.port + offset,
         }));
+        const readyTimeout = Number(options.readyTimeout);
+        if (!Number.isInteger(readyTimeout) || readyTimeout < 1 || readyTimeout > 3600)
+          throw usageError('--ready-timeout must be a whole number of seconds, 1..3600');
+        // A port something else holds (an earlier `cmdr up`, another checkout's app) would answer the readiness
+        // poll for an app that never bound it: `up` would report it ready at another program's URL.
+        const taken = [];
+        for (const app of apps) if (!(await portFree(app.port))) taken.push(`${app.name} :${app.port}`);
+        if (taken.length > 0) {
+          throw new CmdrError(
+            `port already in use: ${taken.join(', ')}; stop what listens there or pass --port-offset`,
+            ExitCode.unavailable,
+          );
+        }
         if (options.infra) {
           ctx.output.info('starting servers (scripts/infra.sh up)');
           await run(ctx, 'bash', ['scripts/infra.sh', 'up'], root, env);
@@ -194,7 +217,7 @@ export function registerUpCommand(program: Command, context: () => Context) {
             apps.map(async (app) => {
               const child = children.get(app.name) as ChildProcess;
               try {
-                await waitReady(app, child, Number(options.readyTimeout) * 1000, failed.signal);
+                await waitReady(app, child, readyTimeout * 1000, failed.signal);
               } catch (error) {
                 failed.abort();
                 throw error;

@@ -65,6 +65,19 @@ export function secretNeeds(manifests: readonly Manifest[]): SecretNeeds {
       else need(secret.secretName, undefined, owner);
     }
   }
+  // The Datadog agent reads a scrape credential named in the pod's autodiscovery annotation through its secrets
+  // backend (ENC[k8s_secret@<namespace>/<name>/<key>], geo-reporting's /metrics): without that Secret nothing
+  // fails, the agent's scrape gets 401 and the app's monitors go to no data instead of alerting.
+  for (const manifest of manifests) {
+    const spec = (manifest as { spec?: { template?: { metadata?: { annotations?: Record<string, unknown> } } } }).spec;
+    const owner = `${manifest.kind}/${manifest.metadata?.name ?? '?'}`;
+    for (const [name, value] of Object.entries(spec?.template?.metadata?.annotations ?? {})) {
+      if (!name.startsWith('ad.datadoghq.com/') || typeof value !== 'string') continue;
+      for (const match of value.matchAll(/ENC\[k8s_secret@[^/\]]+\/([^/\]]+)\/([^/\]]+)\]/g)) {
+        need(match[1], match[2], `${owner} (Datadog agent scrape)`);
+      }
+    }
+  }
   // KEDA reads its scaler's credentials from Secrets too (TriggerAuthentication): a missing one stops the scaling.
   for (const manifest of manifests) {
     if (manifest.kind !== 'TriggerAuthentication') continue;

@@ -48,3 +48,38 @@ describe('secretNeeds', () => {
     expect([...(needs.get('tls')?.keys ?? [])]).toEqual(['tls.crt']);
   });
 });
+
+describe('secretNeeds: the Datadog agent’s scrape credential', () => {
+  // geo-reporting's /metrics needs a bearer token the agent reads from a Secret named in the pod's autodiscovery
+  // annotation; a missing one made the scrape 401 and the monitors silent, and preflight did not name it.
+  // Seen failing on the old secretNeeds.
+  it('names the Secret and key of an ENC[k8s_secret@...] in an ad.datadoghq.com annotation', () => {
+    const checks = JSON.stringify({
+      openmetrics: {
+        instances: [
+          {
+            openmetrics_endpoint: 'http://%%host%%:3004/metrics',
+            headers: { Authorization: 'Bearer ENC[k8s_secret@single-staging/geo-reporting-metrics/token]' },
+          },
+        ],
+      },
+    });
+    const needs = secretNeeds([
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'geo-reporting' },
+        spec: {
+          template: {
+            metadata: {
+              annotations: { 'ad.datadoghq.com/geo-reporting.checks': checks, other: 'ENC[k8s_secret@a/b/c]' },
+            },
+            spec: { containers: [{}] },
+          },
+        },
+      } as Manifest,
+    ]);
+    expect([...needs.keys()]).toEqual(['geo-reporting-metrics']);
+    expect([...(needs.get('geo-reporting-metrics')?.keys ?? [])]).toEqual(['token']);
+  });
+});

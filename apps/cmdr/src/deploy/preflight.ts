@@ -138,6 +138,21 @@ function status(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** Whether a 404 is Kubernetes' own answer for an object that does not exist (a Status, reason NotFound), not a
+ * proxy's or load balancer's 404 for a path it does not serve (a kubeconfig server URL that is not the API). */
+function kubernetesNotFound(error: unknown): boolean {
+  let body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      return false;
+    }
+  }
+  const statusBody = body as { kind?: unknown; reason?: unknown } | null | undefined;
+  return statusBody?.kind === 'Status' && statusBody.reason === 'NotFound';
+}
+
 function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -174,11 +189,25 @@ export async function checkCluster(
   kc.setCurrentContext(target.kubeContext);
   const api = kc.makeApiClient(CoreV1Api);
   const where = `${target.kubeContext}/${target.namespace}`;
-  const ask = async <T>(what: string, read: () => Promise<T>): Promise<T | 'missing' | 'forbidden'> => {
+  const server = kc.getCurrentCluster()?.server ?? '?';
+  // objectRead: a namespace or Secret, which only a Status NotFound says is missing; discovery's 404 for a group
+  // nobody serves is plain text.
+  const ask = async <T>(
+    what: string,
+    read: () => Promise<T>,
+    objectRead = true,
+  ): Promise<T | 'missing' | 'forbidden'> => {
     try {
       return await withDeadline(read(), timeoutMs, what);
     } catch (error) {
       if (error instanceof CmdrError) throw error;
+      if (status(error) === 404 && objectRead && !kubernetesNotFound(error)) {
+        throw new CmdrError(
+          `Kubernetes API unavailable (${what}): ${server} answered 404 without a Kubernetes status; ` +
+            `is the server of kube context "${target.kubeContext}" the Kubernetes API (a proxy's path)?`,
+          ExitCode.unavailable,
+        );
+      }
       if (status(error) === 404) return 'missing';
       if (status(error) === 403 || status(error) === 401) return 'forbidden';
       throw new CmdrError(
@@ -232,7 +261,7 @@ export async function checkCluster(
   const served = await Promise.all(
     [...(options.customResources ?? [])].map(async ([apiVersion, kinds]) => {
       const [group = '', version = ''] = apiVersion.split('/');
-      const list = await ask(`API ${apiVersion}`, () => custom.getAPIResources({ group, version }));
+      const list = await ask(`API ${apiVersion}`, () => custom.getAPIResources({ group, version }), false);
       return { apiVersion, group, kinds, list };
     }),
   );

@@ -1,0 +1,54 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { ExitCode } from '../exit-codes.ts';
+import { checkCluster } from './preflight.ts';
+
+// A kubeconfig whose server is not the Kubernetes API (a load balancer, a Rancher-style proxy URL missing its
+// path, a TLS-inspecting proxy) answers 404 '404 page not found' to everything. Preflight read any 404 as
+// Kubernetes' own and told the operator to create a namespace that exists (exit 4); only a Status NotFound
+// means missing. Seen failing on the old checkCluster.
+let server: Server;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  server = createServer((_req, res) => {
+    res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('404 page not found\n');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  kubeconfig = join(mkdtempSync(join(tmpdir(), 'cmdr-kc-')), 'config');
+  writeFileSync(
+    kubeconfig,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [{ name: 'lb', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'deployer', user: { token: 't' } }],
+      contexts: [{ name: 'single-staging', context: { cluster: 'lb', user: 'deployer' } }],
+      'current-context': 'single-staging',
+    }),
+  );
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('preflight against a server that is not the Kubernetes API', () => {
+  it('is unavailable (exit 5) naming the server, not a missing namespace', async () => {
+    const error = await checkCluster(
+      { kubeContext: 'single-staging', namespace: 'single' },
+      new Map([['artist-api', { keys: new Set(['DATABASE_URL']), usedBy: new Set(['Deployment/artist-api']) }]]),
+      { env: { KUBECONFIG: kubeconfig } },
+    ).then(
+      () => undefined,
+      (caught: { message: string; exitCode: number }) => caught,
+    );
+    expect(error?.exitCode).toBe(ExitCode.unavailable);
+    expect(error?.message).toMatch(/answered 404 without a Kubernetes status/);
+    expect(error?.message).not.toMatch(/does not exist/);
+  });
+});

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { ExitCode } from '../exit-codes.ts';
-import { checkCluster } from './preflight.ts';
+import { checkCluster, loadKubeconfig } from './preflight.ts';
 
 // A kubeconfig whose server is not the Kubernetes API (a load balancer, a Rancher-style proxy URL missing its
 // path, a TLS-inspecting proxy) answers 404 '404 page not found' to everything. Preflight read any 404 as
@@ -50,5 +50,32 @@ describe('preflight against a server that is not the Kubernetes API', () => {
     expect(error?.exitCode).toBe(ExitCode.unavailable);
     expect(error?.message).toMatch(/answered 404 without a Kubernetes status/);
     expect(error?.message).not.toMatch(/does not exist/);
+  });
+});
+
+describe('a KUBECONFIG file that is not a kubeconfig', () => {
+  // Seen failing on the old loadKubeconfig: YAML that does not parse was read as a kubeconfig without the
+  // context, and a list as a TypeError from inside the client. Empty files and 'null' stay empty configs.
+  const file = (text: string) => {
+    const path = join(mkdtempSync(join(tmpdir(), 'cmdr-kc-')), 'config');
+    writeFileSync(path, text);
+    return path;
+  };
+  it.each([
+    [': : garbage [', /is not YAML/],
+    ['[1, 2]', /is not a kubeconfig \(not a YAML mapping/],
+  ])('%j is refused naming the file (exit 5)', async (text, reason) => {
+    const path = file(text);
+    const error = await loadKubeconfig(path).then(
+      () => undefined,
+      (caught: { message: string; exitCode: number }) => caught,
+    );
+    expect(error?.exitCode).toBe(ExitCode.unavailable);
+    expect(error?.message).toContain(path);
+    expect(error?.message).toMatch(reason);
+  });
+  it.each(['', 'null\n'])('%j is an empty config, skipped as kubectl does', async (text) => {
+    const kc = await loadKubeconfig(`${file(text)}:${kubeconfig}`);
+    expect(kc.getContextObject('single-staging')).not.toBeNull();
   });
 });

@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import type { Manifest } from '../manifests/parse.ts';
 
@@ -313,6 +314,19 @@ export async function loadKubeconfig(kubeconfig: string | undefined): Promise<Ku
       for (const item of items ?? []) if (!into.some((known) => known.name === item.name)) into.push(item);
     };
     for (const file of files) {
+      // A file that is not YAML, or not a mapping (a stray list or string), is named as such, not as a TypeError
+      // from inside the client or as a context it lacks.
+      let document: unknown;
+      try {
+        document = parseYaml(readFileSync(file, 'utf8'));
+      } catch (error) {
+        throw new Error(`${file} is not YAML (${(error as Error).message.split('\n')[0]})`);
+      }
+      // An empty file (or a lone 'null') is an empty config to kubectl too: skipped.
+      if (document === null || document === undefined) continue;
+      if (typeof document !== 'object' || Array.isArray(document)) {
+        throw new Error(`${file} is not a kubeconfig (not a YAML mapping with clusters, users and contexts)`);
+      }
       const one = new KubeConfig();
       one.loadFromFile(file);
       add(merged.clusters, one.clusters);

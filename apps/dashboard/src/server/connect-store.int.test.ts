@@ -1,20 +1,15 @@
 import { type Harness, startHarness, TEST_SHOPIFY } from '@single/artist-api/test-support/harness';
 import { seedAccount, seedShop } from '@single/artist-api/test-support/seed';
-import { silentLogger } from '@single/logger';
-import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { redisKeyValue } from './sealed-store.ts';
+import { testSessions } from './testing/test-sessions.ts';
 
 // "Connect a store" through the BFF on the real artist API (its own database, the harness's Shopify app
 // settings) and the real Redis: the form post becomes a redirect to Shopify, or back to the shops page
 // with the artist API's refusal.
 let artist: Harness;
 let dashboard: FastifyInstance;
-let redis: Redis;
-let prefix: string;
+let sessions: ReturnType<typeof testSessions>;
 let admin: string;
 let readOnly: string;
 
@@ -25,16 +20,9 @@ beforeAll(async () => {
   readOnly = (await seedAccount(artist.pool, 'Reader Label', ['read'])).secret;
   const other = await seedAccount(artist.pool, 'Other Label', ['admin']);
   await seedShop(artist.pool, other.accountId, 'taken.myshopify.com');
-  redis = new Redis(testRedisUrl());
-  prefix = `${createTestRedisPrefix()}session:`;
-  dashboard = buildApp({
-    logger: silentLogger(),
-    store: redisKeyValue(redis),
+  sessions = testSessions();
+  dashboard = sessions.build({
     artistApiUrl: artistUrl,
-    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
-    sessionTtlSeconds: 600,
-    sessionKeyPrefix: prefix,
-    secureCookies: false,
     shopifyShopOriginTemplate: TEST_SHOPIFY.shopOriginTemplate,
   }).app;
   await dashboard.ready();
@@ -42,8 +30,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dashboard?.close();
-  await deleteRedisPrefix(prefix).catch(() => undefined);
-  redis?.disconnect();
+  await sessions?.close();
   await artist?.close();
 });
 
@@ -106,14 +93,8 @@ describe('POST /shopify/connect', () => {
 
   it('follows an install URL only on the shop origin: elsewhere the shops page gets artist_api_error', async () => {
     // A BFF expecting https://<shop> (production) in front of an artist API answering another origin.
-    const strict = buildApp({
-      logger: silentLogger(),
-      store: redisKeyValue(redis),
+    const strict = sessions.build({
       artistApiUrl: `http://127.0.0.1:${(artist.api.app.server.address() as { port: number }).port}`,
-      sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
-      sessionTtlSeconds: 600,
-      sessionKeyPrefix: prefix,
-      secureCookies: false,
     }).app;
     try {
       const { cookie, csrf } = await signIn(admin);

@@ -1,12 +1,8 @@
 import { type Harness, startHarness } from '@single/artist-api/test-support/harness';
 import { seedAccount } from '@single/artist-api/test-support/seed';
-import { silentLogger } from '@single/logger';
-import { createTestRedisPrefix, deleteRedisPrefix, testRedisUrl } from '@single/testing';
 import type { FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from './app.ts';
-import { redisKeyValue } from './sealed-store.ts';
+import { testSessions } from './testing/test-sessions.ts';
 
 /** The value of one series in the Prometheus text, or undefined when absent. */
 function sample(text: string, series: string): number | undefined {
@@ -18,32 +14,21 @@ function sample(text: string, series: string): number | undefined {
 // what it shows is its answers (the proxied ones included) and the process.
 let artist: Harness;
 let dashboard: FastifyInstance;
-let redis: Redis;
-let prefix: string;
+let sessions: ReturnType<typeof testSessions>;
 let secret: string;
 
 beforeAll(async () => {
   artist = await startHarness();
   const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
   secret = (await seedAccount(artist.pool, 'Metrics Label', ['read'])).secret;
-  redis = new Redis(testRedisUrl());
-  prefix = `${createTestRedisPrefix()}session:`;
-  dashboard = buildApp({
-    logger: silentLogger(),
-    store: redisKeyValue(redis),
-    artistApiUrl: artistUrl,
-    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
-    sessionTtlSeconds: 600,
-    sessionKeyPrefix: prefix,
-    secureCookies: false,
-  }).app;
+  sessions = testSessions();
+  dashboard = sessions.build({ artistApiUrl: artistUrl }).app;
   await dashboard.ready();
 });
 
 afterAll(async () => {
   await dashboard?.close();
-  await deleteRedisPrefix(prefix).catch(() => undefined);
-  redis?.disconnect();
+  await sessions?.close();
   await artist?.close();
 });
 

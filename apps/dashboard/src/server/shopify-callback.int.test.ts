@@ -3,18 +3,10 @@ import { type Harness, startHarness, TEST_SHOPIFY } from '@single/artist-api/tes
 import { seedAccount } from '@single/artist-api/test-support/seed';
 import { parseShopTokenKeys } from '@single/artist-api/test-support/shopify';
 import { createLogger } from '@single/logger';
-import {
-  createTestRedisPrefix,
-  deleteRedisPrefix,
-  type FakeShopify,
-  startFakeShopify,
-  testRedisUrl,
-} from '@single/testing';
+import { type FakeShopify, startFakeShopify } from '@single/testing';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildApp } from './app.ts';
-import { redisKeyValue } from './sealed-store.ts';
+import { testSessions } from './testing/test-sessions.ts';
 
 // Shopify's redirect back to the BFF, on the real artist API (its own database), the real Redis and a local fake
 // Shopify. Each "browser" is a cookie jar of its own: the callback is accepted only in the one that started the
@@ -22,8 +14,7 @@ import { redisKeyValue } from './sealed-store.ts';
 let artist: Harness;
 let shopify: FakeShopify;
 let dashboard: FastifyInstance;
-let redis: Redis;
-let prefix: string;
+let sessions: ReturnType<typeof testSessions>;
 let label: string;
 let otherLabel: string;
 const logLines: string[] = [];
@@ -43,22 +34,16 @@ beforeAll(async () => {
   const artistUrl = await artist.api.app.listen({ host: '127.0.0.1', port: 0 });
   label = (await seedAccount(artist.pool, 'Callback Label', ['read', 'write', 'admin'])).secret;
   otherLabel = (await seedAccount(artist.pool, 'Other Callback Label', ['read', 'write', 'admin'])).secret;
-  redis = new Redis(testRedisUrl());
-  prefix = `${createTestRedisPrefix()}session:`;
+  sessions = testSessions();
   const destination = new Writable({
     write(chunk, _enc, done) {
       logLines.push(String(chunk));
       done();
     },
   });
-  dashboard = buildApp({
+  dashboard = sessions.build({
     logger: createLogger({ level: 'debug', destination }),
-    store: redisKeyValue(redis),
     artistApiUrl: artistUrl,
-    sessionSecret: 'a-test-session-secret-of-at-least-32-chars',
-    sessionTtlSeconds: 600,
-    sessionKeyPrefix: prefix,
-    secureCookies: false,
     shopifyShopOriginTemplate: shopify.originTemplate,
   }).app;
   await dashboard.ready();
@@ -66,8 +51,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dashboard?.close();
-  await deleteRedisPrefix(prefix).catch(() => undefined);
-  redis?.disconnect();
+  await sessions?.close();
   await artist?.close();
   await shopify?.close();
 });

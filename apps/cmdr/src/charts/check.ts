@@ -3,7 +3,7 @@ import { releaseValues } from '../deploy/deploy.ts';
 import { validateManifests } from '../manifests/validate.ts';
 import type { Workspace } from '../projects.ts';
 import { lintChart, renderChart } from './render.ts';
-import { explainValuesError } from './values-errors.ts';
+import { explainChartRule, explainValuesError } from './values-errors.ts';
 import { vendoredProblems } from './vendor.ts';
 
 export interface ChartCheck {
@@ -35,9 +35,8 @@ export async function checkCharts(
       ...(lint.ok ? [] : [`helm lint: ${lint.output.trim()}`]),
       ...(render.ok
         ? []
-        : (explainValuesError(render.error, chartDir, job.values)?.map((l) => `values: ${l}`) ?? [
-            `helm template: ${render.error.trim()}`,
-          ])),
+        : (explainValuesError(render.error, chartDir, job.values)?.map((l) => `values: ${l}`) ??
+          chartRuleProblem(render.error) ?? [`helm template: ${render.error.trim()}`])),
       ...(await validateManifests(render.manifests)).map((p) => `${p.kind}/${p.name}: ${p.message}`),
       // Once per chart: what plain helm (a fresh clone, Argo CD) renders must be what cmdr renders.
       ...(job.env === 'default'
@@ -55,4 +54,10 @@ export async function checkCharts(
     options.onProgress?.(i + 1, jobs.length);
   }
   return results;
+}
+
+/** A rule of the chart's templates (helm's `fail`) as that rule, where it failed as detail. */
+function chartRuleProblem(stderr: string): string[] | undefined {
+  const chartRule = explainChartRule(stderr);
+  return chartRule && [`values: ${chartRule.rule} (helm template: execution error at ${chartRule.at})`];
 }

@@ -68,3 +68,42 @@ describe('cmdr deploy with values the chart schema refuses', () => {
     expect(run.stderr).not.toMatch(/'(allOf|not)' failed|at ''/);
   });
 });
+
+// A rule the schema cannot state (one setting against another) is a `fail` in the chart's templates; helm prints
+// it behind "helm template failed: Error: execution error at (<template>:<line>:<col>):". cmdr puts the rule first.
+describe('cmdr deploy with values a chart template refuses', () => {
+  it("minReplicas above maxReplicas: the rule in words, helm's location only as detail", async () => {
+    const run = await deployWith({ autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 3 } });
+    expect(run.code).toBe(6);
+    expect(run.stderr).toContain(
+      'values of artist-api for staging break a rule of charts/artist-api:\n' +
+        '  - autoscaling.minReplicas (5) must not be greater than autoscaling.maxReplicas (3)\n' +
+        '(helm template: execution error at artist-api/templates/hpa.yaml:',
+    );
+    expect(run.stderr).not.toMatch(/helm template failed|Error: execution error|--debug/);
+  });
+
+  it('cmdr charts check reports the same rule in words', async () => {
+    const file = parse(readFileSync(join(REPO_ROOT, 'projects.yaml'), 'utf8'));
+    const project = file.projects.find((p: { name: string }) => p.name === 'artist-api');
+    project.environments.staging.values = {
+      ...project.environments.staging.values,
+      autoscaling: { enabled: true, minReplicas: 5, maxReplicas: 3 },
+    };
+    file.projects = [project];
+    writeFileSync(join(root, 'projects.yaml'), stringify(file));
+    const run = await cmdr(['--root', root, '--json', 'charts', 'check']);
+    expect(run.code).toBe(6);
+    // --json: the results, then the error line.
+    const results = JSON.parse(run.stdout.slice(0, run.stdout.lastIndexOf('{"error"'))) as {
+      env: string;
+      problems: string[];
+    }[];
+    const staging = results.find((r) => r.env === 'staging');
+    expect(staging?.problems).toContainEqual(
+      expect.stringMatching(
+        /^values: autoscaling\.minReplicas \(5\) must not be greater than autoscaling\.maxReplicas \(3\) \(helm template: execution error at artist-api\/templates\/hpa\.yaml:\d+:\d+\)$/,
+      ),
+    );
+  }, 120_000);
+});

@@ -203,3 +203,15 @@ export function explainValuesError(
   const lines = findings(stderr).flatMap((f) => explain(root, merged, f));
   return lines.length > 0 ? [...new Set(lines)] : undefined;
 }
+
+/**
+ * A rule the chart's templates enforce with `fail` (one the schema cannot state, such as
+ * `autoscaling.minReplicas` not above `autoscaling.maxReplicas`), as helm reports it: `Error: execution error
+ * at (<chart>/templates/<file>:<line>:<col>): <the rule, in the chart's words>`, then a hint about --debug.
+ * Returns the rule alone and where helm says it failed; undefined for any other helm failure.
+ */
+export function explainChartRule(stderr: string): { rule: string; at: string } | undefined {
+  const match = /execution error at \(([^)]*)\): (.+)/.exec(stderr);
+  if (!match) return undefined;
+  return { rule: (match[2] ?? '').trim(), at: match[1] ?? '' };
+}

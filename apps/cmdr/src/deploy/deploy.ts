@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { explainValuesError } from '../charts/values-errors.ts';
+import { explainChartRule, explainValuesError } from '../charts/values-errors.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { helm, runHelm } from '../helm/helm.ts';
 import { stageChart } from '../helm/stage-chart.ts';
@@ -126,14 +126,20 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     const { target, args } = commonArgs(ws, project, options.env, valuesFile, staged.dir);
     const rendered = await runHelm(['template', ...args]);
     if (rendered.code !== 0) {
-      // A values.schema.json failure in words (which setting, which rule); anything else as helm said it.
+      // A values.schema.json failure in words (which setting, which rule), a rule the chart's templates
+      // enforce (minReplicas above maxReplicas) as that rule with helm's words as detail; anything else as helm said it.
+      const helmSaid = rendered.stderr.trim() || rendered.stdout.trim();
       const explained = explainValuesError(rendered.stderr, join(ws.root, project.chart), values);
+      const chartRule = explained ? undefined : explainChartRule(rendered.stderr);
       throw new CmdrError(
         explained
           ? `values of ${project.name} for ${options.env} break ${project.chart}/values.schema.json:\n${explained.map((l) => `  - ${l}`).join('\n')}`
-          : `helm template failed: ${rendered.stderr.trim() || rendered.stdout.trim()}`,
+          : chartRule
+            ? `values of ${project.name} for ${options.env} break a rule of ${project.chart}:\n  - ${chartRule.rule}\n` +
+              `(helm template: execution error at ${chartRule.at})`
+            : `helm template failed: ${helmSaid}`,
         ExitCode.invalid,
-        explained,
+        explained ?? (chartRule ? { rule: chartRule.rule, helm: helmSaid } : undefined),
       );
     }
     const manifests = parseManifests(rendered.stdout);

@@ -50,25 +50,27 @@ export async function buildImages(
   for (const target of targets) {
     onProgress(`building ${target.reference}`);
     const started = Date.now();
-    await buildah(
-      [
-        'bud',
-        '--quiet',
-        '--isolation',
-        'chroot',
-        '--layers',
-        // Pull the base image only when it is not in local storage (docker/build-images.sh can build it).
-        '--pull=false',
-        ...secret,
-        '-f',
-        'docker/Dockerfile',
-        '--build-arg',
-        `APP=${target.project.image}`,
-        '-t',
-        target.reference,
-        '.',
-      ],
-      { cwd: ws.root },
+    await step(targets, target, 'build', () =>
+      buildah(
+        [
+          'bud',
+          '--quiet',
+          '--isolation',
+          'chroot',
+          '--layers',
+          // Pull the base image only when it is not in local storage (docker/build-images.sh can build it).
+          '--pull=false',
+          ...secret,
+          '-f',
+          'docker/Dockerfile',
+          '--build-arg',
+          `APP=${target.project.image}`,
+          '-t',
+          target.reference,
+          '.',
+        ],
+        { cwd: ws.root },
+      ),
     );
     built.push({
       project: target.project.name,
@@ -77,6 +79,32 @@ export async function buildImages(
     });
   }
   return built;
+}
+
+/**
+ * One buildah step for one app: a failure (buildah's non-zero exit, whatever its code) stops the command there
+ * with buildah's exit class, naming the app and image it failed on and what the command had done before it.
+ */
+async function step<T>(
+  targets: readonly ImageTarget[],
+  target: ImageTarget,
+  verb: 'build' | 'push',
+  run: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof CmdrError)) throw error;
+    const index = targets.indexOf(target);
+    const names = (list: readonly ImageTarget[]) => list.map((t) => t.project.name).join(', ');
+    const done =
+      index > 0 ? `; ${verb === 'build' ? 'built' : 'pushed'} before it: ${names(targets.slice(0, index))}` : '';
+    const left = index < targets.length - 1 ? `; not attempted: ${names(targets.slice(index + 1))}` : '';
+    throw new CmdrError(
+      `${verb} of ${target.project.name} (${target.reference}) failed${done}${left}\n${error.message}`,
+      error.exitCode,
+    );
+  }
 }
 
 export interface PushOptions {
@@ -102,17 +130,19 @@ export async function pushImages(
     for (const target of targets) {
       onProgress(`pushing ${target.reference}`);
       const digestFile = join(scratch, `${target.project.name}.digest`);
-      await buildah(
-        [
-          'push',
-          '--quiet',
-          `--tls-verify=${options.tlsVerify}`,
-          '--digestfile',
-          digestFile,
-          target.reference,
-          `docker://${target.reference}`,
-        ],
-        { exitCode: ExitCode.unavailable },
+      await step(targets, target, 'push', () =>
+        buildah(
+          [
+            'push',
+            '--quiet',
+            `--tls-verify=${options.tlsVerify}`,
+            '--digestfile',
+            digestFile,
+            target.reference,
+            `docker://${target.reference}`,
+          ],
+          { exitCode: ExitCode.unavailable },
+        ),
       );
       const digest = readFileSync(digestFile, 'utf8').trim();
       if (!DIGEST.test(digest)) {

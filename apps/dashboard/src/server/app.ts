@@ -20,6 +20,7 @@ import { registerApiProxy } from './api-proxy.ts';
 import { registerAuthRoutes } from './auth.routes.ts';
 import { registerConnectStoreRoute } from './connect-store.routes.ts';
 import { InstallCookie } from './install-cookie.ts';
+import { registerNotFoundPage } from './not-found-page.ts';
 import type { KeyValueStore } from './sealed-store.ts';
 import { SealedSessionStore } from './session-store.ts';
 import { registerShopifyCallbackRoutes } from './shopify-callback.routes.ts';
@@ -174,6 +175,7 @@ export function buildApp(deps: DashboardDeps): Dashboard {
   });
 
   const webRoot = deps.webRoot;
+  registerNotFoundPage(app, webRoot && existsSync(path.join(webRoot, 'index.html')) ? webRoot : undefined);
   if (webRoot && existsSync(path.join(webRoot, 'index.html'))) {
     app.register(fastifyStatic, { root: webRoot, prefix: '/', index: false, wildcard: false });
     app.register(async (scope) => {

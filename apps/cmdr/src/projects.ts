@@ -56,6 +56,43 @@ export function registryProblem(value: string): string | undefined {
   return `${broken.join(', ')}: write ${REGISTRY_FORM}`;
 }
 
+// projects.yaml ships ECR's all-zero account as its registry: a name of the right form that is nobody's registry.
+// What pushes to it or deploys from it refuses it before doing anything (a push would build for minutes and then
+// fail on credentials; a deploy would get as far as pods that cannot pull), saying how to name the real one.
+const PLACEHOLDER_REGISTRY = /^0{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::[0-9]+)?\//;
+
+/** Whether a registry or repository (`host/path[/image]`) is in the placeholder account 000000000000. */
+export function isPlaceholderRegistry(value: string): boolean {
+  return PLACEHOLDER_REGISTRY.test(`${value}/`);
+}
+
+/** The operator's message for a placeholder registry: where it came from, how to name the real one, what was not done. */
+export function placeholderRegistryError(value: string, source: string, outcome: string): CmdrError {
+  return new CmdrError(
+    `${source} is ${value}, a placeholder (AWS account 000000000000, nobody's registry): set CMDR_REGISTRY to ` +
+      `your registry (e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/single) or edit registry: in projects.yaml; ${outcome}`,
+    ExitCode.conflict,
+  );
+}
+
+export interface ChosenRegistry {
+  registry: string;
+  /** Where it came from, in the words of an error message. */
+  source: string;
+}
+
+/**
+ * The registry images are named under and pushed to: `--registry`, else `$CMDR_REGISTRY`, else projects.yaml's.
+ * One given on the command line or in the environment is held to projects.yaml's rules (usage error).
+ */
+export function chooseRegistry(ws: Workspace, flag: string | undefined, env: NodeJS.ProcessEnv): ChosenRegistry {
+  const [given, source] = flag !== undefined ? [flag, '--registry'] : [env.CMDR_REGISTRY, '$CMDR_REGISTRY'];
+  if (given === undefined) return { registry: ws.file.registry, source: "projects.yaml's registry" };
+  const problem = registryProblem(given);
+  if (problem !== undefined) throw new CmdrError(`invalid registry "${given}": ${problem}`, ExitCode.usage);
+  return { registry: given, source };
+}
+
 const registrySchema = z.string().superRefine((value, ctx) => {
   const problem = registryProblem(value);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `"${value}": ${problem}` });

@@ -96,8 +96,11 @@ describe('cmdr deploy (for real)', () => {
     vi.stubEnv('KUBECONFIG', join(dir, 'config'));
     const state = join(dir, 'state.json');
     try {
+      // A registry of a real account: projects.yaml's placeholder is refused before the cluster
+      // (placeholder-registry.test.ts).
       const run = await cmdr(['deploy', 'geo-reporting', '--env', 'staging', '--tag', 'v9'], {
         CMDR_STATE_FILE: state,
+        CMDR_REGISTRY: '123456789012.dkr.ecr.eu-west-1.amazonaws.com/single',
       });
       expect(run.code).toBe(ExitCode.unavailable);
       // The cluster check comes before helm upgrade: it names the context the kubeconfig lacks.

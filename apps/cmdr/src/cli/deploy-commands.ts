@@ -4,6 +4,7 @@ import { vendorLibraries } from '../charts/vendor.ts';
 import { type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { imagesFile } from '../images/record.ts';
+import { chooseRegistry } from '../projects.ts';
 import type { Context } from './context.ts';
 
 function summary(result: DeployResult & { from?: string }): Record<string, unknown> {
@@ -24,6 +25,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
       const ctx = context();
       const ws = ctx.workspace();
       const names = project === 'all' ? ws.file.projects.map((p) => p.name) : [project];
+      const registry = chooseRegistry(ws, undefined, ctx.io.env);
       if (!options.dryRun && names.length > 1) {
         // Every project's namespace and Secrets before the first upgrade: `all` never stops half-deployed.
         for (const name of names) {
@@ -35,6 +37,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
             checkOnly: true,
             stateFile: ctx.stateFile(),
             imagesFile: imagesFile(ctx.io.env, ws.root),
+            registry,
           });
         }
       }
@@ -49,6 +52,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
             dryRun: options.dryRun === true,
             stateFile: ctx.stateFile(),
             imagesFile: imagesFile(ctx.io.env, ws.root),
+            registry,
             ...(options.gitSha ? { gitSha: options.gitSha } : {}),
           }),
         );
@@ -100,6 +104,7 @@ export function registerDeployCommands(program: Command, context: () => Context)
             tagSource: options.tagSource as TagSource,
             stateFile: ctx.stateFile(),
             imagesFile: imagesFile(ctx.io.env, ws.root),
+            registry: chooseRegistry(ws, undefined, ctx.io.env),
             ...(options.expectTag !== undefined ? { expectTag: options.expectTag } : {}),
           },
           (name, tag) => ctx.output.info(`promoting ${name} ${tag}: ${options.from} -> ${options.to}`),

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { buildImages, imageTargets, pushImages } from '../images/images.ts';
 import { imagesFile } from '../images/record.ts';
+import { chooseRegistry, isPlaceholderRegistry, placeholderRegistryError } from '../projects.ts';
 import type { Context } from './context.ts';
 
 interface ImagesOptions {
@@ -23,7 +24,8 @@ export function registerImagesCommands(program: Command, context: () => Context)
     .action(async (names: string[], options: ImagesOptions) => {
       const ctx = context();
       const ws = ctx.workspace();
-      const targets = imageTargets(ws, names, options.tag, options.registry ?? ctx.io.env.CMDR_REGISTRY);
+      const { registry } = chooseRegistry(ws, options.registry, ctx.io.env);
+      const targets = imageTargets(ws, names, options.tag, registry);
       const built = await buildImages(ws, targets, (line) => ctx.output.info(line));
       ctx.output.result(built, () => built.map((b) => `built ${b.image} in ${b.seconds} s`).join('\n'));
     });
@@ -38,7 +40,9 @@ export function registerImagesCommands(program: Command, context: () => Context)
     .action(async (names: string[], options: ImagesOptions & { insecureRegistry?: boolean }) => {
       const ctx = context();
       const ws = ctx.workspace();
-      const targets = imageTargets(ws, names, options.tag, options.registry ?? ctx.io.env.CMDR_REGISTRY);
+      const { registry, source } = chooseRegistry(ws, options.registry, ctx.io.env);
+      if (isPlaceholderRegistry(registry)) throw placeholderRegistryError(registry, source, 'nothing pushed');
+      const targets = imageTargets(ws, names, options.tag, registry);
       const recordFile = imagesFile(ctx.io.env, ws.root);
       const pushed = await pushImages(
         targets,

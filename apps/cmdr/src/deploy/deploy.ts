@@ -9,7 +9,15 @@ import { stageChart } from '../helm/stage-chart.ts';
 import { type PinnedImage, pushedImage } from '../images/record.ts';
 import { parseManifests } from '../manifests/parse.ts';
 import { validateManifests } from '../manifests/validate.ts';
-import { getEnvironment, getProject, type Project, type Workspace } from '../projects.ts';
+import {
+  type ChosenRegistry,
+  getEnvironment,
+  getProject,
+  isPlaceholderRegistry,
+  type Project,
+  placeholderRegistryError,
+  type Workspace,
+} from '../projects.ts';
 import { checkCluster, customResourceNeeds, secretNeeds } from './preflight.ts';
 import { readState, recordDeploy } from './state.ts';
 
@@ -30,6 +38,8 @@ export interface DeployOptions {
    * `cmdr images push` recorded for the tag in `imagesFile`. */
   pinned?: PinnedImage;
   imagesFile?: string;
+  /** The registry an image without a pinned digest is named under ($CMDR_REGISTRY; default projects.yaml's). */
+  registry?: ChosenRegistry;
 }
 
 export interface DeployResult {
@@ -74,12 +84,13 @@ export function releaseValues(
   env: string,
   tag: string,
   pinned?: PinnedImage,
+  registry: string = ws.file.registry,
 ): Record<string, unknown> {
   if (!TAG.test(tag)) throw usageError(`invalid image tag "${tag}"`);
   const target = getEnvironment(ws, project, env);
   const image = pinned
     ? { repository: pinned.repository, tag, digest: pinned.digest }
-    : { repository: `${ws.file.registry}/${project.image}`, tag };
+    : { repository: `${registry}/${project.image}`, tag };
   const fixed: Record<string, unknown> = { environment: env, image };
   if (target.hosts !== undefined) fixed.ingress = { hosts: target.hosts };
   return mergeValues(target.values, fixed);
@@ -116,8 +127,22 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
       ExitCode.conflict,
     );
   }
+  const registry = options.registry ?? { registry: ws.file.registry, source: "projects.yaml's registry" };
+  // Nothing reaches a cluster from the placeholder registry projects.yaml ships: refused before any helm or API call.
+  if (!options.dryRun) {
+    if (pinned !== undefined && isPlaceholderRegistry(pinned.repository)) {
+      throw placeholderRegistryError(
+        pinned.repository,
+        `the image recorded for ${project.name} ${options.tag}`,
+        'then push the images there again (cmdr images push); nothing deployed',
+      );
+    }
+    if (pinned === undefined && isPlaceholderRegistry(registry.registry)) {
+      throw placeholderRegistryError(registry.registry, registry.source, 'nothing deployed');
+    }
+  }
   const digest = pinned?.digest;
-  const values = releaseValues(ws, project, options.env, options.tag, pinned);
+  const values = releaseValues(ws, project, options.env, options.tag, pinned, registry.registry);
   const staged = stageChart(join(ws.root, project.chart));
   const scratch = mkdtempSync(join(tmpdir(), 'cmdr-values-'));
   try {
@@ -153,7 +178,7 @@ export async function deploy(ws: Workspace, options: DeployOptions): Promise<Dep
     }
     const image = pinned
       ? `${pinned.repository}@${pinned.digest}`
-      : `${ws.file.registry}/${project.image}:${options.tag}`;
+      : `${registry.registry}/${project.image}:${options.tag}`;
     const base = {
       project: project.name,
       env: options.env,
@@ -273,6 +298,7 @@ export interface PromoteOptions {
   imagesFile?: string;
   /** Refuse unless `from` runs this tag (CD: the pipeline's own $RELEASE_TAG, never an older or newer one). */
   expectTag?: string;
+  registry?: ChosenRegistry;
 }
 
 /** The tag and digest `project` runs in `from`, refused when it is not the expected tag. */
@@ -311,6 +337,7 @@ export async function promoteEach(
     ...(source.pinned ? { pinned: source.pinned } : {}),
     ...(options.imagesFile ? { imagesFile: options.imagesFile } : {}),
     ...(options.gitSha ? { gitSha: options.gitSha } : {}),
+    ...(options.registry ? { registry: options.registry } : {}),
   });
   if (!options.dryRun && sources.length > 1) for (const source of sources) await deploy(ws, target(source, true));
   const results: (DeployResult & { from: string })[] = [];

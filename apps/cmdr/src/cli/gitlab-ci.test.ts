@@ -167,6 +167,7 @@ async function cmdrParses(argv: string[]): Promise<string> {
 
 // Each cmdr subcommand the pipeline calls, and the test that runs it for real.
 const CMDR_TESTED_BY: Record<string, { file: string; contains: string }> = {
+  'images login': { file: 'apps/cmdr/src/images/login.test.ts', contains: "'images', 'login'" },
   'images build': { file: 'docker/registry-check.sh', contains: 'cmdr images build' },
   'images push': { file: 'apps/cmdr/src/images/registry.int.test.ts', contains: "'images', 'push'" },
   deploy: { file: 'apps/cmdr/src/cli/deploy-commands.test.ts', contains: "'deploy'" },
@@ -216,6 +217,19 @@ describe('.gitlab-ci.yml script lines', () => {
     ).rejects.toThrow(/unknown option/);
     await expect(cmdrParses(['images', 'publish', '--tag', 't'])).rejects.toThrow(/unknown command/);
     expect(() => words('curl https://example.com | sh')).toThrow(/no shell operators/);
+  });
+
+  it('the images job logs buildah in to the registry (ECR token) before it builds and pushes', async () => {
+    const steps: string[] = [];
+    for (const { line } of lines.filter((l) => l.job === 'images')) {
+      const argv = words(line);
+      const prefix = [...BOOTSTRAP, ...CMDR];
+      if (argv.slice(0, prefix.length).join(' ') === prefix.join(' '))
+        steps.push(await cmdrParses(argv.slice(prefix.length)));
+    }
+    expect(steps).toEqual(['images login', 'images build', 'images push']);
+    // The registry it logs in to is the one it pushes to: no line names one (each: $CMDR_REGISTRY, else projects.yaml).
+    for (const { line } of lines.filter((l) => l.job === 'images')) expect(line).not.toContain('--registry');
   });
 
   it("promote every project at once, from deploy-staging's record (not the staging cluster), only this pipeline's tag", async () => {

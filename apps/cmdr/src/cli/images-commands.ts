@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { buildImages, imageTargets, pushImages } from '../images/images.ts';
+import { loginToRegistry } from '../images/login.ts';
 import { imagesFile } from '../images/record.ts';
 import { chooseRegistry, isPlaceholderRegistry, placeholderRegistryError } from '../projects.ts';
 import type { Context } from './context.ts';
@@ -14,6 +15,20 @@ export function registerImagesCommands(program: Command, context: () => Context)
     .command('images')
     .description("build and push each app's image (buildah) and record its digest for deploy and promote");
   const registryHelp = 'registry to name and push to (default: $CMDR_REGISTRY, else projects.yaml registry)';
+
+  images
+    .command('login')
+    .description(
+      'log buildah in to the ECR registry (aws ecr get-login-password | buildah login --password-stdin): before push',
+    )
+    .option('--registry <registry>', registryHelp)
+    .action(async (options: { registry?: string }) => {
+      const ctx = context();
+      const { registry, source } = chooseRegistry(ctx.workspace(), options.registry, ctx.io.env);
+      if (isPlaceholderRegistry(registry)) throw placeholderRegistryError(registry, source, 'not logged in');
+      const login = await loginToRegistry(registry, ctx.io.env);
+      ctx.output.result(login, () => `logged in to ${login.host} (ECR, ${login.region}) for buildah`);
+    });
 
   images
     .command('build')

@@ -15,18 +15,22 @@ function buildahArgs(args: readonly string[], env: NodeJS.ProcessEnv): string[] 
   return ['--storage-driver', env.CMDR_BUILDAH_STORAGE_DRIVER ?? 'vfs', ...args];
 }
 
-/** Runs buildah (never through a shell); resolves with its output whatever the exit code. */
+/** Runs buildah (never through a shell); resolves with its output whatever the exit code. `input` goes to its
+ * standard input (a password for `login --password-stdin`: never in its arguments, never logged). */
 export function runBuildah(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; onStderr?: (line: string) => void } = {},
+  options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; onStderr?: (line: string) => void } = {},
 ): Promise<ToolResult> {
   const env = options.env ?? process.env;
   return new Promise((resolve, reject) => {
     const child = spawn('buildah', buildahArgs(args, env), {
       cwd: options.cwd,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // Standard input: `input`, else closed at once (nothing buildah runs here reads it otherwise).
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    child.stdin.on('error', () => undefined); // a buildah that exits before reading: its exit code says why
+    child.stdin.end(options.input);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
@@ -54,7 +58,12 @@ export function runBuildah(
 /** Like runBuildah, but a non-zero exit becomes a CmdrError carrying buildah's own last lines. */
 export async function buildah(
   args: readonly string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv; exitCode?: (typeof ExitCode)[keyof typeof ExitCode] } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    exitCode?: (typeof ExitCode)[keyof typeof ExitCode];
+  } = {},
 ): Promise<ToolResult> {
   const result = await runBuildah(args, options);
   if (result.code !== 0) {

@@ -1,0 +1,77 @@
+import { spawn } from 'node:child_process';
+import { CmdrError, ExitCode } from '../exit-codes.ts';
+import { buildah } from './buildah.ts';
+
+// An ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]. Its region is the one a login
+// token must come from (a token of another region is refused), so it is read from the host, not from $AWS_REGION.
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+
+export interface RegistryLogin {
+  /** The host buildah logged in to (the registry's first component). */
+  host: string;
+  account: string;
+  region: string;
+}
+
+/** `aws` with its output captured; resolves whatever the exit code (never through a shell). */
+function runAws(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ stdout: string; stderr: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('aws', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'ENOENT'
+          ? new CmdrError(
+              'the AWS CLI is not installed (aws: apt-get install awscli, or AWS CLI v2)',
+              ExitCode.unavailable,
+            )
+          : error,
+      ),
+    );
+    child.on('close', (code) =>
+      resolve({
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        code: code ?? 1,
+      }),
+    );
+  });
+}
+
+/**
+ * `aws ecr get-login-password --region <region> | buildah login --username AWS --password-stdin <host>`, without a
+ * shell: the token (valid 12 hours) goes from one to the other's standard input, never into an argument, a log
+ * or cmdr's output. buildah keeps it in its auth file ($REGISTRY_AUTH_FILE, else its default), where the
+ * `images push` that follows finds it. The AWS credentials are the runner's (instance role, web identity, or
+ * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), read by the AWS CLI as usual.
+ */
+export async function loginToRegistry(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryLogin> {
+  const host = registry.split('/')[0] ?? registry;
+  const ecr = ECR_HOST.exec(host);
+  if (!ecr) {
+    throw new CmdrError(
+      `${host} is not an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com): cmdr images login gets an ECR ` +
+        'token; log in to another registry with buildah login, or hand buildah an auth file as REGISTRY_AUTH_FILE',
+      ExitCode.usage,
+    );
+  }
+  const [, account = '', region = ''] = ecr;
+  const aws = await runAws(['ecr', 'get-login-password', '--region', region], env);
+  const token = aws.stdout.trim();
+  if (aws.code !== 0 || token === '') {
+    const said = (aws.stderr.trim() || 'no token printed').split('\n').slice(-5).join('\n');
+    const unreachable = /could not connect|connect timeout|name resolution|endpoint url/i.test(said);
+    throw new CmdrError(
+      `aws ecr get-login-password --region ${region} failed (exit ${aws.code}): ${said}; not logged in to ${host}`,
+      unreachable ? ExitCode.unavailable : ExitCode.failure,
+    );
+  }
+  await buildah(['login', '--username', 'AWS', '--password-stdin', host], { env, input: token });
+  return { host, account, region };
+}

@@ -1,24 +1,17 @@
 import { CHART_TIME_ZONE } from '@single/contracts';
+import Negotiator from 'negotiator';
 
 // Plain English (formats as en-US does); the page's lang stays `en` for a fan who asked for nothing.
 const DEFAULT_LOCALE = 'en';
 
 /**
- * The fan's locale from Accept-Language: the most preferred tag (by q, then order) that Intl can format dates
- * in, else `en`. Malformed tags and `*` are skipped; a long header is read only so far.
+ * The fan's locale from Accept-Language: the most preferred tag (by q, then order: negotiator's ranking) that
+ * Intl can format dates in, else `en`. Malformed tags and `*` are skipped; a long header is read only so far.
  */
 export function fanLocale(header: string | undefined): string {
-  const ranked = (header ?? '')
-    .slice(0, 1_000)
-    .split(',')
-    .map((entry, index) => {
-      const [tag = '', ...params] = entry.trim().split(';');
-      const q = params.map((p) => /^\s*q=([0-9.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
-      return { tag: tag.trim(), q: q === undefined ? 1 : Number(q), index };
-    })
-    .filter((c) => c.tag && c.tag !== '*' && c.q > 0)
-    .sort((a, b) => b.q - a.q || a.index - b.index);
-  for (const { tag } of ranked) {
+  const ranked = new Negotiator({ headers: { 'accept-language': (header ?? '').slice(0, 1_000) } }).languages();
+  for (const tag of ranked) {
+    if (tag === '*') continue;
     try {
       const [supported] = Intl.DateTimeFormat.supportedLocalesOf([tag]);
       if (supported) return supported;

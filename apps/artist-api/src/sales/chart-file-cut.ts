@@ -1,3 +1,6 @@
+import type { Info } from 'csv-parse';
+import { parse } from 'csv-parse/sync';
+
 /**
  * Cuts a stored chart file (geo-reporting's report_file: RFC 4180, CRLF, header first; columns record_type
  * third, order_line_id and unit_index last) into records kept as their exact bytes, so that an account's
@@ -10,39 +13,22 @@ export interface FileRecord {
 }
 
 export function fileRecords(content: Buffer): FileRecord[] {
-  const text = content.toString('utf8');
-  const records: FileRecord[] = [];
+  // csv-parse's `info.bytes` is the offset just past each record (its line end included): the records' exact
+  // bytes are the slices between them. CRLF or LF ends a record anywhere (no auto-detection from the first);
+  // a stray quote or a short line is read as it stands (the file's lines are never rewritten); an unclosed quote
+  // throws (a corrupt stored file). Its types do not model `info: true`, which wraps each record as {record, info}.
+  const rows = parse(content, {
+    info: true,
+    record_delimiter: ['\r\n', '\n'],
+    relax_column_count: true,
+    relax_quotes: true,
+  }) as unknown as { record: string[]; info: Info }[];
   let start = 0;
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else if (c === '\n' || (c === '\r' && text[i + 1] === '\n')) {
-      const end = c === '\r' ? i + 2 : i + 1;
-      fields.push(field);
-      records.push({ raw: Buffer.from(text.slice(start, end), 'utf8'), fields });
-      fields = [];
-      field = '';
-      start = end;
-      i = end - 1;
-    } else field += c;
-  }
-  if (start < text.length) {
-    fields.push(field);
-    records.push({ raw: Buffer.from(text.slice(start), 'utf8'), fields });
-  }
-  return records;
+  return rows.map(({ record, info }) => {
+    const raw = content.subarray(start, info.bytes);
+    start = info.bytes;
+    return { raw, fields: record };
+  });
 }
 
 /** A data record's unit key as sale_line keys it: `order_line_id|unit_index|kind`. */

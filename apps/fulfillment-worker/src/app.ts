@@ -63,8 +63,8 @@ export function buildWorker(deps: WorkerDeps): Worker {
   const now = deps.now ?? (() => new Date());
   const { pool, logger, messaging } = deps;
   const idleMs = deps.pollIntervalMs ?? 1_000;
-  // Prisma Client on the worker's pool: the scrape-time gauges, readiness, the uninstall step (the batched
-  // handlers and the outboxes stay pg: ARCHITECTURE.md).
+  // Prisma Client on the worker's pool: the scrape-time gauges, readiness, the privacy steps, refunds and the
+  // pre-order tick (the batched snapshot handler and the outboxes stay pg: ARCHITECTURE.md).
   const db = createDbOnPool(pool);
   const handlers = createHandlers({
     pool,
@@ -93,7 +93,7 @@ export function buildWorker(deps: WorkerDeps): Worker {
     ...lease,
     ...(pause ? { afterAccept: (id: string) => pause('after_smtp_accept', id) } : {}),
   });
-  const scheduler = new PreorderScheduler({ pool, now });
+  const scheduler = new PreorderScheduler({ db, now });
   const loops: Record<string, WorkLoop> = {
     scheduler: new WorkLoop({ name: 'preorder-scheduler', idleMs, logger, tick: () => scheduler.tick() }),
     mailer: new WorkLoop({ name: 'mailer', idleMs, logger, tick: () => mailer.tick() }),

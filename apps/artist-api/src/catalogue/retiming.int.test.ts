@@ -44,7 +44,7 @@ describe('re-timing a pre-order through the release PATCH route', () => {
     expect(res.statusCode, res.body).toBeLessThan(300);
     return res.json();
   };
-  const scheduler = () => new PreorderScheduler({ pool: h.pool, now: () => clock });
+  const scheduler = () => new PreorderScheduler({ db: h.database.db, now: () => clock });
   const mailer = () =>
     new Mailer({
       pool: h.pool,

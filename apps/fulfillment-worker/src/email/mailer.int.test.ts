@@ -104,7 +104,7 @@ describe('mailer (SMTP via smtp-server, PostgreSQL outbox)', () => {
         { line_item_id: 13001003, quantity: 1 },
       ],
     });
-    await applyRefund(pool, SHOP, refundAll, clock);
+    await applyRefund(database().db, SHOP, refundAll, clock);
     expect(await mailer().tick()).toBe(1);
     expect(smtp.received).toHaveLength(0);
     const row = await database().db.emailMessage.findFirstOrThrow();

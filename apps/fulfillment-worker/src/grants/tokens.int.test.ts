@@ -111,7 +111,7 @@ describe('download tokens are random and leave no usable link in the database', 
 
     // Its release comes, its email goes: nothing usable is left at all.
     clock = catalogue.preorderInstant;
-    expect(await new PreorderScheduler({ pool, now: () => clock }).tick()).toBe(1);
+    expect(await new PreorderScheduler({ db: database().db, now: () => clock }).tick()).toBe(1);
     expect(await mailer(tokens).tick()).toBe(1);
     expect(linksIn(smtp.received[1]!.source).map(hashToken)).toEqual([preorder.tokenHash]);
     const rows = await dump();
@@ -141,7 +141,7 @@ describe('download tokens are random and leave no usable link in the database', 
     // email (instant-grat tracks), so it is not re-issued: that link, in the fan's mailbox, keeps working, and the
     // email points to it.
     clock = catalogue.preorderInstant;
-    expect(await new PreorderScheduler({ pool, now: () => clock }).tick()).toBe(1);
+    expect(await new PreorderScheduler({ db: database().db, now: () => clock }).tick()).toBe(1);
     expect(await mailer(new DownloadTokens([NEXT_SECRET])).tick()).toBe(1);
     const preorder = await database().db.downloadGrant.findFirstOrThrow({
       where: { releaseId: catalogue.preorderAlbum },

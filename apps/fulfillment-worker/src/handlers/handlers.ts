@@ -21,7 +21,7 @@ import { applyRefund } from './refund-create/apply-refund.ts';
 
 export interface HandlerDeps {
   pool: Pool;
-  /** Prisma Client on the same pool: the privacy steps that moved to it (issue 16). */
+  /** Prisma Client on the same pool: the refund and the privacy steps run on it (issue 16). */
   db: Db;
   tokens: DownloadTokens;
   logger: Logger;
@@ -63,7 +63,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async refundCreated(message) {
       const { envelope, payload } = readEnvelope(message, refundCreated);
-      const outcome = await applyRefund(pool, envelope.shopDomain, payload, now());
+      const outcome = await applyRefund(deps.db, envelope.shopDomain, payload, now());
       if (outcome.status === 'shop_uninstalled') dropped(envelope.topic, envelope.shopDomain, envelope.webhookId);
     },
     async appUninstalled(message) {
@@ -74,7 +74,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async customersRedact(message) {
       const { envelope, payload } = readEnvelope(message, customersRedact);
-      const orders = await redactCustomer(pool, envelope.shopDomain, payload);
+      const orders = await redactCustomer(deps.db, envelope.shopDomain, payload);
       logger.info({ shopDomain: envelope.shopDomain, orders }, 'customer redacted');
     },
     async customersDataRequest(message) {
@@ -87,7 +87,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     },
     async shopRedact(message) {
       const { envelope } = readEnvelope(message, shopRedact);
-      await redactShop(pool, envelope.shopDomain, now());
+      await redactShop(deps.db, envelope.shopDomain, now());
       logger.info({ shopDomain: envelope.shopDomain }, 'shop redacted');
     },
   };

@@ -35,7 +35,7 @@ describe('customers/redact reaches guest orders by email and leaves no sealed li
       customer: { id: 7770001, email: 'riley.fan@example.com' },
       orders_to_redact: [],
     });
-    expect(await redactCustomer(pool, SHOP, request)).toBe(1);
+    expect(await redactCustomer(database().db, SHOP, request)).toBe(1);
 
     const { rows } = await pool.query(
       `SELECT shopify_order_id::text AS id, email, browser_ip, checkout_token, billing_zip FROM orders ORDER BY id`,
@@ -62,7 +62,7 @@ describe('customers/redact reaches guest orders by email and leaves no sealed li
     );
     expect(before.rows[0].n).toBeGreaterThan(0);
 
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     const after = await pool.query(`SELECT count(*)::int AS n FROM download_grant WHERE token_sealed IS NOT NULL`);
     expect(after.rows[0].n).toBe(0);
   });

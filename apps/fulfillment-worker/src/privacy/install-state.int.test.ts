@@ -58,7 +58,7 @@ describe('uninstall by the order’s own time, and reinstall', () => {
       created_at: '2026-11-20T13:00:00Z',
       refund_line_items: [{ line_item_id: before.line_items[0]!.id, quantity: 1 }],
     });
-    expect(await applyRefund(pool, SHOP, refund, now)).toMatchObject({ status: 'applied' });
+    expect(await applyRefund(database().db, SHOP, refund, now)).toMatchObject({ status: 'applied' });
   });
 
   it('a reinstall sets the shop installed again and its new orders fulfil; a stale uninstall changes nothing', async () => {

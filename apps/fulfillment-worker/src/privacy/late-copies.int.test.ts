@@ -20,7 +20,7 @@ describe('copies a redaction reaches', () => {
   const now = new Date();
   const apply = (snapshot: ReturnType<typeof paidOrder>) =>
     applySnapshots({ pool, tokens, now: () => now }, [{ shopDomain: SHOP, snapshot }]);
-  const redact = () => redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+  const redact = () => redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
 
   beforeEach(async () => {
     pool = new pg.Pool({ connectionString: database().url, max: 3 });

@@ -58,7 +58,7 @@ describe('late snapshots after customers/redact', () => {
     await apply(guestOrder());
     expect((await personal(GUEST_ORDER))[0]).toBe(GUEST_EMAIL);
     await redactCustomer(
-      pool,
+      database().db,
       SHOP,
       customersRedact.parse({
         shop_domain: SHOP,
@@ -96,7 +96,7 @@ describe('late snapshots after customers/redact', () => {
 
   it('a customer’s late snapshot does not write the checkout token back', async () => {
     await apply(paidOrder());
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     await apply(paidOrder({ updated_at: later(60) }));
     expect(await personal('5550001001')).toEqual(erased);
   });

@@ -166,13 +166,13 @@ describe('privacy: redaction reaches every owner’s copy through the purges exp
 
   it('customers/redact: the customer’s geo data, delivery payloads, download IPs and event fan blocks; other shops keep theirs', async () => {
     expect(await personal(SHOP)).toEqual(untouched);
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     expect(await personal(SHOP)).toEqual(purged);
     expect(await personal(OTHER_SHOP)).toEqual(untouched);
     // Non-identifying sale data stays: the grants, the sale line, the located sale.
     expect(await db().downloadGrant.count({ where: { orderLine: { order: { shopDomain: SHOP } } } })).toBe(3);
     // A second request (Shopify repeats them) changes nothing and does not fail.
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     expect(await personal(SHOP)).toEqual(purged);
   });
 
@@ -199,7 +199,7 @@ describe('privacy: redaction reaches every owner’s copy through the purges exp
         },
       });
     }
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     const kept = await db().webhookDelivery.findMany({
       where: { shopDomain: SHOP, payload: { not: null } },
       select: { webhookId: true },
@@ -209,7 +209,7 @@ describe('privacy: redaction reaches every owner’s copy through the purges exp
   });
 
   it('shop/redact: everything personal of the shop, in every owner’s tables; other shops keep theirs', async () => {
-    await redactShop(pool, SHOP, new Date());
+    await redactShop(database().db, SHOP, new Date());
     expect(await personal(SHOP)).toEqual(purged);
     expect(await personal(OTHER_SHOP)).toEqual(untouched);
   });

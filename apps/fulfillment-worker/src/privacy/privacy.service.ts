@@ -6,6 +6,7 @@ import {
   locatedSalesOfOrders,
   type Prisma,
   type PurgeScope,
+  type PurgeSql,
   purgeDownloadClientIps,
   purgeFanDataKeys,
   purgeGeoPersonalData,
@@ -16,16 +17,13 @@ import {
   webhookPayloadsOf,
 } from '@single/db';
 import { DATA_REQUEST_EXPORT_DAYS } from '@single/db/commands/data-request-exports';
-import type { Pool } from 'pg';
 import type { CustomersDataRequest, CustomersRedact } from '../shopify/payloads.ts';
-import { inTransaction, lockOrders, type Sql } from '../support/db.ts';
+import { lockOrders, type Tx, WORKER_TRANSACTION } from '../support/db.ts';
 import { redactedEmailHash } from './tombstones.ts';
 
 // Personal data the worker holds: the order's email, customer id, browser IP, checkout token, ZIP and
 // province of both addresses (names and street lines are never stored), the email outbox recipient and the
 // data-request exports. Countries, prices and the sale lines stay: they identify nobody.
-const PERSONAL_ORDER_FIELDS = `email = NULL, browser_ip = NULL, checkout_token = NULL, billing_zip = NULL,
-  billing_province = NULL, shipping_zip = NULL, shipping_province = NULL`;
 
 /**
  * app/uninstalled, at the instant Shopify says it happened (X-Shopify-Triggered-At, else when the dispatcher
@@ -48,132 +46,145 @@ export async function markShopUninstalled(db: Db, shopDomain: string, at: Date, 
 }
 
 /**
+ * The owners' purges (@single/db, shared with their pg callers) inside the redaction's Prisma transaction: the
+ * same statements, constant text with bound values, and the rows each one wrote.
+ */
+function purgeSqlOf(tx: Tx): PurgeSql {
+  return { query: async (text, values = []) => ({ rowCount: await tx.$executeRawUnsafe(text, ...values) }) };
+}
+
+/**
  * Every copy outside the worker's own tables, through each owner's purge (GUIDE: privacy): the dispatcher's
  * delivery log, geo-reporting's captures, located sales, sale lines and fan keys, artist-api's download IPs.
  * The worker's own copy in the sales outbox (events not yet published or kept after publishing) loses
  * its fan block.
  */
-async function purgeEveryCopy(client: Sql, scope: PurgeScope & { customerId?: string }): Promise<void> {
-  await purgeWebhookDeliveryPayloads(client, scope);
-  await purgeGeoPersonalData(client, scope);
-  await purgeDownloadClientIps(client, scope);
+async function purgeEveryCopy(tx: Tx, scope: PurgeScope & { customerId?: string }): Promise<void> {
+  const owners = purgeSqlOf(tx);
+  await purgeWebhookDeliveryPayloads(owners, scope);
+  await purgeGeoPersonalData(owners, scope);
+  await purgeDownloadClientIps(owners, scope);
   // The outbox first: this waits for a relay round that holds these rows (FanSealer) to commit, key and all.
-  await client.query(
-    `UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb) - 'fanSealed'
-     WHERE payload->>'shopDomain' = $1 AND ($2::boolean OR key = ANY($3::text[]))
-       AND (payload->'fan' <> '{}'::jsonb OR payload ? 'fanSealed')`,
-    [scope.shopDomain, scope.all === true, scope.all ? [] : scope.orderIds],
-  );
+  // Typed SQL: jsonb_set and a condition on the payload's fields.
+  await tx.$executeRaw`
+    UPDATE sales_outbox SET payload = jsonb_set(payload, '{fan}', '{}'::jsonb) - 'fanSealed'
+    WHERE payload->>'shopDomain' = ${scope.shopDomain}
+      AND (${scope.all === true}::boolean OR key = ANY(${scope.all ? [] : scope.orderIds}::text[]))
+      AND (payload->'fan' <> '{}'::jsonb OR payload ? 'fanSealed')`;
   // Then the fan data keys, so one that relay round just created is seen and deleted too (the relay makes no
   // new key once the tombstones are committed): every sales.v1 version 2 copy (Kafka, replays) goes dark.
-  await purgeFanDataKeys(client, scope);
+  await purgeFanDataKeys(owners, scope);
 }
 
-async function redactOrders(client: Sql, orderIds: readonly string[]): Promise<void> {
+/**
+ * The orders' personal fields, their emails' recipients and their pre-orders' sealed links. Typed SQL, one array
+ * parameter each: the client binds one parameter per id (`IN ($1, $2, ...)`) and refuses more than PostgreSQL's
+ * 32,767 (P2029), which a shop's redaction reaches.
+ */
+async function redactOrders(tx: Tx, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;
-  await client.query(`UPDATE orders SET ${PERSONAL_ORDER_FIELDS}, updated_at = now() WHERE id = ANY($1::uuid[])`, [
-    orderIds,
-  ]);
-  await client.query(
-    // A `sending` one too: its sender's outcome then finds the row no longer its own and writes nothing.
-    `UPDATE email_message SET "to" = '',
-       status = CASE WHEN status IN ('pending', 'sending') THEN 'failed'::email_status ELSE status END,
-       last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer_redacted' ELSE last_error END,
-       error_class = CASE WHEN status IN ('pending', 'sending') THEN 'no_recipient' ELSE error_class END
-     WHERE order_id = ANY($1::uuid[])`,
-    [orderIds],
-  );
+  // updated_at is the transaction's now() (the client's @updatedAt would write the process clock).
+  await tx.$executeRaw`
+    UPDATE orders SET email = NULL, browser_ip = NULL, checkout_token = NULL, billing_zip = NULL,
+      billing_province = NULL, shipping_zip = NULL, shipping_province = NULL, updated_at = now()
+    WHERE id = ANY(${orderIds}::uuid[])`;
+  // Typed SQL: the status and error fields change by CASE on each row's own status. A `sending` one too: its
+  // sender's outcome then finds the row no longer its own and writes nothing.
+  await tx.$executeRaw`
+    UPDATE email_message SET "to" = '',
+      status = CASE WHEN status IN ('pending', 'sending') THEN 'failed'::email_status ELSE status END,
+      last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer_redacted' ELSE last_error END,
+      error_class = CASE WHEN status IN ('pending', 'sending') THEN 'no_recipient' ELSE error_class END
+    WHERE order_id = ANY(${orderIds}::uuid[])`;
   // A pre-order's sealed link waits for an email that can no longer be sent (its recipient is gone).
-  await client.query(
-    `UPDATE download_grant SET token_sealed = NULL WHERE token_sealed IS NOT NULL
-       AND order_line_id IN (SELECT id FROM order_line WHERE order_id = ANY($1::uuid[]))`,
-    [orderIds],
-  );
+  await tx.$executeRaw`
+    UPDATE download_grant SET token_sealed = NULL WHERE token_sealed IS NOT NULL
+      AND order_line_id IN (SELECT id FROM order_line WHERE order_id = ANY(${orderIds}::uuid[]))`;
 }
 
 /**
  * What stays redacted whatever arrives later (a late or replayed snapshot, apply-snapshots' UPSERT_ORDERS): the
  * orders the request named or we linked to the customer, and the hashes of their emails. Guest orders have no
  * customer id, so redacted_customer alone would let a late orders/updated write their email, IP and ZIP back.
+ * `skipDuplicates`: ON CONFLICT DO NOTHING.
  */
 async function recordTombstones(
-  client: Sql,
+  tx: Tx,
   shopDomain: string,
   names: { orderIds: readonly string[]; emails: readonly (string | null | undefined)[] },
 ): Promise<void> {
-  await client.query(
-    `INSERT INTO redacted_order (shop_domain, shopify_order_id) SELECT $1, unnest($2::bigint[]) ON CONFLICT DO NOTHING`,
-    [shopDomain, [...new Set(names.orderIds)]],
-  );
+  await tx.redactedOrder.createMany({
+    data: [...new Set(names.orderIds)].map((oid) => ({ shopDomain, shopifyOrderId: BigInt(oid) })),
+    skipDuplicates: true,
+  });
   const hashes = names.emails.flatMap((e) => (e?.trim() ? [redactedEmailHash(shopDomain, e)] : []));
-  await client.query(
-    `INSERT INTO redacted_email (shop_domain, email_hash) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
-    [shopDomain, [...new Set(hashes)]],
-  );
+  await tx.redactedEmail.createMany({
+    data: [...new Set(hashes)].map((emailHash) => ({ shopDomain, emailHash })),
+    skipDuplicates: true,
+  });
 }
 
-/** customers/redact: the customer's orders lose their personal fields; tombstones keep late snapshots clean. */
-export async function redactCustomer(pool: Pool, shopDomain: string, request: CustomersRedact): Promise<number> {
-  return inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{
-      id: string;
-      oid: string;
-      checkout_token: string | null;
-      email: string | null;
-    }>(
-      `SELECT id, shopify_order_id::text AS oid, checkout_token, email FROM orders
-       WHERE shop_domain = $1 AND (customer_id = $2 OR shopify_order_id = ANY($3::bigint[])
-         OR lower(btrim(email)) = lower(btrim($4::text)))`,
-      // Guest orders carry no customer id: the shop's orders under the customer's address (any case) are theirs.
-      [shopDomain, request.customer.id, request.orders_to_redact, request.customer.email?.trim() || null],
-    );
+/**
+ * customers/redact: the customer's orders lose their personal fields; tombstones keep late snapshots clean.
+ * One Prisma transaction on the worker's client; the orders' advisory locks come first, before any write, in
+ * the order every writer of an order takes them.
+ */
+export async function redactCustomer(db: Db, shopDomain: string, request: CustomersRedact): Promise<number> {
+  return db.$transaction(async (tx) => {
+    // Typed SQL: the address is matched trimmed and in any case (lower(btrim(...)) on both sides). Guest orders
+    // carry no customer id: the shop's orders under the customer's address are theirs.
+    const rows = await tx.$queryRaw<{ id: string; oid: string; checkout_token: string | null; email: string | null }[]>`
+      SELECT id::text, shopify_order_id::text AS oid, checkout_token, email FROM orders
+      WHERE shop_domain = ${shopDomain} AND (customer_id = ${request.customer.id}::bigint
+        OR shopify_order_id = ANY(${request.orders_to_redact}::bigint[])
+        OR lower(btrim(email)) = lower(btrim(${request.customer.email?.trim() || null}::text)))`;
+    const orderIds = [...rows.map((r) => r.oid), ...request.orders_to_redact];
     await lockOrders(
-      client,
-      [...rows.map((r) => r.oid), ...request.orders_to_redact].map((oid) => ({ shopDomain, shopifyOrderId: oid })),
+      tx,
+      orderIds.map((oid) => ({ shopDomain, shopifyOrderId: oid })),
     );
-    await client.query(
-      `INSERT INTO redacted_customer (shop_domain, customer_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
-      [shopDomain, request.customer.id],
-    );
-    await recordTombstones(client, shopDomain, {
-      orderIds: [...rows.map((r) => r.oid), ...request.orders_to_redact],
+    await tx.redactedCustomer.createMany({
+      data: { shopDomain, customerId: BigInt(request.customer.id) },
+      skipDuplicates: true,
+    });
+    await recordTombstones(tx, shopDomain, {
+      orderIds,
       emails: [request.customer.email, ...rows.map((r) => r.email)],
     });
     await redactOrders(
-      client,
+      tx,
       rows.map((r) => r.id),
     );
-    await client.query('DELETE FROM data_request_export WHERE shop_domain = $1 AND customer_id = $2', [
+    await tx.dataRequestExport.deleteMany({ where: { shopDomain, customerId: BigInt(request.customer.id) } });
+    await purgeEveryCopy(tx, {
       shopDomain,
-      request.customer.id,
-    ]);
-    await purgeEveryCopy(client, {
-      shopDomain,
-      orderIds: [...new Set([...rows.map((r) => r.oid), ...request.orders_to_redact])],
+      orderIds: [...new Set(orderIds)],
       checkoutTokens: rows.flatMap((r) => (r.checkout_token ? [r.checkout_token] : [])),
       customerId: request.customer.id,
     });
     return rows.length;
-  });
+  }, WORKER_TRANSACTION);
 }
 
 /** shop/redact (48 h after uninstall): every personal field of the shop, its exports and its delivery log. */
-export async function redactShop(pool: Pool, shopDomain: string, now: Date): Promise<void> {
-  await inTransaction(pool, async (client) => {
-    const { rows } = await client.query<{ id: string }>('SELECT id FROM orders WHERE shop_domain = $1', [shopDomain]);
+export async function redactShop(db: Db, shopDomain: string, now: Date): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const orders = await tx.order.findMany({ where: { shopDomain }, select: { id: true } });
     await redactOrders(
-      client,
-      rows.map((r) => r.id),
+      tx,
+      orders.map((o) => o.id),
     );
-    await client.query('UPDATE orders SET customer_id = NULL WHERE shop_domain = $1', [shopDomain]);
-    await client.query('DELETE FROM data_request_export WHERE shop_domain = $1', [shopDomain]);
-    await purgeEveryCopy(client, { shopDomain, all: true });
-    await client.query(
-      `INSERT INTO shop (domain, install_state, uninstalled_at, redacted_at, updated_at) VALUES ($1, 'redacted', $2, $2, $2)
-       ON CONFLICT (domain) DO UPDATE SET install_state = 'redacted', redacted_at = $2, access_token = NULL, updated_at = $2`,
-      [shopDomain, now],
-    );
-  });
+    // Typed SQL: the client's @updatedAt would also move updated_at, which this statement leaves alone.
+    await tx.$executeRaw`UPDATE orders SET customer_id = NULL WHERE shop_domain = ${shopDomain}`;
+    await tx.dataRequestExport.deleteMany({ where: { shopDomain } });
+    await purgeEveryCopy(tx, { shopDomain, all: true });
+    // INSERT ... ON CONFLICT (domain) DO UPDATE (Prisma's native upsert: one unique field, no nested writes).
+    await tx.shop.upsert({
+      where: { domain: shopDomain },
+      create: { domain: shopDomain, installState: 'redacted', uninstalledAt: now, redactedAt: now, updatedAt: now },
+      update: { installState: 'redacted', redactedAt: now, accessToken: null, updatedAt: now },
+    });
+  }, WORKER_TRANSACTION);
 }
 
 /**

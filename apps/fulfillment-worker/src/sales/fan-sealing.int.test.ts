@@ -145,7 +145,7 @@ describe('the relay never publishes fan facts it could not validate, nor a key a
       ]);
       const round = relay.tick();
       await waiting(1);
-      const redaction = redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+      const redaction = redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
       await waiting(2);
       await holder.query('ROLLBACK');
       expect(await round).toBe(3);
@@ -169,7 +169,7 @@ describe('the relay never publishes fan facts it could not validate, nor a key a
     const topic = kafka.topic();
     const now = new Date();
     await redactCustomer(
-      pool,
+      database().db,
       SHOP,
       customersRedact.parse({ ...shopifyFixture('customers/redact'), orders_to_redact: [] }),
     );

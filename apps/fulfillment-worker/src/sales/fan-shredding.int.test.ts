@@ -104,7 +104,7 @@ describe('fan facts in sales.v1 are sealed with a per-customer key that a redact
       expect(facts?.emailHash).not.toBe(SHA256_EMAIL);
     }
 
-    await redactCustomer(pool, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
+    await redactCustomer(database().db, SHOP, customersRedact.parse(shopifyFixture('customers/redact')));
     expect(await database().db.fanDataKey.count()).toBe(0);
 
     // Every copy in the topic is still there and still a valid event, and none of them opens any more.

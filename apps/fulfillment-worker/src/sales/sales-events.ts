@@ -1,6 +1,7 @@
 import { SALES_TOPIC, type SalesUnitEvent } from '@single/contracts';
+import { Prisma } from '@single/db';
 import { outboxTraceContext, type TraceHeaders } from '@single/tracing';
-import type { Sql } from '../support/db.ts';
+import { execute, type Runner } from '../support/db.ts';
 
 // The event itself is built by the shared builder (the artist API builds `sale.redeemed` with it too);
 // the worker's names for it stay, so its callers keep importing from here.
@@ -19,7 +20,7 @@ export type TraceOf = (event: SalesUnitEvent) => TraceHeaders | null;
  * relay publishes it under: the trace of a webhook goes on through Kafka to geo-reporting.
  */
 export async function appendSalesEvents(
-  client: Sql,
+  client: Runner,
   events: readonly SalesUnitEvent[],
   traceOf: TraceOf = activeTrace(),
 ): Promise<void> {
@@ -27,13 +28,14 @@ export async function appendSalesEvents(
   // One JSON array parameter: serialised once, no per-element array escaping; the NOTIFY rides along. A row
   // without a trace leaves `t` out, so the column stays SQL NULL.
   const rows = events.map((e) => ({ e, t: traceOf(e) ?? undefined }));
-  await client.query(
-    `WITH added AS (
+  await execute(
+    client,
+    Prisma.sql`WITH added AS (
        INSERT INTO sales_outbox (event_id, topic, key, payload, trace_headers)
-       SELECT (x->'e'->>'eventId')::uuid, $2, x->'e'->>'orderId', x->'e', x->'t' FROM jsonb_array_elements($1::jsonb) AS x
+       SELECT (x->'e'->>'eventId')::uuid, ${SALES_TOPIC}, x->'e'->>'orderId', x->'e', x->'t'
+       FROM jsonb_array_elements(${JSON.stringify(rows)}::jsonb) AS x
        RETURNING 1)
      SELECT pg_notify('sales_outbox', '') FROM (SELECT count(*) FROM added) AS n`,
-    [JSON.stringify(rows), SALES_TOPIC],
   );
 }
 

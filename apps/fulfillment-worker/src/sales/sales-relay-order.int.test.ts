@@ -77,7 +77,7 @@ describe('sales relay: exactly once and in order under partial failures and lost
       { shopDomain: SHOP, snapshot: paidOrder() },
       { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }) },
     ]);
-    await applyRefund(pool, SHOP, refundFixture(), now);
+    await applyRefund(database().db, SHOP, refundFixture(), now);
     return topic;
   }
 

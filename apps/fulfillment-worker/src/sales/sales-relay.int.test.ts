@@ -38,7 +38,7 @@ describe('sales outbox relay to Kafka (real broker)', () => {
       { shopDomain: SHOP, snapshot: paidOrder() },
       { shopDomain: SHOP, snapshot: paidOrder({ id: 5550001002 }) },
     ]);
-    await applyRefund(pool, SHOP, refundFixture(), now);
+    await applyRefund(database().db, SHOP, refundFixture(), now);
 
     const seen: { key: string | null; eventId: string; type: string; payload: unknown }[] = [];
     await bus.subscribe({

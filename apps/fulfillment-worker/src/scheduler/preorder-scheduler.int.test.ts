@@ -33,7 +33,7 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
     database().db.emailMessage.findMany({ where: { kind: 'preorder_available' }, orderBy: { createdAt: 'asc' } });
 
   it("activates a pre-order at its release instant, not at its instant-grat track's; emails and fulfils it once", async () => {
-    const scheduler = new PreorderScheduler({ pool, now: () => clock });
+    const scheduler = new PreorderScheduler({ db: database().db, now: () => clock });
     // The instant-grat track is out: its link already serves it, but the release is not here yet.
     clock = catalogue.trackInstant;
     expect(await scheduler.tick()).toBe(0);
@@ -53,7 +53,9 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
     expect(grant.expiresAt).toBeNull(); // the release's links never expire (0 days)
 
     // A scheduler started later (a restart) finds nothing left to do.
-    expect(await new PreorderScheduler({ pool, now: () => new Date(clock.getTime() + 86_400_000) }).tick()).toBe(0);
+    expect(
+      await new PreorderScheduler({ db: database().db, now: () => new Date(clock.getTime() + 86_400_000) }).tick(),
+    ).toBe(0);
 
     const emails = await database().db.emailMessage.findMany({ orderBy: { createdAt: 'asc' } });
     expect(emails.map((e) => e.kind)).toEqual(['order_downloads', 'preorder_available']);
@@ -78,7 +80,7 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
   it('a release moved earlier opens at its new instant, with its one "it\'s here" email', async () => {
     const earlier = new Date(start.getTime() + 2 * 86_400_000);
     await retime(earlier, new Date(start.getTime() + 86_400_000));
-    const scheduler = new PreorderScheduler({ pool, now: () => clock });
+    const scheduler = new PreorderScheduler({ db: database().db, now: () => clock });
     clock = new Date(earlier.getTime() - 1);
     expect(await scheduler.tick()).toBe(0);
     clock = earlier;
@@ -96,7 +98,7 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
   it('a release moved later does not open at its old instant', async () => {
     const later = new Date(start.getTime() + 20 * 86_400_000);
     await retime(later, catalogue.trackInstant);
-    const scheduler = new PreorderScheduler({ pool, now: () => clock });
+    const scheduler = new PreorderScheduler({ db: database().db, now: () => clock });
     clock = catalogue.preorderInstant;
     expect(await scheduler.tick()).toBe(0);
     expect((await preorderGrant()).status).toBe('scheduled');
@@ -120,7 +122,7 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
       catalogue.preorderAlbum,
       track.id,
     ]);
-    const scheduler = new PreorderScheduler({ pool, now: () => clock });
+    const scheduler = new PreorderScheduler({ db: database().db, now: () => clock });
     clock = new Date(catalogue.trackInstant.getTime() - 1);
     expect(await scheduler.tick()).toBe(0);
     clock = catalogue.trackInstant;
@@ -131,22 +133,22 @@ describe('pre-order scheduler (PostgreSQL, test clock)', () => {
   it('never activates twice when replicas tick at the same moment', async () => {
     clock = catalogue.preorderInstant;
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => new PreorderScheduler({ pool, now: () => clock }).tick()),
+      Array.from({ length: 4 }, () => new PreorderScheduler({ db: database().db, now: () => clock }).tick()),
     );
-    const more = await new PreorderScheduler({ pool, now: () => clock }).tick();
+    const more = await new PreorderScheduler({ db: database().db, now: () => clock }).tick();
     expect(results.reduce((a, b) => a + b, 0) + more).toBe(1);
     expect(await database().db.emailMessage.count({ where: { kind: 'preorder_available' } })).toBe(1);
   });
 
   it('a refunded pre-order is cancelled: never activated, never emailed', async () => {
     await applyRefund(
-      pool,
+      database().db,
       SHOP,
       refundFixture({ refund_line_items: [{ line_item_id: 13001002, quantity: 1 }] }),
       start,
     );
     clock = catalogue.preorderInstant;
-    expect(await new PreorderScheduler({ pool, now: () => clock }).tick()).toBe(0);
+    expect(await new PreorderScheduler({ db: database().db, now: () => clock }).tick()).toBe(0);
     expect((await preorderGrant()).status).toBe('revoked');
     expect(await database().db.emailMessage.count({ where: { kind: 'preorder_available' } })).toBe(0);
   });

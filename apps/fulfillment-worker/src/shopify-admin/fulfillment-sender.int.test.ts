@@ -86,7 +86,7 @@ describe('Shopify digital fulfilment (local Admin API stand-in, PostgreSQL)', ()
     expect(admin.calls.map((c) => c.operation)).toEqual(['FulfillmentOrders']);
     expect((await database().db.fulfillment.findFirstOrThrow()).status).toBe('created');
 
-    await applyRefund(pool, SHOP, refundFixture(), clock);
+    await applyRefund(database().db, SHOP, refundFixture(), clock);
     await database().db.fulfillment.updateMany({ data: { status: 'pending', nextAttemptAt: clock } });
     expect(await sender().tick()).toBe(1);
     expect(admin.calls).toHaveLength(1);

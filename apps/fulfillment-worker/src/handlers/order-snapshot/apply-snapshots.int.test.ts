@@ -108,7 +108,7 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
   });
 
   it('a refund that arrives before the paid order still wins: the refunded unit is never granted nor sold', async () => {
-    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'pending_order' });
+    expect(await applyRefund(t.database().db, SHOP, refundFixture(), now)).toEqual({ status: 'pending_order' });
     await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     const stored = await grants();
     expect(stored.map((g) => g.orderLine.shopifyLineId)).toEqual([13001002n, 13001003n]);
@@ -124,8 +124,14 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
       line_items: fixture.line_items.map((l, i) => (i === 0 ? { ...l, quantity: 3 } : l)),
     };
     await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: threeCopies }]);
-    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 1 });
-    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'applied', grantsRevoked: 0 });
+    expect(await applyRefund(t.database().db, SHOP, refundFixture(), now)).toEqual({
+      status: 'applied',
+      grantsRevoked: 1,
+    });
+    expect(await applyRefund(t.database().db, SHOP, refundFixture(), now)).toEqual({
+      status: 'applied',
+      grantsRevoked: 0,
+    });
 
     const album = (await grants()).filter((g) => g.orderLine.shopifyLineId === 13001001n);
     expect(album.map((g) => [g.unitIndex, g.status])).toEqual([
@@ -154,7 +160,7 @@ describe('order snapshots and refunds (PostgreSQL)', () => {
     const [outcome] = await applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: paidOrder() }]);
     expect(outcome).toEqual({ status: 'shop_uninstalled' });
     expect(await database().db.order.count()).toBe(0);
-    expect(await applyRefund(t.pool, SHOP, refundFixture(), now)).toEqual({ status: 'shop_uninstalled' });
+    expect(await applyRefund(t.database().db, SHOP, refundFixture(), now)).toEqual({ status: 'shop_uninstalled' });
   });
 
   it('processes many orders in one batch, each once', async () => {

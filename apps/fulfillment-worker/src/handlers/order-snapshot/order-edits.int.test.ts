@@ -29,7 +29,12 @@ describe('order edits that change a line quantity (PostgreSQL)', () => {
   };
   const apply = (quantity: number) => applySnapshots(t.ctx, [{ shopDomain: SHOP, snapshot: albumLine(quantity) }]);
   const refund = (id: number, quantity: number) =>
-    applyRefund(t.pool, SHOP, refundFixture({ id, refund_line_items: [{ line_item_id: 13001001, quantity }] }), now);
+    applyRefund(
+      t.database().db,
+      SHOP,
+      refundFixture({ id, refund_line_items: [{ line_item_id: 13001001, quantity }] }),
+      now,
+    );
   const grants = async () =>
     (await db().downloadGrant.findMany({ orderBy: { unitIndex: 'asc' } })).map((g) => [g.unitIndex, g.status]);
   const events = async () => (await sales()).map((e) => [e.type, e.unitIndex]);

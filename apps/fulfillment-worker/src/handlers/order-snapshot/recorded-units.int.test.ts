@@ -29,7 +29,12 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     });
   };
   const refundOne = () =>
-    applyRefund(t.pool, SHOP, refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }), now);
+    applyRefund(
+      t.database().db,
+      SHOP,
+      refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }),
+      now,
+    );
   const reversals = async () =>
     (await sales())
       .filter((e) => e.type === 'sale.reversed')
@@ -147,7 +152,7 @@ describe('recorded units: mappings and order edits after the order (PostgreSQL)'
     await db().productMapping.updateMany({ where: { sku: 'NH-TEE-M-BUNDLE' }, data: { fanPack: false } });
     await apply(tee(2));
     await applyRefund(
-      t.pool,
+      t.database().db,
       SHOP,
       refundFixture({ refund_line_items: [{ line_item_id: 13001003, quantity: 1 }] }),
       now,

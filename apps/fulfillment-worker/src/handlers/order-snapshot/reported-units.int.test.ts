@@ -58,7 +58,7 @@ describe('reported units: net price, bundles, product mappings and track sales (
   it('prices with VAT included (UK, GBP): the net leaves the tax out, and a refund reverses the same amounts', async () => {
     await apply(fixtureOrder('orders/paid-tax-included'));
     await applyRefund(
-      t.pool,
+      t.database().db,
       SHOP,
       refundFixture({ order_id: 5550003001, refund_line_items: [{ line_item_id: 13003001, quantity: 1 }] }),
       now,
@@ -95,7 +95,7 @@ describe('reported units: net price, bundles, product mappings and track sales (
     ]);
 
     await applyRefund(
-      t.pool,
+      t.database().db,
       SHOP,
       refundFixture({ refund_line_items: [{ line_item_id: 13001001, quantity: 1 }] }),
       now,

@@ -76,6 +76,21 @@ describe('GET /metrics on geo-reporting', () => {
     return response.body;
   };
   const lagSeries = () => `geo_sales_consumer_lag{topic="${topic}",group="${group}"}`;
+  /** A scrape as Prometheus 3 asks for it: OpenMetrics first (@single/http's metricsRoute negotiates). */
+  const scrapeOpenMetrics = async () => {
+    const response = await runtime.app.app.inject({
+      method: 'GET',
+      url: '/metrics',
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        accept:
+          'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+      },
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/openmetrics-text; version=1.0.0; charset=utf-8');
+    return response.body;
+  };
 
   it('shows the consumer lag grow while the group is not consuming, and fall to 0 once it is', async () => {
     // The consumer has not joined yet (start() joins it): what is published waits.
@@ -92,6 +107,17 @@ describe('GET /metrics on geo-reporting', () => {
       expect(text).toContain('process_resident_memory_bytes');
       expect(text).toMatch(/http_responses_total\{method="GET",route="\/metrics",status_code="200"\} \d+/);
     });
+    // The same registry in OpenMetrics: the lag, the integrity gauges set from the window, counters as families
+    // without _total and samples with it, # EOF last; the text format after it unchanged.
+    const open = await scrapeOpenMetrics();
+    expect(sample(open, lagSeries())).toBe(5);
+    expect(sample(open, 'geo_capture_integrity_degraded')).toBe(0);
+    expect(open).toContain('# TYPE geo_captures counter');
+    expect(open).toContain('geo_captures_total 0');
+    expect(open.endsWith('\n# EOF\n')).toBe(true);
+    const text = await scrape();
+    expect(text).toContain('# TYPE geo_captures_total counter');
+    expect(text).not.toContain('# EOF');
 
     server = await runtime.start();
     await eventually(async () => {

@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import Negotiator from 'negotiator';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, type OpenMetricsContentType, Registry } from 'prom-client';
 
 export { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
@@ -14,16 +15,70 @@ export function createMetricsRegistry(): Registry {
 }
 
 /**
- * `GET /metrics` in the Prometheus text format (0.0.4, which the Datadog agent's OpenMetrics check reads) and
+ * `GET /metrics` (HEAD too: the same headers, no body) in the format the scraper asks for (`metricsRoute`), and
  * `http_responses_total{method,route,status_code}` counted in an onResponse hook. The route label is the
  * route's pattern (`/d/:token`, never the token), and `unmatched` for a path no route knows, so a scanner
  * cannot grow the series without bound. The charts keep /metrics off the public IngressRoute.
  */
 export function registerMetrics(app: FastifyInstance, registry: Registry): void {
   countResponses(app, registry);
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type(registry.contentType).send(await registry.metrics()),
-  );
+  app.get('/metrics', { logLevel: 'warn' }, metricsRoute(registry));
+}
+
+/**
+ * Whether an Accept header asks for OpenMetrics before the Prometheus text format: its most preferred media range
+ * (by q, then order, as negotiator ranks them; q=0 refuses) that names either. `application/openmetrics-text`
+ * is OpenMetrics; `text/plain`, `text/*` and a missing or wildcard Accept are text 0.0.4, which every scraper
+ * reads (the Datadog agent's OpenMetrics check asks for it unless told to use the latest spec). Parameters
+ * (`version=1.0.0`, Prometheus 3's `escaping=...`) are not compared: prom-client writes one version of each, and
+ * our names need no escaping. Prometheus' own Accept lists OpenMetrics first and gets it.
+ */
+export function prefersOpenMetrics(accept: string | undefined): boolean {
+  let ranked: string[];
+  try {
+    ranked = new Negotiator({ headers: { accept: accept ?? '*/*' } }).mediaTypes();
+  } catch {
+    return false; // an Accept negotiator cannot read: the default format
+  }
+  for (const range of ranked) {
+    const type = range.toLowerCase();
+    if (type === 'application/openmetrics-text') return true;
+    if (type === 'text/plain' || type === 'text/*' || type === '*/*') return false;
+  }
+  return false;
+}
+
+/**
+ * The registry in OpenMetrics 1.0 (`# EOF` last), by prom-client. prom-client renders a registry in its content
+ * type's format, and its OpenMetrics render renames each counter in place (`http_responses_total` becomes
+ * `http_responses` for the HELP and TYPE lines; prometheus/client_js#829): rendered from the app's registry, every
+ * later text scrape would lose `_total` and the monitors' series. So the app's registry stays text 0.0.4 and each
+ * OpenMetrics scrape renders a second registry, of OpenMetrics content type, holding a view of each metric
+ * (`Object.create`): the view reads the metric's values and runs its collect, and the rename lands on the view.
+ */
+export function openMetrics(registry: Registry): Promise<string> {
+  const open = new Registry<OpenMetricsContentType>();
+  open.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+  // getMetricsAsArray() is typed as the metrics' data; it returns the metric objects themselves.
+  for (const metric of registry.getMetricsAsArray()) open.registerMetric(Object.create(metric) as Metric);
+  return open.metrics();
+}
+
+/**
+ * The /metrics handler for `registry`: OpenMetrics when the Accept header prefers it, else text 0.0.4, with the
+ * content type of what was sent and `Vary: Accept`. `beforeRender` runs first on each scrape (gauges set from a
+ * snapshot the app keeps, as geo-reporting's integrity window).
+ */
+export function metricsRoute(registry: Registry, beforeRender?: () => void) {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    beforeRender?.();
+    const open = prefersOpenMetrics(request.headers.accept);
+    const body = open ? await openMetrics(registry) : await registry.metrics();
+    return reply
+      .header('vary', 'Accept')
+      .type(open ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE)
+      .send(body);
+  };
 }
 
 /** `http_responses_total` alone, for an app that serves its registry on a route of its own. */

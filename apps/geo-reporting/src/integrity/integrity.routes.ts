@@ -1,3 +1,4 @@
+import { metricsRoute } from '@single/http';
 import type { FastifyInstance } from 'fastify';
 import type { GeoDatabaseStatus, GeoIp } from '../geoip/geoip.ts';
 import type { IntegrityWindow } from './integrity-window.ts';
@@ -29,7 +30,10 @@ export function registerIntegrityRoutes(app: FastifyInstance, options: Integrity
     attribution: options.attribution,
   }));
 
-  app.get('/metrics', { logLevel: 'warn' }, async (_request, reply) =>
-    reply.type(options.metrics.registry.contentType).send(await options.metrics.render(options.integrity.snapshot())),
+  // The shared route (text 0.0.4 or OpenMetrics by Accept), the integrity gauges set from the window first.
+  app.get(
+    '/metrics',
+    { logLevel: 'warn' },
+    metricsRoute(options.metrics.registry, () => options.metrics.update(options.integrity.snapshot())),
   );
 }

@@ -3,7 +3,7 @@ import type { IntegritySnapshot } from './integrity-window.ts';
 
 /**
  * geo-reporting's metrics on prom-client (a registry of its own with Node's process metrics), served at
- * GET /metrics in the Prometheus text format. The names are those the header-stripping monitor and the
+ * GET /metrics by @single/http's metricsRoute (Prometheus text 0.0.4, or OpenMetrics when the scraper asks). The names are those the header-stripping monitor and the
  * dashboards already use. The integrity gauges are set from the sliding window at each render.
  */
 export class Metrics {
@@ -78,13 +78,18 @@ export class Metrics {
     this.salesEvents.set(key, (this.salesEvents.get(key) ?? 0) + 1);
   }
 
-  /** The whole registry as Prometheus text, with the integrity gauges set from `integrity`. */
-  async render(integrity: IntegritySnapshot): Promise<string> {
+  /** Sets the integrity gauges from `integrity` (the sliding window's snapshot), before a scrape renders them. */
+  update(integrity: IntegritySnapshot): void {
     this.#ratio.reset();
     this.#ratio.set({ window_seconds: integrity.windowSeconds }, integrity.share ?? 0);
     this.#degraded.set(integrity.status === 'degraded' ? 1 : 0);
     this.#windowCaptures.set(integrity.captures);
     this.#windowLimited.set(integrity.limited);
+  }
+
+  /** The whole registry as Prometheus text, with the integrity gauges set from `integrity`. */
+  async render(integrity: IntegritySnapshot): Promise<string> {
+    this.update(integrity);
     return this.registry.metrics();
   }
 }

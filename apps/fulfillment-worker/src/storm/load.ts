@@ -54,7 +54,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function emailArrived(smtp: SmtpRecorder, email: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (smtp.received.some((m) => m.to.includes(email))) return true;
+    if (smtp.firstFor.has(email)) return true;
     await sleep(500);
   }
   return false;

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 const go = async (name: string) => {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
-  await expect.poll(() => page.locator('main h1').textContent()).toBe(name);
+  await expect.poll(() => page.locator('main h1').textContent(), { timeout: 10_000 }).toBe(name);
 };
 
 /** The element that has focus: its text and whether a focus indicator is drawn (outline or box-shadow) on screen. */
@@ -113,13 +113,13 @@ describe('dashboard page details in the browser', () => {
     }
     expect(walked).toEqual(NAV);
     await page.keyboard.press('Enter'); // on the last link, "API keys"
-    await expect.poll(() => page.locator('main h1').textContent()).toBe('API keys');
+    await expect.poll(() => page.locator('main h1').textContent(), { timeout: 10_000 }).toBe('API keys');
     expect(new URL(page.url()).pathname).toBe('/api-keys');
     // And the skip link moves focus into the page.
     await page.goto(stack.url);
     await page.getByTestId('units-sold').waitFor();
     await page.keyboard.press('Tab');
     await page.keyboard.press('Enter');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('content');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), { timeout: 5_000 }).toBe('content');
   });
 }, 120_000);

@@ -45,6 +45,9 @@ export default defineConfig({
           exclude: ['**/*.restart.int.test.ts', '**/*.storm.int.test.ts', '**/node_modules/**', '**/dist/**'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
+          // expect.poll's 1 s default is shorter than a loaded 2-core machine takes to render a page: polls
+          // wait for something that must happen, so the longer bound costs only a failing test's time.
+          expect: { poll: { timeout: 10_000 } },
           // Servers are shared; tests isolate themselves by database, vhost, key prefix and topic.
           fileParallelism: true,
           maxWorkers: 2,

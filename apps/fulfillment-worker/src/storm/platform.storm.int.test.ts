@@ -8,7 +8,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeShopifyAdmin, startFakeShopifyAdmin } from '../test-support/fake-shopify-admin.ts';
 import { seedCatalogue } from '../test-support/fixtures.ts';
-import { answerChecks } from './answers.ts';
+import { answerChecks, refusals } from './answers.ts';
 import { type Fault, runFaults } from './faults.ts';
 import { createLoad, mix } from './load.ts';
 import { rabbitQueues, readSalesTopic } from './observe.ts';
@@ -156,6 +156,8 @@ describe('release-day storm', () => {
       // 2. Rolling restart of every app under a steady load, a tenth of the storm's rate with fans following their
       // links beside it (no fault now: nothing may fail).
       const rollingFrom = Date.now();
+      const proxyRetries = () => Object.values(p.http).reduce((n, h) => n + h.proxy.retried, 0);
+      const retriedBeforeRolling = proxyRetries();
       let rolling = true;
       const steps: string[] = [];
       const restart = p
@@ -275,8 +277,13 @@ describe('release-day storm', () => {
         ['answers', JSON.stringify(countStatuses(sender.answers))],
         ['emails received', `${mail.received.length} for ${outcome.accepted.length} accepted orders`],
         ['sales.v1', `${events.length} events (${units} recorded + ${reversed} reversed expected)`],
-        ['lost', String(outcome.accepted.length - mail.firstFor.size)],
-        ['duplicated', String(Math.max(0, mail.received.length - outcome.accepted.length))],
+        ['503s by code', refusals(sender.answers)],
+        [
+          'proxy: connections retried on another replica',
+          `${proxyRetries()} (${proxyRetries() - retriedBeforeRolling} during the rolling restart)`,
+        ],
+        ['lost', String(outcome.accepted.filter((o) => !mail.firstFor.has(o.email)).length)],
+        ['duplicated', String(duplicatedEmails(mail, outcome.accepted))],
         ['logs', logDir],
       ];
       console.log(`\n${formatTable(checks, facts)}\n`);
@@ -285,6 +292,19 @@ describe('release-day storm', () => {
     large ? 3_600_000 : 1_200_000,
   );
 });
+
+/** Copies beyond the first per accepted order's fan, plus emails to anyone else. */
+function duplicatedEmails(mail: SmtpRecorder, accepted: { email: string }[]): number {
+  const fans = new Set(accepted.map((o) => o.email));
+  const perRecipient = new Map<string, number>();
+  let stray = 0;
+  for (const m of mail.received)
+    for (const to of m.to) {
+      if (!fans.has(to)) stray += 1;
+      else perRecipient.set(to, (perRecipient.get(to) ?? 0) + 1);
+    }
+  return [...perRecipient.values()].reduce((n, count) => n + count - 1, 0) + stray;
+}
 
 function countStatuses(answers: Answer[]): Record<string, number> {
   const counts: Record<string, number> = {};

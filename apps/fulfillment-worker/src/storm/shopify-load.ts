@@ -156,6 +156,18 @@ export interface Answer {
   at: number;
   /** Why there was no answer (the error's code). */
   error?: string;
+  /** A 503's problem code (`storage_unavailable`, `overloaded`, ...): which refusal it was. */
+  code?: string;
+}
+
+/** The `code` of a problem+json body, if it is one. */
+function problemCode(body: ArrayBuffer): string | undefined {
+  try {
+    const code = (JSON.parse(Buffer.from(body).toString('utf8')) as { code?: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export const errorCode = (error: unknown) => {
@@ -198,6 +210,7 @@ export function createSender(options: { retryForMs: number; concurrency?: number
       for (let attempt = 1; ; attempt++) {
         let status = 0;
         let error: string | undefined;
+        let code: string | undefined;
         await slot();
         try {
           const response = await fetch(url, {
@@ -206,15 +219,22 @@ export function createSender(options: { retryForMs: number; concurrency?: number
             body: request.body,
             signal: AbortSignal.timeout(30_000),
           });
-          await response.arrayBuffer();
+          const body = await response.arrayBuffer();
           status = response.status;
+          if (status === 503) code = problemCode(body);
         } catch (e) {
           status = 0;
           error = errorCode(e);
         } finally {
           release();
         }
-        answers.push({ kind: request.kind, status, at: Date.now(), ...(error ? { error } : {}) });
+        answers.push({
+          kind: request.kind,
+          status,
+          at: Date.now(),
+          ...(error ? { error } : {}),
+          ...(code ? { code } : {}),
+        });
         if (status !== 0 && status !== 503) return status;
         if (Date.now() - started > options.retryForMs) {
           givenUp.push({ kind: request.kind, last: status });

@@ -197,9 +197,10 @@ export class Mailer {
    */
   async #record(email: ClaimedEmail, outcome: Outcome): Promise<void> {
     const client = await this.#o.pool.connect();
+    let owned: boolean;
     try {
       await client.query('BEGIN');
-      await client.query(
+      const written = await client.query(
         `UPDATE email_message SET status = $2::email_status, sent_at = coalesce($3, sent_at),
            next_attempt_at = coalesce($4, next_attempt_at), last_error = $5, error_class = $6,
            uncertain_sends = uncertain_sends + $8::int
@@ -215,14 +216,27 @@ export class Mailer {
           outcome.uncertain ? 1 : 0,
         ],
       );
-      await this.#markLinksSent(client, outcome);
-      await this.#wipeTokens(client, email, outcome);
+      // Side effects only when the fence matched. Otherwise another sender claimed the row (this lease ran out)
+      // or a redaction failed it: the row's outcome is theirs, and so are its links, its tokens (the new
+      // sender's email still needs them) and the failure count.
+      owned = written.rowCount === 1;
+      if (owned) {
+        await this.#markLinksSent(client, outcome);
+        await this.#wipeTokens(client, email, outcome);
+      }
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw err;
     } finally {
       client.release();
+    }
+    if (!owned) {
+      this.#o.logger?.warn(
+        { emailId: email.id, attempts: email.attempts, status: outcome.status },
+        'email outcome not written: the row is no longer this attempt’s',
+      );
+      return;
     }
     if (outcome.status === 'failed' && outcome.errorClass) this.#o.metrics?.failed('email', outcome.errorClass);
     if (outcome.uncertain) this.#o.metrics?.uncertainResend('email');
@@ -263,6 +277,11 @@ export class Mailer {
       errorClass: null,
       uncertain: false,
     };
+    // A redacted customer's email (its recipient wiped, privacy.service.ts) is never handed to SMTP: nodemailer
+    // would refuse it, and the fan can no longer be written to. Fails at once, out of the alarm and the redrive.
+    if (email.to.trim() === '') {
+      return { ...outcome, status: 'failed', error: 'no_recipient', errorClass: 'no_recipient' };
+    }
     try {
       const linked: string[] = [];
       const items = this.#linkedItems(email.payload, grants, linked);

@@ -19,6 +19,13 @@ describe('scrubSmtpError: transient or permanent', () => {
     [{ code: 'ETIMEDOUT' }, 'transient'],
     [{ code: 'ESOCKET' }, 'transient'],
     [{ code: 'ECONNREFUSED' }, 'transient'],
+    // nodemailer's own refusal of the envelope or the message, no server reply: the same on every attempt.
+    [{ code: 'EENVELOPE', command: 'API' }, 'permanent'], // no recipient, an invalid address
+    [{ code: 'EMESSAGE', command: 'API' }, 'permanent'], // empty message
+    [{ code: 'EMESSAGE', command: 'MAIL FROM' }, 'permanent'], // larger than the server's SIZE
+    // Anything else without a reply stays unknown (retried like transient).
+    [{ code: 'ENOLINK' }, 'unknown'],
+    [{ code: 'ECONNECTION', command: 'API' }, 'transient'],
     [new Error('a bug'), 'unknown'],
   ])('%o is %s', (err, errorClass) => {
     expect(scrubSmtpError(err).errorClass).toBe(errorClass);

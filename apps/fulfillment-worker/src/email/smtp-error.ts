@@ -3,7 +3,8 @@
  * <riley@example.com>: Recipient address rejected"), and nodemailer puts that reply in the error's message, so
  * the message is never stored or logged: only nodemailer's error code, the SMTP reply code, the command that
  * failed, and a class (`transient` for 4xx, network trouble and timeouts, `permanent` for a 5xx refusal of the
- * envelope or message: see CONNECTION_LEVEL). None of them can hold
+ * envelope or message, or nodemailer's own refusal of them: see CONNECTION_LEVEL, REFUSED_LOCALLY; `unknown`,
+ * retried like `transient`, for anything else). None of them can hold
  * an address, and they are enough to tell a full mailbox from a rejected one or a dead relay.
  */
 export interface ScrubbedSmtpError {
@@ -42,7 +43,9 @@ export function scrubSmtpError(err: unknown): ScrubbedSmtpError {
         : 'transient'
       : CONNECTION_LEVEL.has(code)
         ? 'transient'
-        : 'unknown';
+        : REFUSED_LOCALLY.has(code)
+          ? 'permanent'
+          : 'unknown';
   const beforeEnvelope =
     command === 'API' ||
     NEVER_CONNECTED.has(String(e.originalCode)) ||
@@ -58,6 +61,13 @@ export function scrubSmtpError(err: unknown): ScrubbedSmtpError {
 function ourSenderRefused(command: string | null, responseCode: number): boolean {
   return command === 'MAIL FROM' && responseCode !== 552;
 }
+
+/**
+ * nodemailer's own refusals of the envelope or the message, with no reply from a server: no recipient or an
+ * invalid address (EENVELOPE, command `API`), an empty message or one over the server's advertised size
+ * (EMESSAGE). The same email fails the same way on every attempt, so they are permanent, not `unknown`.
+ */
+const REFUSED_LOCALLY = new Set(['EENVELOPE', 'EMESSAGE']);
 
 /** System errors of a connect that never got through (nodemailer keeps them as `originalCode`). */
 const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);

@@ -89,12 +89,14 @@ async function redactOrders(tx: Tx, orderIds: readonly string[]): Promise<void> 
       billing_province = NULL, shipping_zip = NULL, shipping_province = NULL, updated_at = now()
     WHERE id = ANY(${orderIds}::uuid[])`;
   // Typed SQL: the status and error fields change by CASE on each row's own status. A `sending` one too: its
-  // sender's outcome then finds the row no longer its own and writes nothing.
+  // sender's outcome then finds the row no longer its own and writes nothing. One already `failed` keeps its
+  // last_error but becomes `no_recipient` as well: with a transient or permanent class it would stay under the
+  // failed-emails alarm and be taken by `cmdr outbox redrive --all`, to be sent to '' (issue 15 review).
   await tx.$executeRaw`
     UPDATE email_message SET "to" = '',
       status = CASE WHEN status IN ('pending', 'sending') THEN 'failed'::email_status ELSE status END,
       last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer_redacted' ELSE last_error END,
-      error_class = CASE WHEN status IN ('pending', 'sending') THEN 'no_recipient' ELSE error_class END
+      error_class = CASE WHEN status IN ('pending', 'sending', 'failed') THEN 'no_recipient' ELSE error_class END
     WHERE order_id = ANY(${orderIds}::uuid[])`;
   // A pre-order's sealed link waits for an email that can no longer be sent (its recipient is gone).
   await tx.$executeRaw`

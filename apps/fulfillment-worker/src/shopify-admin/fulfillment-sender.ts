@@ -225,7 +225,7 @@ export class FulfillmentSender {
 
   /** Writes the outcome only while the claim is still this sender's (same attempt, still `sending`). */
   async #finish(row: ClaimedFulfillment, outcome: Outcome): Promise<void> {
-    await this.#o.pool.query(
+    const written = await this.#o.pool.query(
       `UPDATE fulfillment SET status = $2::fulfillment_status, shopify_fulfillment_id = $3::bigint, last_error = $4,
          error_class = $5, next_attempt_at = coalesce($6, next_attempt_at), updated_at = now(),
          uncertain_sends = uncertain_sends + $8::int
@@ -241,6 +241,8 @@ export class FulfillmentSender {
         outcome.status === 'pending' && outcome.uncertain ? 1 : 0,
       ],
     );
+    // Another sender took the row (this lease ran out): its outcome, and its counts, are that sender's.
+    if (written.rowCount !== 1) return;
     if (outcome.status === 'pending' && outcome.uncertain) this.#o.metrics?.uncertainResend('shopify_fulfillment');
     if (outcome.status === 'failed') this.#o.metrics?.failed('shopify_fulfillment', outcome.errorClass);
   }

@@ -113,6 +113,40 @@ describe('cmdr images login', () => {
     expect(calls()).toEqual([]);
   }, 30_000);
 
+  it.each([
+    {
+      form: 'with an explicit port',
+      registry: '123456789012.dkr.ecr.eu-central-1.amazonaws.com:443/single',
+      host: '123456789012.dkr.ecr.eu-central-1.amazonaws.com:443',
+      region: 'eu-central-1',
+    },
+    {
+      form: 'dual-stack (IPv4 and IPv6)',
+      registry: '123456789012.dkr-ecr.us-west-2.on.aws/single',
+      host: '123456789012.dkr-ecr.us-west-2.on.aws',
+      region: 'us-west-2',
+    },
+    {
+      form: 'dual-stack FIPS, with a port',
+      registry: '123456789012.dkr-ecr-fips.us-east-1.on.aws:443/single',
+      host: '123456789012.dkr-ecr-fips.us-east-1.on.aws:443',
+      region: 'us-east-1',
+    },
+  ])(
+    'logs in to an ECR host $form, as images push accepts it',
+    async ({ registry, host, region }) => {
+      const run = await cmdr(['--json', 'images', 'login', '--registry', registry]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout)).toEqual({ host, account: '123456789012', region });
+      expect(calls()).toEqual([
+        `aws ecr get-login-password --region ${region}`,
+        `buildah --storage-driver vfs login --username AWS --password-stdin ${host}`,
+      ]);
+    },
+    30_000,
+  );
+
   it('refuses a registry that is not ECR as a usage error, saying how to log in to it', async () => {
     const run = await cmdr(['images', 'login', '--registry', 'registry.gitlab.com/group/single']);
     expect(run.code).toBe(ExitCode.usage);

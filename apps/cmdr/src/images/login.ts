@@ -2,9 +2,12 @@ import { spawn } from 'node:child_process';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { buildah } from './buildah.ts';
 
-// An ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]. Its region is the one a login
-// token must come from (a token of another region is refused), so it is read from the host, not from $AWS_REGION.
-const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+// An ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], or its dual-stack (IPv4 and IPv6)
+// endpoint <account>.dkr-ecr[-fips].<region>.on.aws (.on.amazonwebservices.com.cn in China), either with an explicit
+// port (:443), as `images push` accepts them. Its region is the one a login token must come from (a token of
+// another region is refused), so it is read from the host, not from $AWS_REGION.
+const ECR_HOST =
+  /^(\d{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.(?:aws|amazonwebservices\.com\.cn))(?::\d{1,5})?$/;
 
 export interface RegistryLogin {
   /** The host buildah logged in to (the registry's first component). */
@@ -56,12 +59,14 @@ export async function loginToRegistry(registry: string, env: NodeJS.ProcessEnv =
   const ecr = ECR_HOST.exec(host);
   if (!ecr) {
     throw new CmdrError(
-      `${host} is not an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com): cmdr images login gets an ECR ` +
+      `${host} is not an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or <account>.dkr-ecr.<region>.on.aws): ` +
+        'cmdr images login gets an ECR ' +
         'token; log in to another registry with buildah login, or hand buildah an auth file as REGISTRY_AUTH_FILE',
       ExitCode.usage,
     );
   }
-  const [, account = '', region = ''] = ecr;
+  const account = ecr[1] ?? '';
+  const region = ecr[2] ?? ecr[3] ?? ''; // the classic host's, or the dual-stack one's
   const aws = await runAws(['ecr', 'get-login-password', '--region', region], env);
   const token = aws.stdout.trim();
   if (aws.code !== 0 || token === '') {

@@ -60,13 +60,38 @@ describe('cmdr deploy with values the chart schema refuses', () => {
       words:
         'secrets.keys[0] "database-url" is not of the form ^[A-Z_][A-Z0-9_]*$ (an environment variable name: capital letters, digits and _)',
     },
+    {
+      rule: 'a PodDisruptionBudget percentage over 100 (Kubernetes refuses it only at apply)',
+      values: { podDisruptionBudget: { enabled: true, maxUnavailable: '150%' } },
+      words:
+        'podDisruptionBudget.maxUnavailable "150%" is not of the form ^(100|[1-9]?[0-9])%$ (a number of pods, or a percentage of them from 0% to 100% (Kubernetes refuses more than 100% at apply))',
+    },
+    {
+      rule: 'a null block (helm deletes the default: before, a nil pointer inside the templates)',
+      values: { autoscaling: null },
+      words:
+        "autoscaling is null: a null removes the chart's default autoscaling settings, which the chart needs (leave autoscaling out to keep the defaults, or give its settings)",
+    },
+    {
+      rule: 'a null nested block',
+      values: { ingress: { rateLimit: null } },
+      words: "ingress.rateLimit is null: a null removes the chart's default ingress.rateLimit settings",
+    },
   ])('names the setting and $rule in words', async ({ values, words }) => {
     const run = await deployWith(values);
     expect(run.code).toBe(6);
     expect(run.stderr).toContain('values of artist-api for staging break charts/artist-api/values.schema.json:');
     expect(run.stderr).toContain(`  - ${words}`);
-    expect(run.stderr).not.toMatch(/'(allOf|not)' failed|at ''/);
+    expect(run.stderr).not.toMatch(/'(allOf|not)' failed|at ''|nil pointer/);
   });
+
+  it('a PodDisruptionBudget percentage of 100 or less, or a number, still renders', async () => {
+    for (const maxUnavailable of ['100%', '0%', '25%', 2]) {
+      const run = await deployWith({ podDisruptionBudget: { enabled: true, maxUnavailable } });
+      expect(run.stderr).not.toContain('break');
+      expect(run.code).toBe(0);
+    }
+  }, 120_000);
 });
 
 // A rule the schema cannot state (one setting against another) is a `fail` in the chart's templates; helm prints

@@ -68,6 +68,18 @@ function schemaAt(root: Schema, parts: readonly string[]): Schema | undefined {
   return node;
 }
 
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The values at a dotted path's segments (undefined where there is nothing). */
+function valueAt(values: unknown, parts: readonly string[]): unknown {
+  return parts.reduce<unknown>(
+    (node, part) => (isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[part] : undefined),
+    values,
+  );
+}
+
 const article = (type: string) => (/^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`);
 
 function describe(node: Schema | undefined): string {
@@ -148,7 +160,23 @@ const RULES: [RegExp, (m: string[], c: Context) => string[]][] = [
   ],
   [
     /^missing propert(?:y|ies) (.+)$/,
-    ([, list = ''], c) => [`${c.where} needs ${list.replaceAll("'", '')}${describe(c.node)}`],
+    ([, list = ''], c) => {
+      // A `null` in the values (projects.yaml's `autoscaling: null`) deletes the chart's default block in helm: the
+      // setting is then missing, though the operator wrote it. Said as what it is.
+      const holder = valueAt(c.values, c.parts);
+      const names = list.replaceAll("'", '').split(', ');
+      const nulled = names.filter((n) => isObject(holder) && Object.hasOwn(holder, n) && holder[n] === null);
+      const absent = names.filter((n) => !nulled.includes(n));
+      const prefix = c.parts.length ? `${c.where}.` : '';
+      return [
+        ...nulled.map(
+          (n) =>
+            `${prefix}${n} is null: a null removes the chart's default ${prefix}${n} settings, which the chart needs ` +
+            `(leave ${prefix}${n} out to keep the defaults, or give its settings)`,
+        ),
+        ...(absent.length > 0 ? [`${c.where} needs ${absent.join(', ')}${describe(c.node)}`] : []),
+      ];
+    },
   ],
   [
     /^'(.*)' does not match pattern '(.*)'$/,

@@ -120,3 +120,61 @@ describe('GET /v1/chart-files/:id', () => {
     expect(after.rawPayload.equals(linesOf(shared.content, a.releaseId))).toBe(true);
   });
 });
+
+describe('stored files the cut finds hard: corrupt, LF, no final line break', () => {
+  let c: Awaited<ReturnType<typeof tenant>>;
+  let d: Awaited<ReturnType<typeof tenant>>;
+  let corrupt: string;
+  let lf: string;
+  let lfContent: Buffer;
+  const store = async (day: string, content: Buffer) =>
+    (
+      await h.pool.query<{ id: string }>(
+        `INSERT INTO report_file (chart, business_date, sha256, content, created_at)
+         VALUES ($1, $2::date, 'x', $3, now() + interval '1 minute') RETURNING id::text`,
+        [chart, day, content],
+      )
+    ).rows[0]!.id;
+
+  beforeAll(async () => {
+    c = await tenant('Files C');
+    d = await tenant('Files D');
+    await seedSales(h.pool, c.releaseId, '2026-11-20');
+    await seedSales(h.pool, d.releaseId, '2026-11-20');
+    await seedSales(h.pool, c.releaseId, '2026-11-21');
+    // 2026-11-20: the day's latest file holds C's and D's lines and one line with an unclosed quote.
+    const good = await seedChartFile(h.pool, chart, '2026-11-20');
+    corrupt = await store('2026-11-20', Buffer.concat([good.content, Buffer.from('R1,"a,S,0036000291452\r\n')]));
+    // 2026-11-21: LF line ends and no final line break (its CRLF twin deleted).
+    const crlf = await seedChartFile(h.pool, chart, '2026-11-21');
+    await h.pool.query('DELETE FROM report_file WHERE id = $1::uuid', [crlf.id]);
+    lfContent = Buffer.from(crlf.content.toString('utf8').replaceAll('\r\n', '\n').replace(/\n$/, ''), 'utf8');
+    lf = await store('2026-11-21', lfContent);
+  });
+
+  it('leaves a corrupt file out of every account’s list (200), and names it at its download', async () => {
+    for (const who of [a, b, c, d]) {
+      const res = await get(`/v1/chart-files?chart=${chart}`, who);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().items.map((f: { id: string }) => f.id)).not.toContain(corrupt);
+    }
+    const mine = await get(`/v1/chart-files/${corrupt}`, c);
+    expect(mine.statusCode, mine.body).toBe(409);
+    expect(mine.headers['content-type']).toContain('application/problem+json');
+    expect(mine.json()).toMatchObject({ code: 'chart_file_unreadable' });
+    // To an account without lines in it, unknown as any other file.
+    expect((await get(`/v1/chart-files/${corrupt}`, a)).statusCode).toBe(404);
+  });
+
+  it('lists a file with LF line ends and no final line break, as its download serves it', async () => {
+    const list = (await get(`/v1/chart-files?chart=${chart}`, c)).json();
+    const item = list.items.find((f: { id: string }) => f.id === lf);
+    expect(item, JSON.stringify(list.items)).toMatchObject({ businessDate: '2026-11-21', lines: 2 });
+    const download = await get(`/v1/chart-files/${lf}`, c);
+    expect(download.statusCode, download.body).toBe(200);
+    expect(item.sha256).toBe(download.headers.etag?.toString().replaceAll('"', ''));
+    expect(download.body.split('\n')).toHaveLength(3); // header and two lines, as stored (the last without an end)
+    expect((await get(`/v1/chart-files/${lf}`, d)).statusCode).toBe(404);
+    expect((await get(`/v1/chart-files?chart=${chart}`, d)).json().items).toEqual([]);
+  });
+});

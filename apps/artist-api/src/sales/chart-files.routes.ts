@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Prisma } from '@single/db';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { accountDb, principalOf } from '../auth/authenticate.ts';
 import { decodeCursor, encodeCursor, pageOf } from '../support/pagination.ts';
-import { notFound } from '../support/problems.ts';
+import { conflict, notFound } from '../support/problems.ts';
 import { problemResponses } from '../support/responses.ts';
 import { cutFile, fileRecords } from './chart-file-cut.ts';
 
@@ -36,11 +37,35 @@ interface StoredFile {
 }
 
 /**
+ * Whether some sale line of the account is a record of the stored file `f`, as the cut reads records: its
+ * last two fields `,order_line_id,unit_index` followed by CRLF, LF or the file's end (a last line without a
+ * line end). A prefilter for paging in SQL; the cut decides.
+ */
+const holdsAccountLines = (request: FastifyRequest) => Prisma.sql`EXISTS (
+  SELECT 1 FROM sale_line sl JOIN release r ON r.id = sl.release_id JOIN artist a ON a.id = r.artist_id
+    CROSS JOIN LATERAL (SELECT convert_to(',' || sl.order_line_id || ',' || sl.unit_index, 'UTF8') AS k) u
+  WHERE a.account_id = ${principalOf(request).accountId}::uuid AND sl.chart = f.chart
+    AND (position(u.k || decode('0d0a', 'hex') IN f.content) > 0
+      OR position(u.k || decode('0a', 'hex') IN f.content) > 0
+      OR substring(f.content FROM greatest(length(f.content) - length(u.k) + 1, 1)) = u.k))`;
+
+/** A stored file csv-parse cannot read (an unclosed quote): named, never a 500. */
+class UnreadableFile extends Error {}
+
+/**
  * The account's lines of a stored file, byte for byte: a file covers every account, so its records are
  * matched by unit (order line, unit index, sale or return) to the account's sale lines, never recomputed.
+ * Throws UnreadableFile for a file that does not parse (its id logged, never its content).
  */
 async function accountCut(request: FastifyRequest, file: StoredFile) {
-  const records = fileRecords(Buffer.from(file.content));
+  let records: ReturnType<typeof fileRecords>;
+  try {
+    records = fileRecords(Buffer.from(file.content));
+  } catch (err) {
+    const reason = err instanceof Error && 'code' in err ? String(err.code) : 'parse_error';
+    request.log.error({ chartFileId: file.id, reason }, 'stored chart file unreadable: left out');
+    throw new UnreadableFile(file.id);
+  }
   const orderLineIds = [...new Set(records.slice(1).map((r) => r.fields.at(-2) ?? ''))];
   // Raw SQL: sale_line is geo-reporting's (read-only here); release -> artist -> account is the owner.
   const rows = await accountDb(request).$queryRaw<{ key: string }[]>`
@@ -69,7 +94,8 @@ export function registerChartFileRoutes(app: FastifyInstance) {
         summary: "The chart files generated with some of the account's lines, newest business day first",
         description:
           "One per business day: the day's latest stored file (a day regenerated with corrections keeps its " +
-          'earlier files, served by id). Days without a stored file are not listed.',
+          'earlier files, served by id). Days without a stored file are not listed, nor is a stored file that ' +
+          'does not parse (corrupt; logged by id).',
         querystring: z.object({
           chart: chartName,
           limit: z.coerce.number().int().min(1).max(100).default(30).describe('Page size (1-100).'),
@@ -88,16 +114,17 @@ export function registerChartFileRoutes(app: FastifyInstance) {
               FROM report_file
               WHERE chart = ${chart} AND (${before}::date IS NULL OR business_date < ${before}::date)
               ORDER BY business_date DESC, created_at DESC, id DESC) f
-        WHERE EXISTS (
-          SELECT 1 FROM sale_line sl JOIN release r ON r.id = sl.release_id JOIN artist a ON a.id = r.artist_id
-          WHERE a.account_id = ${principalOf(request).accountId}::uuid AND sl.chart = f.chart
-            AND position(convert_to(',' || sl.order_line_id || ',' || sl.unit_index || E'\r\n', 'UTF8') IN f.content) > 0)
+        WHERE ${holdsAccountLines(request)}
         ORDER BY f.business_date DESC LIMIT ${limit + 1}`;
       const page = files.slice(0, limit);
       const items = [];
       for (const file of page) {
-        const cut = await accountCut(request, file);
-        if (cut.lines === 0) continue;
+        // One unreadable stored file is left out (logged), never a 500 for every account listing its day.
+        const cut = await accountCut(request, file).catch((err: unknown) => {
+          if (err instanceof UnreadableFile) return null;
+          throw err;
+        });
+        if (!cut || cut.lines === 0) continue;
         const { id, businessDate, generatedAt } = file;
         items.push({
           id,
@@ -124,18 +151,28 @@ export function registerChartFileRoutes(app: FastifyInstance) {
         summary: "The account's lines of a stored chart file, as CSV exactly as they were sent",
         description:
           "The file's header and the account's records, byte for byte as stored (CRLF). 404 for an unknown file " +
-          'or one without any of your lines.',
+          'or one without any of your lines; 409 `chart_file_unreadable` for a stored file that does not parse ' +
+          '(corrupt: the list leaves it out).',
         params: z.object({ id: z.uuid() }),
         response: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...problemResponses },
       },
     },
     async (request, reply) => {
-      const [file] = await accountDb(request).$queryRaw<StoredFile[]>`
-        SELECT id::text AS id, chart, to_char(business_date, 'YYYY-MM-DD') AS "businessDate",
-               created_at AS "generatedAt", content
-        FROM report_file WHERE id = ${request.params.id}::uuid`;
+      const [file] = await accountDb(request).$queryRaw<(StoredFile & { yours: boolean })[]>`
+        SELECT f.id::text AS id, f.chart, to_char(f.business_date, 'YYYY-MM-DD') AS "businessDate",
+               f.created_at AS "generatedAt", f.content, ${holdsAccountLines(request)} AS yours
+        FROM report_file f WHERE f.id = ${request.params.id}::uuid`;
       if (!file) throw notFound('Chart file');
-      const cut = await accountCut(request, file);
+      const cut = await accountCut(request, file).catch((err: unknown) => {
+        if (!(err instanceof UnreadableFile)) throw err;
+        // Named only to an account whose lines the file seems to hold: to others it is unknown, as ever.
+        if (!file.yours) throw notFound('Chart file');
+        throw conflict(
+          'chart_file_unreadable',
+          'The stored chart file cannot be read',
+          'The stored file is corrupt (it does not parse as CSV); the list leaves it out. Its lines stay at GET /v1/sales/chart-lines.',
+        );
+      });
       if (cut.lines === 0) throw notFound('Chart file');
       return reply
         .type('text/csv; charset=utf-8')

@@ -30,15 +30,28 @@ const isEnglish = (locale: string) => new Intl.Locale(locale).language === 'en';
  */
 export const pageLang = (locale: string) => (isEnglish(locale) ? locale : 'en');
 
+/** What follows every instant on the page, in the page's English (outside the date's own `lang`). */
+export const ZONE_NOTE = '(New York time)';
+
 /**
- * An instant as the fan reads it: in their locale's conventions, in the chart's zone, named (the page is made
- * before the fan's zone is known; the countdown beside it is relative). `lang` when not the page's language.
+ * An instant as the fan reads it: in their locale's conventions, in the chart's zone (named by `ZONE_NOTE`
+ * after it: the page is made before the fan's zone is known; the countdown beside it is relative). `text` is
+ * the date alone, in `lang` when that is not the page's English; `rtl` when that language writes right to left.
  */
-export function fanInstant(iso: string, locale: string): { text: string; lang: string | undefined } {
+export function fanInstant(iso: string, locale: string): { text: string; lang: string | undefined; rtl: boolean } {
   const text = new Intl.DateTimeFormat(locale, {
     dateStyle: 'long',
     timeStyle: 'short',
     timeZone: CHART_TIME_ZONE,
   }).format(new Date(iso));
-  return { text: `${text} (New York time)`, lang: isEnglish(locale) ? undefined : locale };
+  return { text, lang: isEnglish(locale) ? undefined : locale, rtl: isRightToLeft(locale) };
+}
+
+// Scripts written right to left (Intl.Locale#getTextInfo is not in every engine yet): Arabic, Hebrew,
+// Thaana, Syriac, N'Ko, Adlam, Rohingya.
+const RTL_SCRIPTS = new Set(['Arab', 'Hebr', 'Thaa', 'Syrc', 'Nkoo', 'Adlm', 'Rohg']);
+
+function isRightToLeft(locale: string): boolean {
+  const script = new Intl.Locale(locale).maximize().script;
+  return script !== undefined && RTL_SCRIPTS.has(script);
 }

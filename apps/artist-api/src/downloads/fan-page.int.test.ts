@@ -114,12 +114,19 @@ describe('the download page (GET /d/:token, text/html)', () => {
     // German conventions inside the English page: the date carries its own lang.
     const german = await page('de-DE,de;q=0.9,en;q=0.8');
     expect(german).toMatch(/^<!doctype html>\n<html lang="en">/);
-    expect(german).toContain(`Arrives on <span lang="de-DE">${inNewYork('de-DE')} (New York time)</span>`);
+    expect(german).toContain(`Arrives on <bdi lang="de-DE">${inNewYork('de-DE')}</bdi> (New York time)`);
     // A British fan: the page is in their English, the date in their order and clock.
     const british = await page('en-GB,en;q=0.9');
     expect(british).toMatch(/^<!doctype html>\n<html lang="en-GB">/);
     expect(british).toContain(`Arrives on ${inNewYork('en-GB')} (New York time)`);
     expect(british).not.toContain(inNewYork('en-US'));
+    // Arabic or Hebrew: the date isolated right to left, the English note outside it.
+    const arabic = await page('ar');
+    expect(arabic).toMatch(/^<!doctype html>\n<html lang="en">/);
+    expect(arabic).toContain(`Arrives on <bdi lang="ar" dir="rtl">${inNewYork('ar')}</bdi> (New York time)`);
+    expect(arabic).not.toMatch(/<span lang="ar">[^<]*New York/);
+    const hebrew = await page('he-IL,he;q=0.9');
+    expect(hebrew).toContain(`Arrives on <bdi lang="he-IL" dir="rtl">${inNewYork('he-IL')}</bdi> (New York time)`);
     // A refused press of a track not out yet: its date in the fan's locale too.
     const refusal = await h.api.app.inject({
       method: 'POST',
@@ -128,7 +135,7 @@ describe('the download page (GET /d/:token, text/html)', () => {
       payload: 'format=flac&track=2',
     });
     expect(refusal.statusCode).toBe(409);
-    expect(refusal.body).toContain(`It arrives on <span lang="de">${inNewYork('de')} (New York time)</span>`);
+    expect(refusal.body).toContain(`It arrives on <bdi lang="de">${inNewYork('de')}</bdi> (New York time)`);
   });
 
   it('the file comes only from the form: a POST with the picked format and the pressed button', async () => {

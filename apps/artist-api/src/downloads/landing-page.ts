@@ -1,13 +1,18 @@
 import escapeHtml from 'escape-html';
 import { COUNTDOWN_SCRIPT, COUNTDOWN_SCRIPT_HASH } from './countdown-script.ts';
-import { fanInstant, pageLang } from './fan-locale.ts';
+import { fanInstant, pageLang, ZONE_NOTE } from './fan-locale.ts';
 import type { LandingView } from './landing-view.ts';
 
 const e = (s: string) => escapeHtml(s);
-/** An instant in the fan's locale, as HTML: in its own `lang` when that is not the page's English. */
+/**
+ * An instant in the fan's locale, as HTML: the date in its own `lang` when that is not the page's English,
+ * isolated (`<bdi>`, and `dir` for a right-to-left language) so that it neither reorders nor is reordered by
+ * the English around it; the zone's note, English, after it.
+ */
 function when(iso: string, locale: string): string {
-  const { text, lang } = fanInstant(iso, locale);
-  return lang ? `<span lang="${e(lang)}">${e(text)}</span>` : e(text);
+  const { text, lang, rtl } = fanInstant(iso, locale);
+  const date = lang ? `<bdi lang="${e(lang)}"${rtl ? ' dir="rtl"' : ''}>${e(text)}</bdi>` : e(text);
+  return `${date} ${ZONE_NOTE}`;
 }
 
 /**

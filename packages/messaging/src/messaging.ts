@@ -76,6 +76,8 @@ const noopLogger: MessagingLogger = {
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** How long a dead-letter operation waits for the broker to put back the messages its peek held. */
+const RETURN_WAIT_MS = 2_000;
 
 /**
  * The messaging client: one connection per process, re-established with backoff; the topology re-applied
@@ -626,17 +628,20 @@ export class MessagingClient implements Messaging {
    * crash in between leaves a duplicate, never a loss. Messages whose original queue is unknown stay.
    */
   redrive(deadLetterQueue: string, options: { limit: number }): Promise<RedriveResult> {
-    return this.#oneAtATime(deadLetterQueue, () =>
-      this.#withChannel(async (channel) => {
-        const result: RedriveResult = { redriven: 0, skipped: 0 };
-        while (result.redriven + result.skipped < options.limit) {
-          const message = await channel.get(deadLetterQueue, { noAck: false });
-          if (!message) break;
-          if (await this.#redriveOne(channel, deadLetterQueue, message, toDeadLetter(message))) result.redriven++;
-          else result.skipped++;
-        }
-        return result;
-      }),
+    return this.#oneAtATime(
+      deadLetterQueue,
+      () =>
+        this.#withChannel(async (channel) => {
+          const result: RedriveResult = { redriven: 0, skipped: 0 };
+          while (result.redriven + result.skipped < options.limit) {
+            const message = await channel.get(deadLetterQueue, { noAck: false });
+            if (!message) break;
+            if (await this.#redriveOne(channel, deadLetterQueue, message, toDeadLetter(message))) result.redriven++;
+            else result.skipped++;
+          }
+          return result;
+        }),
+      (result) => result.redriven,
     );
   }
 
@@ -674,24 +679,27 @@ export class MessagingClient implements Messaging {
     deadLetterQueue: string,
     options: { max: number; select: (letter: DeadLetter) => boolean },
   ): Promise<RedriveResult> {
-    return this.#oneAtATime(deadLetterQueue, () =>
-      this.#withChannel(async (channel) => {
-        const result: RedriveResult = { redriven: 0, skipped: 0 };
-        await peekQueue(
-          channel,
-          deadLetterQueue,
-          options.max,
-          async (message) => {
-            const letter = toDeadLetter(message);
-            if (!options.select(letter)) return;
-            if (await this.#redriveOne(channel, deadLetterQueue, message, letter)) result.redriven++;
-            else result.skipped++;
-          },
-          // Each selected message may wait for its publish confirm.
-          Date.now() + 2 * this.#publishTimeoutMs,
-        );
-        return result;
-      }),
+    return this.#oneAtATime(
+      deadLetterQueue,
+      () =>
+        this.#withChannel(async (channel) => {
+          const result: RedriveResult = { redriven: 0, skipped: 0 };
+          await peekQueue(
+            channel,
+            deadLetterQueue,
+            options.max,
+            async (message) => {
+              const letter = toDeadLetter(message);
+              if (!options.select(letter)) return;
+              if (await this.#redriveOne(channel, deadLetterQueue, message, letter)) result.redriven++;
+              else result.skipped++;
+            },
+            // Each selected message may wait for its publish confirm.
+            Date.now() + 2 * this.#publishTimeoutMs,
+          );
+          return result;
+        }),
+      (result) => result.redriven,
     );
   }
 
@@ -719,10 +727,22 @@ export class MessagingClient implements Messaging {
    * A peek holds the messages it read until its channel closes, and another peek or redrive running meanwhile
    * would not see them (a listing missing letters, a redrive answering "not found"): this client runs its
    * dead-letter operations on a queue one after the other. Other processes (replicas, cmdr) can still overlap.
+   * The broker puts a closed channel's unacked messages back asynchronously, so a turn ends only once the queue
+   * holds again what it held before, less what the turn took (`taken`), or after RETURN_WAIT_MS: without that
+   * wait the next turn could count an emptied queue and read nothing.
    */
-  #oneAtATime<T>(queue: string, run: () => Promise<T>): Promise<T> {
+  #oneAtATime<T>(queue: string, run: () => Promise<T>, taken: (result: T) => number = () => 0): Promise<T> {
     const previous = this.#deadLetterTurns.get(queue) ?? Promise.resolve();
-    const turn = previous.then(run, run);
+    const go = async () => {
+      const before = await this.inspectQueue(queue).then(
+        (stats) => stats.messageCount,
+        () => undefined,
+      );
+      const result = await run();
+      if (before !== undefined) await this.#untilReturned(queue, before - taken(result));
+      return result;
+    };
+    const turn = previous.then(go, go);
     const settled = turn.then(
       () => undefined,
       () => undefined,
@@ -732,6 +752,17 @@ export class MessagingClient implements Messaging {
       if (this.#deadLetterTurns.get(queue) === settled) this.#deadLetterTurns.delete(queue);
     });
     return turn;
+  }
+
+  /** Waits (bounded) until `queue` holds at least `ready` ready messages again; a failed check ends the wait. */
+  async #untilReturned(queue: string, ready: number): Promise<void> {
+    if (ready <= 0) return;
+    const deadline = Date.now() + RETURN_WAIT_MS;
+    try {
+      while ((await this.inspectQueue(queue)).messageCount < ready && Date.now() < deadline) await sleep(20);
+    } catch {
+      // The broker went away: the next operation reports it.
+    }
   }
 
   // ------------------------------------------------------------------ shutdown

@@ -1,7 +1,7 @@
 import { seedRelease } from '@single/artist-api/test-support/seed';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './browser.ts';
+import { expectAccessible, launchChromium } from './browser.ts';
 import { type Stack, startStack } from './stack.ts';
 
 // Details the main browser test does not look at: the Releases page's countdown, the US-states map, and a
@@ -69,6 +69,13 @@ describe('dashboard page details in the browser', () => {
     expect(first).toMatch(/^3d [45]h \d+m \d+s$/);
     await expect.poll(() => countdown.textContent(), { timeout: 3_000, interval: 200 }).not.toBe(first);
     expect(await detail.locator('table time').count()).toBe(1);
+    // Read out in full words, as a timer (not announced at every tick).
+    expect(await countdown.getAttribute('role')).toBe('timer');
+    expect(await countdown.getAttribute('aria-label')).toMatch(
+      /^3 days, [45] hours, \d+ minutes?,( and)? \d+ seconds?$/,
+    );
+    // The release instant names its chart business day, as the overview does.
+    expect(await detail.locator('dl dd').nth(1).textContent()).toMatch(/\(business day [A-Z][a-z]{2} \d{1,2}, \d{4}\)/);
 
     const released = page.getByRole('button', { name: `${stack.releaseTitle} · Released` });
     await released.click();
@@ -76,6 +83,32 @@ describe('dashboard page details in the browser', () => {
     await releasedDetail.getByRole('heading', { name: 'Tracks' }).waitFor();
     expect(await releasedDetail.locator('time').count()).toBe(0);
     expect(await releasedDetail.textContent()).not.toMatch(/\d+d \d+h \d+m \d+s/);
+  });
+
+  it("counts down in the viewer's locale: German units shown and read out", async () => {
+    const context = await browser.newContext({ locale: 'de-DE' });
+    try {
+      const german = await context.newPage();
+      await german.goto(`${stack.url}/auth/link/${await stack.signInLinks.issue(stack.secret)}`);
+      await german.getByTestId('units-sold').waitFor();
+      await german
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Releases', exact: true })
+        .click();
+      const preorder = german.getByRole('button', { name: `${PREORDER} · Pre-order` });
+      await preorder.click();
+      const countdown = german.locator(`#${await preorder.getAttribute('aria-controls')} dl time`);
+      await countdown.waitFor();
+      const text = (await countdown.textContent()) ?? '';
+      expect(text).toMatch(/^3 T, [45] ?(h|Std\.), \d+ Min\. und \d+ Sek\.$/);
+      expect(text).not.toMatch(/\d+d /);
+      expect(await countdown.getAttribute('aria-label')).toMatch(
+        /^3 Tage, [45] Stunden, \d+ Minuten? und \d+ Sekunden?$/,
+      );
+      await expectAccessible(german, 'releases, countdown open (de-DE)'); // the timer's label is allowed
+    } finally {
+      await context.close();
+    }
   });
 
   it("draws the US states, the seeded state's sales coloured and labelled", async () => {

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { truncatedNote } from '../all-pages.ts';
 import { Countdown } from '../countdown.tsx';
-import { formatInstant, formatNumber } from '../format.ts';
+import { businessDayOf, formatDay, formatInstant, formatNumber } from '../format.ts';
 import { useReleases } from '../hooks.ts';
 import { Mappings } from '../mappings.tsx';
 import type { Release } from '../types.ts';
@@ -23,7 +23,7 @@ function ReleaseDetail({ release }: { release: Release }) {
         <dd>{release.upc}</dd>
         <dt>Release instant</dt>
         <dd>
-          {formatInstant(release.releaseInstant)}
+          {formatInstant(release.releaseInstant)} (business day {formatDay(businessDayOf(release.releaseInstant))})
           {upcoming ? (
             <>
               {' '}

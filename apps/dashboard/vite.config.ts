@@ -8,7 +8,9 @@ export default defineConfig({
   build: {
     outDir: '../../dist/web',
     emptyOutDir: true,
-    sourcemap: true,
+    // Maps are written (for upload to an error tracker) but not referenced from the scripts, and the BFF never
+    // serves them (nor bundle-size.json): see src/server/app.ts.
+    sourcemap: 'hidden',
     target: 'es2022',
     // Each page is a lazy chunk named page-<name>, so scripts/bundle-size.mjs can weigh every page.
     rollupOptions: {

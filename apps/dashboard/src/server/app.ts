@@ -177,7 +177,15 @@ export function buildApp(deps: DashboardDeps): Dashboard {
   const webRoot = deps.webRoot;
   registerNotFoundPage(app, webRoot && existsSync(path.join(webRoot, 'index.html')) ? webRoot : undefined);
   if (webRoot && existsSync(path.join(webRoot, 'index.html'))) {
-    app.register(fastifyStatic, { root: webRoot, prefix: '/', index: false, wildcard: false });
+    app.register(fastifyStatic, {
+      root: webRoot,
+      prefix: '/',
+      index: false,
+      wildcard: false,
+      // The build's by-products stay private: source maps (the app's source, for an error tracker) and the
+      // bundle-size report. Refused here, they answer the not-found page as any unknown path.
+      allowedPath: (pathName) => !isPrivateBuildFile(pathName),
+    });
     app.register(async (scope) => {
       for (const page of PAGES) {
         scope.get(page, (_request, reply) =>
@@ -188,3 +196,7 @@ export function buildApp(deps: DashboardDeps): Dashboard {
   }
   return Object.assign(http, { signInLinks });
 }
+
+/** A file of the built web root never served: a source map, or the build's bundle-size report. */
+export const isPrivateBuildFile = (pathName: string) =>
+  /\.map$/i.test(pathName) || pathName.replace(/^\/+/, '').toLowerCase() === 'bundle-size.json';

@@ -78,7 +78,7 @@ describe('the demo’s one-time dashboard link', () => {
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
-  it("signs in as the label's admin, not ops, and that session creates an API key and starts a store install", async () => {
+  it("signs in as the label's admin, not ops, and that session creates an API key; Stores → Connect says Shopify is not configured", async () => {
     const origin = new URL(link).origin;
     const signIn = await fetch(link, { redirect: 'manual' });
     expect(signIn.status).toBe(303);
@@ -102,7 +102,8 @@ describe('the demo’s one-time dashboard link', () => {
     const keys = (await (await fetch(`${origin}/api/api-keys`, { headers })).json()) as { items: { name: string }[] };
     expect(keys.items.map((k) => k.name)).toContain('from the demo');
 
-    // Stores → Connect: the old demo key was sent back with ?error=insufficient_scope.
+    // Stores → Connect: the old demo key was sent back with ?error=insufficient_scope. Now the key may install,
+    // and the answer is exactly the demo's: no Shopify app configured (no SHOPIFY_CLIENT_ID/SECRET), no store.
     const connect = await fetch(`${origin}/shopify/connect`, {
       method: 'POST',
       redirect: 'manual',
@@ -110,7 +111,10 @@ describe('the demo’s one-time dashboard link', () => {
       body: new URLSearchParams({ shop: 'another-label.myshopify.com', _csrf: state.csrfToken }).toString(),
     });
     expect(connect.status).toBe(303);
-    expect(connect.headers.get('location')).not.toContain('insufficient_scope');
+    expect(connect.headers.get('location')).toBe(
+      '/shops?error=shopify_not_configured&shop=another-label.myshopify.com',
+    );
+    expect(connect.headers.get('set-cookie') ?? '').not.toContain('single_shopify_install');
 
     const me = (await (await fetch(`${origin}/api/me`, { headers })).json()) as { apiKey: { scopes: string[] } };
     expect(me.apiKey.scopes).toContain('admin');

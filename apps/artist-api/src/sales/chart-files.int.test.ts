@@ -127,6 +127,8 @@ describe('stored files the cut finds hard: corrupt, LF, no final line break', ()
   let corrupt: string;
   let lf: string;
   let lfContent: Buffer;
+  let e: Awaited<ReturnType<typeof tenant>>;
+  let lastOnly: string;
   const store = async (day: string, content: Buffer) =>
     (
       await h.pool.query<{ id: string }>(
@@ -150,6 +152,13 @@ describe('stored files the cut finds hard: corrupt, LF, no final line break', ()
     await h.pool.query('DELETE FROM report_file WHERE id = $1::uuid', [crlf.id]);
     lfContent = Buffer.from(crlf.content.toString('utf8').replaceAll('\r\n', '\n').replace(/\n$/, ''), 'utf8');
     lf = await store('2026-11-21', lfContent);
+    // 2026-11-22: CRLF, but E's one record is the file's last line, without a line end.
+    e = await tenant('Files E');
+    await seedSales(h.pool, e.releaseId, '2026-11-22');
+    const full = await seedChartFile(h.pool, chart, '2026-11-22');
+    await h.pool.query('DELETE FROM report_file WHERE id = $1::uuid', [full.id]);
+    const [header, , second] = full.content.toString('utf8').split('\r\n');
+    lastOnly = await store('2026-11-22', Buffer.from(`${header}\r\n${second}`, 'utf8'));
   });
 
   it('leaves a corrupt file out of every account’s list (200), and names it at its download', async () => {
@@ -176,5 +185,11 @@ describe('stored files the cut finds hard: corrupt, LF, no final line break', ()
     expect(download.body.split('\n')).toHaveLength(3); // header and two lines, as stored (the last without an end)
     expect((await get(`/v1/chart-files/${lf}`, d)).statusCode).toBe(404);
     expect((await get(`/v1/chart-files?chart=${chart}`, d)).json().items).toEqual([]);
+  });
+
+  it('lists a file whose only line of the account is its last, without a line end', async () => {
+    const list = (await get(`/v1/chart-files?chart=${chart}`, e)).json();
+    expect(list.items.map((f: { id: string; lines: number }) => [f.id, f.lines])).toEqual([[lastOnly, 1]]);
+    expect((await get(`/v1/chart-files/${lastOnly}`, e)).statusCode).toBe(200);
   });
 });

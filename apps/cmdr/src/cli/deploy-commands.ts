@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkCharts } from '../charts/check.ts';
 import { vendorLibraries } from '../charts/vendor.ts';
-import { type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
+import { checkEach, type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { imagesFile } from '../images/record.ts';
 import { chooseRegistry } from '../projects.ts';
@@ -27,9 +27,11 @@ export function registerDeployCommands(program: Command, context: () => Context)
       const names = project === 'all' ? ws.file.projects.map((p) => p.name) : [project];
       const registry = chooseRegistry(ws, undefined, ctx.io.env);
       if (!options.dryRun && names.length > 1) {
-        // Every project's namespace and Secrets before the first upgrade: `all` never stops half-deployed.
-        for (const name of names) {
-          await deploy(ws, {
+        // Every project's namespace and Secrets before the first upgrade: `all` never stops half-deployed, and
+        // names what each project lacks, not only the first's.
+        await checkEach(
+          ws,
+          names.map((name) => ({
             project: name,
             env: options.env,
             tag: options.tag,
@@ -38,8 +40,8 @@ export function registerDeployCommands(program: Command, context: () => Context)
             stateFile: ctx.stateFile(),
             imagesFile: imagesFile(ctx.io.env, ws.root),
             registry,
-          });
-        }
+          })),
+        );
       }
       const results: DeployResult[] = [];
       for (const name of names) {

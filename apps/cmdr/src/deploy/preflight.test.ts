@@ -266,6 +266,21 @@ describe('cmdr deploy checks the cluster before helm upgrade', () => {
     expect(helmCalls()).not.toContain('upgrade');
   }, 60_000);
 
+  it('`deploy all` against a namespace without Secrets names every project’s missing Secret, not only the first', async () => {
+    namespaces.add('single');
+    const run = await deploy('all');
+    expect(run.code).toBe(4);
+    expect(run.stderr).toContain('not deployed: 5 of 5 projects are not ready, nothing upgraded:');
+    for (const project of ['artist-api', 'webhook-dispatcher', 'fulfillment-worker', 'geo-reporting', 'dashboard']) {
+      expect(run.stderr).toMatch(
+        new RegExp(`  - ${project}: single-staging/single is not ready: .*Secret "${project}" is missing with keys `),
+      );
+    }
+    // One failed run, one message: the projects' keys too (webhook-dispatcher's own).
+    expect(run.stderr).toContain('SHOPIFY_WEBHOOK_SECRETS');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 90_000);
+
   it('`promote all` checks every project in the target first: nothing is upgraded while one Secret is missing', async () => {
     // What deploy-staging recorded: every project at TAG, pinned by digest.
     writeFileSync(
@@ -409,5 +424,64 @@ describe('cmdr deploy checks the CRDs its objects need', () => {
     expect(missing.code).toBe(4);
     expect(missing.stderr).toContain('CRD "ingressroutes.traefik.io" is not installed');
     expect(missing.stderr).toContain('install Traefik first: cmdr deploy traefik');
+  }, 60_000);
+});
+
+// Issue 18 review: what the check says when it cannot ask the cluster names the context, cluster, file or server.
+describe('cmdr deploy names what it cannot reach', () => {
+  const kubeconfigWith = (name: string, clusters: unknown[], contextCluster: string) => {
+    const file = join(dir, name);
+    writeFileSync(
+      file,
+      stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters,
+        users: [{ name: 'deployer', user: { token: 'fake-token' } }],
+        contexts: [{ name: 'single-staging', context: { cluster: contextCluster, user: 'deployer' } }],
+        'current-context': 'single-staging',
+      }),
+    );
+    return file;
+  };
+
+  it('a context whose cluster the kubeconfig does not define: exit 5 naming the context, the cluster and the file', async () => {
+    const file = kubeconfigWith(
+      'kubeconfig-no-cluster',
+      [{ name: 'fake', cluster: { server: 'http://127.0.0.1:1', 'insecure-skip-tls-verify': true } }],
+      'gone',
+    );
+    const run = await deploy('artist-api', [], { KUBECONFIG: file });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(
+      `kube context "single-staging" names cluster "gone", which is not defined in the kubeconfig (${file})`,
+    );
+    expect(run.stderr).not.toContain('No active cluster');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 60_000);
+
+  it('a refused connection: exit 5 naming the server and the system error, not only "fetch failed"', async () => {
+    // A port nothing listens on: bound, then closed.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const file = kubeconfigWith(
+      'kubeconfig-refused',
+      [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
+      'fake',
+    );
+    const run = await deploy('artist-api', [], { KUBECONFIG: file });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain(`Kubernetes API unavailable (namespace single) at http://127.0.0.1:${port}: `);
+    expect(run.stderr).toContain('ECONNREFUSED');
+    expect(helmCalls()).not.toContain('upgrade');
+  }, 60_000);
+
+  it('an empty KUBECONFIG is read as unset and named as ~/.kube/config, not as ()', async () => {
+    const run = await deploy('artist-api', [], { KUBECONFIG: '' });
+    expect(run.code).toBe(5);
+    expect(run.stderr).toContain('kube context "single-staging" does not exist in the kubeconfig (~/.kube/config)');
+    expect(run.stderr).not.toContain('()');
   }, 60_000);
 });

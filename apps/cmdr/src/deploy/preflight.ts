@@ -139,6 +139,15 @@ function status(error: unknown): number | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
+/** fetch's "fetch failed" says nothing more: the system error under it (ECONNREFUSED, ENOTFOUND...), as " (CODE)". */
+function networkCode(error: unknown): string {
+  const cause = (error as { cause?: { code?: unknown; cause?: { code?: unknown } } }).cause;
+  const code = [cause?.code, cause?.cause?.code, (error as { code?: unknown }).code].find(
+    (c): c is string => typeof c === 'string' && c !== '',
+  );
+  return code !== undefined && !(error as Error).message.includes(code) ? ` (${code})` : '';
+}
+
 /** Whether a 404 is Kubernetes' own answer for an object that does not exist (a Status, reason NotFound), not a
  * proxy's or load balancer's 404 for a path it does not serve (a kubeconfig server URL that is not the API). */
 function kubernetesNotFound(error: unknown): boolean {
@@ -181,16 +190,27 @@ export async function checkCluster(
   const { CoreV1Api, CustomObjectsApi } = await import('@kubernetes/client-node');
   const kubeconfig = (options.env ?? process.env).KUBECONFIG;
   const kc = await loadKubeconfig(kubeconfig);
-  if (kc.getContextObject(target.kubeContext) === null) {
+  // An empty $KUBECONFIG is unset to kubectl, helm and loadKubeconfig alike: ~/.kube/config.
+  const file = kubeconfig || '~/.kube/config';
+  const context = kc.getContextObject(target.kubeContext);
+  if (context === null) {
     throw new CmdrError(
-      `kube context "${target.kubeContext}" does not exist in the kubeconfig (${kubeconfig ?? '~/.kube/config'})`,
+      `kube context "${target.kubeContext}" does not exist in the kubeconfig (${file})`,
       ExitCode.unavailable,
     );
   }
   kc.setCurrentContext(target.kubeContext);
+  // A context naming a cluster the kubeconfig does not define: client-node would throw "No active cluster!".
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null) {
+    throw new CmdrError(
+      `kube context "${target.kubeContext}" names cluster "${context.cluster}", which is not defined in the kubeconfig (${file})`,
+      ExitCode.unavailable,
+    );
+  }
   const api = kc.makeApiClient(CoreV1Api);
   const where = `${target.kubeContext}/${target.namespace}`;
-  const server = kc.getCurrentCluster()?.server ?? '?';
+  const server = cluster.server;
   // objectRead: a namespace or Secret, which only a Status NotFound says is missing; discovery's 404 for a group
   // nobody serves is plain text.
   const ask = async <T>(
@@ -212,7 +232,7 @@ export async function checkCluster(
       if (status(error) === 404) return 'missing';
       if (status(error) === 403 || status(error) === 401) return 'forbidden';
       throw new CmdrError(
-        `Kubernetes API unavailable (${what}): ${(error as Error).message.split('\n')[0]}`,
+        `Kubernetes API unavailable (${what}) at ${server}: ${(error as Error).message.split('\n')[0]}${networkCode(error)}`,
         ExitCode.unavailable,
       );
     }

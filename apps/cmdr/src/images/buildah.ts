@@ -1,11 +1,5 @@
-import { spawn } from 'node:child_process';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
-
-export interface ToolResult {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
+import { runTool, type ToolResult } from '../run-tool.ts';
 
 /**
  * buildah as CI runs it: rootful, `vfs` storage (overlay mounts are not available in these sandboxes) and
@@ -22,36 +16,12 @@ export function runBuildah(
   options: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; onStderr?: (line: string) => void } = {},
 ): Promise<ToolResult> {
   const env = options.env ?? process.env;
-  return new Promise((resolve, reject) => {
-    const child = spawn('buildah', buildahArgs(args, env), {
-      cwd: options.cwd,
-      env: { ...process.env, ...env },
-      // Standard input: `input`, else closed at once (nothing buildah runs here reads it otherwise).
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdin.on('error', () => undefined); // a buildah that exits before reading: its exit code says why
-    child.stdin.end(options.input);
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => {
-      err.push(chunk);
-      options.onStderr?.(chunk.toString('utf8'));
-    });
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new CmdrError('buildah is not installed (apt-get install buildah)', ExitCode.unavailable)
-          : error,
-      ),
-    );
-    child.on('close', (code) =>
-      resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        code: code ?? 1,
-      }),
-    );
+  return runTool('buildah', buildahArgs(args, env), {
+    ...options,
+    env,
+    // Standard input: `input`, else closed at once (nothing buildah runs here reads it otherwise).
+    input: options.input ?? '',
+    missing: 'buildah is not installed (apt-get install buildah)',
   });
 }
 

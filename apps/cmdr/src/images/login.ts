@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
+import { runTool } from '../run-tool.ts';
 import { buildah } from './buildah.ts';
 
 // An ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], or its dual-stack (IPv4 and IPv6)
@@ -14,37 +14,6 @@ export interface RegistryLogin {
   host: string;
   account: string;
   region: string;
-}
-
-/** `aws` with its output captured; resolves whatever the exit code (never through a shell). */
-function runAws(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ stdout: string; stderr: string; code: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('aws', args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        error.code === 'ENOENT'
-          ? new CmdrError(
-              'the AWS CLI is not installed (aws: apt-get install awscli, or AWS CLI v2)',
-              ExitCode.unavailable,
-            )
-          : error,
-      ),
-    );
-    child.on('close', (code) =>
-      resolve({
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        code: code ?? 1,
-      }),
-    );
-  });
 }
 
 /**
@@ -67,7 +36,10 @@ export async function loginToRegistry(registry: string, env: NodeJS.ProcessEnv =
   }
   const account = ecr[1] ?? '';
   const region = ecr[2] ?? ecr[3] ?? ''; // the classic host's, or the dual-stack one's
-  const aws = await runAws(['ecr', 'get-login-password', '--region', region], env);
+  const aws = await runTool('aws', ['ecr', 'get-login-password', '--region', region], {
+    env,
+    missing: 'the AWS CLI is not installed (aws: apt-get install awscli, or AWS CLI v2)',
+  });
   const token = aws.stdout.trim();
   if (aws.code !== 0 || token === '') {
     const said = (aws.stderr.trim() || 'no token printed').split('\n').slice(-5).join('\n');

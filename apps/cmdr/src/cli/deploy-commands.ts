@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { checkCharts } from '../charts/check.ts';
 import { vendorLibraries } from '../charts/vendor.ts';
-import { checkEach, type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
+import { checkEach } from '../deploy/check-targets.ts';
+import { type DeployResult, deploy, promoteEach, type TagSource } from '../deploy/deploy.ts';
 import { CmdrError, ExitCode, usageError } from '../exit-codes.ts';
 import { imagesFile } from '../images/record.ts';
 import { chooseRegistry } from '../projects.ts';

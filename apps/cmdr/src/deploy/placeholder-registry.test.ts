@@ -218,7 +218,7 @@ describe('cmdr promote', () => {
         ['promote', project, '--from', 'staging', '--to', 'production', '--tag-source', 'state', '--expect-tag', TAG],
         { CMDR_STATE_FILE: state },
       );
-      // One project says it alone; `all` names every project's refusal in one failure (deploy.ts checkEach).
+      // One project says it alone; `all` names every project's refusal in one failure (check-targets.ts checkEach).
       const said = `the image recorded for artist-api ${TAG} is ${PLACEHOLDER}/artist-api, ${WAY_OUT}`;
       expectRefusedUntouched(run, project === 'all' ? `  - artist-api: ${said}` : `cmdr: ${said}`);
     },

@@ -1,8 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
-import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { DIGEST } from '../images/record.ts';
+import { readRecordFile, writeRecordFile } from '../record-file.ts';
 
 /**
  * What cmdr last deployed, per environment and project: `.cmdr/state.json` at the repository root
@@ -20,8 +18,7 @@ export interface DeployRecord {
 
 export type DeployState = Record<string, Record<string, DeployRecord>>;
 
-// A record another job handed over (CD: deploy-staging's artifact) is checked before promote trusts it: a
-// truncated or hand-edited file is named with what is wrong, never a JSON parser's or TypeError's words.
+// A record another job handed over (CD: deploy-staging's artifact) is checked before promote trusts it.
 const recordSchema = z.object({
   tag: z.string().min(1),
   repository: z.string().min(1).optional(),
@@ -32,33 +29,11 @@ const recordSchema = z.object({
 const stateSchema = z.record(z.string(), z.record(z.string(), recordSchema));
 
 export function readState(path: string): DeployState {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CmdrError(`${path} is not a deploy record: not JSON (${(error as Error).message})`, ExitCode.invalid);
-  }
-  const parsed = stateSchema.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    throw new CmdrError(`${path} is not a deploy record${at}: ${issue?.message}`, ExitCode.invalid);
-  }
-  return parsed.data as DeployState;
+  return (readRecordFile(path, stateSchema, 'a deploy record', { issuePath: true }) ?? {}) as DeployState;
 }
 
 export function recordDeploy(path: string, env: string, project: string, record: DeployRecord): void {
   const state = readState(path);
   state[env] = { ...state[env], [project]: record };
-  mkdirSync(dirname(path), { recursive: true });
-  const partial = `${path}.${process.pid}.tmp`;
-  writeFileSync(partial, `${JSON.stringify(state, null, 2)}\n`);
-  renameSync(partial, path);
+  writeRecordFile(path, state);
 }

@@ -1,7 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
-import { CmdrError, ExitCode } from '../exit-codes.ts';
+import { readRecordFile, writeRecordFile } from '../record-file.ts';
 
 /** An OCI manifest digest: what a pod pins (`repository@sha256:…`) so the image cannot move under it. */
 export const DIGEST = /^sha256:[a-f0-9]{64}$/;
@@ -25,33 +24,13 @@ const recordSchema = z.record(z.string(), z.record(z.string(), pushedImageSchema
 export type ImagesRecord = z.infer<typeof recordSchema>;
 
 export function readImages(path: string): ImagesRecord {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new CmdrError(`${path} is not an images record: not JSON (${(error as Error).message})`, ExitCode.invalid);
-  }
-  const parsed = recordSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new CmdrError(`${path} is not an images record: ${parsed.error.issues[0]?.message}`, ExitCode.invalid);
-  }
-  return parsed.data;
+  return readRecordFile(path, recordSchema, 'an images record') ?? {};
 }
 
 export function recordPush(path: string, project: string, image: PushedImage): void {
   const record = readImages(path);
   record[image.tag] = { ...record[image.tag], [project]: image };
-  mkdirSync(dirname(path), { recursive: true });
-  const partial = `${path}.${process.pid}.tmp`;
-  writeFileSync(partial, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(partial, path);
+  writeRecordFile(path, record);
 }
 
 /** An image pinned by digest: the repository it was pushed to and the manifest digest there. */

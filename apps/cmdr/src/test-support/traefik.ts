@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
+import { freePort } from './dispatcher.ts';
 
 const run = promisify(execFile);
 
@@ -52,14 +53,6 @@ export async function startUpstream(): Promise<{ url: string; seen: IncomingHttp
         server.close(() => resolve());
       }),
   };
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 export interface RunningTraefik {

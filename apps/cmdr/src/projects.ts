@@ -59,7 +59,10 @@ export function registryProblem(value: string): string | undefined {
 // projects.yaml ships ECR's all-zero account as its registry: a name of the right form that is nobody's registry.
 // What pushes to it or deploys from it refuses it before doing anything (a push would build for minutes and then
 // fail on credentials; a deploy would get as far as pods that cannot pull), saying how to name the real one.
-const PLACEHOLDER_REGISTRY = /^0{12}\.dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::[0-9]+)?\//;
+// Every ECR host form counts: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn] and the dual-stack
+// <account>.dkr-ecr[-fips].<region>.on.aws (.on.amazonwebservices.com.cn in China).
+const PLACEHOLDER_REGISTRY =
+  /^0{12}\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.(?:aws|amazonwebservices\.com\.cn))(?::[0-9]+)?\//i;
 
 /** Whether a registry or repository (`host/path[/image]`) is in the placeholder account 000000000000. */
 export function isPlaceholderRegistry(value: string): boolean {

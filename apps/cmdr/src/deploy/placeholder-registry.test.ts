@@ -5,10 +5,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { ExitCode } from '../exit-codes.ts';
 import { helmBinary } from '../helm/binary.ts';
 import { isPlaceholderRegistry } from '../projects.ts';
+import { fakeKubeconfig } from '../test-support/kubeconfig.ts';
 import { REPO_ROOT } from '../test-support/run.ts';
 
 // projects.yaml ships ECR's all-zero account as its registry. `cmdr images push`, `deploy` and `promote` refuse
@@ -47,20 +48,7 @@ exit 0
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'deployer', user: { token: 'fake-token' } }],
-      contexts: ['single-staging', 'single-production'].map((name) => ({
-        name,
-        context: { cluster: 'fake', user: 'deployer', namespace: 'single' },
-      })),
-      'current-context': 'single-staging',
-    }),
-  );
+  writeFileSync(kubeconfig, fakeKubeconfig(port));
 });
 
 afterAll(async () => {
@@ -140,6 +128,12 @@ describe('the placeholder registry', () => {
   it('is what projects.yaml ships, and only the all-zero ECR account is one', () => {
     expect(isPlaceholderRegistry(PLACEHOLDER)).toBe(true);
     expect(isPlaceholderRegistry('000000000000.dkr.ecr.us-east-1.amazonaws.com/single/artist-api')).toBe(true);
+    // The dual-stack endpoints, and a host written in capitals (DNS names are case-insensitive).
+    expect(isPlaceholderRegistry('000000000000.dkr-ecr.eu-west-1.on.aws/single')).toBe(true);
+    expect(isPlaceholderRegistry('000000000000.dkr-ecr-fips.us-east-1.on.aws/single')).toBe(true);
+    expect(isPlaceholderRegistry('000000000000.dkr-ecr.cn-north-1.on.amazonwebservices.com.cn/single')).toBe(true);
+    expect(isPlaceholderRegistry('000000000000.DKR.ECR.EU-WEST-1.AMAZONAWS.COM/single')).toBe(true);
+    expect(isPlaceholderRegistry('123456789012.dkr-ecr.eu-west-1.on.aws/single')).toBe(false);
     expect(isPlaceholderRegistry(REAL)).toBe(false);
     expect(isPlaceholderRegistry('registry.example/000000000000.dkr.ecr.eu-west-1.amazonaws.com')).toBe(false);
     expect(isPlaceholderRegistry('1000000000000.dkr.ecr.eu-west-1.amazonaws.com/single')).toBe(false);

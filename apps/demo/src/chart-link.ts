@@ -1,5 +1,5 @@
 import { businessDate, CHART_TIME_ZONE, chartFileReadyAt, isClosedDay } from '@single/contracts';
-import type pg from 'pg';
+import type { Db } from '@single/db';
 
 export interface ChartFileInput {
   now: Date;
@@ -32,11 +32,10 @@ export function chartFileEntry(input: ChartFileInput): string {
 }
 
 /** The New York business days on which the demo's units were sold (the day of each Luminate sale line). */
-export async function luminateSalesDays(pool: pg.Pool): Promise<string[]> {
-  const { rows } = await pool.query<{ day: string }>(
-    `SELECT DISTINCT to_char(coalesce(business_date, (occurred_at AT TIME ZONE $1)::date), 'YYYY-MM-DD') AS day
-       FROM sale_line WHERE chart = 'luminate' ORDER BY 1`,
-    [CHART_TIME_ZONE],
-  );
+export async function luminateSalesDays(db: Db): Promise<string[]> {
+  // Raw: the day of an instant in a time zone (AT TIME ZONE) has no client form.
+  const rows = await db.$queryRaw<{ day: string }[]>`
+    SELECT DISTINCT to_char(coalesce(business_date, (occurred_at AT TIME ZONE ${CHART_TIME_ZONE})::date), 'YYYY-MM-DD') AS day
+      FROM sale_line WHERE chart = 'luminate' ORDER BY 1`;
   return rows.map((r) => r.day);
 }

@@ -11,6 +11,7 @@ import {
   SALES_TOPIC,
   SALES_TOPIC_PARTITIONS,
 } from '@single/contracts';
+import { createDbOnPool } from '@single/db';
 import { createLogger, type Logger } from '@single/logger';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
@@ -77,6 +78,8 @@ if (env.DATABASE_URL) {
   databaseUrl = embedded.url;
 }
 const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+// Every query of the demo's own (seed, storm, settling, summary) goes through Prisma Client on that pool.
+const db = createDbOnPool(pool);
 
 const secret = `demo_${randomBytes(24).toString('hex')}`;
 const downloadSecret = randomBytes(32).toString('hex');
@@ -233,6 +236,7 @@ const dispatcher = await optional('webhookDispatcher', async () => {
 async function shutdown() {
   for (const close of closers) await close().catch((err: unknown) => logger.error({ err }, 'close failed'));
   await ports.close();
+  await db.$disconnect();
   await pool.end();
   await embedded?.close();
   await dropDatabase?.();
@@ -246,7 +250,7 @@ if (!dispatcher || !artistApi) {
 
 say('▸ seeding the label, the artist, the shop, two releases, product mappings, an API key and audio files…');
 let preorderInstant = new Date(Date.now() + (ci ? 3_600_000 : preorderInSeconds * 1000));
-const seeded = await seed({ pool, artistApiUrl: artistApi.url, audioDir, preorderInstant });
+const seeded = await seed({ db, artistApiUrl: artistApi.url, audioDir, preorderInstant });
 
 const bar =
   !ci && process.stderr.isTTY
@@ -258,7 +262,7 @@ const bar =
 bar?.start(plannedRequests(orders, downloads, geo !== undefined), 0);
 const deadline = Date.now() + 20_000;
 const { sent, answers } = await runStorm({
-  pool,
+  db,
   seeded,
   targets: { dispatcherUrl: dispatcher.url, geoUrl: geo?.url, artistApiUrl: artistApi.url },
   mailbox,
@@ -272,14 +276,11 @@ const { sent, answers } = await runStorm({
 bar?.stop();
 
 // Let the pipeline settle: every accepted delivery published, every email out, every sales event located.
-const n = async (sql: string, params: unknown[] = []) =>
-  Number((await pool.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
-await waitFor(async () => (await n(`SELECT count(*) AS n FROM dispatch_outbox`)) === 0, deadline);
+const unsentEmails = () => db.emailMessage.count({ where: { status: { not: 'sent' } } });
+const availabilityEmailsSent = () => db.emailMessage.count({ where: { kind: 'preorder_available', status: 'sent' } });
+await waitFor(async () => (await db.dispatchOutbox.count()) === 0, deadline);
 if (worker) {
-  await waitFor(
-    async () => (await n(`SELECT count(*) AS n FROM email_message WHERE status <> 'sent'`)) === 0,
-    deadline,
-  );
+  await waitFor(async () => (await unsentEmails()) === 0, deadline);
   if (ci) {
     // The artist brings the release forward (PATCH /v1/releases/:id), as the dashboard would: the worker's
     // scheduler follows the catalogue, so the grants open and the fans are told at the new instant.
@@ -292,23 +293,14 @@ if (worker) {
     seeded.preorder.releaseInstant = moved.releaseInstant;
     say('▸ waiting for the pre-order to release…');
     const releaseDeadline = preorderInstant.getTime() + 20_000;
-    await waitFor(
-      async () =>
-        (await n(`SELECT count(*) AS n FROM email_message WHERE kind = 'preorder_available' AND status = 'sent'`)) >=
-        sent.orders.preorderUnits,
-      releaseDeadline,
-      200,
-    );
-    await waitFor(
-      async () => (await n(`SELECT count(*) AS n FROM email_message WHERE status <> 'sent'`)) === 0,
-      releaseDeadline,
-    );
+    await waitFor(async () => (await availabilityEmailsSent()) >= sent.orders.preorderUnits, releaseDeadline, 200);
+    await waitFor(async () => (await unsentEmails()) === 0, releaseDeadline);
   }
   if (geo) {
     await waitFor(
       async () =>
-        (await n(`SELECT count(*) AS n FROM sales_outbox WHERE published_at IS NULL`)) === 0 &&
-        (await n(`SELECT count(*) AS n FROM sales_outbox`)) === (await n(`SELECT count(*) AS n FROM located_sale`)),
+        (await db.salesOutbox.count({ where: { publishedAt: null } })) === 0 &&
+        (await db.salesOutbox.count()) === (await db.locatedSale.count()),
       Date.now() + 10_000,
     );
   }
@@ -324,7 +316,7 @@ const chartFile = geo
       geoUrl: geo.url,
       token: geo.token,
       delayMinutes: geo.delayMinutes,
-      salesDays: await luminateSalesDays(pool),
+      salesDays: await luminateSalesDays(db),
     })
   : undefined;
 // A sign-in link for the seeded label's dashboard key (admin of its account), good once (a second use is refused)
@@ -345,7 +337,7 @@ const urls: Record<string, string> = {
   logs: logFile,
 };
 const summary = await collectSummary({
-  pool,
+  db,
   startedAt,
   servers: ports.choice,
   apps: apps as Record<keyof DemoSummary['apps'], AppState>,
@@ -370,18 +362,15 @@ if (summary.preorder.grantsScheduled > 0) {
   let announced = false;
   const watch = setInterval(async () => {
     if (announced) return;
-    const activated = await n(
-      `SELECT count(*) AS n FROM download_grant WHERE release_id = $1 AND activated_at IS NOT NULL`,
-      [seeded.preorder.id],
-    ).catch(() => 0);
+    const activated = await db.downloadGrant
+      .count({ where: { releaseId: seeded.preorder.id, activatedAt: { not: null } } })
+      .catch(() => 0);
     if (activated > 0 && Date.now() > preorderInstant.getTime()) {
       announced = true;
       clearInterval(watch);
       // The scheduler has just activated the grants; their emails follow within a poll or two.
       await new Promise((r) => setTimeout(r, 2_000));
-      const emails = await n(
-        `SELECT count(*) AS n FROM email_message WHERE kind = 'preorder_available' AND status = 'sent'`,
-      ).catch(() => 0);
+      const emails = await availabilityEmailsSent().catch(() => 0);
       process.stdout.write(
         `\n▸ "${seeded.preorder.title}" is out: ${activated} pre-order grants activated, ${emails} fans emailed (${mailboxDir}).\n`,
       );

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Db } from '@single/db';
 import type { PortChoice } from './embedded/ports.ts';
 import type { Seeded } from './storm/seed.ts';
 import type { StormAnswers, StormSent } from './storm/storm.ts';
@@ -44,16 +44,15 @@ export interface DemoSummary {
   notes: string[];
 }
 
-const rows = async <T extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[] = []) =>
-  (await pool.query<T>(sql, params)).rows;
-const num = async (pool: pg.Pool, sql: string, params: unknown[] = []) =>
-  Number((await rows<{ n: string | null }>(pool, sql, params))[0]?.n ?? 0);
-const tallyRows = (list: { k: string | null; n: string }[]) =>
-  Object.fromEntries(list.map((r) => [r.k ?? 'unknown', Number(r.n)]));
+const tally = (list: { k: string | null; n: number | null }[]) => {
+  const out: Record<string, number> = {};
+  for (const { k, n } of list) out[k ?? 'unknown'] = (out[k ?? 'unknown'] ?? 0) + (n ?? 0);
+  return out;
+};
 
 /** Everything in the summary is read back from what the apps stored or answered: no number is assumed. */
 export async function collectSummary(input: {
-  pool: pg.Pool;
+  db: Db;
   startedAt: number;
   servers: PortChoice;
   apps: DemoSummary['apps'];
@@ -64,29 +63,50 @@ export async function collectSummary(input: {
   notes: string[];
   mailboxCount: number;
 }): Promise<DemoSummary> {
-  const { pool, seeded, answers } = input;
+  const { db, seeded, answers } = input;
   const w = answers.webhooks;
-  const grantsByStatus = tallyRows(
-    await rows(pool, `SELECT status::text AS k, count(*) AS n FROM download_grant GROUP BY 1`),
+  const grantsByStatus = tally(
+    (await db.downloadGrant.groupBy({ by: ['status'], _count: { _all: true } })).map((g) => ({
+      k: g.status,
+      n: g._count._all,
+    })),
   );
-  const grantsByRelease = tallyRows(
-    await rows(
-      pool,
-      `SELECT r.title AS k, count(*) AS n FROM download_grant g JOIN release r ON r.id = g.release_id GROUP BY 1`,
+  // Grouped by release id, then named by title (summed, as grouping by the joined title did).
+  const grantsPerRelease = await db.downloadGrant.groupBy({ by: ['releaseId'], _count: { _all: true } });
+  const titles = new Map(
+    (
+      await db.release.findMany({
+        where: { id: { in: grantsPerRelease.map((g) => g.releaseId) } },
+        select: { id: true, title: true },
+      })
+    ).map((r) => [r.id, r.title]),
+  );
+  const grantsByRelease = tally(
+    grantsPerRelease.map((g) => ({ k: titles.get(g.releaseId) ?? null, n: g._count._all })),
+  );
+  const emailsByKind = tally(
+    (await db.emailMessage.groupBy({ by: ['kind'], where: { status: 'sent' }, _count: { _all: true } })).map((g) => ({
+      k: g.kind,
+      n: g._count._all,
+    })),
+  );
+  const preorderGrants = tally(
+    (
+      await db.downloadGrant.groupBy({
+        by: ['status'],
+        where: { releaseId: seeded.preorder.id },
+        _count: { _all: true },
+      })
+    ).map((g) => ({ k: g.status, n: g._count._all })),
+  );
+  // Units by country (no country: 'unknown'), most first, then by name.
+  const located = Object.entries(
+    tally(
+      (
+        await db.locatedSale.groupBy({ by: ['country'], where: { type: 'sale.recorded' }, _sum: { quantity: true } })
+      ).map((g) => ({ k: g.country, n: g._sum.quantity })),
     ),
-  );
-  const emailsByKind = tallyRows(
-    await rows(pool, `SELECT kind AS k, count(*) AS n FROM email_message WHERE status = 'sent' GROUP BY 1`),
-  );
-  const preorderGrants = tallyRows(
-    await rows(pool, `SELECT status::text AS k, count(*) AS n FROM download_grant WHERE release_id = $1 GROUP BY 1`, [
-      seeded.preorder.id,
-    ]),
-  );
-  const located = await rows<{ k: string | null; n: string }>(
-    pool,
-    `SELECT coalesce(country, 'unknown') AS k, sum(quantity) AS n FROM located_sale WHERE type = 'sale.recorded' GROUP BY 1 ORDER BY 2 DESC, 1`,
-  );
+  ).sort(([ka, na], [kb, nb]) => nb - na || (ka < kb ? -1 : ka > kb ? 1 : 0));
   return {
     elapsedMs: Date.now() - input.startedAt,
     servers: input.servers,
@@ -102,10 +122,10 @@ export async function collectSummary(input: {
           .filter(([k]) => k.startsWith('http_') && k !== 'http_401' && k !== 'http_400')
           .reduce((sum, [, n]) => sum + n, 0),
       },
-      stored: await num(pool, `SELECT count(*) AS n FROM webhook_delivery`),
-      published: await num(pool, `SELECT count(*) AS n FROM webhook_delivery WHERE status = 'published'`),
+      stored: await db.webhookDelivery.count(),
+      published: await db.webhookDelivery.count({ where: { status: 'published' } }),
     },
-    orders: await num(pool, `SELECT count(*) AS n FROM orders`),
+    orders: await db.order.count(),
     grants: {
       issued: Object.values(grantsByStatus).reduce((a, b) => a + b, 0),
       active: grantsByStatus.active ?? 0,
@@ -115,41 +135,41 @@ export async function collectSummary(input: {
     },
     emails: {
       sent: Object.values(emailsByKind).reduce((a, b) => a + b, 0),
-      pending: await num(pool, `SELECT count(*) AS n FROM email_message WHERE status <> 'sent'`),
+      pending: await db.emailMessage.count({ where: { status: { not: 'sent' } } }),
       byKind: emailsByKind,
       inMailbox: input.mailboxCount,
     },
-    downloads: { answered: answers.downloads, counted: await num(pool, `SELECT count(*) AS n FROM download`) },
+    downloads: { answered: answers.downloads, counted: await db.download.count() },
     preorder: {
       release: seeded.preorder.title,
       releaseInstant: seeded.preorder.releaseInstant,
       released: Date.parse(seeded.preorder.releaseInstant) <= Date.now(),
       grantsScheduled: preorderGrants.scheduled ?? 0,
-      grantsActivated: await num(
-        pool,
-        `SELECT count(*) AS n FROM download_grant WHERE release_id = $1 AND activated_at IS NOT NULL`,
-        [seeded.preorder.id],
-      ),
+      grantsActivated: await db.downloadGrant.count({
+        where: { releaseId: seeded.preorder.id, activatedAt: { not: null } },
+      }),
       availabilityEmails: emailsByKind.preorder_available ?? 0,
     },
-    privacy: { dataRequestsExported: await num(pool, `SELECT count(*) AS n FROM data_request_export`) },
+    privacy: { dataRequestsExported: await db.dataRequestExport.count() },
     sales: {
-      eventsPublished: await num(pool, `SELECT count(*) AS n FROM sales_outbox WHERE published_at IS NOT NULL`),
-      located: await num(pool, `SELECT count(*) AS n FROM located_sale`),
-      byTerritory: tallyRows(located),
-      bySource: tallyRows(
-        await rows(
-          pool,
-          `SELECT source::text AS k, count(*) AS n FROM located_sale WHERE type = 'sale.recorded' GROUP BY 1`,
-        ),
+      eventsPublished: await db.salesOutbox.count({ where: { publishedAt: { not: null } } }),
+      located: await db.locatedSale.count(),
+      byTerritory: Object.fromEntries(located),
+      bySource: tally(
+        (
+          await db.locatedSale.groupBy({ by: ['source'], where: { type: 'sale.recorded' }, _count: { _all: true } })
+        ).map((g) => ({ k: g.source, n: g._count._all })),
       ),
-      reversed: await num(pool, `SELECT count(*) AS n FROM located_sale WHERE type = 'sale.reversed'`),
+      reversed: await db.locatedSale.count({ where: { type: 'sale.reversed' } }),
     },
     captures: {
       answered: answers.captures,
-      stored: await num(pool, `SELECT count(*) AS n FROM geo_capture`),
-      byCountry: tallyRows(
-        await rows(pool, `SELECT coalesce(country, 'unknown') AS k, count(*) AS n FROM geo_capture GROUP BY 1`),
+      stored: await db.geoCapture.count(),
+      byCountry: tally(
+        (await db.geoCapture.groupBy({ by: ['country'], _count: { _all: true } })).map((g) => ({
+          k: g.country,
+          n: g._count._all,
+        })),
       ),
     },
     urls: input.urls,

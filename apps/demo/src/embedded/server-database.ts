@@ -1,4 +1,5 @@
 import { applyMigrations } from '@single/db/migrations';
+// pg, not Prisma Client: CREATE/DROP DATABASE run on the server's admin connection, outside the database a client binds to.
 import pg from 'pg';
 
 /**

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import type { Db } from '@single/db';
 import { writeReleaseAudio } from './audio.ts';
 import { requestJson } from './http.ts';
 import type { DemoLine } from './shopify.ts';
@@ -41,35 +41,29 @@ function ean13(body12: string): string {
  * through the artist API with that key, like a label's dashboard would; the audio archives are generated.
  */
 export async function seed(options: {
-  pool: pg.Pool;
+  db: Db;
   artistApiUrl: string;
   audioDir: string;
   preorderInstant: Date;
 }): Promise<Seeded> {
-  const { pool } = options;
-  const account = await pool.query<{ id: string }>(
-    `INSERT INTO account (kind, name, updated_at) VALUES ('label', 'Harbour Lights Records', now()) RETURNING id`,
-  );
-  const accountId = account.rows[0]?.id as string;
+  const { db } = options;
+  const { id: accountId } = await db.account.create({
+    data: { kind: 'label', name: 'Harbour Lights Records' },
+    select: { id: true },
+  });
   // Two keys, as a label would hold them: the storm's and the printed curl lines' (`read, write`: what a script
   // needs), and the dashboard's, behind the one-time sign-in link: an artist's dashboard user is the admin of its
   // own account (API keys, connecting a store), never `ops` (cross-account, issued by cmdr only).
   const key = async (name: string, scopes: readonly string[]) => {
     const secret = `sgl_${randomBytes(32).toString('base64url')}`;
-    await pool.query(`INSERT INTO api_key (account_id, name, hash, scopes) VALUES ($1, $2, $3, $4)`, [
-      accountId,
-      name,
-      createHash('sha256').update(secret).digest('hex'),
-      scopes,
-    ]);
+    await db.apiKey.create({
+      data: { accountId, name, hash: createHash('sha256').update(secret).digest('hex'), scopes: [...scopes] },
+    });
     return secret;
   };
   const apiKey = await key('demo', ['read', 'write']);
   const dashboardKey = await key('dashboard', DASHBOARD_SCOPES);
-  await pool.query(
-    `INSERT INTO shop (domain, account_id, access_token, updated_at) VALUES ($1, $2, 'shpat_demo_token', now())`,
-    [SHOP_DOMAIN, accountId],
-  );
+  await db.shop.create({ data: { domain: SHOP_DOMAIN, accountId, accessToken: 'shpat_demo_token' } });
 
   const api = options.artistApiUrl;
   const auth = { authorization: `Bearer ${apiKey}` };

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import type { Db } from '@single/db';
 import type { FolderMailbox } from '../embedded/mailbox.ts';
 import { FAN_ADDRESSES, type PlannedOrder, planOrders } from './fans.ts';
 import { type Seeded, SHOP_DOMAIN, SHOP_ID } from './seed.ts';
@@ -11,7 +11,7 @@ export interface StormTargets {
 }
 
 export interface StormOptions {
-  pool: pg.Pool;
+  db: Db;
   seeded: Seeded;
   targets: StormTargets;
   mailbox: FolderMailbox;
@@ -105,9 +105,6 @@ export async function waitFor(check: () => Promise<boolean>, deadline: number, i
   return check();
 }
 
-const count = async (pool: pg.Pool, sql: string, params: unknown[] = []) =>
-  Number((await pool.query<{ n: string }>(sql, params)).rows[0]?.n ?? 0);
-
 /**
  * Release day, played through the real HTTP endpoints: checkout geo captures through the proxy chain, then
  * signed `orders/paid` webhooks with Shopify's retries, replays, forged headers and bad signatures mixed in;
@@ -116,7 +113,7 @@ const count = async (pool: pg.Pool, sql: string, params: unknown[] = []) =>
 export async function runStorm(
   options: StormOptions,
 ): Promise<{ sent: StormSent; answers: StormAnswers; planned: PlannedOrder[] }> {
-  const { seeded, targets, pool } = options;
+  const { seeded, targets, db } = options;
   const planned = planOrders(options.orders, seeded.outNow, seeded.preorder);
   const sent: StormSent = {
     orders: { paid: 0, outNowUnits: 0, preorderUnits: 0, unitsWithBillingAddress: 0 },
@@ -214,9 +211,7 @@ export async function runStorm(
   // 2. The grants of paid orders exist: a refund and a privacy request follow.
   const outNowOrders = planned.filter((p) => p.kind === 'out-now');
   await waitFor(
-    async () =>
-      (await count(pool, `SELECT count(*) AS n FROM download_grant WHERE release_id = $1`, [seeded.outNow.id])) >=
-      sent.orders.outNowUnits,
+    async () => (await db.downloadGrant.count({ where: { releaseId: seeded.outNow.id } })) >= sent.orders.outNowUnits,
     options.deadline,
   );
   const refunded = outNowOrders[0];
@@ -261,12 +256,9 @@ export async function runStorm(
     if (refunded) {
       await waitFor(
         async () =>
-          (await count(
-            pool,
-            `SELECT count(*) AS n FROM download_grant g JOIN order_line l ON l.id = g.order_line_id JOIN orders o ON o.id = l.order_id
-             WHERE o.shopify_order_id = $1 AND g.status = 'revoked'`,
-            [refunded.order.id],
-          )) > 0,
+          (await db.downloadGrant.count({
+            where: { status: 'revoked', orderLine: { order: { shopifyOrderId: BigInt(refunded.order.id) } } },
+          })) > 0,
         options.deadline,
       );
     }

@@ -214,3 +214,66 @@ describe('privacy: redaction reaches every owner’s copy through the purges exp
     expect(await personal(OTHER_SHOP)).toEqual(untouched);
   });
 });
+
+// redactOrders binds a shop's order ids as one uuid[] (`= ANY`). One parameter per id cannot go past 65,535 in a
+// statement (the protocol's count is 16 bits; measured: a raw `IN (...)` of 70,000 ids fails with 08P01), and the
+// client's `in` splits its lists at 32,766 (Prisma 7.10; over that in an unsplittable query it throws P2029).
+describe('shop/redact of a shop with more orders than a statement takes bind parameters', () => {
+  const database = useTestDatabase();
+  const ORDERS = 70_000;
+
+  it('redacts all 70,000 orders, their emails and their sealed links', { timeout: 180_000 }, async () => {
+    const db = database().db;
+    const { preorderAlbum } = await seedCatalogue(db);
+    // Arrange in set-based statements: every order with every personal field; one in 1,000 (70, spread over the
+    // range) with a line, a scheduled grant holding its sealed link, and a pending email.
+    await db.$executeRaw`
+      INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, currency, email, customer_id,
+        browser_ip, checkout_token, billing_zip, billing_province, shipping_zip, shipping_province,
+        shopify_updated_at, updated_at)
+      SELECT ${SHOP}, 9000000 + i, '#' || i, 'paid', 'USD', 'fan' || i || '@example.com', 7000000 + i,
+        '203.0.113.7', 'checkout' || i, '98354', 'WA', '98354', 'WA', now(), now()
+      FROM generate_series(1, ${ORDERS}::int) AS i`;
+    await db.$executeRaw`
+      INSERT INTO order_line (order_id, shopify_line_id, quantity, price, requires_shipping, release_id)
+      SELECT id, shopify_order_id + 1000000000, 1, 9.99, false, ${preorderAlbum}::uuid
+      FROM orders WHERE shop_domain = ${SHOP} AND shopify_order_id % 1000 = 0`;
+    await db.$executeRaw`
+      INSERT INTO download_grant (token_hash, token_sealed, order_line_id, release_id, unit_index, status,
+        activate_at, download_limit)
+      SELECT 'hash-' || id, 'sealed-' || id, id, release_id, 0, 'scheduled', now() + interval '1 day', 3
+      FROM order_line WHERE release_id = ${preorderAlbum}::uuid`;
+    await db.$executeRaw`
+      INSERT INTO email_message (idempotency_key, order_id, "to", kind, payload)
+      SELECT 'confirmation-' || id, id, email, 'order_confirmation', '{}'::jsonb
+      FROM orders WHERE shop_domain = ${SHOP} AND shopify_order_id % 1000 = 0`;
+    expect(await db.emailMessage.count({ where: { to: { not: '' } } })).toBe(ORDERS / 1000);
+    expect(await db.downloadGrant.count({ where: { tokenSealed: { not: null } } })).toBe(ORDERS / 1000);
+
+    await redactShop(db, SHOP, new Date());
+
+    expect(await db.order.count({ where: { shopDomain: SHOP } })).toBe(ORDERS);
+    const personal = [
+      'email',
+      'customerId',
+      'browserIp',
+      'checkoutToken',
+      'billingZip',
+      'billingProvince',
+      'shippingZip',
+      'shippingProvince',
+    ] as const;
+    expect(
+      await db.order.count({ where: { shopDomain: SHOP, OR: personal.map((field) => ({ [field]: { not: null } })) } }),
+    ).toBe(0);
+    const emails = await db.emailMessage.findMany({ select: { to: true, status: true, errorClass: true } });
+    expect(emails).toHaveLength(ORDERS / 1000);
+    expect(new Set(emails.map((e) => JSON.stringify(e)))).toEqual(
+      new Set([JSON.stringify({ to: '', status: 'failed', errorClass: 'no_recipient' })]),
+    );
+    expect(await db.downloadGrant.count({ where: { tokenSealed: { not: null } } })).toBe(0);
+    expect(await db.shop.findUnique({ where: { domain: SHOP }, select: { installState: true } })).toEqual({
+      installState: 'redacted',
+    });
+  });
+});

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { helmBinary } from '../helm/binary.ts';
+import { fakeKubeconfig } from '../test-support/kubeconfig.ts';
 import { REPO_ROOT } from '../test-support/run.ts';
 
 // `cmdr deploy` against a fake Kubernetes API server (the two GETs it makes: the namespace and each Secret),
@@ -120,21 +121,7 @@ exec "${helmBinary()}" "$@"
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  writeFileSync(
-    kubeconfig,
-    stringify({
-      apiVersion: 'v1',
-      kind: 'Config',
-      // client-node speaks plain HTTP only to a cluster marked insecure (kubectl accepts the same file).
-      clusters: [{ name: 'fake', cluster: { server: `http://127.0.0.1:${port}`, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'deployer', user: { token: 'fake-token' } }],
-      contexts: ['single-staging', 'single-production'].map((name) => ({
-        name,
-        context: { cluster: 'fake', user: 'deployer', namespace: 'single' },
-      })),
-      'current-context': 'single-staging',
-    }),
-  );
+  writeFileSync(kubeconfig, fakeKubeconfig(port));
 });
 
 afterAll(async () => {

@@ -4,5 +4,6 @@ export * from './chart-file.ts';
 export * from './fan-seal.ts';
 export * from './sales-event.ts';
 export * from './sales-event-builder.ts';
+export * from './shop-domain.ts';
 export * from './unit-price.ts';
 export * from './webhook-envelope.ts';

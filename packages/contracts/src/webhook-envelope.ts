@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { MYSHOPIFY_DOMAIN } from './shop-domain.ts';
 
 /** The body of every message the webhook dispatcher publishes on `single.events`. */
 export const webhookEnvelopeV1 = z.object({
   version: z.literal(1),
   source: z.literal('shopify'),
   topic: z.string().min(1),
-  shopDomain: z.string().regex(/^[a-z0-9][a-z0-9-]*\.myshopify\.com$/),
+  shopDomain: z.string().regex(MYSHOPIFY_DOMAIN),
   webhookId: z.string().min(1),
   eventId: z.string().min(1).nullable(),
   triggeredAt: z.iso.datetime({ offset: true }).nullable(),

@@ -40,11 +40,11 @@ describe('MYSHOPIFY_DOMAIN', () => {
   it('takes one lower-case label under myshopify.com only', () => {
     expect(MYSHOPIFY_DOMAIN.test('band-1.myshopify.com')).toBe(true);
     expect(MYSHOPIFY_DOMAIN.test('a.myshopify.com')).toBe(true);
-    expect(MYSHOPIFY_DOMAIN.test(`${'a'.repeat(60)}.myshopify.com`)).toBe(true);
+    expect(MYSHOPIFY_DOMAIN.test(`${'a'.repeat(63)}.myshopify.com`)).toBe(true);
     for (const bad of [
       'a-.myshopify.com',
       'band--.myshopify.com',
-      `${'a'.repeat(61)}.myshopify.com`,
+      `${'a'.repeat(64)}.myshopify.com`,
       'Band.myshopify.com',
       'a.b.myshopify.com',
       'band.myshopify.com.evil.com',

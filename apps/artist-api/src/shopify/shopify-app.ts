@@ -27,11 +27,8 @@ export interface ShopifyAppSettings {
   timeoutMs?: number;
 }
 
-/**
- * A myshopify domain, lower-case, one label that starts and ends with a letter or digit (a DNS label: never
- * `a-.myshopify.com`), at most 60 characters: the only hosts the install talks to.
- */
-export const MYSHOPIFY_DOMAIN = /^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?\.myshopify\.com$/;
+/** The only hosts the install talks to (@single/contracts' one definition of a shop's domain). */
+export { MYSHOPIFY_DOMAIN } from '@single/contracts';
 
 export const shopOrigin = (settings: ShopifyAppSettings, shop: string) =>
   settings.shopOriginTemplate.replace('{shop}', shop);

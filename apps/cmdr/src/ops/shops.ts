@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { MYSHOPIFY_DOMAIN } from '@single/contracts';
 import { type Db, sqlOf } from '@single/db';
 import { dataRequestExportDocument, readDataRequestExport } from '@single/db/commands/data-request-exports';
-import { type InstalledShop, installShop, SHOP_DOMAIN } from '@single/db/commands/shop-install';
+import { type InstalledShop, installShop } from '@single/db/commands/shop-install';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,7 +17,8 @@ export async function installShopCommand(
   input: { domain: string; accountId?: string; now?: Date },
 ): Promise<InstalledShop> {
   const domain = input.domain.trim().toLowerCase();
-  if (!SHOP_DOMAIN.test(domain)) throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
+  if (!MYSHOPIFY_DOMAIN.test(domain))
+    throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
   if (input.accountId !== undefined) {
     if (!UUID.test(input.accountId)) throw usageError(`invalid account id "${input.accountId}"`);
     if ((await db.account.count({ where: { id: input.accountId } })) === 0)
@@ -39,7 +41,8 @@ export async function writeDataRequestExport(
   input: { domain: string; id: string; path: string; now?: Date },
 ): Promise<{ id: string; path: string; expiresAt: Date; orders: number }> {
   const domain = input.domain.trim().toLowerCase();
-  if (!SHOP_DOMAIN.test(domain)) throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
+  if (!MYSHOPIFY_DOMAIN.test(domain))
+    throw usageError(`"${input.domain}" is not a myshopify domain (name.myshopify.com)`);
   const found = await readDataRequestExport(sqlOf(db), {
     shopDomain: domain,
     id: input.id,

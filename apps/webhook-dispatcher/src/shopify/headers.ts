@@ -1,4 +1,4 @@
-import { isShopifyTopic, type ShopifyTopic } from '@single/contracts';
+import { isShopifyTopic, MYSHOPIFY_DOMAIN, type ShopifyTopic } from '@single/contracts';
 
 export interface ShopifyWebhookHeaders {
   topic: ShopifyTopic;
@@ -12,7 +12,6 @@ export interface ShopifyWebhookHeaders {
 
 export type HeaderProblem = { field: string; message: string };
 
-const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,60}\.myshopify\.com$/;
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const API_VERSION = /^(\d{4}-\d{2}|unstable)$/;
 
@@ -39,7 +38,7 @@ export function parseShopifyHeaders(
     return null;
   };
   const topic = read('x-shopify-topic', true);
-  const shopDomain = read('x-shopify-shop-domain', true, SHOP_DOMAIN);
+  const shopDomain = read('x-shopify-shop-domain', true, MYSHOPIFY_DOMAIN);
   const webhookId = read('x-shopify-webhook-id', true, ID);
   const eventId = read('x-shopify-event-id', false, ID);
   const triggeredAtRaw = read('x-shopify-triggered-at', false);

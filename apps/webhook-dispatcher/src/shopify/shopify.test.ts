@@ -65,6 +65,8 @@ describe('parseShopifyHeaders', () => {
     ['x-shopify-topic', undefined, 'is required'],
     ['x-shopify-topic', 'orders/exploded', 'is not a topic we subscribe to'],
     ['x-shopify-shop-domain', 'evil.example.com', 'is malformed'],
+    // Not a DNS label: the store install would refuse it, so intake does too (one definition, @single/contracts).
+    ['x-shopify-shop-domain', 'a-.myshopify.com', 'is malformed'],
     ['x-shopify-shop-domain', ['a.myshopify.com', 'b.myshopify.com'], 'must appear once'],
     ['x-shopify-webhook-id', undefined, 'is required'],
     ['x-shopify-webhook-id', 'has spaces in it', 'is malformed'],

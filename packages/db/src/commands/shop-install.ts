@@ -26,9 +26,6 @@ export interface InstalledShop {
   previousState: 'installed' | 'uninstalled' | 'redacted' | null;
 }
 
-/** A myshopify domain as Shopify names shops: lower-case, one label, `.myshopify.com`. */
-export const SHOP_DOMAIN = /^[a-z0-9][a-z0-9-]{0,59}\.myshopify\.com$/;
-
 /**
  * Connects the shop, or reconnects it: `installed`, installed now, uninstall and redaction instants cleared.
  * The account is kept unless one is given; so is the Admin API token.

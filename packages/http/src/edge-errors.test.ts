@@ -72,7 +72,14 @@ describe('errors before any route', () => {
   });
 
   it('answers a request on an open connection after close() began with problem+json 503, then closes', async () => {
-    const http = build();
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const http = build(createLogger({ level: 'info', destination }));
     let started: () => void = () => {};
     const running = new Promise<void>((resolve) => (started = resolve));
     let release: () => void = () => {};
@@ -101,6 +108,10 @@ describe('errors before any route', () => {
     expect(late.toLowerCase()).toContain('content-type: application/problem+json; charset=utf-8');
     expect(late.toLowerCase()).toContain('connection: close');
     expect(JSON.parse(late.slice(late.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 503, code: 'shutting_down' });
+    // Every rolling restart does this: a warning with the code, not an error with a stack that pages nobody's fault.
+    const refused = lines.map((l) => JSON.parse(l)).find((l) => l.code === 'shutting_down');
+    expect(refused).toMatchObject({ level: 'warn', status: 503 });
+    expect(refused).not.toHaveProperty('err');
   });
 
   it('answers readiness 503 as problem+json naming the dependency', async () => {

@@ -78,8 +78,12 @@ export function sendProblem(reply: FastifyReply, request: FastifyRequest, error:
 
 function handleError(error: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   const problem = toProblemError(error);
-  // 4xx are the client's doing: logged at info with the code; 5xx with the error (never the body).
-  if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
+  // 4xx are the client's doing: logged at info with the code; 5xx with the error (never the body). A 503 the code
+  // chose to answer (shutting down, maintenance, overload, a dependency down whose cause it logged) is a warning:
+  // the client retries, and a rolling restart must not read as a stream of errors with stacks.
+  if (problem.status === 503 && error instanceof ProblemError)
+    request.log.warn({ code: problem.code, status: problem.status }, 'request refused, retry later');
+  else if (problem.status >= 500) request.log.error({ err: error, code: problem.code }, 'request failed');
   else request.log.info({ code: problem.code, status: problem.status }, 'request rejected');
   return sendProblem(reply, request, problem);
 }

@@ -152,6 +152,21 @@ describe('API keys', () => {
     expect((await mint(root.auth, ['read'])).statusCode).toBe(401);
   });
 
+  it("cascade never reaches another account's key, even one recorded as minted by this account's key", async () => {
+    const root = await seedKey(h.pool, account.accountId, ['read', 'admin']);
+    const other = await seedAccount(h.pool, `other ${Date.now()}`);
+    // No route makes such a row; a bad import or a hand edit could.
+    await h.pool.query('UPDATE api_key SET created_by_key_id = $1 WHERE id = $2', [root.keyId, other.keyId]);
+    const res = await h.api.app.inject({
+      method: 'DELETE',
+      url: `/v1/api-keys/${root.keyId}?cascade=true`,
+      headers: account.auth,
+    });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().minted).toEqual([]);
+    expect((await h.api.app.inject({ url: '/v1/me', headers: other.auth })).statusCode).toBe(200);
+  });
+
   it('rejects an unknown cascade value with a 400 problem', async () => {
     const res = await h.api.app.inject({
       method: 'DELETE',

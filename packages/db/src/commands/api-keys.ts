@@ -60,8 +60,9 @@ export interface ApiKeyLineageRow extends ApiKeyRow {
 /**
  * Revokes a key (idempotent: a revoked key keeps its first revocation time) and returns it with every key it
  * minted, directly or through keys it minted (`created_by_key_id`). With `cascade` those are revoked in the
- * same statement; without, they are only named so the caller can decide. `accountId` scopes the key to an
- * account (the artist API); cmdr passes none. Undefined when there is no such key.
+ * same statement; without, they are only named so the caller can decide. `accountId` scopes the key and every
+ * key of its lineage to an account (the artist API: a lineage row across accounts, however it came to be, never
+ * lets one account revoke another's key); cmdr passes none. Undefined when there is no such key.
  */
 export async function revokeApiKeyLineage(
   sql: Queryable,
@@ -72,6 +73,7 @@ export async function revokeApiKeyLineage(
        SELECT k.id, 0 AS depth FROM api_key k WHERE k.id = $1::uuid AND ($2::uuid IS NULL OR k.account_id = $2::uuid)
        UNION ALL
        SELECT c.id, l.depth + 1 FROM api_key c JOIN lineage l ON c.created_by_key_id = l.id
+        WHERE $2::uuid IS NULL OR c.account_id = $2::uuid
      ), updated AS (
        UPDATE api_key k SET revoked_at = coalesce(k.revoked_at, $3)
          FROM lineage l WHERE k.id = l.id AND (l.depth = 0 OR $4::boolean)

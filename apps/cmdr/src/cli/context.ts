@@ -42,8 +42,8 @@ export class Context {
     return `cmdr:${this.io.env.CMDR_ACTOR ?? this.io.env.USER ?? 'unknown'}`;
   }
 
-  /** A short-lived pool for one command; connection failures become exit code 5. */
-  async withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
+  /** A short-lived pool for one command, only for its Prisma client (`withDb`); connection failures become exit code 5. */
+  private async withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
     const url = this.ops().DATABASE_URL;
     const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 });
     pool.on('error', () => undefined);

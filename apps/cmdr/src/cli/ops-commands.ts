@@ -134,7 +134,7 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .option('--all', 'resolved conflicts too', false)
     .action(async (options: { all: boolean }) => {
       const ctx = context();
-      const conflicts = await ctx.withPool((pool) => listConflicts(pool, options));
+      const conflicts = await ctx.withDb((db) => listConflicts(db, options));
       ctx.output.result(conflicts, () =>
         conflicts.length === 0 ? 'no UPC conflicts' : conflicts.map(describeConflict).join('\n'),
       );
@@ -145,8 +145,8 @@ export function registerOpsCommands(program: Command, context: () => Context) {
     .requiredOption('--owner <releaseId>', 'the release that owns the UPC (the others are rejected for it)')
     .action(async (conflictId: string, options: { owner: string }) => {
       const ctx = context();
-      const conflict = await ctx.withPool((pool) =>
-        resolveConflict(pool, { conflictId, ownerReleaseId: options.owner, resolvedBy: 'cmdr' }),
+      const conflict = await ctx.withDb((db) =>
+        resolveConflict(db, { conflictId, ownerReleaseId: options.owner, resolvedBy: 'cmdr' }),
       );
       ctx.output.result(conflict, () => describeConflict(conflict));
     });

@@ -1,3 +1,4 @@
+import { sqlOf } from '@single/db';
 import {
   listFailedOutbox,
   type OutboxKind,
@@ -29,7 +30,7 @@ function describeRedrive(result: RedriveOutcome): string {
 /**
  * The worker's failed emails and Shopify fulfilments (issue 15), with the dead-letter queue's shape: list,
  * then redrive by id or all, with a dry run. The rows belong to the fulfillment worker: cmdr goes through
- * the command @single/db exports for it.
+ * the command @single/db exports for it, on cmdr's Prisma client (`sqlOf`).
  */
 export function registerOutboxCommands(program: Command, context: () => Context) {
   const outbox = program
@@ -42,7 +43,7 @@ export function registerOutboxCommands(program: Command, context: () => Context)
     .option('--limit <n>', 'rows to show', positiveInt, 20)
     .action(async (options: { kind: OutboxKind; limit: number }) => {
       const ctx = context();
-      const result = await ctx.withPool((pool) => listFailedOutbox(pool, options.kind, { limit: options.limit }));
+      const result = await ctx.withDb((db) => listFailedOutbox(sqlOf(db), options.kind, { limit: options.limit }));
       ctx.output.result(
         result,
         () =>
@@ -60,8 +61,8 @@ export function registerOutboxCommands(program: Command, context: () => Context)
     .action(async (ids: string[], options: { kind: OutboxKind; all: boolean; limit: number; dryRun: boolean }) => {
       const ctx = context();
       if (ids.length > 0 === options.all) throw usageError('give either row ids or --all');
-      const result = await ctx.withPool((pool) =>
-        redriveFailedOutbox(pool, options.kind, {
+      const result = await ctx.withDb((db) =>
+        redriveFailedOutbox(sqlOf(db), options.kind, {
           ...(options.all ? { all: true, limit: options.limit } : { ids }),
           dryRun: options.dryRun,
         }),

@@ -1,24 +1,25 @@
+import { type Db, sqlOf } from '@single/db';
 import { listUpcConflicts, resolveUpcConflict, type UpcConflict } from '@single/db/commands/upc-conflicts';
-import type pg from 'pg';
 import { CmdrError, ExitCode, notFound, usageError } from '../exit-codes.ts';
 
 // A UPC claimed by releases of more than one account (issue 14): the artist API keeps both and flags them for
-// review; ops names the owner here. The statements are shared with the artist API (@single/db).
+// review; ops names the owner here. The statements are shared with the artist API (@single/db), run on cmdr's
+// Prisma client as the artist API runs them (`sqlOf`).
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function listConflicts(pool: pg.Pool, options: { all?: boolean } = {}): Promise<UpcConflict[]> {
-  return listUpcConflicts(pool, options);
+export async function listConflicts(db: Db, options: { all?: boolean } = {}): Promise<UpcConflict[]> {
+  return listUpcConflicts(sqlOf(db), options);
 }
 
 /** Names `ownerReleaseId` the owner of the conflict's UPC; every other release with it is rejected for it. */
 export async function resolveConflict(
-  pool: pg.Pool,
+  db: Db,
   input: { conflictId: string; ownerReleaseId: string; resolvedBy: string },
 ): Promise<UpcConflict> {
   if (!UUID.test(input.conflictId)) throw usageError(`invalid conflict id "${input.conflictId}"`);
   if (!UUID.test(input.ownerReleaseId)) throw usageError(`invalid release id "${input.ownerReleaseId}"`);
-  const result = await resolveUpcConflict(pool, input);
+  const result = await resolveUpcConflict(sqlOf(db), input);
   if (result.status === 'not_found') throw notFound(`no open UPC conflict ${input.conflictId}`);
   if (result.status === 'owner_not_claimant') {
     throw new CmdrError(`release ${input.ownerReleaseId} does not claim this conflict's UPC`, ExitCode.conflict);

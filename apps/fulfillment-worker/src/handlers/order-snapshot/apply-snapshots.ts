@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type LineAmounts, lineNet, type UnitAmounts, unitAmounts } from '@single/contracts';
+import type { Order } from '@single/db';
 import type { TraceHeaders } from '@single/tracing';
 import type { Pool } from 'pg';
 import { type DownloadEmailPayload, type NewEmail, queueEmails } from '../../email/outbox.ts';
@@ -42,24 +43,32 @@ export interface ApplyContext {
   now: () => Date;
 }
 
-interface StoredOrder {
-  id: string;
-  shop_domain: string;
-  shopify_order_id: string;
-  name: string;
-  financial_status: string;
+/**
+ * An order as UPSERT_ORDERS returns it: the model's fields (RETURNING aliases the columns to their names),
+ * except two.
+ */
+type StoredOrder = Pick<
+  Order,
+  | 'id'
+  | 'shopDomain'
+  | 'name'
+  | 'financialStatus'
+  | 'test'
+  | 'currency'
+  | 'taxesIncluded'
+  | 'email'
+  | 'browserIp'
+  | 'checkoutToken'
+  | 'billingZip'
+  | 'billingCountry'
+  | 'shippingZip'
+  | 'shippingCountry'
+> & {
+  /** The model's BigInt, read `::text`: pg returns int8 as a string, and it keys maps beside the snapshot's id. */
+  shopifyOrderId: string;
+  /** Computed, `cancelled_at IS NOT NULL`: the instant itself is not needed. */
   cancelled: boolean;
-  test: boolean;
-  currency: string;
-  taxes_included: boolean;
-  email: string | null;
-  browser_ip: string | null;
-  checkout_token: string | null;
-  billing_zip: string | null;
-  billing_country: string | null;
-  shipping_zip: string | null;
-  shipping_country: string | null;
-}
+};
 
 const orderKey = (shopDomain: string, shopifyOrderId: string) => `${shopDomain}\0${shopifyOrderId}`;
 
@@ -101,8 +110,11 @@ ON CONFLICT (shop_domain, shopify_order_id) DO UPDATE SET
   shopify_updated_at = EXCLUDED.shopify_updated_at, updated_at = EXCLUDED.updated_at,
   taxes_included = EXCLUDED.taxes_included
 WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
-RETURNING id, shop_domain, shopify_order_id::text, name, financial_status, cancelled_at IS NOT NULL AS cancelled,
-  test, currency, taxes_included, email, browser_ip, checkout_token, billing_zip, billing_country, shipping_zip, shipping_country`;
+RETURNING id, shop_domain AS "shopDomain", shopify_order_id::text AS "shopifyOrderId", name,
+  financial_status AS "financialStatus", cancelled_at IS NOT NULL AS cancelled, test, currency,
+  taxes_included AS "taxesIncluded", email, browser_ip AS "browserIp", checkout_token AS "checkoutToken",
+  billing_zip AS "billingZip", billing_country AS "billingCountry", shipping_zip AS "shippingZip",
+  shipping_country AS "shippingCountry"`;
 
 const LINE_GRANTED = 'EXISTS (SELECT 1 FROM download_grant g WHERE g.order_line_id = order_line.id)';
 
@@ -187,7 +199,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     const stored = await upsertOrders(client, live, now);
     // A redacted customer's late snapshot: erase the copies the redaction could not link (captures, payload).
     await purgeLateCopies(client, work);
-    const storedByKey = new Map(stored.map((o) => [orderKey(o.shop_domain, o.shopify_order_id), o]));
+    const storedByKey = new Map(stored.map((o) => [orderKey(o.shopDomain, o.shopifyOrderId), o]));
     const fresh = live.filter((w) => storedByKey.has(orderKey(w.shopDomain, w.snapshot.id)));
 
     const mappings = await loadMappings(client, fresh);
@@ -208,7 +220,7 @@ export async function applySnapshots(ctx: ApplyContext, work: readonly SnapshotW
     await queueDigitalFulfillments(client, [...new Set(created.activeOrderIds)], now);
 
     for (const order of stored) {
-      outcomes.set(orderKey(order.shop_domain, order.shopify_order_id), {
+      outcomes.set(orderKey(order.shopDomain, order.shopifyOrderId), {
         status: 'applied',
         orderId: order.id,
         grantsCreated: created.countByOrder.get(order.id) ?? 0,
@@ -475,7 +487,7 @@ async function grantedUnits(client: Sql, lineIds: string[]): Promise<Map<string,
 }
 
 function owesGrants(order: StoredOrder): boolean {
-  return PAID_STATUSES.has(order.financial_status) && !order.test && !order.cancelled;
+  return PAID_STATUSES.has(order.financialStatus) && !order.test && !order.cancelled;
 }
 
 async function grantOwedUnits(
@@ -568,8 +580,8 @@ async function grantOwedUnits(
         buildSalesEvent(
           'sale.recorded',
           {
-            shopDomain: order.shop_domain,
-            shopifyOrderId: order.shopify_order_id,
+            shopDomain: order.shopDomain,
+            shopifyOrderId: order.shopifyOrderId,
             shopifyLineId: grant.line.shopifyLineId,
             unitIndex: grant.unitIndex,
             releaseId: reported.releaseId,
@@ -589,12 +601,12 @@ async function grantOwedUnits(
             fanPack: reported.fanPack,
             currency: order.currency,
             email: order.email,
-            billingZip: order.billing_zip,
-            billingCountry: order.billing_country,
-            shippingZip: order.shipping_zip,
-            shippingCountry: order.shipping_country,
-            browserIp: order.browser_ip,
-            checkoutToken: order.checkout_token,
+            billingZip: order.billingZip,
+            billingCountry: order.billingCountry,
+            shippingZip: order.shippingZip,
+            shippingCountry: order.shippingCountry,
+            browserIp: order.browserIp,
+            checkoutToken: order.checkoutToken,
           },
           now,
         ),

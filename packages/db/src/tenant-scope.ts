@@ -2,6 +2,18 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { Pool } from 'pg';
 import { Prisma, PrismaClient } from './generated/prisma/client.ts';
+import {
+  checkData,
+  relationFields,
+  type Scope,
+  type ScopeOf,
+  scopedCreate,
+  TenantScopeError,
+  type Where,
+  type WriteCheck,
+} from './tenant-scope-data.ts';
+
+export { TENANT_REFERENCES, TenantScopeError } from './tenant-scope-data.ts';
 
 /**
  * Tenant isolation as structure, not as every query remembering its account (issue 16).
@@ -19,13 +31,12 @@ import { Prisma, PrismaClient } from './generated/prisma/client.ts';
  * - Order, WebhookDelivery, DataRequestExport: a shop domain of the account (no foreign key to `shop`: the
  *   domain is Shopify's name for the shop, kept after an uninstall), resolved once per scoped client.
  * - OrderLine through its order; DownloadGrant through its order line's order; Download through its grant.
- * Creates on relation-scoped models are checked instead: the parent they name must be the account's.
+ * Creates on relation-scoped models are checked instead: the parent they name must be the account's; and
+ * `data` of every write is checked (tenant-scope-data.ts): no nested write reaches an existing row, and every
+ * column that names a parent names one of the account's, on update as on create.
  * Raw SQL (`$queryRaw`) is not inspected: each raw statement takes the account as a parameter and is listed
  * in ARCHITECTURE.md.
  */
-
-type Scope = { accountId: string; shopDomains: () => Promise<string[]> };
-type Where = Record<string, unknown>;
 
 const viaArtist = (s: Scope): Where => ({ artist: { accountId: s.accountId } });
 const viaRelease = (s: Scope): Where => ({ release: viaArtist(s) });
@@ -34,7 +45,7 @@ const viaOrder = async (s: Scope): Promise<Where> => ({ order: await viaShop(s) 
 const viaOrderLine = async (s: Scope): Promise<Where> => ({ orderLine: await viaOrder(s) });
 
 /** The filter that keeps each tenant model to one account's rows. */
-const SCOPES: Record<string, (s: Scope) => Where | Promise<Where>> = {
+const SCOPES: Record<string, ScopeOf> = {
   Account: (s) => ({ id: s.accountId }),
   ApiKey: (s) => ({ accountId: s.accountId }),
   Shop: (s) => ({ accountId: s.accountId }),
@@ -53,40 +64,6 @@ const SCOPES: Record<string, (s: Scope) => Where | Promise<Where>> = {
 
 /** The tenant models: refused on the guarded client unless scoped (or explicitly platform access). */
 export const TENANT_MODELS: readonly string[] = Object.keys(SCOPES);
-
-/** What a create on each model must name to be the account's (checked against the base client). */
-const CREATE_CHECKS: Record<string, (db: PrismaClient, data: Where, s: Scope) => Promise<boolean>> = {
-  ApiKey: async (_db, data, s) => data.accountId === s.accountId,
-  Shop: async (_db, data, s) => data.accountId === s.accountId,
-  Artist: async (_db, data, s) => data.accountId === s.accountId,
-  ShopifyInstallState: async (_db, data, s) => data.accountId === s.accountId,
-  Release: async (db, data, s) =>
-    typeof data.artistId === 'string' &&
-    (await db.artist.count({ where: { id: data.artistId, accountId: s.accountId } })) === 1,
-  Track: async (db, data, s) =>
-    typeof data.releaseId === 'string' &&
-    (await db.release.count({ where: { id: data.releaseId, ...viaArtist(s) } })) === 1,
-  ProductMapping: async (db, data, s) =>
-    typeof data.releaseId === 'string' &&
-    typeof data.shopDomain === 'string' &&
-    (await s.shopDomains()).includes(data.shopDomain) &&
-    (await db.release.count({ where: { id: data.releaseId, ...viaArtist(s) } })) === 1,
-};
-/** Where the account goes into `data` of a create (models with their own account column). */
-const ACCOUNT_COLUMN: Record<string, string> = {
-  ApiKey: 'accountId',
-  Shop: 'accountId',
-  Artist: 'accountId',
-  ShopifyInstallState: 'accountId',
-};
-
-/** A query the tenant guard refused: a programming error (a route reached a tenant table unscoped). */
-export class TenantScopeError extends Error {
-  constructor(model: string | undefined, operation: string, why: string) {
-    super(`tenant scope: ${model ?? 'raw'}.${operation} refused: ${why}`);
-    this.name = 'TenantScopeError';
-  }
-}
 
 const access = new AsyncLocalStorage<{ reason: string }>();
 
@@ -166,6 +143,7 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
       return domains;
     },
   };
+  const relations = relationFields(base);
   const scoped = base.$extends({
     name: 'tenant-scope',
     query: {
@@ -174,18 +152,27 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
           const scopeOf = SCOPES[model];
           if (!scopeOf) throw new TenantScopeError(model, operation, 'not a model of the artist API');
           const a = (args ?? {}) as Where;
+          const check: WriteCheck = {
+            db: reader(base),
+            s: scope,
+            scopes: SCOPES,
+            relations,
+            model,
+            operation,
+            seen: new Map(),
+          };
           let next: Where;
           if (READ_OR_WRITE_WHERE.has(operation)) {
             next = { ...a, where: withScope(a.where, await scopeOf(scope)) };
-            if ('data' in a) await refuseMove(model, operation, a.data, accountId);
+            if ('data' in a) await checkData(check, model, a.data);
           } else if (CREATES.has(operation)) {
-            next = { ...a, data: await scopedCreate(reader(base), model, operation, a.data, scope) };
+            next = { ...a, data: await scopedCreate(check, a.data) };
           } else if (operation === 'upsert') {
-            await refuseMove(model, operation, a.update, accountId);
+            await checkData(check, model, a.update);
             next = {
               ...a,
               where: withScope(a.where, await scopeOf(scope)),
-              create: await scopedCreate(reader(base), model, operation, a.create, scope),
+              create: await scopedCreate(check, a.create),
             };
           } else {
             throw new TenantScopeError(model, operation, 'operation not supported on a scoped client');
@@ -233,35 +220,4 @@ export function sqlOf(tx: { $queryRawUnsafe<T = unknown>(query: string, ...value
       return { rows, rowCount: rows.length };
     },
   };
-}
-
-/** An update may not hand a row to another account. */
-async function refuseMove(model: string, operation: string, data: unknown, accountId: string) {
-  const column = ACCOUNT_COLUMN[model];
-  const rows = Array.isArray(data) ? data : [data];
-  for (const row of rows as Where[]) {
-    if (column && row && column in row && row[column] !== accountId) {
-      throw new TenantScopeError(model, operation, 'data moves the row to another account');
-    }
-  }
-}
-
-/** `data` of a create with the account added (own account column) or its parent checked (relation-scoped). */
-async function scopedCreate(base: PrismaClient, model: string, operation: string, data: unknown, s: Scope) {
-  const check = CREATE_CHECKS[model];
-  if (!check) throw new TenantScopeError(model, operation, 'creates are not made through a scoped client');
-  const column = ACCOUNT_COLUMN[model];
-  const rows = (Array.isArray(data) ? data : [data]).map((row: Where) =>
-    column ? { ...row, [column]: row[column] ?? s.accountId } : row,
-  );
-  const checked = new Set<string>();
-  for (const row of rows) {
-    // One check per parent (createMany of a release's tracks names one release).
-    const parent = JSON.stringify([row.accountId, row.artistId, row.releaseId, row.shopDomain]);
-    if (checked.has(parent)) continue;
-    checked.add(parent);
-    if (!(await check(base, row, s)))
-      throw new TenantScopeError(model, operation, "data names a parent that is not the account's");
-  }
-  return Array.isArray(data) ? rows : rows[0];
 }

@@ -1,4 +1,13 @@
-import { createTenantDb, platformAccess, scopedToAccount, type TenantDb, TenantScopeError } from '@single/db';
+import { readFile } from 'node:fs/promises';
+import {
+  createTenantDb,
+  platformAccess,
+  scopedToAccount,
+  TENANT_MODELS,
+  TENANT_REFERENCES,
+  type TenantDb,
+  TenantScopeError,
+} from '@single/db';
 import { createTestDatabase, type TestDatabase } from '@single/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,8 +19,8 @@ describe('tenant scope', () => {
   let database: TestDatabase;
   let pool: pg.Pool;
   let db: TenantDb;
-  const a = { accountId: '', artistId: '', releaseId: '', orderId: '', keyId: '' };
-  const b = { accountId: '', artistId: '', releaseId: '', orderId: '', keyId: '', lineId: '' };
+  const a = { accountId: '', artistId: '', releaseId: '', orderId: '', keyId: '', lineId: '', trackId: '' };
+  const b = { accountId: '', artistId: '', releaseId: '', orderId: '', keyId: '', lineId: '', trackId: '' };
 
   beforeAll(async () => {
     database = await createTestDatabase();
@@ -26,10 +35,12 @@ describe('tenant scope', () => {
       t.keyId = account.keyId;
       await seedShop(pool, t.accountId, `${name}-shop.myshopify.com`);
       t.artistId = await seedArtist(pool, t.accountId, `artist ${name}`);
-      t.releaseId = (await seedRelease(pool, t.artistId)).id;
+      const release = await seedRelease(pool, t.artistId);
+      t.releaseId = release.id;
+      t.trackId = release.trackIds[0]!;
       const order = await seedPaidOrder(pool, { shopDomain: `${name}-shop.myshopify.com`, releaseId: t.releaseId });
       t.orderId = order.orderId;
-      if ('lineId' in t) t.lineId = order.lineId;
+      t.lineId = order.lineId;
     }
   });
   afterAll(async () => {
@@ -114,6 +125,160 @@ describe('tenant scope', () => {
         tx.track.create({ data: { releaseId: b.releaseId, position: 9, title: 'x', isrc: 'QZTST2700002' } }),
       ),
     ).rejects.toBeInstanceOf(TenantScopeError);
+  });
+
+  // What ties each of B's rows to B (and B's release's title): must read the same after every refused write.
+  const rowsOfB = async () =>
+    (
+      await pool.query(
+        `SELECT json_build_object(
+           'shops', (SELECT json_agg(s.account_id) FROM shop s WHERE s.domain = 'b-shop.myshopify.com'),
+           'keys', (SELECT json_agg(json_build_array(k.account_id, k.created_by_key_id)) FROM api_key k WHERE k.id = $1),
+           'artist', (SELECT json_agg(x.account_id) FROM artist x WHERE x.id = $2),
+           'release', (SELECT json_agg(json_build_array(r.artist_id, r.title)) FROM release r WHERE r.id = $3),
+           'tracks', (SELECT json_agg(t.id ORDER BY t.id) FROM track t WHERE t.release_id = $3),
+           'track', (SELECT json_agg(t.release_id) FROM track t WHERE t.id = $4),
+           'order', (SELECT json_agg(o.shop_domain) FROM orders o WHERE o.id = $5),
+           'lines', (SELECT json_agg(json_build_array(l.order_id, l.release_id)) FROM order_line l WHERE l.id = $6),
+           'mappings', (SELECT count(*) FROM product_mapping m WHERE m.track_id = $4 OR m.release_id = $3)
+         ) AS b`,
+        [b.keyId, b.artistId, b.releaseId, b.trackId, b.orderId, b.lineId],
+      )
+    ).rows[0].b;
+  const newRelease = (upc: string) => ({
+    artistId: a.artistId,
+    title: 'New',
+    upc,
+    releaseInstant: new Date('2027-02-01T00:00:00Z'),
+  });
+
+  it("refuses nested writes that reach another account's rows (connect, connectOrCreate, update)", async () => {
+    const scoped = scopedToAccount(db, a.accountId);
+    const before = await rowsOfB();
+    const refused = [
+      () =>
+        scoped.account.update({
+          where: { id: a.accountId },
+          data: { shops: { connect: { domain: 'b-shop.myshopify.com' } } },
+        }),
+      () => scoped.account.update({ where: { id: a.accountId }, data: { apiKeys: { connect: { id: b.keyId } } } }),
+      () => scoped.apiKey.update({ where: { id: a.keyId }, data: { account: { connect: { id: b.accountId } } } }),
+      () => scoped.apiKey.update({ where: { id: a.keyId }, data: { minted: { connect: { id: b.keyId } } } }),
+      () => scoped.apiKey.update({ where: { id: a.keyId }, data: { createdByKeyId: b.keyId } }),
+      () => scoped.artist.update({ where: { id: a.artistId }, data: { releases: { connect: { id: b.releaseId } } } }),
+      () =>
+        scoped.artist.create({
+          data: { name: 'x', accountId: a.accountId, releases: { connect: { id: b.releaseId } } },
+        }),
+      () => scoped.release.create({ data: { ...newRelease('300000000001'), tracks: { connect: { id: b.trackId } } } }),
+      () =>
+        scoped.release.create({
+          data: {
+            ...newRelease('300000000002'),
+            tracks: {
+              connectOrCreate: { where: { id: b.trackId }, create: { position: 1, title: 'x', isrc: 'QZTST2700009' } },
+            },
+          },
+        }),
+      () => scoped.orderLine.update({ where: { id: a.lineId }, data: { release: { update: { title: 'taken' } } } }),
+      () =>
+        scoped.release.update({ where: { id: a.releaseId }, data: { artist: { update: { accountId: b.accountId } } } }),
+      () => scoped.release.update({ where: { id: a.releaseId }, data: { tracks: { set: [{ id: b.trackId }] } } }),
+      // A nested create is checked like a top-level one: no new account to move a row to, no B parent.
+      () =>
+        scoped.artist.update({
+          where: { id: a.artistId },
+          data: { account: { create: { name: 'elsewhere', kind: 'artist' } } },
+        }),
+      () =>
+        scoped.release.update({
+          where: { id: a.releaseId },
+          data: { productMappings: { create: { shopDomain: 'b-shop.myshopify.com', productId: 4n } } },
+        }),
+      () =>
+        scoped.release.update({
+          where: { id: a.releaseId },
+          data: {
+            productMappings: { create: { shopDomain: 'a-shop.myshopify.com', productId: 5n, trackId: b.trackId } },
+          },
+        }),
+    ];
+    for (const write of refused) await expect(write()).rejects.toBeInstanceOf(TenantScopeError);
+    expect(await rowsOfB()).toEqual(before);
+  });
+
+  it("refuses foreign keys that point at another account's parent, on update as on create", async () => {
+    const scoped = scopedToAccount(db, a.accountId);
+    const before = await rowsOfB();
+    const refused = [
+      () => scoped.release.update({ where: { id: a.releaseId }, data: { artistId: b.artistId } }),
+      () => scoped.release.update({ where: { id: a.releaseId }, data: { artistId: { set: b.artistId } } }),
+      () => scoped.order.update({ where: { id: a.orderId }, data: { shopDomain: 'b-shop.myshopify.com' } }),
+      () => scoped.track.updateMany({ where: { releaseId: a.releaseId }, data: { releaseId: b.releaseId } }),
+      () => scoped.orderLine.updateMany({ where: { id: a.lineId }, data: { releaseId: b.releaseId } }),
+      () => scoped.orderLine.update({ where: { id: a.lineId }, data: { orderId: b.orderId } }),
+      () =>
+        scoped.release.upsert({
+          where: { id: a.releaseId },
+          update: { artistId: b.artistId },
+          create: newRelease('300000000003'),
+        }),
+      () =>
+        scoped.productMapping.create({
+          data: { shopDomain: 'a-shop.myshopify.com', productId: 1n, releaseId: a.releaseId, trackId: b.trackId },
+        }),
+      // A track of the account, but not of the named release.
+      () =>
+        scoped.productMapping.create({
+          data: { shopDomain: 'a-shop.myshopify.com', productId: 2n, releaseId: b.releaseId, trackId: a.trackId },
+        }),
+    ];
+    for (const write of refused) await expect(write()).rejects.toBeInstanceOf(TenantScopeError);
+    expect(await rowsOfB()).toEqual(before);
+    const [own] = (await pool.query('SELECT artist_id FROM release WHERE id = $1', [a.releaseId])).rows;
+    expect(own.artist_id).toBe(a.artistId);
+  });
+
+  it('keeps the nested writes the artist API makes: a release with its tracks, tracks added to it', async () => {
+    const scoped = scopedToAccount(db, a.accountId);
+    const release = await scoped.release.create({
+      data: {
+        ...newRelease('300000000004'),
+        tracks: { create: [{ position: 1, title: 'One', isrc: 'QZTST2700011' }] },
+      },
+      select: { id: true },
+    });
+    await scoped.release.update({
+      where: { id: release.id },
+      data: { tracks: { create: [{ position: 2, title: 'Two', isrc: 'QZTST2700012' }] } },
+      select: { id: true },
+    });
+    expect(await scoped.track.count({ where: { releaseId: release.id } })).toBe(2);
+    // A track sale of one of the account's tracks, and an update that keeps it in the account.
+    const [track] = await scoped.track.findMany({ where: { releaseId: release.id }, take: 1 });
+    const mapping = await scoped.productMapping.create({
+      data: { shopDomain: 'a-shop.myshopify.com', productId: 3n, releaseId: release.id, trackId: track!.id },
+    });
+    await scoped.productMapping.update({ where: { id: mapping.id }, data: { trackId: track!.id, fanPack: true } });
+    await expect(
+      scoped.productMapping.update({ where: { id: mapping.id }, data: { trackId: b.trackId } }),
+    ).rejects.toBeInstanceOf(TenantScopeError);
+    await scoped.release.update({ where: { id: release.id }, data: { artistId: a.artistId, title: 'Renamed' } });
+  });
+
+  it("knows every column of the schema that ties a tenant row to its parent (the scope's parent checks)", async () => {
+    const schema = await readFile(new URL('../../../../packages/db/prisma/schema.prisma', import.meta.url), 'utf8');
+    const inSchema: Record<string, Record<string, string>> = {};
+    for (const [, model, body] of schema.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
+      if (!TENANT_MODELS.includes(model!)) continue;
+      for (const [, type, column] of body!.matchAll(/^\s*\w+\s+(\w+)\??\s+@relation\([^)]*fields: \[(\w+)\]/gm)) {
+        if (TENANT_MODELS.includes(type!)) inSchema[model!] = { ...inSchema[model!], [column!]: type! };
+      }
+    }
+    for (const [model, columns] of Object.entries(inSchema)) {
+      expect(TENANT_REFERENCES[model], model).toEqual(expect.objectContaining(columns));
+    }
+    expect(Object.keys(inSchema).length).toBeGreaterThan(8);
   });
 
   it('refuses models the artist API has no business with', async () => {

@@ -77,9 +77,10 @@ async function purgeEveryCopy(tx: Tx, scope: PurgeScope & { customerId?: string 
 }
 
 /**
- * The orders' personal fields, their emails' recipients and their pre-orders' sealed links. Typed SQL, one array
- * parameter each: the client binds one parameter per id (`IN ($1, $2, ...)`) and refuses more than PostgreSQL's
- * 32,767 (P2029), which a shop's redaction reaches.
+ * The orders' personal fields, their emails' recipients and their pre-orders' sealed links. Typed SQL with
+ * `= ANY($1::uuid[])`: one statement, one parameter, any number of orders. The client binds one parameter per id
+ * (`IN ($1, $2, ...)`): Prisma 7.10 splits an `updateMany` with `in` into statements of at most 32,766 ids (no
+ * longer one statement for a shop's redaction), and a raw `IN (...)` stops at PostgreSQL's 65,535 parameters.
  */
 async function redactOrders(tx: Tx, orderIds: readonly string[]): Promise<void> {
   if (orderIds.length === 0) return;

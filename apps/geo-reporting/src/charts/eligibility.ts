@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SaleEligibility, SaleLine, SaleKind as SaleLineKind } from '@single/db';
 import { businessDate } from './business-day.ts';
 import type { FanRegistry } from './fan-identity.ts';
 import { type ChartRuleSet, rulesAt } from './rules.ts';
@@ -24,8 +25,9 @@ export const REASON_CODES = [
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
-export type Eligibility = 'eligible' | 'excluded' | 'pending';
-export type SaleKind = 'sale' | 'return';
+/** sale_line's enums, as generated. */
+export type Eligibility = SaleEligibility;
+export type SaleKind = SaleLineKind;
 
 /** A sales.v1 event of one order line, as stored in located_sale. */
 export interface LineEvent {
@@ -56,33 +58,42 @@ export interface LineEvent {
   fanKeys: readonly string[];
 }
 
-/** One unit's row in sale_line (one per chart, order line, unit and kind). */
-export interface SaleLineRow {
-  id: string;
-  chart: string;
-  kind: SaleKind;
-  eligibility: Eligibility;
+/**
+ * One unit's row in sale_line (one per chart, order line, unit and kind): the SaleLine model, except where the
+ * charts need another shape. createdAt and updatedAt are left out: the database sets them.
+ */
+export type SaleLineRow = Pick<
+  SaleLine,
+  | 'id'
+  | 'chart'
+  | 'kind'
+  | 'eligibility'
+  | 'shopDomain'
+  | 'orderId'
+  | 'orderLineId'
+  | 'unitIndex'
+  | 'releaseId'
+  | 'upc'
+  | 'isrc'
+  | 'zip'
+  | 'country'
+  | 'quantity'
+  | 'currency'
+  | 'occurredAt'
+  | 'countedAt'
+  | 'rulesVersion'
+> & {
+  /** The column is free text; the charts write and read only these codes. */
   reasonCode: ReasonCode | null;
-  shopDomain: string;
-  orderId: string;
-  orderLineId: string;
-  unitIndex: number;
-  releaseId: string;
-  upc: string | null;
-  isrc: string | null;
-  zip: string | null;
-  country: string | null;
-  quantity: number;
+  /** Decimals as text in the currency's digits (support/db.ts amountText): Prisma's Decimal drops trailing zeros. */
   netPrice: string;
+  /** Absent when the unit's event did not carry them. */
   grossPrice?: string | null;
   discountAmount?: string | null;
   taxAmount?: string | null;
-  currency: string;
-  occurredAt: Date;
-  countedAt: Date | null;
-  rulesVersion: number | null;
+  /** The calendar day 'YYYY-MM-DD' (a date column, not an instant). */
   businessDate: string | null;
-}
+};
 
 export interface LineContext {
   chart: string;

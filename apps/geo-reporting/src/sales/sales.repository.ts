@@ -232,32 +232,18 @@ export async function lineEvents(db: DbClient, shopDomain: string, orderLineId: 
   }));
 }
 
+/** The model's row with the fields SaleLineRow types differently converted; the timestamps are dropped. */
 function toSaleLine(r: SaleLine): SaleLineRow {
+  const { createdAt, updatedAt, reasonCode, netPrice, grossPrice, discountAmount, taxAmount, businessDate, ...same } =
+    r;
   return {
-    id: r.id,
-    chart: r.chart,
-    kind: r.kind,
-    eligibility: r.eligibility,
-    reasonCode: r.reasonCode as SaleLineRow['reasonCode'],
-    shopDomain: r.shopDomain,
-    orderId: r.orderId,
-    orderLineId: r.orderLineId,
-    unitIndex: r.unitIndex,
-    releaseId: r.releaseId,
-    upc: r.upc,
-    isrc: r.isrc,
-    zip: r.zip,
-    country: r.country,
-    quantity: r.quantity,
-    netPrice: amountText(r.netPrice, r.currency),
-    grossPrice: optionalAmountText(r.grossPrice, r.currency),
-    discountAmount: optionalAmountText(r.discountAmount, r.currency),
-    taxAmount: optionalAmountText(r.taxAmount, r.currency),
-    currency: r.currency,
-    occurredAt: r.occurredAt,
-    countedAt: r.countedAt,
-    rulesVersion: r.rulesVersion,
-    businessDate: r.businessDate && calendarDay(r.businessDate),
+    ...same,
+    reasonCode: reasonCode as SaleLineRow['reasonCode'],
+    netPrice: amountText(netPrice, r.currency),
+    grossPrice: optionalAmountText(grossPrice, r.currency),
+    discountAmount: optionalAmountText(discountAmount, r.currency),
+    taxAmount: optionalAmountText(taxAmount, r.currency),
+    businessDate: businessDate && calendarDay(businessDate),
   };
 }
 

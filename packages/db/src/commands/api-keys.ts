@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import type { ApiKey } from '../generated/prisma/client.ts';
 
 // API keys belong to the artist API (table api_key); cmdr issues the first ones. One format for both:
 // `sgl_` + 256 random bits in base64url, stored only as its sha256.
@@ -38,19 +39,13 @@ interface Queryable {
   ): Promise<{ rows: R[] }>;
 }
 
-/** One API key as the artist API lists it (never its hash). */
-export interface ApiKeyRow {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: Date;
-  lastUsedAt: Date | null;
-  revokedAt: Date | null;
-  createdByKeyId: string | null;
-}
+/** One API key as the artist API lists it: the model's fields but its hash (never shown) and its account. */
+export type ApiKeyRow = Pick<
+  ApiKey,
+  'id' | 'name' | 'scopes' | 'createdAt' | 'lastUsedAt' | 'revokedAt' | 'createdByKeyId'
+>;
 
-export interface ApiKeyLineageRow extends ApiKeyRow {
-  accountId: string;
+export interface ApiKeyLineageRow extends ApiKeyRow, Pick<ApiKey, 'accountId'> {
   /** 0 = the key named, 1 = a key it minted, 2 = minted by one of those, ... */
   depth: number;
   /** Already revoked before this call. */

@@ -21,6 +21,7 @@ export * from './fake-shopify.ts';
 export * from './kafka.ts';
 export * from './kafka-topic.ts';
 export * from './mime.ts';
+export * from './pg-queries.ts';
 export * from './postgres.ts';
 export * from './rabbitmq.ts';
 export * from './redis.ts';

@@ -183,4 +183,35 @@ export const benchmarks: Benchmark[] = [
       ];
     },
   },
+  {
+    name: 'data-layer',
+    script: 'data-layer/run.ts',
+    // One line per statement: pg's and Prisma's CPU per call and wall p50/p95 on the same SQL and values.
+    parse: (output) =>
+      lines(output).flatMap((line) => {
+        const m =
+          /^(.+?)\s+pg cpu ([\d.]+) ms\s+p50 ([\d.]+) ms\s+p95 ([\d.]+) ms \| prisma cpu ([\d.]+) ms\s+p50 ([\d.]+) ms\s+p95 ([\d.]+) ms \|.*\((\d+) calls each/.exec(
+            line,
+          );
+        if (!m) return [];
+        const [, name, pgCpu, , pgP95, prismaCpu, , prismaP95, calls] = m as unknown as string[];
+        const ratio = (a: string, b: string) => (num(a) / num(b)).toFixed(2);
+        return [
+          {
+            measure: `${name}: CPU ms per call, Prisma (baseline pg; ${calls} calls each)`,
+            value: prismaCpu!,
+            baseline: pgCpu!,
+            ratio: ratio(prismaCpu!, pgCpu!),
+            verdict: 'measured' as const,
+          },
+          {
+            measure: `${name}: wall p95 ms, Prisma (baseline pg)`,
+            value: prismaP95!,
+            baseline: pgP95!,
+            ratio: ratio(prismaP95!, pgP95!),
+            verdict: 'measured' as const,
+          },
+        ];
+      }),
+  },
 ];

@@ -92,6 +92,15 @@ interface Outcome {
   linked?: readonly string[];
 }
 
+// The claim of a tick's emails; exported for bench/data-layer (pg against Prisma on the same text).
+export const CLAIM_EMAILS = `UPDATE email_message m SET attempts = m.attempts + 1, next_attempt_at = $2, status = 'sending',
+         uncertain_sends = m.uncertain_sends + (m.status = 'sending')::int
+       FROM (SELECT id, status = 'sending' AS uncertain FROM email_message
+             WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+             ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) c
+       WHERE m.id = c.id
+       RETURNING m.id, m.idempotency_key, m.message_id, m."to", m.kind, m.payload, m.attempts, c.uncertain`;
+
 /**
  * Sends the email outbox over SMTP, exactly once as far as a sender can tell. A batch of rows is claimed
  * (`sending`, with a lease, so replicas and restarts never send them concurrently), their grants are read in
@@ -131,16 +140,11 @@ export class Mailer {
     const now = this.#o.now();
     // The lease deadline of the outcome writes is wall-clock time whatever clock the caller injected.
     const deadline = Date.now() + this.#o.leaseMs;
-    const { rows } = await this.#o.pool.query<ClaimedEmail>(
-      `UPDATE email_message m SET attempts = m.attempts + 1, next_attempt_at = $2, status = 'sending',
-         uncertain_sends = m.uncertain_sends + (m.status = 'sending')::int
-       FROM (SELECT id, status = 'sending' AS uncertain FROM email_message
-             WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
-             ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) c
-       WHERE m.id = c.id
-       RETURNING m.id, m.idempotency_key, m.message_id, m."to", m.kind, m.payload, m.attempts, c.uncertain`,
-      [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
-    );
+    const { rows } = await this.#o.pool.query<ClaimedEmail>(CLAIM_EMAILS, [
+      now,
+      new Date(now.getTime() + this.#o.leaseMs),
+      this.#o.batchSize,
+    ]);
     if (rows.length === 0) return 0;
     const uncertain = rows.filter((row) => row.uncertain);
     if (uncertain.length > 0) {

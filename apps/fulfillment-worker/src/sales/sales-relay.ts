@@ -7,6 +7,9 @@ import type { FanSealer, OutboxRow } from './fan-sealing.ts';
 
 /** Each message carries its event id as a header, so a read-back finds it without opening the payload. */
 export const EVENT_ID_HEADER = 'event-id';
+// The round's read of unpublished rows; exported for bench/data-layer (pg against Prisma on the same text).
+export const SELECT_UNPUBLISHED = `SELECT id::text, event_id::text, topic, key, payload::text, trace_headers FROM sales_outbox
+         WHERE published_at IS NULL ORDER BY sales_outbox.id LIMIT $1 FOR UPDATE`;
 
 interface StoredContext {
   eventId: string;
@@ -141,11 +144,7 @@ export class SalesRelay {
     try {
       const { rows } = await client.query<
         OutboxRow & { event_id: string; trace_headers: Record<string, unknown> | null }
-      >(
-        `SELECT id::text, event_id::text, topic, key, payload::text, trace_headers FROM sales_outbox
-         WHERE published_at IS NULL ORDER BY sales_outbox.id LIMIT $1 FOR UPDATE`,
-        [this.#o.batchSize],
-      );
+      >(SELECT_UNPUBLISHED, [this.#o.batchSize]);
       for (const row of rows) stored.set(row.id, { eventId: row.event_id, trace: row.trace_headers });
       const sealed = await this.#o.sealer.seal(client, rows);
       await client.query('COMMIT');

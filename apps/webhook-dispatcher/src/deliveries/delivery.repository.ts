@@ -56,7 +56,8 @@ export function shopScopedKeys(keys: readonly string[]): string[] {
 // Rows travel as plain parameters of a multi-row VALUES: array parameters would make the driver escape
 // every 7 KB payload into an array literal, which costs more than the insert itself.
 const COLUMNS = 15;
-function claimSql(rows: number): string {
+/** Exported for bench/data-layer, which runs this text through pg and through Prisma. */
+export function claimSql(rows: number): string {
   const values = Array.from({ length: rows }, (_, r) => {
     const p = (c: number) => `$${r * COLUMNS + c}`;
     return `(${r}, ${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}::timestamptz, ${p(9)}::timestamptz, ${p(10)}, ${p(11)}, ${p(12)}::timestamptz, ${p(13)}::jsonb, ${p(14)}, ${p(15)})`;

@@ -26,7 +26,8 @@ export interface OutboxRow {
   payload: string | null;
 }
 
-const SELECT_BATCH = `
+// The relay's statements, exported for bench/data-layer (pg against Prisma on the same text).
+export const SELECT_BATCH = `
 SELECT o.id::text AS outbox_id, o.delivery_id::text, o.replay_requested_by, o.trace_headers, o.created_at,
        d.shop_domain, d.topic, d.webhook_id, d.event_id, d.triggered_at, d.received_at, d.api_version, d.payload,
        d.shopify_order_id
@@ -34,6 +35,9 @@ FROM dispatch_outbox o JOIN webhook_delivery d ON d.id = o.delivery_id
 WHERE o.lane = $1
   AND ($3::int = 1 OR mod(hashtext(d.shop_domain || E'\n' || coalesce(d.shopify_order_id, '')) & 2147483647, $3::int) = $4::int)
 ORDER BY o.id LIMIT $2`;
+export const MARK_PUBLISHED = `WITH gone AS (DELETE FROM dispatch_outbox WHERE id = ANY($1::bigint[]) RETURNING delivery_id)
+         UPDATE webhook_delivery SET status = 'published', published_at = now() WHERE id IN (SELECT delivery_id FROM gone)`;
+export const COUNT_ATTEMPTS = 'UPDATE dispatch_outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])';
 
 /** Advisory lock keys (class 7013): the whole orders lane, the privacy lane, and the orders lane's shard i. */
 const ORDERS_LOCK = 1;
@@ -314,16 +318,10 @@ export class OutboxRelay {
       }),
     );
     if (confirmed.length > 0) {
-      await client.query(
-        `WITH gone AS (DELETE FROM dispatch_outbox WHERE id = ANY($1::bigint[]) RETURNING delivery_id)
-         UPDATE webhook_delivery SET status = 'published', published_at = now() WHERE id IN (SELECT delivery_id FROM gone)`,
-        [confirmed],
-      );
+      await client.query(MARK_PUBLISHED, [confirmed]);
     }
     if (failed.length > 0) {
-      await client.query('UPDATE dispatch_outbox SET attempts = attempts + 1 WHERE id = ANY($1::bigint[])', [
-        failed.map((f) => f.row.outbox_id),
-      ]);
+      await client.query(COUNT_ATTEMPTS, [failed.map((f) => f.row.outbox_id)]);
       throw failed[0]?.err;
     }
     return rows.length;

@@ -76,7 +76,7 @@ const orderKey = (shopDomain: string, shopifyOrderId: string) => `${shopDomain}\
 // personal fields (email, IP, checkout token, ZIP, province) of a redacted customer are never stored again from
 // a late or replayed snapshot: redacted by customer id, by order id (orders_to_redact: guest orders have no
 // customer) or by email hash (privacy/tombstones.ts).
-const UPSERT_ORDERS = `
+export const UPSERT_ORDERS = `
 INSERT INTO orders (shop_domain, shopify_order_id, name, financial_status, cancelled_at, test, currency, email,
   customer_id, browser_ip, checkout_token, billing_zip, billing_country, billing_province, shipping_zip,
   shipping_country, shipping_province, shopify_created_at, shopify_updated_at, updated_at, taxes_included)
@@ -120,7 +120,7 @@ const LINE_GRANTED = 'EXISTS (SELECT 1 FROM download_grant g WHERE g.order_line_
 
 // A line that has grants keeps the release, unmapped flag and fan-pack approval it was granted under: its
 // units are recorded (see recordedReleases), and a mapping changed or deleted later must not move them.
-const UPSERT_LINES = `
+export const UPSERT_LINES = `
 INSERT INTO order_line (order_id, shopify_line_id, product_id, variant_id, sku, quantity, price, requires_shipping,
   release_id, unmapped, refunded_quantity, discount_total, tax_total, net_total, fan_pack)
 SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::bigint[], $4::bigint[], $5::text[], $6::int[], $7::numeric[],

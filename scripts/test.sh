@@ -30,6 +30,8 @@ step "edge proxy (Traefik, scripts/traefik.sh)" bash scripts/traefik.sh
 step "browser (Chromium, scripts/chromium.sh)" bash scripts/chromium.sh
 # The image registry test (cmdr images push, pull by digest) runs distribution's registry, built once the same way.
 step "image registry (distribution, scripts/registry.sh)" bash scripts/registry.sh
+# It builds and pushes with buildah, before the image step: a fresh machine installs it once.
+step "image builder (buildah, scripts/buildah.sh)" bash scripts/buildah.sh
 step "lint + format" pnpm exec biome ci .
 step "type-check" pnpm exec turbo run check-types --output-logs=errors-only
 

@@ -67,28 +67,33 @@ export type WriteCheck = {
   db: PrismaClient;
   s: Scope;
   scopes: Record<string, ScopeOf>;
-  relations: (model: string) => ReadonlyMap<string, string>;
+  relations: Relations;
   model: string;
   operation: string;
   seen: Map<string, Promise<boolean>>;
 };
 
+/** The relation fields (name to target model) of a model. */
+export type Relations = (model: string) => ReadonlyMap<string, string>;
+
 /**
- * The relation fields of each model (name to model), from the client's runtime data model (the DMMF the
- * generated client carries; Prisma 7's `prisma-client` generator exports no `Prisma.dmmf`).
+ * The relation fields of every model, read once from the client's runtime data model (the DMMF the generated
+ * client carries; Prisma 7's `prisma-client` generator exports no `Prisma.dmmf`). Fails closed: a client
+ * without it is refused at creation, and a model missing from it is refused, not taken as relation-free.
  */
-export function relationFields(client: object): (model: string) => ReadonlyMap<string, string> {
+export function relationFields(client: object): Relations {
   type Field = { name: string; kind: string; type: string };
-  const models = (client as { _runtimeDataModel?: { models?: Record<string, { fields: Field[] }> } })._runtimeDataModel
+  const models = (client as { _runtimeDataModel?: { models?: Record<string, { fields?: Field[] }> } })._runtimeDataModel
     ?.models;
-  if (!models) throw new TenantScopeError(undefined, 'scopedToAccount', 'the client carries no data model');
+  if (!models) throw new TenantScopeError(undefined, 'createTenantDb', 'the client carries no data model');
   const byModel = new Map<string, ReadonlyMap<string, string>>();
+  for (const [model, { fields }] of Object.entries(models)) {
+    if (!Array.isArray(fields)) continue;
+    byModel.set(model, new Map(fields.filter((f) => f.kind === 'object').map((f) => [f.name, f.type])));
+  }
   return (model) => {
-    let fields = byModel.get(model);
-    if (!fields) {
-      fields = new Map((models[model]?.fields ?? []).filter((f) => f.kind === 'object').map((f) => [f.name, f.type]));
-      byModel.set(model, fields);
-    }
+    const fields = byModel.get(model);
+    if (!fields) throw new TenantScopeError(model, 'query', 'model missing from the data model');
     return fields;
   };
 }

@@ -4,6 +4,7 @@ import type { Pool } from 'pg';
 import { Prisma, PrismaClient } from './generated/prisma/client.ts';
 import {
   checkData,
+  type Relations,
   relationFields,
   type Scope,
   type ScopeOf,
@@ -12,8 +13,10 @@ import {
   type Where,
   type WriteCheck,
 } from './tenant-scope-data.ts';
+import { refuseTenantTraversal, scopeSelection, scopeWhere, type Traversal } from './tenant-scope-relations.ts';
 
-export { TENANT_REFERENCES, TenantScopeError } from './tenant-scope-data.ts';
+export { relationFields, TENANT_REFERENCES, TenantScopeError } from './tenant-scope-data.ts';
+export { PARENT_RELATIONS } from './tenant-scope-relations.ts';
 
 /**
  * Tenant isolation as structure, not as every query remembering its account (issue 16).
@@ -34,6 +37,8 @@ export { TENANT_REFERENCES, TenantScopeError } from './tenant-scope-data.ts';
  * Creates on relation-scoped models are checked instead: the parent they name must be the account's; and
  * `data` of every write is checked (tenant-scope-data.ts): no nested write reaches an existing row, and every
  * column that names a parent names one of the account's, on update as on create.
+ * Relation traversals (include, select, `_count`, relation filters, orderBy, nested writes) are checked on both
+ * clients: see tenant-scope-relations.ts.
  * Raw SQL (`$queryRaw`) is not inspected: each raw statement takes the account as a parameter and is listed
  * in ARCHITECTURE.md.
  */
@@ -100,38 +105,53 @@ const withScope = (where: unknown, scope: Where): Where => {
   return { ...w, AND: [...and, scope] };
 };
 
-const guard = Prisma.defineExtension({
-  name: 'tenant-guard',
-  query: {
-    $allModels: {
-      async $allOperations({ model, operation, args, query }) {
-        if (TENANT_MODELS.includes(model) && access.getStore() === undefined) {
-          throw new TenantScopeError(model, operation, 'no account scope (use scopedToAccount)');
-        }
-        return query(args);
+const isTenant = (model: string) => TENANT_MODELS.includes(model);
+
+/**
+ * Refuses tenant models without platform access, and on every other model any relation (include, select,
+ * where, data, at any depth) that reaches a tenant model: an UpcConflict must not lead to a release's account.
+ */
+const guardOf = (relations: Relations) =>
+  Prisma.defineExtension({
+    name: 'tenant-guard',
+    query: {
+      $allModels: {
+        async $allOperations({ model, operation, args, query }) {
+          if (access.getStore() === undefined) {
+            if (isTenant(model)) {
+              throw new TenantScopeError(model, operation, 'no account scope (use scopedToAccount)');
+            }
+            refuseTenantTraversal({ relations, tenant: isTenant, model, operation }, model, args);
+          }
+          return query(args);
+        },
       },
     },
-  },
-});
+  });
 
 // The unguarded client under each guarded one: only scopedToAccount reaches it. Prisma runs the query hooks
 // of chained extensions outermost first, so a scope stacked on the guard would meet the guard before it has
 // added its filter; the scoped client is therefore built beside the guard, on the same engine and pool.
-const unguarded = new WeakMap<object, PrismaClient>();
+const unguarded = new WeakMap<object, { raw: PrismaClient; relations: Relations }>();
 
-/** A Prisma client on the service's pg pool, with the tenant guard (the pool stays the caller's to end). */
+/**
+ * A Prisma client on the service's pg pool, with the tenant guard (the pool stays the caller's to end).
+ * Throws if the client carries no data model: without it no relation could be checked.
+ */
 export function createTenantDb(pool: Pool) {
   const raw = new PrismaClient({ adapter: new PrismaPg(pool) });
-  const db = raw.$extends(guard);
-  unguarded.set(db, raw);
+  const relations = relationFields(raw);
+  const db = raw.$extends(guardOf(relations));
+  unguarded.set(db, { raw, relations });
   return db;
 }
 export type TenantDb = ReturnType<typeof createTenantDb>;
 
 /** The client for one account's requests: every tenant query is kept to that account's rows. */
 export function scopedToAccount(db: TenantDb, accountId: string) {
-  const base = unguarded.get(db);
-  if (!base) throw new TenantScopeError(undefined, 'scopedToAccount', 'not a client made by createTenantDb');
+  const made = unguarded.get(db);
+  if (!made) throw new TenantScopeError(undefined, 'scopedToAccount', 'not a client made by createTenantDb');
+  const { raw: base, relations } = made;
   let domains: Promise<string[]> | undefined;
   const scope: Scope = {
     accountId,
@@ -143,7 +163,6 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
       return domains;
     },
   };
-  const relations = relationFields(base);
   const scoped = base.$extends({
     name: 'tenant-scope',
     query: {
@@ -151,7 +170,7 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
         async $allOperations({ model, operation, args, query }) {
           const scopeOf = SCOPES[model];
           if (!scopeOf) throw new TenantScopeError(model, operation, 'not a model of the artist API');
-          const a = (args ?? {}) as Where;
+          const a = await scopeTraversals({ relations, tenant: isTenant, model, operation }, scope, model, args);
           const check: WriteCheck = {
             db: reader(base),
             s: scope,
@@ -183,6 +202,17 @@ export function scopedToAccount(db: TenantDb, accountId: string) {
     },
   });
   return withTransactionReads(scoped);
+}
+
+/** The relation traversals of a scoped query's args, scoped or refused (tenant-scope-relations.ts). */
+async function scopeTraversals(t: Traversal, s: Scope, model: string, args: unknown): Promise<Where> {
+  const a: Where = { ...((args ?? {}) as Where) };
+  const st = { t, s, scopes: SCOPES };
+  if ('include' in a) a.include = await scopeSelection(st, model, a.include);
+  if ('select' in a) a.select = await scopeSelection(st, model, a.select);
+  if ('where' in a) a.where = await scopeWhere(st, model, a.where);
+  if ('orderBy' in a) a.orderBy = await scopeWhere(st, model, a.orderBy);
+  return a;
 }
 
 /**

@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import {
   createTenantDb,
+  PARENT_RELATIONS,
   platformAccess,
+  relationFields,
   scopedToAccount,
   TENANT_MODELS,
   TENANT_REFERENCES,
@@ -266,6 +268,76 @@ describe('tenant scope', () => {
     await scoped.release.update({ where: { id: release.id }, data: { artistId: a.artistId, title: 'Renamed' } });
   });
 
+  it('refuses relations that reach a tenant model from any model of the guarded client', async () => {
+    const before = await rowsOfB();
+    const refused = [
+      () =>
+        db.upcConflict.create({
+          data: { upc: 'x', ownerRelease: { connect: { id: b.releaseId } } },
+          include: { ownerRelease: { include: { artist: { include: { account: { include: { apiKeys: true } } } } } } },
+        }),
+      () => db.upcConflict.create({ data: { upc: 'y', ownerReleaseId: b.releaseId }, include: { ownerRelease: true } }),
+      () =>
+        db.upcConflict.updateMany({ where: { ownerRelease: { is: { artistId: b.artistId } } }, data: { upc: 'z' } }),
+      () => db.emailMessage.findMany({ include: { order: true } }),
+      () => db.emailMessage.count({ where: { order: { shopDomain: 'b-shop.myshopify.com' } } }),
+      () => db.fulfillment.findMany({ select: { id: true, order: { select: { lines: true } } } }),
+      () => db.dispatchOutbox.findMany({ where: { delivery: { is: { shopDomain: 'b-shop.myshopify.com' } } } }),
+    ];
+    for (const query of refused) await expect(query()).rejects.toBeInstanceOf(TenantScopeError);
+    // Made with a plain column (no relation), a nested update through it is refused too.
+    const conflict = await db.upcConflict.create({ data: { upc: 'w', ownerReleaseId: b.releaseId } });
+    await expect(
+      db.upcConflict.update({ where: { id: conflict.id }, data: { ownerRelease: { update: { title: 'PWN' } } } }),
+    ).rejects.toBeInstanceOf(TenantScopeError);
+    await db.upcConflict.deleteMany({});
+    expect(await rowsOfB()).toEqual(before);
+  });
+
+  it("keeps a scoped client's includes and relation filters to the account when rows link across accounts", async () => {
+    const scoped = scopedToAccount(db, a.accountId);
+    // B's key recorded as minted by A's key: the lineage edge crosses accounts.
+    await pool.query('UPDATE api_key SET created_by_key_id = $1 WHERE id = $2', [a.keyId, b.keyId]);
+    try {
+      const keys = await scoped.apiKey.findMany({ include: { minted: { select: { accountId: true, hash: true } } } });
+      expect(keys.flatMap((k) => k.minted)).toEqual([]);
+      const selected = await scoped.apiKey.findMany({ select: { id: true, minted: { where: { name: { not: '' } } } } });
+      expect(selected.flatMap((k) => k.minted)).toEqual([]);
+      expect(await scoped.apiKey.count({ where: { minted: { some: { accountId: b.accountId } } } })).toBe(0);
+      expect(await scoped.apiKey.count({ where: { minted: { some: {} } } })).toBe(0);
+      expect(await scoped.apiKey.count({ where: { minted: { none: {} } } })).toBe(1);
+      expect(await scoped.apiKey.count({ where: { minted: { every: { accountId: a.accountId } } } })).toBe(1);
+      expect(await scoped.apiKey.count({ where: { OR: [{ minted: { some: { id: b.keyId } } }] } })).toBe(0);
+      expect(
+        await scoped.account.count({ where: { apiKeys: { some: { minted: { some: { accountId: b.accountId } } } } } }),
+      ).toBe(0);
+      const counted = await scoped.apiKey.findMany({ select: { _count: { select: { minted: true } } } });
+      expect(counted.map((k) => k._count.minted)).toEqual([0]);
+      const refused = [
+        () => scoped.apiKey.findMany({ include: { createdBy: true } }),
+        () => scoped.apiKey.findMany({ include: { _count: true } }),
+        () => scoped.apiKey.findMany({ orderBy: { minted: { _count: 'desc' } } }),
+        () => scoped.order.findMany({ include: { emailMessages: { include: { order: true } } } }),
+        () => scoped.release.findMany({ include: { upcConflictsOwned: { include: { ownerRelease: true } } } }),
+      ];
+      for (const query of refused) await expect(query()).rejects.toBeInstanceOf(TenantScopeError);
+      // The parent side is followed: the write checks keep each parent column within the account.
+      const [line] = await scoped.orderLine.findMany({
+        include: { order: true, release: { include: { artist: true } } },
+      });
+      expect(line?.release?.artist.accountId).toBe(a.accountId);
+    } finally {
+      await pool.query('UPDATE api_key SET created_by_key_id = NULL WHERE id = $1', [b.keyId]);
+    }
+  });
+
+  it('refuses a client without a data model, and a model missing from it (fails closed)', () => {
+    expect(() => relationFields({})).toThrow(TenantScopeError);
+    const relations = relationFields({ _runtimeDataModel: { models: { Release: { fields: [] } } } });
+    expect(relations('Release').size).toBe(0);
+    expect(() => relations('Track')).toThrow(TenantScopeError);
+  });
+
   it("knows every column of the schema that ties a tenant row to its parent (the scope's parent checks)", async () => {
     const schema = await readFile(new URL('../../../../packages/db/prisma/schema.prisma', import.meta.url), 'utf8');
     const inSchema: Record<string, Record<string, string>> = {};
@@ -279,6 +351,21 @@ describe('tenant scope', () => {
       expect(TENANT_REFERENCES[model], model).toEqual(expect.objectContaining(columns));
     }
     expect(Object.keys(inSchema).length).toBeGreaterThan(8);
+  });
+
+  it('follows only the to-one parent relations between tenant models (the rest are to-many, and scoped)', async () => {
+    const schema = await readFile(new URL('../../../../packages/db/prisma/schema.prisma', import.meta.url), 'utf8');
+    const parents: Record<string, string[]> = {};
+    for (const [, model, body] of schema.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
+      if (!TENANT_MODELS.includes(model!)) continue;
+      for (const [, field, type, list, rest] of body!.matchAll(/^\s*(\w+)\s+(\w+)(\[\])?\??(.*)$/gm)) {
+        if (!TENANT_MODELS.includes(type!) || list) continue;
+        // Every to-one relation between tenant models holds the foreign key (no back side of a one-to-one).
+        expect(rest, `${model}.${field}`).toMatch(/@relation\([^)]*fields:/);
+        if (field !== 'createdBy') parents[model!] = [...(parents[model!] ?? []), field!];
+      }
+    }
+    expect(parents).toEqual(PARENT_RELATIONS);
   });
 
   it('refuses models the artist API has no business with', async () => {

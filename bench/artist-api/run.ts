@@ -4,10 +4,11 @@
 //   pnpm --filter @single/bench run artist-api -- --reseed
 import { readFile } from 'node:fs/promises';
 import { buildApp, issueApiKey } from '@single/artist-api';
+import { seedChartRules } from '@single/artist-api/test-support/seed';
 import { createMemoryCache } from '@single/cache';
 import { applyMigrations } from '@single/db/migrations';
 import { serve } from '@single/http';
-import { silentLogger } from '@single/logger';
+import { createLogger, silentLogger } from '@single/logger';
 import { databaseUrl, testEnv } from '@single/testing';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import pg from 'pg';
@@ -104,6 +105,8 @@ async function measurePost(name: string, next: () => { url: string; body: string
 const url = databaseUrl(DATABASE);
 await prepare(url, process.argv.includes('--reseed'));
 const pool = new pg.Pool({ connectionString: url, max: 10 });
+// Luminate's rules, as geo-reporting seeds them at start-up: without them sold-vs-reported is 404 unknown_chart.
+await seedChartRules(pool);
 const cache = createMemoryCache();
 // Summaries uncached (TTL 0): the figures are the database path; a cache hit is a Redis round trip.
 const api = buildApp({
@@ -116,7 +119,14 @@ const api = buildApp({
   salesCacheTtlMs: 0,
   limits: { perKeyPerMinute: 1_000_000, downloadsPerIpPerMinute: 1_000_000, downloadsPerTokenPerMinute: 1_000_000 },
 });
-const server = await serve(api, { host: '127.0.0.1', port: 0, logger: silentLogger(), shutdownTimeoutMs: 5_000 });
+// Errors at error level: the server's close-with-grace handler catches this script's own failures too, and a
+// silent logger made them exit 1 without a word.
+const server = await serve(api, {
+  host: '127.0.0.1',
+  port: 0,
+  logger: createLogger({ level: 'error' }),
+  shutdownTimeoutMs: 5_000,
+});
 const { rows } = await pool.query(`SELECT id FROM release r WHERE artist_id = '00000000-0000-4000-9000-000000000000'`);
 const releases = rows.map((r: { id: string }) => r.id);
 const { secret } = await issueApiKey(pool, { accountId: BENCH_ACCOUNT, name: 'bench', scopes: ['read'] });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { parseEcrHost } from './ecr-host.ts';
 import { CmdrError, ExitCode, notFound } from './exit-codes.ts';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
@@ -59,15 +60,15 @@ export function registryProblem(value: string): string | undefined {
 // projects.yaml ships ECR's all-zero account as its registry: a name of the right form that is nobody's registry.
 // What pushes to it or deploys from it refuses it before doing anything (a push would build for minutes and then
 // fail on credentials; a deploy would get as far as pods that cannot pull), saying how to name the real one.
-// Every ECR host form counts: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn] and the dual-stack
-// <account>.dkr-ecr[-fips].<region>.on.aws (.on.amazonwebservices.com.cn in China).
-const PLACEHOLDER_REGISTRY =
-  /^0{12}\.(?:dkr\.ecr(?:-fips)?\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.[a-z0-9-]+\.on\.(?:aws|amazonwebservices\.com\.cn))(?::[0-9]+)?\//i;
-
-/** Whether a registry or repository (`host/path[/image]`) is in the placeholder account 000000000000. */
+/**
+ * Whether a registry or repository (`host/path[/image]`) is in the placeholder account 000000000000: any ECR host
+ * form (classic or dual-stack), written in any case (DNS names are case-insensitive).
+ */
 export function isPlaceholderRegistry(value: string): boolean {
-  return PLACEHOLDER_REGISTRY.test(`${value}/`);
+  const host = value.split('/')[0] ?? '';
+  return parseEcrHost(host.toLowerCase())?.account === PLACEHOLDER_ACCOUNT;
 }
+const PLACEHOLDER_ACCOUNT = '000000000000';
 
 /** The operator's message for a placeholder registry: where it came from, how to name the real one, what was not done. */
 export function placeholderRegistryError(value: string, source: string, outcome: string): CmdrError {

@@ -1,13 +1,10 @@
+import { parseEcrHost } from '../ecr-host.ts';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { runTool } from '../run-tool.ts';
 import { buildah } from './buildah.ts';
 
-// An ECR registry host: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn], or its dual-stack (IPv4 and IPv6)
-// endpoint <account>.dkr-ecr[-fips].<region>.on.aws (.on.amazonwebservices.com.cn in China), either with an explicit
-// port (:443), as `images push` accepts them. Its region is the one a login token must come from (a token of
-// another region is refused), so it is read from the host, not from $AWS_REGION.
-const ECR_HOST =
-  /^(\d{12})\.(?:dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.(?:aws|amazonwebservices\.com\.cn))(?::\d{1,5})?$/;
+// The region a login token must come from is the registry host's (a token of another region is refused), so it is
+// read from the host, not from $AWS_REGION.
 
 export interface RegistryLogin {
   /** The host buildah logged in to (the registry's first component). */
@@ -25,7 +22,7 @@ export interface RegistryLogin {
  */
 export async function loginToRegistry(registry: string, env: NodeJS.ProcessEnv = process.env): Promise<RegistryLogin> {
   const host = registry.split('/')[0] ?? registry;
-  const ecr = ECR_HOST.exec(host);
+  const ecr = parseEcrHost(host);
   if (!ecr) {
     throw new CmdrError(
       `${host} is not an ECR registry (<account>.dkr.ecr.<region>.amazonaws.com or <account>.dkr-ecr.<region>.on.aws): ` +
@@ -34,8 +31,7 @@ export async function loginToRegistry(registry: string, env: NodeJS.ProcessEnv =
       ExitCode.usage,
     );
   }
-  const account = ecr[1] ?? '';
-  const region = ecr[2] ?? ecr[3] ?? ''; // the classic host's, or the dual-stack one's
+  const { account, region } = ecr;
   const aws = await runTool('aws', ['ecr', 'get-login-password', '--region', region], {
     env,
     missing: 'the AWS CLI is not installed (aws: apt-get install awscli, or AWS CLI v2)',

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The registry test, after docker/build-images.sh in CI: each app image goes the way CD sends it, through
-# cmdr. `cmdr images build` (the layer cache of build-images.sh makes it a re-tag), `cmdr images push` to a
+# cmdr. `cmdr images build` (a second build, as CD runs it), `cmdr images push` to a
 # real OCI registry started here (distribution's `registry`, scripts/registry.sh), then the local copy is
 # deleted, the image is pulled back by the digest cmdr recorded, `cmdr deploy --dry-run` must pin that
 # digest, and the pulled image runs as the charts run it (read-only root file system, no capabilities,

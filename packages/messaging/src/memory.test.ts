@@ -15,8 +15,14 @@ const topology: Topology = {
   ],
 };
 
-const waitFor = async (condition: () => boolean | Promise<boolean>) => {
-  for (let i = 0; i < 500 && !(await condition()); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+// Polls until the condition holds, by the clock rather than by a count of 5 ms sleeps (a loaded CI machine
+// stretches every timer), and says which wait gave up.
+const waitFor = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
 };
 
 describe('in-memory messaging', () => {
@@ -37,13 +43,13 @@ describe('in-memory messaging', () => {
       return new Promise<void>(() => {});
     });
     await client.publish('single.events', 'shopify.orders.paid', Buffer.from('poison'), { messageId: 'poison' });
+    // Each round's delivery can only come after the reconnect that followed the previous kill: no wait on a
+    // transient state (disconnected) that a 5 ms reconnect may already have left.
     for (let round = 1; round <= 3; round++) {
-      await waitFor(() => deliveries === round);
-      broker.killConnection('worker');
-      await waitFor(() => !client.health().connected);
-      await waitFor(() => client.health().consumers.active === 1);
+      await waitFor(() => deliveries === round, `delivery ${round}`);
+      expect(broker.killConnection('worker')).toBe(1);
     }
-    await waitFor(async () => (await client.inspectQueue('demo.dlq')).messageCount === 1);
+    await waitFor(async () => (await client.inspectQueue('demo.dlq')).messageCount === 1, 'the dead letter');
     const [letter] = await client.listDeadLetters('demo.dlq', 5);
     expect(deliveries).toBe(3);
     expect(letter).toMatchObject({
@@ -55,10 +61,10 @@ describe('in-memory messaging', () => {
     });
     // redrive knows where to send it even though no handler recorded an error
     expect(await client.redrive('demo.dlq', { limit: 5 })).toEqual({ redriven: 1, skipped: 0 });
-    await waitFor(() => deliveries === 4);
+    await waitFor(() => deliveries === 4, 'the redriven delivery');
     expect(deliveries).toBe(4);
     await client.close();
-  });
+  }, 30_000);
 
   it('refuses to redeclare a queue with different arguments, like RabbitMQ', async () => {
     const broker = new MemoryBroker();

@@ -35,7 +35,8 @@ export function imageTargets(ws: Workspace, names: readonly string[], tag: strin
 }
 
 /**
- * Builds each image from docker/Dockerfile as CI does (buildah bud, chroot isolation, layer cache), tagged
+ * Builds each image from docker/Dockerfile as CI does (buildah bud, chroot isolation, no layer cache:
+ * with the vfs driver every cached layer is a full copy, about 12 GiB per app), tagged
  * with its registry name. The host's CA bundle goes in as the `ca-certificates` build secret when present
  * (a TLS-inspecting proxy in front of the npm registry); a secret never ends up in a layer.
  */
@@ -57,7 +58,7 @@ export async function buildImages(
           '--quiet',
           '--isolation',
           'chroot',
-          '--layers',
+          '--layers=false',
           // Pull the base image only when it is not in local storage (docker/build-images.sh can build it).
           '--pull=false',
           ...secret,

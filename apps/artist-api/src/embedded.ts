@@ -1,10 +1,10 @@
 import type { Cache } from '@single/cache';
+import { createServicePool } from '@single/db/pool';
 import type { EventBus } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { Messaging, Topology } from '@single/messaging';
 import { compileTrustedProxies } from '@single/trusted-proxy';
 import type { Redis } from 'ioredis';
-import pg from 'pg';
 import { type ArtistApi, buildApp } from './app.ts';
 import type { ArtistApiConfig } from './config.ts';
 import { createS3Client, localAudioStorage, s3AudioStorage } from './downloads/storage.ts';
@@ -39,8 +39,10 @@ export async function startEmbeddedArtistApi(
   const { logger } = ports;
   const trustedProxies = compileTrustedProxies(config.TRUSTED_PROXIES);
   for (const warning of trustedProxies.warnings) logger.warn(warning);
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
+  const pool = createServicePool(
+    { connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 },
+    (obj, msg) => logger.warn(obj, msg),
+  );
   const cache = ports.cache('artist-api:');
   // The API only reads dead-letter queues (and redrives them); their owners declare them.
   const messaging = ports.messaging({ connectionName: 'artist-api', topology: { exchanges: [], queues: [] } });

@@ -12,6 +12,7 @@ import {
   SALES_TOPIC_PARTITIONS,
 } from '@single/contracts';
 import { createDbOnPool } from '@single/db';
+import { withServiceSession } from '@single/db/pool';
 import { createLogger, type Logger } from '@single/logger';
 import cliProgress from 'cli-progress';
 import pg from 'pg';
@@ -77,7 +78,7 @@ if (env.DATABASE_URL) {
   embedded = await startEmbeddedPostgres({ cacheDir });
   databaseUrl = embedded.url;
 }
-const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 });
+const pool = new pg.Pool(withServiceSession({ connectionString: databaseUrl, max: 4 }));
 // Every query of the demo's own (seed, storm, settling, summary) goes through Prisma Client on that pool.
 const db = createDbOnPool(pool);
 

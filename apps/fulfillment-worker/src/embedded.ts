@@ -1,8 +1,7 @@
-import { guardPoolClients } from '@single/db/transaction';
+import { createServicePool } from '@single/db/pool';
 import { type EventBus, ensureTopicPartitions } from '@single/events';
 import type { Logger } from '@single/logger';
 import type { Messaging, MessagingHooks, Topology } from '@single/messaging';
-import pg from 'pg';
 import { buildWorker, type Worker } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import type { MailTransport } from './email/mailer.ts';
@@ -36,13 +35,10 @@ export interface EmbeddedWorker {
  */
 export async function startEmbeddedWorker(config: WorkerConfig, ports: EmbeddedWorkerPorts): Promise<EmbeddedWorker> {
   const { logger } = ports;
-  const pool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
-    max: config.DATABASE_POOL_SIZE,
-    connectionTimeoutMillis: 2_000,
-  });
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
+  const pool = createServicePool(
+    { connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 2_000 },
+    (obj, msg) => logger.warn(obj, msg),
+  );
   const messaging = ports.messaging({
     connectionName: 'fulfillment-worker',
     topology: workerTopology(config.RETRY_DELAYS_MS),

@@ -1,10 +1,9 @@
-import { guardPoolClients } from '@single/db/transaction';
+import { createServicePool } from '@single/db/pool';
 import { createKafkaEventBus, ensureTopicPartitions, kafkaSecurityFromEnvOrExit } from '@single/events';
 import { serve } from '@single/http';
 import { createLogger } from '@single/logger';
 import { createAmqpMessaging } from '@single/messaging';
 import { traceLogFields } from '@single/tracing';
-import pg from 'pg';
 import { buildWorker, type PausePoint } from './app.ts';
 import { loadWorkerConfig } from './config.ts';
 import { createSmtpTransport } from './email/smtp-transport.ts';
@@ -22,13 +21,10 @@ const logger = createLogger({
   base: { env: config.DD_ENV, version: config.DD_VERSION },
   mixin: traceLogFields,
 });
-const pool = new pg.Pool({
-  connectionString: config.DATABASE_URL,
-  max: config.DATABASE_POOL_SIZE,
-  connectionTimeoutMillis: 2_000,
-});
-pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
+const pool = createServicePool(
+  { connectionString: config.DATABASE_URL, max: config.DATABASE_POOL_SIZE, connectionTimeoutMillis: 2_000 },
+  (obj, msg) => logger.warn(obj, msg),
+);
 const messaging = createAmqpMessaging({
   url: config.RABBITMQ_URL,
   connectionName: 'fulfillment-worker',

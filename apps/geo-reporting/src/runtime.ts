@@ -1,5 +1,5 @@
 import { createDb, type Db } from '@single/db';
-import { guardPoolClients } from '@single/db/transaction';
+import { createServicePool } from '@single/db/pool';
 import {
   createConsumerLagReader,
   createKafkaEventBus,
@@ -13,7 +13,7 @@ import { type RunningServer, serve } from '@single/http';
 import { createLogger, type Logger } from '@single/logger';
 import { traceLogFields, tracer } from '@single/tracing';
 import { compileTrustedProxies } from '@single/trusted-proxy';
-import pg from 'pg';
+import type pg from 'pg';
 import { buildApp, type GeoReportingApp } from './app.ts';
 import { PgCaptureStore, purgeCapturesOlderThan } from './captures/capture.repository.ts';
 import { LUMINATE_V1, LUMINATE_VERSIONS } from './charts/rules.ts';
@@ -146,9 +146,9 @@ export function wireGeoReporting(
   const geo = new GeoIp(config.GEOIP_DB_PATHS, { logger });
   const db = createDb(config.DATABASE_URL, { maxConnections: 10 });
   // One capture flush at a time and the fan data keys: a few connections are plenty.
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 4 });
-  pool.on('error', (err) => logger.error({ err }, 'idle postgres client failed'));
-  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
+  const pool = createServicePool({ connectionString: config.DATABASE_URL, max: 4 }, (obj, msg) =>
+    logger.warn(obj, msg),
+  );
   const bus = ports.events(config.KAFKA_CLIENT_ID ?? 'geo-reporting');
   const captureStore = new PgCaptureStore(pool);
   const integrity = new IntegrityWindow({

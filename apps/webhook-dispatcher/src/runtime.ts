@@ -1,10 +1,9 @@
 import { type Cache, createRedisCache } from '@single/cache';
 import { EVENTS_EXCHANGE } from '@single/contracts';
-import { guardPoolClients } from '@single/db/transaction';
+import { createServicePool } from '@single/db/pool';
 import { createLogger, type Logger } from '@single/logger';
 import { createAmqpMessaging, type Messaging, type Topology } from '@single/messaging';
 import { messagingTraceHooks, traceLogFields } from '@single/tracing';
-import pg from 'pg';
 import { buildApp, type Dispatcher } from './app.ts';
 import type { DispatcherConfig } from './config.ts';
 import { dedupeCache } from './deliveries/dedupe-cache.ts';
@@ -64,9 +63,11 @@ export function wireDispatcher(
   options: { relay: boolean; payloadSweep: boolean },
 ): DispatcherRuntime {
   const { logger, cache } = adapters;
-  const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 });
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection lost'));
-  guardPoolClients(pool, (err) => logger.warn({ err }, 'PostgreSQL connection lost while in use'));
+  const warn = (obj: { err: Error }, msg: string) => logger.warn(obj, msg);
+  const pool = createServicePool(
+    { connectionString: config.DATABASE_URL, max: 10, connectionTimeoutMillis: 2_000 },
+    warn,
+  );
   const messaging = adapters.messaging({
     connectionName: 'webhook-dispatcher',
     topology: dispatcherTopology,
@@ -74,13 +75,11 @@ export function wireDispatcher(
   });
   // Its own connections: each lane or shard it holds keeps one (its session advisory lock), plus the LISTEN;
   // on the claims' pool they would starve intake once a replica holds several shards.
-  const relayPool = new pg.Pool({
-    connectionString: config.DATABASE_URL,
-    max: config.ORDERS_RELAY_LANES + 2,
-    connectionTimeoutMillis: 2_000,
-  });
-  relayPool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection of the relay lost'));
-  guardPoolClients(relayPool, (err) => logger.warn({ err }, 'PostgreSQL connection of the relay lost while in use'));
+  const relayPool = createServicePool(
+    { connectionString: config.DATABASE_URL, max: config.ORDERS_RELAY_LANES + 2, connectionTimeoutMillis: 2_000 },
+    warn,
+    'PostgreSQL connection of the relay',
+  );
   const relay = new OutboxRelay({
     pool: relayPool,
     messaging,

@@ -1,3 +1,4 @@
+export * from './bigint-id.ts';
 export * from './business-day.ts';
 export * from './calendar-date.ts';
 export * from './chart-file.ts';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { createDbOnPool, type Db } from '@single/db';
+import { withServiceSession } from '@single/db/pool';
 import pg from 'pg';
 import { CmdrError, ExitCode } from '../exit-codes.ts';
 import { loadOpsConfig, type OpsConfig } from '../ops/env.ts';
@@ -45,7 +46,7 @@ export class Context {
   /** A short-lived pool for one command, only for its Prisma client (`withDb`); connection failures become exit code 5. */
   private async withPool<T>(work: (pool: pg.Pool) => Promise<T>): Promise<T> {
     const url = this.ops().DATABASE_URL;
-    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 });
+    const pool = new pg.Pool(withServiceSession({ connectionString: url, max: 2, connectionTimeoutMillis: 5_000 }));
     pool.on('error', () => undefined);
     try {
       try {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  bigintIdOrNull,
   type FanDataKey,
   keyedEmailHash,
   type SalesEventV1,
@@ -74,6 +75,16 @@ export function readOutboxPayload(
     payload: JSON.stringify({ ...rest, fan: countries, ...(sealed.success ? { fanSealed: sealed.data } : {}) }),
   };
 }
+
+// The orders of a round's events and their tombstones. Compared as bigint so that the (shop_domain,
+// shopify_order_id) keys serve it (a ::text cast on the column scanned and sorted all orders per round); an id
+// no bigint prints as ($3 null) matches nothing, as before.
+export const SELECT_EVENT_ORDERS = `SELECT e.shop AS shop_domain, e.oid, o.customer_id::text, o.email,
+        (EXISTS (SELECT 1 FROM redacted_order r WHERE r.shop_domain = e.shop AND r.shopify_order_id = e.oid_n)
+         OR EXISTS (SELECT 1 FROM redacted_customer c WHERE c.shop_domain = e.shop AND c.customer_id = o.customer_id))
+          AS tombstoned
+ FROM unnest($1::text[], $2::text[], $3::bigint[]) AS e(shop, oid, oid_n)
+   LEFT JOIN orders o ON o.shop_domain = e.shop AND o.shopify_order_id = e.oid_n`;
 
 /**
  * Turns the sales outbox's version 1 events (fan facts in clear, written by both producers: the worker and the
@@ -158,15 +169,11 @@ export class FanSealer {
   }
 
   async #orders(client: PoolClient, events: readonly { shopDomain: string; orderId: string }[]) {
-    const { rows } = await client.query<OrderRow>(
-      `SELECT e.shop AS shop_domain, e.oid, o.customer_id::text, o.email,
-              (EXISTS (SELECT 1 FROM redacted_order r WHERE r.shop_domain = e.shop AND r.shopify_order_id::text = e.oid)
-               OR EXISTS (SELECT 1 FROM redacted_customer c WHERE c.shop_domain = e.shop AND c.customer_id = o.customer_id))
-                AS tombstoned
-       FROM unnest($1::text[], $2::text[]) AS e(shop, oid)
-         LEFT JOIN orders o ON o.shop_domain = e.shop AND o.shopify_order_id::text = e.oid`,
-      [events.map((e) => e.shopDomain), events.map((e) => e.orderId)],
-    );
+    const { rows } = await client.query<OrderRow>(SELECT_EVENT_ORDERS, [
+      events.map((e) => e.shopDomain),
+      events.map((e) => e.orderId),
+      events.map((e) => bigintIdOrNull(e.orderId)),
+    ]);
     return new Map(rows.map((r) => [`${r.shop_domain}\n${r.oid}`, r]));
   }
 

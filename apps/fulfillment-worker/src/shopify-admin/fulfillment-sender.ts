@@ -81,6 +81,19 @@ class RefusedAfterUnknownOutcome extends Error {
 }
 const gid = (kind: string, id: string) => `gid://shopify/${kind}/${id}`;
 
+// The claim of a tick's fulfilments (the due backlog in next_attempt_at order: fulfillment_due_idx).
+export const CLAIM_FULFILLMENTS = `WITH claimed AS (
+   UPDATE fulfillment f SET attempts = f.attempts + 1, next_attempt_at = $2, updated_at = $1,
+     status = 'sending', uncertain_sends = f.uncertain_sends + (f.status = 'sending')::int
+   FROM (SELECT id, status = 'sending' AS uncertain FROM fulfillment
+         WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
+         ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d
+   WHERE f.id = d.id
+   RETURNING f.id, f.attempts, f.order_id, f.line_item_ids, f.uncertain_sends, d.uncertain)
+ SELECT c.id, c.attempts, c.uncertain, c.uncertain_sends, o.shop_domain, o.shopify_order_id::text, s.access_token,
+        c.line_item_ids::text[] AS line_item_ids
+ FROM claimed c JOIN orders o ON o.id = c.order_id LEFT JOIN shop s ON s.domain = o.shop_domain`;
+
 /**
  * Marks digital lines fulfilled in Shopify (fulfillmentCreate on the fulfilment order lines, no tracking),
  * from the `fulfillment` outbox, with the email outbox's shape (email/mailer.ts): rows are claimed as
@@ -103,20 +116,11 @@ export class FulfillmentSender {
   async tick(): Promise<number> {
     const now = this.#o.now();
     const deadline = Date.now() + this.#o.leaseMs;
-    const { rows } = await this.#o.pool.query<ClaimedFulfillment>(
-      `WITH claimed AS (
-         UPDATE fulfillment f SET attempts = f.attempts + 1, next_attempt_at = $2, updated_at = $1,
-           status = 'sending', uncertain_sends = f.uncertain_sends + (f.status = 'sending')::int
-         FROM (SELECT id, status = 'sending' AS uncertain FROM fulfillment
-               WHERE status IN ('pending', 'sending') AND next_attempt_at <= $1
-               ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED) d
-         WHERE f.id = d.id
-         RETURNING f.id, f.attempts, f.order_id, f.line_item_ids, f.uncertain_sends, d.uncertain)
-       SELECT c.id, c.attempts, c.uncertain, c.uncertain_sends, o.shop_domain, o.shopify_order_id::text, s.access_token,
-              c.line_item_ids::text[] AS line_item_ids
-       FROM claimed c JOIN orders o ON o.id = c.order_id LEFT JOIN shop s ON s.domain = o.shop_domain`,
-      [now, new Date(now.getTime() + this.#o.leaseMs), this.#o.batchSize],
-    );
+    const { rows } = await this.#o.pool.query<ClaimedFulfillment>(CLAIM_FULFILLMENTS, [
+      now,
+      new Date(now.getTime() + this.#o.leaseMs),
+      this.#o.batchSize,
+    ]);
     const uncertain = rows.filter((row) => row.uncertain);
     if (uncertain.length > 0) {
       this.#o.metrics?.uncertainResend('shopify_fulfillment', uncertain.length);

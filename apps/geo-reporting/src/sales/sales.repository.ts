@@ -1,3 +1,4 @@
+import { bigintIdOrNull } from '@single/contracts';
 import type { SaleLine } from '@single/db';
 import type { LineEvent, SaleLineRow } from '../charts/eligibility.ts';
 import { type ChartRuleSet, chartRulesSchema } from '../charts/rules.ts';
@@ -313,9 +314,7 @@ export async function releaseFacts(
 export async function isTestOrder(db: DbClient, shopDomain: string, orderId: string): Promise<boolean> {
   // `shopify_order_id::text = $2 OR id::text = $2`: only an id written as the column prints it can match.
   const byId = [
-    ...(/^-?[1-9]\d{0,18}$|^0$/.test(orderId) && String(BigInt.asIntN(64, BigInt(orderId))) === orderId
-      ? [{ shopifyOrderId: BigInt(orderId) }]
-      : []),
+    ...(bigintIdOrNull(orderId) !== null ? [{ shopifyOrderId: BigInt(orderId) }] : []),
     ...(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(orderId) ? [{ id: orderId }] : []),
   ];
   if (byId.length === 0) return false;

@@ -152,14 +152,16 @@ ORDER BY pm.created_at, pm.id`;
 // The releases a line was granted under, once it has grants: new units of the line (its quantity grew) use
 // these, never the current mappings, and the reported one stays the reported one (a release is reported when any of
 // its grants is: grants backfilled from the recorded events may mark only the units an event named).
+// Driven from the batch's line ids (unnest) into the grants' (order_line_id, ...) key: with `= ANY($1)` a
+// grant table whose statistics lag a burst was planned as a parallel scan of every grant, per batch.
 const SELECT_RECORDED_RELEASES = `
 SELECT DISTINCT ON (g.order_line_id, g.release_id) g.order_line_id, g.release_id, g.track_id, g.reported,
   g.merch_bundle, coalesce(g.fan_pack, ol.fan_pack) AS fan_pack, tr.isrc AS track_isrc,
   tr.release_instant AS track_instant, r.title, r.upc, r.release_instant, r.download_limit, r.download_expiry_days,
   (SELECT min(t.release_instant) FROM track t WHERE t.release_id = r.id) AS first_track_instant
-FROM download_grant g JOIN order_line ol ON ol.id = g.order_line_id JOIN release r ON r.id = g.release_id
+FROM unnest($1::uuid[]) AS l(id) JOIN download_grant g ON g.order_line_id = l.id
+JOIN order_line ol ON ol.id = g.order_line_id JOIN release r ON r.id = g.release_id
 LEFT JOIN track tr ON tr.id = g.track_id
-WHERE g.order_line_id = ANY($1::uuid[])
 ORDER BY g.order_line_id, g.release_id, g.reported DESC, g.unit_index`;
 
 const INSERT_GRANTS = `

@@ -80,7 +80,8 @@ mkdir -p "$cache"
 # vfs stores every layer as a full copy, so a layer cache costs about 12 GiB per app (five apps filled CI's
 # disk): builds run without one (--layers=false: each stage is committed once, the intermediate stages are
 # removed; a build peaks at about 3.5 GiB and leaves only its ~180 MB image). Storage left by older runs
-# (a layer cache, stale images) is pruned when it grows or the disk runs short.
+# (a layer cache, stale images) is pruned when it grows or the disk runs short. --force-rm: a failed build's
+# containers are removed too (buildah keeps them by default, each a full copy).
 mkdir -p /var/lib/containers/storage
 storage_gib=$(($(du -sk /var/lib/containers/storage 2>/dev/null | cut -f1 || echo 0) / 1048576))
 free_gib=$(($(df -Pk /var/lib/containers/storage | awk 'NR == 2 {print $4}') / 1048576))
@@ -117,7 +118,7 @@ for app in "${apps[@]}"; do
   image=localhost/single/$app:ci
   log "building $image"
   started=$SECONDS
-  if ! "${B[@]}" bud --quiet --isolation chroot --pull=never --layers=false "${secret_args[@]}" \
+  if ! "${B[@]}" bud --quiet --isolation chroot --pull=never --layers=false --force-rm "${secret_args[@]}" \
     -f docker/Dockerfile --build-arg APP="$app" -t "$image" . >"$cache/build-$app.log" 2>&1; then
     log "✗ build of $app failed (log: $cache/build-$app.log)"; tail -20 "$cache/build-$app.log" >&2
     failed=$((failed + 1)); continue

@@ -10,9 +10,25 @@ import { guardPoolClients } from './transaction.ts';
  */
 export const SERVICE_SESSION_OPTIONS = '-c jit=off';
 
-/** The pool config with the service session settings added to any `options` it already has. */
+/**
+ * The pool config with the service session settings first, then every `options` the connection would have had:
+ * PGOPTIONS, the URL's `?options=` and the config's own (a later `-c` wins, as before). pg reads only one of
+ * them (the URL's replaces the config's, either replaces PGOPTIONS), so they are joined here and taken out of
+ * the URL.
+ */
 export function withServiceSession(config: pg.PoolConfig): pg.PoolConfig {
-  return { ...config, options: [SERVICE_SESSION_OPTIONS, config.options].filter(Boolean).join(' ') };
+  let connectionString = config.connectionString;
+  let fromUrl: string | null = null;
+  if (connectionString !== undefined && /[?&]options=/.test(connectionString)) {
+    const url = new URL(connectionString);
+    fromUrl = url.searchParams.get('options');
+    url.searchParams.delete('options');
+    connectionString = url.toString();
+  }
+  const options = [SERVICE_SESSION_OPTIONS, process.env.PGOPTIONS, fromUrl, config.options]
+    .filter((part) => part !== undefined && part !== null && part.trim() !== '')
+    .join(' ');
+  return { ...config, ...(connectionString !== undefined ? { connectionString } : {}), options };
 }
 
 type Warn = (obj: { err: Error }, msg: string) => void;

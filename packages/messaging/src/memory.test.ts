@@ -50,6 +50,7 @@ describe('in-memory messaging', () => {
       expect(broker.killConnection('worker')).toBe(1);
     }
     await waitFor(async () => (await client.inspectQueue('demo.dlq')).messageCount === 1, 'the dead letter');
+    await waitFor(() => client.health().connected && client.health().consumers.active === 1, 'the consumer back');
     const [letter] = await client.listDeadLetters('demo.dlq', 5);
     expect(deliveries).toBe(3);
     expect(letter).toMatchObject({
@@ -63,6 +64,25 @@ describe('in-memory messaging', () => {
     expect(await client.redrive('demo.dlq', { limit: 5 })).toEqual({ redriven: 1, skipped: 0 });
     await waitFor(() => deliveries === 4, 'the redriven delivery');
     expect(deliveries).toBe(4);
+    await client.close();
+  }, 30_000);
+
+  it('reports a killed connection as down, then reconnects and re-attaches its consumer', async () => {
+    const broker = new MemoryBroker();
+    // A reconnect delay long enough that the down state cannot be missed between two polls.
+    const client = createMemoryMessaging({
+      topology,
+      broker,
+      connectionName: 'worker',
+      reconnect: { initialDelayMs: 300 },
+    });
+    await client.waitUntilConnected(1000);
+    await client.consume('demo.orders.paid', async () => {});
+    await waitFor(() => client.health().consumers.active === 1, 'the consumer');
+    expect(broker.killConnection('worker')).toBe(1);
+    await waitFor(() => !client.health().connected, 'the connection reported down');
+    expect(client.health().consumers).toEqual({ registered: 1, active: 0 });
+    await waitFor(() => client.health().connected && client.health().consumers.active === 1, 'the consumer back');
     await client.close();
   }, 30_000);
 

@@ -64,6 +64,8 @@ describe('cmdr images build with a failing buildah', () => {
     );
     expect(run.stdout).not.toContain('built');
     expect(budCalls()).toEqual(['artist-api']);
+    // Without a layer cache, and a failed build's containers removed: under vfs each is a full copy.
+    expect(readFileSync(calls, 'utf8')).toMatch(/ bud .*--layers=false.*--force-rm/);
   });
 
   it('a later app failing names that app and the ones built before it', async () => {

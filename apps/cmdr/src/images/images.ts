@@ -59,6 +59,8 @@ export async function buildImages(
           '--isolation',
           'chroot',
           '--layers=false',
+          // A failed build's containers go too (buildah keeps them by default): each is a full vfs copy.
+          '--force-rm',
           // Pull the base image only when it is not in local storage (docker/build-images.sh can build it).
           '--pull=false',
           ...secret,

@@ -83,7 +83,10 @@ mkdir -p "$cache"
 # (a layer cache, stale images) is pruned when it grows or the disk runs short. --force-rm: a failed build's
 # containers are removed too (buildah keeps them by default, each a full copy).
 mkdir -p /var/lib/containers/storage
-storage_gib=$(($(du -sk /var/lib/containers/storage 2>/dev/null | cut -f1 || echo 0) / 1048576))
+# du exits non-zero when a file goes while it reads (another buildah at work): its total still stands, and under
+# pipefail an `|| echo 0` would append a second line to it (seen: "2667628\n0 / 1048576: syntax error").
+storage_kib=$({ du -sk /var/lib/containers/storage 2>/dev/null || true; } | awk 'NR == 1 {print $1}')
+storage_gib=$((${storage_kib:-0} / 1048576))
 free_gib=$(($(df -Pk /var/lib/containers/storage | awk 'NR == 2 {print $4}') / 1048576))
 if ((storage_gib > ${SINGLE_IMAGES_MAX_CACHE_GIB:-8} || free_gib < ${SINGLE_IMAGES_MIN_FREE_GIB:-12})); then
   log "image storage at ${storage_gib} GiB, ${free_gib} GiB free: pruning stored images"
